@@ -1,0 +1,40 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/sample
+
+.PHONY: install demo test lint format bench clean
+
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-test.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kpi-kit sample-data --out $(SAMPLE) --seed 7
+	$(BIN)/kpi-kit validate --source $(SAMPLE)
+	@echo "Demo stopped after validation: the review pack arrives with the notebooks issue."
+	@echo "Sample data: $(SAMPLE)"
+
+test: $(STAMP)
+	$(BIN)/ruff check kpi_helpers tests benchmarks
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check kpi_helpers tests benchmarks
+	$(BIN)/ruff format --check kpi_helpers tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format kpi_helpers tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_sample_data.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,109 @@
+"""A small, safe expression language for mapping files.
+
+Mapping files derive columns (``cost = "Sales - Profit"``) and filter rows
+(``where = "`Country/Region` == 'United States'"``). Expressions are parsed with
+:mod:`ast` and only arithmetic, comparisons, ``and``/``or``/``not``, ``in``
+lists, constants, column names and ``isnull(col)``/``notnull(col)`` are
+allowed: nothing in a mapping file can run arbitrary code. Column names with
+spaces or punctuation are written in backticks.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+
+import pandas as pd
+
+from .errors import KitError
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+_BACKTICK = re.compile(r"`([^`]*)`")
+
+
+def _numeric(value):
+    if isinstance(value, pd.Series) and not pd.api.types.is_numeric_dtype(value):
+        return pd.to_numeric(value, errors="coerce")
+    return value
+
+
+def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") -> pd.Series:
+    """Evaluate ``expression`` over the columns of ``frame``.
+
+    >>> df = pd.DataFrame({"Sales": ["10.5", "4"], "Profit": ["2.5", "-1"]})
+    >>> evaluate("Sales - Profit", df).tolist()
+    [8.0, 5.0]
+    >>> evaluate("`Sales` > 5 and Profit > 0", df).tolist()
+    [True, False]
+    """
+    names: dict[str, str] = {}
+
+    def _placeholder(match: re.Match) -> str:
+        key = f"__col{len(names)}"
+        names[key] = match.group(1)
+        return key
+
+    source = _BACKTICK.sub(_placeholder, expression)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise KitError(f"{where}: cannot parse {expression!r} ({exc.msg}).") from None
+
+    def column(name: str) -> pd.Series:
+        name = names.get(name, name)
+        if name not in frame.columns:
+            raise KitError(
+                f"{where}: {expression!r} names column {name!r}, which is not in the data; "
+                f"columns are: {', '.join(map(str, frame.columns))}."
+            )
+        return frame[name]
+
+    def ev(node: ast.AST):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [ev(e) for e in node.elts]
+        if isinstance(node, ast.Name):
+            return column(node.id)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return _BINARY[type(node.op)](_numeric(ev(node.left)), _numeric(ev(node.right)))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -_numeric(ev(node.operand))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return ~ev(node.operand)
+        if isinstance(node, ast.BoolOp):
+            values = [ev(v) for v in node.values]
+            out = values[0]
+            for v in values[1:]:
+                out = (out & v) if isinstance(node.op, ast.And) else (out | v)
+            return out
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, right = ev(node.left), ev(node.comparators[0])
+            op = type(node.ops[0])
+            if op in (ast.In, ast.NotIn):
+                hit = left.isin(right)
+                return hit if op is ast.In else ~hit
+            if op in _COMPARE:
+                if isinstance(right, (int, float)) or isinstance(left, (int, float)):
+                    left, right = _numeric(left), _numeric(right)
+                return _COMPARE[op](left, right)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("isnull", "notnull") and len(node.args) == 1):
+            value = ev(node.args[0])
+            empty = value.isna() | (value.astype("string").str.strip() == "")
+            return empty.fillna(True) if node.func.id == "isnull" else ~empty.fillna(True)
+        raise KitError(
+            f"{where}: {expression!r} uses something mapping expressions do not allow "
+            "(allowed: + - * /, comparisons, and/or/not, in [...], isnull(), notnull())."
+        )
+
+    result = ev(tree)
+    if not isinstance(result, pd.Series):
+        result = pd.Series([result] * len(frame), index=frame.index)
+    return result
