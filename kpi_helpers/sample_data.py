@@ -72,7 +72,7 @@ SCALES = {
     # leads per month at the start, reps per team on average
     "small": dict(leads=260, reps=6),
     "medium": dict(leads=4_000, reps=40),
-    "large": dict(leads=48_000, reps=260),
+    "large": dict(leads=76_000, reps=300),
 }
 
 

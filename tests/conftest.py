@@ -1,0 +1,101 @@
+"""Shared fixtures: small hand-written datasets, the sample dataset, a real PostgreSQL."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi_helpers.sample_data import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+SAMPLE_END = "2026-06"
+
+
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame | str], fmt: str = "csv") -> Path:
+    """Write each table as ``<name>.<fmt>``; a str value is written verbatim as CSV text."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        if isinstance(table, str):
+            (folder / f"{name}.csv").write_text(table, encoding="utf-8")
+        elif fmt == "parquet":
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+        else:
+            table.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    """The small sample dataset (CSV), generated once per test session."""
+    out = tmp_path_factory.mktemp("sample") / "data"
+    generate(out, seed=11, scale="small", end_month=SAMPLE_END)
+    return out
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server on 127.0.0.1, started for this test session.
+
+    Debian's ``postgresql`` package provides the server (``.ci/run`` installs it).
+    As root the server runs as the ``postgres`` user, since PostgreSQL refuses root.
+    """
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not found: `apt-get install postgresql` "
+                    "(.ci/run does this)")
+    base = Path(tempfile.mkdtemp(prefix="kpi-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    password = "kit-secret-pw"
+    (base / "pw").write_text(password + "\n")
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+        shutil.chown(base / "pw", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    run = dict(check=True, capture_output=True, text=True)
+    subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data), "-U", "kit",
+                              "--pwfile", str(base / "pw"), "--auth-host=scram-sha-256",
+                              "--auth-local=trust", "-E", "UTF8", "--locale=C"], **run)
+    options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
+                              "-l", str(base / "log"), "-w", "start"], **run)
+    try:
+        subprocess.run(as_user + [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                                  "-U", "kit", "sales"], env={**os.environ,
+                                                               "PGPASSWORD": password}, **run)
+        yield f"postgresql://kit:{password}@127.0.0.1:{port}/sales"
+    finally:
+        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
+                                  "stop"], capture_output=True)
+        time.sleep(0.2)
+        shutil.rmtree(base, ignore_errors=True)
