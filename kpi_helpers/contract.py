@@ -151,8 +151,15 @@ FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "revenue": ("orders", "opportunities"),
     "pipeline": ("opportunities", "leads", "targets"),
     "activity": ("activities", "leads", "opportunities"),
-    "customers": ("orders", "opportunities", "subscriptions", "nps_responses", "activities"),
-    "profitability": ("costs", "orders", "financials", "leads"),
+    "customers": (
+        "orders",
+        "opportunities",
+        "subscriptions",
+        "nps_responses",
+        "activities",
+        "accounts",
+    ),
+    "profitability": ("costs", "orders", "financials", "leads", "accounts"),
     "team": ("reps", "targets", "opportunities", "financials"),
     "subscription": ("subscriptions",),
 }
@@ -172,5 +179,7 @@ def families_using(table: str) -> list[str]:
 
     >>> families_using("subscriptions")
     ['customers', 'subscription']
+    >>> families_using("accounts")
+    ['customers', 'profitability']
     """
     return [fam for fam, tables in FAMILY_TABLES.items() if table in tables]

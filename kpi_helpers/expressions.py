@@ -18,10 +18,20 @@ import pandas as pd
 
 from .errors import KitError
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv}
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
 _BACKTICK = re.compile(r"`([^`]*)`")
 
 
@@ -93,8 +103,12 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
                 if isinstance(right, (int, float)) or isinstance(left, (int, float)):
                     left, right = _numeric(left), _numeric(right)
                 return _COMPARE[op](left, right)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in ("isnull", "notnull") and len(node.args) == 1):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("isnull", "notnull")
+            and len(node.args) == 1
+        ):
             value = ev(node.args[0])
             empty = value.isna() | (value.astype("string").str.strip() == "")
             return empty.fillna(True) if node.func.id == "isnull" else ~empty.fillna(True)

@@ -39,8 +39,20 @@ from .contract import TABLES
 from .errors import KitError
 from .expressions import evaluate
 
-_KEYS = {"from", "encoding", "delimiter", "lookup", "where", "unique_by", "columns", "derive",
-         "constants", "values", "dates", "sheet"}
+_KEYS = {
+    "from",
+    "encoding",
+    "delimiter",
+    "lookup",
+    "where",
+    "unique_by",
+    "columns",
+    "derive",
+    "constants",
+    "values",
+    "dates",
+    "sheet",
+}
 
 
 @dataclass
@@ -88,18 +100,22 @@ def load_mapping(path: str | Path) -> Mapping:
     for name, spec in tables.items():
         where = f"{path.name}: [tables.{name}]"
         if name not in TABLES:
-            raise KitError(f"{where}: unknown table; the contract's tables are {', '.join(TABLES)}.")
+            raise KitError(
+                f"{where}: unknown table; the contract's tables are {', '.join(TABLES)}."
+            )
         if not isinstance(spec, dict) or not (spec.get("from") or spec.get("sheet")):
-            raise KitError(f"{where}: says nothing about where it comes from; add from = \"...\".")
+            raise KitError(f'{where}: says nothing about where it comes from; add from = "...".')
         unknown = set(spec) - _KEYS
         if unknown:
-            raise KitError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                           f"allowed: {', '.join(sorted(_KEYS))}.")
+            raise KitError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                f"allowed: {', '.join(sorted(_KEYS))}."
+            )
         lookup = spec.get("lookup", [])
         lookup = [lookup] if isinstance(lookup, dict) else list(lookup)
         for lk in lookup:
             if not {"from", "on"} <= set(lk):
-                raise KitError(f"{where}: each lookup needs from = \"...\" and on = \"...\".")
+                raise KitError(f'{where}: each lookup needs from = "..." and on = "...".')
         tm = TableMapping(
             table=name,
             source=spec.get("from") or spec["sheet"],
@@ -118,8 +134,10 @@ def load_mapping(path: str | Path) -> Mapping:
         for key in ("columns", "derive", "constants", "values", "dates"):
             for col in getattr(tm, key):
                 if col not in known:
-                    raise KitError(f"{where}.{key}: {col!r} is not a column of {name}; "
-                                   f"its columns are {', '.join(TABLES[name].names)}.")
+                    raise KitError(
+                        f"{where}.{key}: {col!r} is not a column of {name}; "
+                        f"its columns are {', '.join(TABLES[name].names)}."
+                    )
         out[name] = tm
     return Mapping(path, out)
 
@@ -136,8 +154,10 @@ def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     return out
 
 
-def apply_mapping(tm: TableMapping, read: Callable[[str, TableMapping], pd.DataFrame],
-                  ) -> pd.DataFrame:
+def apply_mapping(
+    tm: TableMapping,
+    read: Callable[[str, TableMapping], pd.DataFrame],
+) -> pd.DataFrame:
     """Build one canonical table from raw frames; ``read(name, tm)`` returns a raw frame.
 
     >>> raw = pd.DataFrame({"Deal": ["D1", "D2"], "Status": ["Won", "Open"]})
@@ -154,19 +174,24 @@ def apply_mapping(tm: TableMapping, read: Callable[[str, TableMapping], pd.DataF
         left_on, right_on = (on, on) if isinstance(on, str) else (on["left"], on["right"])
         for side, cols, label in ((frame, left_on, tm.source), (other, right_on, lk["from"])):
             if cols not in side.columns:
-                raise KitError(f"{where}.lookup: column {cols!r} is not in {label}; "
-                               f"columns are: {', '.join(map(str, side.columns))}.")
+                raise KitError(
+                    f"{where}.lookup: column {cols!r} is not in {label}; "
+                    f"columns are: {', '.join(map(str, side.columns))}."
+                )
         keep = [right_on] + [c for c in lk.get("columns", other.columns) if c != right_on]
         other = other[keep].drop_duplicates(subset=right_on, keep="first")
-        frame = frame.merge(other, how="left", left_on=left_on, right_on=right_on,
-                            suffixes=("", " (lookup)"))
+        frame = frame.merge(
+            other, how="left", left_on=left_on, right_on=right_on, suffixes=("", " (lookup)")
+        )
     if tm.where:
         frame = frame[evaluate(tm.where, frame, f"{where}.where").fillna(False).astype(bool)]
     out = pd.DataFrame(index=frame.index)
     for canonical, source_col in tm.columns.items():
         if source_col not in frame.columns:
-            raise KitError(f"{where}.columns: {canonical} = {source_col!r}, but {tm.source} has "
-                           f"no such column; columns are: {', '.join(map(str, frame.columns))}.")
+            raise KitError(
+                f"{where}.columns: {canonical} = {source_col!r}, but {tm.source} has "
+                f"no such column; columns are: {', '.join(map(str, frame.columns))}."
+            )
         out[canonical] = frame[source_col]
     for canonical, expression in tm.derive.items():
         out[canonical] = evaluate(expression, frame, f"{where}.derive.{canonical}")

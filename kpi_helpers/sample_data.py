@@ -6,9 +6,9 @@ customers; costs and targets exist per team and month. The data has
 seasonality, a growth trend, teams of different strength, reps joining and
 leaving, upsells, cross-sells, churn and reactivation. Everything is drawn
 with vectorised numpy from one seeded generator, so the same seed, scale and
-end month give byte-identical files.
+end month give byte-identical files. Example::
 
->>> generate("data/sample", seed=7)                  # doctest: +SKIP
+    generate("data/sample", seed=7)
 """
 
 from __future__ import annotations
@@ -47,26 +47,114 @@ SEGMENTS = np.array(["SMB", "Mid-Market", "Enterprise"])
 SEGMENT_P = np.array([0.55, 0.32, 0.13])
 SEGMENT_AMOUNT = np.array([6_000.0, 24_000.0, 90_000.0])
 SEGMENT_CYCLE = np.array([18.0, 35.0, 60.0])
-INDUSTRIES = np.array(["Software", "Retail", "Manufacturing", "Healthcare", "Finance",
-                       "Education", "Logistics"])
-PRODUCTS = np.array(["Core Platform", "Analytics Add-on", "Support Plus", "Data Connectors",
-                     "Training", "Hardware Kit"])
+INDUSTRIES = np.array(
+    ["Software", "Retail", "Manufacturing", "Healthcare", "Finance", "Education", "Logistics"]
+)
+PRODUCTS = np.array(
+    [
+        "Core Platform",
+        "Analytics Add-on",
+        "Support Plus",
+        "Data Connectors",
+        "Training",
+        "Hardware Kit",
+    ]
+)
 PRODUCT_P = np.array([0.40, 0.18, 0.12, 0.12, 0.10, 0.08])
 SUBSCRIPTION_PRODUCTS = 4  # the first four products are billed monthly
 OPEN_STAGES = np.array(["prospecting", "qualification", "proposal", "negotiation"])
 STAGE_PROBABILITY = np.array([0.1, 0.2, 0.5, 0.7])
-WORDS_A = np.array(["Acme", "Blue", "Northwind", "Contoso", "Globex", "Initech", "Umbrella",
-                    "Stark", "Wayne", "Hooli", "Vandelay", "Soylent", "Tyrell", "Cyberdyne",
-                    "Wonka", "Oscorp", "Pied", "Aperture", "Gringotts", "Monarch"])
-WORDS_B = np.array(["Labs", "Industries", "Foods", "Logistics", "Systems", "Health", "Bank",
-                    "Retail", "Works", "Partners", "Group", "Analytics", "Motors", "Energy"])
-FIRST = np.array(["Ana", "Ben", "Chloé", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivan", "Jo",
-                  "Kai", "Lena", "Mo", "Nia", "Omar", "Pia", "Quinn", "Raj", "Sara", "Tom"])
-LAST = np.array(["Smith", "García", "Okafor", "Chen", "Novak", "Müller", "Rossi", "Kim",
-                 "Silva", "Dubois", "O'Neil", "Haddad", "Jensen", "Ito", "Kowalski"])
+WORDS_A = np.array(
+    [
+        "Acme",
+        "Blue",
+        "Northwind",
+        "Contoso",
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Stark",
+        "Wayne",
+        "Hooli",
+        "Vandelay",
+        "Soylent",
+        "Tyrell",
+        "Cyberdyne",
+        "Wonka",
+        "Oscorp",
+        "Pied",
+        "Aperture",
+        "Gringotts",
+        "Monarch",
+    ]
+)
+WORDS_B = np.array(
+    [
+        "Labs",
+        "Industries",
+        "Foods",
+        "Logistics",
+        "Systems",
+        "Health",
+        "Bank",
+        "Retail",
+        "Works",
+        "Partners",
+        "Group",
+        "Analytics",
+        "Motors",
+        "Energy",
+    ]
+)
+FIRST = np.array(
+    [
+        "Ana",
+        "Ben",
+        "Chloé",
+        "Dev",
+        "Eva",
+        "Femi",
+        "Gus",
+        "Hana",
+        "Ivan",
+        "Jo",
+        "Kai",
+        "Lena",
+        "Mo",
+        "Nia",
+        "Omar",
+        "Pia",
+        "Quinn",
+        "Raj",
+        "Sara",
+        "Tom",
+    ]
+)
+LAST = np.array(
+    [
+        "Smith",
+        "García",
+        "Okafor",
+        "Chen",
+        "Novak",
+        "Müller",
+        "Rossi",
+        "Kim",
+        "Silva",
+        "Dubois",
+        "O'Neil",
+        "Haddad",
+        "Jensen",
+        "Ito",
+        "Kowalski",
+    ]
+)
 # Names a CRM may hold: HTML and quotes must survive escaping in every report.
-AWKWARD_NAMES = ['<script>alert("x")</script> Ltd', "O'Brien & Sons <Holdings>",
-                 "Ünïcødé GmbH / \"Quotes\""]
+AWKWARD_NAMES = [
+    '<script>alert("x")</script> Ltd',
+    "O'Brien & Sons <Holdings>",
+    'Ünïcødé GmbH / "Quotes"',
+]
 
 SCALES = {
     # leads per month at the start, reps per team on average
@@ -185,17 +273,21 @@ class _Generator:
         n = len(arr)
         names = pc.binary_join_element_wise(
             pa.array(FIRST[rng.integers(0, len(FIRST), n)]),
-            pa.array(LAST[rng.integers(0, len(LAST), n)]), " ")
+            pa.array(LAST[rng.integers(0, len(LAST), n)]),
+            " ",
+        )
         team_names = np.array([t[0] for t in TEAMS])
         regions = np.array(["Americas", "EMEA", "APAC", "Americas", "Global"])
-        self.tables["reps"] = pa.table({
-            "rep_id": _ids("R", np.arange(n), 5),
-            "rep_name": names,
-            "team": pa.array(team_names[self.rep_team]),
-            "region": pa.array(regions[self.rep_team]),
-            "hired_at": _date(self.rep_hired),
-            "left_at": _date(self.rep_left, self.rep_left >= 0),
-        })
+        self.tables["reps"] = pa.table(
+            {
+                "rep_id": _ids("R", np.arange(n), 5),
+                "rep_name": names,
+                "team": pa.array(team_names[self.rep_team]),
+                "region": pa.array(regions[self.rep_team]),
+                "hired_at": _date(self.rep_hired),
+                "left_at": _date(self.rep_left, self.rep_left >= 0),
+            }
+        )
 
     def leads(self) -> None:
         rng, p = self.rng, self.period
@@ -229,44 +321,86 @@ class _Generator:
         qualified_ok &= engaged_ok & (qualified < end)
         converted_ok &= qualified_ok & (converted < end)
         order = np.argsort(created, kind="stable")
-        cols = [team, month, created, slot, rep, source, contacted, response, engaged_ok,
-                engaged, qualified_ok, qualified, converted_ok, converted]
-        (team, month, created, slot, rep, source, contacted, response, engaged_ok, engaged,
-         qualified_ok, qualified, converted_ok, converted) = (c[order] for c in cols)
-        self.lead = dict(team=team, created=created, slot=slot, rep=rep, source=source,
-                         converted_ok=converted_ok, converted=converted, contacted=contacted,
-                         response=response)
+        cols = [
+            team,
+            month,
+            created,
+            slot,
+            rep,
+            source,
+            contacted,
+            response,
+            engaged_ok,
+            engaged,
+            qualified_ok,
+            qualified,
+            converted_ok,
+            converted,
+        ]
+        (
+            team,
+            month,
+            created,
+            slot,
+            rep,
+            source,
+            contacted,
+            response,
+            engaged_ok,
+            engaged,
+            qualified_ok,
+            qualified,
+            converted_ok,
+            converted,
+        ) = (c[order] for c in cols)
+        self.lead = dict(
+            team=team,
+            created=created,
+            slot=slot,
+            rep=rep,
+            source=source,
+            converted_ok=converted_ok,
+            converted=converted,
+            contacted=contacted,
+            response=response,
+        )
         self.n_leads = n
         # every lead is a prospect account (a company); customers are those that buy
         segment = rng.choice(len(SEGMENTS), n, p=SEGMENT_P)
         self.account_segment, self.account_team, self.account_slot = segment, team, slot
-        self.tables["leads"] = pa.table({
-            "lead_id": _ids("L", np.arange(n), 7),
-            "created_at": _ts(created),
-            "source": pa.array(SOURCES[source]),
-            "rep_id": _ids("R", rep, 5),
-            "first_response_at": _ts(response, contacted),
-            "engaged_at": _ts(engaged, engaged_ok),
-            "qualified_at": _ts(qualified, qualified_ok),
-            "converted_at": _ts(converted, converted_ok),
-            "account_id": _ids("A", np.arange(n), 7),
-        })
+        self.tables["leads"] = pa.table(
+            {
+                "lead_id": _ids("L", np.arange(n), 7),
+                "created_at": _ts(created),
+                "source": pa.array(SOURCES[source]),
+                "rep_id": _ids("R", rep, 5),
+                "first_response_at": _ts(response, contacted),
+                "engaged_at": _ts(engaged, engaged_ok),
+                "qualified_at": _ts(qualified, qualified_ok),
+                "converted_at": _ts(converted, converted_ok),
+                "account_id": _ids("A", np.arange(n), 7),
+            }
+        )
         names = pc.binary_join_element_wise(
             pa.array(WORDS_A[rng.integers(0, len(WORDS_A), n)]),
             pa.array(WORDS_B[rng.integers(0, len(WORDS_B), n)]),
-            _ids("#", np.arange(n), 1), " ")
+            _ids("#", np.arange(n), 1),
+            " ",
+        )
         names = names.to_numpy(zero_copy_only=False)
         awkward = np.flatnonzero(converted_ok)[: len(AWKWARD_NAMES)]
         names[awkward] = AWKWARD_NAMES[: len(awkward)]
-        self.tables["accounts"] = pa.table({
-            "account_id": _ids("A", np.arange(n), 7),
-            "account_name": pa.array(names),
-            "owner_rep_id": _ids("R", rep, 5),
-            "segment": pa.array(SEGMENTS[segment]),
-            "industry": pa.array(INDUSTRIES[rng.integers(0, len(INDUSTRIES), n)]),
-            "region": self.tables["reps"]["region"].take(pa.array(rep)),
-            "created_at": _ts(created),
-        })
+        self.tables["accounts"] = pa.table(
+            {
+                "account_id": _ids("A", np.arange(n), 7),
+                "account_name": pa.array(names),
+                "owner_rep_id": _ids("R", rep, 5),
+                "segment": pa.array(SEGMENTS[segment]),
+                "industry": pa.array(INDUSTRIES[rng.integers(0, len(INDUSTRIES), n)]),
+                "region": self.tables["reps"]["region"].take(pa.array(rep)),
+                "created_at": _ts(created),
+            }
+        )
 
     def _deals(self, account, created, slot, win_p, amount, product, deal_type, contact):
         """Close or leave open a batch of deals; returns their columns."""
@@ -279,15 +413,31 @@ class _Generator:
         is_closed = closed < p.end
         age_frac = np.clip((p.end - created) / cycle, 0, 0.999)
         stage_idx = (age_frac * len(OPEN_STAGES)).astype(int)
-        stage = np.where(is_closed, np.where(won, "closed_won", "closed_lost"),
-                         OPEN_STAGES[stage_idx])
+        stage = np.where(
+            is_closed, np.where(won, "closed_won", "closed_lost"), OPEN_STAGES[stage_idx]
+        )
         quoted_ok = np.where(is_closed, rng.random(n) < 0.8, stage_idx >= 2)
-        quoted = created + ((np.minimum(closed, p.end) - created) * rng.uniform(0.4, 0.9, n)
-                            ).astype(np.int64)
-        return dict(account=account, created=created, slot=slot, rep=self.rep_at(slot, created),
-                    closed=closed, is_closed=is_closed, won=won & is_closed, stage=stage,
-                    amount=amount, product=product, deal_type=deal_type, contact=contact,
-                    quoted=quoted, quoted_ok=quoted_ok, stage_idx=stage_idx, cycle=cycle)
+        quoted = created + (
+            (np.minimum(closed, p.end) - created) * rng.uniform(0.4, 0.9, n)
+        ).astype(np.int64)
+        return dict(
+            account=account,
+            created=created,
+            slot=slot,
+            rep=self.rep_at(slot, created),
+            closed=closed,
+            is_closed=is_closed,
+            won=won & is_closed,
+            stage=stage,
+            amount=amount,
+            product=product,
+            deal_type=deal_type,
+            contact=contact,
+            quoted=quoted,
+            quoted_ok=quoted_ok,
+            stage_idx=stage_idx,
+            cycle=cycle,
+        )
 
     def opportunities(self) -> None:
         rng, lead = self.rng, self.lead
@@ -295,11 +445,19 @@ class _Generator:
         # new business from converted leads
         li = np.flatnonzero(lead["converted_ok"])
         seg = self.account_segment[li]
-        win_p = np.clip(0.32 * win_mult[lead["team"][li]] * SOURCE_WIN[lead["source"][li]], 0, .9)
+        win_p = np.clip(0.32 * win_mult[lead["team"][li]] * SOURCE_WIN[lead["source"][li]], 0, 0.9)
         amount = _money(rng.lognormal(np.log(SEGMENT_AMOUNT[seg]), 0.5))
         product = rng.choice(len(PRODUCTS), len(li), p=PRODUCT_P)
-        new = self._deals(li, lead["converted"][li], lead["slot"][li], win_p, amount, product,
-                          np.zeros(len(li), int), CONTACT_BY_SOURCE[lead["source"][li]])
+        new = self._deals(
+            li,
+            lead["converted"][li],
+            lead["slot"][li],
+            win_p,
+            amount,
+            product,
+            np.zeros(len(li), int),
+            CONTACT_BY_SOURCE[lead["source"][li]],
+        )
         new["lead"] = li
         # customers: accounts with a won new deal; churn and reactivation per account
         won = new["won"]
@@ -312,9 +470,17 @@ class _Generator:
         react = rng.random(len(cust)) < 0.2
         react_at = churn + (rng.exponential(5.0, len(cust)) * 30.4 * DAY).astype(np.int64)
         rechurn = react_at + (rng.exponential(18.0, len(cust)) * 30.4 * DAY).astype(np.int64)
-        self.customer = dict(account=cust, first_won=first_won, churn=churn, react=react,
-                             react_at=react_at, rechurn=rechurn, product=new["product"][won],
-                             amount=new["amount"][won], first_won_by_acct=first_won_by_acct)
+        self.customer = dict(
+            account=cust,
+            first_won=first_won,
+            churn=churn,
+            react=react,
+            react_at=react_at,
+            rechurn=rechurn,
+            product=new["product"][won],
+            amount=new["amount"][won],
+            first_won_by_acct=first_won_by_acct,
+        )
         # expansion deals: upsell / cross-sell / renewal to customers while they are active
         k = rng.poisson(1.3, len(cust))
         ci = np.repeat(np.arange(len(cust)), k)
@@ -327,9 +493,16 @@ class _Generator:
         product = np.where(kind == 1, other, base_product)
         amount = _money(self.customer["amount"][ci] * rng.uniform(0.15, 0.6, len(ci)))
         acct = cust[ci]
-        exp = self._deals(acct, created, self.account_slot[acct],
-                          np.clip(0.55 * win_mult[self.account_team[acct]], 0, 0.9), amount,
-                          product, kind + 1, np.full(len(ci), "meeting"))
+        exp = self._deals(
+            acct,
+            created,
+            self.account_slot[acct],
+            np.clip(0.55 * win_mult[self.account_team[acct]], 0, 0.9),
+            amount,
+            product,
+            kind + 1,
+            np.full(len(ci), "meeting"),
+        )
         exp["lead"] = np.full(len(ci), -1)
         d = {key: np.concatenate([new[key], exp[key]]) for key in new}
         order = np.argsort(d["created"], kind="stable")
@@ -342,23 +515,25 @@ class _Generator:
         expected = d["created"] + d["cycle"].astype(np.int64)
         expected = np.maximum(expected, self.period.end + 3 * DAY)
         deal_types = np.array(["new", "upsell", "cross_sell", "renewal"])
-        self.tables["opportunities"] = pa.table({
-            "opportunity_id": _ids("O", np.arange(n), 7),
-            "created_at": _ts(d["created"]),
-            "stage": pa.array(d["stage"]),
-            "amount": pa.array(d["amount"]),
-            "closed_at": _ts(d["closed"], closed_ok),
-            "rep_id": _ids("R", d["rep"], 5),
-            "account_id": _ids("A", d["account"], 7),
-            "lead_id": _opt_ids("L", d["lead"], 7),
-            "quoted_at": _ts(d["quoted"], d["quoted_ok"]),
-            "expected_close_at": _date(expected, ~closed_ok),
-            "probability": pa.array(prob, mask=np.isnan(prob)),
-            "product": pa.array(PRODUCTS[d["product"]]),
-            "deal_type": pa.array(deal_types[d["deal_type"]]),
-            "contact_method": pa.array(d["contact"]),
-            "associated_cost": pa.array(_money(d["amount"] * rng.uniform(0.02, 0.08, n))),
-        })
+        self.tables["opportunities"] = pa.table(
+            {
+                "opportunity_id": _ids("O", np.arange(n), 7),
+                "created_at": _ts(d["created"]),
+                "stage": pa.array(d["stage"]),
+                "amount": pa.array(d["amount"]),
+                "closed_at": _ts(d["closed"], closed_ok),
+                "rep_id": _ids("R", d["rep"], 5),
+                "account_id": _ids("A", d["account"], 7),
+                "lead_id": _opt_ids("L", d["lead"], 7),
+                "quoted_at": _ts(d["quoted"], d["quoted_ok"]),
+                "expected_close_at": _date(expected, ~closed_ok),
+                "probability": pa.array(prob, mask=np.isnan(prob)),
+                "product": pa.array(PRODUCTS[d["product"]]),
+                "deal_type": pa.array(deal_types[d["deal_type"]]),
+                "contact_method": pa.array(d["contact"]),
+                "associated_cost": pa.array(_money(d["amount"] * rng.uniform(0.02, 0.08, n))),
+            }
+        )
 
     def _active_spans(self):
         """(account, start, end) spans in which each customer is active (with reactivation)."""
@@ -383,7 +558,8 @@ class _Generator:
         churn_by_acct[self.customer["account"]] = self.customer["churn"]
         before_churn = s_start < churn_by_acct[s_acct]
         s_acct, s_start, s_mrr, s_product = (
-            x[before_churn] for x in (s_acct, s_start, s_mrr, s_product))
+            x[before_churn] for x in (s_acct, s_start, s_mrr, s_product)
+        )
         s_end = churn_by_acct[s_acct]
         # reactivated customers come back with a new subscription
         c = self.customer
@@ -393,6 +569,7 @@ class _Generator:
         s_end = np.concatenate([s_end, c["rechurn"][r]])
         s_mrr = np.concatenate([s_mrr, _money(c["amount"][r] / 12.0 * 0.8)])
         s_product = np.concatenate([s_product, c["product"][r]])
+        s_end = (s_end + DAY - 1) // DAY * DAY  # ends on a date after the start date
         # a price change is a new row: 12% contract (downgrade) part-way
         down = (rng.random(len(s_acct)) < 0.12) & (s_end - s_start > 90 * DAY)
         cut = s_start + ((s_end - s_start) * rng.uniform(0.3, 0.7, len(s_acct))) // DAY * DAY
@@ -405,43 +582,60 @@ class _Generator:
         s_end = s_end_new
         keep = s_start < p.end
         s_acct, s_start, s_end, s_mrr, s_product = (
-            x[keep] for x in (s_acct, s_start, s_end, s_mrr, s_product))
+            x[keep] for x in (s_acct, s_start, s_end, s_mrr, s_product)
+        )
         order = np.lexsort((s_acct, s_start))
         s_acct, s_start, s_end, s_mrr, s_product = (
-            x[order] for x in (s_acct, s_start, s_end, s_mrr, s_product))
+            x[order] for x in (s_acct, s_start, s_end, s_mrr, s_product)
+        )
         running = s_end >= p.end
-        self.tables["subscriptions"] = pa.table({
-            "subscription_id": _ids("S", np.arange(len(s_acct)), 7),
-            "account_id": _ids("A", s_acct, 7),
-            "started_at": _date(s_start),
-            "ended_at": _date(s_end, ~running),
-            "mrr": pa.array(s_mrr),
-            "product": pa.array(PRODUCTS[s_product]),
-        })
+        self.tables["subscriptions"] = pa.table(
+            {
+                "subscription_id": _ids("S", np.arange(len(s_acct)), 7),
+                "account_id": _ids("A", s_acct, 7),
+                "started_at": _date(s_start),
+                "ended_at": _date(s_end, ~running),
+                "mrr": pa.array(s_mrr),
+                "product": pa.array(PRODUCTS[s_product]),
+            }
+        )
         # order lines: (1) one-off won deals invoiced at close, (2) monthly subscription
         # invoices, (3) repeat purchases while active, (4) some returns
         oneoff = d["won"] & (d["product"] >= SUBSCRIPTION_PRODUCTS)
-        o1 = dict(acct=d["account"][oneoff], t=d["closed"][oneoff],
-                  rev=d["amount"][oneoff], product=d["product"][oneoff],
-                  qty=rng.integers(1, 20, int(oneoff.sum())).astype(float))
+        o1 = dict(
+            acct=d["account"][oneoff],
+            t=d["closed"][oneoff],
+            rev=d["amount"][oneoff],
+            product=d["product"][oneoff],
+            qty=rng.integers(1, 20, int(oneoff.sum())).astype(float),
+        )
         stop = np.minimum(s_end, p.end)
         n_inv = np.maximum(0, np.ceil((stop - s_start) / (30.4 * DAY)).astype(np.int64))
         si = np.repeat(np.arange(len(s_acct)), n_inv)
         k = np.arange(len(si)) - np.repeat(np.cumsum(n_inv) - n_inv, n_inv)
         t_inv = s_start[si] + (k * 30.4 * DAY).astype(np.int64)
         ok = t_inv < stop[si]
-        o2 = dict(acct=s_acct[si][ok], t=t_inv[ok], rev=s_mrr[si][ok],
-                  product=s_product[si][ok], qty=np.ones(int(ok.sum())))
+        o2 = dict(
+            acct=s_acct[si][ok],
+            t=t_inv[ok],
+            rev=s_mrr[si][ok],
+            product=s_product[si][ok],
+            qty=np.ones(int(ok.sum())),
+        )
         months_active = (span_stop - span_start) / (30.4 * DAY)
         n_rep = rng.poisson(np.maximum(months_active, 0) * 0.35)
         ri = np.repeat(np.arange(len(acct)), n_rep)
-        t_rep = span_start[ri] + (rng.random(len(ri)) * (span_stop - span_start)[ri]
-                                  ).astype(np.int64)
+        t_rep = span_start[ri] + (rng.random(len(ri)) * (span_stop - span_start)[ri]).astype(
+            np.int64
+        )
         seg = self.account_segment[acct[ri]]
-        o3 = dict(acct=acct[ri], t=t_rep,
-                  rev=_money(rng.lognormal(np.log(SEGMENT_AMOUNT[seg] * 0.05), 0.7)),
-                  product=rng.choice(len(PRODUCTS), len(ri), p=PRODUCT_P),
-                  qty=rng.integers(1, 12, len(ri)).astype(float))
+        o3 = dict(
+            acct=acct[ri],
+            t=t_rep,
+            rev=_money(rng.lognormal(np.log(SEGMENT_AMOUNT[seg] * 0.05), 0.7)),
+            product=rng.choice(len(PRODUCTS), len(ri), p=PRODUCT_P),
+            qty=rng.integers(1, 12, len(ri)).astype(float),
+        )
         parts = [o1, o2, o3]
         lines = {key: np.concatenate([o[key] for o in parts]) for key in o1}
         n = len(lines["acct"])
@@ -460,8 +654,8 @@ class _Generator:
         extra = np.flatnonzero(multi)  # a second line in the same order
         for key in lines:
             lines[key] = np.concatenate([lines[key], lines[key][extra]])
-        lines["product"][-len(extra):] = rng.choice(len(PRODUCTS), len(extra), p=PRODUCT_P)
-        lines["rev"][-len(extra):] = _money(lines["rev"][-len(extra):] * 0.3)
+        lines["product"][-len(extra) :] = rng.choice(len(PRODUCTS), len(extra), p=PRODUCT_P)
+        lines["rev"][-len(extra) :] = _money(lines["rev"][-len(extra) :] * 0.3)
         order_no = np.concatenate([order_no, order_no[extra]])
         order = np.lexsort((order_no, lines["t"]))
         lines = {key: v[order] for key, v in lines.items()}
@@ -469,48 +663,81 @@ class _Generator:
         cost = _money(lines["rev"] * rng.uniform(0.35, 0.6, len(order_no)))
         rep = self.rep_at(self.account_slot[lines["acct"]], lines["t"])
         moy = pd.DatetimeIndex(lines["t"].astype("datetime64[s]")).month.to_numpy()
-        campaign_names = np.array(["", "", "Spring Launch", "", "", "Summer Promo", "", "",
-                                   "Back to Business", "", "Black Friday", "Year-End Deals"])
+        campaign_names = np.array(
+            [
+                "",
+                "",
+                "Spring Launch",
+                "",
+                "",
+                "Summer Promo",
+                "",
+                "",
+                "Back to Business",
+                "",
+                "Black Friday",
+                "Year-End Deals",
+            ]
+        )
         with_campaign = (rng.random(len(order_no)) < 0.4) & (campaign_names[moy - 1] != "")
         campaign = np.where(with_campaign, campaign_names[moy - 1], None)
         prefix = np.where(lines["rev"] < 0, "RET", "ORD")
-        self.tables["orders"] = pa.table({
-            "order_id": pc.binary_join_element_wise(
-                pa.array(prefix), _ids("-", order_no, 8), ""),
-            "ordered_at": _ts(lines["t"]),
-            "account_id": _ids("A", lines["acct"], 7),
-            "revenue": pa.array(lines["rev"]),
-            "quantity": pa.array(lines["qty"]),
-            "cost": pa.array(cost),
-            "product": pa.array(PRODUCTS[lines["product"]]),
-            "rep_id": _ids("R", rep, 5),
-            "campaign": pa.array(campaign, pa.string()),
-        })
+        self.tables["orders"] = pa.table(
+            {
+                "order_id": pc.binary_join_element_wise(
+                    pa.array(prefix), _ids("-", order_no, 8), ""
+                ),
+                "ordered_at": _ts(lines["t"]),
+                "account_id": _ids("A", lines["acct"], 7),
+                "revenue": pa.array(lines["rev"]),
+                "quantity": pa.array(lines["qty"]),
+                "cost": pa.array(cost),
+                "product": pa.array(PRODUCTS[lines["product"]]),
+                "rep_id": _ids("R", rep, 5),
+                "campaign": pa.array(campaign, pa.string()),
+            }
+        )
         self.spans = (acct, span_start, span_stop)
 
     def activities(self) -> None:
         rng, p, d, lead = self.rng, self.period, self.deal, self.lead
         # first responses to leads
         lc = np.flatnonzero(lead["contacted"])
-        a1 = dict(t=lead["response"][lc], rep=lead["rep"][lc], lead=lc,
-                  opp=np.full(len(lc), -1), acct=lc,
-                  type=rng.choice(2, len(lc), p=[0.55, 0.45]))
+        a1 = dict(
+            t=lead["response"][lc],
+            rep=lead["rep"][lc],
+            lead=lc,
+            opp=np.full(len(lc), -1),
+            acct=lc,
+            type=rng.choice(2, len(lc), p=[0.55, 0.45]),
+        )
         # work on deals while they are open
         stop = np.minimum(d["closed"], p.end)
         days = (stop - d["created"]) / DAY
         k = np.clip(rng.poisson(np.maximum(days, 1) / 5.0 + 1), 1, 40)
         di = np.repeat(np.arange(self.n_deals), k)
         t = d["created"][di] + (rng.random(len(di)) * (stop - d["created"])[di]).astype(np.int64)
-        a2 = dict(t=t, rep=self.rep_at(d["slot"][di], t), lead=d["lead"][di], opp=di,
-                  acct=d["account"][di], type=rng.choice(3, len(di), p=[0.45, 0.4, 0.15]))
+        a2 = dict(
+            t=t,
+            rep=self.rep_at(d["slot"][di], t),
+            lead=d["lead"][di],
+            opp=di,
+            acct=d["account"][di],
+            type=rng.choice(3, len(di), p=[0.45, 0.4, 0.15]),
+        )
         # account management with active customers
         acct, start, end = self.spans
         k = rng.poisson(np.maximum((end - start) / (30.4 * DAY), 0) * 0.8)
         ci = np.repeat(np.arange(len(acct)), k)
         t = start[ci] + (rng.random(len(ci)) * (end - start)[ci]).astype(np.int64)
-        a3 = dict(t=t, rep=self.rep_at(self.account_slot[acct[ci]], t),
-                  lead=np.full(len(ci), -1), opp=np.full(len(ci), -1), acct=acct[ci],
-                  type=rng.choice(3, len(ci), p=[0.3, 0.5, 0.2]))
+        a3 = dict(
+            t=t,
+            rep=self.rep_at(self.account_slot[acct[ci]], t),
+            lead=np.full(len(ci), -1),
+            opp=np.full(len(ci), -1),
+            acct=acct[ci],
+            type=rng.choice(3, len(ci), p=[0.3, 0.5, 0.2]),
+        )
         a = {key: np.concatenate([x[key] for x in (a1, a2, a3)]) for key in a1}
         order = np.argsort(a["t"], kind="stable")
         a = {key: v[order] for key, v in a.items()}
@@ -519,16 +746,18 @@ class _Generator:
         outcomes = np.array(["successful", "no_answer", "voicemail"])
         is_call = a["type"] == 0
         outcome = np.where(is_call, outcomes[rng.choice(3, n, p=[0.3, 0.45, 0.25])], None)
-        self.tables["activities"] = pa.table({
-            "activity_id": _ids("ACT", np.arange(n), 8),
-            "occurred_at": _ts(a["t"]),
-            "type": pa.array(types[a["type"]]),
-            "rep_id": _ids("R", a["rep"], 5),
-            "outcome": pa.array(outcome, pa.string()),
-            "lead_id": _opt_ids("L", a["lead"], 7),
-            "opportunity_id": _opt_ids("O", a["opp"], 7),
-            "account_id": _ids("A", a["acct"], 7),
-        })
+        self.tables["activities"] = pa.table(
+            {
+                "activity_id": _ids("ACT", np.arange(n), 8),
+                "occurred_at": _ts(a["t"]),
+                "type": pa.array(types[a["type"]]),
+                "rep_id": _ids("R", a["rep"], 5),
+                "outcome": pa.array(outcome, pa.string()),
+                "lead_id": _opt_ids("L", a["lead"], 7),
+                "opportunity_id": _opt_ids("O", a["opp"], 7),
+                "account_id": _ids("A", a["acct"], 7),
+            }
+        )
 
     def nps(self) -> None:
         rng = self.rng
@@ -539,12 +768,14 @@ class _Generator:
         base = np.array([x[4] for x in TEAMS])[self.account_team[acct[ci]]]
         score = np.clip(np.round(rng.normal(base, 2.0)), 0, 10).astype(np.int64)
         order = np.argsort(t, kind="stable")
-        self.tables["nps_responses"] = pa.table({
-            "response_id": _ids("N", np.arange(len(ci)), 7),
-            "responded_at": _ts(t[order]),
-            "score": pa.array(score[order]),
-            "account_id": _ids("A", acct[ci][order], 7),
-        })
+        self.tables["nps_responses"] = pa.table(
+            {
+                "response_id": _ids("N", np.arange(len(ci)), 7),
+                "responded_at": _ts(t[order]),
+                "score": pa.array(score[order]),
+                "account_id": _ids("A", acct[ci][order], 7),
+            }
+        )
 
     def monthly(self) -> None:
         """costs, targets and financials, per team and month."""
@@ -565,8 +796,9 @@ class _Generator:
         o_t = orders["ordered_at"].cast(pa.int64()).to_numpy()
         o_acct = pc.cast(pc.utf8_slice_codeunits(orders["account_id"], 1), pa.int64()).to_numpy()
         rev_tm = np.zeros((n_teams, n_m))
-        np.add.at(rev_tm, (self.account_team[o_acct], p.month_of(o_t)),
-                  orders["revenue"].to_numpy())
+        np.add.at(
+            rev_tm, (self.account_team[o_acct], p.month_of(o_t)), orders["revenue"].to_numpy()
+        )
         first = self.customer["first_won_by_acct"]
         has = first >= 0
         new_tm = np.zeros((n_teams, n_m))
@@ -585,17 +817,30 @@ class _Generator:
         mkt = _money(leads_tm.ravel() * rng.uniform(35, 55, tt.size))
         sales = _money(active_reps.ravel() * rng.uniform(7_500, 9_500, tt.size))
         shared = _money(self.scale["leads"] * 12 * self.season(np.arange(n_m)))
-        self.tables["costs"] = pa.table({
-            "month": pa.array(np.concatenate([months[mm], months[mm], months])),
-            "category": pa.array(["marketing"] * tt.size + ["sales"] * tt.size
-                                 + ["marketing"] * n_m),
-            "amount": pa.array(np.concatenate([mkt, sales, shared])),
-            "channel": pa.array(np.concatenate([
-                np.array(["paid_search", "content", "events"])[rng.integers(0, 3, tt.size)],
-                np.full(tt.size, "field"), np.full(n_m, "brand")])),
-            "team": pa.array(list(team_names[tt]) + list(team_names[tt]) + [None] * n_m,
-                             pa.string()),
-        })
+        self.tables["costs"] = pa.table(
+            {
+                "month": pa.array(np.concatenate([months[mm], months[mm], months])),
+                "category": pa.array(
+                    ["marketing"] * tt.size + ["sales"] * tt.size + ["marketing"] * n_m
+                ),
+                "amount": pa.array(np.concatenate([mkt, sales, shared])),
+                "channel": pa.array(
+                    np.concatenate(
+                        [
+                            np.array(["paid_search", "content", "events"])[
+                                rng.integers(0, 3, tt.size)
+                            ],
+                            np.full(tt.size, "field"),
+                            np.full(n_m, "brand"),
+                        ]
+                    )
+                ),
+                "team": pa.array(
+                    list(team_names[tt]) + list(team_names[tt]) + [None] * n_m, pa.string()
+                ),
+            }
+        )
+
         # targets: the trailing 3-month average grown 5%, with a team-specific stretch
         def plan(actual: np.ndarray, step: float) -> np.ndarray:
             trail = pd.DataFrame(actual.T).rolling(3, min_periods=1).mean().shift(1)
@@ -604,16 +849,29 @@ class _Generator:
             return np.round(trail * 1.05 * stretch / step) * step
 
         rows = []
-        for kpi, actual, step in (("monthly_sales_bookings", book_tm, 100.0),
-                                  ("sales_revenue", rev_tm, 100.0),
-                                  ("new_customers", new_tm, 1.0)):
+        for kpi, actual, step in (
+            ("monthly_sales_bookings", book_tm, 100.0),
+            ("sales_revenue", rev_tm, 100.0),
+            ("new_customers", new_tm, 1.0),
+        ):
             target = np.maximum(plan(actual, step), step)
-            rows.append(pd.DataFrame({"month": months[mm], "kpi": kpi,
-                                      "target": target.ravel(), "team": team_names[tt],
-                                      "rep_id": None}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "month": months[mm],
+                        "kpi": kpi,
+                        "target": target.ravel(),
+                        "team": team_names[tt],
+                        "rep_id": None,
+                    }
+                )
+            )
             company = target.sum(axis=0)
-            rows.append(pd.DataFrame({"month": months, "kpi": kpi, "target": company,
-                                      "team": None, "rep_id": None}))
+            rows.append(
+                pd.DataFrame(
+                    {"month": months, "kpi": kpi, "target": company, "team": None, "rep_id": None}
+                )
+            )
         # rep targets for bookings: the team target split over the slots
         book_target = rows[0]["target"].to_numpy().reshape(n_teams, n_m)
         mid = (p.months[:-1] + p.months[1:]) // 2
@@ -621,23 +879,32 @@ class _Generator:
             slots = np.repeat(np.arange(s0, s0 + k), n_m)
             mi = np.tile(np.arange(n_m), k)
             rep = self.rep_at(slots, mid[mi])
-            rows.append(pd.DataFrame({
-                "month": months[mi], "kpi": "monthly_sales_bookings",
-                "target": np.round(book_target[team_index, mi] / k / 100) * 100,
-                "team": team_names[team_index], "rep_id": np.asarray(_ids("R", rep, 5))}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "month": months[mi],
+                        "kpi": "monthly_sales_bookings",
+                        "target": np.round(book_target[team_index, mi] / k / 100) * 100,
+                        "team": team_names[team_index],
+                        "rep_id": np.asarray(_ids("R", rep, 5)),
+                    }
+                )
+            )
         targets = pd.concat(rows, ignore_index=True)
         self.tables["targets"] = pa.Table.from_pandas(targets, preserve_index=False)
         revenue = rev_tm.sum(axis=0)
         margin = rng.normal(0.11, 0.03, n_m)
-        self.tables["financials"] = pa.table({
-            "month": pa.array(months),
-            "net_income": pa.array(_money(revenue * margin)),
-            "nopat": pa.array(_money(revenue * margin * 1.08)),
-            "invested_capital": pa.array(_money(revenue.mean() * 8 * 1.01 ** np.arange(n_m))),
-            "cost_of_capital": pa.array(np.full(n_m, 0.09)),
-            "average_inventory_cost": pa.array(_money(revenue * rng.uniform(0.25, 0.35, n_m))),
-            "employees": pa.array(active_reps.sum(axis=0) * 3.0 + 40),
-        })
+        self.tables["financials"] = pa.table(
+            {
+                "month": pa.array(months),
+                "net_income": pa.array(_money(revenue * margin)),
+                "nopat": pa.array(_money(revenue * margin * 1.08)),
+                "invested_capital": pa.array(_money(revenue.mean() * 8 * 1.01 ** np.arange(n_m))),
+                "cost_of_capital": pa.array(np.full(n_m, 0.09)),
+                "average_inventory_cost": pa.array(_money(revenue * rng.uniform(0.25, 0.35, n_m))),
+                "employees": pa.array(active_reps.sum(axis=0) * 3.0 + 40),
+            }
+        )
 
     def run(self) -> dict[str, pa.Table]:
         self.reps()
@@ -685,8 +952,7 @@ def _make_messy(tables: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:
     orders["revenue"] = orders["revenue"].map(repr).astype(object)
     orders.loc[7, "revenue"] = "12,50"
     acts = frames["activities"]
-    acts.loc[acts.index[-1], "occurred_at"] = pd.Timestamp.now().floor("s") + pd.Timedelta(
-        days=400)
+    acts.loc[acts.index[-1], "occurred_at"] = pd.Timestamp.now().floor("s") + pd.Timedelta(days=400)
     return frames
 
 
@@ -696,18 +962,31 @@ def _make_messy(tables: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:
 def _write(frames: dict, out: Path, fmt: str) -> None:
     for name, table in frames.items():
         if fmt == "parquet":
-            t = table if isinstance(table, pa.Table) else pa.Table.from_pandas(
-                table, preserve_index=False)
+            t = (
+                table
+                if isinstance(table, pa.Table)
+                else pa.Table.from_pandas(table, preserve_index=False)
+            )
             pq.write_table(t, out / f"{name}.parquet", compression="zstd")
         else:
             df = table.to_pandas() if isinstance(table, pa.Table) else table
-            df.to_csv(out / f"{name}.csv", index=False, date_format="%Y-%m-%d %H:%M:%S",
-                      lineterminator="\n")
+            df.to_csv(
+                out / f"{name}.csv",
+                index=False,
+                date_format="%Y-%m-%d %H:%M:%S",
+                lineterminator="\n",
+            )
 
 
-def generate(out: str | Path, seed: int = 7, scale: str = "small", months: int = 36,
-             messy: bool = False, end_month: str | None = None, fmt: str | None = None,
-             ) -> dict[str, int]:
+def generate(
+    out: str | Path,
+    seed: int = 7,
+    scale: str = "small",
+    months: int = 36,
+    messy: bool = False,
+    end_month: str | None = None,
+    fmt: str | None = None,
+) -> dict[str, int]:
     """Write the sample dataset to ``out`` and return the row count of each table.
 
     The folder is written in a temporary sibling and moved into place when
@@ -724,9 +1003,15 @@ def generate(out: str | Path, seed: int = 7, scale: str = "small", months: int =
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         _write(frames, tmp, fmt)
-        meta = {"seed": seed, "scale": scale, "months": months, "end_month": end_month,
-                "messy": messy, "format": fmt,
-                "rows": {k: len(v) for k, v in frames.items()}}
+        meta = {
+            "seed": seed,
+            "scale": scale,
+            "months": months,
+            "end_month": end_month,
+            "messy": messy,
+            "format": fmt,
+            "rows": {k: len(v) for k, v in frames.items()},
+        }
         if messy:
             meta["problems"] = [dict(table=t, column=c, check=k) for t, c, k in MESSY_CHECKS]
         (tmp / "_sample.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -1,9 +1,9 @@
 """Open a dataset: a folder of CSV/Parquet files, an Excel workbook, a DuckDB file or a
-database URL, optionally through a mapping file, as typed canonical Ibis tables.
+database URL, optionally through a mapping file, as typed canonical Ibis tables. Example::
 
->>> ds = open_dataset("data/sample")                          # doctest: +SKIP
->>> ds.table("opportunities").count().execute()              # doctest: +SKIP
->>> ds.frame("reps").head()                                   # doctest: +SKIP
+    ds = open_dataset("data/sample")
+    ds.table("opportunities").count().execute()
+    ds.frame("reps").head()
 
 A source may also be ``env:NAME``: the database URL is read from that environment
 variable, so a password never travels as a notebook parameter or a CLI argument.
@@ -162,7 +162,7 @@ def _read_csv_frame(path: Path, encoding: str | None, delimiter: str | None) -> 
     except UnicodeDecodeError:
         raise KitError(
             f"{path.name} is not {encoding or 'UTF-8'} text (is it a binary file?); "
-            "set encoding = \"...\" in the mapping if it is text in another encoding."
+            'set encoding = "..." in the mapping if it is text in another encoding.'
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise KitError(f"{path.name} could not be read as CSV: {_first_line(exc)}.") from None
@@ -174,7 +174,9 @@ def _frame_from_file(path: Path, tm: TableMapping | None = None) -> pd.DataFrame
         try:
             return pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
-            raise KitError(f"{path.name} is not a readable Parquet file: {_first_line(exc)}.")
+            raise KitError(
+                f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
+            ) from None
     return _read_csv_frame(path, tm.encoding if tm else None, tm.delimiter if tm else None)
 
 
@@ -213,8 +215,10 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
             path = folder / source
             if not path.is_file():
                 files = sorted(p.name for p in folder.iterdir() if p.is_file())
-                raise KitError(f"[tables.{tm.table}] reads {source!r}, which is not in {folder}; "
-                               f"files there: {', '.join(files) or 'none'}.")
+                raise KitError(
+                    f"[tables.{tm.table}] reads {source!r}, which is not in {folder}; "
+                    f"files there: {', '.join(files) or 'none'}."
+                )
             cache[source] = _frame_from_file(path, tm)
         return cache[source]
 
@@ -231,8 +235,9 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                     try:
                         ds.raw[name] = con.read_parquet(path, table_name=f"raw_{name}")
                     except Exception as exc:
-                        raise KitError(f"{path.name} is not a readable Parquet file: "
-                                       f"{_first_line(exc)}.") from None
+                        raise KitError(
+                            f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
+                        ) from None
                     ds.tables[name] = typed(ds.raw[name], spec)
                     continue
                 if path.suffix == ".csv":
@@ -250,22 +255,30 @@ def _open_excel(path: Path, mapping: Mapping | None, ds: Dataset) -> None:
     except FileNotFoundError:
         raise KitError(f"Excel workbook {path} does not exist.") from None
     except Exception as exc:  # zip, XML and openpyxl errors for a file that is not a workbook
-        raise KitError(f"{path.name} is not a readable Excel workbook (.xlsx): "
-                       f"{_first_line(exc)}.") from None
+        raise KitError(
+            f"{path.name} is not a readable Excel workbook (.xlsx): {_first_line(exc)}."
+        ) from None
     _load_frames(sheets, mapping, ds, kind="sheet", where=path.name)
 
 
-def _load_frames(frames: dict[str, pd.DataFrame] | Callable[[str], pd.DataFrame],
-                 mapping: Mapping | None, ds: Dataset, kind: str, where: str,
-                 names: list[str] | None = None) -> None:
+def _load_frames(
+    frames: dict[str, pd.DataFrame] | Callable[[str], pd.DataFrame],
+    mapping: Mapping | None,
+    ds: Dataset,
+    kind: str,
+    where: str,
+    names: list[str] | None = None,
+) -> None:
     """Load canonical tables from named frames (Excel sheets or database tables)."""
     available = list(frames) if isinstance(frames, dict) else list(names or [])
 
     def get(source: str, tm: TableMapping | None = None) -> pd.DataFrame:
         if source not in available:
             owner = f"[tables.{tm.table}] reads" if tm else "needs"
-            raise KitError(f"{owner} {kind} {source!r}, which {where} does not have; "
-                           f"{kind}s there: {', '.join(available) or 'none'}.")
+            raise KitError(
+                f"{owner} {kind} {source!r}, which {where} does not have; "
+                f"{kind}s there: {', '.join(available) or 'none'}."
+            )
         return frames[source] if isinstance(frames, dict) else frames(source)
 
     mapped = mapping.tables if mapping else {}
@@ -287,20 +300,30 @@ def _connect(url: str) -> ibis.BaseBackend:
     try:
         return ibis.connect(url)
     except Exception as exc:  # drivers raise their own types: refused, auth, unknown host
-        raise KitError(f"Could not connect to {redact(url)}: {_first_line(exc)}. Check that the "
-                       "server is running and the URL (host, port, user, database) is right.")
+        raise KitError(
+            f"Could not connect to {redact(url)}: {_first_line(exc)}. Check that the "
+            "server is running and the URL (host, port, user, database) is right."
+        ) from None
 
 
 def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) -> None:
     try:
         present = set(con.list_tables())
     except Exception as exc:
-        raise KitError(f"Could not list the tables of {ds.description}: {_first_line(exc)}.")
+        raise KitError(
+            f"Could not list the tables of {ds.description}: {_first_line(exc)}."
+        ) from None
     if mapping:
         # Mapped tables are reshaped in pandas and stored in an embedded DuckDB.
         ds.con = ibis.duckdb.connect()
-        _load_frames(lambda n: con.table(n).to_pandas(), mapping, ds, kind="table",
-                     where=ds.description, names=sorted(present))
+        _load_frames(
+            lambda n: con.table(n).to_pandas(),
+            mapping,
+            ds,
+            kind="table",
+            where=ds.description,
+            names=sorted(present),
+        )
         return
     lenient = con.name == "duckdb"
     for name, spec in TABLES.items():
@@ -322,8 +345,10 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
         var = text[4:]
         text = os.environ.get(var, "")
         if not text:
-            raise KitError(f"Environment variable {var} is not set; it should hold the "
-                           "database URL, e.g. postgresql://user:password@host:5432/db.")
+            raise KitError(
+                f"Environment variable {var} is not set; it should hold the "
+                "database URL, e.g. postgresql://user:password@host:5432/db."
+            )
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", text):
         con = _connect(text)
         ds = Dataset(con, redact(text))
@@ -331,8 +356,10 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
         return ds
     path = Path(text)
     if not path.exists():
-        raise KitError(f"Source {path} does not exist: give a folder of CSV/Parquet files, "
-                       "an .xlsx workbook, a .duckdb file or a database URL.")
+        raise KitError(
+            f"Source {path} does not exist: give a folder of CSV/Parquet files, "
+            "an .xlsx workbook, a .duckdb file or a database URL."
+        )
     if path.is_dir():
         ds = Dataset(ibis.duckdb.connect(), f"folder {path}")
         _open_folder(path, mapping, ds)
@@ -343,13 +370,19 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
         try:
             con = ibis.duckdb.connect(str(path), read_only=True)
         except Exception as exc:
-            raise KitError(f"{path.name} is not a readable DuckDB database: {_first_line(exc)}.")
+            raise KitError(
+                f"{path.name} is not a readable DuckDB database: {_first_line(exc)}."
+            ) from None
         ds = Dataset(con, f"DuckDB file {path.name}")
         _open_database(con, mapping, ds)
     else:
-        raise KitError(f"Source {path.name}: unsupported kind; give a folder of CSV/Parquet "
-                       "files, an .xlsx workbook, a .duckdb file or a database URL.")
+        raise KitError(
+            f"Source {path.name}: unsupported kind; give a folder of CSV/Parquet "
+            "files, an .xlsx workbook, a .duckdb file or a database URL."
+        )
     if not ds.tables and not ds.load_errors:
-        raise KitError(f"Found no canonical table in {ds.description}: name files after the "
-                       f"tables ({', '.join(TABLES)}) or pass --mapping.")
+        raise KitError(
+            f"Found no canonical table in {ds.description}: name files after the "
+            f"tables ({', '.join(TABLES)}) or pass --mapping."
+        )
     return ds

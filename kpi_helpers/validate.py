@@ -4,10 +4,10 @@ Every finding names the table, the column, the problem, how many rows have it,
 up to five example IDs and the fix. Severity:
 
 - ``error``: KPIs computed from this data would be wrong (exit code 2);
-- ``warning``: worth fixing, KPIs stay right or are reported as not available (exit 1).
+- ``warning``: worth fixing, KPIs stay right or are reported as not available (exit 1). Example::
 
->>> findings = validate(open_dataset("data/sample"))        # doctest: +SKIP
->>> print(format_report(findings, "data/sample"))           # doctest: +SKIP
+    findings = validate(open_dataset("data/sample"))
+    print(format_report(findings, "data/sample"))
 """
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ from .contract import (
     COST_CATEGORIES,
     DATE,
     DEAL_TYPES,
-    FLOAT,
     FOREIGN_KEYS,
-    INT,
     MONTH,
     NON_NEGATIVE,
     STR,
@@ -40,8 +38,11 @@ ERROR, WARNING = "error", "warning"
 FINDING_COLUMNS = ["severity", "table", "column", "check", "problem", "rows", "examples", "fix"]
 _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # Dates that may legitimately lie ahead of today.
-_MAY_BE_FUTURE = {("opportunities", "expected_close_at"), ("subscriptions", "ended_at"),
-                  ("reps", "left_at")}
+_MAY_BE_FUTURE = {
+    ("opportunities", "expected_close_at"),
+    ("subscriptions", "ended_at"),
+    ("reps", "left_at"),
+}
 
 
 @dataclass
@@ -72,11 +73,23 @@ class _Checker:
         self.findings: list[Finding] = []
 
     def add(self, severity, table, column, check, problem, fix, rows=0, examples=()):
-        self.findings.append(Finding(severity, table, column, check, problem, int(rows),
-                                     [str(e) for e in examples], fix))
+        self.findings.append(
+            Finding(
+                severity, table, column, check, problem, int(rows), [str(e) for e in examples], fix
+            )
+        )
 
-    def rows(self, table: str, t: ibis.Table, bad: ibis.Table, severity: str, column: str,
-             check: str, problem: str, fix: str) -> None:
+    def rows(
+        self,
+        table: str,
+        t: ibis.Table,
+        bad: ibis.Table,
+        severity: str,
+        column: str,
+        check: str,
+        problem: str,
+        fix: str,
+    ) -> None:
         """Record a finding when ``bad`` (rows of ``t``) is not empty."""
         n = int(bad.count().execute())
         if not n:
@@ -93,22 +106,38 @@ class _Checker:
     def tables(self) -> None:
         for name in TABLES:
             if name in self.ds.load_errors:
-                self.add(ERROR, name, "", "unreadable", self.ds.load_errors[name],
-                         "Fix the file (or the mapping) so the table can be read.")
+                self.add(
+                    ERROR,
+                    name,
+                    "",
+                    "unreadable",
+                    self.ds.load_errors[name],
+                    "Fix the file (or the mapping) so the table can be read.",
+                )
             elif name not in self.ds.tables:
                 fams = ", ".join(families_using(name)) or "none"
-                self.add(WARNING, name, "", "missing_table",
-                         f"table {name} is missing: KPIs of the families {fams} that need it "
-                         "are not available",
-                         f"Add {name}.csv/.parquet (or a sheet/table {name}) or map it.")
+                self.add(
+                    WARNING,
+                    name,
+                    "",
+                    "missing_table",
+                    f"table {name} is missing: KPIs of the families {fams} that need it "
+                    "are not available",
+                    f"Add {name}.csv/.parquet (or a sheet/table {name}) or map it.",
+                )
 
     def columns(self, name: str) -> list[str]:
         t = self.ds.raw[name]
         missing = [c for c in TABLES[name].required if c not in t.columns]
         for col in missing:
-            self.add(ERROR, name, col, "missing_column",
-                     f"required column {col} is missing (columns are: {', '.join(t.columns)})",
-                     f"Add the column or map a source column to {col} in the mapping file.")
+            self.add(
+                ERROR,
+                name,
+                col,
+                "missing_column",
+                f"required column {col} is missing (columns are: {', '.join(t.columns)})",
+                f"Add the column or map a source column to {col} in the mapping file.",
+            )
         return missing
 
     # --- values
@@ -123,24 +152,42 @@ class _Checker:
                 text = value.cast("string") if not value.type().is_string() else value
                 if value.type().is_string():
                     bad = raw.filter(text.notnull() & ~text.re_search(_MONTH_RE))
-                    self.rows(name, raw, bad, ERROR, col.name, "bad_month",
-                              f"{col.name} is not a month written YYYY-MM", "Write months as "
-                              "YYYY-MM, e.g. 2026-10 (or map them with a date format).")
+                    self.rows(
+                        name,
+                        raw,
+                        bad,
+                        ERROR,
+                        col.name,
+                        "bad_month",
+                        f"{col.name} is not a month written YYYY-MM",
+                        "Write months as YYYY-MM, e.g. 2026-10 (or map them with a date format).",
+                    )
                 continue
             if not value.type().is_string():
                 continue
             what = "dates" if col.kind in (TIMESTAMP, DATE) else "numbers"
-            fix = ("Write dates as YYYY-MM-DD[ HH:MM:SS] or give their format in the mapping "
-                   f"(dates.{col.name} = \"%d/%m/%Y\")." if what == "dates" else
-                   "Write numbers with a dot as decimal separator and no currency sign or "
-                   "thousands separator.")
+            fix = (
+                "Write dates as YYYY-MM-DD[ HH:MM:SS] or give their format in the mapping "
+                f'(dates.{col.name} = "%d/%m/%Y").'
+                if what == "dates"
+                else "Write numbers with a dot as decimal separator and no currency sign or "
+                "thousands separator."
+            )
             check = "bad_date" if what == "dates" else "bad_number"
             problem = f"{col.name} has values that are not {what}"
             blank = value.isnull() | (value.strip() == "")
             if self.ds.backend == "duckdb":
                 cast = _cast(value, col.kind, lenient=True)
-                self.rows(name, raw, raw.filter(~blank & cast.isnull()), ERROR, col.name,
-                          check, problem, fix)
+                self.rows(
+                    name,
+                    raw,
+                    raw.filter(~blank & cast.isnull()),
+                    ERROR,
+                    col.name,
+                    check,
+                    problem,
+                    fix,
+                )
             else:
                 self._parse_in_pandas(name, raw, col.name, col.kind, check, problem, fix)
 
@@ -151,8 +198,11 @@ class _Checker:
         text = frame[column].astype("string").str.strip()
         frame = frame[text != ""]
         text = text[text != ""]
-        parsed = (pd.to_datetime(text, errors="coerce", format="mixed")
-                  if kind in (TIMESTAMP, DATE) else pd.to_numeric(text, errors="coerce"))
+        parsed = (
+            pd.to_datetime(text, errors="coerce", format="mixed")
+            if kind in (TIMESTAMP, DATE)
+            else pd.to_numeric(text, errors="coerce")
+        )
         bad = frame[parsed.isna()]
         if len(bad):
             examples = bad[key].head(5).tolist() if key else []
@@ -170,64 +220,132 @@ class _Checker:
         if n:
             rows = int(dupes.n.sum().execute())
             ex = dupes.select(id_col).order_by(id_col).limit(5).execute()[id_col].tolist()
-            self.add(ERROR, name, id_col, "duplicate_id",
-                     f"{n} {id_col} value(s) appear on more than one row",
-                     f"Keep one row per {id_col} (de-duplicate the export, or use unique_by "
-                     "in the mapping).", rows, ex)
+            self.add(
+                ERROR,
+                name,
+                id_col,
+                "duplicate_id",
+                f"{n} {id_col} value(s) appear on more than one row",
+                f"Keep one row per {id_col} (de-duplicate the export, or use unique_by "
+                "in the mapping).",
+                rows,
+                ex,
+            )
 
     def opportunities(self) -> None:
         t = self.ds.tables["opportunities"]
         closed = t.stage.isin(CLOSED_STAGES)
         if "closed_at" in t.columns:
-            self.rows("opportunities", t, t.filter(closed & t.closed_at.isnull()), ERROR,
-                      "closed_at", "closed_without_date", "closed deals without closed_at",
-                      "Give every closed_won/closed_lost deal the date it closed.")
-            self.rows("opportunities", t, t.filter(t.closed_at < t.created_at), ERROR,
-                      "closed_at", "closed_before_created", "closed_at is before created_at",
-                      "Correct the dates: a deal cannot close before it is created.")
-            self.rows("opportunities", t, t.filter(~closed & t.stage.notnull()
-                                                   & t.closed_at.notnull()),
-                      WARNING, "closed_at", "open_with_close_date",
-                      "open deals (stage not closed_won/closed_lost) have a closed_at",
-                      "Translate the CRM's closed stages to closed_won/closed_lost in the "
-                      "mapping, or clear closed_at of open deals.")
+            self.rows(
+                "opportunities",
+                t,
+                t.filter(closed & t.closed_at.isnull()),
+                ERROR,
+                "closed_at",
+                "closed_without_date",
+                "closed deals without closed_at",
+                "Give every closed_won/closed_lost deal the date it closed.",
+            )
+            self.rows(
+                "opportunities",
+                t,
+                t.filter(t.closed_at < t.created_at),
+                ERROR,
+                "closed_at",
+                "closed_before_created",
+                "closed_at is before created_at",
+                "Correct the dates: a deal cannot close before it is created.",
+            )
+            self.rows(
+                "opportunities",
+                t,
+                t.filter(~closed & t.stage.notnull() & t.closed_at.notnull()),
+                WARNING,
+                "closed_at",
+                "open_with_close_date",
+                "open deals (stage not closed_won/closed_lost) have a closed_at",
+                "Translate the CRM's closed stages to closed_won/closed_lost in the "
+                "mapping, or clear closed_at of open deals.",
+            )
         else:
-            self.rows("opportunities", t, t.filter(closed), ERROR, "closed_at",
-                      "closed_without_date", "closed deals but no closed_at column",
-                      "Map the CRM's close date to closed_at.")
+            self.rows(
+                "opportunities",
+                t,
+                t.filter(closed),
+                ERROR,
+                "closed_at",
+                "closed_without_date",
+                "closed deals but no closed_at column",
+                "Map the CRM's close date to closed_at.",
+            )
         stage = t.stage.lower()
         looks_closed = stage.re_search("won|lost|closed") & ~closed
-        self.rows("opportunities", t, t.filter(looks_closed | t.stage.isnull()
-                                               | (t.stage.strip() == "")),
-                  ERROR, "stage", "bad_stage",
-                  "stages outside the contract: closed deals must use exactly closed_won or "
-                  "closed_lost (and no stage may be empty)",
-                  "Translate the CRM's stage names in the mapping: [tables.opportunities."
-                  "values.stage] Won = \"closed_won\", Lost = \"closed_lost\".")
+        self.rows(
+            "opportunities",
+            t,
+            t.filter(looks_closed | t.stage.isnull() | (t.stage.strip() == "")),
+            ERROR,
+            "stage",
+            "bad_stage",
+            "stages outside the contract: closed deals must use exactly closed_won or "
+            "closed_lost (and no stage may be empty)",
+            "Translate the CRM's stage names in the mapping: [tables.opportunities."
+            'values.stage] Won = "closed_won", Lost = "closed_lost".',
+        )
         self._allowed("opportunities", "deal_type", DEAL_TYPES)
 
-    def _allowed(self, name: str, column: str, allowed: tuple[str, ...],
-                 severity: str = WARNING) -> None:
+    def _allowed(
+        self, name: str, column: str, allowed: tuple[str, ...], severity: str = WARNING
+    ) -> None:
         t = self.ds.tables[name]
         if column not in t.columns:
             return
-        self.rows(name, t, t.filter(t[column].notnull() & ~t[column].isin(allowed)), severity,
-                  column, "unknown_value", f"{column} has values outside {', '.join(allowed)}",
-                  f"Translate them to one of {', '.join(allowed)} in the mapping's values.")
+        self.rows(
+            name,
+            t,
+            t.filter(t[column].notnull() & ~t[column].isin(allowed)),
+            severity,
+            column,
+            "unknown_value",
+            f"{column} has values outside {', '.join(allowed)}",
+            f"Translate them to one of {', '.join(allowed)} in the mapping's values.",
+        )
 
     def ranges(self, name: str) -> None:
         t = self.ds.tables[name]
         for col in NON_NEGATIVE.get(name, ()):
             if col in t.columns:
-                self.rows(name, t, t.filter(t[col] < 0), ERROR, col, "negative",
-                          f"{col} is negative", f"{col} cannot be negative: correct the rows.")
+                self.rows(
+                    name,
+                    t,
+                    t.filter(t[col] < 0),
+                    ERROR,
+                    col,
+                    "negative",
+                    f"{col} is negative",
+                    f"{col} cannot be negative: correct the rows.",
+                )
         if name == "nps_responses" and "score" in t.columns:
-            self.rows(name, t, t.filter((t.score < 0) | (t.score > 10)), ERROR, "score",
-                      "score_out_of_range", "NPS scores outside 0..10",
-                      "NPS answers are whole numbers from 0 to 10: correct or drop the rows.")
-            self.rows(name, t, t.filter(t.score.notnull() & (t.score != t.score.round())),
-                      ERROR, "score", "score_not_whole", "NPS scores that are not whole",
-                      "NPS answers are whole numbers from 0 to 10.")
+            self.rows(
+                name,
+                t,
+                t.filter((t.score < 0) | (t.score > 10)),
+                ERROR,
+                "score",
+                "score_out_of_range",
+                "NPS scores outside 0..10",
+                "NPS answers are whole numbers from 0 to 10: correct or drop the rows.",
+            )
+            self.rows(
+                name,
+                t,
+                t.filter(t.score.notnull() & (t.score != t.score.round())),
+                ERROR,
+                "score",
+                "score_not_whole",
+                "NPS scores that are not whole",
+                "NPS answers are whole numbers from 0 to 10.",
+            )
         if name == "costs":
             self._allowed("costs", "category", COST_CATEGORIES, ERROR)
 
@@ -235,11 +353,21 @@ class _Checker:
         t = self.ds.tables[name]
         limit = ibis.timestamp(self.as_of.replace(microsecond=0))
         for col in TABLES[name].columns:
-            if (col.kind in (TIMESTAMP, DATE) and col.name in t.columns
-                    and (name, col.name) not in _MAY_BE_FUTURE):
-                self.rows(name, t, t.filter(t[col.name] > limit), WARNING, col.name, "future",
-                          f"{col.name} is in the future (after {self.as_of:%Y-%m-%d %H:%M})",
-                          "Check the export's dates and timezone.")
+            if (
+                col.kind in (TIMESTAMP, DATE)
+                and col.name in t.columns
+                and (name, col.name) not in _MAY_BE_FUTURE
+            ):
+                self.rows(
+                    name,
+                    t,
+                    t.filter(t[col.name] > limit),
+                    WARNING,
+                    col.name,
+                    "future",
+                    f"{col.name} is in the future (after {self.as_of:%Y-%m-%d %H:%M})",
+                    "Check the export's dates and timezone.",
+                )
 
     def foreign_keys(self, loaded: set[str]) -> None:
         for (child, col), (parent, pcol) in FOREIGN_KEYS.items():
@@ -251,9 +379,16 @@ class _Checker:
             keys = p.select(pcol).distinct()
             orphans = t.filter(t[col].notnull()).anti_join(keys, t[col] == keys[pcol])
             extra = " (their rows fall into the team 'unassigned')" if pcol == "rep_id" else ""
-            self.rows(child, t, orphans, WARNING, col, "orphan_key",
-                      f"{col} values not found in {parent}.{pcol}{extra}",
-                      f"Add the missing rows to {parent}, or correct {child}.{col}.")
+            self.rows(
+                child,
+                t,
+                orphans,
+                WARNING,
+                col,
+                "orphan_key",
+                f"{col} values not found in {parent}.{pcol}{extra}",
+                f"Add the missing rows to {parent}, or correct {child}.{col}.",
+            )
 
 
 def validate(ds: Dataset, as_of: datetime | None = None) -> pd.DataFrame:
@@ -299,8 +434,9 @@ def format_report(findings: pd.DataFrame, description: str) -> str:
     for f in findings.itertuples():
         where = f"{f.table}.{f.column}" if f.column else f.table
         count = f"{f.rows} row(s)" if f.rows else ""
-        lines.append(f"{f.severity.upper():8}{where}: {f.problem}"
-                     + (f" [{count}]" if count else ""))
+        lines.append(
+            f"{f.severity.upper():8}{where}: {f.problem}" + (f" [{count}]" if count else "")
+        )
         if len(f.examples):
             lines.append(f"        e.g. {', '.join(map(_clean, f.examples))}")
         lines.append(f"        fix: {f.fix}")

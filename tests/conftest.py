@@ -68,8 +68,9 @@ def postgres_url():
     """
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries not found: `apt-get install postgresql` "
-                    "(.ci/run does this)")
+        pytest.skip(
+            "PostgreSQL server binaries not found: `apt-get install postgresql` (.ci/run does this)"
+        )
     base = Path(tempfile.mkdtemp(prefix="kpi-pg-"))
     data, sock = base / "data", base / "sock"
     sock.mkdir()
@@ -83,19 +84,52 @@ def postgres_url():
         as_user = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
     run = dict(check=True, capture_output=True, text=True)
-    subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data), "-U", "kit",
-                              "--pwfile", str(base / "pw"), "--auth-host=scram-sha-256",
-                              "--auth-local=trust", "-E", "UTF8", "--locale=C"], **run)
+    subprocess.run(
+        as_user
+        + [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "kit",
+            "--pwfile",
+            str(base / "pw"),
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        **run,
+    )
     options = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
-                              "-l", str(base / "log"), "-w", "start"], **run)
+    subprocess.run(
+        as_user
+        + [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "start",
+        ],
+        **run,
+    )
     try:
-        subprocess.run(as_user + [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                                  "-U", "kit", "sales"], env={**os.environ,
-                                                               "PGPASSWORD": password}, **run)
+        subprocess.run(
+            as_user
+            + [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "kit", "sales"],
+            env={**os.environ, "PGPASSWORD": password},
+            **run,
+        )
         yield f"postgresql://kit:{password}@127.0.0.1:{port}/sales"
     finally:
-        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                                  "stop"], capture_output=True)
+        subprocess.run(
+            as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
         time.sleep(0.2)
         shutil.rmtree(base, ignore_errors=True)

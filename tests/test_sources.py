@@ -15,17 +15,25 @@ from kpi_helpers.cli import main
 from kpi_helpers.errors import KitError
 from kpi_helpers.sources import open_dataset, redact
 
-OPPS = pd.DataFrame({
-    "opportunity_id": ["O1", "O2", "O3"],
-    "created_at": ["2026-01-03 09:00:00", "2026-01-20 14:30:00", "2026-02-01 00:00:00"],
-    "stage": ["closed_won", "proposal", "closed_lost"],
-    "amount": [1200.50, 800.0, 99.99],
-    "closed_at": ["2026-02-10 10:00:00", None, "2026-02-15 00:00:00"],
-    "rep_id": ["R1", "R2", "R1"],
-    "note": ["extra columns are kept", "", "x"],
-})
-REPS = pd.DataFrame({"rep_id": ["R1", "R2"], "rep_name": ["Ana <b>", "Ben & co"],
-                     "team": ["North", "South"], "hired_at": ["2024-01-01", "2025-06-15"]})
+OPPS = pd.DataFrame(
+    {
+        "opportunity_id": ["O1", "O2", "O3"],
+        "created_at": ["2026-01-03 09:00:00", "2026-01-20 14:30:00", "2026-02-01 00:00:00"],
+        "stage": ["closed_won", "proposal", "closed_lost"],
+        "amount": [1200.50, 800.0, 99.99],
+        "closed_at": ["2026-02-10 10:00:00", None, "2026-02-15 00:00:00"],
+        "rep_id": ["R1", "R2", "R1"],
+        "note": ["extra columns are kept", "", "x"],
+    }
+)
+REPS = pd.DataFrame(
+    {
+        "rep_id": ["R1", "R2"],
+        "rep_name": ["Ana <b>", "Ben & co"],
+        "team": ["North", "South"],
+        "hired_at": ["2024-01-01", "2025-06-15"],
+    }
+)
 
 
 def _check(ds) -> None:
@@ -94,8 +102,9 @@ def test_postgresql(postgres_url):
 def test_postgresql_from_environment_variable(postgres_url, monkeypatch):
     import ibis
 
-    ibis.connect(postgres_url).create_table("reps", REPS.assign(
-        hired_at=pd.to_datetime(REPS.hired_at)), overwrite=True)
+    ibis.connect(postgres_url).create_table(
+        "reps", REPS.assign(hired_at=pd.to_datetime(REPS.hired_at)), overwrite=True
+    )
     monkeypatch.setenv("SALES_DB", postgres_url)
     ds = open_dataset("env:SALES_DB")
     assert sorted(ds.frame("reps")["rep_id"]) == ["R1", "R2"]
@@ -139,8 +148,10 @@ def test_semicolon_csv_is_sniffed_without_mapping(tmp_path):
 def test_wrong_delimiter_in_mapping_names_the_columns_seen(tmp_path, capsys):
     (tmp_path / "people.csv").write_text("rep_id;team\nR1;North\n")
     mapping = tmp_path / "m.toml"
-    mapping.write_text('[tables.reps]\nfrom = "people.csv"\ndelimiter = ","\n'
-                       '[tables.reps.columns]\nrep_id = "rep_id"\nteam = "team"\n')
+    mapping.write_text(
+        '[tables.reps]\nfrom = "people.csv"\ndelimiter = ","\n'
+        '[tables.reps.columns]\nrep_id = "rep_id"\nteam = "team"\n'
+    )
     assert main(["validate", "--source", str(tmp_path), "--mapping", str(mapping)]) == 2
     out = capsys.readouterr().out
     assert "rep_id = 'rep_id', but people.csv has no such column; columns are: rep_id;team" in out
@@ -150,8 +161,9 @@ def test_missing_sheet_named_by_mapping(tmp_path, capsys):
     path = tmp_path / "crm.xlsx"
     REPS.to_excel(path, sheet_name="People", index=False)
     mapping = tmp_path / "m.toml"
-    mapping.write_text('[tables.reps]\nfrom = "Sellers"\n[tables.reps.columns]\n'
-                       'rep_id = "rep_id"\nteam = "team"\n')
+    mapping.write_text(
+        '[tables.reps]\nfrom = "Sellers"\n[tables.reps.columns]\nrep_id = "rep_id"\nteam = "team"\n'
+    )
     assert main(["validate", "--source", str(path), "--mapping", str(mapping)]) == 2
     out = capsys.readouterr().out
     assert "reads sheet 'Sellers', which crm.xlsx does not have; sheets there: People" in out
@@ -164,10 +176,13 @@ def test_not_a_workbook(tmp_path):
         open_dataset(path)
 
 
-@pytest.mark.parametrize("source, message", [
-    ("/nonexistent/folder", "does not exist"),
-    ("notes.txt", "unsupported kind"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("/nonexistent/folder", "does not exist"),
+        ("notes.txt", "unsupported kind"),
+    ],
+)
 def test_bad_source_paths(tmp_path, monkeypatch, source, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("x")
@@ -183,8 +198,11 @@ def test_folder_without_any_table(tmp_path):
 
 def test_cli_process_prints_no_traceback(tmp_path):
     (tmp_path / "orders.parquet").write_bytes(b"PAR1 not really parquet")
-    proc = subprocess.run([sys.executable, "-m", "kpi_helpers.cli", "validate", "--source",
-                           str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kpi_helpers.cli", "validate", "--source", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "orders.parquet is not a readable Parquet file" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -1,0 +1,162 @@
+"""The sample-data generator: consistent across tables, reproducible, realistic, and its
+--messy problems are all found by validate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from conftest import SAMPLE_END
+
+from kpi_helpers.cli import main
+from kpi_helpers.contract import FOREIGN_KEYS, TABLES
+from kpi_helpers.sample_data import MESSY_CHECKS, generate
+from kpi_helpers.sources import open_dataset
+from kpi_helpers.validate import validate
+
+
+@pytest.fixture(scope="module")
+def frames(sample_dir) -> dict[str, pd.DataFrame]:
+    ds = open_dataset(sample_dir)
+    return {name: ds.frame(name) for name in ds.tables}
+
+
+def test_every_table_of_the_contract_is_written_with_every_column(frames):
+    assert set(frames) == set(TABLES)
+    for name, spec in TABLES.items():
+        assert list(frames[name].columns) == spec.names, name
+        assert len(frames[name]) > 0
+
+
+def test_every_foreign_key_resolves(frames):
+    for (child, col), (parent, pcol) in FOREIGN_KEYS.items():
+        values = frames[child][col].dropna()
+        missing = set(values) - set(frames[parent][pcol])
+        assert not missing, f"{child}.{col}: {sorted(missing)[:5]}"
+    teams = set(frames["reps"]["team"])
+    assert set(frames["costs"]["team"].dropna()) <= teams
+    assert set(frames["targets"]["team"].dropna()) <= teams
+
+
+def test_sample_validates_clean(sample_dir):
+    findings = validate(open_dataset(sample_dir))
+    assert findings.empty, findings.to_string()
+
+
+def test_funnel_is_consistent(frames):
+    leads, opps = frames["leads"], frames["opportunities"].set_index("opportunity_id")
+    # every step happens after the previous one, and only for leads that took it
+    for earlier, later in [
+        ("created_at", "first_response_at"),
+        ("first_response_at", "engaged_at"),
+        ("engaged_at", "qualified_at"),
+        ("qualified_at", "converted_at"),
+    ]:
+        both = leads[later].notna()
+        assert leads.loc[both, earlier].notna().all()
+        assert (leads.loc[both, later] >= leads.loc[both, earlier]).all()
+    # converted leads become opportunities created at conversion
+    from_leads = opps.dropna(subset=["lead_id"]).merge(
+        leads, left_on="lead_id", right_on="lead_id", suffixes=("", "_lead")
+    )
+    assert (from_leads["created_at"] == from_leads["converted_at"]).all()
+    assert len(from_leads) == leads["converted_at"].notna().sum()
+    closed = opps["stage"].isin(["closed_won", "closed_lost"])
+    assert opps.loc[closed, "closed_at"].notna().all()
+    assert opps.loc[~closed, "closed_at"].isna().all()
+    assert (opps.loc[closed, "closed_at"] >= opps.loc[closed, "created_at"]).all()
+
+
+def test_won_deals_make_customers_with_orders(frames):
+    opps, orders = frames["opportunities"], frames["orders"]
+    won_accounts = set(opps.loc[opps.stage == "closed_won", "account_id"])
+    buying = set(orders.loc[orders.revenue > 0, "account_id"])
+    assert buying <= won_accounts
+    assert len(buying) > 0.9 * len(won_accounts)
+    subs = frames["subscriptions"]
+    assert set(subs["account_id"]) <= won_accounts
+    assert (subs["ended_at"].isna() | (subs["ended_at"] > subs["started_at"])).all()
+
+
+def test_business_patterns_are_present(frames):
+    opps, reps, orders = frames["opportunities"], frames["reps"], frames["orders"]
+    assert set(opps["deal_type"]) == {"new", "upsell", "cross_sell", "renewal"}
+    assert 4 <= reps["team"].nunique() <= 6
+    assert reps["left_at"].notna().sum() > 0  # reps leave...
+    assert (reps["hired_at"] > reps["hired_at"].min() + pd.Timedelta(days=400)).any()  # ...join
+    # teams differ in strength: win rates spread by at least 5 points
+    closed = opps[opps.stage.isin(["closed_won", "closed_lost"])].merge(reps, on="rep_id")
+    rates = closed.groupby("team")["stage"].apply(lambda s: (s == "closed_won").mean())
+    assert rates.max() - rates.min() > 0.05
+    # growth: the last year sells more than the first; returns exist
+    rev = orders.groupby(orders.ordered_at.dt.year)["revenue"].sum()
+    assert rev.iloc[-1] > rev.iloc[0]
+    assert (orders.revenue < 0).any()
+    # churn and reactivation: subscriptions end, and some accounts start again later
+    subs = frames["subscriptions"]
+    assert subs["ended_at"].notna().sum() > 0
+    assert subs.groupby("account_id")["started_at"].nunique().max() > 1
+    # seasonality: new leads peak in Q4 above August across the years
+    by_month = frames["leads"].created_at.dt.month.value_counts()
+    assert by_month[11] > by_month[8]
+
+
+def test_data_ends_with_the_requested_month(frames):
+    end = pd.Period(SAMPLE_END, "M").end_time
+    assert frames["orders"]["ordered_at"].max() <= end
+    assert frames["activities"]["occurred_at"].max() <= end
+    assert frames["costs"]["month"].max() == SAMPLE_END
+
+
+def _digest(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_same_seed_gives_identical_files(tmp_path, fmt):
+    for name in ("a", "b"):
+        generate(tmp_path / name, seed=3, end_month="2025-12", months=14, fmt=fmt)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    generate(tmp_path / "c", seed=4, end_month="2025-12", months=14, fmt=fmt)
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_messy_problems_are_all_found(tmp_path):
+    generate(tmp_path / "messy", seed=5, messy=True, end_month="2025-12", months=14)
+    findings = validate(open_dataset(tmp_path / "messy"), as_of=datetime.now())
+    found = set(zip(findings["table"], findings["column"], findings["check"], strict=True))
+    assert set(MESSY_CHECKS) <= found
+    manifest = json.loads((tmp_path / "messy" / "_sample.json").read_text())
+    assert len(manifest["problems"]) == len(MESSY_CHECKS)
+
+
+def test_cli_writes_atomically_and_replaces(tmp_path, capsys):
+    out = tmp_path / "data"
+    assert (
+        main(
+            [
+                "sample-data",
+                "--out",
+                str(out),
+                "--months",
+                "13",
+                "--end",
+                "2025-12",
+                "--format",
+                "parquet",
+            ]
+        )
+        == 0
+    )
+    assert (out / "orders.parquet").exists()
+    assert "Wrote small sample data" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]  # no temporary folder left
+
+
+def test_cli_rejects_a_bad_month(capsys):
+    with pytest.raises(SystemExit):
+        main(["sample-data", "--out", "x", "--end", "2025-13"])
+    assert "'2025-13' is not a month written YYYY-MM" in capsys.readouterr().err

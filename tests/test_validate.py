@@ -1,0 +1,267 @@
+"""Each validation finding, from a small clean dataset with one problem added."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from conftest import write_tables
+
+from kpi_helpers.cli import main
+from kpi_helpers.sources import open_dataset
+from kpi_helpers.validate import FINDING_COLUMNS, exit_code, format_report, validate
+
+AS_OF = datetime(2026, 6, 1)
+
+
+def clean() -> dict[str, pd.DataFrame]:
+    """A tiny dataset that meets the contract: every table, every key resolves."""
+    return {
+        "reps": pd.DataFrame(
+            {
+                "rep_id": ["R1", "R2"],
+                "team": ["North", "South"],
+                "hired_at": ["2024-01-01", "2024-03-01"],
+            }
+        ),
+        "accounts": pd.DataFrame(
+            {
+                "account_id": ["A1", "A2"],
+                "owner_rep_id": ["R1", "R2"],
+                "account_name": ["Acme <b>", "Zed"],
+            }
+        ),
+        "leads": pd.DataFrame(
+            {
+                "lead_id": ["L1", "L2"],
+                "created_at": ["2026-01-02", "2026-01-05 10:00"],
+                "rep_id": ["R1", "R2"],
+                "account_id": ["A1", "A2"],
+            }
+        ),
+        "opportunities": pd.DataFrame(
+            {
+                "opportunity_id": ["O1", "O2", "O3"],
+                "created_at": ["2026-01-03", "2026-01-04", "2026-02-01"],
+                "stage": ["closed_won", "closed_lost", "proposal"],
+                "amount": [100.0, 50.0, 70.0],
+                "closed_at": ["2026-02-01", "2026-02-02", None],
+                "rep_id": ["R1", "R2", "R1"],
+                "account_id": ["A1", "A2", "A1"],
+                "lead_id": ["L1", "L2", None],
+                "deal_type": ["new", "new", "upsell"],
+            }
+        ),
+        "activities": pd.DataFrame(
+            {
+                "activity_id": ["X1"],
+                "occurred_at": ["2026-01-03"],
+                "type": ["call"],
+                "rep_id": ["R1"],
+            }
+        ),
+        "orders": pd.DataFrame(
+            {
+                "order_id": ["S1", "S1", "S2"],
+                "ordered_at": ["2026-02-01"] * 3,
+                "account_id": ["A1", "A1", "A2"],
+                "revenue": [10.0, -2.5, 4.0],
+            }
+        ),
+        "subscriptions": pd.DataFrame(
+            {
+                "subscription_id": ["U1"],
+                "account_id": ["A1"],
+                "started_at": ["2026-02-01"],
+                "mrr": [9.99],
+            }
+        ),
+        "costs": pd.DataFrame({"month": ["2026-01"], "category": ["marketing"], "amount": [500.0]}),
+        "targets": pd.DataFrame(
+            {"month": ["2026-01"], "kpi": ["sales_revenue"], "target": [1000.0], "rep_id": [None]}
+        ),
+        "nps_responses": pd.DataFrame(
+            {
+                "response_id": ["N1", "N2"],
+                "responded_at": ["2026-02-03", "2026-02-04"],
+                "score": [9, 0],
+                "account_id": ["A1", "A2"],
+            }
+        ),
+        "financials": pd.DataFrame({"month": ["2026-01"], "net_income": [12.0]}),
+    }
+
+
+def run(tmp_path, change=None) -> pd.DataFrame:
+    tables = clean()
+    if change:
+        change(tables)
+    return validate(open_dataset(write_tables(tmp_path, tables)), as_of=AS_OF)
+
+
+def only(findings: pd.DataFrame, check: str) -> pd.Series:
+    hits = findings[findings["check"] == check]
+    assert len(hits) == 1, format_report(findings, "test")
+    return hits.iloc[0]
+
+
+def test_clean_dataset_has_no_findings(tmp_path):
+    findings = run(tmp_path)
+    assert list(findings.columns) == FINDING_COLUMNS
+    assert findings.empty, format_report(findings, "test")
+    assert exit_code(findings) == 0
+
+
+def test_missing_table_names_the_families_it_disables(tmp_path):
+    f = only(run(tmp_path, lambda t: t.pop("subscriptions")), "missing_table")
+    assert f.severity == "warning" and f.table == "subscriptions"
+    assert "families customers, subscription" in f.problem
+
+
+def test_warnings_only_exit_1(tmp_path):
+    findings = run(tmp_path, lambda t: t.pop("financials"))
+    assert exit_code(findings) == 1
+
+
+def test_missing_required_column(tmp_path):
+    f = only(
+        run(tmp_path, lambda t: t.update(leads=t["leads"].drop(columns="created_at"))),
+        "missing_column",
+    )
+    assert (f.severity, f.table, f.column) == ("error", "leads", "created_at")
+    assert "required column created_at is missing" in f.problem
+
+
+def _set(table, column, row, value):
+    def change(t):
+        t[table][column] = t[table][column].astype(object)
+        t[table].loc[row, column] = value
+
+    return change
+
+
+def test_unparseable_date(tmp_path):
+    f = only(run(tmp_path, _set("leads", "created_at", 1, "31/02/2026")), "bad_date")
+    assert (f.table, f.column, f.rows, f.examples) == ("leads", "created_at", 1, ["L2"])
+    assert "created_at has values that are not dates" in f.problem
+    assert "dates.created_at" in f.fix
+
+
+def test_unparseable_number(tmp_path):
+    f = only(run(tmp_path, _set("orders", "revenue", 2, "4,00 €")), "bad_number")
+    assert (f.table, f.column, f.rows, f.examples) == ("orders", "revenue", 1, ["S2"])
+
+
+def test_bad_month(tmp_path):
+    f = only(run(tmp_path, _set("costs", "month", 0, "Jan 2026")), "bad_month")
+    assert f.table == "costs" and "YYYY-MM" in f.problem
+
+
+def test_duplicate_ids(tmp_path):
+    def dup(t):
+        t["accounts"] = pd.concat([t["accounts"], t["accounts"].iloc[[1]]])
+
+    f = only(run(tmp_path, dup), "duplicate_id")
+    assert (f.table, f.column, f.rows, f.examples) == ("accounts", "account_id", 2, ["A2"])
+
+
+def test_order_lines_may_share_an_order_id(tmp_path):
+    assert "duplicate_id" not in set(run(tmp_path)["check"])
+
+
+def test_closed_deal_without_closed_at(tmp_path):
+    f = only(run(tmp_path, _set("opportunities", "closed_at", 0, None)), "closed_without_date")
+    assert (f.severity, f.examples) == ("error", ["O1"])
+    assert f.problem == "closed deals without closed_at"
+
+
+def test_closed_before_created(tmp_path):
+    f = only(
+        run(tmp_path, _set("opportunities", "closed_at", 1, "2026-01-01")), "closed_before_created"
+    )
+    assert (f.severity, f.examples, f.problem) == (
+        "error",
+        ["O2"],
+        "closed_at is before created_at",
+    )
+
+
+def test_stage_outside_contract(tmp_path):
+    findings = run(tmp_path, _set("opportunities", "stage", 0, "Closed Won"))
+    f = only(findings, "bad_stage")
+    assert (f.severity, f.examples) == ("error", ["O1"])
+    assert "closed_won or closed_lost" in f.problem
+    assert 'Won = "closed_won"' in f.fix
+
+
+def test_nps_out_of_range(tmp_path):
+    f = only(run(tmp_path, _set("nps_responses", "score", 1, 11)), "score_out_of_range")
+    assert (f.severity, f.examples, f.problem) == ("error", ["N2"], "NPS scores outside 0..10")
+
+
+@pytest.mark.parametrize(
+    "table, column, row, key",
+    [
+        ("opportunities", "amount", 0, "O1"),
+        ("subscriptions", "mrr", 0, "U1"),
+        ("costs", "amount", 0, "2026-01"),
+    ],
+)
+def test_negative_amounts(tmp_path, table, column, row, key):
+    f = only(run(tmp_path, _set(table, column, row, -1.0)), "negative")
+    assert (f.table, f.column, f.examples) == (table, column, [key])
+    assert f.problem == f"{column} is negative"
+
+
+def test_negative_revenue_is_a_return_not_an_error(tmp_path):
+    assert "negative" not in set(run(tmp_path)["check"])  # the fixture has a -2.5 line
+
+
+def test_orphan_foreign_key(tmp_path):
+    f = only(run(tmp_path, _set("opportunities", "rep_id", 2, "R9")), "orphan_key")
+    assert (f.severity, f.table, f.column, f.examples) == (
+        "warning",
+        "opportunities",
+        "rep_id",
+        ["O3"],
+    )
+    assert "not found in reps.rep_id" in f.problem and "unassigned" in f.problem
+
+
+def test_future_timestamp(tmp_path):
+    f = only(run(tmp_path, _set("activities", "occurred_at", 0, "2027-01-01")), "future")
+    assert (f.severity, f.table, f.examples) == ("warning", "activities", ["X1"])
+
+
+def test_expected_close_may_be_in_the_future(tmp_path):
+    def change(t):
+        t["opportunities"]["expected_close_at"] = [None, None, "2027-03-01"]
+
+    assert run(tmp_path, change).empty
+
+
+def test_unknown_deal_type(tmp_path):
+    f = only(run(tmp_path, _set("opportunities", "deal_type", 0, "expansion")), "unknown_value")
+    assert f.column == "deal_type" and f.severity == "warning"
+
+
+def test_report_and_cli_exit_code_2(tmp_path, capsys):
+    tables = clean()
+    tables["opportunities"].loc[0, "closed_at"] = None
+    write_tables(tmp_path, tables)
+    assert main(["validate", "--source", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "1 error(s)" in out
+    assert "ERROR   opportunities.closed_at: closed deals without closed_at [1 row(s)]" in out
+    assert "e.g. O1" in out
+
+
+def test_examples_are_capped_at_five(tmp_path):
+    def many(t):
+        t["leads"] = pd.DataFrame(
+            {"lead_id": [f"L{i}" for i in range(9)], "created_at": ["yesterday"] * 9}
+        )
+
+    f = only(run(tmp_path, many), "bad_date")
+    assert f.rows == 9 and len(f.examples) == 5
