@@ -1,0 +1,72 @@
+"""The kit's configuration file, ``kpi.toml``: dataset settings and report choices.
+
+Every key is optional; missing keys take the defaults below. Example::
+
+    source = "data/sample"
+    mapping = ""                   # a mapping file, when the source needs one
+    currency = "EUR"
+    customer_lookback_days = 365
+    [stage_probability]
+    prospecting = 0.1
+    negotiation = 0.7
+    [rag]
+    green = 100                    # attainment (%) at or above: green
+    amber = 90                     # at or above: amber; below: red
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import KitError
+
+DEFAULT_STAGE_PROBABILITY = {
+    "prospecting": 0.1,
+    "qualification": 0.2,
+    "proposal": 0.5,
+    "negotiation": 0.7,
+}
+
+
+@dataclass
+class Config:
+    source: str = "data/sample"
+    mapping: str = ""
+    currency: str = "USD"
+    customer_lookback_days: int = 365
+    fiscal_year_start: int = 1
+    stage_probability: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
+    )
+    default_probability: float = 0.3  # open stages missing from stage_probability
+    rag_green: float = 100.0
+    rag_amber: float = 90.0
+    output: str = "reports"
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read ``kpi.toml``; ``None`` or an absent default file gives the defaults."""
+    cfg = Config()
+    if path is None:
+        return cfg
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KitError(f"Configuration file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KitError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+    rag = data.pop("rag", {})
+    probs = data.pop("stage_probability", {})
+    for key, value in data.items():
+        if not hasattr(cfg, key) or key.startswith("rag_"):
+            raise KitError(f"{path.name}: unknown setting {key!r}.")
+        setattr(cfg, key, value)
+    cfg.stage_probability.update({str(k): float(v) for k, v in probs.items()})
+    cfg.rag_green = float(rag.get("green", cfg.rag_green))
+    cfg.rag_amber = float(rag.get("amber", cfg.rag_amber))
+    if not cfg.rag_amber <= cfg.rag_green:
+        raise KitError(f"{path.name}: [rag] amber must not be above green.")
+    return cfg

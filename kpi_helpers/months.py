@@ -1,0 +1,65 @@
+"""Months as the kit uses them: ``"YYYY-MM"`` text outside, an integer index inside.
+
+The index ``year * 12 + month - 1`` makes "the month before" a subtraction, and is
+computed the same way on every backend from a timestamp's year and month.
+
+>>> Month.parse("2026-01").index - Month.parse("2025-12").index
+1
+>>> str(Month.parse("2026-01") - 12)
+'2025-01'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .errors import KitError
+
+_PATTERN = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    index: int  # year * 12 + month - 1
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """Parse ``"YYYY-MM"``; anything else is a clear error."""
+        match = _PATTERN.match(str(text).strip())
+        if not match:
+            raise KitError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2026-10.")
+        return cls(int(match.group(1)) * 12 + int(match.group(2)) - 1)
+
+    @property
+    def year(self) -> int:
+        return self.index // 12
+
+    @property
+    def month(self) -> int:
+        return self.index % 12 + 1
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the month."""
+        return datetime(self.year, self.month, 1)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant of the next month (the month is [start, end))."""
+        return (self + 1).start
+
+    def __add__(self, n: int) -> Month:
+        return Month(self.index + n)
+
+    def __sub__(self, n: int) -> Month:
+        return Month(self.index - n)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def month_range(first: Month, last: Month) -> list[Month]:
+    """Every month from ``first`` to ``last`` inclusive."""
+    return [Month(i) for i in range(first.index, last.index + 1)]
