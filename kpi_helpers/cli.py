@@ -46,6 +46,88 @@ def _sample_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compute(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from . import kpis
+    from .config import load_config
+    from .registry import select
+    from .sources import open_dataset
+    from .tables import compute_table
+
+    cfg = load_config(args.config)
+    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    ids = [i for group in args.kpi or [] for i in group.split(",") if i]
+    families = [f for group in args.family or [] for f in group.split(",") if f]
+    chosen = select(ids or None, families or None)
+    scalars = [k.id for k in chosen if not k.is_table]
+    df = (kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars,
+                       config=cfg) if scalars else pd.DataFrame(columns=kpis.TIDY_COLUMNS))
+    _write_frame(df, args.out, args.format)
+    if args.tables:
+        out = Path(args.tables)
+        out.mkdir(parents=True, exist_ok=True)
+        scope = args.scope if ":" in args.scope else "company"
+        for k in (k for k in chosen if k.is_table):
+            try:
+                table = compute_table(ds, k.id, args.month, scope, cfg)
+            except KitError as exc:
+                print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
+                continue
+            _write_frame(table, out / f"{k.id}.{args.format}", args.format)
+    return 0
+
+
+def _write_frame(df, out, fmt: str) -> None:
+    """Write ``df`` to ``out`` (a temporary file renamed into place) or to stdout."""
+    import tempfile
+    from pathlib import Path
+
+    if out is None:
+        if fmt == "parquet":
+            raise KitError("--format parquet needs --out FILE.")
+        sys.stdout.write(df.to_json(orient="records", indent=1) + "\n" if fmt == "json"
+                         else df.to_csv(index=False))
+        return
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        elif fmt == "json":
+            df.to_json(tmp, orient="records", indent=1)
+        else:
+            df.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    import html
+
+    from .registry import catalog_frame
+
+    df = catalog_frame()
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif args.format == "html":
+        sys.stdout.write(df.to_html(index=False, escape=True))
+    else:
+        lines = ["| id | name | family | definition | unit | better |", "|---|---|---|---|---|---|"]
+        for r in df.itertuples():
+            text = r.definition if not r.alias_of else f"alias of {r.alias_of}"
+            lines.append(f"| {r.id} | {r.name} | {r.family} | {html.escape(text)} | {r.unit} "
+                         f"| {r.better} |")
+        print("\n".join(lines))
+    return 0
+
+
 def _month(text: str) -> str:
     import re
 
@@ -87,6 +169,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--messy", action="store_true", help="add known data-quality problems")
     p.set_defaults(run=_sample_data)
+
+    p = sub.add_parser("compute", help="compute KPIs into a tidy table")
+    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
+    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help="kpi.toml with dataset settings")
+    p.add_argument("--month", required=True, help="last month, YYYY-MM")
+    p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
+    p.add_argument("--scope", default="company",
+                   help="company, team, rep, all, team:NAME or rep:ID (default company)")
+    p.add_argument("--kpi", action="append", help="KPI id (repeat or comma-separate)")
+    p.add_argument("--family", action="append", help="KPI family (repeat or comma-separate)")
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.add_argument("--tables", help="folder for the table KPIs, one file each")
+    p.set_defaults(run=_compute)
+
+    p = sub.add_parser("catalog", help="print the KPI catalog")
+    p.add_argument("--format", choices=["md", "html", "csv"], default="md")
+    p.set_defaults(run=_catalog)
     return parser
 
 
