@@ -151,7 +151,7 @@ class Engine:
     ) -> pd.DataFrame:
         """Wide frame of ``names`` on the complete grid scope_type x scope x month."""
         ms = Measures(self.ds, self.cfg, first, last)
-        names = {n for n in names if self.unavailable(n) is None}
+        wanted, names = names, {n for n in names if self.unavailable(n) is None}
         parts: list[pd.DataFrame] = []
         groups = {self.measure_groups[n].name for n in names if n in self.measure_groups}
         leads = None
@@ -184,7 +184,7 @@ class Engine:
             df = df[df["scope_type"].isin(scope_types)]
             frame = frame.merge(df, on=KEY, how="left")
         frame = frame.groupby(KEY, sort=True).first()  # parts never overlap per column
-        for n in names:
+        for n in wanted:
             if n not in frame.columns:
                 frame[n] = np.nan
             elif n not in KEEP_NAN and not n.startswith("fin_"):

@@ -166,8 +166,8 @@ class Measures:
             **metrics(stacked)
         )
         df = g.to_pandas()
-        df["mi"] = df["mi"].astype("int64")
-        return df
+        # plain object keys: pandas cannot merge empty Arrow-backed string columns
+        return df.astype({"scope_type": object, "scope": object, "mi": "int64"})
 
     def in_range(self, t: ibis.Table, column: str) -> ibis.Table:
         start, end = ibis.timestamp(self.start), ibis.timestamp(self.end)

@@ -1,0 +1,363 @@
+"""Every catalog KPI against values worked out by hand from tests/kpi_fixture.py.
+
+Month m = 2026-03. The comments show the arithmetic; see kpi_fixture.py for the rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from conftest import write_tables
+from kpi_fixture import tables
+
+from kpi_helpers import kpis
+from kpi_helpers.errors import KitError
+from kpi_helpers.registry import CATALOG, get
+from kpi_helpers.sources import open_dataset
+
+M = "2026-03"
+# CLV inputs over Apr 2025..Mar 2026: revenue 200+300+400+180 = 1080 in 1+1+1+3 = 6 orders
+# by 3 customers (A1, A2, A3); monthly churn is 1/3 in Aug 2025 (A4) and in Mar 2026 (A6),
+# 0 in the ten other months.
+MEAN_CHURN = (100 / 3 + 100 / 3) / 12
+CLV = (1080 / 6) * (6 / 3) / (1 - (1 - MEAN_CHURN / 100) ** 12)
+CAC = 440 / 3  # costs 100+200+50+90, new customers A3, A4, A5
+GROSS_MARGIN = (180 - 82) / 180 * 100  # COGS 20+10+60-8
+
+COMPANY = {
+    # revenue: order lines of m: X1 50 + 30, X2 120, X3 -20 (a return)
+    "sales_revenue": 180.0,
+    "orders_count": 3,  # X1, X2, X3
+    "units_sold": 5,  # 2 + 1 + 3 - 1
+    "monthly_sales_growth": (180 - 400) / 400 * 100,
+    "sales_growth_yoy": (180 - 100) / 100 * 100,
+    "monthly_sales_bookings": 1400.0,  # W1 1000 - 100 + W2 500 - (empty cost) 0
+    "average_order_value": 60.0,
+    "new_customers": 3,  # A3 (first order in m), A4 (W1), A5 (W2)
+    "incremental_sales": 180 - (200 + 300 + 400) / 3,
+    # pipeline
+    "new_opportunities": 2,  # W2, O2 (O3 is created on the 1st of m+1)
+    "deals_won": 2,
+    "pipeline_value": 2800.0,  # O1 2000 + O2 800 (closed on the 1st of m+1: open at end of m)
+    "sales_opportunities": 2000 * 0.4 + 800 * 0.3,  # O2 has no probability: default 0.3
+    "pipeline_coverage": 3300 / 2000,  # open at start: W1 1000 + L1 300 + O1 2000
+    "win_rate": 2 / 3 * 100,  # won W1, W2; lost L1
+    "quote_to_close": 50.0,  # quoted and closed in m: W1 won, L1 lost
+    "sales_conversion_rate": 2 / 4 * 100,  # 2 won / 4 leads created in m
+    "client_acquisition_rate": 3 / 4 * 100,
+    "average_deal_size": 750.0,
+    "average_new_deal_size": 1000.0,  # W1 only (W2 is an upsell)
+    "sales_cycle_length": (69 + 0.5) / 2,  # W1 69 days, W2 12 hours
+    "sales_velocity": 3 * 750 * (2 / 3) / ((69 + 0.5) / 2),
+    "sales_qualified_leads": 2,  # Ld1 (qualified in m), Ld5 (created in m-1, qualified in m)
+    # activity
+    "calls_made": 4,  # C1, C2, C3, C5 (C4 is on the 1st of m+1)
+    "emails_sent": 1,
+    "meetings_held": 1,
+    "new_leads": 4,
+    "lead_response_time": 2.0,  # median of 1.5, 4 and 2 hours (Ld3 never contacted)
+    "account_contact_rate": 75.0,
+    "account_engagement_rate": 100 / 3,  # Ld1 of the 3 contacted
+    "revenue_per_successful_call": 1500 / 2,
+    # customers: active at end of m A1..A5; at start A1, A2, A6; A6's subscription ended
+    "active_customers": 5,
+    "retention_rate": (5 - 3) / 3 * 100,
+    "churn_rate": 100 / 3,
+    "customer_loss": 1,
+    "customer_lifetime_value": CLV,
+    "net_promoter_score": (3 - 1) / 5 * 100,  # 10, 9, 9, 7, 3
+    "upsell_rate": 100 / 3,  # A5 of the 3 customers at start
+    "cross_sell_rate": 0.0,  # O2 (cross_sell) closes in m+1
+    "expansion_revenue": 500.0,
+    "average_revenue_per_account": 180 / 2,  # A1 and A3 had revenue
+    "customer_engagement_score": 5 / 5,  # C1, C3, E1, M1, V1 are linked to active customers
+    # profitability
+    "customer_acquisition_cost": CAC,
+    "cost_per_lead": 240 / 4,
+    "cost_per_conversion": 240 / 3,
+    "cost_of_goods_sold": 82.0,
+    "gross_margin": GROSS_MARGIN,
+    "average_profit_margin": 18 / 180 * 100,
+    "gmroi": (180 - 82) / 49 * 100,
+    "economic_value_added": 24 - 1200 * 0.12 / 12,
+    "ltv_to_cac": CLV / CAC,
+    "cac_payback_months": CAC / (120 / 3 * GROSS_MARGIN / 100),  # A3's X2 is new revenue
+    # team
+    "sales_target_attainment": 1400 / 2000 * 100,
+    "gap_to_target": 600.0,
+    "sales_per_rep": 1400 / 3,  # R1, R3 (joined in m), R4; R2 left in m-1
+    "average_sales_per_employee": 180 / 9,
+    # subscription: end of m-1 A1 80 + A2 130 + A6 50 = 260; end of m 120+100+60+70 = 350
+    "monthly_recurring_revenue": 350.0,
+    "annual_recurring_revenue": 4200.0,
+    "net_new_mrr": 60 + 40 + 70 - 30 - 50,
+    "net_revenue_retention": (260 + 40 - 30 - 50) / 260 * 100,
+    "gross_revenue_retention": (260 - 30 - 50) / 260 * 100,
+    "revenue_churn_rate": (30 + 50) / 260 * 100,
+    "saas_quick_ratio": (60 + 40 + 70) / (30 + 50),
+}
+
+TEAMS = {
+    ("North", "sales_revenue"): 60.0,  # X1 and X3 lines of R1
+    ("South", "sales_revenue"): 120.0,  # X2 has no rep: the owner of A3, R3
+    ("North", "monthly_sales_bookings"): 900.0,
+    ("South", "monthly_sales_bookings"): 500.0,
+    ("North", "win_rate"): 50.0,
+    ("North", "sales_per_rep"): 900.0,  # R1 only
+    ("South", "sales_per_rep"): 250.0,  # R3 and R4
+    ("North", "customer_acquisition_cost"): math.nan,  # no new customer: undefined
+    ("South", "customer_acquisition_cost"): (50 + 45) / 3,  # half the shared 90
+    ("North", "cost_per_lead"): (100 + 45) / 2,
+    ("unassigned", "calls_made"): 1.0,  # R9 is not in reps
+    ("North", "monthly_recurring_revenue"): 120 + 100,
+    ("South", "monthly_recurring_revenue"): 60 + 70,
+    ("North", "new_customers"): 0.0,
+    ("South", "new_customers"): 3.0,
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return open_dataset(write_tables(tmp_path_factory.mktemp("kpi"), tables()))
+
+
+@pytest.fixture(scope="module")
+def result(dataset) -> pd.DataFrame:
+    return kpis.compute(dataset, M, scope="all")
+
+
+def _row(result, kpi, scope_type="company", scope="company"):
+    rows = result[(result.kpi == kpi) & (result.scope_type == scope_type)
+                  & (result.scope == scope)]
+    assert len(rows) == 1, (kpi, scope)
+    return rows.iloc[0]
+
+
+def test_every_scalar_kpi_has_a_hand_computed_value():
+    scalars = {k.id for k in CATALOG if not k.is_table and not k.alias_of}
+    assert scalars == set(COMPANY)
+
+
+@pytest.mark.parametrize("kpi", sorted(COMPANY))
+def test_company_value(result, kpi):
+    row = _row(result, kpi)
+    assert row.status == "ok", row.reason
+    assert row.value == pytest.approx(COMPANY[kpi], rel=1e-9, abs=1e-9)
+    assert row.unit == get(kpi).unit
+
+
+@pytest.mark.parametrize("team, kpi", sorted(TEAMS))
+def test_team_value(result, team, kpi):
+    row = _row(result, kpi, "team", team)
+    expected = TEAMS[(team, kpi)]
+    if math.isnan(expected):
+        assert row.status == "undefined" and pd.isna(row.value)
+    else:
+        assert row.status == "ok" and row.value == pytest.approx(expected, rel=1e-9)
+
+
+def test_teams_add_up_to_the_company(result):
+    for kpi in ("sales_revenue", "monthly_sales_bookings", "calls_made", "new_leads",
+                "monthly_recurring_revenue", "new_customers", "active_customers"):
+        teams = result[(result.kpi == kpi) & (result.scope_type == "team")]
+        assert teams.value.sum() == pytest.approx(_row(result, kpi).value)
+
+
+def test_rep_scope(result):
+    r1 = _row(result, "monthly_sales_bookings", "rep", "R1")
+    assert r1.value == 900.0 and r1.target == 1000.0 and r1.attainment == 90.0
+    assert r1.rag == "amber"
+    # R2 left before m but still owns A2, whose subscription counts for R2
+    assert _row(result, "monthly_recurring_revenue", "rep", "R2").value == 100.0
+    assert _row(result, "monthly_sales_bookings", "rep", "R2").value == 0.0
+    assert _row(result, "calls_made", "rep", "R9").value == 1  # unknown rep, with data
+
+
+def test_financial_kpis_are_company_only(result):
+    row = _row(result, "gmroi", "team", "North")
+    assert row.status == "not_available" and "company-wide" in row.reason
+    row = _row(result, "customer_acquisition_cost", "rep", "R1")
+    assert row.status == "not_available" and "not per rep" in row.reason
+
+
+def test_aliases_resolve_to_their_target(dataset):
+    df = kpis.compute(dataset, M, kpis=["average_purchase_value", "customer_satisfaction",
+                                         "lead_to_sale_conversion_rate"])
+    assert list(df.kpi) == ["average_order_value", "net_promoter_score",
+                            "sales_conversion_rate"]
+
+
+# ---------------------------------------------------------------- comparisons and targets
+
+
+def test_mom_and_yoy_are_relative_for_currency(result):
+    row = _row(result, "sales_revenue")
+    assert row.previous_month == 400.0 and row.mom_change == pytest.approx(-55.0)
+    assert row.same_month_last_year == 100.0 and row.yoy_change == pytest.approx(80.0)
+    assert row.change_unit == "%"
+
+
+def test_mom_is_percentage_points_for_percent(result):
+    row = _row(result, "churn_rate")
+    # m-1: A6, A2, A1 at the start of Feb were all still active at its end: 0 %
+    assert row.previous_month == 0.0
+    assert row.mom_change == pytest.approx(100 / 3) and row.change_unit == "pp"
+
+
+def test_targets_attainment_and_rag(result):
+    bookings = _row(result, "monthly_sales_bookings")
+    assert (bookings.target, bookings.attainment, bookings.rag) == (2000.0, 70.0, "red")
+    revenue = _row(result, "sales_revenue")
+    assert revenue.attainment == pytest.approx(90.0) and revenue.rag == "amber"
+    churn = _row(result, "churn_rate")  # better = down: 33.3 % against a 40 % ceiling
+    assert churn.target == 40.0 and churn.rag == "green"
+    assert _row(result, "win_rate").rag == ""  # no target: no RAG
+
+
+def test_trend_respects_better_direction(result):
+    assert _row(result, "sales_revenue").trend == "worsening"  # 400 -> 180, better up
+    assert _row(result, "churn_rate").trend == "worsening"  # 0 -> 33 %, better down
+    assert _row(result, "cost_of_goods_sold").trend == "down"  # neutral: just the direction
+
+
+def test_rag_thresholds_come_from_config(dataset, tmp_path):
+    from kpi_helpers.config import load_config
+
+    (tmp_path / "kpi.toml").write_text("[rag]\ngreen = 65\namber = 50\n")
+    cfg = load_config(tmp_path / "kpi.toml")
+    df = kpis.compute(dataset, M, kpis=["monthly_sales_bookings"], config=cfg)
+    assert df.iloc[0].rag == "green"
+
+
+# ---------------------------------------------------------------- zero denominators
+
+
+@pytest.mark.parametrize("month, kpi", [
+    ("2025-11", k) for k in (
+        "monthly_sales_growth", "sales_growth_yoy", "average_order_value", "pipeline_coverage",
+        "win_rate", "quote_to_close", "sales_conversion_rate", "client_acquisition_rate",
+        "average_deal_size", "average_new_deal_size", "sales_cycle_length", "sales_velocity",
+        "lead_response_time", "account_contact_rate", "account_engagement_rate",
+        "revenue_per_successful_call", "net_promoter_score", "average_revenue_per_account",
+        "customer_acquisition_cost", "cost_per_lead", "cost_per_conversion", "gross_margin",
+        "average_profit_margin", "gmroi", "economic_value_added", "ltv_to_cac",
+        "cac_payback_months", "sales_target_attainment", "gap_to_target",
+        "average_sales_per_employee", "saas_quick_ratio")
+] + [
+    # no customer at the start of March 2025; no MRR at the end of April 2025
+    ("2025-03", "retention_rate"), ("2025-03", "churn_rate"), ("2025-03", "upsell_rate"),
+    ("2025-03", "cross_sell_rate"), ("2025-05", "net_revenue_retention"),
+    ("2025-05", "gross_revenue_retention"), ("2025-05", "revenue_churn_rate"),
+    ("2025-07", "customer_lifetime_value"),  # nobody churned in the 12 months: lifespan 1/0
+])
+def test_zero_denominator_is_undefined(dataset, month, kpi):
+    row = kpis.compute(dataset, month, kpis=[kpi]).iloc[0]
+    assert row.status == "undefined" and pd.isna(row.value)
+    assert row.reason
+
+
+def test_sales_per_rep_undefined_without_reps(dataset):
+    # South has no rep before R4 joins in September 2025
+    df = kpis.compute(dataset, "2025-06", scope="team:South", kpis=["sales_per_rep"])
+    assert df.iloc[0].status == "undefined"
+
+
+def test_customer_engagement_undefined_without_customers(tmp_path):
+    t = tables()
+    ds = open_dataset(write_tables(tmp_path, {"activities": t["activities"],
+                                              "orders": t["orders"].iloc[:0]}))
+    row = kpis.compute(ds, M, kpis=["customer_engagement_score"]).iloc[0]
+    assert row.status == "undefined"
+
+
+# ---------------------------------------------------------------- missing inputs
+
+MISSING = {
+    # kpi: (table to drop, or table.column to drop, the text the reason must contain)
+    "sales_revenue": "orders", "orders_count": "orders", "units_sold": "orders.quantity",
+    "monthly_sales_growth": "orders", "sales_growth_yoy": "orders",
+    "monthly_sales_bookings": "opportunities", "average_order_value": "orders",
+    "new_customers": "orders+opportunities", "incremental_sales": "orders",
+    "new_opportunities": "opportunities", "deals_won": "opportunities",
+    "pipeline_value": "opportunities.closed_at", "sales_opportunities": "opportunities",
+    "pipeline_coverage": "targets", "win_rate": "opportunities",
+    "quote_to_close": "opportunities", "sales_conversion_rate": "leads",
+    "client_acquisition_rate": "leads", "average_deal_size": "opportunities",
+    "average_new_deal_size": "opportunities", "sales_cycle_length": "opportunities",
+    "sales_velocity": "opportunities", "sales_qualified_leads": "leads.qualified_at",
+    "calls_made": "activities", "emails_sent": "activities", "meetings_held": "activities",
+    "new_leads": "leads", "lead_response_time": "leads.first_response_at",
+    "account_contact_rate": "leads.first_response_at",
+    "account_engagement_rate": "leads.engaged_at",
+    "revenue_per_successful_call": "activities.outcome",
+    "active_customers": "orders+opportunities", "retention_rate": "orders+opportunities",
+    "churn_rate": "orders+opportunities", "customer_loss": "orders+opportunities",
+    "customer_lifetime_value": "orders", "net_promoter_score": "nps_responses",
+    "upsell_rate": "opportunities", "cross_sell_rate": "opportunities",
+    "expansion_revenue": "opportunities", "average_revenue_per_account": "orders",
+    "customer_engagement_score": "activities", "customer_acquisition_cost": "costs",
+    "cost_per_lead": "costs", "cost_per_conversion": "costs", "cost_of_goods_sold": "orders.cost",
+    "gross_margin": "orders.cost", "average_profit_margin": "financials",
+    "gmroi": "financials.average_inventory_cost", "economic_value_added": "financials.nopat",
+    "ltv_to_cac": "costs", "cac_payback_months": "costs",
+    "sales_target_attainment": "targets", "gap_to_target": "targets",
+    "sales_per_rep": "reps", "average_sales_per_employee": "financials.employees",
+    "monthly_recurring_revenue": "subscriptions", "annual_recurring_revenue": "subscriptions",
+    "net_new_mrr": "subscriptions", "net_revenue_retention": "subscriptions",
+    "gross_revenue_retention": "subscriptions", "revenue_churn_rate": "subscriptions",
+    "saas_quick_ratio": "subscriptions",
+}
+
+
+def test_every_scalar_kpi_has_a_missing_input_case():
+    assert set(MISSING) == set(COMPANY)
+
+
+@pytest.mark.parametrize("kpi", sorted(MISSING))
+def test_missing_input_is_not_available(tmp_path, kpi):
+    t = tables()
+    drop = MISSING[kpi]
+    for name in drop.split("+"):
+        table, _, column = name.partition(".")
+        if column:
+            t[table] = t[table].drop(columns=column)
+        else:
+            del t[table]
+    row = kpis.compute(open_dataset(write_tables(tmp_path, t)), M, kpis=[kpi]).iloc[0]
+    assert row.status == "not_available" and pd.isna(row.value)
+    table, _, column = drop.split("+")[-1].partition(".")
+    assert f"table `{table}`" in row.reason
+    if column:
+        assert f"with column `{column}`" in row.reason
+
+
+# ---------------------------------------------------------------- series and errors
+
+
+def test_series_by_team(dataset):
+    s = kpis.series(dataset, "sales_revenue", scope="team:North", start="2025-12", end=M)
+    # Y2 in January is R2's: R2 left in February, but the order stays North's
+    assert s.to_dict() == {"2025-12": 200.0, "2026-01": 300.0, "2026-02": 400.0,
+                           "2026-03": 60.0}
+    s = kpis.series(dataset, "sales_revenue", scope="team:South", start="2026-01", end=M)
+    assert s.to_dict() == {"2026-01": 0.0, "2026-02": 0.0, "2026-03": 120.0}
+
+
+def test_several_months_at_once(dataset):
+    df = kpis.compute(dataset, M, months=3, kpis=["sales_revenue"])
+    assert df.set_index("month").value.to_dict() == {"2026-01": 300.0, "2026-02": 400.0,
+                                                     "2026-03": 180.0}
+
+
+@pytest.mark.parametrize("call, message", [
+    (dict(month="2030-01"), "No data for 2030-01: the dataset covers 2025-03..2026-04"),
+    (dict(month=M, scope="team:West"), "Unknown team 'West'; teams are: North, South"),
+    (dict(month=M, kpis=["win_ratio"]), "Unknown KPI 'win_ratio'"),
+    (dict(month=M, families=["sales"]), "Unknown family 'sales'; families are: revenue"),
+    (dict(month="2026-3"), "is not a month"),
+])
+def test_clear_errors(dataset, call, message):
+    with pytest.raises(KitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        kpis.compute(dataset, **call)
