@@ -114,7 +114,8 @@ class Measures:
         if not self.ds.has("reps", "rep_id", "team"):
             return None
         r = self.ds.table("reps")
-        return r.select(_r_id=r.rep_id, _r_team=r.team).distinct(on="_r_id", keep="first")
+        # one row per rep (validation reports duplicates; min() is the same on every backend)
+        return r.group_by(_r_id=r.rep_id).aggregate(_r_team=r.team.min())
 
     def by_rep(self, t: ibis.Table, rep: ibis.Value | str = "rep_id") -> ibis.Table:
         """``t`` with ``_rep`` and ``_team`` from a rep id column (or expression)."""
@@ -134,9 +135,7 @@ class Measures:
         if not self.ds.has("accounts", "account_id", "owner_rep_id"):
             return None
         a = self.ds.table("accounts")
-        return a.select(_a_id=a.account_id, _a_owner=a.owner_rep_id).distinct(
-            on="_a_id", keep="first"
-        )
+        return a.group_by(_a_id=a.account_id).aggregate(_a_owner=a.owner_rep_id.min())
 
     def by_owner(self, t: ibis.Table, rep_first: str | None = None) -> ibis.Table:
         """``t`` attributed to its account's owner (or to ``rep_first`` when set)."""
@@ -370,7 +369,9 @@ def _lead_response(ms, st):
         st,
         lambda x: {
             "leads_contacted": x.first_response_at.notnull().sum().cast("int64"),
-            "response_hours_median": x._hours.median(where=x.first_response_at.notnull()),
+            # _hours is NULL for leads never contacted, and median() skips NULLs (a median
+        # with a filter does not compile on Spark)
+        "response_hours_median": x._hours.median(),
         },
     )
 

@@ -332,6 +332,16 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
             ds.tables[name] = typed(ds.raw[name], spec, lenient=lenient)
 
 
+def from_backend(con: ibis.BaseBackend, description: str | None = None) -> Dataset:
+    """A dataset over the canonical tables of an Ibis backend you already connected,
+    for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``."""
+    ds = Dataset(con, description or f"{con.name} backend")
+    _open_database(con, None, ds)
+    if not ds.tables:
+        raise KitError(f"Found no canonical table in {ds.description}.")
+    return ds
+
+
 def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None) -> Dataset:
     """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``).
 

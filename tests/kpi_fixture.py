@@ -27,7 +27,8 @@ def tables() -> dict[str, pd.DataFrame]:
             ("A3", "Core", "R3", "Enterprise"), ("A4", "Dyn", "R4", "Enterprise"),
             ("A5", "Echo", "R4", "SMB"), ("A6", "Flux", "R1", "SMB"),
         ]),
-        "orders": _df("order_id, ordered_at, account_id, revenue, quantity, cost, product, rep_id", [
+        "orders": _df("order_id, ordered_at, account_id, revenue, quantity, cost, product,"
+                      " rep_id", [
             ("Y0", "2025-03-10 09:00", "A1", 100.0, 1, 40.0, "R", "R1"),
             ("Y1", "2025-12-05 09:00", "A1", 200.0, 2, 80.0, "Q", "R1"),
             ("Y2", "2026-01-07 09:00", "A2", 300.0, 3, 100.0, "R", "R2"),
