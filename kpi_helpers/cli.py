@@ -63,8 +63,11 @@ def _compute(args: argparse.Namespace) -> int:
     families = [f for group in args.family or [] for f in group.split(",") if f]
     chosen = select(ids or None, families or None)
     scalars = [k.id for k in chosen if not k.is_table]
-    df = (kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars,
-                       config=cfg) if scalars else pd.DataFrame(columns=kpis.TIDY_COLUMNS))
+    df = (
+        kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars, config=cfg)
+        if scalars
+        else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
+    )
     _write_frame(df, args.out, args.format)
     if args.tables:
         out = Path(args.tables)
@@ -88,8 +91,11 @@ def _write_frame(df, out, fmt: str) -> None:
     if out is None:
         if fmt == "parquet":
             raise KitError("--format parquet needs --out FILE.")
-        sys.stdout.write(df.to_json(orient="records", indent=1) + "\n" if fmt == "json"
-                         else df.to_csv(index=False))
+        sys.stdout.write(
+            df.to_json(orient="records", indent=1) + "\n"
+            if fmt == "json"
+            else df.to_csv(index=False)
+        )
         return
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,8 +128,9 @@ def _catalog(args: argparse.Namespace) -> int:
         lines = ["| id | name | family | definition | unit | better |", "|---|---|---|---|---|---|"]
         for r in df.itertuples():
             text = r.definition if not r.alias_of else f"alias of {r.alias_of}"
-            lines.append(f"| {r.id} | {r.name} | {r.family} | {html.escape(text)} | {r.unit} "
-                         f"| {r.better} |")
+            lines.append(
+                f"| {r.id} | {r.name} | {r.family} | {html.escape(text)} | {r.unit} | {r.better} |"
+            )
         print("\n".join(lines))
     return 0
 
@@ -176,8 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="kpi.toml with dataset settings")
     p.add_argument("--month", required=True, help="last month, YYYY-MM")
     p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
-    p.add_argument("--scope", default="company",
-                   help="company, team, rep, all, team:NAME or rep:ID (default company)")
+    p.add_argument(
+        "--scope",
+        default="company",
+        help="company, team, rep, all, team:NAME or rep:ID (default company)",
+    )
     p.add_argument("--kpi", action="append", help="KPI id (repeat or comma-separate)")
     p.add_argument("--family", action="append", help="KPI family (repeat or comma-separate)")
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")

@@ -50,6 +50,20 @@ def rag_status(
     return "green" if score >= green else "amber" if score >= amber else "red"
 
 
+def _rag(
+    value: pd.Series, target: pd.Series, better: pd.Series, green: float, amber: float
+) -> np.ndarray:
+    """:func:`rag_status` for whole columns."""
+    up = better == UP
+    score = np.where(up, value / target.where(target != 0), target / value.where(value != 0))
+    score = pd.Series(score, index=value.index)
+    # better=down and value 0: nothing spent, lost or waited: green when the target is >= 0
+    score = score.mask((better == DOWN) & (value == 0) & (target >= 0), np.inf) * 100.0
+    judged = (better != NEUTRAL) & value.notna() & target.notna() & score.notna()
+    words = np.select([score >= green, score >= amber], ["green", "amber"], "red")
+    return np.where(judged, words, "")
+
+
 def _change(value: pd.Series, before: pd.Series, percent: pd.Series) -> pd.Series:
     pp = value - before
     rel = (value - before) / before.abs().where(before != 0) * 100.0
@@ -70,10 +84,7 @@ def add_comparisons(
     df["change_unit"] = np.where(percent, "pp", "%")
     df = df.merge(targets, on=KEY + ["kpi"], how="left")
     df["attainment"] = df["value"] / df["target"].where(df["target"] != 0) * 100.0
-    df["rag"] = [
-        rag_status(v, t, b, cfg.rag_green, cfg.rag_amber)
-        for v, t, b in zip(df["value"], df["target"], df["better"], strict=True)
-    ]
+    df["rag"] = _rag(df["value"], df["target"], df["better"], cfg.rag_green, cfg.rag_amber)
     sign = np.sign(df["mom_change"])
     direction = sign * np.where(df["better"] == DOWN, -1, 1)
     words = np.where(

@@ -309,7 +309,7 @@ def compute(
     long = _rep_rows_in_use(ds, long)
     targets = ms_mod.targets(ds, [Month(i) for i in range(first.index, last.index + 1)])
     tidy = add_comparisons(long, chosen, targets, engine.cfg)
-    tidy["month"] = [str(Month(int(i))) for i in tidy["mi"]]
+    tidy["month"] = tidy["mi"].map({i: str(Month(int(i))) for i in tidy["mi"].unique()})
     order = {k.id: i for i, k in enumerate(chosen)}
     tidy["_o"] = tidy["kpi"].map(order)
     tidy["_t"] = tidy["scope_type"].map({s: i for i, s in enumerate(SCOPE_TYPES)})

@@ -370,8 +370,8 @@ def _lead_response(ms, st):
         lambda x: {
             "leads_contacted": x.first_response_at.notnull().sum().cast("int64"),
             # _hours is NULL for leads never contacted, and median() skips NULLs (a median
-        # with a filter does not compile on Spark)
-        "response_hours_median": x._hours.median(),
+            # with a filter does not compile on Spark)
+            "response_hours_median": x._hours.median(),
         },
     )
 

@@ -94,21 +94,18 @@ class F:
 
     def rolling_sum(self, n: int) -> F:
         """Sum over the n months ending with m."""
-        return F(
-            lambda f: (
-                self(f).groupby(level=LEVEL).transform(lambda s: s.rolling(n, min_periods=n).sum())
-            ),
-            self.measures,
-        )
+        return F(lambda f: _rolling(self(f), n, n, "sum"), self.measures)
 
     def rolling_mean(self, n: int) -> F:
         """Mean over the n months ending with m of the defined values (NaN ignored)."""
-        return F(
-            lambda f: (
-                self(f).groupby(level=LEVEL).transform(lambda s: s.rolling(n, min_periods=1).mean())
-            ),
-            self.measures,
-        )
+        return F(lambda f: _rolling(self(f), n, 1, "mean"), self.measures)
+
+
+def _rolling(s: pd.Series, n: int, min_periods: int, how: str) -> pd.Series:
+    """A window over the n months ending with m, within each scope (the grid is complete)."""
+    r = s.groupby(level=LEVEL, sort=False).rolling(n, min_periods=min_periods)
+    out = r.sum() if how == "sum" else r.mean()
+    return out.droplevel([0, 1]).reindex(s.index)
 
 
 def m(name: str) -> F:

@@ -32,8 +32,15 @@ def _table(fn: TableFn) -> TableFn:
 
 def _pct(part, whole):
     whole = pd.Series(whole, dtype="float64") if np.ndim(whole) else whole
-    return part / (whole.where(whole != 0) if isinstance(whole, pd.Series)
-                   else (whole if whole else np.nan)) * 100.0
+    return (
+        part
+        / (
+            whole.where(whole != 0)
+            if isinstance(whole, pd.Series)
+            else (whole if whole else np.nan)
+        )
+        * 100.0
+    )
 
 
 def _scoped(ms: Measures, t: ibis.Table, how: str) -> ibis.Table:
@@ -55,8 +62,11 @@ def pipeline_health(ms, keep, month):
     # a deal closed since then was open at the end of m, but its stage then is unknown
     stage = ibis.ifelse(o.stage.isin(["closed_won", "closed_lost"]), CLOSED_SINCE, o.stage)
     o = o.mutate(_age=_seconds(end, o.created_at) / 86400.0, stage=stage)
-    df = o.group_by("stage").aggregate(deals=o.count(), value=o.amount.sum(),
-                                       median_age_days=o._age.median()).to_pandas()
+    df = (
+        o.group_by("stage")
+        .aggregate(deals=o.count(), value=o.amount.sum(), median_age_days=o._age.median())
+        .to_pandas()
+    )
     order = {s: i for i, s in enumerate(ms.cfg.stage_probability)}
     df["_o"] = df["stage"].map(order).fillna(len(order))
     df = df.sort_values(["_o", "stage"]).drop(columns="_o").reset_index(drop=True)
@@ -71,15 +81,22 @@ def funnel(ms, keep, month):
     t = keep(leads.filter((leads.created_at >= start) & (leads.created_at < end)))
     cols = t.columns
     steps = {"created": t.count()}
-    for name, col in (("contacted", "first_response_at"), ("engaged", "engaged_at"),
-                      ("qualified", "qualified_at"), ("converted", "converted_at")):
+    for name, col in (
+        ("contacted", "first_response_at"),
+        ("engaged", "engaged_at"),
+        ("qualified", "qualified_at"),
+        ("converted", "converted_at"),
+    ):
         if col in cols:
             steps[name] = t[col].notnull().sum().cast("int64")
     row = t.aggregate(**steps).to_pandas().iloc[0].to_dict()
     if ms.ds.has("opportunities", "lead_id", "stage"):
         o = ms.ds.table("opportunities")
-        won_leads = o.filter((o.stage == "closed_won") & o.lead_id.notnull()).select(
-            _w=o.lead_id).distinct()
+        won_leads = (
+            o.filter((o.stage == "closed_won") & o.lead_id.notnull())
+            .select(_w=o.lead_id)
+            .distinct()
+        )
         row["won"] = int(t.semi_join(won_leads, t.lead_id == won_leads._w).count().execute())
     df = pd.DataFrame({"step": list(row), "leads": [int(v) for v in row.values()]})
     df["conversion_from_previous"] = _pct(df["leads"], df["leads"].shift(1))
@@ -89,8 +106,10 @@ def funnel(ms, keep, month):
 
 def _orders_month(ms, keep, month: Month) -> ibis.Table:
     o = ms.ds.table("orders")
-    o = o.filter((o.ordered_at >= ibis.timestamp((month - 1).start))
-                 & (o.ordered_at < ibis.timestamp(month.end)))
+    o = o.filter(
+        (o.ordered_at >= ibis.timestamp((month - 1).start))
+        & (o.ordered_at < ibis.timestamp(month.end))
+    )
     return keep(_scoped(ms, o, "orders"))
 
 
@@ -100,8 +119,11 @@ def product_performance(ms, keep, month):
     o = o.mutate(_mi=_mi(o.ordered_at))
     qty = o.quantity if "quantity" in o.columns else ibis.literal(None, "float64")
     o = o.mutate(_qty=qty)
-    df = o.group_by(["product", "_mi"]).aggregate(revenue=o.revenue.sum(),
-                                                  units=o._qty.sum()).to_pandas()
+    df = (
+        o.group_by(["product", "_mi"])
+        .aggregate(revenue=o.revenue.sum(), units=o._qty.sum())
+        .to_pandas()
+    )
     now = df[df["_mi"] == month.index].set_index("product")
     before = df[df["_mi"] == month.index - 1].set_index("product")["revenue"]
     out = now[["revenue", "units"]].copy()
@@ -114,11 +136,19 @@ def product_performance(ms, keep, month):
 @_table
 def sales_by_contact_method(ms, keep, month):
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
-    o = keep(o.filter((o.stage == "closed_won") & (o.closed_at >= ibis.timestamp(month.start))
-                      & (o.closed_at < ibis.timestamp(month.end))))
+    o = keep(
+        o.filter(
+            (o.stage == "closed_won")
+            & (o.closed_at >= ibis.timestamp(month.start))
+            & (o.closed_at < ibis.timestamp(month.end))
+        )
+    )
     o = o.mutate(contact_method=o.contact_method.fill_null("(none)"))
-    df = o.group_by("contact_method").aggregate(deals_won=o.count(),
-                                                won_amount=o.amount.sum()).to_pandas()
+    df = (
+        o.group_by("contact_method")
+        .aggregate(deals_won=o.count(), won_amount=o.amount.sum())
+        .to_pandas()
+    )
     df["share_of_won_amount"] = _pct(df["won_amount"], df["won_amount"].sum())
     return df.sort_values("won_amount", ascending=False).reset_index(drop=True)
 
@@ -126,8 +156,12 @@ def sales_by_contact_method(ms, keep, month):
 def _bought_12m(ms, keep, month: Month) -> pd.DataFrame:
     """Distinct (account_id, product) with revenue > 0 in the 12 months ending with m."""
     o = ms.ds.table("orders")
-    o = o.filter((o.revenue > 0) & (o.ordered_at >= ibis.timestamp((month - 11).start))
-                 & (o.ordered_at < ibis.timestamp(month.end)) & o.product.notnull())
+    o = o.filter(
+        (o.revenue > 0)
+        & (o.ordered_at >= ibis.timestamp((month - 11).start))
+        & (o.ordered_at < ibis.timestamp(month.end))
+        & o.product.notnull()
+    )
     o = keep(_scoped(ms, o, "orders"))
     return o.select("account_id", "product").distinct().to_pandas()
 
@@ -155,8 +189,12 @@ def product_affinity(ms, keep, month):
     single = bought.groupby("product")["account_id"].nunique() / n
     pairs = bought.merge(bought, on="account_id", suffixes=("_a", "_b"))
     pairs = pairs[pairs["product_a"] < pairs["product_b"]]
-    df = pairs.groupby(["product_a", "product_b"])["account_id"].nunique().rename(
-        "accounts").reset_index()
+    df = (
+        pairs.groupby(["product_a", "product_b"])["account_id"]
+        .nunique()
+        .rename("accounts")
+        .reset_index()
+    )
     df["support"] = df["accounts"] / n
     sa, sb = df["product_a"].map(single), df["product_b"].map(single)
     df["confidence_a_to_b"] = df["support"] / sa
@@ -167,23 +205,28 @@ def product_affinity(ms, keep, month):
 @_table
 def customer_profitability(ms, keep, month):
     o = ms.ds.table("orders")
-    o = o.filter((o.ordered_at >= ibis.timestamp((month - 11).start))
-                 & (o.ordered_at < ibis.timestamp(month.end)))
+    o = o.filter(
+        (o.ordered_at >= ibis.timestamp((month - 11).start))
+        & (o.ordered_at < ibis.timestamp(month.end))
+    )
     o = keep(_scoped(ms, o, "orders"))
-    df = o.group_by("account_id").aggregate(revenue=o.revenue.sum(),
-                                            cogs=o.cost.sum()).to_pandas()
+    df = o.group_by("account_id").aggregate(revenue=o.revenue.sum(), cogs=o.cost.sum()).to_pandas()
     if ms.ds.has("accounts", "account_id"):
         a = ms.ds.frame("accounts")
         extra = [c for c in ("account_name", "segment") if c in a.columns]
-        df = df.merge(a[["account_id"] + extra].drop_duplicates("account_id"), on="account_id",
-                      how="left")
+        df = df.merge(
+            a[["account_id"] + extra].drop_duplicates("account_id"), on="account_id", how="left"
+        )
     if "segment" not in df.columns:
         df["segment"] = None
     df["gross_profit"] = df["revenue"] - df["cogs"]
     df["margin"] = _pct(df["gross_profit"], df["revenue"])
     df["level"] = "account"
-    seg = df.assign(segment=df["segment"].fillna("(none)")).groupby("segment", as_index=False)[
-        ["revenue", "cogs", "gross_profit"]].sum()
+    seg = (
+        df.assign(segment=df["segment"].fillna("(none)"))
+        .groupby("segment", as_index=False)[["revenue", "cogs", "gross_profit"]]
+        .sum()
+    )
     seg["margin"] = _pct(seg["gross_profit"], seg["revenue"])
     seg["level"] = "segment"
     out = pd.concat([seg, df.sort_values("gross_profit", ascending=False)], ignore_index=True)
@@ -207,14 +250,27 @@ def mrr_movements(ms, keep, month):
 def rep_leaderboard(ms, keep, month):
     from .kpis import compute  # the leaderboard is the rep scope of the engine
 
-    ids = ["monthly_sales_bookings", "deals_won", "win_rate", "average_deal_size",
-           "sales_cycle_length", "new_leads", "calls_made", "emails_sent", "meetings_held"]
+    ids = [
+        "monthly_sales_bookings",
+        "deals_won",
+        "win_rate",
+        "average_deal_size",
+        "sales_cycle_length",
+        "new_leads",
+        "calls_made",
+        "emails_sent",
+        "meetings_held",
+    ]
     ids = [i for i in ids if ms.ds.has("leads") or i != "new_leads"]
-    ids = [i for i in ids if ms.ds.has("activities") or i not in ("calls_made", "emails_sent",
-                                                                   "meetings_held")]
+    ids = [
+        i
+        for i in ids
+        if ms.ds.has("activities") or i not in ("calls_made", "emails_sent", "meetings_held")
+    ]
     df = compute(ms.ds, str(month), scope="rep", kpis=ids, config=ms.cfg)
-    wide = df.pivot_table(index="scope", columns="kpi", values="value", aggfunc="first",
-                          dropna=False)
+    wide = df.pivot_table(
+        index="scope", columns="kpi", values="value", aggfunc="first", dropna=False
+    )
     att = df[df["kpi"] == "monthly_sales_bookings"].set_index("scope")["attainment"]
     wide["attainment"] = att
     acts = [c for c in ("calls_made", "emails_sent", "meetings_held") if c in wide.columns]
@@ -222,28 +278,40 @@ def rep_leaderboard(ms, keep, month):
         wide["activities"] = wide[acts].sum(axis=1)
         wide = wide.drop(columns=acts)
     wide = wide.reset_index().rename(columns={"scope": "rep_id"})
-    reps = ms.ds.frame("reps")[["rep_id", "team"] + (["rep_name"] if ms.ds.has(
-        "reps", "rep_name") else [])]
+    reps = ms.ds.frame("reps")[
+        ["rep_id", "team"] + (["rep_name"] if ms.ds.has("reps", "rep_name") else [])
+    ]
     wide = wide.merge(reps, on="rep_id", how="left")
     wide["team"] = wide["team"].fillna("unassigned")
     if "rep_name" not in wide:
         wide["rep_name"] = wide["rep_id"]
     wide["rep_name"] = wide["rep_name"].fillna(wide["rep_id"])
     # keep the reps of the scope
-    probe = keep(ibis.memtable(wide[["rep_id", "team"]].rename(
-        columns={"rep_id": "_rep", "team": "_team"})))
+    probe = keep(
+        ibis.memtable(wide[["rep_id", "team"]].rename(columns={"rep_id": "_rep", "team": "_team"}))
+    )
     in_scope = set(probe.to_pandas()["_rep"]) if len(wide) else set()
     wide = wide[wide["rep_id"].isin(in_scope)]
-    cols = ["rep_id", "rep_name", "team", "monthly_sales_bookings", "deals_won", "win_rate",
-            "average_deal_size", "sales_cycle_length", "activities", "new_leads", "attainment"]
+    cols = [
+        "rep_id",
+        "rep_name",
+        "team",
+        "monthly_sales_bookings",
+        "deals_won",
+        "win_rate",
+        "average_deal_size",
+        "sales_cycle_length",
+        "activities",
+        "new_leads",
+        "attainment",
+    ]
     wide = wide[[c for c in cols if c in wide.columns]]
     wide = wide.sort_values("monthly_sales_bookings", ascending=False, na_position="last")
     wide.insert(0, "rank", range(1, len(wide) + 1))
     return wide.reset_index(drop=True)
 
 
-def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config
-                  ) -> pd.DataFrame:
+def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:
     """The table KPI ``kpi_id`` for ``month`` and ``scope`` (company, team:X or rep:ID)."""
     from .kpis import Scope, _check_months
 

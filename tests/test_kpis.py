@@ -129,8 +129,7 @@ def result(dataset) -> pd.DataFrame:
 
 
 def _row(result, kpi, scope_type="company", scope="company"):
-    rows = result[(result.kpi == kpi) & (result.scope_type == scope_type)
-                  & (result.scope == scope)]
+    rows = result[(result.kpi == kpi) & (result.scope_type == scope_type) & (result.scope == scope)]
     assert len(rows) == 1, (kpi, scope)
     return rows.iloc[0]
 
@@ -159,8 +158,15 @@ def test_team_value(result, team, kpi):
 
 
 def test_teams_add_up_to_the_company(result):
-    for kpi in ("sales_revenue", "monthly_sales_bookings", "calls_made", "new_leads",
-                "monthly_recurring_revenue", "new_customers", "active_customers"):
+    for kpi in (
+        "sales_revenue",
+        "monthly_sales_bookings",
+        "calls_made",
+        "new_leads",
+        "monthly_recurring_revenue",
+        "new_customers",
+        "active_customers",
+    ):
         teams = result[(result.kpi == kpi) & (result.scope_type == "team")]
         assert teams.value.sum() == pytest.approx(_row(result, kpi).value)
 
@@ -183,10 +189,12 @@ def test_financial_kpis_are_company_only(result):
 
 
 def test_aliases_resolve_to_their_target(dataset):
-    df = kpis.compute(dataset, M, kpis=["average_purchase_value", "customer_satisfaction",
-                                         "lead_to_sale_conversion_rate"])
-    assert list(df.kpi) == ["average_order_value", "net_promoter_score",
-                            "sales_conversion_rate"]
+    df = kpis.compute(
+        dataset,
+        M,
+        kpis=["average_purchase_value", "customer_satisfaction", "lead_to_sale_conversion_rate"],
+    )
+    assert list(df.kpi) == ["average_order_value", "net_promoter_score", "sales_conversion_rate"]
 
 
 # ---------------------------------------------------------------- comparisons and targets
@@ -234,24 +242,56 @@ def test_rag_thresholds_come_from_config(dataset, tmp_path):
 # ---------------------------------------------------------------- zero denominators
 
 
-@pytest.mark.parametrize("month, kpi", [
-    ("2025-11", k) for k in (
-        "monthly_sales_growth", "sales_growth_yoy", "average_order_value", "pipeline_coverage",
-        "win_rate", "quote_to_close", "sales_conversion_rate", "client_acquisition_rate",
-        "average_deal_size", "average_new_deal_size", "sales_cycle_length", "sales_velocity",
-        "lead_response_time", "account_contact_rate", "account_engagement_rate",
-        "revenue_per_successful_call", "net_promoter_score", "average_revenue_per_account",
-        "customer_acquisition_cost", "cost_per_lead", "cost_per_conversion", "gross_margin",
-        "average_profit_margin", "gmroi", "economic_value_added", "ltv_to_cac",
-        "cac_payback_months", "sales_target_attainment", "gap_to_target",
-        "average_sales_per_employee", "saas_quick_ratio")
-] + [
-    # no customer at the start of March 2025; no MRR at the end of April 2025
-    ("2025-03", "retention_rate"), ("2025-03", "churn_rate"), ("2025-03", "upsell_rate"),
-    ("2025-03", "cross_sell_rate"), ("2025-05", "net_revenue_retention"),
-    ("2025-05", "gross_revenue_retention"), ("2025-05", "revenue_churn_rate"),
-    ("2025-07", "customer_lifetime_value"),  # nobody churned in the 12 months: lifespan 1/0
-])
+@pytest.mark.parametrize(
+    "month, kpi",
+    [
+        ("2025-11", k)
+        for k in (
+            "monthly_sales_growth",
+            "sales_growth_yoy",
+            "average_order_value",
+            "pipeline_coverage",
+            "win_rate",
+            "quote_to_close",
+            "sales_conversion_rate",
+            "client_acquisition_rate",
+            "average_deal_size",
+            "average_new_deal_size",
+            "sales_cycle_length",
+            "sales_velocity",
+            "lead_response_time",
+            "account_contact_rate",
+            "account_engagement_rate",
+            "revenue_per_successful_call",
+            "net_promoter_score",
+            "average_revenue_per_account",
+            "customer_acquisition_cost",
+            "cost_per_lead",
+            "cost_per_conversion",
+            "gross_margin",
+            "average_profit_margin",
+            "gmroi",
+            "economic_value_added",
+            "ltv_to_cac",
+            "cac_payback_months",
+            "sales_target_attainment",
+            "gap_to_target",
+            "average_sales_per_employee",
+            "saas_quick_ratio",
+        )
+    ]
+    + [
+        # no customer at the start of March 2025; no MRR at the end of April 2025
+        ("2025-03", "retention_rate"),
+        ("2025-03", "churn_rate"),
+        ("2025-03", "upsell_rate"),
+        ("2025-03", "cross_sell_rate"),
+        ("2025-05", "net_revenue_retention"),
+        ("2025-05", "gross_revenue_retention"),
+        ("2025-05", "revenue_churn_rate"),
+        ("2025-07", "customer_lifetime_value"),  # nobody churned in the 12 months: lifespan 1/0
+    ],
+)
 def test_zero_denominator_is_undefined(dataset, month, kpi):
     row = kpis.compute(dataset, month, kpis=[kpi]).iloc[0]
     assert row.status == "undefined" and pd.isna(row.value)
@@ -266,8 +306,9 @@ def test_sales_per_rep_undefined_without_reps(dataset):
 
 def test_customer_engagement_undefined_without_customers(tmp_path):
     t = tables()
-    ds = open_dataset(write_tables(tmp_path, {"activities": t["activities"],
-                                              "orders": t["orders"].iloc[:0]}))
+    ds = open_dataset(
+        write_tables(tmp_path, {"activities": t["activities"], "orders": t["orders"].iloc[:0]})
+    )
     row = kpis.compute(ds, M, kpis=["customer_engagement_score"]).iloc[0]
     assert row.status == "undefined"
 
@@ -276,37 +317,68 @@ def test_customer_engagement_undefined_without_customers(tmp_path):
 
 MISSING = {
     # kpi: (table to drop, or table.column to drop, the text the reason must contain)
-    "sales_revenue": "orders", "orders_count": "orders", "units_sold": "orders.quantity",
-    "monthly_sales_growth": "orders", "sales_growth_yoy": "orders",
-    "monthly_sales_bookings": "opportunities", "average_order_value": "orders",
-    "new_customers": "orders+opportunities", "incremental_sales": "orders",
-    "new_opportunities": "opportunities", "deals_won": "opportunities",
-    "pipeline_value": "opportunities.closed_at", "sales_opportunities": "opportunities",
-    "pipeline_coverage": "targets", "win_rate": "opportunities",
-    "quote_to_close": "opportunities", "sales_conversion_rate": "leads",
-    "client_acquisition_rate": "leads", "average_deal_size": "opportunities",
-    "average_new_deal_size": "opportunities", "sales_cycle_length": "opportunities",
-    "sales_velocity": "opportunities", "sales_qualified_leads": "leads.qualified_at",
-    "calls_made": "activities", "emails_sent": "activities", "meetings_held": "activities",
-    "new_leads": "leads", "lead_response_time": "leads.first_response_at",
+    "sales_revenue": "orders",
+    "orders_count": "orders",
+    "units_sold": "orders.quantity",
+    "monthly_sales_growth": "orders",
+    "sales_growth_yoy": "orders",
+    "monthly_sales_bookings": "opportunities",
+    "average_order_value": "orders",
+    "new_customers": "orders+opportunities",
+    "incremental_sales": "orders",
+    "new_opportunities": "opportunities",
+    "deals_won": "opportunities",
+    "pipeline_value": "opportunities.closed_at",
+    "sales_opportunities": "opportunities",
+    "pipeline_coverage": "targets",
+    "win_rate": "opportunities",
+    "quote_to_close": "opportunities",
+    "sales_conversion_rate": "leads",
+    "client_acquisition_rate": "leads",
+    "average_deal_size": "opportunities",
+    "average_new_deal_size": "opportunities",
+    "sales_cycle_length": "opportunities",
+    "sales_velocity": "opportunities",
+    "sales_qualified_leads": "leads.qualified_at",
+    "calls_made": "activities",
+    "emails_sent": "activities",
+    "meetings_held": "activities",
+    "new_leads": "leads",
+    "lead_response_time": "leads.first_response_at",
     "account_contact_rate": "leads.first_response_at",
     "account_engagement_rate": "leads.engaged_at",
     "revenue_per_successful_call": "activities.outcome",
-    "active_customers": "orders+opportunities", "retention_rate": "orders+opportunities",
-    "churn_rate": "orders+opportunities", "customer_loss": "orders+opportunities",
-    "customer_lifetime_value": "orders", "net_promoter_score": "nps_responses",
-    "upsell_rate": "opportunities", "cross_sell_rate": "opportunities",
-    "expansion_revenue": "opportunities", "average_revenue_per_account": "orders",
-    "customer_engagement_score": "activities", "customer_acquisition_cost": "costs",
-    "cost_per_lead": "costs", "cost_per_conversion": "costs", "cost_of_goods_sold": "orders.cost",
-    "gross_margin": "orders.cost", "average_profit_margin": "financials",
-    "gmroi": "financials.average_inventory_cost", "economic_value_added": "financials.nopat",
-    "ltv_to_cac": "costs", "cac_payback_months": "costs",
-    "sales_target_attainment": "targets", "gap_to_target": "targets",
-    "sales_per_rep": "reps", "average_sales_per_employee": "financials.employees",
-    "monthly_recurring_revenue": "subscriptions", "annual_recurring_revenue": "subscriptions",
-    "net_new_mrr": "subscriptions", "net_revenue_retention": "subscriptions",
-    "gross_revenue_retention": "subscriptions", "revenue_churn_rate": "subscriptions",
+    "active_customers": "orders+opportunities",
+    "retention_rate": "orders+opportunities",
+    "churn_rate": "orders+opportunities",
+    "customer_loss": "orders+opportunities",
+    "customer_lifetime_value": "orders",
+    "net_promoter_score": "nps_responses",
+    "upsell_rate": "opportunities",
+    "cross_sell_rate": "opportunities",
+    "expansion_revenue": "opportunities",
+    "average_revenue_per_account": "orders",
+    "customer_engagement_score": "activities",
+    "customer_acquisition_cost": "costs",
+    "cost_per_lead": "costs",
+    "cost_per_conversion": "costs",
+    "cost_of_goods_sold": "orders.cost",
+    "gross_margin": "orders.cost",
+    "average_profit_margin": "financials",
+    "gmroi": "financials.average_inventory_cost",
+    "economic_value_added": "financials.nopat",
+    "ltv_to_cac": "costs",
+    "cac_payback_months": "costs",
+    "sales_target_attainment": "targets",
+    "gap_to_target": "targets",
+    "sales_per_rep": "reps",
+    "average_sales_per_employee": "financials.employees",
+    "monthly_recurring_revenue": "subscriptions",
+    "annual_recurring_revenue": "subscriptions",
+    "net_new_mrr": "subscriptions",
+    "net_revenue_retention": "subscriptions",
+    "gross_revenue_retention": "subscriptions",
+    "revenue_churn_rate": "subscriptions",
     "saas_quick_ratio": "subscriptions",
 }
 
@@ -339,25 +411,52 @@ def test_missing_input_is_not_available(tmp_path, kpi):
 def test_series_by_team(dataset):
     s = kpis.series(dataset, "sales_revenue", scope="team:North", start="2025-12", end=M)
     # Y2 in January is R2's: R2 left in February, but the order stays North's
-    assert s.to_dict() == {"2025-12": 200.0, "2026-01": 300.0, "2026-02": 400.0,
-                           "2026-03": 60.0}
+    assert s.to_dict() == {"2025-12": 200.0, "2026-01": 300.0, "2026-02": 400.0, "2026-03": 60.0}
     s = kpis.series(dataset, "sales_revenue", scope="team:South", start="2026-01", end=M)
     assert s.to_dict() == {"2026-01": 0.0, "2026-02": 0.0, "2026-03": 120.0}
 
 
 def test_several_months_at_once(dataset):
     df = kpis.compute(dataset, M, months=3, kpis=["sales_revenue"])
-    assert df.set_index("month").value.to_dict() == {"2026-01": 300.0, "2026-02": 400.0,
-                                                     "2026-03": 180.0}
+    assert df.set_index("month").value.to_dict() == {
+        "2026-01": 300.0,
+        "2026-02": 400.0,
+        "2026-03": 180.0,
+    }
 
 
-@pytest.mark.parametrize("call, message", [
-    (dict(month="2030-01"), "No data for 2030-01: the dataset covers 2025-03..2026-04"),
-    (dict(month=M, scope="team:West"), "Unknown team 'West'; teams are: North, South"),
-    (dict(month=M, kpis=["win_ratio"]), "Unknown KPI 'win_ratio'"),
-    (dict(month=M, families=["sales"]), "Unknown family 'sales'; families are: revenue"),
-    (dict(month="2026-3"), "is not a month"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (dict(month="2030-01"), "No data for 2030-01: the dataset covers 2025-03..2026-04"),
+        (dict(month=M, scope="team:West"), "Unknown team 'West'; teams are: North, South"),
+        (dict(month=M, kpis=["win_ratio"]), "Unknown KPI 'win_ratio'"),
+        (dict(month=M, families=["sales"]), "Unknown family 'sales'; families are: revenue"),
+        (dict(month="2026-3"), "is not a month"),
+    ],
+)
 def test_clear_errors(dataset, call, message):
     with pytest.raises(KitError, match=message.replace("(", r"\(").replace(")", r"\)")):
         kpis.compute(dataset, **call)
+
+
+@pytest.mark.parametrize(
+    "value, target, better, expected",
+    [
+        (100.0, 100.0, "up", "green"),
+        (90.0, 100.0, "up", "amber"),
+        (89.9, 100.0, "up", "red"),
+        (100.0, 90.0, "down", "amber"),
+        (80.0, 100.0, "down", "green"),
+        (0.0, 5.0, "down", "green"),
+        (120.0, 100.0, "down", "red"),
+        (5.0, 10.0, "neutral", ""),
+        (5.0, 0.0, "up", ""),
+    ],
+)
+def test_rag_rules_for_single_values_and_columns(value, target, better, expected):
+    from kpi_helpers.compare import _rag, rag_status
+
+    assert rag_status(value, target, better) == expected
+    column = _rag(pd.Series([value]), pd.Series([target]), pd.Series([better]), 100.0, 90.0)
+    assert column[0] == expected

@@ -39,8 +39,12 @@ def reference(sample):
 
 def _everything(ds) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.DataFrame]]:
     scalars = kpis.compute(ds, MONTH, months=3, scope="all")
-    tables = {(k.id, sc): kpis.table(ds, k.id, MONTH, scope=sc)
-              for k in CATALOG if k.is_table for sc in TABLE_SCOPES}
+    tables = {
+        (k.id, sc): kpis.table(ds, k.id, MONTH, scope=sc)
+        for k in CATALOG
+        if k.is_table
+        for sc in TABLE_SCOPES
+    }
     return scalars, tables
 
 
@@ -53,8 +57,14 @@ def _assert_same(expected, actual) -> None:
     assert len(e) > 3 * 60 and e[key].equals(a[key])
     assert (e.status == a.status).all(), e[e.status != a.status]
     for col in ("value", "previous_month", "same_month_last_year", "target"):
-        np.testing.assert_allclose(a[col].to_numpy(float), e[col].to_numpy(float), rtol=1e-9,
-                                   atol=1e-9, equal_nan=True, err_msg=col)
+        np.testing.assert_allclose(
+            a[col].to_numpy(float),
+            e[col].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=col,
+        )
     for name, et in exp_tables.items():
         at = act_tables[name]
         sort = [c for c in et.columns if et[c].dtype == object or str(et[c].dtype) == "str"]
@@ -63,12 +73,19 @@ def _assert_same(expected, actual) -> None:
         assert list(et.columns) == list(at.columns), name
         for col in et.columns:
             if pd.api.types.is_numeric_dtype(et[col]):
-                np.testing.assert_allclose(at[col].to_numpy(float), et[col].to_numpy(float),
-                                           rtol=1e-9, atol=1e-9, equal_nan=True,
-                                           err_msg=f"{name} {col}")
+                np.testing.assert_allclose(
+                    at[col].to_numpy(float),
+                    et[col].to_numpy(float),
+                    rtol=1e-9,
+                    atol=1e-9,
+                    equal_nan=True,
+                    err_msg=f"{name} {col}",
+                )
             else:
-                assert at[col].fillna("").astype(str).tolist() == et[col].fillna("").astype(
-                    str).tolist(), (name, col)
+                assert (
+                    at[col].fillna("").astype(str).tolist()
+                    == et[col].fillna("").astype(str).tolist()
+                ), (name, col)
 
 
 def test_postgresql_parity(reference, postgres_url):
@@ -93,11 +110,15 @@ def test_spark_parity(reference, sample):
     from pyspark.sql import SparkSession
 
     duck, expected = reference
-    spark = (SparkSession.builder.master("local[2]").appName("kpi-parity")
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "4")
-             .config("spark.driver.memory", "2g").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("kpi-parity")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
     try:
         con = ibis.pyspark.connect(spark)
         for name in duck.tables:

@@ -30,15 +30,20 @@ def test_pipeline_health(ds):
     # O1: proposal, 2000, open since 2026-02-10: 50 days at 2026-04-01
     assert df.loc["proposal", ["deals", "value", "median_age_days"]].tolist() == [1, 2000, 50]
     # O2 was open at the end of m and closed on the 1st of m+1: its stage then is unknown
-    assert df.loc["(closed since)", ["deals", "value", "median_age_days"]].tolist() == [
-        1, 800, 17]
+    assert df.loc["(closed since)", ["deals", "value", "median_age_days"]].tolist() == [1, 800, 17]
     assert df["share_of_value"].sum() == pytest.approx(100)
 
 
 def test_funnel(ds):
     df = kpis.table(ds, "funnel", M).set_index("step")
-    assert df["leads"].to_dict() == {"created": 4, "contacted": 3, "engaged": 1, "qualified": 1,
-                                     "converted": 1, "won": 1}
+    assert df["leads"].to_dict() == {
+        "created": 4,
+        "contacted": 3,
+        "engaged": 1,
+        "qualified": 1,
+        "converted": 1,
+        "won": 1,
+    }
     assert df.loc["contacted", "conversion_from_previous"] == pytest.approx(75.0)
     assert df.loc["engaged", "conversion_from_previous"] == pytest.approx(100 / 3)
 
@@ -91,10 +96,14 @@ def test_customer_profitability(ds):
 
 def test_mrr_movements(ds):
     df = kpis.table(ds, "mrr_movements", M).set_index("account_id")
-    assert df["movement"].to_dict() == {"A1": "expansion", "A2": "contraction", "A3": "new",
-                                        "A4": "reactivation", "A6": "churned"}
-    assert df["change"].to_dict() == {"A1": 40.0, "A2": -30.0, "A3": 60.0, "A4": 70.0,
-                                      "A6": -50.0}
+    assert df["movement"].to_dict() == {
+        "A1": "expansion",
+        "A2": "contraction",
+        "A3": "new",
+        "A4": "reactivation",
+        "A6": "churned",
+    }
+    assert df["change"].to_dict() == {"A1": 40.0, "A2": -30.0, "A3": 60.0, "A4": 70.0, "A6": -50.0}
 
 
 def test_rep_leaderboard(ds):

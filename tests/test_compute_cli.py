@@ -1,0 +1,116 @@
+"""kpi-kit compute and catalog on the sample data."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import SAMPLE_END
+
+from kpi_helpers.cli import main
+from kpi_helpers.kpis import TIDY_COLUMNS
+from kpi_helpers.months import Month
+from kpi_helpers.registry import CATALOG
+
+MIDDLE = str(Month.parse(SAMPLE_END) - 18)  # the sample covers 36 months
+
+
+def test_every_scalar_kpi_is_ok_mid_range(sample_dir, tmp_path, capsys):
+    out = tmp_path / "kpis.csv"
+    code = main(
+        [
+            "compute",
+            "--source",
+            str(sample_dir),
+            "--month",
+            MIDDLE,
+            "--scope",
+            "all",
+            "--out",
+            str(out),
+            "--tables",
+            str(tmp_path / "tables"),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    df = pd.read_csv(out)
+    assert list(df.columns) == TIDY_COLUMNS
+    company = df[df.scope_type == "company"]
+    scalars = {k.id for k in CATALOG if not k.is_table and not k.alias_of}
+    assert set(company.kpi) == scalars
+    assert (company.status == "ok").all(), company[company.status != "ok"][["kpi", "reason"]]
+    assert {"company", "team", "rep"} == set(df.scope_type)
+    assert len(df[df.scope_type == "team"].scope.unique()) == 5
+    written = {p.stem for p in (tmp_path / "tables").iterdir()}
+    assert written == {k.id for k in CATALOG if k.is_table}
+
+
+@pytest.mark.parametrize("fmt", ["json", "parquet"])
+def test_formats(sample_dir, tmp_path, fmt):
+    out = tmp_path / f"k.{fmt}"
+    assert (
+        main(
+            [
+                "compute",
+                "--source",
+                str(sample_dir),
+                "--month",
+                MIDDLE,
+                "--months",
+                "2",
+                "--family",
+                "revenue",
+                "--kpi",
+                "win_rate",
+                "--format",
+                fmt,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    df = pd.read_parquet(out) if fmt == "parquet" else pd.DataFrame(json.loads(out.read_text()))
+    assert set(df.month) == {MIDDLE, str(Month.parse(MIDDLE) - 1)}
+    assert "win_rate" in set(df.kpi) and "sales_revenue" in set(df.kpi)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--month", "2040-01"], "No data for 2040-01: the dataset covers"),
+        (["--month", MIDDLE, "--scope", "team:Narnia"], "Unknown team 'Narnia'; teams are: APAC"),
+        (["--month", MIDDLE, "--kpi", "magic"], "Unknown KPI 'magic'"),
+        (["--month", MIDDLE, "--family", "magic"], "Unknown family 'magic'"),
+        (["--month", "May 2025"], "is not a month"),
+    ],
+)
+def test_one_line_errors(sample_dir, capsys, args, message):
+    assert main(["compute", "--source", str(sample_dir), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_existing_output_is_kept_on_error(sample_dir, tmp_path):
+    out = tmp_path / "kpis.csv"
+    out.write_text("previous results\n")
+    assert (
+        main(["compute", "--source", str(sample_dir), "--month", "2040-01", "--out", str(out)]) == 2
+    )
+    assert out.read_text() == "previous results\n"
+
+
+@pytest.mark.parametrize(
+    "fmt, marker",
+    [
+        ("md", "| win_rate | Win rate | pipeline |"),
+        ("csv", "win_rate,Win rate,pipeline"),
+        ("html", "<td>win_rate</td>"),
+    ],
+)
+def test_catalog(capsys, fmt, marker):
+    assert main(["catalog", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert marker in out
+    assert "alias of average_order_value" in out
