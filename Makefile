@@ -19,8 +19,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kpi-kit sample-data --out $(SAMPLE) --seed 7
 	$(BIN)/kpi-kit validate --source $(SAMPLE)
-	@echo "Demo stopped after validation: the review pack arrives with the notebooks issue."
-	@echo "Sample data: $(SAMPLE)"
+	$(BIN)/kpi-kit compute --source $(SAMPLE) --month latest --scope all --out $(SAMPLE)-kpis.csv
+	@echo "Demo stopped after the KPIs: the review pack arrives with the notebooks issue."
+	@echo "Sample data: $(SAMPLE)   KPIs of the latest month: $(SAMPLE)-kpis.csv"
 
 test: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks
@@ -35,6 +36,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sample_data.py
+	$(BIN)/kpi-kit sample-data --out data/bench-medium --scale medium --end 2026-10
+	$(BIN)/python benchmarks/bench_kpis.py data/bench-medium 2026-10
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

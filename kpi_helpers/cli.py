@@ -62,6 +62,8 @@ def _compute(args: argparse.Namespace) -> int:
     ids = [i for group in args.kpi or [] for i in group.split(",") if i]
     families = [f for group in args.family or [] for f in group.split(",") if f]
     chosen = select(ids or None, families or None)
+    if args.month == "latest":
+        args.month = str(kpis.data_months(ds)[1])
     scalars = [k.id for k in chosen if not k.is_table]
     df = (
         kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars, config=cfg)
@@ -181,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml with dataset settings")
-    p.add_argument("--month", required=True, help="last month, YYYY-MM")
+    p.add_argument("--month", required=True, help="last month, YYYY-MM, or latest")
     p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
     p.add_argument(
         "--scope",

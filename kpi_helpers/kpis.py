@@ -285,7 +285,8 @@ def compute(
     families: list[str] | None = None,
     config: Config | None = None,
 ) -> pd.DataFrame:
-    """KPIs for the ``months`` months ending with ``month``, one row per month x scope x KPI.
+    """KPIs for the ``months`` months ending with ``month`` ("YYYY-MM", or "latest" for the
+    dataset's last month), one row per month x scope x KPI.
 
     Columns: ``month, scope_type, scope, kpi, value, unit, status, reason, previous_month,
     mom_change, change_unit, same_month_last_year, yoy_change, target, attainment, rag,
@@ -297,7 +298,7 @@ def compute(
     if months < 1:
         raise KitError("--months must be at least 1.")
     scope = scope if isinstance(scope, Scope) else Scope.parse(scope)
-    last = Month.parse(month)
+    last = data_months(ds)[1] if month == "latest" else Month.parse(month)
     first = last - (months - 1)
     _check_months(ds, first, last)
     chosen = [k for k in select(kpis, families) if not k.is_table]

@@ -114,3 +114,29 @@ def test_catalog(capsys, fmt, marker):
     out = capsys.readouterr().out
     assert marker in out
     assert "alias of average_order_value" in out
+
+
+def test_latest_month(sample_dir, tmp_path):
+    out = tmp_path / "latest.csv"
+    assert (
+        main(
+            [
+                "compute",
+                "--source",
+                str(sample_dir),
+                "--month",
+                "latest",
+                "--kpi",
+                "sales_revenue",
+                "--kpi",
+                "funnel",
+                "--out",
+                str(out),
+                "--tables",
+                str(tmp_path / "t"),
+            ]
+        )
+        == 0
+    )
+    assert pd.read_csv(out).month.tolist() == [SAMPLE_END]
+    assert (tmp_path / "t" / "funnel.csv").exists()
