@@ -137,6 +137,24 @@ def _catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    from .pack import build_pack
+
+    families = [f for group in args.families or [] for f in group.split(",") if f] or None
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    started = time.perf_counter()
+    path, outcomes = build_pack(args.month, scopes=args.scopes, families=families,
+                                formats=formats, jobs=args.jobs, out=args.out,
+                                source=args.source, mapping=args.mapping, config=args.config)
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"FAILED {o.scope} {o.family}: {o.error}", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks built in "
+          f"{time.perf_counter() - started:.0f} s")
+    print(f"Pack: {(path / 'index.html').resolve()}")
+    return 1 if failed else 0
+
+
 def _month(text: str) -> str:
     import re
 
@@ -196,6 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
     p.set_defaults(run=_compute)
+
+    p = sub.add_parser("pack", help="build the monthly review pack (HTML and PDF)")
+    p.add_argument("--month", required=True, help="YYYY-MM, or latest")
+    p.add_argument("--scopes", default="all",
+                   help="all (company + every team) or a list: company,team:NAME,rep:ID")
+    p.add_argument("--families", action="append",
+                   help="summary and/or KPI families (default: all), comma-separated")
+    p.add_argument("--formats", default="html,pdf", help="html and/or pdf (default both)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
+    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help="kpi.toml with dataset settings")
+    p.set_defaults(run=_pack)
 
     p = sub.add_parser("catalog", help="print the KPI catalog")
     p.add_argument("--format", choices=["md", "html", "csv"], default="md")

@@ -1,6 +1,6 @@
 """Comparisons: month over month, year over year, target, attainment, RAG and trend.
 
-- ``mom_change`` / ``yoy_change``: percentage points for percent KPIs
+- ``mom_change`` / ``yoy_change``: points for percent and score KPIs
   (``change_unit`` = "pp"), otherwise the relative change in % (``change_unit`` = "%");
   undefined (NaN) when the earlier value is missing or, for a relative change, 0.
 - ``attainment`` = value / target x 100, from the ``targets`` table.
@@ -78,7 +78,7 @@ def add_comparisons(
         [(k.id, k.unit, k.better) for k in chosen], columns=["kpi", "unit", "better"]
     )
     df = long.merge(meta, on="kpi", how="left")
-    percent = df["unit"] == PERCENT
+    percent = df["unit"].isin([PERCENT, SCORE])  # changes in points
     df["mom_change"] = _change(df["value"], df["previous_month"], percent)
     df["yoy_change"] = _change(df["value"], df["same_month_last_year"], percent)
     df["change_unit"] = np.where(percent, "pp", "%")

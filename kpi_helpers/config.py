@@ -32,6 +32,7 @@ DEFAULT_STAGE_PROBABILITY = {
 
 @dataclass
 class Config:
+    company: str = ""  # shown in the pack header
     source: str = "data/sample"
     mapping: str = ""
     currency: str = "USD"

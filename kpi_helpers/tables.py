@@ -311,16 +311,97 @@ def rep_leaderboard(ms, keep, month):
     return wide.reset_index(drop=True)
 
 
+# --------------------------------------------------------------- tables for the packs only
+# (not catalog KPIs: the notebooks' extra views of the same data)
+
+EXTRAS: dict[str, TableFn] = {}
+
+
+def _extra(fn: TableFn) -> TableFn:
+    EXTRAS[fn.__name__] = fn
+    return fn
+
+
+@_extra
+def cohort_retention(ms, keep, month):
+    """Share (%) of each monthly cohort (first purchase month) active k months later, for the
+    12 cohorts ending with m."""
+    first = ms.first_purchase()
+    first = keep(_scoped(ms, first.filter((first.first_mi >= month.index - 11)
+                                          & (first.first_mi <= month.index)), "owner"))
+    cohorts = first.select("account_id", "first_mi").to_pandas()
+    active = ms.active_accounts()
+    active = active.filter(active.mi >= month.index - 11).to_pandas()
+    j = active.merge(cohorts, on="account_id")
+    j["k"] = j["mi"] - j["first_mi"]
+    j = j[j["k"] >= 0]
+    size = cohorts.groupby("first_mi")["account_id"].nunique()
+    kept = j.groupby(["first_mi", "k"])["account_id"].nunique().unstack("k")
+    out = kept.div(size, axis=0).reindex(size.index) * 100.0
+    out.index = [str(Month(int(i))) for i in out.index]
+    return out.sort_index(axis=1)
+
+
+@_extra
+def response_hours(ms, keep, month):
+    """Hours to first response of the leads created in m that were contacted."""
+    t = _scoped(ms, ms.ds.table("leads"), "rep")
+    t = keep(t.filter((t.created_at >= ibis.timestamp(month.start))
+                      & (t.created_at < ibis.timestamp(month.end))
+                      & t.first_response_at.notnull()))
+    return t.select(hours=_seconds(t.first_response_at, t.created_at) / 3600.0).to_pandas()
+
+
+@_extra
+def leads_by_source(ms, keep, month):
+    """Leads created in m per source: leads, converted, share converted."""
+    t = _scoped(ms, ms.ds.table("leads"), "rep")
+    t = keep(t.filter((t.created_at >= ibis.timestamp(month.start))
+                      & (t.created_at < ibis.timestamp(month.end))))
+    conv = t.converted_at.notnull() if "converted_at" in t.columns else ibis.literal(False)
+    t = t.mutate(source=t.source.fill_null("(none)"), _conv=conv)
+    df = t.group_by("source").aggregate(leads=t.count(),
+                                        converted=t._conv.sum().cast("int64")).to_pandas()
+    df["conversion"] = _pct(df["converted"], df["leads"])
+    return df.sort_values("leads", ascending=False).reset_index(drop=True)
+
+
+@_extra
+def pipeline_by_age(ms, keep, month):
+    """Deals open at the end of m by age band: deals and value."""
+    o = _scoped(ms, ms.ds.table("opportunities"), "rep")
+    end = ibis.timestamp(month.end)
+    o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
+    df = o.select("amount", age=_seconds(end, o.created_at) / 86400.0).to_pandas()
+    bands = [0, 30, 60, 90, 180, np.inf]
+    names = ["< 30 days", "30-59 days", "60-89 days", "90-179 days", "180+ days"]
+    df["age_band"] = pd.cut(df["age"], bands, right=False, labels=names)
+    out = df.groupby("age_band", observed=False).agg(deals=("amount", "size"),
+                                                      value=("amount", "sum"))
+    return out.reset_index()
+
+
+def extra_table(ds: Dataset, name: str, month: str, scope: str, config: Config
+                ) -> pd.DataFrame:
+    """One of the packs' extra tables (``EXTRAS``) for one month and scope."""
+    return _run_table(ds, EXTRAS[name], month, scope, config)
+
+
 def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:
     """The table KPI ``kpi_id`` for ``month`` and ``scope`` (company, team:X or rep:ID)."""
-    from .kpis import Scope, _check_months
-
     kpi = get(kpi_id)
     if not kpi.is_table:
         raise KitError(f"{kpi.id} is a scalar KPI: use compute() or series().")
     missing = missing_inputs(ds, kpi.table_needs)
     if missing:
         raise KitError(f"{kpi.id} is not available: {describe_missing(missing)}.")
+    return _run_table(ds, TABLES[kpi.table], month, scope, config)
+
+
+def _run_table(ds: Dataset, fn: TableFn, month: str, scope: str, config: Config
+               ) -> pd.DataFrame:
+    from .kpis import Scope, _check_months
+
     m = Month.parse(month)
     _check_months(ds, m, m)
     sc = Scope.parse(scope)
@@ -331,5 +412,5 @@ def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Conf
     def keep(t: ibis.Table) -> ibis.Table:
         return t if col is None else t.filter(t[col] == sc.name)
 
-    ms = Measures(ds, config, m - 1, m)
-    return TABLES[kpi.table](ms, keep, m)
+    ms = Measures(ds, config, m - 12, m)
+    return fn(ms, keep, m)
