@@ -23,7 +23,7 @@ import pandas as pd
 
 from .config import Config
 from .measures import KEY
-from .registry import DOWN, KPI, NEUTRAL, PERCENT, UP
+from .registry import DOWN, KPI, NEUTRAL, PERCENT, SCORE, UP
 
 
 def relative_change(value: float, before: float) -> float:
