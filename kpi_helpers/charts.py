@@ -67,8 +67,11 @@ def format_value(value: float, unit: str, currency: str = "USD") -> str:
     if unit == "currency":
         symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
         sign = "-" if value < 0 else ""
-        return f"{sign}{symbol}{abs(value):,.0f}" if abs(value) >= 100 else (
-            f"{sign}{symbol}{abs(value):,.2f}")
+        return (
+            f"{sign}{symbol}{abs(value):,.0f}"
+            if abs(value) >= 100
+            else (f"{sign}{symbol}{abs(value):,.2f}")
+        )
     if unit == "percent":
         return f"{value:,.1f} %"
     if unit == "days":
@@ -108,28 +111,49 @@ def _fig(height: float = SIZE[1]) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def trend_chart(series: pd.Series, title: str, unit: str, currency: str = "USD",
-                target: pd.Series | None = None) -> Figure:
+def trend_chart(
+    series: pd.Series, title: str, unit: str, currency: str = "USD", target: pd.Series | None = None
+) -> Figure:
     """A monthly line (index "YYYY-MM"), the last month marked, an optional target line."""
     fig, ax = _fig(2.6)
     x = np.arange(len(series))
-    ax.plot(x, series.to_numpy(float), marker="o", markersize=3.5, linewidth=2,
-            color=PALETTE[0], label="actual")
+    ax.plot(
+        x,
+        series.to_numpy(float),
+        marker="o",
+        markersize=3.5,
+        linewidth=2,
+        color=PALETTE[0],
+        label="actual",
+    )
     if len(series):
         ax.plot(x[-1], series.iloc[-1], marker="o", markersize=7, color=PALETTE[1])
     if target is not None and target.notna().any():
-        ax.plot(x, target.to_numpy(float), linestyle="--", linewidth=1.4, color=PALETTE[2],
-                label="target")
+        ax.plot(
+            x,
+            target.to_numpy(float),
+            linestyle="--",
+            linewidth=1.4,
+            color=PALETTE[2],
+            label="target",
+        )
         ax.legend(loc="upper left", fontsize=8.5)
-    ax.set_xticks(x, [m[2:] if i % 2 == 0 else "" for i, m in enumerate(series.index)],
-                  fontsize=8.5)
+    ax.set_xticks(
+        x, [m[2:] if i % 2 == 0 else "" for i, m in enumerate(series.index)], fontsize=8.5
+    )
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     ax.set_title(title)
     return fig
 
 
-def bar_chart(labels: list[str], values: list[float], title: str, unit: str,
-              currency: str = "USD", horizontal: bool = True) -> Figure:
+def bar_chart(
+    labels: list[str],
+    values: list[float],
+    title: str,
+    unit: str,
+    currency: str = "USD",
+    horizontal: bool = True,
+) -> Figure:
     """Bars with value labels; horizontal for long category names."""
     fig, ax = _fig(max(2.2, 0.38 * len(labels) + 1.0) if horizontal else SIZE[1])
     labels = [str(v) for v in labels]
@@ -143,8 +167,9 @@ def bar_chart(labels: list[str], values: list[float], title: str, unit: str,
     else:
         bars = ax.bar(labels, values, color=PALETTE[0])
         ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
-    ax.bar_label(bars, labels=[format_value(v, unit, currency) for v in values], fontsize=8,
-                 padding=3)
+    ax.bar_label(
+        bars, labels=[format_value(v, unit, currency) for v in values], fontsize=8, padding=3
+    )
     ax.set_title(title)
     return fig
 
@@ -154,8 +179,10 @@ def funnel_chart(steps: pd.DataFrame, title: str) -> Figure:
     fig, ax = _fig(2.8)
     y = np.arange(len(steps))[::-1]
     bars = ax.barh(y, steps["leads"], color=[PALETTE[i % 2] for i in range(len(steps))])
-    labels = [f"{int(n):,}" + ("" if pd.isna(c) else f"  ({c:.0f} % of previous)")
-              for n, c in zip(steps["leads"], steps["conversion_from_previous"], strict=True)]
+    labels = [
+        f"{int(n):,}" + ("" if pd.isna(c) else f"  ({c:.0f} % of previous)")
+        for n, c in zip(steps["leads"], steps["conversion_from_previous"], strict=True)
+    ]
     ax.bar_label(bars, labels=labels, fontsize=8, padding=3)
     ax.set_yticks(y, steps["step"])
     ax.set_xlabel("leads")
@@ -165,8 +192,9 @@ def funnel_chart(steps: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def waterfall_chart(start: float, steps: list[tuple[str, float]], end_label: str, title: str,
-                    currency: str = "USD") -> Figure:
+def waterfall_chart(
+    start: float, steps: list[tuple[str, float]], end_label: str, title: str, currency: str = "USD"
+) -> Figure:
     """A waterfall from ``start`` through signed ``steps`` to the end total."""
     fig, ax = _fig(3.0)
     labels, bottoms, heights, colors = ["start"], [0.0], [start], [NEUTRAL_C]
@@ -185,8 +213,9 @@ def waterfall_chart(start: float, steps: list[tuple[str, float]], end_label: str
     for bar, (_, delta) in zip(bars[1:-1], steps, strict=True):
         bar.set_hatch("" if delta >= 0 else "//")
     values = [start] + [d for _, d in steps] + [level]
-    ax.bar_label(bars, labels=[format_value(v, "currency", currency) for v in values],
-                 fontsize=8, padding=2)
+    ax.bar_label(
+        bars, labels=[format_value(v, "currency", currency) for v in values], fontsize=8, padding=2
+    )
     ax.yaxis.set_major_formatter(axis_formatter("currency", currency))
     ax.set_title(title)
     return fig
@@ -196,16 +225,28 @@ def heatmap(matrix: pd.DataFrame, title: str, unit: str = "percent") -> Figure:
     """A cohort-style heatmap (rows: cohorts, columns: months since start), values shown."""
     fig, ax = _fig(max(2.4, 0.28 * len(matrix) + 1.2))
     data = matrix.to_numpy(float)
-    ax.imshow(np.ma.masked_invalid(data), cmap="Blues", aspect="auto", vmin=0,
-              vmax=np.nanmax(data) if np.isfinite(data).any() else 1)
+    ax.imshow(
+        np.ma.masked_invalid(data),
+        cmap="Blues",
+        aspect="auto",
+        vmin=0,
+        vmax=np.nanmax(data) if np.isfinite(data).any() else 1,
+    )
     ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], fontsize=8)
     ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index], fontsize=8)
     ax.grid(False)
     top = np.nanmax(data) if np.isfinite(data).any() else 1
     for (i, j), v in np.ndenumerate(data):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7,
-                    color="white" if v > 0.6 * top else "#2b2b2b")
+            ax.text(
+                j,
+                i,
+                f"{v:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v > 0.6 * top else "#2b2b2b",
+            )
     ax.set_xlabel("months since first purchase")
     ax.set_title(title)
     return fig

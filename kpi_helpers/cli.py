@@ -143,14 +143,24 @@ def _pack(args: argparse.Namespace) -> int:
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     started = time.perf_counter()
-    path, outcomes = build_pack(args.month, scopes=args.scopes, families=families,
-                                formats=formats, jobs=args.jobs, out=args.out,
-                                source=args.source, mapping=args.mapping, config=args.config)
+    path, outcomes = build_pack(
+        args.month,
+        scopes=args.scopes,
+        families=families,
+        formats=formats,
+        jobs=args.jobs,
+        out=args.out,
+        source=args.source,
+        mapping=args.mapping,
+        config=args.config,
+    )
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"FAILED {o.scope} {o.family}: {o.error}", file=sys.stderr)
-    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks built in "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks built in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     print(f"Pack: {(path / 'index.html').resolve()}")
     return 1 if failed else 0
 
@@ -217,10 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pack", help="build the monthly review pack (HTML and PDF)")
     p.add_argument("--month", required=True, help="YYYY-MM, or latest")
-    p.add_argument("--scopes", default="all",
-                   help="all (company + every team) or a list: company,team:NAME,rep:ID")
-    p.add_argument("--families", action="append",
-                   help="summary and/or KPI families (default: all), comma-separated")
+    p.add_argument(
+        "--scopes",
+        default="all",
+        help="all (company + every team) or a list: company,team:NAME,rep:ID",
+    )
+    p.add_argument(
+        "--families",
+        action="append",
+        help="summary and/or KPI families (default: all), comma-separated",
+    )
     p.add_argument("--formats", default="html,pdf", help="html and/or pdf (default both)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--out", default="reports", help="output folder (default reports/)")

@@ -24,25 +24,46 @@ from .sources import Dataset, open_dataset
 from .tables import compute_table, extra_table
 
 HEADLINES = {
-    "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth",
-                "new_customers"],
+    "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
     "pipeline": ["pipeline_value", "win_rate", "pipeline_coverage", "sales_cycle_length"],
     "activity": ["calls_made", "new_leads", "lead_response_time", "account_contact_rate"],
-    "customers": ["active_customers", "churn_rate", "net_promoter_score",
-                  "customer_lifetime_value"],
-    "profitability": ["customer_acquisition_cost", "gross_margin", "ltv_to_cac",
-                      "cost_per_lead"],
+    "customers": [
+        "active_customers",
+        "churn_rate",
+        "net_promoter_score",
+        "customer_lifetime_value",
+    ],
+    "profitability": ["customer_acquisition_cost", "gross_margin", "ltv_to_cac", "cost_per_lead"],
     "team": ["sales_target_attainment", "gap_to_target", "sales_per_rep"],
-    "subscription": ["monthly_recurring_revenue", "net_new_mrr", "net_revenue_retention",
-                     "revenue_churn_rate"],
-    "summary": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "win_rate",
-                "pipeline_coverage", "customer_acquisition_cost", "churn_rate",
-                "net_promoter_score", "monthly_recurring_revenue", "sales_target_attainment"],
+    "subscription": [
+        "monthly_recurring_revenue",
+        "net_new_mrr",
+        "net_revenue_retention",
+        "revenue_churn_rate",
+    ],
+    "summary": [
+        "sales_revenue",
+        "monthly_sales_bookings",
+        "monthly_sales_growth",
+        "win_rate",
+        "pipeline_coverage",
+        "customer_acquisition_cost",
+        "churn_rate",
+        "net_promoter_score",
+        "monthly_recurring_revenue",
+        "sales_target_attainment",
+    ],
 }
-TITLES = {"summary": "Executive summary", "revenue": "Revenue and growth",
-          "pipeline": "Pipeline and conversion", "activity": "Activity and responsiveness",
-          "customers": "Retention and customer value", "profitability": "Cost and profitability",
-          "team": "People and targets", "subscription": "Recurring revenue"}
+TITLES = {
+    "summary": "Executive summary",
+    "revenue": "Revenue and growth",
+    "pipeline": "Pipeline and conversion",
+    "activity": "Activity and responsiveness",
+    "customers": "Retention and customer value",
+    "profitability": "Cost and profitability",
+    "team": "People and targets",
+    "subscription": "Recurring revenue",
+}
 TREND_MONTHS = 13
 e = html.escape
 
@@ -80,16 +101,24 @@ class Report:
         if self.month in ("", "latest"):
             self.month = str(kpis.data_months(self.ds)[1])
         families = list(FAMILIES) if self.family == "summary" else [self.family]
-        self.df = kpis.compute(self.ds, self.month, months=TREND_MONTHS, scope=self.scope,
-                               families=families, config=self.cfg)
+        self.df = kpis.compute(
+            self.ds,
+            self.month,
+            months=TREND_MONTHS,
+            scope=self.scope,
+            families=families,
+            config=self.cfg,
+        )
         self.current = self.df[self.df["month"] == self.month].set_index("kpi")
 
     # ---------------------------------------------------------------- text blocks
     def title(self) -> HTML:
         """The notebook's title: family, scope, month."""
-        return HTML(f'<h1 class="pack-title">{e(TITLES[self.family])} '
-                    f'<span class="pack-scope">{e(scope_label(self.scope))} · '
-                    f"{e(month_label(self.month))}</span></h1>")
+        return HTML(
+            f'<h1 class="pack-title">{e(TITLES[self.family])} '
+            f'<span class="pack-scope">{e(scope_label(self.scope))} · '
+            f"{e(month_label(self.month))}</span></h1>"
+        )
 
     def fmt(self, kpi: str, value: float) -> str:
         return charts.format_value(value, get(kpi).unit, self.cfg.currency)
@@ -101,18 +130,25 @@ class Report:
             k = get(kpi)
             row = self.current.loc[k.id]
             if row["status"] != "ok":
-                body = (f'<div class="value na">n/a</div><div class="reason">'
-                        f'{e(str(row["reason"]))}</div>')
+                body = (
+                    f'<div class="value na">n/a</div><div class="reason">'
+                    f"{e(str(row['reason']))}</div>"
+                )
             else:
-                body = (f'<div class="value">{e(self.fmt(k.id, row["value"]))}</div>'
-                        f'{self._change(row, "mom_change", "vs last month")}'
-                        f'{self._change(row, "yoy_change", "vs last year")}')
+                body = (
+                    f'<div class="value">{e(self.fmt(k.id, row["value"]))}</div>'
+                    f"{self._change(row, 'mom_change', 'vs last month')}"
+                    f"{self._change(row, 'yoy_change', 'vs last year')}"
+                )
                 if pd.notna(row["target"]):
-                    body += (f'<div class="target">target {e(self.fmt(k.id, row["target"]))}'
-                             f' · {row["attainment"]:.0f} %</div>')
+                    body += (
+                        f'<div class="target">target {e(self.fmt(k.id, row["target"]))}'
+                        f" · {row['attainment']:.0f} %</div>"
+                    )
             rag = row["rag"] if isinstance(row["rag"], str) and row["rag"] else "none"
-            out.append(f'<div class="card rag-{rag}"><div class="name">{e(k.name)}</div>'
-                       f"{body}</div>")
+            out.append(
+                f'<div class="card rag-{rag}"><div class="name">{e(k.name)}</div>{body}</div>'
+            )
         return HTML('<div class="cards">' + "".join(out) + "</div>")
 
     def _change(self, row: pd.Series, col: str, label: str) -> str:
@@ -124,8 +160,7 @@ class Report:
         arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
         if col == "yoy_change":
             better = row["better"]
-            good = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else
-                                                   "bad")
+            good = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
         return f'<div class="change {good}">{arrow} {v:+,.1f} {unit} {e(label)}</div>'
 
     def trends(self, ids: list[str] | None = None) -> None:
@@ -135,27 +170,41 @@ class Report:
             rows = self.df[self.df["kpi"] == k.id].set_index("month")
             if (rows["status"] == "not_available").all():
                 continue
-            show(charts.trend_chart(rows["value"], f"{k.name}, last {TREND_MONTHS} months",
-                                    k.unit, self.cfg.currency, rows["target"]))
+            show(
+                charts.trend_chart(
+                    rows["value"],
+                    f"{k.name}, last {TREND_MONTHS} months",
+                    k.unit,
+                    self.cfg.currency,
+                    rows["target"],
+                )
+            )
 
     def kpi_table(self) -> HTML:
         """Every KPI of the family this month: value, changes, target, status."""
         rows = []
         for kpi, r in self.current.iterrows():
             k = REGISTRY[kpi]
-            value = (e(self.fmt(kpi, r["value"])) if r["status"] == "ok"
-                     else f'<span class="na">n/a</span> <small>{e(str(r["reason"]))}</small>')
-            mom = "" if pd.isna(r["mom_change"]) else f'{r["mom_change"]:+,.1f} {r["change_unit"]}'
-            yoy = "" if pd.isna(r["yoy_change"]) else f'{r["yoy_change"]:+,.1f} {r["change_unit"]}'
+            value = (
+                e(self.fmt(kpi, r["value"]))
+                if r["status"] == "ok"
+                else f'<span class="na">n/a</span> <small>{e(str(r["reason"]))}</small>'
+            )
+            mom = "" if pd.isna(r["mom_change"]) else f"{r['mom_change']:+,.1f} {r['change_unit']}"
+            yoy = "" if pd.isna(r["yoy_change"]) else f"{r['yoy_change']:+,.1f} {r['change_unit']}"
             target = "" if pd.isna(r["target"]) else e(self.fmt(kpi, r["target"]))
             rag = r["rag"] if isinstance(r["rag"], str) else ""
-            rows.append(f'<tr><td>{e(k.name)}</td><td class="num">{value}</td>'
-                        f'<td class="num">{e(mom)}</td><td class="num">{e(yoy)}</td>'
-                        f'<td class="num">{target}</td><td class="rag-{rag or "none"}">'
-                        f"{e(rag)}</td></tr>")
-        return HTML('<table class="kpis"><thead><tr><th>KPI</th><th>value</th><th>vs last '
-                    'month</th><th>vs last year</th><th>target</th><th>status</th></tr>'
-                    "</thead><tbody>" + "".join(rows) + "</tbody></table>")
+            rows.append(
+                f'<tr><td>{e(k.name)}</td><td class="num">{value}</td>'
+                f'<td class="num">{e(mom)}</td><td class="num">{e(yoy)}</td>'
+                f'<td class="num">{target}</td><td class="rag-{rag or "none"}">'
+                f"{e(rag)}</td></tr>"
+            )
+        return HTML(
+            '<table class="kpis"><thead><tr><th>KPI</th><th>value</th><th>vs last '
+            "month</th><th>vs last year</th><th>target</th><th>status</th></tr>"
+            "</thead><tbody>" + "".join(rows) + "</tbody></table>"
+        )
 
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
@@ -164,9 +213,10 @@ class Report:
         for k in REGISTRY.values():
             if k.family in fams and (self.family != "summary" or k.id in HEADLINES["summary"]):
                 text = f"alias of {k.alias_of}" if k.alias_of else k.definition
-                note = f' <em>{e(k.note)}</em>' if k.note else ""
-                items.append(f"<dt>{e(k.name)} <code>{e(k.id)}</code></dt>"
-                             f"<dd>{e(text)}.{note}</dd>")
+                note = f" <em>{e(k.note)}</em>" if k.note else ""
+                items.append(
+                    f"<dt>{e(k.name)} <code>{e(k.id)}</code></dt><dd>{e(text)}.{note}</dd>"
+                )
         return HTML('<div class="definitions"><dl>' + "".join(items) + "</dl></div>")
 
     # ---------------------------------------------------------------- tables
@@ -187,8 +237,13 @@ class Report:
             self.unavailable = str(exc)
             return None
 
-    def show_table(self, df: pd.DataFrame | None, money: tuple[str, ...] = (),
-                   percent: tuple[str, ...] = (), limit: int = 15) -> HTML:
+    def show_table(
+        self,
+        df: pd.DataFrame | None,
+        money: tuple[str, ...] = (),
+        percent: tuple[str, ...] = (),
+        limit: int = 15,
+    ) -> HTML:
         """A table with formatted numbers (escaped), or n/a with the reason."""
         if df is None:
             return HTML(f'<p class="na">n/a: {e(getattr(self, "unavailable", "no data"))}</p>')
@@ -197,23 +252,31 @@ class Report:
         shown = df.head(limit).copy()
         for col in shown.columns:
             if col in money:
-                shown[col] = [charts.format_value(v, "currency", self.cfg.currency)
-                              for v in shown[col]]
+                shown[col] = [
+                    charts.format_value(v, "currency", self.cfg.currency) for v in shown[col]
+                ]
             elif col in percent:
                 shown[col] = [charts.format_value(v, "percent") for v in shown[col]]
             elif pd.api.types.is_float_dtype(shown[col]):
                 shown[col] = [("" if pd.isna(v) else f"{v:,.2f}") for v in shown[col]]
         shown.columns = [str(c).replace("_", " ") for c in shown.columns]
-        more = (f'<p class="more">{len(df) - limit:,} more rows in the executed notebook.</p>'
-                if len(df) > limit else "")
-        return HTML(shown.to_html(index=False, escape=True, classes="data", border=0,
-                                  na_rep="") + more)
+        more = (
+            f'<p class="more">{len(df) - limit:,} more rows in the executed notebook.</p>'
+            if len(df) > limit
+            else ""
+        )
+        return HTML(
+            shown.to_html(index=False, escape=True, classes="data", border=0, na_rep="") + more
+        )
 
     # ---------------------------------------------------------------- summary
     def movers(self, n: int = 5) -> HTML:
         """The month's largest movers in plain words."""
-        cur = self.current[(self.current["status"] == "ok") & self.current["mom_change"].notna()
-                           & (self.current["better"] != "neutral")]
+        cur = self.current[
+            (self.current["status"] == "ok")
+            & self.current["mom_change"].notna()
+            & (self.current["better"] != "neutral")
+        ]
         rel = cur[cur["change_unit"] == "%"]["mom_change"].abs()
         pp = cur[cur["change_unit"] == "pp"]["mom_change"].abs() * 2  # 1 pp ~ 2 % in weight
         top = pd.concat([rel, pp]).sort_values(ascending=False).head(n).index
@@ -221,12 +284,17 @@ class Report:
         for kpi in top:
             r = cur.loc[kpi]
             verb = "rose" if r["mom_change"] > 0 else "fell"
-            change = (f'{abs(r["mom_change"]):.1f} points' if r["change_unit"] == "pp"
-                      else f'{abs(r["mom_change"]):.1f} %')
+            change = (
+                f"{abs(r['mom_change']):.1f} points"
+                if r["change_unit"] == "pp"
+                else f"{abs(r['mom_change']):.1f} %"
+            )
             tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
-            lines.append(f'<li class="{tone}"><strong>{e(REGISTRY[kpi].name)}</strong> {verb} '
-                         f"{change} to {e(self.fmt(kpi, r['value']))} (from "
-                         f"{e(self.fmt(kpi, r['previous_month']))}).</li>")
+            lines.append(
+                f'<li class="{tone}"><strong>{e(REGISTRY[kpi].name)}</strong> {verb} '
+                f"{change} to {e(self.fmt(kpi, r['value']))} (from "
+                f"{e(self.fmt(kpi, r['previous_month']))}).</li>"
+            )
         if not lines:
             return HTML("<p>No KPI moved enough to report.</p>")
         return HTML('<ul class="movers">' + "".join(lines) + "</ul>")
@@ -238,10 +306,12 @@ class Report:
         f = validate(self.ds)
         errors, warnings = (f["severity"] == "error").sum(), (f["severity"] == "warning").sum()
         tone = "bad" if errors else "warn" if warnings else "good"
-        detail = "; ".join(f"{r.table}.{r.column}: {r.problem}".rstrip(".:")
-                           for r in f.head(3).itertuples())
-        text = (f"Data quality: {errors} error(s), {warnings} warning(s)"
-                + (f" — {detail}" if detail else " — the data meets the contract."))
+        detail = "; ".join(
+            f"{r.table}.{r.column}: {r.problem}".rstrip(".:") for r in f.head(3).itertuples()
+        )
+        text = f"Data quality: {errors} error(s), {warnings} warning(s)" + (
+            f" — {detail}" if detail else " — the data meets the contract."
+        )
         return HTML(f'<p class="data-quality {tone}">{e(text)}</p>')
 
 

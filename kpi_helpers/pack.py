@@ -43,9 +43,16 @@ TEMPLATES = ROOT / "templates"
 PACK_FAMILIES = ("summary", *FAMILIES)
 SECRET_ENV = "KPI_KIT_SOURCE_URL"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def find_chromium() -> str | None:
@@ -115,8 +122,9 @@ def render_html(nb, header: dict) -> str:
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters"}
     c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
-    exporter = HTMLExporter(config=c, template_name="kpi_pack",
-                            extra_template_basedirs=[str(TEMPLATES)])
+    exporter = HTMLExporter(
+        config=c, template_name="kpi_pack", extra_template_basedirs=[str(TEMPLATES)]
+    )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -151,9 +159,19 @@ def _browser(chromium: str):
 
         pw = sync_playwright().start()
         _BROWSER["pw"] = pw
-        _BROWSER["browser"] = pw.chromium.launch(executable_path=chromium, headless=True,
-                                                 args=CHROMIUM_ARGS)
+        _BROWSER["browser"] = pw.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
     return _BROWSER["browser"]
+
+
+def close_browser() -> None:
+    """Close this process's Chromium and Playwright, if started."""
+    browser, pw = _BROWSER.pop("browser", None), _BROWSER.pop("pw", None)
+    if browser is not None:
+        browser.close()
+    if pw is not None:
+        pw.stop()
 
 
 def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
@@ -162,8 +180,12 @@ def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
     try:
         page.route(re.compile(r"^https?://"), lambda route: route.abort())
         page.goto(html_path.resolve().as_uri(), wait_until="load")
-        page.pdf(path=str(pdf_path), format="A4", print_background=True,
-                 margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
+        page.pdf(
+            path=str(pdf_path),
+            format="A4",
+            print_background=True,
+            margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"},
+        )
     finally:
         page.close()
 
@@ -184,10 +206,16 @@ def run_job(job: Job) -> Outcome:
     outcome = Outcome(job.family, job.scope, job.folder, ok=True)
     for attempt in (1, 2):
         try:
-            pm.execute_notebook(str(Path(job.notebooks) / f"{job.family}.ipynb"), str(executed),
-                                parameters=job.parameters, cwd=job.workdir,
-                                kernel_name="python3", start_timeout=90, progress_bar=False,
-                                log_output=False)
+            pm.execute_notebook(
+                str(Path(job.notebooks) / f"{job.family}.ipynb"),
+                str(executed),
+                parameters=job.parameters,
+                cwd=job.workdir,
+                kernel_name="python3",
+                start_timeout=90,
+                progress_bar=False,
+                log_output=False,
+            )
             break
         except pm.PapermillExecutionError as exc:
             outcome.ok, outcome.error = False, f"{exc.ename}: {exc.evalue}"[:300]
@@ -216,8 +244,12 @@ def run_job(job: Job) -> Outcome:
 
 def _snapshot(ds, last: Month) -> str:
     counts = []
-    for table, label in (("opportunities", "deals"), ("leads", "leads"),
-                         ("orders", "order lines"), ("subscriptions", "subscriptions")):
+    for table, label in (
+        ("opportunities", "deals"),
+        ("leads", "leads"),
+        ("orders", "order lines"),
+        ("subscriptions", "subscriptions"),
+    ):
         if ds.has(table):
             counts.append(f"{int(ds.table(table).count().execute()):,} {label}")
     return f"{ds.description} · data through {last} · " + ", ".join(counts)
@@ -239,21 +271,32 @@ def _scopes(ds, wanted: str) -> list[str]:
 
 def _headlines(ds, month: str, scopes: list[str], cfg: Config) -> pd.DataFrame:
     ids = sorted({k for fam in PACK_FAMILIES for k in HEADLINES[fam]})
-    frames = [kpis.compute(ds, month, scope=s, kpis=ids, config=cfg) for s in
-              (["company"] if "company" in scopes else [])
-              + (["team"] if any(s.startswith("team:") for s in scopes) else [])
-              + [s for s in scopes if s.startswith("rep:")]]
+    frames = [
+        kpis.compute(ds, month, scope=s, kpis=ids, config=cfg)
+        for s in (["company"] if "company" in scopes else [])
+        + (["team"] if any(s.startswith("team:") for s in scopes) else [])
+        + [s for s in scopes if s.startswith("rep:")]
+    ]
     df = pd.concat(frames, ignore_index=True)
-    df["key"] = [("company" if t == "company" else f"{t}:{s}")
-                 for t, s in zip(df.scope_type, df.scope, strict=True)]
+    df["key"] = [
+        ("company" if t == "company" else f"{t}:{s}")
+        for t, s in zip(df.scope_type, df.scope, strict=True)
+    ]
     return df.set_index(["key", "kpi"])
 
 
-def build_pack(month: str, scopes: str = "all", families: list[str] | None = None,
-               formats: tuple[str, ...] = ("html", "pdf"), jobs: int = 2,
-               out: str | Path = "reports", source: str | None = None,
-               mapping: str | None = None, config: str | None = None,
-               progress: bool = True) -> tuple[Path, list[Outcome]]:
+def build_pack(
+    month: str,
+    scopes: str = "all",
+    families: list[str] | None = None,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    jobs: int = 2,
+    out: str | Path = "reports",
+    source: str | None = None,
+    mapping: str | None = None,
+    config: str | None = None,
+    progress: bool = True,
+) -> tuple[Path, list[Outcome]]:
     """Build ``out/<month>/`` and return its path and the outcome of every notebook."""
     cfg = load_config(config)
     source = source or cfg.source
@@ -269,9 +312,11 @@ def build_pack(month: str, scopes: str = "all", families: list[str] | None = Non
     if "pdf" in formats:
         chromium = find_chromium()
         if chromium is None:
-            raise KitError("PDF needs a Chromium browser and none was found: install one "
-                           "(Debian: apt-get install chromium) or set KPI_KIT_CHROMIUM to its "
-                           "path; --formats html works without it.")
+            raise KitError(
+                "PDF needs a Chromium browser and none was found: install one "
+                "(Debian: apt-get install chromium) or set KPI_KIT_CHROMIUM to its "
+                "path; --formats html works without it."
+            )
         try:
             import playwright.sync_api  # noqa: F401
         except ImportError:
@@ -305,21 +350,54 @@ def build_pack(month: str, scopes: str = "all", families: list[str] | None = Non
     for scope in scope_list:
         for fam in families:
             workdir = Path(tempfile.mkdtemp(prefix="run-", dir=build_root))
-            header = dict(title=f"{TITLES[fam]} · {scope_label(scope)} · {month_label(month)}",
-                          company=company, scope=scope_label(scope), month=month_label(month),
-                          generated_at=generated, snapshot=snapshot,
-                          footer=f"{TITLES[fam]} · {scope_label(scope)} · built {generated}")
-            params = dict(month=month, scope=scope, source=param_source,
-                          mapping=str(Path(mapping).resolve()) if mapping else "",
-                          config=str(Path(config).resolve()) if config else "")
-            job_list.append(Job(fam, scope, folders[scope], month, params, str(workdir),
-                                str(build / folders[scope]), header, tuple(formats), chromium,
-                                notebooks))
+            header = dict(
+                title=f"{TITLES[fam]} · {scope_label(scope)} · {month_label(month)}",
+                company=company,
+                scope=scope_label(scope),
+                month=month_label(month),
+                generated_at=generated,
+                snapshot=snapshot,
+                footer=f"{TITLES[fam]} · {scope_label(scope)} · built {generated}",
+            )
+            params = dict(
+                month=month,
+                scope=scope,
+                source=param_source,
+                mapping=str(Path(mapping).resolve()) if mapping else "",
+                config=str(Path(config).resolve()) if config else "",
+            )
+            job_list.append(
+                Job(
+                    fam,
+                    scope,
+                    folders[scope],
+                    month,
+                    params,
+                    str(workdir),
+                    str(build / folders[scope]),
+                    header,
+                    tuple(formats),
+                    chromium,
+                    notebooks,
+                )
+            )
     outcomes = _run_all(job_list, jobs, env, progress)
     try:
         _scope_pdfs(build, scope_list, folders, families, chromium, formats)
-        _write_index(build, month, scope_list, folders, families, outcomes, headlines, cfg,
-                     company, generated, snapshot, formats)
+        _write_index(
+            build,
+            month,
+            scope_list,
+            folders,
+            families,
+            outcomes,
+            headlines,
+            cfg,
+            company,
+            generated,
+            snapshot,
+            formats,
+        )
         for run in build_root.glob("run-*"):
             shutil.rmtree(run, ignore_errors=True)
         final = out / month
@@ -331,6 +409,7 @@ def build_pack(month: str, scopes: str = "all", families: list[str] | None = Non
         if old:
             shutil.rmtree(old, ignore_errors=True)
     finally:
+        close_browser()
         shutil.rmtree(build_root, ignore_errors=True)
     return final, outcomes
 
@@ -350,18 +429,31 @@ def _run_all(job_list: list[Job], jobs: int, env: dict, progress: bool) -> list[
     try:
         outcomes = []
         ctx = get_context("spawn")  # no fork of a process holding DuckDB threads
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx,
-                                 initializer=_quiet_worker) as pool:
+        with ProcessPoolExecutor(
+            max_workers=max(1, jobs), mp_context=ctx, initializer=_quiet_worker
+        ) as pool:
             futures = [pool.submit(run_job, j) for j in job_list]
-            bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not progress,
-                       file=sys.stderr)
+            bar = tqdm(
+                total=len(futures),
+                desc="notebooks",
+                unit="nb",
+                disable=not progress,
+                file=sys.stderr,
+            )
             for fut in as_completed(futures):
                 try:
                     outcomes.append(fut.result())
                 except Exception as exc:  # a worker that died: the others carry on
                     job = job_list[futures.index(fut)]
-                    outcomes.append(Outcome(job.family, job.scope, job.folder, ok=False,
-                                            error=f"{type(exc).__name__}: {exc}"[:300]))
+                    outcomes.append(
+                        Outcome(
+                            job.family,
+                            job.scope,
+                            job.folder,
+                            ok=False,
+                            error=f"{type(exc).__name__}: {exc}"[:300],
+                        )
+                    )
                 bar.update(1)
             bar.close()
         return outcomes
@@ -393,14 +485,27 @@ def _scope_pdfs(build: Path, scopes, folders, families, chromium, formats) -> No
         if head is None:
             continue
         combined = folder / "pack.html"
-        combined.write_text(head + "<body><main>" + "".join(bodies) + "</main></body></html>",
-                            encoding="utf-8")
+        combined.write_text(
+            head + "<body><main>" + "".join(bodies) + "</main></body></html>", encoding="utf-8"
+        )
         print_pdf(combined, folder / "pack.pdf", chromium)
         combined.unlink()
 
 
-def _write_index(build: Path, month, scopes, folders, families, outcomes, headlines, cfg,
-                 company, generated, snapshot, formats) -> None:
+def _write_index(
+    build: Path,
+    month,
+    scopes,
+    folders,
+    families,
+    outcomes,
+    headlines,
+    cfg,
+    company,
+    generated,
+    snapshot,
+    formats,
+) -> None:
     by_key = {(o.scope, o.family): o for o in outcomes}
     scope_rows = []
     for scope in scopes:
@@ -415,27 +520,40 @@ def _write_index(build: Path, month, scopes, folders, families, outcomes, headli
                 if (key, k.id) not in headlines.index:
                     continue
                 r = headlines.loc[(key, k.id)]
-                value = format_value(r["value"], k.unit, cfg.currency) if r["status"] == "ok" \
-                    else "n/a"
-                change = ("" if pd.isna(r["mom_change"]) else
-                          f'{r["mom_change"]:+.1f} {r["change_unit"]}')
+                value = (
+                    format_value(r["value"], k.unit, cfg.currency) if r["status"] == "ok" else "n/a"
+                )
+                change = (
+                    "" if pd.isna(r["mom_change"]) else f"{r['mom_change']:+.1f} {r['change_unit']}"
+                )
                 tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
-                heads.append(dict(name=k.name, value=value, change=change, tone=tone,
-                                  rag=r["rag"] or ""))
+                heads.append(
+                    dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
+                )
             has_html = (build / folder / f"{fam}.html").exists()
             has_pdf = (build / folder / f"{fam}.pdf").exists()
-            pages.append(dict(title=TITLES[fam], failed=not (o and o.ok),
-                              error=(o.error if o else "not run"), headlines=heads,
-                              html=f"{folder}/{fam}.html" if has_html else "",
-                              pdf=f"{folder}/{fam}.pdf" if has_pdf else "",
-                              notebook=f"{folder}/notebooks/{fam}.ipynb"))
+            pages.append(
+                dict(
+                    title=TITLES[fam],
+                    failed=not (o and o.ok),
+                    error=(o.error if o else "not run"),
+                    headlines=heads,
+                    html=f"{folder}/{fam}.html" if has_html else "",
+                    pdf=f"{folder}/{fam}.pdf" if has_pdf else "",
+                    notebook=f"{folder}/notebooks/{fam}.ipynb",
+                )
+            )
         pdf = f"{folder}/pack.pdf" if (build / folder / "pack.pdf").exists() else ""
         scope_rows.append(dict(label=scope_label(scope), folder=folder, pages=pages, pdf=pdf))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     css = (TEMPLATES / "kpi_pack" / "pack.css").read_text(encoding="utf-8")
     page = env.get_template("index.html.j2").render(
-        company=company, month_label=month_label(month), generated_at=generated,
-        snapshot=snapshot, scopes=scope_rows, css=Markup(css),
-        failed=sum(1 for o in outcomes if not o.ok))
+        company=company,
+        month_label=month_label(month),
+        generated_at=generated,
+        snapshot=snapshot,
+        scopes=scope_rows,
+        css=Markup(css),
+        failed=sum(1 for o in outcomes if not o.ok),
+    )
     (build / "index.html").write_text(page, encoding="utf-8")
-

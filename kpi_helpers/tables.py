@@ -230,7 +230,10 @@ def customer_profitability(ms, keep, month):
     seg["margin"] = _pct(seg["gross_profit"], seg["revenue"])
     seg["level"] = "segment"
     out = pd.concat([seg, df.sort_values("gross_profit", ascending=False)], ignore_index=True)
-    return out
+    first = ["level", "segment", "account_id", "account_name"]
+    return out[
+        [c for c in first if c in out.columns] + ["revenue", "cogs", "gross_profit", "margin"]
+    ]
 
 
 @_table
@@ -327,8 +330,13 @@ def cohort_retention(ms, keep, month):
     """Share (%) of each monthly cohort (first purchase month) active k months later, for the
     12 cohorts ending with m."""
     first = ms.first_purchase()
-    first = keep(_scoped(ms, first.filter((first.first_mi >= month.index - 11)
-                                          & (first.first_mi <= month.index)), "owner"))
+    first = keep(
+        _scoped(
+            ms,
+            first.filter((first.first_mi >= month.index - 11) & (first.first_mi <= month.index)),
+            "owner",
+        )
+    )
     cohorts = first.select("account_id", "first_mi").to_pandas()
     active = ms.active_accounts()
     active = active.filter(active.mi >= month.index - 11).to_pandas()
@@ -346,9 +354,13 @@ def cohort_retention(ms, keep, month):
 def response_hours(ms, keep, month):
     """Hours to first response of the leads created in m that were contacted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(t.filter((t.created_at >= ibis.timestamp(month.start))
-                      & (t.created_at < ibis.timestamp(month.end))
-                      & t.first_response_at.notnull()))
+    t = keep(
+        t.filter(
+            (t.created_at >= ibis.timestamp(month.start))
+            & (t.created_at < ibis.timestamp(month.end))
+            & t.first_response_at.notnull()
+        )
+    )
     return t.select(hours=_seconds(t.first_response_at, t.created_at) / 3600.0).to_pandas()
 
 
@@ -356,12 +368,19 @@ def response_hours(ms, keep, month):
 def leads_by_source(ms, keep, month):
     """Leads created in m per source: leads, converted, share converted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(t.filter((t.created_at >= ibis.timestamp(month.start))
-                      & (t.created_at < ibis.timestamp(month.end))))
+    t = keep(
+        t.filter(
+            (t.created_at >= ibis.timestamp(month.start))
+            & (t.created_at < ibis.timestamp(month.end))
+        )
+    )
     conv = t.converted_at.notnull() if "converted_at" in t.columns else ibis.literal(False)
     t = t.mutate(source=t.source.fill_null("(none)"), _conv=conv)
-    df = t.group_by("source").aggregate(leads=t.count(),
-                                        converted=t._conv.sum().cast("int64")).to_pandas()
+    df = (
+        t.group_by("source")
+        .aggregate(leads=t.count(), converted=t._conv.sum().cast("int64"))
+        .to_pandas()
+    )
     df["conversion"] = _pct(df["converted"], df["leads"])
     return df.sort_values("leads", ascending=False).reset_index(drop=True)
 
@@ -376,13 +395,13 @@ def pipeline_by_age(ms, keep, month):
     bands = [0, 30, 60, 90, 180, np.inf]
     names = ["< 30 days", "30-59 days", "60-89 days", "90-179 days", "180+ days"]
     df["age_band"] = pd.cut(df["age"], bands, right=False, labels=names)
-    out = df.groupby("age_band", observed=False).agg(deals=("amount", "size"),
-                                                      value=("amount", "sum"))
+    out = df.groupby("age_band", observed=False).agg(
+        deals=("amount", "size"), value=("amount", "sum")
+    )
     return out.reset_index()
 
 
-def extra_table(ds: Dataset, name: str, month: str, scope: str, config: Config
-                ) -> pd.DataFrame:
+def extra_table(ds: Dataset, name: str, month: str, scope: str, config: Config) -> pd.DataFrame:
     """One of the packs' extra tables (``EXTRAS``) for one month and scope."""
     return _run_table(ds, EXTRAS[name], month, scope, config)
 
@@ -398,8 +417,7 @@ def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Conf
     return _run_table(ds, TABLES[kpi.table], month, scope, config)
 
 
-def _run_table(ds: Dataset, fn: TableFn, month: str, scope: str, config: Config
-               ) -> pd.DataFrame:
+def _run_table(ds: Dataset, fn: TableFn, month: str, scope: str, config: Config) -> pd.DataFrame:
     from .kpis import Scope, _check_months
 
     m = Month.parse(month)
