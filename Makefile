@@ -20,8 +20,10 @@ demo: $(STAMP)
 	$(BIN)/kpi-kit sample-data --out $(SAMPLE) --seed 7
 	$(BIN)/kpi-kit validate --source $(SAMPLE)
 	$(BIN)/kpi-kit compute --source $(SAMPLE) --month latest --scope all --out $(SAMPLE)-kpis.csv
-	@echo "Demo stopped after the KPIs: the review pack arrives with the notebooks issue."
-	@echo "Sample data: $(SAMPLE)   KPIs of the latest month: $(SAMPLE)-kpis.csv"
+	@if $(BIN)/python -c "import sys; from kpi_helpers.pack import find_chromium; sys.exit(find_chromium() is None)"; \
+	then $(BIN)/kpi-kit pack --month latest --source $(SAMPLE) --formats html,pdf; \
+	else echo "No Chromium found (apt-get install chromium): building the HTML pack only."; \
+	     $(BIN)/kpi-kit pack --month latest --source $(SAMPLE) --formats html; fi
 
 test: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks

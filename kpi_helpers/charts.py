@@ -50,7 +50,7 @@ def apply_style() -> None:
 def _short(x: float) -> str:
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= div:
-            return f"{x / div:,.1f}".rstrip("0").rstrip(".") + suffix
+            return f"{x / div:,.2f}".rstrip("0").rstrip(".") + suffix
     return f"{x:,.0f}" if abs(x) >= 10 or x == int(x) else f"{x:,.2f}"
 
 
@@ -217,6 +217,11 @@ def waterfall_chart(
         bars, labels=[format_value(v, "currency", currency) for v in values], fontsize=8, padding=2
     )
     ax.yaxis.set_major_formatter(axis_formatter("currency", currency))
+    # zoom on the movements: the start and end bars are cut (their labels keep the totals)
+    levels = [b + h for b, h in zip(bottoms, heights, strict=True)] + bottoms[1:-1]
+    biggest = max([abs(d) for _, d in steps] + [1.0])
+    low = max(0.0, min(levels) - 1.5 * biggest)
+    ax.set_ylim(low, max(levels) + 0.3 * biggest)
     ax.set_title(title)
     return fig
 

@@ -119,7 +119,10 @@ class Measures:
 
     def by_rep(self, t: ibis.Table, rep: ibis.Value | str = "rep_id") -> ibis.Table:
         """``t`` with ``_rep`` and ``_team`` from a rep id column (or expression)."""
-        rep_expr = t[rep] if isinstance(rep, str) else rep
+        if isinstance(rep, str):  # a column name; a table without it has no reps
+            rep_expr = t[rep] if rep in t.columns else ibis.null("string")
+        else:
+            rep_expr = rep
         t = t.mutate(_rep=rep_expr)
         reps = self._reps()
         if reps is None:
@@ -297,7 +300,7 @@ def _closed(ms, st):
         _quoted=(o.quoted_at.notnull() if "quoted_at" in cols else ibis.literal(False)),
         _acct=(o.account_id if "account_id" in cols else ibis.null("string")),
     )
-    o = ms.by_rep(o) if "rep_id" in cols else ms.by_rep(o, ibis.null("string"))
+    o = ms.by_rep(o)
 
     def metrics(t):
         won = t._won
@@ -322,7 +325,7 @@ def _closed(ms, st):
 @group("new_opportunities", ("opportunities",), ("new_opportunities",))
 def _new_opps(ms, st):
     o = ms.in_range(ms.ds.table("opportunities"), "created_at")
-    o = ms.by_rep(o) if "rep_id" in o.columns else ms.by_rep(o, ibis.null("string"))
+    o = ms.by_rep(o)
     return ms.aggregate(o, _mi(o.created_at), st, lambda t: {"new_opportunities": t.count()})
 
 
@@ -337,7 +340,7 @@ def _pipeline(ms, st):
     )
     prob = o.probability.fill_null(default) if "probability" in o.columns else default
     o = o.mutate(_prob=prob)
-    o = ms.by_rep(o) if "rep_id" in o.columns else ms.by_rep(o, ibis.null("string"))
+    o = ms.by_rep(o)
     j = ms.at_month_ends(o, "created_at", "closed_at")
     return ms.aggregate(
         j,
@@ -354,14 +357,14 @@ def _pipeline(ms, st):
 @group("leads", ("leads",), ("leads_created",))
 def _leads(ms, st):
     t = ms.in_range(ms.ds.table("leads"), "created_at")
-    t = ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
+    t = ms.by_rep(t)
     return ms.aggregate(t, _mi(t.created_at), st, lambda x: {"leads_created": x.count()})
 
 
 @group("lead_response", ("leads.first_response_at",), ("leads_contacted", "response_hours_median"))
 def _lead_response(ms, st):
     t = ms.in_range(ms.ds.table("leads"), "created_at")
-    t = ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
+    t = ms.by_rep(t)
     t = t.mutate(_hours=_seconds(t.first_response_at, t.created_at) / 3600.0)
     return ms.aggregate(
         t,
@@ -379,7 +382,7 @@ def _lead_response(ms, st):
 @group("lead_engaged", ("leads.first_response_at", "leads.engaged_at"), ("leads_engaged",))
 def _lead_engaged(ms, st):
     t = ms.in_range(ms.ds.table("leads"), "created_at")
-    t = ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
+    t = ms.by_rep(t)
     return ms.aggregate(
         t,
         _mi(t.created_at),
@@ -395,14 +398,14 @@ def _lead_engaged(ms, st):
 @group("sql", ("leads.qualified_at",), ("sqls",))
 def _sqls(ms, st):
     t = ms.in_range(ms.ds.table("leads"), "qualified_at")
-    t = ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
+    t = ms.by_rep(t)
     return ms.aggregate(t, _mi(t.qualified_at), st, lambda x: {"sqls": x.count()})
 
 
 @group("activities", ("activities",), ("calls", "emails", "meetings"))
 def _activities(ms, st):
     t = ms.in_range(ms.ds.table("activities"), "occurred_at")
-    t = ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
+    t = ms.by_rep(t)
     t = t.mutate(_type=t.type.lower().strip())
     return ms.aggregate(
         t,
@@ -419,7 +422,7 @@ def _activities(ms, st):
 @group("successful_calls", ("activities.outcome",), ("successful_calls",))
 def _successful_calls(ms, st):
     t = ms.in_range(ms.ds.table("activities"), "occurred_at")
-    t = ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
+    t = ms.by_rep(t)
     return ms.aggregate(
         t,
         _mi(t.occurred_at),
@@ -497,7 +500,7 @@ def _engagement(ms, st):
     c = active.select(_c_id=active.account_id, _c_mi=active.mi)
     j = t.join(c, (t.account_id == c._c_id) & (t._a_mi == c._c_mi))
     j = j.drop("_c_id", "_c_mi")
-    j = ms.by_rep(j) if "rep_id" in j.columns else ms.by_rep(j, ibis.null("string"))
+    j = ms.by_rep(j)
     return ms.aggregate(j, "_a_mi", st, lambda x: {"customer_activities": x.count()})
 
 

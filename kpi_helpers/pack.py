@@ -384,20 +384,13 @@ def build_pack(
     outcomes = _run_all(job_list, jobs, env, progress)
     try:
         _scope_pdfs(build, scope_list, folders, families, chromium, formats)
-        _write_index(
-            build,
-            month,
-            scope_list,
-            folders,
-            families,
-            outcomes,
-            headlines,
-            cfg,
-            company,
-            generated,
-            snapshot,
-            formats,
+        meta = dict(
+            company=company,
+            generated_at=generated,
+            snapshot=snapshot,
+            month_label=month_label(month),
         )
+        _write_index(build, scope_list, folders, families, outcomes, headlines, cfg, meta)
         for run in build_root.glob("run-*"):
             shutil.rmtree(run, ignore_errors=True)
         final = out / month
@@ -494,17 +487,13 @@ def _scope_pdfs(build: Path, scopes, folders, families, chromium, formats) -> No
 
 def _write_index(
     build: Path,
-    month,
-    scopes,
-    folders,
-    families,
-    outcomes,
-    headlines,
-    cfg,
-    company,
-    generated,
-    snapshot,
-    formats,
+    scopes: list[str],
+    folders: dict[str, str],
+    families: list[str],
+    outcomes: list[Outcome],
+    headlines: pd.DataFrame,
+    cfg: Config,
+    meta: dict,
 ) -> None:
     by_key = {(o.scope, o.family): o for o in outcomes}
     scope_rows = []
@@ -548,12 +537,6 @@ def _write_index(
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     css = (TEMPLATES / "kpi_pack" / "pack.css").read_text(encoding="utf-8")
     page = env.get_template("index.html.j2").render(
-        company=company,
-        month_label=month_label(month),
-        generated_at=generated,
-        snapshot=snapshot,
-        scopes=scope_rows,
-        css=Markup(css),
-        failed=sum(1 for o in outcomes if not o.ok),
+        **meta, scopes=scope_rows, css=Markup(css), failed=sum(1 for o in outcomes if not o.ok)
     )
     (build / "index.html").write_text(page, encoding="utf-8")

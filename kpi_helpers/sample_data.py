@@ -301,6 +301,8 @@ class _Generator:
         n = len(team)
         span = p.months[month + 1] - p.months[month]
         created = p.months[month] + (rng.random(n) * span).astype(np.int64)
+        order = np.argsort(created, kind="stable")  # leads in time order: L0000000 first
+        team, month, created = team[order], month[order], created[order]
         slot_start = np.array([s for s, _ in self.team_slots])[team]
         slot_n = np.array([k for _, k in self.team_slots])[team]
         slot = slot_start + (rng.random(n) * slot_n).astype(np.int64)
@@ -320,39 +322,6 @@ class _Generator:
         engaged_ok &= contacted & (engaged < end)
         qualified_ok &= engaged_ok & (qualified < end)
         converted_ok &= qualified_ok & (converted < end)
-        order = np.argsort(created, kind="stable")
-        cols = [
-            team,
-            month,
-            created,
-            slot,
-            rep,
-            source,
-            contacted,
-            response,
-            engaged_ok,
-            engaged,
-            qualified_ok,
-            qualified,
-            converted_ok,
-            converted,
-        ]
-        (
-            team,
-            month,
-            created,
-            slot,
-            rep,
-            source,
-            contacted,
-            response,
-            engaged_ok,
-            engaged,
-            qualified_ok,
-            qualified,
-            converted_ok,
-            converted,
-        ) = (c[order] for c in cols)
         self.lead = dict(
             team=team,
             created=created,

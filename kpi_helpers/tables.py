@@ -15,7 +15,15 @@ import pandas as pd
 
 from .config import Config
 from .errors import KitError
-from .measures import Measures, _mi, _seconds, describe_missing, missing_inputs, mrr_by_account
+from .measures import (
+    Measures,
+    _mi,
+    _orders_scoped,
+    _seconds,
+    describe_missing,
+    missing_inputs,
+    mrr_by_account,
+)
 from .months import Month
 from .registry import get
 from .sources import Dataset
@@ -44,13 +52,10 @@ def _pct(part, whole):
 
 
 def _scoped(ms: Measures, t: ibis.Table, how: str) -> ibis.Table:
+    """Attribute rows to scopes the way the measures do: by rep, order line or owner."""
     if how == "rep":
-        return ms.by_rep(t) if "rep_id" in t.columns else ms.by_rep(t, ibis.null("string"))
-    if how == "orders":
-        if "rep_id" in t.columns:
-            return ms.by_owner(t, rep_first="rep_id")
-        return ms.by_owner(t)
-    return ms.by_owner(t)
+        return ms.by_rep(t)
+    return _orders_scoped(ms, t) if how == "orders" else ms.by_owner(t)
 
 
 @_table

@@ -60,7 +60,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
+def postgres_server():
     """A real PostgreSQL server on 127.0.0.1, started for this test session.
 
     Debian's ``postgresql`` package provides the server (``.ci/run`` installs it).
@@ -125,7 +125,7 @@ def postgres_url():
             env={**os.environ, "PGPASSWORD": password},
             **run,
         )
-        yield f"postgresql://kit:{password}@127.0.0.1:{port}/sales"
+        yield f"postgresql://kit:{password}@127.0.0.1:{port}"
     finally:
         subprocess.run(
             as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
@@ -133,3 +133,16 @@ def postgres_url():
         )
         time.sleep(0.2)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's server, for one test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{postgres_server}/sales", autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_server}/{name}"

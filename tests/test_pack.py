@@ -310,7 +310,7 @@ def test_database_password_never_reaches_the_pack(postgres_url, sample_dir, tmp_
             assert password not in f.read_text(encoding="utf-8", errors="replace"), f
     nb = json.loads((path / "company" / "notebooks" / "summary.ipynb").read_text())
     assert "env:KPI_KIT_SOURCE_URL" in json.dumps(nb)
-    assert "postgresql://kit:***@127.0.0.1" in (path / "company" / "summary.html").read_text()
+    assert "postgresql://kit:***@127.0.0.1:" in (path / "company" / "summary.html").read_text()
 
 
 def test_titles_cover_every_notebook():
