@@ -58,6 +58,11 @@ def _scoped(ms: Measures, t: ibis.Table, how: str) -> ibis.Table:
     return _orders_scoped(ms, t) if how == "orders" else ms.by_owner(t)
 
 
+def _in_month(t: ibis.Table, column: str, month: Month) -> ibis.Value:
+    """Rows whose ``column`` falls in ``month``: [start, start of the next month)."""
+    return (t[column] >= ibis.timestamp(month.start)) & (t[column] < ibis.timestamp(month.end))
+
+
 @_table
 def pipeline_health(ms, keep, month):
     o = ms.ds.table("opportunities")
@@ -82,8 +87,7 @@ def pipeline_health(ms, keep, month):
 @_table
 def funnel(ms, keep, month):
     leads = _scoped(ms, ms.ds.table("leads"), "rep")
-    start, end = ibis.timestamp(month.start), ibis.timestamp(month.end)
-    t = keep(leads.filter((leads.created_at >= start) & (leads.created_at < end)))
+    t = keep(leads.filter(_in_month(leads, "created_at", month)))
     cols = t.columns
     steps = {"created": t.count()}
     for name, col in (
@@ -141,13 +145,7 @@ def product_performance(ms, keep, month):
 @_table
 def sales_by_contact_method(ms, keep, month):
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
-    o = keep(
-        o.filter(
-            (o.stage == "closed_won")
-            & (o.closed_at >= ibis.timestamp(month.start))
-            & (o.closed_at < ibis.timestamp(month.end))
-        )
-    )
+    o = keep(o.filter((o.stage == "closed_won") & _in_month(o, "closed_at", month)))
     o = o.mutate(contact_method=o.contact_method.fill_null("(none)"))
     df = (
         o.group_by("contact_method")
@@ -359,13 +357,7 @@ def cohort_retention(ms, keep, month):
 def response_hours(ms, keep, month):
     """Hours to first response of the leads created in m that were contacted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(
-        t.filter(
-            (t.created_at >= ibis.timestamp(month.start))
-            & (t.created_at < ibis.timestamp(month.end))
-            & t.first_response_at.notnull()
-        )
-    )
+    t = keep(t.filter(_in_month(t, "created_at", month) & t.first_response_at.notnull()))
     return t.select(hours=_seconds(t.first_response_at, t.created_at) / 3600.0).to_pandas()
 
 
@@ -373,12 +365,7 @@ def response_hours(ms, keep, month):
 def leads_by_source(ms, keep, month):
     """Leads created in m per source: leads, converted, share converted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(
-        t.filter(
-            (t.created_at >= ibis.timestamp(month.start))
-            & (t.created_at < ibis.timestamp(month.end))
-        )
-    )
+    t = keep(t.filter(_in_month(t, "created_at", month)))
     conv = t.converted_at.notnull() if "converted_at" in t.columns else ibis.literal(False)
     t = t.mutate(source=t.source.fill_null("(none)"), _conv=conv)
     df = (

@@ -128,3 +128,24 @@ def test_table_kpi_missing_input(tmp_path):
 def test_table_kpi_needs_one_scope(ds):
     with pytest.raises(KitError, match="needs one scope"):
         kpis.table(ds, "funnel", M, scope="team")
+
+
+def test_pack_extras(ds):
+    from kpi_helpers.config import Config
+    from kpi_helpers.tables import extra_table
+
+    def extra(name, scope="company"):
+        return extra_table(ds, name, M, scope, Config())
+
+    assert sorted(extra("response_hours")["hours"]) == [1.5, 2.0, 4.0]  # Ld3 never contacted
+    sources = extra("leads_by_source").set_index("source")
+    assert sources["leads"].to_dict() == {"web": 3, "event": 1}
+    assert sources.loc["web", "converted"] == 1
+    ages = extra("pipeline_by_age").set_index("age_band")
+    assert ages.loc["< 30 days", "value"] == 800.0  # O2, 17 days
+    assert ages.loc["30-59 days", "value"] == 2000.0  # O1, 50 days
+    cohorts = extra("cohort_retention")
+    # A2 first bought in January and is still active; A3, A4, A5 started in March
+    assert cohorts.loc["2026-01"].dropna().tolist() == [100.0, 100.0, 100.0]
+    assert cohorts.loc["2026-03"].dropna().tolist() == [100.0]
+    assert extra("response_hours", "team:South")["hours"].tolist() == [2.0]
