@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # dark blue, orange, mid grey, light blue, near black, sand: distinct in grayscale too
 PALETTE = ["#1f3b73", "#e07b00", "#7f8c99", "#9cc3e6", "#2b2b2b", "#d9c59a"]
@@ -142,6 +142,8 @@ def trend_chart(
         x, [m[2:] if i % 2 == 0 else "" for i, m in enumerate(series.index)], fontsize=8.5
     )
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
+    if unit == "count":
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     return fig
 

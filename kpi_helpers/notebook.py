@@ -12,6 +12,7 @@ pandas tables are rendered with ``escape=True``. A notebook cell is one call::
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -66,6 +67,15 @@ TITLES = {
 }
 TREND_MONTHS = 13
 e = html.escape
+
+
+def reason_html(reason: str) -> str:
+    """A not-available reason, escaped, with `table`/`column` names set as code.
+
+    >>> reason_html("needs table `leads` <b>")
+    'needs table <code>leads</code> &lt;b&gt;'
+    """
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", e(str(reason)))
 
 
 def scope_label(scope: str) -> str:
@@ -132,7 +142,7 @@ class Report:
             if row["status"] != "ok":
                 body = (
                     f'<div class="value na">n/a</div><div class="reason">'
-                    f"{e(str(row['reason']))}</div>"
+                    f"{reason_html(row['reason'])}</div>"
                 )
             else:
                 body = (
@@ -188,7 +198,7 @@ class Report:
             value = (
                 e(self.fmt(kpi, r["value"]))
                 if r["status"] == "ok"
-                else f'<span class="na">n/a</span> <small>{e(str(r["reason"]))}</small>'
+                else f'<span class="na">n/a</span> <small>{reason_html(r["reason"])}</small>'
             )
             mom = "" if pd.isna(r["mom_change"]) else f"{r['mom_change']:+,.1f} {r['change_unit']}"
             yoy = "" if pd.isna(r["yoy_change"]) else f"{r['yoy_change']:+,.1f} {r['change_unit']}"
