@@ -120,7 +120,9 @@ class Engine:
     def unavailable(self, measure: str) -> str | None:
         """Why ``measure`` cannot be computed from this dataset, or None."""
         if measure in self.measure_groups:
-            missing = ms_mod.missing_inputs(self.ds, self.measure_groups[measure].needs)
+            g = self.measure_groups[measure]
+            needs = g.needs + g.extra_needs.get(measure, ())
+            missing = ms_mod.missing_inputs(self.ds, needs)
             return describe_missing(missing) if missing else None
         if measure == "reps_active":
             need = ("reps.team",)

@@ -40,14 +40,20 @@ class Group:
     needs: tuple[str, ...]  # "table" or "table.column"
     produces: tuple[str, ...]
     run: Callable[[Measures, list[str]], pd.DataFrame]
+    extra_needs: dict[str, tuple[str, ...]]  # what single measures need beyond ``needs``
 
 
 GROUPS: dict[str, Group] = {}
 
 
-def group(name: str, needs: tuple[str, ...], produces: tuple[str, ...]):
+def group(
+    name: str,
+    needs: tuple[str, ...],
+    produces: tuple[str, ...],
+    extra_needs: dict[str, tuple[str, ...]] | None = None,
+):
     def register(fn):
-        GROUPS[name] = Group(name, needs, produces, fn)
+        GROUPS[name] = Group(name, needs, produces, fn, extra_needs or {})
         return fn
 
     return register
@@ -229,46 +235,37 @@ class Measures:
         return first.mutate(first_mi=_mi(first.first_t))
 
 
-def has_customer_inputs(ds: Dataset) -> bool:
-    return ds.has("orders", "account_id", "ordered_at", "revenue") or ds.has(
-        "opportunities", "account_id", "closed_at"
-    )
-
-
 # ---------------------------------------------------------------------- measure groups
 
 
-@group("orders", ("orders",), ("revenue", "orders", "revenue_accounts"))
+@group(
+    "orders",
+    ("orders",),
+    ("revenue", "orders", "revenue_accounts", "units", "cogs"),
+    extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
+)
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = _orders_scoped(ms, ms.in_range(ms.ds.table("orders"), "ordered_at"))
-    return ms.aggregate(
-        o,
-        _mi(o.ordered_at),
-        st,
-        lambda t: {
+
+    def metrics(t: ibis.Table) -> dict[str, ibis.Value]:
+        out = {
             "revenue": t.revenue.sum(),
             "orders": t.order_id.nunique(),
             "revenue_accounts": t.account_id.nunique(where=t.revenue > 0),
-        },
-    )
+        }
+        if "quantity" in t.columns:
+            out["units"] = t.quantity.sum()
+        if "cost" in t.columns:
+            out["cogs"] = t.cost.sum()
+        return out
+
+    return ms.aggregate(o, _mi(o.ordered_at), st, metrics)
 
 
 def _orders_scoped(ms: Measures, t: ibis.Table) -> ibis.Table:
     if "rep_id" in t.columns:
         return ms.by_owner(t, rep_first="rep_id")
     return ms.by_owner(t)
-
-
-@group("units", ("orders.quantity",), ("units",))
-def _units(ms, st):
-    o = _orders_scoped(ms, ms.in_range(ms.ds.table("orders"), "ordered_at"))
-    return ms.aggregate(o, _mi(o.ordered_at), st, lambda t: {"units": t.quantity.sum()})
-
-
-@group("cogs", ("orders.cost",), ("cogs",))
-def _cogs(ms, st):
-    o = _orders_scoped(ms, ms.in_range(ms.ds.table("orders"), "ordered_at"))
-    return ms.aggregate(o, _mi(o.ordered_at), st, lambda t: {"cogs": t.cost.sum()})
 
 
 @group(
