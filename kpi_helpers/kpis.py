@@ -262,20 +262,18 @@ def _rep_rows_in_use(ds: Dataset, long: pd.DataFrame) -> pd.DataFrame:
     if not reps.any() or not ds.has("reps", "rep_id"):
         return long
     r = ds.frame("reps")
-    hired = r["hired_at"] if "hired_at" in r else pd.Series(pd.NaT, index=r.index)
-    left = r["left_at"] if "left_at" in r else pd.Series(pd.NaT, index=r.index)
-    employed = set()
-    for mi in long.loc[reps, "mi"].unique():
-        mo = Month(int(mi))
-        on = (hired.isna() | (hired < mo.end)) & (left.isna() | (left >= mo.start))
-        employed.update((rid, mi) for rid in r.loc[on, "rep_id"])
-    key = list(zip(long["scope"], long["mi"], strict=True))
-    busy = long[reps & (long["value"].fillna(0) != 0)]
-    busy = set(zip(busy["scope"], busy["mi"], strict=True))
-    keep = [
-        (not is_rep) or (k in employed) or (k in busy) for is_rep, k in zip(reps, key, strict=True)
+    employed = [
+        (rid, mi)
+        for mi in long.loc[reps, "mi"].unique()
+        for rid in r.loc[ms_mod.employed_in(r, Month(int(mi))), "rep_id"]
     ]
-    return long[keep]
+    busy = long[reps & (long["value"].fillna(0) != 0)]
+    employed = pd.DataFrame(employed, columns=["scope", "mi"]).astype({"mi": "int64"})
+    wanted = pd.MultiIndex.from_frame(employed).union(
+        pd.MultiIndex.from_frame(busy[["scope", "mi"]])
+    )
+    in_use = pd.MultiIndex.from_frame(long[["scope", "mi"]]).isin(wanted)
+    return long[~reps | in_use]
 
 
 def compute(

@@ -351,45 +351,36 @@ def _pipeline(ms, st):
     )
 
 
-@group("leads", ("leads",), ("leads_created",))
+@group(
+    "leads",
+    ("leads",),
+    ("leads_created", "leads_contacted", "response_hours_median", "leads_engaged"),
+    extra_needs={
+        "leads_contacted": ("leads.first_response_at",),
+        "response_hours_median": ("leads.first_response_at",),
+        "leads_engaged": ("leads.first_response_at", "leads.engaged_at"),
+    },
+)
 def _leads(ms, st):
-    t = ms.in_range(ms.ds.table("leads"), "created_at")
-    t = ms.by_rep(t)
-    return ms.aggregate(t, _mi(t.created_at), st, lambda x: {"leads_created": x.count()})
+    """Leads created in m: all, contacted, their median response hours, engaged."""
+    t = ms.by_rep(ms.in_range(ms.ds.table("leads"), "created_at"))
+    responded = "first_response_at" in t.columns
+    if responded:
+        t = t.mutate(_hours=_seconds(t.first_response_at, t.created_at) / 3600.0)
 
-
-@group("lead_response", ("leads.first_response_at",), ("leads_contacted", "response_hours_median"))
-def _lead_response(ms, st):
-    t = ms.in_range(ms.ds.table("leads"), "created_at")
-    t = ms.by_rep(t)
-    t = t.mutate(_hours=_seconds(t.first_response_at, t.created_at) / 3600.0)
-    return ms.aggregate(
-        t,
-        _mi(t.created_at),
-        st,
-        lambda x: {
-            "leads_contacted": x.first_response_at.notnull().sum().cast("int64"),
+    def metrics(x: ibis.Table) -> dict[str, ibis.Value]:
+        out = {"leads_created": x.count()}
+        if responded:
+            out["leads_contacted"] = x.first_response_at.notnull().sum().cast("int64")
             # _hours is NULL for leads never contacted, and median() skips NULLs (a median
             # with a filter does not compile on Spark)
-            "response_hours_median": x._hours.median(),
-        },
-    )
+            out["response_hours_median"] = x._hours.median()
+            if "engaged_at" in x.columns:
+                engaged = x.engaged_at.notnull() & x.first_response_at.notnull()
+                out["leads_engaged"] = engaged.sum().cast("int64")
+        return out
 
-
-@group("lead_engaged", ("leads.first_response_at", "leads.engaged_at"), ("leads_engaged",))
-def _lead_engaged(ms, st):
-    t = ms.in_range(ms.ds.table("leads"), "created_at")
-    t = ms.by_rep(t)
-    return ms.aggregate(
-        t,
-        _mi(t.created_at),
-        st,
-        lambda x: {
-            "leads_engaged": (x.engaged_at.notnull() & x.first_response_at.notnull())
-            .sum()
-            .cast("int64")
-        },
-    )
+    return ms.aggregate(t, _mi(t.created_at), st, metrics)
 
 
 @group("sql", ("leads.qualified_at",), ("sqls",))
@@ -399,39 +390,25 @@ def _sqls(ms, st):
     return ms.aggregate(t, _mi(t.qualified_at), st, lambda x: {"sqls": x.count()})
 
 
-@group("activities", ("activities",), ("calls", "emails", "meetings"))
+@group(
+    "activities",
+    ("activities",),
+    ("calls", "emails", "meetings", "successful_calls"),
+    extra_needs={"successful_calls": ("activities.outcome",)},
+)
 def _activities(ms, st):
-    t = ms.in_range(ms.ds.table("activities"), "occurred_at")
-    t = ms.by_rep(t)
+    """Calls, emails, meetings and successful calls in m (types compared lower-cased)."""
+    t = ms.by_rep(ms.in_range(ms.ds.table("activities"), "occurred_at"))
     t = t.mutate(_type=t.type.lower().strip())
-    return ms.aggregate(
-        t,
-        _mi(t.occurred_at),
-        st,
-        lambda x: {
-            "calls": (x._type == "call").sum().cast("int64"),
-            "emails": (x._type == "email").sum().cast("int64"),
-            "meetings": (x._type == "meeting").sum().cast("int64"),
-        },
-    )
 
+    def metrics(x: ibis.Table) -> dict[str, ibis.Value]:
+        out = {k + "s": (x._type == k).sum().cast("int64") for k in ("call", "email", "meeting")}
+        if "outcome" in x.columns:
+            ok = (x._type == "call") & (x.outcome.lower().strip() == "successful")
+            out["successful_calls"] = ok.sum().cast("int64")
+        return out
 
-@group("successful_calls", ("activities.outcome",), ("successful_calls",))
-def _successful_calls(ms, st):
-    t = ms.in_range(ms.ds.table("activities"), "occurred_at")
-    t = ms.by_rep(t)
-    return ms.aggregate(
-        t,
-        _mi(t.occurred_at),
-        st,
-        lambda x: {
-            "successful_calls": (
-                (x.type.lower().strip() == "call") & (x.outcome.lower().strip() == "successful")
-            )
-            .sum()
-            .cast("int64")
-        },
-    )
+    return ms.aggregate(t, _mi(t.occurred_at), st, metrics)
 
 
 @group(
@@ -577,15 +554,21 @@ def _mrr_movements(ms, st):
 # ------------------------------------------------------- small tables, read into pandas
 
 
+def employed_in(reps: pd.DataFrame, month: Month) -> pd.Series:
+    """Which reps were employed in ``month``: hired before its end (or no hire date) and not
+    gone before its start (or no leaving date)."""
+    missing = pd.Series(pd.NaT, index=reps.index)
+    hired = reps["hired_at"] if "hired_at" in reps else missing
+    left = reps["left_at"] if "left_at" in reps else missing
+    return (hired.isna() | (hired < month.end)) & (left.isna() | (left >= month.start))
+
+
 def reps_active(ms: Measures, st: list[str]) -> pd.DataFrame:
-    """Reps employed in each month: hired before its end, not left before its start."""
+    """Reps employed in each month (:func:`employed_in`), counted per scope."""
     reps = ms.ds.frame("reps")
-    hired = reps["hired_at"] if "hired_at" in reps else pd.Series(pd.NaT, index=reps.index)
-    left = reps["left_at"] if "left_at" in reps else pd.Series(pd.NaT, index=reps.index)
     rows = []
     for m in ms.months:
-        on = (hired.isna() | (hired < m.end)) & (left.isna() | (left >= m.start))
-        active = reps[on]
+        active = reps[employed_in(reps, m)]
         if "company" in st:
             rows.append(
                 dict(scope_type="company", scope=COMPANY, mi=m.index, reps_active=len(active))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import charts, kpis
 from .config import Config, load_config
+from .errors import KitError
 from .months import Month
 from .registry import FAMILIES, REGISTRY, get
 from .sources import Dataset, open_dataset
@@ -231,19 +232,18 @@ class Report:
 
     # ---------------------------------------------------------------- tables
     def table(self, kpi: str) -> pd.DataFrame | None:
-        """A table KPI for this month and scope; None when its inputs are missing."""
-        scope = self.scope if ":" in self.scope else "company"
-        try:
-            return compute_table(self.ds, kpi, self.month, scope, self.cfg)
-        except Exception as exc:  # shown as n/a in the pack, never a traceback
-            self.unavailable = str(exc)
-            return None
+        """A table KPI for this month and scope; None (n/a) when its inputs are missing."""
+        return self._table(compute_table, kpi)
 
     def extra(self, name: str) -> pd.DataFrame | None:
+        """One of the packs' extra tables (``kpi_helpers.tables.EXTRAS``), or None (n/a)."""
+        return self._table(extra_table, name)
+
+    def _table(self, fn, name: str) -> pd.DataFrame | None:
         scope = self.scope if ":" in self.scope else "company"
         try:
-            return extra_table(self.ds, name, self.month, scope, self.cfg)
-        except Exception as exc:
+            return fn(self.ds, name, self.month, scope, self.cfg)
+        except KitError as exc:  # a missing input: shown as n/a with the reason
             self.unavailable = str(exc)
             return None
 

@@ -320,15 +320,18 @@ def rep_leaderboard(ms, keep, month):
 # --------------------------------------------------------------- tables for the packs only
 # (not catalog KPIs: the notebooks' extra views of the same data)
 
-EXTRAS: dict[str, TableFn] = {}
+EXTRAS: dict[str, tuple[TableFn, tuple[str, ...]]] = {}  # name -> (function, needs)
 
 
-def _extra(fn: TableFn) -> TableFn:
-    EXTRAS[fn.__name__] = fn
-    return fn
+def _extra(*needs: str) -> Callable[[TableFn], TableFn]:
+    def register(fn: TableFn) -> TableFn:
+        EXTRAS[fn.__name__] = (fn, needs)
+        return fn
+
+    return register
 
 
-@_extra
+@_extra("orders|opportunities.closed_at")
 def cohort_retention(ms, keep, month):
     """Share (%) of each monthly cohort (first purchase month) active k months later, for the
     12 cohorts ending with m."""
@@ -353,7 +356,7 @@ def cohort_retention(ms, keep, month):
     return out.sort_index(axis=1)
 
 
-@_extra
+@_extra("leads.first_response_at")
 def response_hours(ms, keep, month):
     """Hours to first response of the leads created in m that were contacted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
@@ -361,7 +364,7 @@ def response_hours(ms, keep, month):
     return t.select(hours=_seconds(t.first_response_at, t.created_at) / 3600.0).to_pandas()
 
 
-@_extra
+@_extra("leads.source")
 def leads_by_source(ms, keep, month):
     """Leads created in m per source: leads, converted, share converted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
@@ -377,7 +380,7 @@ def leads_by_source(ms, keep, month):
     return df.sort_values("leads", ascending=False).reset_index(drop=True)
 
 
-@_extra
+@_extra("opportunities.closed_at")
 def pipeline_by_age(ms, keep, month):
     """Deals open at the end of m by age band: deals and value."""
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
@@ -395,7 +398,8 @@ def pipeline_by_age(ms, keep, month):
 
 def extra_table(ds: Dataset, name: str, month: str, scope: str, config: Config) -> pd.DataFrame:
     """One of the packs' extra tables (``EXTRAS``) for one month and scope."""
-    return _run_table(ds, EXTRAS[name], month, scope, config)
+    fn, needs = EXTRAS[name]
+    return _run_table(ds, name, fn, needs, month, scope, config)
 
 
 def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:
@@ -403,14 +407,23 @@ def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Conf
     kpi = get(kpi_id)
     if not kpi.is_table:
         raise KitError(f"{kpi.id} is a scalar KPI: use compute() or series().")
-    missing = missing_inputs(ds, kpi.table_needs)
-    if missing:
-        raise KitError(f"{kpi.id} is not available: {describe_missing(missing)}.")
-    return _run_table(ds, TABLES[kpi.table], month, scope, config)
+    return _run_table(ds, kpi.id, TABLES[kpi.table], kpi.table_needs, month, scope, config)
 
 
-def _run_table(ds: Dataset, fn: TableFn, month: str, scope: str, config: Config) -> pd.DataFrame:
+def _run_table(
+    ds: Dataset,
+    name: str,
+    fn: TableFn,
+    needs: tuple[str, ...],
+    month: str,
+    scope: str,
+    config: Config,
+) -> pd.DataFrame:
     from .kpis import Scope, _check_months
+
+    missing = missing_inputs(ds, needs)
+    if missing:
+        raise KitError(f"{name} is not available: {describe_missing(missing)}.")
 
     m = Month.parse(month)
     _check_months(ds, m, m)

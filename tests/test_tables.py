@@ -149,3 +149,18 @@ def test_pack_extras(ds):
     assert cohorts.loc["2026-01"].dropna().tolist() == [100.0, 100.0, 100.0]
     assert cohorts.loc["2026-03"].dropna().tolist() == [100.0]
     assert extra("response_hours", "team:South")["hours"].tolist() == [2.0]
+
+
+def test_pack_extra_missing_input(tmp_path):
+    from kpi_helpers.config import Config
+    from kpi_helpers.tables import extra_table
+
+    t = tables()
+    t["leads"] = t["leads"].drop(columns="first_response_at")
+    ds = open_dataset(write_tables(tmp_path, t))
+    with pytest.raises(
+        KitError,
+        match="response_hours is not available: needs table `leads` "
+        "with column `first_response_at`",
+    ):
+        extra_table(ds, "response_hours", M, "company", Config())
