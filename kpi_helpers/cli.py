@@ -153,6 +153,7 @@ def _pack(args: argparse.Namespace) -> int:
         source=args.source,
         mapping=args.mapping,
         config=args.config,
+        notebooks=args.notebooks,
     )
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
@@ -235,10 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--families",
         action="append",
-        help="summary and/or KPI families (default: all), comma-separated",
+        help="pages to build: summary, KPI families, custom pages (default: all), comma-separated",
     )
     p.add_argument("--formats", default="html,pdf", help="html and/or pdf (default both)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--notebooks",
+        help="folder of custom pages: every notebook there with a `parameters` cell joins "
+        "the pack (one named like a kit page replaces it); default [pack] notebooks in kpi.toml",
+    )
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")

@@ -12,6 +12,8 @@ Every key is optional; missing keys take the defaults below. Example::
     [rag]
     green = 100                    # attainment (%) at or above: green
     amber = 90                     # at or above: amber; below: red
+    [pack]
+    notebooks = "my_pages"         # custom pages that join every pack
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Config:
     rag_green: float = 100.0
     rag_amber: float = 90.0
     output: str = "reports"
+    pack_notebooks: str = ""  # [pack] notebooks: a folder of custom pages
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -60,9 +63,15 @@ def load_config(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise KitError(f"Configuration file {path} is not valid TOML: {exc}.") from None
     rag = data.pop("rag", {})
+    pack = data.pop("pack", {})
+    for key in pack:
+        if key != "notebooks":
+            raise KitError(f"{path.name}: unknown setting [pack] {key!r}.")
+    if "notebooks" in pack:
+        cfg.pack_notebooks = str(pack["notebooks"])  # like source: from where kpi-kit runs
     probs = data.pop("stage_probability", {})
     for key, value in data.items():
-        if not hasattr(cfg, key) or key.startswith("rag_"):
+        if not hasattr(cfg, key) or key.startswith(("rag_", "pack_")):
             raise KitError(f"{path.name}: unknown setting {key!r}.")
         setattr(cfg, key, value)
     cfg.stage_probability.update({str(k): float(v) for k, v in probs.items()})

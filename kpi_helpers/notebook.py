@@ -1,93 +1,53 @@
-"""What the notebooks call: one ``Report`` per notebook run, and HTML building blocks.
+"""What the notebooks call: one ``Report`` per notebook run, and the page's HTML blocks.
 
-Every value from the data goes through :func:`html.escape` before it reaches HTML;
-pandas tables are rendered with ``escape=True``. A notebook cell is one call::
+A page draws its numbers from a pack's snapshot (``snapshot`` set: read with pandas,
+never opening the source or importing Ibis) or computes them live (``snapshot`` empty:
+an analyst in JupyterLab). HTML comes from ``templates/page_blocks.html.j2`` with
+autoescape on, so every value from the data is escaped. A notebook cell is one call::
 
-    report = Report("pipeline", month=month, scope=scope, source=source)
+    report = Report("pipeline", month=month, scope=scope, source=source, snapshot=snapshot)
     report.title()
     report.cards()
     report.trends()
+
+In a pack, every card block, table and chart is followed by a "CSV" link to the data
+behind it, under the pack's ``data/`` folder (relative, so a zipped pack works offline).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
+import jinja2
 import pandas as pd
 
-from . import charts, kpis
+from . import charts
 from .config import Config, load_config
 from .errors import KitError
-from .months import Month
+from .pages import HEADLINES, TEMPLATES, TREND_MONTHS, month_label, page_title, scope_label
 from .registry import FAMILIES, REGISTRY, get
-from .sources import Dataset, open_dataset
-from .tables import compute_table, extra_table
-
-HEADLINES = {
-    "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
-    "pipeline": ["pipeline_value", "win_rate", "pipeline_coverage", "sales_cycle_length"],
-    "activity": ["calls_made", "new_leads", "lead_response_time", "account_contact_rate"],
-    "customers": [
-        "active_customers",
-        "churn_rate",
-        "net_promoter_score",
-        "customer_lifetime_value",
-    ],
-    "profitability": ["customer_acquisition_cost", "gross_margin", "ltv_to_cac", "cost_per_lead"],
-    "team": ["sales_target_attainment", "gap_to_target", "sales_per_rep"],
-    "subscription": [
-        "monthly_recurring_revenue",
-        "net_new_mrr",
-        "net_revenue_retention",
-        "revenue_churn_rate",
-    ],
-    "summary": [
-        "sales_revenue",
-        "monthly_sales_bookings",
-        "monthly_sales_growth",
-        "win_rate",
-        "pipeline_coverage",
-        "customer_acquisition_cost",
-        "churn_rate",
-        "net_promoter_score",
-        "monthly_recurring_revenue",
-        "sales_target_attainment",
-    ],
-}
-TITLES = {
-    "summary": "Executive summary",
-    "revenue": "Revenue and growth",
-    "pipeline": "Pipeline and conversion",
-    "activity": "Activity and responsiveness",
-    "customers": "Retention and customer value",
-    "profitability": "Cost and profitability",
-    "team": "People and targets",
-    "subscription": "Recurring revenue",
-}
-TREND_MONTHS = 13
-e = html.escape
+from .snapshot import Snapshot
 
 
-def reason_html(reason: str) -> str:
-    """A not-available reason, escaped, with `table`/`column` names set as code.
+def reason_parts(reason: str) -> list[tuple[str, bool]]:
+    """A not-available reason split into text and `code` parts (table and column names).
 
-    >>> reason_html("needs table `leads` <b>")
-    'needs table <code>leads</code> &lt;b&gt;'
+    >>> reason_parts("needs table `leads` <b>")
+    [('needs table ', False), ('leads', True), (' <b>', False)]
     """
-    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", e(str(reason)))
+    parts = re.split(r"`([^`]+)`", str(reason))
+    return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
 
 
-def scope_label(scope: str) -> str:
-    """``team:EMEA`` -> ``Team EMEA``; ``company`` -> ``Company``."""
-    kind, _, name = scope.partition(":")
-    return kind.capitalize() + (f" {name}" if name else "")
-
-
-def month_label(month: str) -> str:
-    m = Month.parse(month)
-    return m.start.strftime("%B %Y")
+@cache
+def blocks():
+    """The page blocks template's macros (Jinja2, autoescape on)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True
+    )
+    return env.get_template("page_blocks.html.j2").module
 
 
 @dataclass
@@ -100,35 +60,61 @@ class Report:
     source: str = "../data/sample"
     mapping: str = ""
     config: str = ""
+    snapshot: str = ""
     cfg: Config = field(init=False)
-    ds: Dataset = field(init=False)
     df: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
         if self.family not in (*FAMILIES, "summary"):
-            raise ValueError(f"unknown family {self.family!r}")
+            raise KitError(
+                f"Unknown family {self.family!r}; use summary or one of {', '.join(FAMILIES)}."
+            )
         self.cfg = load_config(self.config or None)
-        self.ds = open_dataset(self.source, self.mapping or None)
-        if self.month in ("", "latest"):
-            self.month = str(kpis.data_months(self.ds)[1])
         families = list(FAMILIES) if self.family == "summary" else [self.family]
-        self.df = kpis.compute(
-            self.ds,
-            self.month,
-            months=TREND_MONTHS,
-            scope=self.scope,
-            families=families,
-            config=self.cfg,
+        if self.snapshot:
+            self.data = Snapshot(self.snapshot)
+            if self.month not in ("", "latest", self.data.month):
+                raise KitError(f"The snapshot holds {self.data.month}, not {self.month}.")
+            df = self.data.kpis(self.scope)
+            family_of = {k: REGISTRY[k].family for k in df["kpi"].unique()}
+            df = df[df["kpi"].map(family_of).isin(families)].reset_index(drop=True)
+        else:
+            # imported here, not at the top: a page drawn from a snapshot must not load the
+            # engine (Ibis, DuckDB) at all
+            from .live import LiveData
+
+            self.data = LiveData(self.source, self.mapping, self.cfg, self.month)
+            df = self.data.kpis(self.scope, families)
+        self.month = self.data.month
+        self.df = df
+        self.current = df[df["month"] == self.month].set_index("kpi")
+        self.unavailable = "no data"
+
+    @property
+    def ds(self):
+        """The live dataset (``kpi_helpers.sources.Dataset``); None when drawn from a
+        snapshot."""
+        return getattr(self.data, "ds", None)
+
+    def link(self, table: str | None = None) -> str | None:
+        """The relative link from a pack page to the CSV behind ``table`` (or behind the
+        scope's KPIs when None); None outside a pack."""
+        if not isinstance(self.data, Snapshot):
+            return None
+        rel = (
+            self.data.kpis_csv(self.scope)
+            if table is None
+            else self.data.table_csv(table, self.scope)
         )
-        self.current = self.df[self.df["month"] == self.month].set_index("kpi")
+        return f"../{self.data.path.name}/{rel}" if rel else None
 
     # ---------------------------------------------------------------- text blocks
-    def title(self) -> HTML:
-        """The notebook's title: family, scope, month."""
+    def title(self, text: str | None = None) -> HTML:
+        """The page's title (the family's, or ``text``), with scope and month."""
         return HTML(
-            f'<h1 class="pack-title">{e(TITLES[self.family])} '
-            f'<span class="pack-scope">{e(scope_label(self.scope))} · '
-            f"{e(month_label(self.month))}</span></h1>"
+            blocks().title(
+                text or page_title(self.family), scope_label(self.scope), month_label(self.month)
+            )
         )
 
     def fmt(self, kpi: str, value: float) -> str:
@@ -136,116 +122,123 @@ class Report:
 
     def cards(self, ids: list[str] | None = None) -> HTML:
         """Headline KPI cards: value, MoM, YoY, target and RAG, or n/a with the reason."""
-        out = []
+        items = []
         for kpi in ids or HEADLINES[self.family]:
             k = get(kpi)
             row = self.current.loc[k.id]
-            if row["status"] != "ok":
-                body = (
-                    f'<div class="value na">n/a</div><div class="reason">'
-                    f"{reason_html(row['reason'])}</div>"
+            card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
+            if card["ok"]:
+                card.update(
+                    value=self.fmt(k.id, row["value"]),
+                    mom=self._change(row, "mom_change", "vs last month"),
+                    yoy=self._change(row, "yoy_change", "vs last year"),
+                    target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
+                    attainment=(
+                        None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"
+                    ),
                 )
             else:
-                body = (
-                    f'<div class="value">{e(self.fmt(k.id, row["value"]))}</div>'
-                    f"{self._change(row, 'mom_change', 'vs last month')}"
-                    f"{self._change(row, 'yoy_change', 'vs last year')}"
-                )
-                if pd.notna(row["target"]):
-                    body += (
-                        f'<div class="target">target {e(self.fmt(k.id, row["target"]))}'
-                        f" · {row['attainment']:.0f} %</div>"
-                    )
-            rag = row["rag"] if isinstance(row["rag"], str) and row["rag"] else "none"
-            out.append(
-                f'<div class="card rag-{rag}"><div class="name">{e(k.name)}</div>{body}</div>'
-            )
-        return HTML('<div class="cards">' + "".join(out) + "</div>")
+                card["reason"] = reason_parts(row["reason"])
+            items.append(card)
+        return HTML(blocks().cards(items, None, self.link()))
 
-    def _change(self, row: pd.Series, col: str, label: str) -> str:
+    def _change(self, row: pd.Series, col: str, label: str) -> dict:
         v = row[col]
         if pd.isna(v):
-            return f'<div class="change">— {e(label)}</div>'
+            return dict(value=None, label=label)
         unit = "pp" if row["change_unit"] == "pp" else "%"
-        good = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
-        arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
+        tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
         if col == "yoy_change":
             better = row["better"]
-            good = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
-        return f'<div class="change {good}">{arrow} {v:+,.1f} {unit} {e(label)}</div>'
+            tone = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
+        arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
+        return dict(value=f"{v:+,.1f} {unit}", label=label, tone=tone, arrow=arrow)
 
     def trends(self, ids: list[str] | None = None) -> None:
-        """A 13-month trend chart per headline KPI."""
+        """A 13-month trend chart per headline KPI, with the link to the scope's KPIs."""
         for kpi in ids or HEADLINES[self.family]:
             k = get(kpi)
             rows = self.df[self.df["kpi"] == k.id].set_index("month")
             if (rows["status"] == "not_available").all():
                 continue
-            show(
-                charts.trend_chart(
-                    rows["value"],
-                    f"{k.name}, last {TREND_MONTHS} months",
-                    k.unit,
-                    self.cfg.currency,
-                    rows["target"],
-                )
+            fig = charts.trend_chart(
+                rows["value"],
+                f"{k.name}, last {TREND_MONTHS} months",
+                k.unit,
+                self.cfg.currency,
+                rows["target"],
             )
+            self.show(fig)
 
     def kpi_table(self) -> HTML:
         """Every KPI of the family this month: value, changes, target, status."""
         rows = []
         for kpi, r in self.current.iterrows():
-            k = REGISTRY[kpi]
-            value = (
-                e(self.fmt(kpi, r["value"]))
-                if r["status"] == "ok"
-                else f'<span class="na">n/a</span> <small>{reason_html(r["reason"])}</small>'
-            )
-            mom = "" if pd.isna(r["mom_change"]) else f"{r['mom_change']:+,.1f} {r['change_unit']}"
-            yoy = "" if pd.isna(r["yoy_change"]) else f"{r['yoy_change']:+,.1f} {r['change_unit']}"
-            target = "" if pd.isna(r["target"]) else e(self.fmt(kpi, r["target"]))
-            rag = r["rag"] if isinstance(r["rag"], str) else ""
+            ok = r["status"] == "ok"
             rows.append(
-                f'<tr><td>{e(k.name)}</td><td class="num">{value}</td>'
-                f'<td class="num">{e(mom)}</td><td class="num">{e(yoy)}</td>'
-                f'<td class="num">{target}</td><td class="rag-{rag or "none"}">'
-                f"{e(rag)}</td></tr>"
+                dict(
+                    name=REGISTRY[kpi].name,
+                    ok=ok,
+                    value=self.fmt(kpi, r["value"]) if ok else "",
+                    reason=[] if ok else reason_parts(r["reason"]),
+                    mom=_pct_change(r, "mom_change"),
+                    yoy=_pct_change(r, "yoy_change"),
+                    target="" if pd.isna(r["target"]) else self.fmt(kpi, r["target"]),
+                    rag=_rag(r),
+                )
             )
-        return HTML(
-            '<table class="kpis"><thead><tr><th>KPI</th><th>value</th><th>vs last '
-            "month</th><th>vs last year</th><th>target</th><th>status</th></tr>"
-            "</thead><tbody>" + "".join(rows) + "</tbody></table>"
-        )
+        return HTML(blocks().kpi_table(rows, self.link()))
 
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
         fams = FAMILIES if self.family == "summary" else [self.family]
-        items = []
-        for k in REGISTRY.values():
-            if k.family in fams and (self.family != "summary" or k.id in HEADLINES["summary"]):
-                text = f"alias of {k.alias_of}" if k.alias_of else k.definition
-                note = f" <em>{e(k.note)}</em>" if k.note else ""
-                items.append(
-                    f"<dt>{e(k.name)} <code>{e(k.id)}</code></dt><dd>{e(text)}.{note}</dd>"
-                )
-        return HTML('<div class="definitions"><dl>' + "".join(items) + "</dl></div>")
+        items = [
+            dict(
+                name=k.name,
+                id=k.id,
+                text=f"alias of {k.alias_of}" if k.alias_of else k.definition,
+                note=k.note,
+            )
+            for k in REGISTRY.values()
+            if k.family in fams and (self.family != "summary" or k.id in HEADLINES["summary"])
+        ]
+        return HTML(blocks().definitions(items))
 
     # ---------------------------------------------------------------- tables
     def table(self, kpi: str) -> pd.DataFrame | None:
         """A table KPI for this month and scope; None (n/a) when its inputs are missing."""
-        return self._table(compute_table, kpi)
+        return self._table(kpi)
 
     def extra(self, name: str) -> pd.DataFrame | None:
         """One of the packs' extra tables (``kpi_helpers.tables.EXTRAS``), or None (n/a)."""
-        return self._table(extra_table, name)
+        return self._table(name)
 
-    def _table(self, fn, name: str) -> pd.DataFrame | None:
-        scope = self.scope if ":" in self.scope else "company"
+    def _table(self, name: str) -> pd.DataFrame | None:
         try:
-            return fn(self.ds, name, self.month, scope, self.cfg)
+            df = self.data.table(name, self.scope)
         except KitError as exc:  # a missing input: shown as n/a with the reason
             self.unavailable = str(exc)
             return None
+        self._shown = getattr(self, "_shown", {})
+        self._shown[name] = df
+        return df
+
+    def _name_of(self, df: pd.DataFrame | None, data: str | None) -> str | None:
+        """Which snapshot table ``df`` is: ``data`` when given, else the table this report
+        returned as that very object."""
+        if data is not None or df is None:
+            return data
+        return next((n for n, d in getattr(self, "_shown", {}).items() if d is df), None)
+
+    def show(self, fig, data: str | None = None) -> None:
+        """Display a chart, then (in a pack) the link to its data: the table ``data``, or
+        the scope's KPIs when None."""
+        from IPython.display import display
+
+        show(fig)
+        href = self.link(data)
+        if href:
+            display(HTML(blocks().data_link(href)))
 
     def show_table(
         self,
@@ -253,31 +246,32 @@ class Report:
         money: tuple[str, ...] = (),
         percent: tuple[str, ...] = (),
         limit: int = 15,
+        data: str | None = None,
     ) -> HTML:
-        """A table with formatted numbers (escaped), or n/a with the reason."""
+        """A table with formatted numbers (escaped), or n/a with the reason; in a pack, with
+        the link to its data (``data`` names the table when ``df`` was filtered)."""
         if df is None:
-            return HTML(f'<p class="na">n/a: {e(getattr(self, "unavailable", "no data"))}</p>')
+            return HTML(blocks().na_reason(reason_parts(self.unavailable)))
         if df.empty:
-            return HTML('<p class="na">No rows this month.</p>')
-        shown = df.head(limit).copy()
+            return HTML(blocks().na("No rows this month."))
+        shown = df.head(limit)
+        cells = []
         for col in shown.columns:
+            values = shown[col]
             if col in money:
-                shown[col] = [
-                    charts.format_value(v, "currency", self.cfg.currency) for v in shown[col]
-                ]
+                cells.append(
+                    [charts.format_value(v, "currency", self.cfg.currency) for v in values]
+                )
             elif col in percent:
-                shown[col] = [charts.format_value(v, "percent") for v in shown[col]]
-            elif pd.api.types.is_float_dtype(shown[col]):
-                shown[col] = [("" if pd.isna(v) else f"{v:,.2f}") for v in shown[col]]
-        shown.columns = [str(c).replace("_", " ") for c in shown.columns]
-        more = (
-            f'<p class="more">{len(df) - limit:,} more rows in the executed notebook.</p>'
-            if len(df) > limit
-            else ""
-        )
-        return HTML(
-            shown.to_html(index=False, escape=True, classes="data", border=0, na_rep="") + more
-        )
+                cells.append([charts.format_value(v, "percent") for v in values])
+            elif pd.api.types.is_float_dtype(values):
+                cells.append([("" if pd.isna(v) else f"{v:,.2f}") for v in values])
+            else:
+                cells.append(["" if _missing(v) else str(v) for v in values])
+        columns = [str(c).replace("_", " ") for c in shown.columns]
+        more = f"{len(df) - limit:,} more rows in the CSV." if len(df) > limit else ""
+        href = self.link(self._name_of(df, data))
+        return HTML(blocks().table(columns, list(zip(*cells, strict=True)), more, href))
 
     # ---------------------------------------------------------------- summary
     def movers(self, n: int = 5) -> HTML:
@@ -293,27 +287,24 @@ class Report:
         lines = []
         for kpi in top:
             r = cur.loc[kpi]
-            verb = "rose" if r["mom_change"] > 0 else "fell"
-            change = (
-                f"{abs(r['mom_change']):.1f} points"
-                if r["change_unit"] == "pp"
-                else f"{abs(r['mom_change']):.1f} %"
-            )
-            tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
+            change = abs(r["mom_change"])
             lines.append(
-                f'<li class="{tone}"><strong>{e(REGISTRY[kpi].name)}</strong> {verb} '
-                f"{change} to {e(self.fmt(kpi, r['value']))} (from "
-                f"{e(self.fmt(kpi, r['previous_month']))}).</li>"
+                dict(
+                    tone={"improving": "good", "worsening": "bad"}.get(r["trend"], ""),
+                    name=REGISTRY[kpi].name,
+                    verb="rose" if r["mom_change"] > 0 else "fell",
+                    change=f"{change:.1f} points"
+                    if r["change_unit"] == "pp"
+                    else f"{change:.1f} %",
+                    value=self.fmt(kpi, r["value"]),
+                    previous=self.fmt(kpi, r["previous_month"]),
+                )
             )
-        if not lines:
-            return HTML("<p>No KPI moved enough to report.</p>")
-        return HTML('<ul class="movers">' + "".join(lines) + "</ul>")
+        return HTML(blocks().movers(lines))
 
     def data_quality(self) -> HTML:
         """One line from ``validate``: errors, warnings, and what they are."""
-        from .validate import validate
-
-        f = validate(self.ds)
+        f = self.data.findings()
         errors, warnings = (f["severity"] == "error").sum(), (f["severity"] == "warning").sum()
         tone = "bad" if errors else "warn" if warnings else "good"
         detail = "; ".join(
@@ -322,15 +313,28 @@ class Report:
         text = f"Data quality: {errors} error(s), {warnings} warning(s)" + (
             f" — {detail}" if detail else " — the data meets the contract."
         )
-        return HTML(f'<p class="data-quality {tone}">{e(text)}</p>')
+        href = f"../{self.data.path.name}/validation.csv" if self.link() else None
+        return HTML(blocks().data_quality(tone, text, href))
+
+
+def _rag(row: pd.Series) -> str:
+    return row["rag"] if isinstance(row["rag"], str) else ""
+
+
+def _pct_change(row: pd.Series, col: str) -> str:
+    return "" if pd.isna(row[col]) else f"{row[col]:+,.1f} {row['change_unit']}"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
 
 
 class HTML:
-    """HTML that Jupyter displays (and nbconvert embeds) as is: built only from escaped
-    parts by the functions above."""
+    """HTML that Jupyter displays (and nbconvert embeds) as is: only ever the output of
+    the autoescaping page-blocks template."""
 
     def __init__(self, text: str):
-        self.text = text
+        self.text = str(text)
 
     def _repr_html_(self) -> str:
         return self.text

@@ -32,15 +32,17 @@ from . import kpis
 from .charts import format_value
 from .config import Config, load_config
 from .errors import KitError
+from .freeze import write_snapshot
+from .live import LiveData
 from .months import Month
-from .notebook import HEADLINES, TITLES, month_label, scope_label
-from .registry import FAMILIES, get
+from .pages import HEADLINES, PACK_FAMILIES, TEMPLATES, month_label, page_title, scope_label
+from .registry import get
+from .snapshot import Snapshot
 from .sources import open_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"  # KPI_KIT_NOTEBOOKS points elsewhere (the tests do)
-TEMPLATES = ROOT / "templates"
-PACK_FAMILIES = ("summary", *FAMILIES)
+SNAPSHOT_DIR = "data"
 SECRET_ENV = "KPI_KIT_SOURCE_URL"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
@@ -83,9 +85,18 @@ def safe_name(name: str, taken: set[str]) -> str:
     return slug
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of the pack: a notebook run once per scope."""
+
+    name: str  # the file name of its HTML and PDF, without suffix
+    notebook: str
+    title: str
+
+
 @dataclass
 class Job:
-    family: str
+    family: str  # the page's name
     scope: str
     folder: str
     month: str
@@ -95,12 +106,12 @@ class Job:
     header: dict
     formats: tuple[str, ...]
     chromium: str | None
-    notebooks: str
+    notebook: str
 
 
 @dataclass
 class Outcome:
-    family: str
+    family: str  # the page's name
     scope: str
     folder: str
     ok: bool
@@ -109,12 +120,75 @@ class Outcome:
     files: list[str] = field(default_factory=list)
 
 
+# ------------------------------------------------------------------ pages
+
+
+def has_parameters_cell(path: Path) -> bool:
+    """Whether a notebook has a code cell tagged ``parameters`` (papermill's convention)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:
+        raise KitError(f"{path} is not a readable notebook: {exc}.") from None
+    return any(
+        c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells
+    )
+
+
+def _notebook_title(path: Path, name: str) -> str:
+    """A custom page's title: its first markdown heading, else its file name."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return page_title(name)
+
+
+def find_pages(custom: str | Path | None = None) -> list[Page]:
+    """The pack's pages: the kit's notebooks plus every notebook in ``custom`` that has a
+    ``parameters`` cell (one named like a kit page replaces it). Order: ``summary``
+    first, the kit's families in their order, then the rest by name."""
+    base = Path(os.environ.get("KPI_KIT_NOTEBOOKS") or NOTEBOOKS)
+    found = {p.stem: p for p in sorted(base.glob("*.ipynb"))}
+    if custom:
+        folder = Path(custom)
+        if not folder.is_dir():
+            raise KitError(f"--notebooks {folder}: no such folder of notebooks.")
+        mine = [p for p in sorted(folder.glob("*.ipynb")) if has_parameters_cell(p)]
+        if not mine:
+            raise KitError(
+                f"--notebooks {folder}: no notebook there has a cell tagged `parameters` "
+                "(tag the cell that sets month, scope and snapshot)."
+            )
+        for path in mine:
+            if path.stem in ("pack", "index") or not re.fullmatch(
+                r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}", path.stem
+            ):
+                raise KitError(
+                    f"Notebook {path.name}: name pages with letters, digits, - and _ only "
+                    "(and not pack or index, which the pack uses)."
+                )
+            found[path.stem] = path
+    kit = [n for n in PACK_FAMILIES if n in found]
+    rest = sorted(n for n in found if n not in PACK_FAMILIES)
+    return [
+        Page(
+            n, str(found[n]), page_title(n) if n in PACK_FAMILIES else _notebook_title(found[n], n)
+        )
+        for n in kit + rest
+    ]
+
+
 # ------------------------------------------------------------------ rendering
 
 
 def render_html(nb, header: dict) -> str:
     """HTML of an executed notebook with the kit's template: no code, no prompts, no
-    parameters, a header and a table of contents."""
+    parameters, a header and a table of contents of its sections."""
     from nbconvert import HTMLExporter
     from traitlets.config import Config as TConfig
 
@@ -129,24 +203,7 @@ def render_html(nb, header: dict) -> str:
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb, resources={"kpi": header})
-    return add_toc(body)
-
-
-def add_toc(page: str) -> str:
-    """Give every h2 an id and list them in the page's <!--TOC--> slot."""
-    entries = []
-
-    def visit(match: re.Match) -> str:
-        attrs, inner = match.group(1), match.group(2)
-        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
-        anchor = f"s{len(entries) + 1}"
-        entries.append((anchor, text))
-        attrs = re.sub(r'\sid="[^"]*"', "", attrs)
-        return f'<h2{attrs} id="{anchor}">{inner}</h2>'
-
-    page = re.sub(r"<h2([^>]*)>(.*?)</h2>", visit, page, flags=re.S)
-    toc = "<ol>" + "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in entries) + "</ol>"
-    return page.replace("<!--TOC-->", toc, 1)
+    return body
 
 
 _BROWSER = {}
@@ -207,7 +264,7 @@ def run_job(job: Job) -> Outcome:
     for attempt in (1, 2):
         try:
             pm.execute_notebook(
-                str(Path(job.notebooks) / f"{job.family}.ipynb"),
+                job.notebook,
                 str(executed),
                 parameters=job.parameters,
                 cwd=job.workdir,
@@ -242,17 +299,20 @@ def run_job(job: Job) -> Outcome:
 # ------------------------------------------------------------------ the pack
 
 
-def _snapshot(ds, last: Month) -> str:
-    counts = []
-    for table, label in (
-        ("opportunities", "deals"),
-        ("leads", "leads"),
-        ("orders", "order lines"),
-        ("subscriptions", "subscriptions"),
-    ):
-        if ds.has(table):
-            counts.append(f"{int(ds.table(table).count().execute()):,} {label}")
-    return f"{ds.description} · data through {last} · " + ", ".join(counts)
+def _data_line(meta: dict) -> str:
+    """The header's data line: source, data-through date, row counts."""
+    counts = meta["row_counts"]
+    shown = [
+        f"{counts[t]:,} {label}"
+        for t, label in (
+            ("opportunities", "deals"),
+            ("leads", "leads"),
+            ("orders", "order lines"),
+            ("subscriptions", "subscriptions"),
+        )
+        if t in counts
+    ]
+    return f"{meta['source']} · data through {meta['data_through']} · " + ", ".join(shown)
 
 
 def _scopes(ds, wanted: str) -> list[str]:
@@ -269,20 +329,11 @@ def _scopes(ds, wanted: str) -> list[str]:
     return scopes
 
 
-def _headlines(ds, month: str, scopes: list[str], cfg: Config) -> pd.DataFrame:
-    ids = sorted({k for fam in PACK_FAMILIES for k in HEADLINES[fam]})
-    frames = [
-        kpis.compute(ds, month, scope=s, kpis=ids, config=cfg)
-        for s in (["company"] if "company" in scopes else [])
-        + (["team"] if any(s.startswith("team:") for s in scopes) else [])
-        + [s for s in scopes if s.startswith("rep:")]
-    ]
-    df = pd.concat(frames, ignore_index=True)
-    df["key"] = [
-        ("company" if t == "company" else f"{t}:{s}")
-        for t, s in zip(df.scope_type, df.scope, strict=True)
-    ]
-    return df.set_index(["key", "kpi"])
+def _settings_text(mapping: str | None, config: str | None) -> str:
+    """The mapping's and config's text: part of the snapshot's fingerprint."""
+    return "".join(
+        Path(p).read_text(encoding="utf-8", errors="replace") for p in (mapping, config) if p
+    )
 
 
 def build_pack(
@@ -296,15 +347,22 @@ def build_pack(
     mapping: str | None = None,
     config: str | None = None,
     progress: bool = True,
+    notebooks: str | Path | None = None,
 ) -> tuple[Path, list[Outcome]]:
-    """Build ``out/<month>/`` and return its path and the outcome of every notebook."""
+    """Build ``out/<month>/`` and return its path and the outcome of every notebook.
+
+    The engine runs once: the snapshot (``out/<month>/data/``) holds every number of
+    every page, and the notebooks and the index read it. ``notebooks`` is a folder of
+    custom pages (``[pack] notebooks`` in kpi.toml by default)."""
     cfg = load_config(config)
     source = source or cfg.source
     mapping = mapping or cfg.mapping or None
-    families = families or list(PACK_FAMILIES)
-    for fam in families:
-        if fam not in PACK_FAMILIES:
-            raise KitError(f"Unknown family {fam!r}; families are: {', '.join(PACK_FAMILIES)}.")
+    pages = find_pages(notebooks or cfg.pack_notebooks or None)
+    names = [p.name for p in pages]
+    for fam in families or []:
+        if fam not in names:
+            raise KitError(f"Unknown page {fam!r}; pages are: {', '.join(names)}.")
+    pages = [p for p in pages if not families or p.name in families]
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad or not formats:
         raise KitError("--formats takes html and/or pdf, e.g. --formats html,pdf.")
@@ -329,35 +387,77 @@ def build_pack(
         raise KitError(f"No data for {last}: the dataset covers {lo}..{hi}.")
     month = str(last)
     scope_list = _scopes(ds, scopes)
-    headlines = _headlines(ds, month, scope_list, cfg)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+    try:
+        return _build(
+            build_root,
+            out,
+            month,
+            ds,
+            scope_list,
+            pages,
+            formats,
+            jobs,
+            chromium,
+            cfg,
+            source,
+            mapping,
+            config,
+            progress,
+        )
+    finally:
+        close_browser()
+        shutil.rmtree(build_root, ignore_errors=True)
+
+
+def _build(
+    build_root: Path,
+    out: Path,
+    month: str,
+    ds,
+    scope_list: list[str],
+    pages: list[Page],
+    formats: tuple[str, ...],
+    jobs: int,
+    chromium: str | None,
+    cfg: Config,
+    source: str,
+    mapping: str | None,
+    config: str | None,
+    progress: bool,
+) -> tuple[Path, list[Outcome]]:
     build = build_root / month
+    taken: set[str] = {SNAPSHOT_DIR}
+    folders = {s: safe_name(s, taken) for s in scope_list}
+    live = LiveData(ds, config=cfg, month=month)
+    meta = write_snapshot(
+        live, scope_list, folders, build / SNAPSHOT_DIR, _settings_text(mapping, config)
+    )
+    snapshot = Snapshot(build / SNAPSHOT_DIR)
+    del live, ds  # the pages read the snapshot; the source is not opened again
     env = {}
     param_source = str(Path(source).resolve()) if Path(str(source)).exists() else source
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", str(source)):
         # never a URL (it may hold a password) as a notebook parameter: papermill#416
         env[SECRET_ENV] = str(source)
         param_source = f"env:{SECRET_ENV}"
-    notebooks = os.environ.get("KPI_KIT_NOTEBOOKS") or str(NOTEBOOKS)
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
-    snapshot = _snapshot(ds, hi)
+    data_line = _data_line(meta)
     company = cfg.company or "Sales KPI review"
-    taken: set[str] = set()
-    folders = {s: safe_name(s, taken) for s in scope_list}
     job_list = []
     for scope in scope_list:
-        for fam in families:
+        for page in pages:
             workdir = Path(tempfile.mkdtemp(prefix="run-", dir=build_root))
             header = dict(
-                title=f"{TITLES[fam]} · {scope_label(scope)} · {month_label(month)}",
+                title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
                 company=company,
                 scope=scope_label(scope),
                 month=month_label(month),
                 generated_at=generated,
-                snapshot=snapshot,
-                footer=f"{TITLES[fam]} · {scope_label(scope)} · built {generated}",
+                snapshot=data_line,
+                footer=f"{page.title} · {scope_label(scope)} · built {generated}",
             )
             params = dict(
                 month=month,
@@ -365,10 +465,11 @@ def build_pack(
                 source=param_source,
                 mapping=str(Path(mapping).resolve()) if mapping else "",
                 config=str(Path(config).resolve()) if config else "",
+                snapshot=str((build / SNAPSHOT_DIR).resolve()),
             )
             job_list.append(
                 Job(
-                    fam,
+                    page.name,
                     scope,
                     folders[scope],
                     month,
@@ -378,32 +479,30 @@ def build_pack(
                     header,
                     tuple(formats),
                     chromium,
-                    notebooks,
+                    page.notebook,
                 )
             )
     outcomes = _run_all(job_list, jobs, env, progress)
-    try:
-        _scope_pdfs(build, scope_list, folders, families, chromium, formats)
-        meta = dict(
-            company=company,
-            generated_at=generated,
-            snapshot=snapshot,
-            month_label=month_label(month),
-        )
-        _write_index(build, scope_list, folders, families, outcomes, headlines, cfg, meta)
-        for run in build_root.glob("run-*"):
-            shutil.rmtree(run, ignore_errors=True)
-        final = out / month
-        old = None
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".old-{month}-", dir=out))
-            final.rename(old / month)
-        build.rename(final)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        close_browser()
-        shutil.rmtree(build_root, ignore_errors=True)
+    if "pdf" in formats:
+        for scope in scope_list:
+            merge_pdfs(
+                [build / folders[scope] / f"{p.name}.pdf" for p in pages],
+                build / folders[scope] / "pack.pdf",
+            )
+    index_meta = dict(
+        company=company, generated_at=generated, snapshot=data_line, month_label=month_label(month)
+    )
+    _write_index(build, scope_list, folders, pages, outcomes, snapshot, cfg, index_meta)
+    for run in build_root.glob("run-*"):
+        shutil.rmtree(run, ignore_errors=True)
+    final = out / month
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".old-{month}-", dir=out))
+        final.rename(old / month)
+    build.rename(final)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
     return final, outcomes
 
 
@@ -458,60 +557,52 @@ def _run_all(job_list: list[Job], jobs: int, env: dict, progress: bool) -> list[
                 os.environ[k] = v
 
 
-def _scope_pdfs(build: Path, scopes, folders, families, chromium, formats) -> None:
-    """One combined PDF per scope: the family pages one after another."""
-    if "pdf" not in formats:
-        return
-    for scope in scopes:
-        folder = build / folders[scope]
-        bodies, head = [], None
-        for fam in families:
-            page_path = folder / f"{fam}.html"
-            if not page_path.exists():
-                continue
-            page = page_path.read_text(encoding="utf-8")
-            if head is None:
-                head = page.split("<body>", 1)[0]
-            main = re.search(r"<main>(.*)</main>", page, flags=re.S)
-            if main:
-                bodies.append(f'<div class="family-page">{main.group(1)}</div>')
-        if head is None:
-            continue
-        combined = folder / "pack.html"
-        combined.write_text(
-            head + "<body><main>" + "".join(bodies) + "</main></body></html>", encoding="utf-8"
-        )
-        print_pdf(combined, folder / "pack.pdf", chromium)
-        combined.unlink()
+def merge_pdfs(parts: list[Path], target: Path) -> int:
+    """Concatenate the PDFs in ``parts`` that exist into ``target`` (pypdf, no second
+    print); return the number of pages written, 0 when there was nothing to merge."""
+    from pypdf import PdfWriter
+
+    present = [p for p in parts if p.exists()]
+    if not present:
+        return 0
+    writer = PdfWriter()
+    for part in present:
+        writer.append(str(part))
+    tmp = target.with_suffix(".pdf.part")
+    with tmp.open("wb") as fh:
+        writer.write(fh)
+    tmp.replace(target)
+    return len(writer.pages)
 
 
 def _write_index(
     build: Path,
     scopes: list[str],
     folders: dict[str, str],
-    families: list[str],
+    pages: list[Page],
     outcomes: list[Outcome],
-    headlines: pd.DataFrame,
+    snapshot: Snapshot,
     cfg: Config,
     meta: dict,
 ) -> None:
+    """``index.html``: every scope and page with its headline KPIs, from the snapshot."""
     by_key = {(o.scope, o.family): o for o in outcomes}
+    kpi_rows = snapshot.kpis()
+    kpi_rows = kpi_rows[kpi_rows["month"] == snapshot.month].set_index(["key", "kpi"])
     scope_rows = []
     for scope in scopes:
         folder = folders[scope]
-        pages = []
-        for fam in families:
-            o = by_key.get((scope, fam))
-            key = scope
+        entries = []
+        for page in pages:
+            o = by_key.get((scope, page.name))
             heads = []
-            for kpi in HEADLINES[fam]:
+            for kpi in HEADLINES.get(page.name, []):
                 k = get(kpi)
-                if (key, k.id) not in headlines.index:
+                if (scope, k.id) not in kpi_rows.index:
                     continue
-                r = headlines.loc[(key, k.id)]
-                value = (
-                    format_value(r["value"], k.unit, cfg.currency) if r["status"] == "ok" else "n/a"
-                )
+                r = kpi_rows.loc[(scope, k.id)]
+                ok = r["status"] == "ok"
+                value = format_value(r["value"], k.unit, cfg.currency) if ok else "n/a"
                 change = (
                     "" if pd.isna(r["mom_change"]) else f"{r['mom_change']:+.1f} {r['change_unit']}"
                 )
@@ -519,24 +610,37 @@ def _write_index(
                 heads.append(
                     dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
                 )
-            has_html = (build / folder / f"{fam}.html").exists()
-            has_pdf = (build / folder / f"{fam}.pdf").exists()
-            pages.append(
+            has_html = (build / folder / f"{page.name}.html").exists()
+            has_pdf = (build / folder / f"{page.name}.pdf").exists()
+            entries.append(
                 dict(
-                    title=TITLES[fam],
+                    title=page.title,
                     failed=not (o and o.ok),
                     error=(o.error if o else "not run"),
                     headlines=heads,
-                    html=f"{folder}/{fam}.html" if has_html else "",
-                    pdf=f"{folder}/{fam}.pdf" if has_pdf else "",
-                    notebook=f"{folder}/notebooks/{fam}.ipynb",
+                    html=f"{folder}/{page.name}.html" if has_html else "",
+                    pdf=f"{folder}/{page.name}.pdf" if has_pdf else "",
+                    notebook=f"{folder}/notebooks/{page.name}.ipynb",
                 )
             )
         pdf = f"{folder}/pack.pdf" if (build / folder / "pack.pdf").exists() else ""
-        scope_rows.append(dict(label=scope_label(scope), folder=folder, pages=pages, pdf=pdf))
+        scope_rows.append(
+            dict(
+                label=scope_label(scope),
+                folder=folder,
+                pages=entries,
+                pdf=pdf,
+                csv=f"{SNAPSHOT_DIR}/{snapshot.kpis_csv(scope)}",
+            )
+        )
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     css = (TEMPLATES / "kpi_pack" / "pack.css").read_text(encoding="utf-8")
     page = env.get_template("index.html.j2").render(
-        **meta, scopes=scope_rows, css=Markup(css), failed=sum(1 for o in outcomes if not o.ok)
+        **meta,
+        scopes=scope_rows,
+        css=Markup(css),
+        failed=sum(1 for o in outcomes if not o.ok),
+        fingerprint=snapshot.meta["fingerprint"][:12],
+        kit_version=snapshot.meta["kit_version"],
     )
     (build / "index.html").write_text(page, encoding="utf-8")

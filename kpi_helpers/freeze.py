@@ -1,0 +1,149 @@
+"""Write a pack's snapshot: every number its pages show, computed once.
+
+:func:`write_snapshot` computes, for every scope of the pack, the whole catalog for the
+month and the 12 before it, every table KPI and extra table, and the validation
+findings, then writes them in the layout :mod:`kpi_helpers.snapshot` reads, with a
+fingerprint of the data. Nothing in the snapshot holds a secret: the source is
+described as :func:`kpi_helpers.sources.redact` prints it.
+
+Example::
+
+    live = LiveData("data/sample", month="2026-10")
+    write_snapshot(live, ["company", "team:EMEA"], {"company": "company",
+                   "team:EMEA": "team-emea"}, Path("reports/2026-10/data"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import TABLES
+from .errors import KitError
+from .live import LiveData
+from .registry import REGISTRY
+from .snapshot import (
+    KPIS_FILE,
+    SCOPE_KPIS_CSV,
+    SNAPSHOT_FILE,
+    SNAPSHOT_FORMAT,
+    VALIDATION_FILE,
+)
+from .sources import Dataset
+from .tables import EXTRAS
+
+TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of] + list(EXTRAS)
+
+
+def kit_version() -> str:
+    """The installed kit's version (``pyproject.toml``)."""
+    try:
+        return version("kpi-kit")
+    except PackageNotFoundError:  # run from a source tree without installing
+        return "0+source"
+
+
+def data_profile(ds: Dataset) -> dict:
+    """Row counts, the last date in the data and a fingerprint of its contents.
+
+    One aggregate query per table: the row count, every column's non-null count, minimum
+    and maximum, and every numeric column's sum in cents (integers, so the same on every
+    run and backend). The fingerprint is the SHA-256 of all of them: any added, removed or
+    edited row that moves a count, a range or a total to the cent changes it.
+    """
+    counts, stats, last = {}, {}, None
+    for name in TABLES:
+        if not ds.has(name):
+            continue
+        t = ds.table(name)
+        aggs = {"_rows": t.count()}
+        for i, col in enumerate(t.columns):
+            c = t[col]
+            aggs[f"n{i}"] = c.count()
+            if c.type().is_numeric() and not c.type().is_boolean():
+                aggs[f"s{i}"] = (c.cast("float64") * 100).round().cast("int64").sum()
+            if c.type().is_temporal() or c.type().is_numeric() or c.type().is_string():
+                aggs[f"lo{i}"], aggs[f"hi{i}"] = c.min(), c.max()
+        row = t.aggregate(**aggs).to_pandas().iloc[0]
+        counts[name] = int(row["_rows"])
+        stats[name] = {k: str(v) for k, v in row.items()}
+        for i, col in enumerate(t.columns):
+            if t[col].type().is_temporal() and pd.notna(row.get(f"hi{i}")):
+                hi = pd.Timestamp(row[f"hi{i}"])
+                last = hi if last is None or hi > last else last
+    digest = hashlib.sha256(json.dumps(stats, sort_keys=True).encode()).hexdigest()
+    return dict(
+        row_counts=counts,
+        data_through=last.strftime("%Y-%m-%d") if last is not None else None,
+        fingerprint=digest,
+    )
+
+
+def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
+    """Parquet (read back by pages) and CSV (linked from pages) of one table."""
+    int_columns = len(df.columns) > 0 and all(isinstance(c, int) for c in df.columns)
+    stored = df.copy()
+    stored.columns = [str(c) for c in stored.columns]
+    stored.to_parquet(folder / f"{name}.parquet")
+    keep_index = not isinstance(stored.index, pd.RangeIndex)
+    stored.to_csv(folder / f"{name}.csv", index=keep_index)
+    return {
+        "parquet": f"{folder.name}/{name}.parquet",
+        "csv": f"{folder.name}/{name}.csv",
+        "int_columns": int_columns,
+    }
+
+
+def write_snapshot(
+    live: LiveData,
+    scopes: list[str],
+    folders: dict[str, str],
+    out: Path,
+    settings_text: str = "",
+) -> dict:
+    """Compute and write the snapshot of ``scopes`` into ``out`` (created); return its
+    ``snapshot.json`` contents. ``folders`` maps each scope to its folder name;
+    ``settings_text`` (the mapping and config files' text) joins the fingerprint, since
+    the same data under other settings gives other numbers."""
+    out.mkdir(parents=True, exist_ok=True)
+    kpis = live.kpis_of_scopes(scopes)
+    kpis.to_parquet(out / KPIS_FILE, index=False)
+    tables: dict[str, dict] = {}
+    for scope in scopes:
+        folder = out / folders[scope]
+        folder.mkdir(exist_ok=True)
+        kpis[kpis["key"] == scope].drop(columns="key").to_csv(folder / SCOPE_KPIS_CSV, index=False)
+        tables[scope] = {}
+        for name in TABLE_NAMES:
+            try:
+                df = live.table(name, scope)
+            except KitError as exc:  # a missing input: the page says n/a with this reason
+                tables[scope][name] = {"reason": str(exc)}
+                continue
+            tables[scope][name] = _write_table(df, folder, name)
+    findings = live.findings()
+    findings.to_parquet(out / VALIDATION_FILE, index=False)
+    findings.to_csv(out / "validation.csv", index=False)
+    profile = data_profile(live.ds)
+    fingerprint = hashlib.sha256(
+        (profile["fingerprint"] + settings_text + live.month).encode()
+    ).hexdigest()
+    meta = dict(
+        format=SNAPSHOT_FORMAT,
+        kit_version=kit_version(),
+        created_at=datetime.now().isoformat(timespec="seconds"),
+        month=live.month,
+        source=live.ds.description,
+        data_through=profile["data_through"],
+        row_counts=profile["row_counts"],
+        fingerprint=fingerprint,
+        scopes={s: folders[s] for s in scopes},
+        tables=tables,
+    )
+    (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return meta

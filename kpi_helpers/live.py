@@ -1,0 +1,81 @@
+"""The pages' numbers computed from the source: what a notebook uses when it has no
+snapshot (an analyst in JupyterLab), and what :mod:`kpi_helpers.freeze` writes into one.
+
+It offers the same reads as :class:`kpi_helpers.snapshot.Snapshot` (``month``,
+``kpis``, ``table``, ``findings``), so a page does not care where its numbers come from.
+
+Example::
+
+    live = LiveData("data/sample", month="latest")
+    live.kpis("team:EMEA", families=["pipeline"])   # 13 months of the family's KPIs
+    live.table("funnel", "company")
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import kpis as kpi_api
+from .config import Config
+from .pages import TREND_MONTHS
+from .sources import Dataset, open_dataset
+from .tables import EXTRAS, compute_table, extra_table
+from .validate import validate
+
+
+class LiveData:
+    """One dataset, one month: KPIs, tables and findings computed on request."""
+
+    def __init__(
+        self,
+        source: str | Dataset,
+        mapping: str = "",
+        config: Config | None = None,
+        month: str = "latest",
+    ):
+        self.ds = source if isinstance(source, Dataset) else open_dataset(source, mapping or None)
+        self.cfg = config or Config()
+        if month in ("", "latest"):
+            month = str(kpi_api.data_months(self.ds)[1])
+        self.month = month
+
+    def kpis(self, scope: str, families: list[str] | None = None) -> pd.DataFrame:
+        """The tidy KPI rows of one scope for the month and the 12 before it."""
+        return kpi_api.compute(
+            self.ds,
+            self.month,
+            months=TREND_MONTHS,
+            scope=scope,
+            families=families,
+            config=self.cfg,
+        )
+
+    def kpis_of_scopes(self, scopes: list[str]) -> pd.DataFrame:
+        """Every KPI of several pack scopes (``company``, ``team:X``, ``rep:ID``), one
+        computation per scope type, with ``key`` naming the pack scope of each row."""
+        frames = []
+        for kind in ("company", "team", "rep"):
+            named = [s for s in scopes if s.partition(":")[0] == kind]
+            if not named:
+                continue
+            whole = named[0] if len(named) == 1 else kind  # several: the type, then filter
+            df = self.kpis(whole)
+            if kind != "company":
+                df = df[df["scope"].isin([s.partition(":")[2] for s in named])]
+            frames.append(df)
+        out = pd.concat(frames, ignore_index=True)
+        out["key"] = [
+            "company" if t == "company" else f"{t}:{s}"
+            for t, s in zip(out["scope_type"], out["scope"], strict=True)
+        ]
+        return out
+
+    def table(self, name: str, scope: str) -> pd.DataFrame:
+        """A table KPI (by id) or one of the packs' extra tables; KitError when n/a."""
+        scope = scope if ":" in scope else "company"
+        fn = extra_table if name in EXTRAS else compute_table
+        return fn(self.ds, name, self.month, scope, self.cfg)
+
+    def findings(self) -> pd.DataFrame:
+        """The validation findings of the dataset."""
+        return validate(self.ds)

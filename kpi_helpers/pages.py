@@ -1,0 +1,81 @@
+"""What the pack's pages and its index share: page order, titles, headline KPIs, labels.
+
+Kept apart from ``notebook`` (which draws pages) and ``pack`` (which builds them) so
+both, and the snapshot, read one list. Nothing here touches data.
+
+>>> scope_label("team:EMEA"), month_label("2026-10")
+('Team EMEA', 'October 2026')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .months import Month
+from .registry import FAMILIES
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+PACK_FAMILIES = ("summary", *FAMILIES)
+TREND_MONTHS = 13  # every page shows the month and the 12 before it
+
+HEADLINES = {
+    "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
+    "pipeline": ["pipeline_value", "win_rate", "pipeline_coverage", "sales_cycle_length"],
+    "activity": ["calls_made", "new_leads", "lead_response_time", "account_contact_rate"],
+    "customers": [
+        "active_customers",
+        "churn_rate",
+        "net_promoter_score",
+        "customer_lifetime_value",
+    ],
+    "profitability": ["customer_acquisition_cost", "gross_margin", "ltv_to_cac", "cost_per_lead"],
+    "team": ["sales_target_attainment", "gap_to_target", "sales_per_rep"],
+    "subscription": [
+        "monthly_recurring_revenue",
+        "net_new_mrr",
+        "net_revenue_retention",
+        "revenue_churn_rate",
+    ],
+    "summary": [
+        "sales_revenue",
+        "monthly_sales_bookings",
+        "monthly_sales_growth",
+        "win_rate",
+        "pipeline_coverage",
+        "customer_acquisition_cost",
+        "churn_rate",
+        "net_promoter_score",
+        "monthly_recurring_revenue",
+        "sales_target_attainment",
+    ],
+}
+TITLES = {
+    "summary": "Executive summary",
+    "revenue": "Revenue and growth",
+    "pipeline": "Pipeline and conversion",
+    "activity": "Activity and responsiveness",
+    "customers": "Retention and customer value",
+    "profitability": "Cost and profitability",
+    "team": "People and targets",
+    "subscription": "Recurring revenue",
+}
+
+
+def page_title(page: str) -> str:
+    """The kit's title of a page, or a custom page's name made readable.
+
+    >>> page_title("pipeline"), page_title("regional_bookings")
+    ('Pipeline and conversion', 'Regional bookings')
+    """
+    return TITLES.get(page) or page.replace("_", " ").replace("-", " ").strip().capitalize()
+
+
+def scope_label(scope: str) -> str:
+    """``team:EMEA`` -> ``Team EMEA``; ``company`` -> ``Company``."""
+    kind, _, name = scope.partition(":")
+    return kind.capitalize() + (f" {name}" if name else "")
+
+
+def month_label(month: str) -> str:
+    """``2026-10`` -> ``October 2026``."""
+    return Month.parse(month).start.strftime("%B %Y")
