@@ -37,6 +37,15 @@ from .snapshot import (
 from .sources import Dataset
 from .tables import EXTRAS
 
+# the columns that record that something happened (not planned dates such as an expected
+# close or a subscription's end): the data runs through the latest of them
+EVENT_COLUMNS = {
+    "orders": "ordered_at",
+    "opportunities": "created_at",
+    "leads": "created_at",
+    "activities": "occurred_at",
+    "subscriptions": "started_at",
+}
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of] + list(EXTRAS)
 
 
@@ -49,7 +58,7 @@ def kit_version() -> str:
 
 
 def data_profile(ds: Dataset) -> dict:
-    """Row counts, the last date in the data and a fingerprint of its contents.
+    """Row counts, the last event date in the data and a fingerprint of its contents.
 
     One aggregate query per table: the row count, every column's non-null count, minimum
     and maximum, and every numeric column's sum in cents (integers, so the same on every
@@ -72,10 +81,10 @@ def data_profile(ds: Dataset) -> dict:
         row = t.aggregate(**aggs).to_pandas().iloc[0]
         counts[name] = int(row["_rows"])
         stats[name] = {k: str(v) for k, v in row.items()}
-        for i, col in enumerate(t.columns):
-            if t[col].type().is_temporal() and pd.notna(row.get(f"hi{i}")):
-                hi = pd.Timestamp(row[f"hi{i}"])
-                last = hi if last is None or hi > last else last
+        event = EVENT_COLUMNS.get(name)
+        if event in t.columns and pd.notna(row[f"hi{t.columns.index(event)}"]):
+            hi = pd.Timestamp(row[f"hi{t.columns.index(event)}"])
+            last = hi if last is None or hi > last else last
     digest = hashlib.sha256(json.dumps(stats, sort_keys=True).encode()).hexdigest()
     return dict(
         row_counts=counts,

@@ -269,6 +269,7 @@ def run_job(job: Job) -> Outcome:
                 parameters=job.parameters,
                 cwd=job.workdir,
                 kernel_name="python3",
+                language="python",  # a notebook written by hand may carry no kernelspec
                 start_timeout=90,
                 progress_bar=False,
                 log_output=False,

@@ -10,15 +10,22 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
+import papermill as pm
 import pytest
 from conftest import ROOT, SAMPLE_END, write_tables
 from kpi_fixture import tables
+from pypdf import PdfReader
 
+from kpi_helpers import kpis
+from kpi_helpers.charts import format_value
 from kpi_helpers.cli import main
+from kpi_helpers.config import load_config
 from kpi_helpers.errors import KitError
-from kpi_helpers.notebook import TITLES
-from kpi_helpers.pack import PACK_FAMILIES, build_pack, find_chromium
-from kpi_helpers.registry import CATALOG
+from kpi_helpers.pack import build_pack, find_chromium, find_pages
+from kpi_helpers.pages import HEADLINES, PACK_FAMILIES, TITLES
+from kpi_helpers.registry import CATALOG, get
+from kpi_helpers.sources import open_dataset
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -66,6 +73,7 @@ def test_every_notebook_ran_for_company_and_team(pack):
     assert all(o.ok for o in outcomes), [(o.scope, o.family, o.error) for o in outcomes]
     assert sorted(p.name for p in path.iterdir()) == [
         "company",
+        "data",
         "index.html",
         "team-partners-alliances",
     ]
@@ -125,8 +133,13 @@ def test_pdfs_exist_and_have_pages(pack):
             assert data.startswith(b"%PDF"), name
             pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
             assert pages >= 1, name
-        whole = len(re.findall(rb"/Type\s*/Page[^s]", (path / folder / "pack.pdf").read_bytes()))
-        assert whole >= len(PACK_FAMILIES)  # a page break between families
+        # the scope's PDF is its pages' PDFs merged: every page, in the pack's order
+        parts = [PdfReader(path / folder / f"{f}.pdf") for f in PACK_FAMILIES]
+        whole = PdfReader(path / folder / "pack.pdf")
+        assert len(whole.pages) == sum(len(p.pages) for p in parts)
+        first_lines = [p.pages[0].extract_text().split("\n")[0] for p in parts]
+        starts = [sum(len(p.pages) for p in parts[:i]) for i in range(len(parts))]
+        assert [whole.pages[i].extract_text().split("\n")[0] for i in starts] == first_lines
 
 
 @needs_chromium
@@ -236,7 +249,7 @@ def test_pdf_without_chromium_fails_before_any_work(sample_dir, tmp_path, monkey
     [
         (["--month", "2099-01"], "No data for 2099-01"),
         (["--month", SAMPLE_END, "--scopes", "team:Atlantis"], "Unknown team 'Atlantis'"),
-        (["--month", SAMPLE_END, "--families", "gossip"], "Unknown family 'gossip'"),
+        (["--month", SAMPLE_END, "--families", "gossip"], "Unknown page 'gossip'"),
         (["--month", SAMPLE_END, "--formats", "docx"], "--formats takes html and/or pdf"),
     ],
 )
@@ -315,3 +328,183 @@ def test_database_password_never_reaches_the_pack(postgres_url, sample_dir, tmp_
 
 def test_titles_cover_every_notebook():
     assert set(TITLES) == set(PACK_FAMILIES)
+
+
+# ------------------------------------------------------------------ one computation per pack
+
+CARD = re.compile(r'<div class="name">([^<]*)</div><div class="value">([^<]*)</div>')
+
+
+def _scope_of(folder: str) -> str:
+    return "company" if folder == "company" else f"team:{TEAM}"
+
+
+@needs_chromium
+def test_pages_show_the_numbers_compute_gives(pack, sample_dir):
+    path, _ = pack
+    ds = open_dataset(sample_dir)
+    for folder in ("company", "team-partners-alliances"):
+        ids = sorted({k for fam in PACK_FAMILIES for k in HEADLINES[fam]})
+        live = kpis.compute(ds, SAMPLE_END, scope=_scope_of(folder), kpis=ids).set_index("kpi")
+        for fam in PACK_FAMILIES:
+            cards = dict(CARD.findall((path / folder / f"{fam}.html").read_text("utf-8")))
+            for kpi in HEADLINES[fam]:
+                k, row = get(kpi), live.loc[kpi]
+                if row["status"] == "ok":
+                    assert cards[html.escape(k.name)] == format_value(row["value"], k.unit)
+                else:
+                    assert html.escape(k.name) not in cards  # an n/a card has no value
+    # the index reads the same snapshot: its headline equals the page's card
+    index = (path / "index.html").read_text("utf-8")
+    revenue = dict(CARD.findall((path / "company" / "revenue.html").read_text("utf-8")))
+    assert f"Sales revenue: <b>{revenue['Sales revenue']}</b>" in index
+
+
+@needs_chromium
+def test_snapshot_describes_the_data_without_secrets(pack, sample_dir):
+    path, _ = pack
+    meta = json.loads((path / "data" / "snapshot.json").read_text())
+    assert meta["month"] == SAMPLE_END and set(meta["scopes"]) == {"company", f"team:{TEAM}"}
+    deals = pd.read_csv(sample_dir / "opportunities.csv")
+    assert meta["row_counts"]["opportunities"] == len(deals)
+    assert len(meta["fingerprint"]) == 64 and meta["kit_version"]
+    assert meta["data_through"] <= pd.Timestamp(SAMPLE_END).strftime("%Y-%m-31")
+    rows = pd.read_parquet(path / "data" / "kpis.parquet")
+    assert set(rows["month"]) == {
+        str(p) for p in pd.period_range(end=SAMPLE_END, periods=13, freq="M")
+    }
+
+
+@needs_chromium
+def test_csv_links_resolve_to_the_values_shown(pack):
+    path, _ = pack
+    links = 0
+    for page in _pages(path):
+        text = page.read_text("utf-8")
+        for href in re.findall(r'href="([^"]+\.csv)"', text):
+            target = (page.parent / href).resolve()
+            assert target.is_file() and path.resolve() in target.parents, (page, href)
+            links += 1
+        # every data table is followed by the link to its CSV, which holds its rows
+        for table, href in re.findall(
+            r'<table class="data">(.*?)</table>(?:<p class="more">[^<]*</p>)?'
+            r'<p class="data-link"><a href="([^"]+)"',
+            text,
+            flags=re.S,
+        ):
+            csv = pd.read_csv(page.parent / href, dtype=str, keep_default_na=False)
+            shown = [html.unescape(c) for c in re.findall(r"<tr><td>([^<]*)</td>", table)]
+            assert shown and set(shown) <= set(csv.iloc[:, 0]), (page, href)
+    assert links > 50
+    # the cards' values are in the scope's KPI CSV
+    kpi_csv = pd.read_csv(path / "data" / "company" / "kpis.csv")
+    now = kpi_csv[kpi_csv["month"] == SAMPLE_END].set_index("kpi")
+    cards = dict(CARD.findall((path / "company" / "pipeline.html").read_text("utf-8")))
+    k = get("win_rate")
+    assert cards[k.name] == format_value(now.loc["win_rate", "value"], k.unit)
+
+
+def _notebook(path: Path, code: list[str], title: str | None, parameters: bool = True) -> None:
+    cells = [nbformat.v4.new_markdown_cell(f"# {title}")] if title else []
+    params = nbformat.v4.new_code_cell(
+        'month = "latest"\nscope = "company"\nsource = "../data/sample"\nsnapshot = ""'
+    )
+    if parameters:
+        params.metadata["tags"] = ["parameters"]
+    cells += [params] + [nbformat.v4.new_code_cell(c) for c in code]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+
+
+PROBE = [
+    "import sys\n"
+    "from kpi_helpers.notebook import Report\n"
+    'report = Report("revenue", month=month, scope=scope, source=source, snapshot=snapshot)',
+    "report.title('Regional bookings')",
+    "report.cards()",
+    'report.show_table(report.table("product_performance"), money=("revenue",))',
+    'print("ibis loaded:", "ibis" in sys.modules)',
+]
+
+
+def test_custom_pages_join_the_pack_and_pages_outlive_the_source(sample_dir, tmp_path):
+    source = tmp_path / "export"
+    shutil.copytree(sample_dir, source)
+    custom = tmp_path / "pages"
+    custom.mkdir()
+    _notebook(custom / "regional_bookings.ipynb", PROBE, "Bookings by region")
+    _notebook(custom / "scratch.ipynb", ["1 / 0"], None, parameters=False)  # not a page
+    code = main(
+        [
+            "pack",
+            "--month",
+            SAMPLE_END,
+            "--scopes",
+            "company",
+            "--families",
+            "revenue,regional_bookings",
+            "--formats",
+            "html",
+            "--notebooks",
+            str(custom),
+            "--out",
+            str(tmp_path / "reports"),
+            "--source",
+            str(source),
+        ]
+    )
+    assert code == 0
+    month = tmp_path / "reports" / SAMPLE_END
+    page = (month / "company" / "regional_bookings.html").read_text("utf-8")
+    assert "ibis loaded: False" in page  # drawn from the snapshot: the engine never loaded
+    assert "Regional bookings" in page and "../data/company/product_performance.csv" in page
+    revenue = dict(CARD.findall((month / "company" / "revenue.html").read_text("utf-8")))
+    assert dict(CARD.findall(page)) == revenue  # same numbers on both pages
+    index = (month / "index.html").read_text("utf-8")
+    assert "Bookings by region" in index and 'href="company/regional_bookings.html"' in index
+    assert index.index("Revenue and growth") < index.index("Bookings by region")
+    assert not (month / "company" / "scratch.html").exists()
+
+    # the source is gone: a page still renders from the snapshot, with the same numbers
+    shutil.rmtree(source)
+    out = tmp_path / "again.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "revenue.ipynb"),
+        str(out),
+        parameters=dict(
+            month=SAMPLE_END, scope="company", source=str(source), snapshot=str(month / "data")
+        ),
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    html_out = "".join(
+        o.get("data", {}).get("text/html", "")
+        for c in nbformat.read(out, as_version=4).cells
+        for o in c.get("outputs", [])
+    )
+    assert dict(CARD.findall(html_out)) == revenue
+
+
+def test_pages_are_the_kit_notebooks_overlaid_by_custom_ones(tmp_path):
+    for name in ("zeta", "alpha", "summary"):
+        _notebook(tmp_path / f"{name}.ipynb", ["pass"], f"My {name}")
+    _notebook(tmp_path / "draft.ipynb", ["pass"], "Draft", parameters=False)
+    pages = find_pages(tmp_path)
+    assert [p.name for p in pages] == [*PACK_FAMILIES, "alpha", "zeta"]
+    assert pages[0].notebook == str(tmp_path / "summary.ipynb")  # replaces the kit's
+    assert pages[1].notebook == str(ROOT / "notebooks" / "revenue.ipynb")
+    assert pages[-1].title == "My zeta"
+    (tmp_path / "pack.ipynb").write_text((tmp_path / "zeta.ipynb").read_text())
+    with pytest.raises(KitError, match="not pack or index"):
+        find_pages(tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KitError, match="no notebook there has a cell tagged `parameters`"):
+        find_pages(tmp_path / "empty")
+
+
+def test_pack_notebooks_setting(tmp_path):
+    cfg = tmp_path / "kpi.toml"
+    cfg.write_text('[pack]\nnotebooks = "my_pages"\n')
+    assert load_config(cfg).pack_notebooks == "my_pages"
+    cfg.write_text('[pack]\nnotbooks = "typo"\n')
+    with pytest.raises(KitError, match=r"unknown setting \[pack\] 'notbooks'"):
+        load_config(cfg)
