@@ -138,7 +138,7 @@ def _catalog(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from .pack import build_pack
+    from .pack import build_pack, read_build_log
 
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
@@ -158,9 +158,11 @@ def _pack(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"FAILED {o.scope} {o.family}: {o.error}", file=sys.stderr)
+    steps = read_build_log(path)["seconds"]
     print(
         f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks built in "
-        f"{time.perf_counter() - started:.0f} s"
+        f"{time.perf_counter() - started:.0f} s (data {steps['snapshot']:.0f} s, pages "
+        f"{steps['pages']:.0f} s, index {steps['index']:.0f} s)"
     )
     print(f"Pack: {(path / 'index.html').resolve()}")
     return 1 if failed else 0

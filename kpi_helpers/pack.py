@@ -12,6 +12,7 @@ code is non-zero.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -430,6 +431,7 @@ def _build(
     progress: bool,
 ) -> tuple[Path, list[Outcome]]:
     build = build_root / month
+    clock = {"started": time.perf_counter()}
     taken: set[str] = {SNAPSHOT_DIR}
     folders = {s: safe_name(s, taken) for s in scope_list}
     live = LiveData(ds, config=cfg, month=month)
@@ -437,6 +439,7 @@ def _build(
         live, scope_list, folders, build / SNAPSHOT_DIR, _settings_text(mapping, config)
     )
     snapshot = Snapshot(build / SNAPSHOT_DIR)
+    clock["snapshot"] = time.perf_counter()
     del live, ds  # the pages read the snapshot; the source is not opened again
     env = {}
     param_source = str(Path(source).resolve()) if Path(str(source)).exists() else source
@@ -484,6 +487,7 @@ def _build(
                 )
             )
     outcomes = _run_all(job_list, jobs, env, progress)
+    clock["pages"] = time.perf_counter()
     if "pdf" in formats:
         for scope in scope_list:
             merge_pdfs(
@@ -494,6 +498,8 @@ def _build(
         company=company, generated_at=generated, snapshot=data_line, month_label=month_label(month)
     )
     _write_index(build, scope_list, folders, pages, outcomes, snapshot, cfg, index_meta)
+    clock["index"] = time.perf_counter()
+    _write_build_log(build, clock, outcomes)
     for run in build_root.glob("run-*"):
         shutil.rmtree(run, ignore_errors=True)
     final = out / month
@@ -505,6 +511,24 @@ def _build(
     if old:
         shutil.rmtree(old, ignore_errors=True)
     return final, outcomes
+
+
+def _write_build_log(build: Path, clock: dict[str, float], outcomes: list[Outcome]) -> None:
+    """``build.json``: how long each step took and how each page went."""
+    steps = list(clock)
+    seconds = {b: round(clock[b] - clock[a], 2) for a, b in zip(steps, steps[1:], strict=False)}
+    seconds["total"] = round(clock[steps[-1]] - clock["started"], 2)
+    pages = [
+        dict(scope=o.scope, page=o.family, ok=o.ok, seconds=round(o.seconds, 2), error=o.error)
+        for o in outcomes
+    ]
+    log = dict(seconds=seconds, pages=pages)
+    (build / "build.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
+
+
+def read_build_log(month_dir: Path) -> dict:
+    """The ``build.json`` of a built pack (see :func:`_write_build_log`)."""
+    return json.loads((Path(month_dir) / "build.json").read_text(encoding="utf-8"))
 
 
 def _quiet_worker() -> None:

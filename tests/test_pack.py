@@ -72,6 +72,7 @@ def test_every_notebook_ran_for_company_and_team(pack):
     assert len(outcomes) == 2 * len(PACK_FAMILIES)
     assert all(o.ok for o in outcomes), [(o.scope, o.family, o.error) for o in outcomes]
     assert sorted(p.name for p in path.iterdir()) == [
+        "build.json",
         "company",
         "data",
         "index.html",
