@@ -1,25 +1,36 @@
 """Base measures: the counts, sums and medians every KPI is a formula of.
 
-Each measure group is one grouped Ibis query that returns, for every scope of
-every requested scope type and every month, a handful of measures. Scope types
-are stacked with ``union_all`` so one query serves company, teams and reps at
-once, and months come from the timestamp's year and month (or from a join with
-a small table of month bounds for "at the end of m" states). The queries are
-plain Ibis, so they run unchanged on DuckDB, PostgreSQL and Spark.
+Every measure *source* is registered with what it needs, what it produces, which
+measures keep "no value" (NaN) instead of 0, and which scope types it exists for. Most
+sources are Ibis queries; a few small ones (reps, costs, financials, targets) are
+computed in pandas.
+
+How the Ibis sources stay cheap on large data:
+
+- Rows are attributed to a rep and a team once per query, and additive measures
+  (counts, sums) are aggregated once at (month, rep, team). Teams and the company are
+  sums of those few rows, done in pandas (:func:`roll_up`). Only measures that do not
+  add up across reps (distinct counts such as accounts or orders, medians) are
+  grouped once per scope type (:meth:`Measures.per_type`).
+- "At the end of m" states (open deals, MRR, active customers) are +1/-1 deltas (+x/-x
+  for sums) in the month a row starts and the month it stops, summed up over the months
+  (:func:`running`), instead of joining every row with every month.
+- A named scope (``team:EMEA``) filters the rows inside the query.
 
 Scope attribution follows DATA_CONTRACT.md: a row with a ``rep_id`` belongs to
 that rep and the rep's team; account-level rows (subscriptions, NPS answers,
 customers) to the account owner; order lines without a rep to the account owner;
-unknown reps fall into the team ``unassigned``.
+unknown reps fall into the team ``unassigned``. The queries are plain Ibis, so they
+run unchanged on DuckDB, PostgreSQL and Spark.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from .config import Config
@@ -30,30 +41,61 @@ from .sources import Dataset
 COMPANY = "company"
 SCOPE_TYPES = ("company", "team", "rep")
 KEY = ["scope_type", "scope", "mi"]
+BASE = ["mi", "rep", "team"]  # the grain additive measures are aggregated at
+
+# Which rows a scope type needs: None = every row, else (column, value) pairs where
+# column is "_rep" or "_team" ("team:EMEA" -> {("_team", "EMEA")}).
+Wanted = Mapping[str, frozenset[tuple[str, str]] | None]
+Run = Callable[["Measures", list[str]], pd.DataFrame]
 
 
 @dataclass(frozen=True)
-class Group:
-    """A measure group: what it needs and which measures it produces."""
+class Source:
+    """A measure source: what it needs and produces, and how its measures behave.
+
+    ``keep_nan``: measures left NaN when a scope has no value (medians, targets,
+    financials) instead of 0. ``scope_types``/``scope_reason``: the scope types the
+    measures exist for, and why not for the others.
+    """
 
     name: str
-    needs: tuple[str, ...]  # "table" or "table.column"
+    needs: tuple[str, ...]  # "table" or "table.column"; "a|b": either will do
     produces: tuple[str, ...]
-    run: Callable[[Measures, list[str]], pd.DataFrame]
-    extra_needs: dict[str, tuple[str, ...]]  # what single measures need beyond ``needs``
+    run: Run
+    extra_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    keep_nan: frozenset[str] = frozenset()
+    scope_types: tuple[str, ...] = SCOPE_TYPES
+    scope_reason: str = ""
+
+    def needs_of(self, measure: str) -> tuple[str, ...]:
+        return self.needs + self.extra_needs.get(measure, ())
 
 
-GROUPS: dict[str, Group] = {}
+SOURCES: dict[str, Source] = {}
 
 
-def group(
+def source(
     name: str,
     needs: tuple[str, ...],
     produces: tuple[str, ...],
     extra_needs: dict[str, tuple[str, ...]] | None = None,
-):
-    def register(fn):
-        GROUPS[name] = Group(name, needs, produces, fn, extra_needs or {})
+    keep_nan: tuple[str, ...] = (),
+    scope_types: tuple[str, ...] = SCOPE_TYPES,
+    scope_reason: str = "",
+) -> Callable[[Run], Run]:
+    """Register a measure source (a decorator on its ``run(ms, scope_types)``)."""
+
+    def register(fn: Run) -> Run:
+        SOURCES[name] = Source(
+            name,
+            needs,
+            produces,
+            fn,
+            extra_needs or {},
+            frozenset(keep_nan),
+            scope_types,
+            scope_reason,
+        )
         return fn
 
     return register
@@ -83,36 +125,45 @@ def describe_missing(missing: list[str]) -> str:
     return "needs " + " and ".join(parts)
 
 
-def _mi(ts: ibis.Value) -> ibis.Value:
+def month_index(ts: ibis.Value) -> ibis.Value:
+    """The kit's month index of a timestamp: year x 12 + month - 1 (2026-01 -> 24312)."""
     return ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1
 
 
-def _seconds(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
+def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
+    """``later - earlier`` in seconds (float), the same on every backend."""
     return later.epoch_seconds().cast("float64") - earlier.epoch_seconds().cast("float64")
 
 
-class Measures:
-    """Computes measure groups for months ``first..last`` and the given scope types."""
+def rep_teams(ds: Dataset) -> dict[str, str]:
+    """rep_id -> team from ``reps`` (the first team when a rep is listed twice)."""
+    if not ds.has("reps", "rep_id", "team"):
+        return {}
+    r = ds.frame("reps")[["rep_id", "team"]].dropna(subset=["rep_id"])
+    return r.groupby("rep_id")["team"].min().dropna().to_dict()
 
-    def __init__(self, ds: Dataset, config: Config, first: Month, last: Month):
+
+class Measures:
+    """Attribution and aggregation for months ``first..last`` and the wanted scopes.
+
+    ``wanted`` maps each scope type to the rows it needs (see ``Wanted``); ``fetch``
+    computes another source for the same months (the engine passes its cached one).
+    """
+
+    def __init__(
+        self,
+        ds: Dataset,
+        config: Config,
+        first: Month,
+        last: Month,
+        wanted: Wanted | None = None,
+        fetch: Callable[[str, list[str]], pd.DataFrame] | None = None,
+    ):
         self.ds, self.cfg, self.first, self.last = ds, config, first, last
         self.months = month_range(first, last)
         self.start, self.end = first.start, last.end
-        lookback = timedelta(days=config.customer_lookback_days)
-        self.month_table = ibis.memtable(
-            {
-                "m_mi": [m.index for m in self.months],
-                "m_start": [m.start for m in self.months],
-                "m_end": [m.end for m in self.months],
-                "m_look": [m.end - lookback for m in self.months],
-            },
-            schema={
-                "m_mi": "int64",
-                "m_start": "timestamp",
-                "m_end": "timestamp",
-                "m_look": "timestamp",
-            },
-        )
+        self.wanted = dict(wanted) if wanted is not None else dict.fromkeys(SCOPE_TYPES)
+        self.fetch = fetch or (lambda name, types: SOURCES[name].run(self, types))
 
     # ------------------------------------------------------------------ attribution
 
@@ -156,38 +207,148 @@ class Measures:
         rep = j[rep_first].fill_null(j._a_owner) if rep_first else j._a_owner
         return self.by_rep(j.mutate(_owner_rep=rep).drop("_a_id", "_a_owner"), "_owner_rep")
 
-    def aggregate(
+    def by_order(self, t: ibis.Table) -> ibis.Table:
+        """Order lines: their own rep, else the account owner."""
+        return self.by_owner(t, rep_first="rep_id" if "rep_id" in t.columns else None)
+
+    # ------------------------------------------------------------------ scopes
+
+    def row_filter(self) -> list[tuple[str, str]] | None:
+        """The rows every wanted scope together needs: None = all of them."""
+        if any(v is None for v in self.wanted.values()):
+            return None
+        return sorted(set().union(*self.wanted.values()))
+
+    def keep(self, t: ibis.Table, pairs: list[tuple[str, str]] | None = None) -> ibis.Table:
+        """Rows of the wanted scopes only (``t`` has ``_rep`` and ``_team``)."""
+        pairs = self.row_filter() if pairs is None else pairs
+        if not pairs:
+            return t
+        cond = None
+        for col in ("_team", "_rep"):
+            values = sorted(v for c, v in pairs if c == col)
+            if values:
+                c = t[col].isin(values)
+                cond = c if cond is None else cond | c
+        return t.filter(cond)
+
+    # ------------------------------------------------------------------ aggregation
+
+    def base(
+        self,
+        t: ibis.Table,
+        mi: ibis.Value | str,
+        metrics: Callable[[ibis.Table], dict[str, ibis.Value]],
+    ) -> pd.DataFrame:
+        """Additive ``metrics`` of ``t`` (with ``_rep``/``_team``) per (mi, rep, team)."""
+        t = self.keep(t.mutate(_mi=t[mi] if isinstance(mi, str) else mi))
+        g = t.group_by([t._mi.name("mi"), t._rep.name("rep"), t._team.name("team")])
+        df = g.aggregate(**metrics(t)).to_pandas()
+        # plain object keys: pandas cannot merge empty Arrow-backed string columns
+        return df.astype({"rep": object, "team": object, "mi": "int64"})
+
+    def per_type(
         self,
         t: ibis.Table,
         mi: ibis.Value | str,
         scope_types: list[str],
         metrics: Callable[[ibis.Table], dict[str, ibis.Value]],
     ) -> pd.DataFrame:
-        """Group ``t`` (with ``_rep``/``_team``) by scope and month and compute ``metrics``."""
+        """``metrics`` that do not add up across reps (distinct counts, medians), grouped
+        once per scope type: the scope types are stacked with ``union_all``."""
         t = t.mutate(_mi=t[mi] if isinstance(mi, str) else mi)
         stacked = None
         for st in scope_types:
             scope = {"company": ibis.literal(COMPANY), "team": t._team, "rep": t._rep}[st]
-            part = t.mutate(scope_type=ibis.literal(st), scope=scope.cast("string"))
+            part = self.keep(t, sorted(self.wanted.get(st) or ()))
+            part = part.mutate(scope_type=ibis.literal(st), scope=scope.cast("string"))
             stacked = part if stacked is None else stacked.union(part, distinct=False)
         g = stacked.group_by(["scope_type", "scope", stacked._mi.name("mi")]).aggregate(
             **metrics(stacked)
         )
         df = g.to_pandas()
-        # plain object keys: pandas cannot merge empty Arrow-backed string columns
         return df.astype({"scope_type": object, "scope": object, "mi": "int64"})
+
+    def roll_up(self, base: pd.DataFrame, scope_types: list[str]) -> pd.DataFrame:
+        """Sum (mi, rep, team) rows up to every wanted scope of ``scope_types``."""
+        values = [c for c in base.columns if c not in BASE]
+        parts = []
+        for st in scope_types:
+            rows = base
+            pairs = self.wanted.get(st)
+            if pairs:
+                keep = np.zeros(len(base), dtype=bool)
+                for col, v in pairs:
+                    keep |= (base["team" if col == "_team" else "rep"] == v).to_numpy()
+                rows = base[keep]
+            if st == "company":
+                g = rows.groupby("mi", as_index=False)[values].sum()
+                g.insert(0, "scope", COMPANY)
+            else:
+                g = rows.groupby([st, "mi"], as_index=False)[values].sum()
+                g = g.rename(columns={st: "scope"})
+            g.insert(0, "scope_type", st)
+            parts.append(g)
+        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KEY)
+        return out.astype({"scope_type": object, "scope": object, "mi": "int64"})
+
+    def running(self, deltas: pd.DataFrame) -> pd.DataFrame:
+        """Month-end states from +/- deltas per (mi, rep, team): the running sum over the
+        months ``first..last`` (a delta at mi counts from mi on)."""
+        values = [c for c in deltas.columns if c not in BASE]
+        if deltas.empty:
+            return deltas
+        wide = deltas.pivot_table(
+            index=["rep", "team"], columns="mi", values=values, aggfunc="sum", fill_value=0
+        )
+        months = [m.index for m in self.months]
+        out = []
+        for v in values:
+            w = wide[v].reindex(columns=months, fill_value=0).cumsum(axis=1)
+            out.append(w.stack().rename(v))
+        df = pd.concat(out, axis=1).reset_index()
+        df = df[(df[values] != 0).any(axis=1)]  # a scope without a state: filled later
+        return df.astype({"rep": object, "team": object, "mi": "int64"})[BASE + values]
+
+    def month_deltas(
+        self,
+        t: ibis.Table,
+        start_mi: ibis.Value,
+        stop_mi: ibis.Value,
+        values: dict[str, Callable[[ibis.Table], ibis.Value]],
+        counted_by: dict[str, str] | None = None,
+    ) -> pd.DataFrame:
+        """States of rows of ``t`` that hold from month ``start_mi`` up to (not including)
+        ``stop_mi`` (NULL: still holding), as :meth:`running` states per (mi, rep, team).
+
+        A row that started before ``first`` enters at ``first`` (the opening balance);
+        rows that stop before ``first`` or never hold at a month end are left out.
+        ``counted_by`` maps a sum to a count of its rows among ``values``: where no row
+        holds, the sum is exactly 0, not what is left of adding and taking away floats.
+        """
+        first, last = self.first.index, self.last.index
+        # a NULL start never holds (greatest() would skip it: test it first)
+        t = t.filter(start_mi.notnull())
+        t = t.mutate(_from=ibis.greatest(start_mi, first), _to=stop_mi)
+        t = t.filter((t._from <= last) & (t._to.isnull() | (t._to > t._from)))
+        plus = t.select(
+            _rep="_rep", _team="_team", _mi=t._from, **{k: v(t) for k, v in values.items()}
+        )
+        ends = t.filter(t._to <= last)
+        minus = ends.select(
+            _rep="_rep", _team="_team", _mi=ends._to, **{k: -v(ends) for k, v in values.items()}
+        )
+        both = plus.union(minus, distinct=False)
+        states = self.running(self.base(both, "_mi", lambda x: {k: x[k].sum() for k in values}))
+        for value, count in (counted_by or {}).items():
+            states.loc[states[count] == 0, value] = 0.0
+        return states
+
+    # ------------------------------------------------------------------ shared sets
 
     def in_range(self, t: ibis.Table, column: str) -> ibis.Table:
         start, end = ibis.timestamp(self.start), ibis.timestamp(self.end)
         return t.filter((t[column] >= start) & (t[column] < end))
-
-    def at_month_ends(self, t: ibis.Table, start: str, end: str) -> ibis.Table:
-        """Rows of ``t`` running at the end of each month: ``start < S`` and
-        (``end`` is empty or ``end >= S``), S = start of the next month."""
-        m = self.month_table
-        return t.join(m, (t[start] < m.m_end) & (t[end].isnull() | (t[end] >= m.m_end)))
-
-    # ------------------------------------------------------------------ shared sets
 
     def won_deals(self) -> ibis.Table:
         o = self.ds.table("opportunities")
@@ -206,69 +367,96 @@ class Measures:
             return None
         return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
 
-    def active_accounts(self) -> ibis.Table:
-        """Distinct (account_id, mi): active customers at the end of each month."""
-        sets = []
+    def active_spells(self, since: Month | None = None) -> ibis.Table:
+        """(account_id, s, e): the months s..e (inclusive) in which an account is an active
+        customer at the month end, as non-overlapping spells within ``since``..``last``.
+
+        An order line with revenue > 0 or a won deal at t keeps its account active at the
+        end of the months m >= month(t) with start(m+1) - lookback <= t; a running
+        subscription keeps it active while it runs (``started_at`` < S <= ``ended_at``).
+        """
+        lo, hi = (since or self.first).index, self.last.index
+        spells = []
         events = self.customer_events()
         if events is not None:
             e = events.filter(events.t < ibis.timestamp(self.end))
-            e = e.group_by([e.account_id, _mi(e.t).name("e_mi")]).aggregate(tmax=e.t.max())
-            m = self.month_table
-            j = e.join(m, (e.e_mi <= m.m_mi) & (e.tmax >= m.m_look))
-            sets.append(j.select("account_id", mi=j.m_mi))
-        if self.ds.has("subscriptions", "account_id", "started_at", "ended_at"):
-            s = self.at_month_ends(self.ds.table("subscriptions"), "started_at", "ended_at")
-            sets.append(s.select("account_id", mi=s.m_mi))
-        elif self.ds.has("subscriptions", "account_id", "started_at"):
-            s = self.ds.table("subscriptions").mutate(ended_at=ibis.null("timestamp"))
-            s = self.at_month_ends(s, "started_at", "ended_at")
-            sets.append(s.select("account_id", mi=s.m_mi))
-        out = sets[0]
-        for other in sets[1:]:
+            e = e.group_by([e.account_id, month_index(e.t).name("a")]).aggregate(tmax=e.t.max())
+            # active while start(m + 1) <= tmax + lookback, i.e. m < month(tmax + lookback)
+            until = month_index(e.tmax + ibis.interval(days=self.cfg.customer_lookback_days))
+            spells.append(e.select("account_id", "a", b=until - 1))
+        if self.ds.has("subscriptions", "account_id", "started_at"):
+            s = self.ds.table("subscriptions")
+            stop = month_index(s.ended_at) - 1 if "ended_at" in s.columns else ibis.null("int64")
+            spells.append(s.select("account_id", a=month_index(s.started_at), b=stop.fill_null(hi)))
+        out = spells[0]
+        for other in spells[1:]:
             out = out.union(other, distinct=False)
-        return out.distinct()
+        return merge_spells(out, ["account_id"], lo, hi)
 
     def first_purchase(self) -> ibis.Table:
         """(account_id, first_mi): the month of each account's first purchase or win."""
         e = self.customer_events()
         first = e.group_by("account_id").aggregate(first_t=e.t.min())
-        return first.mutate(first_mi=_mi(first.first_t))
+        return first.mutate(first_mi=month_index(first.first_t))
 
 
-# ---------------------------------------------------------------------- measure groups
+def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table:
+    """Spells (``keys``, a, b: months a..b inclusive) clipped to lo..hi and merged per
+    ``keys`` into non-overlapping spells (keys, s, e). Touching spells merge too, so a
+    spell's end is a real stop."""
+    # greatest()/least() skip NULLs on every backend: drop spells without a start first
+    t = t.filter(t.a.notnull())
+    t = t.mutate(a=ibis.greatest(t.a, lo), b=ibis.least(t.b, hi))
+    t = t.filter(t.a <= t.b)
+    before = ibis.window(group_by=keys, order_by=["a", "b"], rows=(None, -1))
+    upto = ibis.window(group_by=keys, order_by=["a", "b"], rows=(None, 0))
+    t = t.mutate(_prev=t.b.max().over(before))
+    t = t.mutate(_new=(t._prev.isnull() | (t.a > t._prev + 1)).cast("int64"))
+    t = t.mutate(_spell=t._new.sum().over(upto))
+    return t.group_by([*keys, "_spell"]).aggregate(s=t.a.min(), e=t.b.max()).drop("_spell")
 
 
-@group(
+# ---------------------------------------------------------------------- measure sources
+
+
+@source(
     "orders",
     ("orders",),
     ("revenue", "orders", "revenue_accounts", "units", "cogs"),
     extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
 )
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
-    o = _orders_scoped(ms, ms.in_range(ms.ds.table("orders"), "ordered_at"))
+    o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
+    o = o.mutate(_o_mi=month_index(o.ordered_at))
 
-    def metrics(t: ibis.Table) -> dict[str, ibis.Value]:
-        out = {
-            "revenue": t.revenue.sum(),
-            "orders": t.order_id.nunique(),
-            "revenue_accounts": t.account_id.nunique(where=t.revenue > 0),
-        }
+    def sums(t: ibis.Table) -> dict[str, ibis.Value]:
+        out = {"revenue": t.revenue.sum()}
         if "quantity" in t.columns:
             out["units"] = t.quantity.sum()
         if "cost" in t.columns:
             out["cogs"] = t.cost.sum()
         return out
 
-    return ms.aggregate(o, _mi(o.ordered_at), st, metrics)
+    def distinct(t: ibis.Table) -> dict[str, ibis.Value]:
+        return {
+            "orders": t.order_id.nunique(),
+            "revenue_accounts": t.account_id.nunique(where=t.revenue > 0),
+        }
+
+    narrow = o.select("_o_mi", "_rep", "_team", "order_id", "account_id", "revenue")
+    return _merge(
+        ms.roll_up(ms.base(o, "_o_mi", sums), st), ms.per_type(narrow, "_o_mi", st, distinct)
+    )
 
 
-def _orders_scoped(ms: Measures, t: ibis.Table) -> ibis.Table:
-    if "rep_id" in t.columns:
-        return ms.by_owner(t, rep_first="rep_id")
-    return ms.by_owner(t)
+def _merge(*frames: pd.DataFrame) -> pd.DataFrame:
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.merge(f, on=KEY, how="outer")
+    return out
 
 
-@group(
+@source(
     "closed_deals",
     ("opportunities.closed_at",),
     (
@@ -286,7 +474,7 @@ def _orders_scoped(ms: Measures, t: ibis.Table) -> ibis.Table:
         "cross_sell_accounts",
     ),
 )
-def _closed(ms, st):
+def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.ds.table("opportunities")
     cols = o.columns
     o = ms.in_range(o.filter(o.stage.isin(["closed_won", "closed_lost"])), "closed_at")
@@ -296,62 +484,72 @@ def _closed(ms, st):
         _cost=(o.associated_cost.fill_null(0) if "associated_cost" in cols else ibis.literal(0.0)),
         _quoted=(o.quoted_at.notnull() if "quoted_at" in cols else ibis.literal(False)),
         _acct=(o.account_id if "account_id" in cols else ibis.null("string")),
+        _c_mi=month_index(o.closed_at),
     )
     o = ms.by_rep(o)
 
-    def metrics(t):
+    def sums(t: ibis.Table) -> dict[str, ibis.Value]:
         won = t._won
         return {
             "won": won.sum().cast("int64"),
             "lost": (~won).sum().cast("int64"),
             "won_amount": t.amount.sum(where=won),
             "bookings": (t.amount - t._cost).sum(where=won),
-            "cycle_days_sum": (_seconds(t.closed_at, t.created_at) / 86400.0).sum(where=won),
+            "cycle_days_sum": (seconds_between(t.closed_at, t.created_at) / 86400.0).sum(where=won),
             "won_new": (won & (t._type == "new")).sum().cast("int64"),
             "won_new_amount": t.amount.sum(where=won & (t._type == "new")),
             "quoted_won": (won & t._quoted).sum().cast("int64"),
             "quoted_closed": t._quoted.sum().cast("int64"),
             "expansion_amount": t.amount.sum(where=won & t._type.isin(["upsell", "cross_sell"])),
-            "upsell_accounts": t._acct.nunique(where=won & (t._type == "upsell")),
-            "cross_sell_accounts": t._acct.nunique(where=won & (t._type == "cross_sell")),
         }
 
-    return ms.aggregate(o, _mi(o.closed_at), st, metrics)
+    def distinct(t: ibis.Table) -> dict[str, ibis.Value]:
+        return {
+            "upsell_accounts": t._acct.nunique(where=t._type == "upsell"),
+            "cross_sell_accounts": t._acct.nunique(where=t._type == "cross_sell"),
+        }
+
+    # only won expansion deals matter for the distinct accounts: a much smaller union
+    w = o.filter(o._won & o._type.isin(["upsell", "cross_sell"]))
+    w = w.select("_c_mi", "_rep", "_team", "_acct", "_type")
+    return _merge(ms.roll_up(ms.base(o, "_c_mi", sums), st), ms.per_type(w, "_c_mi", st, distinct))
 
 
-@group("new_opportunities", ("opportunities",), ("new_opportunities",))
-def _new_opps(ms, st):
-    o = ms.in_range(ms.ds.table("opportunities"), "created_at")
-    o = ms.by_rep(o)
-    return ms.aggregate(o, _mi(o.created_at), st, lambda t: {"new_opportunities": t.count()})
+@source("new_opportunities", ("opportunities",), ("new_opportunities",))
+def _new_opps(ms: Measures, st: list[str]) -> pd.DataFrame:
+    o = ms.by_rep(ms.in_range(ms.ds.table("opportunities"), "created_at"))
+    base = ms.base(o, month_index(o.created_at), lambda t: {"new_opportunities": t.count()})
+    return ms.roll_up(base, st)
 
 
-@group(
+@source(
     "pipeline", ("opportunities.closed_at",), ("open_deals", "pipeline_value", "weighted_pipeline")
 )
-def _pipeline(ms, st):
+def _pipeline(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Deals open at the end of m: created_at < S and (closed_at empty or >= S), S the start
+    of m+1; in months: open from month(created_at) until month(closed_at), exclusive."""
     o = ms.ds.table("opportunities")
     default = ibis.cases(
         *[(o.stage == k, float(v)) for k, v in ms.cfg.stage_probability.items()],
         else_=float(ms.cfg.default_probability),
     )
     prob = o.probability.fill_null(default) if "probability" in o.columns else default
-    o = o.mutate(_prob=prob)
-    o = ms.by_rep(o)
-    j = ms.at_month_ends(o, "created_at", "closed_at")
-    return ms.aggregate(
-        j,
-        "m_mi",
-        st,
-        lambda t: {
-            "open_deals": t.count(),
-            "pipeline_value": t.amount.sum(),
-            "weighted_pipeline": (t.amount * t._prob).sum(),
+    o = ms.by_rep(o.filter(o.created_at < ibis.timestamp(ms.end)).mutate(_prob=prob))
+    states = ms.month_deltas(
+        o,
+        month_index(o.created_at),
+        month_index(o.closed_at),
+        {
+            "open_deals": lambda t: ibis.literal(1, "int64"),
+            "pipeline_value": lambda t: t.amount,
+            "weighted_pipeline": lambda t: t.amount * t._prob,
         },
+        counted_by={"pipeline_value": "open_deals", "weighted_pipeline": "open_deals"},
     )
+    return ms.roll_up(states, st)
 
 
-@group(
+@source(
     "leads",
     ("leads",),
     ("leads_created", "leads_contacted", "response_hours_median", "leads_engaged"),
@@ -360,195 +558,255 @@ def _pipeline(ms, st):
         "response_hours_median": ("leads.first_response_at",),
         "leads_engaged": ("leads.first_response_at", "leads.engaged_at"),
     },
+    keep_nan=("response_hours_median",),
 )
-def _leads(ms, st):
+def _leads(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Leads created in m: all, contacted, their median response hours, engaged."""
     t = ms.by_rep(ms.in_range(ms.ds.table("leads"), "created_at"))
+    t = t.mutate(_l_mi=month_index(t.created_at))
     responded = "first_response_at" in t.columns
-    if responded:
-        t = t.mutate(_hours=_seconds(t.first_response_at, t.created_at) / 3600.0)
 
-    def metrics(x: ibis.Table) -> dict[str, ibis.Value]:
+    def sums(x: ibis.Table) -> dict[str, ibis.Value]:
         out = {"leads_created": x.count()}
         if responded:
             out["leads_contacted"] = x.first_response_at.notnull().sum().cast("int64")
-            # _hours is NULL for leads never contacted, and median() skips NULLs (a median
-            # with a filter does not compile on Spark)
-            out["response_hours_median"] = x._hours.median()
             if "engaged_at" in x.columns:
                 engaged = x.engaged_at.notnull() & x.first_response_at.notnull()
                 out["leads_engaged"] = engaged.sum().cast("int64")
         return out
 
-    return ms.aggregate(t, _mi(t.created_at), st, metrics)
+    out = ms.roll_up(ms.base(t, "_l_mi", sums), st)
+    if responded:
+        # only contacted leads have hours; median() of a filtered column does not compile
+        # on Spark, so the never-contacted leads are left out before
+        c = t.filter(t.first_response_at.notnull())
+        c = c.select(
+            "_l_mi",
+            "_rep",
+            "_team",
+            _hours=seconds_between(c.first_response_at, c.created_at) / 3600.0,
+        )
+        med = ms.per_type(c, "_l_mi", st, lambda x: {"response_hours_median": x._hours.median()})
+        out = _merge(out, med)
+    return out
 
 
-@group("sql", ("leads.qualified_at",), ("sqls",))
-def _sqls(ms, st):
-    t = ms.in_range(ms.ds.table("leads"), "qualified_at")
-    t = ms.by_rep(t)
-    return ms.aggregate(t, _mi(t.qualified_at), st, lambda x: {"sqls": x.count()})
+@source("sql", ("leads.qualified_at",), ("sqls",))
+def _sqls(ms: Measures, st: list[str]) -> pd.DataFrame:
+    t = ms.by_rep(ms.in_range(ms.ds.table("leads"), "qualified_at"))
+    return ms.roll_up(ms.base(t, month_index(t.qualified_at), lambda x: {"sqls": x.count()}), st)
 
 
-@group(
+@source(
     "activities",
     ("activities",),
     ("calls", "emails", "meetings", "successful_calls"),
     extra_needs={"successful_calls": ("activities.outcome",)},
 )
-def _activities(ms, st):
+def _activities(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Calls, emails, meetings and successful calls in m (types compared lower-cased)."""
     t = ms.by_rep(ms.in_range(ms.ds.table("activities"), "occurred_at"))
     t = t.mutate(_type=t.type.lower().strip())
 
-    def metrics(x: ibis.Table) -> dict[str, ibis.Value]:
+    def sums(x: ibis.Table) -> dict[str, ibis.Value]:
         out = {k + "s": (x._type == k).sum().cast("int64") for k in ("call", "email", "meeting")}
         if "outcome" in x.columns:
             ok = (x._type == "call") & (x.outcome.lower().strip() == "successful")
             out["successful_calls"] = ok.sum().cast("int64")
         return out
 
-    return ms.aggregate(t, _mi(t.occurred_at), st, metrics)
+    return ms.roll_up(ms.base(t, month_index(t.occurred_at), sums), st)
 
 
-@group(
+@source(
     "customers",
     ("orders|opportunities.closed_at",),
     ("active_customers", "new_customers", "customers_lost"),
 )
-def _customers(ms, st):
-    active = ms.active_accounts()
-    a = ms.by_owner(active)
-    out = ms.aggregate(a, "mi", st, lambda t: {"active_customers": t.account_id.nunique()})
-    first = ms.first_purchase()
-    first = first.filter((first.first_mi >= ms.first.index) & (first.first_mi <= ms.last.index))
-    new = ms.aggregate(
-        ms.by_owner(first), "first_mi", st, lambda t: {"new_customers": t.account_id.nunique()}
+def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Active customers at the end of m, new customers in m, customers lost in m.
+
+    Customers are attributed to their account's owner, one scope per account, so the
+    counts add up from reps to teams and the company. A customer is lost in the month
+    after its last active month; spells start one month early for the first month's
+    losses."""
+    first, last = ms.first.index, ms.last.index
+    spells = ms.by_owner(ms.active_spells(since=ms.first - 1))
+    active = spells.filter(spells.e >= first).select(
+        "_rep", "_team", "account_id", _start=ibis.greatest(spells.s, first), _stop=spells.e + 1
     )
-    prev = active.mutate(mi=active.mi + 1)
-    lost = prev.anti_join(active, ["account_id", "mi"])
-    lost = lost.filter(lost.mi <= ms.last.index)
-    lost = ms.aggregate(
-        ms.by_owner(lost), "mi", st, lambda t: {"customers_lost": t.account_id.nunique()}
+    plus = active.select("_rep", "_team", _mi=active._start, _d=ibis.literal(1, "int64"))
+    ended = active.filter(active._stop <= last)
+    minus = ended.select("_rep", "_team", _mi=ended._stop, _d=ibis.literal(-1, "int64"))
+    states = ms.running(
+        ms.base(
+            plus.union(minus, distinct=False), "_mi", lambda t: {"active_customers": t._d.sum()}
+        )
     )
-    return out.merge(new, on=KEY, how="outer").merge(lost, on=KEY, how="outer")
+    lost = spells.filter(spells.e < last)
+    lost = ms.base(lost, lost.e + 1, lambda t: {"customers_lost": t.count()})
+    fp = ms.first_purchase()
+    fp = ms.by_owner(fp.filter((fp.first_mi >= first) & (fp.first_mi <= last)))
+    new = ms.base(fp, "first_mi", lambda t: {"new_customers": t.count()})
+    base = pd.concat([states, lost, new], ignore_index=True)
+    base = base.groupby(BASE, as_index=False).sum(min_count=1)
+    return ms.roll_up(base.fillna(0), st)
 
 
-@group(
+@source(
     "new_customer_revenue", ("orders", "orders|opportunities.closed_at"), ("new_customer_revenue",)
 )
-def _new_customer_revenue(ms, st):
+def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.in_range(ms.ds.table("orders"), "ordered_at")
-    o = o.mutate(_o_mi=_mi(o.ordered_at))
+    o = o.mutate(_o_mi=month_index(o.ordered_at))
     first = ms.first_purchase()
     f = first.select(_f_id=first.account_id, _f_mi=first.first_mi)
     j = o.join(f, (o.account_id == f._f_id) & (o._o_mi == f._f_mi))
-    j = _orders_scoped(ms, j.drop("_f_id", "_f_mi"))
-    return ms.aggregate(j, "_o_mi", st, lambda t: {"new_customer_revenue": t.revenue.sum()})
+    j = ms.by_order(j.drop("_f_id", "_f_mi"))
+    return ms.roll_up(ms.base(j, "_o_mi", lambda t: {"new_customer_revenue": t.revenue.sum()}), st)
 
 
-@group("customers_ordered_12m", ("orders",), ("customers_ordered_12m",))
-def _customers_ordered_12m(ms, st):
+@source("customers_ordered_12m", ("orders",), ("customers_ordered_12m",))
+def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Distinct accounts with an order line with revenue > 0 in the 12 months ending with m,
+    per scope. An account-month with an order counts for that month and the 11 after; the
+    spells are merged per scope and account, then counted with +1/-1 deltas."""
     o = ms.ds.table("orders")
     o = o.filter(
         (o.revenue > 0)
         & (o.ordered_at < ibis.timestamp(ms.end))
         & (o.ordered_at >= ibis.timestamp((ms.first - 11).start))
     )
-    o = _orders_scoped(ms, o)
-    o = o.select("account_id", "_rep", "_team", e_mi=_mi(o.ordered_at)).distinct()
-    m = ms.month_table
-    j = o.join(m, (o.e_mi <= m.m_mi) & (o.e_mi >= m.m_mi - 11))
-    return ms.aggregate(j, "m_mi", st, lambda t: {"customers_ordered_12m": t.account_id.nunique()})
+    o = ms.by_order(o)
+    o = o.select("account_id", "_rep", "_team", a=month_index(o.ordered_at)).distinct()
+    stacked = None
+    for t in st:
+        scope = {"company": ibis.literal(COMPANY), "team": o._team, "rep": o._rep}[t]
+        part = ms.keep(o, sorted(ms.wanted.get(t) or ()))
+        part = part.select(
+            "account_id", "a", b=part.a + 11, scope_type=ibis.literal(t), scope=scope.cast("string")
+        )
+        stacked = part if stacked is None else stacked.union(part, distinct=False)
+    spells = merge_spells(
+        stacked, ["scope_type", "scope", "account_id"], ms.first.index, ms.last.index
+    )
+    spells = spells.mutate(_rep=spells.scope, _team=spells.scope_type)  # keys for base()
+    plus = spells.select("_rep", "_team", _mi=spells.s, _d=ibis.literal(1, "int64"))
+    ends = spells.filter(spells.e < ms.last.index)
+    minus = ends.select("_rep", "_team", _mi=ends.e + 1, _d=ibis.literal(-1, "int64"))
+    both = plus.union(minus, distinct=False)
+    g = both.group_by([both._mi.name("mi"), both._rep.name("rep"), both._team.name("team")])
+    deltas = g.aggregate(customers_ordered_12m=both._d.sum()).to_pandas()
+    deltas = deltas.astype({"rep": object, "team": object, "mi": "int64"})
+    states = ms.running(deltas)  # rep = scope, team = scope type here
+    out = states.rename(columns={"rep": "scope", "team": "scope_type"})
+    return out[KEY + ["customers_ordered_12m"]]
 
 
-@group(
+@source(
     "engagement",
     ("activities.account_id", "orders|opportunities.closed_at"),
     ("customer_activities",),
 )
-def _engagement(ms, st):
+def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Activities in m on an account that is an active customer at the end of m."""
     t = ms.in_range(ms.ds.table("activities"), "occurred_at")
-    t = t.mutate(_a_mi=_mi(t.occurred_at))
-    active = ms.active_accounts()
-    c = active.select(_c_id=active.account_id, _c_mi=active.mi)
-    j = t.join(c, (t.account_id == c._c_id) & (t._a_mi == c._c_mi))
-    j = j.drop("_c_id", "_c_mi")
-    j = ms.by_rep(j)
-    return ms.aggregate(j, "_a_mi", st, lambda x: {"customer_activities": x.count()})
+    t = t.filter(t.account_id.notnull()).mutate(_a_mi=month_index(t.occurred_at))
+    spells = ms.active_spells()
+    c = spells.select(_c_id=spells.account_id, _c_s=spells.s, _c_e=spells.e)
+    j = t.join(c, (t.account_id == c._c_id) & (t._a_mi >= c._c_s) & (t._a_mi <= c._c_e))
+    j = ms.by_rep(j.drop("_c_id", "_c_s", "_c_e"))
+    return ms.roll_up(ms.base(j, "_a_mi", lambda x: {"customer_activities": x.count()}), st)
 
 
-@group("nps", ("nps_responses",), ("nps_responses", "nps_promoters", "nps_detractors"))
-def _nps(ms, st):
+@source("nps", ("nps_responses",), ("nps_responses", "nps_promoters", "nps_detractors"))
+def _nps(ms: Measures, st: list[str]) -> pd.DataFrame:
     t = ms.in_range(ms.ds.table("nps_responses"), "responded_at")
     t = ms.by_owner(t) if "account_id" in t.columns else ms.by_rep(t, ibis.null("string"))
-    return ms.aggregate(
-        t,
-        _mi(t.responded_at),
+    return ms.roll_up(
+        ms.base(
+            t,
+            month_index(t.responded_at),
+            lambda x: {
+                "nps_responses": x.count(),
+                "nps_promoters": (x.score >= 9).sum().cast("int64"),
+                "nps_detractors": (x.score <= 6).sum().cast("int64"),
+            },
+        ),
         st,
-        lambda x: {
-            "nps_responses": x.count(),
-            "nps_promoters": (x.score >= 9).sum().cast("int64"),
-            "nps_detractors": (x.score <= 6).sum().cast("int64"),
-        },
     )
 
 
-def mrr_by_account(ms: Measures) -> ibis.Table:
-    """(account_id, mi, mrr_now, mrr_before, first_start): MRR at the end of each month and
-    of the month before, for every account with MRR in either."""
+def _subscriptions(ms: Measures) -> ibis.Table:
     s = ms.ds.table("subscriptions")
     if "ended_at" not in s.columns:
         s = s.mutate(ended_at=ibis.null("timestamp"))
-    first = s.group_by("account_id").aggregate(first_start=s.started_at.min())
-    runs = ms.at_month_ends(s, "started_at", "ended_at")
-    per = runs.group_by([runs.account_id, runs.m_mi.name("mi")]).aggregate(mrr=runs.mrr.sum())
-    grid = per.select("account_id", "mi").union(
-        per.select("account_id", mi=per.mi + 1), distinct=True
+    return s
+
+
+@source("mrr", ("subscriptions",), ("mrr",))
+def _mrr(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """MRR of subscriptions running at the end of m (``started_at`` < S <= ``ended_at``)."""
+    s = ms.by_owner(_subscriptions(ms))
+    states = ms.month_deltas(
+        s,
+        month_index(s.started_at),
+        month_index(s.ended_at),
+        {"mrr": lambda t: t.mrr, "_with_mrr": lambda t: (t.mrr != 0).cast("int64")},
+        counted_by={"mrr": "_with_mrr"},
     )
-    grid = grid.filter((grid.mi >= ms.first.index + 1) & (grid.mi <= ms.last.index))
-    now = per.select(_n_id=per.account_id, _n_mi=per.mi, mrr_now=per.mrr)
-    before = per.select(_b_id=per.account_id, _b_mi=per.mi + 1, mrr_before=per.mrr)
-    j = grid.left_join(now, (grid.account_id == now._n_id) & (grid.mi == now._n_mi))
-    j = j.left_join(before, (j.account_id == before._b_id) & (j.mi == before._b_mi))
-    f = first.select(_f_id=first.account_id, first_start=first.first_start)
-    j = j.left_join(f, j.account_id == f._f_id)
-    j = j.select(
+    return ms.roll_up(states.drop(columns="_with_mrr"), st)
+
+
+MRR_MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churned")
+
+
+def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
+    """(account_id, mi, mrr_now, mrr_before, new, expansion, reactivation, contraction,
+    churned) for each account and month ``since``..``last`` whose MRR at the end of the
+    month differs from the month before (other months have no movement).
+
+    Each subscription adds its MRR in its start month and takes it away in its end
+    month; the running sum per account is its MRR at each month end. "No MRR" is told by
+    the number of running subscriptions with MRR, not by a sum that might be 1e-13."""
+    lo = (since or ms.first).index
+    s = _subscriptions(ms)
+    s = s.filter(s.started_at < ibis.timestamp(ms.end))
+    on = (s.mrr != 0).cast("int64")
+    start, stop = month_index(s.started_at), month_index(s.ended_at)
+    plus = s.select("account_id", mi=start, d=s.mrr, n=on)
+    ends = s.filter(stop.notnull() & (stop <= ms.last.index))
+    minus = ends.select("account_id", mi=month_index(ends.ended_at), d=-ends.mrr, n=-on)
+    both = plus.union(minus, distinct=False)
+    per = both.group_by(["account_id", "mi"]).aggregate(d=both.d.sum(), n=both.n.sum())
+    first = s.group_by(_f_id=s.account_id).aggregate(_f_mi=month_index(s.started_at.min()))
+    upto = ibis.window(group_by="account_id", order_by="mi", rows=(None, 0))
+    per = per.mutate(now=per.d.sum().over(upto), n_now=per.n.sum().over(upto))
+    per = per.filter((per.mi >= lo) & (per.mi <= ms.last.index))
+    per = per.mutate(
+        mrr_now=ibis.ifelse(per.n_now > 0, per.now, 0.0),
+        mrr_before=ibis.ifelse(per.n_now - per.n > 0, per.now - per.d, 0.0),
+    )
+    j = per.join(first, per.account_id == first._f_id)
+    c, p = j.mrr_now, j.mrr_before
+    return j.select(
         "account_id",
         "mi",
-        mrr_now=j.mrr_now.fill_null(0.0),
-        mrr_before=j.mrr_before.fill_null(0.0),
-        first_start=j.first_start,
-    )
-    # month start of mi, to tell "never before" (new) from "had MRR earlier" (reactivation)
-    m = ms.month_table
-    j = j.join(m.select(m.m_mi, m.m_start), j.mi == m.m_mi).drop("m_mi")
-    c, p = j.mrr_now, j.mrr_before
-    return j.mutate(
-        new=ibis.ifelse((p == 0) & (c > 0) & (j.first_start >= j.m_start), c, 0.0),
-        reactivation=ibis.ifelse((p == 0) & (c > 0) & (j.first_start < j.m_start), c, 0.0),
+        "mrr_now",
+        "mrr_before",
+        new=ibis.ifelse((p == 0) & (c > 0) & (j._f_mi >= j.mi), c, 0.0),
+        reactivation=ibis.ifelse((p == 0) & (c > 0) & (j._f_mi < j.mi), c, 0.0),
         expansion=ibis.ifelse((p > 0) & (c > p), c - p, 0.0),
         contraction=ibis.ifelse((p > 0) & (c > 0) & (c < p), p - c, 0.0),
         churned=ibis.ifelse((p > 0) & (c == 0), p, 0.0),
     )
 
 
-MRR_MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churned")
-
-
-@group("mrr", ("subscriptions",), ("mrr",))
-def _mrr(ms, st):
-    s = ms.ds.table("subscriptions")
-    if "ended_at" not in s.columns:
-        s = s.mutate(ended_at=ibis.null("timestamp"))
-    j = ms.by_owner(ms.at_month_ends(s, "started_at", "ended_at"))
-    return ms.aggregate(j, "m_mi", st, lambda t: {"mrr": t.mrr.sum()})
-
-
-@group("mrr_movements", ("subscriptions",), tuple(f"mrr_{k}" for k in MRR_MOVEMENTS))
-def _mrr_movements(ms, st):
-    j = ms.by_owner(mrr_by_account(ms))
-    return ms.aggregate(j, "mi", st, lambda t: {f"mrr_{k}": t[k].sum() for k in MRR_MOVEMENTS})
+@source("mrr_movements", ("subscriptions",), tuple(f"mrr_{k}" for k in MRR_MOVEMENTS))
+def _mrr_movements(ms: Measures, st: list[str]) -> pd.DataFrame:
+    j = ms.by_owner(mrr_changes(ms))
+    base = ms.base(j, "mi", lambda t: {f"mrr_{k}": t[k].sum() for k in MRR_MOVEMENTS})
+    return ms.roll_up(base, st)
 
 
 # ------------------------------------------------------- small tables, read into pandas
@@ -563,29 +821,33 @@ def employed_in(reps: pd.DataFrame, month: Month) -> pd.Series:
     return (hired.isna() | (hired < month.end)) & (left.isna() | (left >= month.start))
 
 
+@source("reps_active", ("reps.team",), ("reps_active",))
 def reps_active(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Reps employed in each month (:func:`employed_in`), counted per scope."""
     reps = ms.ds.frame("reps")
-    rows = []
-    for m in ms.months:
-        active = reps[employed_in(reps, m)]
-        if "company" in st:
-            rows.append(
-                dict(scope_type="company", scope=COMPANY, mi=m.index, reps_active=len(active))
-            )
-        if "team" in st:
-            for team, n in active.groupby("team").size().items():
-                rows.append(dict(scope_type="team", scope=team, mi=m.index, reps_active=n))
-        if "rep" in st:
-            rows.extend(
-                dict(scope_type="rep", scope=r, mi=m.index, reps_active=1) for r in active["rep_id"]
-            )
-    return pd.DataFrame(rows, columns=KEY + ["reps_active"])
+    rows = [
+        reps.loc[employed_in(reps, m), ["rep_id", "team"]].assign(mi=m.index, reps_active=1)
+        for m in ms.months
+    ]
+    base = pd.concat(rows, ignore_index=True).rename(columns={"rep_id": "rep"})
+    base = base.dropna(subset=["rep"]).astype({"rep": object, "team": object, "mi": "int64"})
+    return ms.roll_up(base[BASE + ["reps_active"]], st)
 
 
-def costs(ms: Measures, st: list[str], leads: pd.DataFrame | None) -> pd.DataFrame:
+@source(
+    "costs",
+    ("costs",),
+    ("costs_total", "costs_marketing"),
+    scope_types=("company", "team"),
+    scope_reason="costs are kept per team, not per rep",
+)
+def costs(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Costs per company and team; costs with an empty team are shared by the teams in
     proportion to their new leads of the month (equally when the month has no leads)."""
+    st = [s for s in st if s in ("company", "team")]
+    leads = None
+    if "team" in st and not missing_inputs(ms.ds, SOURCES["leads"].needs):
+        leads = ms.fetch("leads", ["team"])
     c = ms.ds.frame("costs")
     c = c[c["month"].isin([str(m) for m in ms.months])].copy()
     c["mi"] = [Month.parse(x).index for x in c["month"]]
@@ -600,15 +862,7 @@ def costs(ms: Measures, st: list[str], leads: pd.DataFrame | None) -> pd.DataFra
             ("costs_marketing", month[month["category"] == "marketing"]),
         ):
             if "company" in st:
-                rows.append(
-                    dict(
-                        scope_type="company",
-                        scope=COMPANY,
-                        mi=m.index,
-                        measure=cat_name,
-                        value=float(cat["amount"].sum()),
-                    )
-                )
+                rows.append(("company", COMPANY, m.index, cat_name, float(cat["amount"].sum())))
             if "team" not in st:
                 continue
             own = cat[cat["team"].notna()].groupby("team")["amount"].sum()
@@ -616,13 +870,11 @@ def costs(ms: Measures, st: list[str], leads: pd.DataFrame | None) -> pd.DataFra
             share = _lead_shares(leads, m.index, sorted(set(teams) | set(own.index)))
             for team in sorted(set(own.index) | set(share.index)):
                 value = float(own.get(team, 0.0)) + shared * float(share.get(team, 0.0))
-                rows.append(
-                    dict(scope_type="team", scope=team, mi=m.index, measure=cat_name, value=value)
-                )
+                rows.append(("team", team, m.index, cat_name, value))
     if not rows:
         return pd.DataFrame(columns=KEY + ["costs_total", "costs_marketing"])
     df = (
-        pd.DataFrame(rows)
+        pd.DataFrame(rows, columns=KEY + ["measure", "value"])
         .pivot_table(index=KEY, columns="measure", values="value", aggfunc="sum")
         .reset_index()
     )
@@ -649,7 +901,16 @@ FINANCIALS = (
 )
 
 
-def financials(ms: Measures) -> pd.DataFrame:
+@source(
+    "financials",
+    ("financials",),
+    tuple(f"fin_{c}" for c in FINANCIALS),
+    extra_needs={f"fin_{c}": (f"financials.{c}",) for c in FINANCIALS},
+    keep_nan=tuple(f"fin_{c}" for c in FINANCIALS),
+    scope_types=("company",),
+    scope_reason="financials are company-wide: company scope only",
+)
+def financials(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Company figures per month (financials are company-wide)."""
     f = ms.ds.frame("financials")
     f = f[f["month"].isin([str(m) for m in ms.months])]
@@ -665,22 +926,44 @@ def financials(ms: Measures) -> pd.DataFrame:
     return out
 
 
+TARGETED = ("monthly_sales_bookings",)  # KPIs whose target a formula reads
+
+
+@source(
+    "targets",
+    ("targets",),
+    tuple(f"target_{k}" for k in TARGETED),
+    keep_nan=tuple(f"target_{k}" for k in TARGETED),
+)
+def _targets(ms: Measures, st: list[str]) -> pd.DataFrame:
+    t = targets(ms.ds, ms.months)
+    t = t[t["kpi"].isin(TARGETED) & t["scope_type"].isin(st)]
+    t = (
+        t.assign(kpi="target_" + t["kpi"])
+        .pivot_table(index=KEY, columns="kpi", values="target", aggfunc="sum")
+        .reset_index()
+    )
+    t.columns.name = None
+    return t
+
+
 def targets(ds: Dataset, months: list[Month]) -> pd.DataFrame:
     """(scope_type, scope, mi, kpi, target) from the targets table; company rows have no
     team and no rep, team rows a team and no rep, rep rows a rep."""
     if not ds.has("targets", "month", "kpi", "target"):
         return pd.DataFrame(columns=KEY + ["kpi", "target"])
     t = ds.frame("targets")
-    t = t[t["month"].isin([str(m) for m in months])].copy()
-    team = t["team"].replace("", None) if "team" in t else pd.Series(None, index=t.index)
-    rep = t["rep_id"].replace("", None) if "rep_id" in t else pd.Series(None, index=t.index)
-    t["scope_type"] = [
-        ("rep" if pd.notna(r) else "team" if pd.notna(tm) else "company")
-        for tm, r in zip(team, rep, strict=True)
-    ]
-    t["scope"] = [
-        r if pd.notna(r) else tm if pd.notna(tm) else COMPANY
-        for tm, r in zip(team, rep, strict=True)
-    ]
-    t["mi"] = [Month.parse(x).index for x in t["month"]]
-    return t.groupby(KEY + ["kpi"], as_index=False)["target"].sum()
+    t = t[t["month"].isin([str(m) for m in months])]
+    none = pd.Series(None, index=t.index, dtype=object)
+    team = t["team"].replace("", None) if "team" in t else none
+    rep = t["rep_id"].replace("", None) if "rep_id" in t else none
+    out = pd.DataFrame(
+        {
+            "scope_type": np.where(rep.notna(), "rep", np.where(team.notna(), "team", "company")),
+            "scope": rep.where(rep.notna(), team.where(team.notna(), COMPANY)).astype(object),
+            "mi": [Month.parse(x).index for x in t["month"]],
+            "kpi": t["kpi"].astype(object),
+            "target": t["target"],
+        }
+    )
+    return out.groupby(KEY + ["kpi"], as_index=False)["target"].sum()

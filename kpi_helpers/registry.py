@@ -41,25 +41,30 @@ LEVEL = [0, 1]  # group a measure frame by (scope_type, scope)
 
 
 class F:
-    """A formula over the measure frame (index: scope_type, scope, mi; complete grid)."""
+    """A formula over the measure frame (index: scope_type, scope, mi; complete grid).
 
-    def __init__(self, fn: Callable[[pd.DataFrame], pd.Series], measures: frozenset[str]):
-        self.fn, self.measures = fn, measures
+    ``lags`` maps each measure the formula reads to how many months before m it reads
+    it at most (``shift(12)``: 12; ``rolling_sum(12)``: 11), so the engine computes no
+    more history than the formula needs.
+    """
+
+    def __init__(self, fn: Callable[[pd.DataFrame], pd.Series], lags: dict[str, int]):
+        self.fn, self.lags = fn, dict(lags)
+
+    @property
+    def measures(self) -> frozenset[str]:
+        return frozenset(self.lags)
 
     def __call__(self, frame: pd.DataFrame) -> pd.Series:
         return self.fn(frame).astype("float64")
 
     @staticmethod
     def lift(x) -> F:
-        return (
-            x
-            if isinstance(x, F)
-            else F(lambda f, v=float(x): pd.Series(v, index=f.index), frozenset())
-        )
+        return x if isinstance(x, F) else F(lambda f, v=float(x): pd.Series(v, index=f.index), {})
 
     def _op(self, other, op) -> F:
         o = F.lift(other)
-        return F(lambda f: op(self(f), o(f)), self.measures | o.measures)
+        return F(lambda f: op(self(f), o(f)), _deepest(self.lags, o.lags))
 
     def __add__(self, o):
         return self._op(o, lambda a, b: a + b)
@@ -86,19 +91,26 @@ class F:
         return F.lift(o) / self
 
     def __pow__(self, k: float):
-        return F(lambda f: self(f) ** k, self.measures)
+        return F(lambda f: self(f) ** k, self.lags)
 
     def shift(self, k: int) -> F:
         """The value k months earlier (NaN before the first month computed)."""
-        return F(lambda f: self(f).groupby(level=LEVEL).shift(k), self.measures)
+        return F(lambda f: self(f).groupby(level=LEVEL).shift(k), self._back(k))
 
     def rolling_sum(self, n: int) -> F:
         """Sum over the n months ending with m."""
-        return F(lambda f: _rolling(self(f), n, n, "sum"), self.measures)
+        return F(lambda f: _rolling(self(f), n, n, "sum"), self._back(n - 1))
 
     def rolling_mean(self, n: int) -> F:
         """Mean over the n months ending with m of the defined values (NaN ignored)."""
-        return F(lambda f: _rolling(self(f), n, 1, "mean"), self.measures)
+        return F(lambda f: _rolling(self(f), n, 1, "mean"), self._back(n - 1))
+
+    def _back(self, k: int) -> dict[str, int]:
+        return {name: lag + k for name, lag in self.lags.items()}
+
+
+def _deepest(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: max(a.get(k, 0), b.get(k, 0)) for k in a.keys() | b.keys()}
 
 
 def _rolling(s: pd.Series, n: int, min_periods: int, how: str) -> pd.Series:
@@ -110,7 +122,7 @@ def _rolling(s: pd.Series, n: int, min_periods: int, how: str) -> pd.Series:
 
 def m(name: str) -> F:
     """The base measure ``name``."""
-    return F(lambda f: f[name], frozenset({name}))
+    return F(lambda f: f[name], {name: 0})
 
 
 def pct(numerator: F, denominator: F) -> F:
@@ -134,6 +146,11 @@ class KPI:
     @property
     def measures(self) -> frozenset[str]:
         return self.formula.measures if self.formula is not None else frozenset()
+
+    @property
+    def lags(self) -> dict[str, int]:
+        """Measure -> how many months before m the formula reads it at most."""
+        return self.formula.lags if self.formula is not None else {}
 
     @property
     def is_table(self) -> bool:

@@ -29,6 +29,8 @@ from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+# tables small enough to keep in memory as pandas once read (accounts can be millions)
+SMALL_TABLES = {"reps", "costs", "targets", "financials"}
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Dataset:
     tables: dict[str, ibis.Table] = field(default_factory=dict)
     raw: dict[str, ibis.Table] = field(default_factory=dict)
     load_errors: dict[str, str] = field(default_factory=dict)
+    # results computed from this dataset (small frames, data months, KPI measures), so
+    # repeated calls do not query again; the tables must not change once opened
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def backend(self) -> str:
@@ -65,8 +70,14 @@ class Dataset:
         return self.tables[name]
 
     def frame(self, name: str) -> pd.DataFrame:
-        """The typed table ``name`` as a pandas DataFrame."""
-        return self.table(name).to_pandas()
+        """The typed table ``name`` as a pandas DataFrame; the small tables (``reps``,
+        ``costs``, ``targets``, ``financials``) are read once and handed out as copies."""
+        if name not in SMALL_TABLES:
+            return self.table(name).to_pandas()
+        key = ("frame", name)
+        if key not in self.cache:
+            self.cache[key] = self.table(name).to_pandas()
+        return self.cache[key].copy()
 
 
 def redact(url: str) -> str:
@@ -91,7 +102,7 @@ def _first_line(exc: BaseException) -> str:
 # ----------------------------------------------------------------------------- typing
 
 
-def _cast(col: ibis.Value, kind: str, lenient: bool) -> ibis.Value:
+def cast_to_contract(col: ibis.Value, kind: str, lenient: bool) -> ibis.Value:
     """Cast ``col`` to the contract type ``kind``; unparseable text becomes NULL when
     ``lenient`` (DuckDB's TRY_CAST), so validation can count it against the raw value."""
     dtype = col.type()
@@ -126,7 +137,7 @@ def typed(table: ibis.Table, spec: Table, lenient: bool = True) -> ibis.Table:
     for name in table.columns:
         column = spec.column(name)
         if column is not None:
-            cast = _cast(table[name], column.kind, lenient)
+            cast = cast_to_contract(table[name], column.kind, lenient)
             if cast is not table[name]:
                 changes[name] = cast.name(name)
     return table.mutate(**changes) if changes else table

@@ -1,8 +1,10 @@
 """Table KPIs: one DataFrame for one month and one scope.
 
 Each function receives the month's :class:`Measures` (for scope attribution and the
-shared customer sets) and a filter for the scope, queries with Ibis and finishes the
-small result in pandas.
+shared customer sets), a :class:`Keep` filter for the scope, and the month; it queries
+with Ibis and finishes the small result in pandas. Example::
+
+    compute_table(ds, "pipeline_health", "2026-05", "team:EMEA", Config())
 """
 
 from __future__ import annotations
@@ -14,22 +16,34 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
+from .engine import Scope, check_months, compute_tidy
 from .errors import KitError
 from .measures import (
     Measures,
-    _mi,
-    _orders_scoped,
-    _seconds,
     describe_missing,
     missing_inputs,
-    mrr_by_account,
+    month_index,
+    seconds_between,
 )
 from .months import Month
 from .registry import get
 from .sources import Dataset
 
 CLOSED_SINCE = "(closed since)"
-TableFn = Callable[[Measures, Callable[[ibis.Table], ibis.Table], Month], pd.DataFrame]
+
+
+class Keep:
+    """The rows of one scope: ``keep(t)`` filters a table with ``_rep``/``_team``."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.column = {"company": None, "team": "_team", "rep": "_rep"}[scope.kind]
+
+    def __call__(self, t: ibis.Table) -> ibis.Table:
+        return t if self.column is None else t.filter(t[self.column] == self.scope.name)
+
+
+TableFn = Callable[[Measures, Keep, Month], pd.DataFrame]
 TABLES: dict[str, TableFn] = {}
 
 
@@ -55,7 +69,7 @@ def _scoped(ms: Measures, t: ibis.Table, how: str) -> ibis.Table:
     """Attribute rows to scopes the way the measures do: by rep, order line or owner."""
     if how == "rep":
         return ms.by_rep(t)
-    return _orders_scoped(ms, t) if how == "orders" else ms.by_owner(t)
+    return ms.by_order(t) if how == "orders" else ms.by_owner(t)
 
 
 def _in_month(t: ibis.Table, column: str, month: Month) -> ibis.Value:
@@ -71,7 +85,7 @@ def pipeline_health(ms, keep, month):
     o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
     # a deal closed since then was open at the end of m, but its stage then is unknown
     stage = ibis.ifelse(o.stage.isin(["closed_won", "closed_lost"]), CLOSED_SINCE, o.stage)
-    o = o.mutate(_age=_seconds(end, o.created_at) / 86400.0, stage=stage)
+    o = o.mutate(_age=seconds_between(end, o.created_at) / 86400.0, stage=stage)
     df = (
         o.group_by("stage")
         .aggregate(deals=o.count(), value=o.amount.sum(), median_age_days=o._age.median())
@@ -125,7 +139,7 @@ def _orders_month(ms, keep, month: Month) -> ibis.Table:
 @_table
 def product_performance(ms, keep, month):
     o = _orders_month(ms, keep, month)
-    o = o.mutate(_mi=_mi(o.ordered_at))
+    o = o.mutate(_mi=month_index(o.ordered_at))
     qty = o.quantity if "quantity" in o.columns else ibis.literal(None, "float64")
     o = o.mutate(_qty=qty)
     df = (
@@ -171,8 +185,8 @@ def _bought_12m(ms, keep, month: Month) -> pd.DataFrame:
 
 @_table
 def product_penetration_rate(ms, keep, month):
-    active = ms.active_accounts()
-    active = keep(_scoped(ms, active.filter(active.mi == month.index), "owner"))
+    spells = ms.active_spells(since=month)  # active at the end of m: a spell holding m
+    active = keep(_scoped(ms, spells.filter(spells.s <= month.index), "owner"))
     active_ids = set(active.select("account_id").distinct().to_pandas()["account_id"])
     bought = _bought_12m(ms, keep, month)
     bought = bought[bought["account_id"].isin(active_ids)]
@@ -213,13 +227,15 @@ def customer_profitability(ms, keep, month):
         & (o.ordered_at < ibis.timestamp(month.end))
     )
     o = keep(_scoped(ms, o, "orders"))
-    df = o.group_by("account_id").aggregate(revenue=o.revenue.sum(), cogs=o.cost.sum()).to_pandas()
+    per = o.group_by("account_id").aggregate(revenue=o.revenue.sum(), cogs=o.cost.sum())
+    df = per.to_pandas()
     if ms.ds.has("accounts", "account_id"):
-        a = ms.ds.frame("accounts")
+        # names and segments of these accounts only: the accounts table can be millions
+        a = ms.ds.table("accounts")
         extra = [c for c in ("account_name", "segment") if c in a.columns]
-        df = df.merge(
-            a[["account_id"] + extra].drop_duplicates("account_id"), on="account_id", how="left"
-        )
+        a = a.select("account_id", *extra)
+        a = a.semi_join(per, a.account_id == per.account_id).to_pandas()
+        df = df.merge(a.drop_duplicates("account_id"), on="account_id", how="left")
     if "segment" not in df.columns:
         df["segment"] = None
     df["gross_profit"] = df["revenue"] - df["cogs"]
@@ -241,12 +257,33 @@ def customer_profitability(ms, keep, month):
 
 @_table
 def mrr_movements(ms, keep, month):
-    j = keep(_scoped(ms, mrr_by_account(ms), "owner"))
-    df = j.filter(j.mi == month.index).to_pandas()
-    kinds = ["new", "expansion", "reactivation", "contraction", "churned"]
+    """Per account with MRR at the end of m or of m-1: the two MRRs and the movement
+    (new: none before and never before; reactivation: none before, some earlier)."""
+    s = ms.ds.table("subscriptions")
+    ended = s.ended_at if "ended_at" in s.columns else ibis.null("timestamp")
+    now, before = ibis.timestamp(month.end), ibis.timestamp(month.start)
+    running_now = (s.started_at < now) & (ended.isnull() | (ended >= now))
+    running_before = (s.started_at < before) & (ended.isnull() | (ended >= before))
+    per = s.group_by("account_id").aggregate(
+        mrr_now=s.mrr.sum(where=running_now),
+        mrr_before=s.mrr.sum(where=running_before),
+        _n=(running_now | running_before).sum(),
+        _first=s.started_at.min(),
+    )
+    per = keep(_scoped(ms, per.filter(per._n > 0), "owner"))
+    df = per.select("account_id", "mrr_now", "mrr_before", "_first").to_pandas()
+    c, p = df["mrr_now"].fillna(0.0), df["mrr_before"].fillna(0.0)
+    df["mrr_now"], df["mrr_before"] = c, p
+    never_before = df["_first"] >= pd.Timestamp(month.start)
     df["movement"] = "unchanged"
-    for k in kinds:
-        df.loc[df[k] != 0, "movement"] = k
+    for kind, moved in (
+        ("new", (p == 0) & (c > 0) & never_before),
+        ("expansion", (p > 0) & (c > p)),
+        ("reactivation", (p == 0) & (c > 0) & ~never_before),
+        ("contraction", (p > 0) & (c > 0) & (c < p)),
+        ("churned", (p > 0) & (c == 0)),
+    ):
+        df.loc[moved, "movement"] = kind
     df["change"] = df["mrr_now"] - df["mrr_before"]
     df = df[["account_id", "mrr_before", "mrr_now", "movement", "change"]]
     return df.sort_values(["movement", "change"]).reset_index(drop=True)
@@ -254,8 +291,7 @@ def mrr_movements(ms, keep, month):
 
 @_table
 def rep_leaderboard(ms, keep, month):
-    from .kpis import compute  # the leaderboard is the rep scope of the engine
-
+    """The rep scope of the engine, for the reps of the page's scope only."""
     ids = [
         "monthly_sales_bookings",
         "deals_won",
@@ -273,10 +309,16 @@ def rep_leaderboard(ms, keep, month):
         for i in ids
         if ms.ds.has("activities") or i not in ("calls_made", "emails_sent", "meetings_held")
     ]
-    df = compute(ms.ds, str(month), scope="rep", kpis=ids, config=ms.cfg)
+    sc = keep.scope
+    reps_of = {
+        "company": Scope("rep"),
+        "team": Scope("rep", team=sc.name),
+        "rep": Scope("rep", name=sc.name),
+    }[sc.kind]
+    df = compute_tidy(ms.ds, str(month), 1, [reps_of], kpis=ids, config=ms.cfg)
     wide = df.pivot_table(
         index="scope", columns="kpi", values="value", aggfunc="first", dropna=False
-    )
+    ).reindex(columns=ids)  # every column, also when no rep of the scope is in the month
     att = df[df["kpi"] == "monthly_sales_bookings"].set_index("scope")["attainment"]
     wide["attainment"] = att
     acts = [c for c in ("calls_made", "emails_sent", "meetings_held") if c in wide.columns]
@@ -292,12 +334,6 @@ def rep_leaderboard(ms, keep, month):
     if "rep_name" not in wide:
         wide["rep_name"] = wide["rep_id"]
     wide["rep_name"] = wide["rep_name"].fillna(wide["rep_id"])
-    # keep the reps of the scope
-    probe = keep(
-        ibis.memtable(wide[["rep_id", "team"]].rename(columns={"rep_id": "_rep", "team": "_team"}))
-    )
-    in_scope = set(probe.to_pandas()["_rep"]) if len(wide) else set()
-    wide = wide[wide["rep_id"].isin(in_scope)]
     cols = [
         "rep_id",
         "rep_name",
@@ -343,9 +379,13 @@ def cohort_retention(ms, keep, month):
             "owner",
         )
     )
-    cohorts = first.select("account_id", "first_mi").to_pandas()
-    active = ms.active_accounts()
-    active = active.filter(active.mi >= month.index - 11).to_pandas()
+    first = first.select("account_id", "first_mi")
+    cohorts = first.to_pandas()
+    spells = ms.active_spells(since=month - 11)
+    spells = spells.semi_join(first, spells.account_id == first.account_id).to_pandas()
+    # one row per account and month it is active at the end of: (account_id, mi)
+    spells["mi"] = [list(range(a, b + 1)) for a, b in zip(spells["s"], spells["e"], strict=True)]
+    active = spells.explode("mi")[["account_id", "mi"]].astype({"mi": "int64"})
     j = active.merge(cohorts, on="account_id")
     j["k"] = j["mi"] - j["first_mi"]
     j = j[j["k"] >= 0]
@@ -361,7 +401,7 @@ def response_hours(ms, keep, month):
     """Hours to first response of the leads created in m that were contacted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
     t = keep(t.filter(_in_month(t, "created_at", month) & t.first_response_at.notnull()))
-    return t.select(hours=_seconds(t.first_response_at, t.created_at) / 3600.0).to_pandas()
+    return t.select(hours=seconds_between(t.first_response_at, t.created_at) / 3600.0).to_pandas()
 
 
 @_extra("leads.source")
@@ -386,7 +426,7 @@ def pipeline_by_age(ms, keep, month):
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
     end = ibis.timestamp(month.end)
     o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
-    df = o.select("amount", age=_seconds(end, o.created_at) / 86400.0).to_pandas()
+    df = o.select("amount", age=seconds_between(end, o.created_at) / 86400.0).to_pandas()
     bands = [0, 30, 60, 90, 180, np.inf]
     names = ["< 30 days", "30-59 days", "60-89 days", "90-179 days", "180+ days"]
     df["age_band"] = pd.cut(df["age"], bands, right=False, labels=names)
@@ -419,21 +459,14 @@ def _run_table(
     scope: str,
     config: Config,
 ) -> pd.DataFrame:
-    from .kpis import Scope, _check_months
-
     missing = missing_inputs(ds, needs)
     if missing:
         raise KitError(f"{name} is not available: {describe_missing(missing)}.")
 
     m = Month.parse(month)
-    _check_months(ds, m, m)
+    check_months(ds, m, m)
     sc = Scope.parse(scope)
     if sc.kind == "all" or (sc.kind != "company" and sc.name is None):
         raise KitError("A table KPI needs one scope: company, team:NAME or rep:ID.")
-    col = {"company": None, "team": "_team", "rep": "_rep"}[sc.kind]
-
-    def keep(t: ibis.Table) -> ibis.Table:
-        return t if col is None else t.filter(t[col] == sc.name)
-
     ms = Measures(ds, config, m - 12, m)
-    return fn(ms, keep, m)
+    return fn(ms, Keep(sc), m)

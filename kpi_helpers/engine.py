@@ -1,0 +1,420 @@
+"""The KPI engine: scopes, the data's months, measure frames and scalar KPI values.
+
+``kpi_helpers.kpis`` is the analyst facade over this module and ``kpi_helpers.tables``
+uses it for the rep leaderboard. Example::
+
+    from kpi_helpers.engine import Scope, compute_tidy
+    compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
+
+Measures are computed by the sources of ``kpi_helpers.measures`` for every wanted
+scope and month at once, with no more history than the chosen KPIs read, and kept on
+the dataset (``Dataset.cache``), so later calls on the same dataset (another scope,
+a table KPI's leaderboard) reuse them. KPI formulas (``kpi_helpers.registry``) then
+combine the measures in pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .compare import add_comparisons
+from .config import Config
+from .contract import UNASSIGNED_TEAM
+from .errors import KitError
+from .measures import (
+    COMPANY,
+    KEY,
+    SCOPE_TYPES,
+    SOURCES,
+    Measures,
+    Source,
+    describe_missing,
+    employed_in,
+    missing_inputs,
+    rep_teams,
+    targets,
+)
+from .months import Month
+from .registry import KPI, select
+from .sources import Dataset
+
+YOY = 12  # every value carries the same month a year before
+TIDY_COLUMNS = [
+    "month",
+    "scope_type",
+    "scope",
+    "kpi",
+    "value",
+    "unit",
+    "status",
+    "reason",
+    "previous_month",
+    "mom_change",
+    "change_unit",
+    "same_month_last_year",
+    "yoy_change",
+    "target",
+    "attainment",
+    "rag",
+    "trend",
+    "better",
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to compute for: a scope type, optionally one named team or rep.
+
+    ``team`` (rep scopes only, not parsed from text) keeps the reps of one team: the rep
+    leaderboard of a team page.
+    """
+
+    kind: str  # company, team, rep or all
+    name: str | None = None
+    team: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | Scope) -> Scope:
+        """``company``, ``team``, ``rep``, ``all``, ``team:NAME`` or ``rep:ID``."""
+        if isinstance(text, Scope):
+            return text
+        kind, _, name = str(text).partition(":")
+        if kind not in (*SCOPE_TYPES, "all") or (name and kind not in ("team", "rep")):
+            raise KitError(
+                f"Unknown scope {text!r}; use company, team, rep, all, team:NAME or rep:ID."
+            )
+        return cls(kind, name or None)
+
+    @property
+    def types(self) -> list[str]:
+        return list(SCOPE_TYPES) if self.kind == "all" else [self.kind]
+
+    def rows(self) -> frozenset[tuple[str, str]] | None:
+        """The attributed rows this scope reads: None = all; else ("_team"|"_rep", value)."""
+        if self.name is not None:
+            return frozenset({("_team" if self.kind == "team" else "_rep", self.name)})
+        if self.team is not None:
+            return frozenset({("_team", self.team)})
+        return None
+
+
+def parse_scopes(scope: str | Scope | Iterable[str | Scope]) -> list[Scope]:
+    """One scope spec or a list of them (``["company", "team", "rep:r001"]``)."""
+    items = [scope] if isinstance(scope, (str, Scope)) else list(scope)
+    if not items:
+        raise KitError("No scope given: use company, team, rep, all, team:NAME or rep:ID.")
+    return [Scope.parse(s) for s in items]
+
+
+def wanted_rows(scopes: list[Scope]) -> dict[str, frozenset[tuple[str, str]] | None]:
+    """Scope type -> the rows it needs (None = every row), over all ``scopes``."""
+    out: dict[str, frozenset[tuple[str, str]] | None] = {}
+    for sc in scopes:
+        for st in sc.types:
+            rows = sc.rows()
+            if st in out and (out[st] is None or rows is None):
+                out[st] = None
+            else:
+                out[st] = (out.get(st) or frozenset()) | rows if rows is not None else None
+    return {st: out[st] for st in SCOPE_TYPES if st in out}
+
+
+def data_months(ds: Dataset) -> tuple[Month, Month]:
+    """The first and last month holding any lead, deal, activity or order (kept on ``ds``)."""
+    if "data_months" in ds.cache:
+        return ds.cache["data_months"]
+    bounds = []
+    for table, col in (
+        ("orders", "ordered_at"),
+        ("opportunities", "created_at"),
+        ("leads", "created_at"),
+        ("activities", "occurred_at"),
+        ("subscriptions", "started_at"),
+    ):
+        if ds.has(table, col):
+            t = ds.table(table)
+            row = t.aggregate(lo=t[col].min(), hi=t[col].max()).to_pandas().iloc[0]
+            bounds += [v for v in (row["lo"], row["hi"]) if pd.notna(v)]
+    if not bounds:
+        raise KitError(f"The dataset ({ds.description}) has no dated rows: nothing to compute.")
+    lo, hi = min(bounds), max(bounds)
+    out = Month(lo.year * 12 + lo.month - 1), Month(hi.year * 12 + hi.month - 1)
+    ds.cache["data_months"] = out
+    return out
+
+
+def check_months(ds: Dataset, first: Month, last: Month) -> None:
+    """A clear error when ``first..last`` is not inside the dataset's months."""
+    lo, hi = data_months(ds)
+    if first < lo or last > hi:
+        raise KitError(
+            f"No data for {first if first < lo else last}: the dataset covers {lo}..{hi}."
+        )
+
+
+def _config_key(cfg: Config) -> tuple:
+    # the settings measures depend on (RAG thresholds etc. only change the comparisons)
+    return (
+        cfg.customer_lookback_days,
+        tuple(sorted(cfg.stage_probability.items())),
+        cfg.default_probability,
+    )
+
+
+class Engine:
+    """Measures and KPI values for one dataset; measure results are kept on the dataset
+    (``ds.cache``) and reused by later calls that need the same or fewer months and rows."""
+
+    def __init__(self, ds: Dataset, config: Config | None = None):
+        self.ds, self.cfg = ds, config or Config()
+        self.source_of = {p: s for s in SOURCES.values() for p in s.produces}
+        self.results = ds.cache.setdefault(("measures", _config_key(self.cfg)), {})
+
+    # ------------------------------------------------------------------ availability
+    def unavailable(self, measure: str) -> str | None:
+        """Why ``measure`` cannot be computed from this dataset, or None."""
+        missing = missing_inputs(self.ds, self.source_of[measure].needs_of(measure))
+        return describe_missing(missing) if missing else None
+
+    def reason(self, kpi: KPI, scope_type: str) -> str | None:
+        """Why ``kpi`` is not available for ``scope_type``, or None when it is."""
+        reasons = [r for r in (self.unavailable(x) for x in sorted(kpi.measures)) if r]
+        if reasons:
+            return "; ".join(dict.fromkeys(reasons))
+        for x in sorted(kpi.measures):
+            src = self.source_of[x]
+            if scope_type not in src.scope_types:
+                return src.scope_reason
+        return None
+
+    # ------------------------------------------------------------------ measures
+    def source_frame(
+        self,
+        src: Source,
+        first: Month,
+        last: Month,
+        wanted: dict[str, frozenset[tuple[str, str]] | None],
+    ) -> pd.DataFrame:
+        """``src``'s measures (KEY columns) for ``first..last``, from the cache when a
+        computation of the same or more months, scope types and rows is there."""
+        types = [st for st in wanted if st in src.scope_types]
+        if not types:
+            return pd.DataFrame(columns=KEY)
+        wanted = {st: wanted[st] for st in types}
+        for (f, la, have), df in self.results.get(src.name, {}).items():
+            have = dict(have)
+            if (
+                f <= first.index
+                and la >= last.index
+                and all(_covers(have, st, wanted[st]) for st in types)
+            ):
+                mi = df["mi"]
+                return df[(mi >= first.index) & (mi <= last.index) & df["scope_type"].isin(types)]
+
+        def fetch(name: str, fetch_types: list[str]) -> pd.DataFrame:
+            # another source for the same months, for every scope of those types
+            return self.source_frame(SOURCES[name], first, last, dict.fromkeys(fetch_types))
+
+        ms = Measures(self.ds, self.cfg, first, last, wanted, fetch)
+        df = src.run(ms, types)
+        key = (first.index, last.index, tuple(sorted(wanted.items(), key=lambda kv: kv[0])))
+        self.results.setdefault(src.name, {})[key] = df
+        return df
+
+    def measure_frame(
+        self,
+        starts: dict[str, Month],
+        last: Month,
+        scopes: list[Scope],
+    ) -> pd.DataFrame:
+        """Wide frame of the measures in ``starts`` (measure -> first month it is needed),
+        on the complete grid scope_type x scope x month for the wanted ``scopes``.
+
+        Additive measures are 0 where a scope has nothing; ``keep_nan`` ones stay NaN.
+        Months before a measure's start hold placeholders that no kept value reads."""
+        wanted = wanted_rows(scopes)
+        names = {n for n in starts if self.unavailable(n) is None}
+        by_source: dict[str, Month] = {}
+        for n in names:
+            s = self.source_of[n].name
+            by_source[s] = min(by_source.get(s, starts[n]), starts[n])
+        parts = [
+            self.source_frame(SOURCES[s], first, last, wanted)
+            for s, first in sorted(by_source.items())
+        ]
+        first = min(starts.values(), default=last)
+        grid = self._grid(parts, first, last, scopes)
+        parts = [p.set_index(KEY) for p in parts if len(p)]
+        frame = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=grid)
+        frame = frame.reindex(grid)
+        for n in starts:
+            if n not in frame.columns:
+                frame[n] = np.nan
+            elif n not in self.source_of[n].keep_nan:
+                frame[n] = frame[n].astype("float64").fillna(0.0)
+        return frame[sorted(starts)].astype("float64")
+
+    def _grid(
+        self, parts: list[pd.DataFrame], first: Month, last: Month, scopes: list[Scope]
+    ) -> pd.MultiIndex:
+        types = [st for st in SCOPE_TYPES if any(st in sc.types for sc in scopes)]
+        found: dict[str, set[str]] = {st: set() for st in types}
+        if "company" in found:
+            found["company"].add(COMPANY)
+        for df in parts:
+            for st, sc in df[["scope_type", "scope"]].drop_duplicates().itertuples(index=False):
+                if st in found:
+                    found[st].add(sc)
+        if self.ds.has("reps", "rep_id", "team"):
+            reps = self.ds.frame("reps")
+            found.get("team", set()).update(reps["team"].dropna())
+            found.get("rep", set()).update(reps["rep_id"].dropna())
+        teams = rep_teams(self.ds)
+        rows = [
+            (st, sc)
+            for st in types
+            for sc in sorted(found[st])
+            if any(_selects(s, st, sc, teams) for s in scopes)
+        ]
+        months = range(first.index, last.index + 1)
+        return pd.MultiIndex.from_tuples(
+            [(st, sc, mi) for st, sc in rows for mi in months], names=KEY
+        )
+
+    # ------------------------------------------------------------------ KPIs
+    def values(
+        self, chosen: list[KPI], first: Month, last: Month, scopes: list[Scope]
+    ) -> pd.DataFrame:
+        """Long frame: scope_type, scope, mi, kpi, value, status, reason, previous_month,
+        same_month_last_year, for months first..last; each measure is computed from the
+        earliest month a chosen KPI (and its value a year before) reads."""
+        scalars = [k for k in chosen if not k.is_table]
+        starts: dict[str, Month] = {}
+        for k in scalars:
+            for name, lag in k.lags.items():
+                start = first - (YOY + lag)
+                starts[name] = min(starts.get(name, start), start)
+        frame = self.measure_frame(starts, last, scopes)
+        keep = frame.index.get_level_values("mi") >= first.index
+        types = [st for st in SCOPE_TYPES if any(st in sc.types for sc in scopes)]
+        out = []
+        for kpi in scalars:
+            values = kpi.formula(frame)
+            by_scope = values.groupby(level=[0, 1])
+            df = pd.DataFrame(
+                {
+                    "value": values,
+                    "previous_month": by_scope.shift(1),
+                    "same_month_last_year": by_scope.shift(YOY),
+                }
+            )[keep].reset_index()
+            df["kpi"] = kpi.id
+            reasons = {st: self.reason(kpi, st) for st in types}
+            df["reason"] = df["scope_type"].map(reasons)
+            na = df["reason"].notna()
+            df.loc[na, ["value", "previous_month", "same_month_last_year"]] = np.nan
+            df["status"] = np.where(
+                na, "not_available", np.where(df["value"].isna(), "undefined", "ok")
+            )
+            undefined = df["status"] == "undefined"
+            df.loc[undefined, "reason"] = "a denominator is 0 or an input has no value in m"
+            if "target_monthly_sales_bookings" in kpi.measures:
+                no_target = frame["target_monthly_sales_bookings"][keep].isna().to_numpy()
+                df.loc[undefined & no_target, "reason"] = (
+                    "no monthly_sales_bookings target for this scope in m"
+                )
+            out.append(df)
+        return (
+            pd.concat(out, ignore_index=True)
+            if out
+            else pd.DataFrame(
+                columns=KEY
+                + ["kpi", "value", "previous_month", "same_month_last_year", "reason", "status"]
+            )
+        )
+
+
+def _covers(have: dict, st: str, rows: frozenset | None) -> bool:
+    """A cached result with ``have`` rows per scope type holds ``rows`` of type ``st``."""
+    if st not in have:
+        return False
+    return have[st] is None or (rows is not None and rows <= have[st])
+
+
+def _selects(scope: Scope, scope_type: str, name: str, teams: dict[str, str]) -> bool:
+    """Whether ``scope`` asks for the row (scope_type, name)."""
+    if scope_type not in scope.types:
+        return False
+    if scope.name is not None:
+        return name == scope.name
+    if scope.team is not None:  # reps of one team; unknown reps are in "unassigned"
+        return teams.get(name, UNASSIGNED_TEAM) == scope.team
+    return True
+
+
+def _rep_rows_in_use(ds: Dataset, long: pd.DataFrame) -> pd.DataFrame:
+    """Keep rep rows for reps employed in the month or with any non-zero value in it."""
+    reps = long["scope_type"] == "rep"
+    if not reps.any() or not ds.has("reps", "rep_id"):
+        return long
+    r = ds.frame("reps")
+    employed = [
+        (rid, mi)
+        for mi in long.loc[reps, "mi"].unique()
+        for rid in r.loc[employed_in(r, Month(int(mi))), "rep_id"]
+    ]
+    busy = long[reps & (long["value"].fillna(0) != 0)]
+    employed = pd.DataFrame(employed, columns=["scope", "mi"]).astype({"mi": "int64"})
+    wanted = pd.MultiIndex.from_frame(employed).union(
+        pd.MultiIndex.from_frame(busy[["scope", "mi"]])
+    )
+    in_use = pd.MultiIndex.from_frame(long[["scope", "mi"]]).isin(wanted)
+    return long[~reps | in_use]
+
+
+def _check_scope_names(ds: Dataset, scopes: list[Scope], long: pd.DataFrame) -> None:
+    for sc in scopes:
+        if sc.name is None:
+            continue
+        rows = long[(long["scope_type"] == sc.kind) & (long["scope"] == sc.name)]
+        if len(rows):
+            continue
+        teams = rep_teams(ds)
+        known = sorted(set(teams.values()) if sc.kind == "team" else set(teams))
+        listing = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
+        raise KitError(f"Unknown {sc.kind} {sc.name!r}; {sc.kind}s are: {listing}.")
+
+
+def compute_tidy(
+    ds: Dataset,
+    month: str,
+    months: int,
+    scopes: list[Scope],
+    kpis: list[str] | None = None,
+    families: list[str] | None = None,
+    config: Config | None = None,
+) -> pd.DataFrame:
+    """The tidy KPI table (``TIDY_COLUMNS``) for the ``months`` months ending with
+    ``month`` and every scope in ``scopes``, computed in one pass; see ``kpis.compute``."""
+    if months < 1:
+        raise KitError("--months must be at least 1.")
+    last = data_months(ds)[1] if month == "latest" else Month.parse(month)
+    first = last - (months - 1)
+    check_months(ds, first, last)
+    chosen = [k for k in select(kpis, families) if not k.is_table]
+    engine = Engine(ds, config)
+    long = engine.values(chosen, first, last, scopes)
+    _check_scope_names(ds, scopes, long)
+    long = _rep_rows_in_use(ds, long)
+    tgt = targets(ds, [Month(i) for i in range(first.index, last.index + 1)])
+    tidy = add_comparisons(long, chosen, tgt, engine.cfg)
+    tidy["month"] = tidy["mi"].map({i: str(Month(int(i))) for i in tidy["mi"].unique()})
+    order = {k.id: i for i, k in enumerate(chosen)}
+    tidy["_o"] = tidy["kpi"].map(order)
+    tidy["_t"] = tidy["scope_type"].map({s: i for i, s in enumerate(SCOPE_TYPES)})
+    tidy = tidy.sort_values(["mi", "_t", "scope", "_o"], kind="stable")
+    return tidy[TIDY_COLUMNS].reset_index(drop=True)
