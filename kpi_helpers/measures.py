@@ -400,6 +400,11 @@ class Measures:
         return first.mutate(first_mi=month_index(first.first_t))
 
 
+def _flag(cond: ibis.Value) -> ibis.Value:
+    """1 or 0 (PostgreSQL cannot cast a boolean to bigint)."""
+    return ibis.ifelse(cond, ibis.literal(1, "int64"), ibis.literal(0, "int64"))
+
+
 def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table:
     """Spells (``keys``, a, b: months a..b inclusive) clipped to lo..hi and merged per
     ``keys`` into non-overlapping spells (keys, s, e). Touching spells merge too, so a
@@ -411,7 +416,7 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     before = ibis.window(group_by=keys, order_by=["a", "b"], rows=(None, -1))
     upto = ibis.window(group_by=keys, order_by=["a", "b"], rows=(None, 0))
     t = t.mutate(_prev=t.b.max().over(before))
-    t = t.mutate(_new=(t._prev.isnull() | (t.a > t._prev + 1)).cast("int64"))
+    t = t.mutate(_new=_flag(t._prev.isnull() | (t.a > t._prev + 1)))
     t = t.mutate(_spell=t._new.sum().over(upto))
     return t.group_by([*keys, "_spell"]).aggregate(s=t.a.min(), e=t.b.max()).drop("_spell")
 
@@ -752,7 +757,7 @@ def _mrr(ms: Measures, st: list[str]) -> pd.DataFrame:
         s,
         month_index(s.started_at),
         month_index(s.ended_at),
-        {"mrr": lambda t: t.mrr, "_with_mrr": lambda t: (t.mrr != 0).cast("int64")},
+        {"mrr": lambda t: t.mrr, "_with_mrr": lambda t: _flag(t.mrr != 0)},
         counted_by={"mrr": "_with_mrr"},
     )
     return ms.roll_up(states.drop(columns="_with_mrr"), st)
@@ -772,7 +777,7 @@ def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
     lo = (since or ms.first).index
     s = _subscriptions(ms)
     s = s.filter(s.started_at < ibis.timestamp(ms.end))
-    on = (s.mrr != 0).cast("int64")
+    on = _flag(s.mrr != 0)
     start, stop = month_index(s.started_at), month_index(s.ended_at)
     plus = s.select("account_id", mi=start, d=s.mrr, n=on)
     ends = s.filter(stop.notnull() & (stop <= ms.last.index))
