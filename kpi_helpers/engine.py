@@ -198,30 +198,37 @@ class Engine:
         first: Month,
         last: Month,
         wanted: dict[str, frozenset[tuple[str, str]] | None],
+        names: frozenset[str] | None = None,
     ) -> pd.DataFrame:
         """``src``'s measures (KEY columns) for ``first..last``, from the cache when a
-        computation of the same or more months, scope types and rows is there."""
+        computation of the same or more months, scope types, rows and measures is there.
+        ``names``: the measures asked for (None: all); a source may skip the others."""
         types = [st for st in wanted if st in src.scope_types]
         if not types:
             return pd.DataFrame(columns=KEY)
         wanted = {st: wanted[st] for st in types}
-        for (f, la, have), df in self.results.get(src.name, {}).items():
+        for (f, la, have, done), df in self.results.get(src.name, {}).items():
             have = dict(have)
             if (
                 f <= first.index
                 and la >= last.index
+                and (done is None or (names is not None and names <= done))
                 and all(_covers(have, st, wanted[st]) for st in types)
             ):
                 mi = df["mi"]
                 return df[(mi >= first.index) & (mi <= last.index) & df["scope_type"].isin(types)]
 
-        def fetch(name: str, fetch_types: list[str]) -> pd.DataFrame:
+        def fetch(name: str, fetch_types: list[str], measures: set[str]) -> pd.DataFrame:
             # another source for the same months, for every scope of those types
-            return self.source_frame(SOURCES[name], first, last, dict.fromkeys(fetch_types))
+            return self.source_frame(
+                SOURCES[name], first, last, dict.fromkeys(fetch_types), frozenset(measures)
+            )
 
         ms = Measures(self.ds, self.cfg, first, last, wanted, fetch)
+        ms.names = set(names) if names is not None else None
         df = src.run(ms, types)
-        key = (first.index, last.index, tuple(sorted(wanted.items(), key=lambda kv: kv[0])))
+        have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
+        key = (first.index, last.index, have, names)
         self.results.setdefault(src.name, {})[key] = df
         return df
 
@@ -239,11 +246,13 @@ class Engine:
         wanted = wanted_rows(scopes)
         names = {n for n in starts if self.unavailable(n) is None}
         by_source: dict[str, Month] = {}
+        asked: dict[str, set[str]] = {}
         for n in names:
             s = self.source_of[n].name
             by_source[s] = min(by_source.get(s, starts[n]), starts[n])
+            asked.setdefault(s, set()).add(n)
         parts = [
-            self.source_frame(SOURCES[s], first, last, wanted)
+            self.source_frame(SOURCES[s], first, last, wanted, frozenset(asked[s]))
             for s, first in sorted(by_source.items())
         ]
         first = min(starts.values(), default=last)

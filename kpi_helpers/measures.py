@@ -157,13 +157,18 @@ class Measures:
         first: Month,
         last: Month,
         wanted: Wanted | None = None,
-        fetch: Callable[[str, list[str]], pd.DataFrame] | None = None,
+        fetch: Callable[[str, list[str], set[str]], pd.DataFrame] | None = None,
     ):
         self.ds, self.cfg, self.first, self.last = ds, config, first, last
         self.months = month_range(first, last)
         self.start, self.end = first.start, last.end
         self.wanted = dict(wanted) if wanted is not None else dict.fromkeys(SCOPE_TYPES)
-        self.fetch = fetch or (lambda name, types: SOURCES[name].run(self, types))
+        self.fetch = fetch or (lambda name, types, names: SOURCES[name].run(self, types))
+        self.names: set[str] | None = None  # the measures asked for (None: all)
+
+    def asked(self, *names: str) -> bool:
+        """Whether any of ``names`` is asked for: a source skips the queries of the rest."""
+        return self.names is None or any(n in self.names for n in names)
 
     # ------------------------------------------------------------------ attribution
 
@@ -191,15 +196,20 @@ class Measures:
             _team=j._r_team.fill_null(UNASSIGNED_TEAM), _rep=j._rep.fill_null(UNASSIGNED_TEAM)
         ).drop("_r_id", "_r_team")
 
-    def _owners(self) -> ibis.Table | None:
+    def _owners(self, of: ibis.Table | None = None) -> ibis.Table | None:
         if not self.ds.has("accounts", "account_id", "owner_rep_id"):
             return None
         a = self.ds.table("accounts")
+        if of is not None:
+            # the accounts of ``of`` only, before de-duplicating: the accounts table can
+            # hold millions of prospects while subscriptions or NPS answers touch few
+            a = a.semi_join(of, a.account_id == of.account_id)
         return a.group_by(_a_id=a.account_id).aggregate(_a_owner=a.owner_rep_id.min())
 
-    def by_owner(self, t: ibis.Table, rep_first: str | None = None) -> ibis.Table:
-        """``t`` attributed to its account's owner (or to ``rep_first`` when set)."""
-        owners = self._owners()
+    def by_owner(self, t: ibis.Table, rep_first: str | None = None, few: bool = True) -> ibis.Table:
+        """``t`` attributed to its account's owner (or to ``rep_first`` when set).
+        ``few``: ``t`` holds far fewer accounts than ``accounts`` (not order lines)."""
+        owners = self._owners(t if few and rep_first is None else None)
         if owners is None:
             rep = t[rep_first] if rep_first else ibis.null("string")
             return self.by_rep(t, rep)
@@ -367,6 +377,14 @@ class Measures:
             return None
         return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
 
+    def facts(self, key: tuple, build: Callable[[], ibis.Table]) -> ibis.Table:
+        """``build()`` computed once per dataset and kept as a table in the database
+        (Ibis ``cache()``: a temporary table), for the queries that read it again."""
+        key = ("facts", *key)
+        if key not in self.ds.cache:
+            self.ds.cache[key] = build().cache()
+        return self.ds.cache[key]
+
     def active_spells(self, since: Month | None = None) -> ibis.Table:
         """(account_id, s, e): the months s..e (inclusive) in which an account is an active
         customer at the month end, as non-overlapping spells within ``since``..``last``.
@@ -393,11 +411,27 @@ class Measures:
             out = out.union(other, distinct=False)
         return merge_spells(out, ["account_id"], lo, hi)
 
+    def cached_spells(self, since: Month) -> ibis.Table:
+        """:meth:`active_spells` from ``since``, kept on the dataset; spells computed from
+        an earlier month serve too (they hold the same months from ``since`` on)."""
+        look = self.cfg.customer_lookback_days
+        for key, table in self.ds.cache.items():
+            if key[:2] == ("facts", "spells") and key[2:4] == (self.last.index, look):
+                if key[4] <= since.index:
+                    return table
+        return self.facts(
+            ("spells", self.last.index, look, since.index), lambda: self.active_spells(since)
+        )
+
     def first_purchase(self) -> ibis.Table:
         """(account_id, first_mi): the month of each account's first purchase or win."""
-        e = self.customer_events()
-        first = e.group_by("account_id").aggregate(first_t=e.t.min())
-        return first.mutate(first_mi=month_index(first.first_t))
+
+        def build() -> ibis.Table:
+            e = self.customer_events()
+            first = e.group_by("account_id").aggregate(first_t=e.t.min())
+            return first.mutate(first_mi=month_index(first.first_t))
+
+        return self.facts(("first_purchase",), build)
 
 
 def _flag(cond: ibis.Value) -> ibis.Value:
@@ -431,8 +465,15 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
 )
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
-    o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
-    o = o.mutate(_o_mi=month_index(o.ordered_at))
+    def build() -> ibis.Table:
+        o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
+        keep = ["order_id", "account_id", "revenue"] + [
+            c for c in ("quantity", "cost") if c in o.columns
+        ]
+        return o.select("_rep", "_team", *keep, _o_mi=month_index(o.ordered_at))
+
+    # attributed once: read by the sums and by the distinct counts per scope type
+    o = ms.facts(("orders", ms.first.index, ms.last.index), build)
 
     def sums(t: ibis.Table) -> dict[str, ibis.Value]:
         out = {"revenue": t.revenue.sum()}
@@ -448,10 +489,11 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
             "revenue_accounts": t.account_id.nunique(where=t.revenue > 0),
         }
 
+    out = ms.roll_up(ms.base(o, "_o_mi", sums), st)
+    if not ms.asked("orders", "revenue_accounts"):
+        return out
     narrow = o.select("_o_mi", "_rep", "_team", "order_id", "account_id", "revenue")
-    return _merge(
-        ms.roll_up(ms.base(o, "_o_mi", sums), st), ms.per_type(narrow, "_o_mi", st, distinct)
-    )
+    return _merge(out, ms.per_type(narrow, "_o_mi", st, distinct))
 
 
 def _merge(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -515,9 +557,12 @@ def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
         }
 
     # only won expansion deals matter for the distinct accounts: a much smaller union
+    out = ms.roll_up(ms.base(o, "_c_mi", sums), st)
+    if not ms.asked("upsell_accounts", "cross_sell_accounts"):
+        return out
     w = o.filter(o._won & o._type.isin(["upsell", "cross_sell"]))
     w = w.select("_c_mi", "_rep", "_team", "_acct", "_type")
-    return _merge(ms.roll_up(ms.base(o, "_c_mi", sums), st), ms.per_type(w, "_c_mi", st, distinct))
+    return _merge(out, ms.per_type(w, "_c_mi", st, distinct))
 
 
 @source("new_opportunities", ("opportunities",), ("new_opportunities",))
@@ -581,7 +626,7 @@ def _leads(ms: Measures, st: list[str]) -> pd.DataFrame:
         return out
 
     out = ms.roll_up(ms.base(t, "_l_mi", sums), st)
-    if responded:
+    if responded and ms.asked("response_hours_median"):
         # only contacted leads have hours; median() of a filtered column does not compile
         # on Spark, so the never-contacted leads are left out before
         c = t.filter(t.first_response_at.notnull())
@@ -636,7 +681,8 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     after its last active month; spells start one month early for the first month's
     losses."""
     first, last = ms.first.index, ms.last.index
-    spells = ms.by_owner(ms.active_spells(since=ms.first - 1))
+    spells = ms.cached_spells(ms.first - 1)
+    spells = ms.by_owner(spells).cache()  # read by the states and the losses
     active = spells.filter(spells.e >= first).select(
         "_rep", "_team", "account_id", _start=ibis.greatest(spells.s, first), _stop=spells.e + 1
     )
@@ -684,6 +730,7 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
     )
     o = ms.by_order(o)
     o = o.select("account_id", "_rep", "_team", a=month_index(o.ordered_at)).distinct()
+    o = o.cache()  # read once per scope type below
     stacked = None
     for t in st:
         scope = {"company": ibis.literal(COMPANY), "team": o._team, "rep": o._rep}[t]
@@ -717,7 +764,7 @@ def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Activities in m on an account that is an active customer at the end of m."""
     t = ms.in_range(ms.ds.table("activities"), "occurred_at")
     t = t.filter(t.account_id.notnull()).mutate(_a_mi=month_index(t.occurred_at))
-    spells = ms.active_spells()
+    spells = ms.cached_spells(ms.first)
     c = spells.select(_c_id=spells.account_id, _c_s=spells.s, _c_e=spells.e)
     j = t.join(c, (t.account_id == c._c_id) & (t._a_mi >= c._c_s) & (t._a_mi <= c._c_e))
     j = ms.by_rep(j.drop("_c_id", "_c_s", "_c_e"))
@@ -852,7 +899,7 @@ def costs(ms: Measures, st: list[str]) -> pd.DataFrame:
     st = [s for s in st if s in ("company", "team")]
     leads = None
     if "team" in st and not missing_inputs(ms.ds, SOURCES["leads"].needs):
-        leads = ms.fetch("leads", ["team"])
+        leads = ms.fetch("leads", ["team"], {"leads_created"})
     c = ms.ds.frame("costs")
     c = c[c["month"].isin([str(m) for m in ms.months])].copy()
     c["mi"] = [Month.parse(x).index for x in c["month"]]
