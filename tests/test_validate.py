@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import ibis
 import pandas as pd
 import pytest
 from conftest import write_tables
 
 from kpi_helpers.cli import main
+from kpi_helpers.contract import FOREIGN_KEYS, TABLES
 from kpi_helpers.sources import open_dataset
 from kpi_helpers.validate import FINDING_COLUMNS, exit_code, format_report, validate
 
@@ -265,3 +267,74 @@ def test_examples_are_capped_at_five(tmp_path):
 
     f = only(run(tmp_path, many), "bad_date")
     assert f.rows == 9 and len(f.examples) == 5
+
+
+def _queries(monkeypatch) -> list[str]:
+    """The SQL of every query Ibis compiles from now on (its own verbose log)."""
+    sql: list[str] = []
+    monkeypatch.setattr(ibis.options, "verbose", True)
+    monkeypatch.setattr(ibis.options, "verbose_log", sql.append)
+    return sql
+
+
+def _parent_keys(ds) -> int:
+    """How many parent columns the foreign keys of ``ds`` point at."""
+    return len(
+        {
+            (parent, pcol)
+            for (child, col), (parent, pcol) in FOREIGN_KEYS.items()
+            if ds.has(child, col) and ds.has(parent, pcol)
+        }
+    )
+
+
+def test_a_clean_table_costs_one_query(tmp_path, monkeypatch):
+    ds = open_dataset(write_tables(tmp_path, clean()))
+    sql = _queries(monkeypatch)
+    assert validate(ds, as_of=AS_OF).empty
+    # one aggregate of every check per table, one anti join per parent of foreign keys
+    assert len([q for q in sql if "ANTI JOIN" not in q]) == len(TABLES)
+    assert len(sql) == len(TABLES) + _parent_keys(ds)
+
+
+def test_only_checks_that_found_rows_query_for_examples(tmp_path, monkeypatch):
+    tables = clean()
+    tables["opportunities"]["amount"] = [100.0, -50.0, 70.0]
+    tables["opportunities"]["deal_type"] = ["new", "new", "expansion"]
+    ds = open_dataset(write_tables(tmp_path, tables))
+    sql = _queries(monkeypatch)
+    findings = validate(ds, as_of=AS_OF)
+    assert list(findings["check"]) == ["negative", "unknown_value"]
+    assert list(findings["examples"]) == [["O2"], ["O3"]]
+    assert len(sql) == len(TABLES) + _parent_keys(ds) + 2
+
+
+def test_postgresql_finds_what_duckdb_finds(tmp_path, postgres_url):
+    """The batched checks are portable: typed tables with planted problems, loaded into
+    PostgreSQL, give the same findings, examples and order as in DuckDB."""
+
+    def plant(t):
+        t["accounts"] = pd.concat([t["accounts"], t["accounts"].iloc[[1]]])
+        o = t["opportunities"]
+        o["closed_at"] = [None, "2026-01-01", "2026-03-01"]
+        o["stage"] = ["closed_won", "closed_lost", "Closed Won"]
+        o["amount"] = [100.0, -50.0, 70.0]
+        o["deal_type"] = ["expansion", "new", "upsell"]
+        o["rep_id"] = ["R1", "R2", "R9"]
+        t["activities"]["occurred_at"] = ["2027-01-01"]
+        t["costs"] = pd.DataFrame(
+            {"month": ["Jan 2026", "2026-02"], "category": ["travel", "sales"], "amount": [1, -5]}
+        )
+        t["nps_responses"]["score"] = [11.0, 7.5]
+
+    tables = clean()
+    plant(tables)
+    duck = open_dataset(write_tables(tmp_path, tables))
+    con = ibis.connect(postgres_url)
+    for name in duck.tables:
+        con.create_table(name, duck.frame(name), overwrite=True)
+    pg = open_dataset(postgres_url)
+    assert pg.backend == "postgres"
+    expected = validate(duck, as_of=AS_OF)
+    assert len(expected) == 14, format_report(expected, "duckdb")
+    pd.testing.assert_frame_equal(validate(pg, as_of=AS_OF), expected)
