@@ -371,18 +371,20 @@ def _rep_rows_in_use(ds: Dataset, long: pd.DataFrame) -> pd.DataFrame:
     if not reps.any() or not ds.has("reps", "rep_id"):
         return long
     r = ds.frame("reps")
-    employed = [
-        (rid, mi)
+    wanted = {
+        (rid, int(mi))
         for mi in long.loc[reps, "mi"].unique()
         for rid in r.loc[employed_in(r, Month(int(mi))), "rep_id"]
-    ]
+    }
     busy = long[reps & (long["value"].fillna(0) != 0)]
-    employed = pd.DataFrame(employed, columns=["scope", "mi"]).astype({"mi": "int64"})
-    wanted = pd.MultiIndex.from_frame(employed).union(
-        pd.MultiIndex.from_frame(busy[["scope", "mi"]])
-    )
-    in_use = pd.MultiIndex.from_frame(long[["scope", "mi"]]).isin(wanted)
-    return long[~reps | in_use]
+    wanted.update(zip(busy["scope"], busy["mi"].astype(int), strict=True))
+    # plain tuples in a set: far quicker than MultiIndex.isin on Arrow-backed strings
+    rows = long.loc[reps]
+    in_use = pd.Series(
+        [(sc, int(mi)) in wanted for sc, mi in zip(rows["scope"], rows["mi"], strict=True)],
+        index=rows.index,
+    ).reindex(long.index, fill_value=True)
+    return long[in_use.to_numpy()]
 
 
 def _check_scope_names(ds: Dataset, scopes: list[Scope], long: pd.DataFrame) -> None:

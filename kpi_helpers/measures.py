@@ -1013,7 +1013,7 @@ def targets(ds: Dataset, months: list[Month]) -> pd.DataFrame:
         {
             "scope_type": np.where(rep.notna(), "rep", np.where(team.notna(), "team", "company")),
             "scope": rep.where(rep.notna(), team.where(team.notna(), COMPANY)).astype(object),
-            "mi": [Month.parse(x).index for x in t["month"]],
+            "mi": t["month"].map({x: Month.parse(x).index for x in t["month"].unique()}),
             "kpi": t["kpi"].astype(object),
             "target": t["target"],
         }
