@@ -460,3 +460,24 @@ def test_rag_rules_for_single_values_and_columns(value, target, better, expected
     assert rag_status(value, target, better) == expected
     column = _rag(pd.Series([value]), pd.Series([target]), pd.Series([better]), 100.0, 90.0)
     assert column[0] == expected
+
+
+def test_a_list_of_scopes_is_one_pass_with_the_same_values(dataset, result):
+    df = kpis.compute(dataset, M, scope=["company", "team:South", "rep:R1"])
+    assert set(zip(df.scope_type, df.scope, strict=True)) == {
+        ("company", "company"),
+        ("team", "South"),
+        ("rep", "R1"),
+    }
+    key = ["scope_type", "scope", "kpi"]
+    both = df.merge(result, on=key, suffixes=("", "_all"))
+    assert len(both) == len(df)
+    assert both.value.fillna(-1).tolist() == pytest.approx(both.value_all.fillna(-1).tolist())
+    assert (both.status == both.status_all).all()
+
+
+def test_history_is_only_as_deep_as_the_formula_reads():
+    assert get("win_rate").lags == {"won": 0, "lost": 0}
+    assert get("monthly_sales_growth").lags == {"revenue": 1}
+    # 12-month windows of a monthly churn that reads the month before
+    assert get("customer_lifetime_value").lags["active_customers"] == 12
