@@ -39,8 +39,9 @@ class LiveData:
             month = str(kpi_api.data_months(self.ds)[1])
         self.month = month
 
-    def kpis(self, scope: str, families: list[str] | None = None) -> pd.DataFrame:
-        """The tidy KPI rows of one scope for the month and the 12 before it."""
+    def kpis(self, scope: str | list[str], families: list[str] | None = None) -> pd.DataFrame:
+        """The tidy KPI rows of one scope (or a list of them) for the month and the 12
+        before it."""
         return kpi_api.compute(
             self.ds,
             self.month,
@@ -51,19 +52,9 @@ class LiveData:
         )
 
     def kpis_of_scopes(self, scopes: list[str]) -> pd.DataFrame:
-        """Every KPI of several pack scopes (``company``, ``team:X``, ``rep:ID``), one
-        computation per scope type, with ``key`` naming the pack scope of each row."""
-        frames = []
-        for kind in ("company", "team", "rep"):
-            named = [s for s in scopes if s.partition(":")[0] == kind]
-            if not named:
-                continue
-            whole = named[0] if len(named) == 1 else kind  # several: the type, then filter
-            df = self.kpis(whole)
-            if kind != "company":
-                df = df[df["scope"].isin([s.partition(":")[2] for s in named])]
-            frames.append(df)
-        out = pd.concat(frames, ignore_index=True)
+        """Every KPI of several pack scopes (``company``, ``team:X``, ``rep:ID``) in one
+        computation, with ``key`` naming the pack scope of each row."""
+        out = self.kpis(scopes)
         out["key"] = [
             "company" if t == "company" else f"{t}:{s}"
             for t, s in zip(out["scope_type"], out["scope"], strict=True)
