@@ -298,9 +298,16 @@ class Engine:
     def values(
         self, chosen: list[KPI], first: Month, last: Month, scopes: list[Scope]
     ) -> pd.DataFrame:
-        """Long frame: scope_type, scope, mi, kpi, value, status, reason, previous_month,
-        same_month_last_year, for months first..last; each measure is computed from the
-        earliest month a chosen KPI (and its value a year before) reads."""
+        """Long frame: scope_type, scope, mi, kpi, value, previous_month,
+        same_month_last_year, reason, status for months first..last, ordered by month,
+        scope type, scope and KPI (the order of ``chosen``); rep rows only for reps in use
+        (:func:`reps_in_use`). Each measure is computed from the earliest month a chosen
+        KPI (and its value a year before) reads.
+
+        The measure frame is a complete grid (every scope has the same months, in order),
+        so a KPI's values are a (scope x month) matrix: the month before and the year
+        before are column shifts, and the long frame is built from arrays in one go
+        rather than per KPI with pandas group-bys over string keys."""
         scalars = [k for k in chosen if not k.is_table]
         starts: dict[str, Month] = {}
         for k in scalars:
@@ -308,43 +315,79 @@ class Engine:
                 start = first - (YOY + lag)
                 starts[name] = min(starts.get(name, start), start)
         frame = self.measure_frame(starts, last, scopes)
-        keep = frame.index.get_level_values("mi") >= first.index
-        types = [st for st in SCOPE_TYPES if any(st in sc.types for sc in scopes)]
-        out = []
-        for kpi in scalars:
-            values = kpi.formula(frame)
-            by_scope = values.groupby(level=[0, 1])
-            df = pd.DataFrame(
-                {
-                    "value": values,
-                    "previous_month": by_scope.shift(1),
-                    "same_month_last_year": by_scope.shift(YOY),
-                }
-            )[keep].reset_index()
-            df["kpi"] = kpi.id
-            reasons = {st: self.reason(kpi, st) for st in types}
-            df["reason"] = df["scope_type"].map(reasons)
-            na = df["reason"].notna()
-            df.loc[na, ["value", "previous_month", "same_month_last_year"]] = np.nan
-            df["status"] = np.where(
-                na, "not_available", np.where(df["value"].isna(), "undefined", "ok")
-            )
-            undefined = df["status"] == "undefined"
-            df.loc[undefined, "reason"] = "a denominator is 0 or an input has no value in m"
+        self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
+        n_months = last.index - min(starts.values(), default=last).index + 1
+        n_keep = last.index - first.index + 1
+        n_rows = len(frame) // n_months
+        grid = frame.index[::n_months]  # one entry per (scope_type, scope)
+        row_types = grid.get_level_values("scope_type").to_numpy(dtype=object)
+        row_scopes = grid.get_level_values("scope").to_numpy(dtype=object)
+        shape = (len(scalars), n_rows, n_keep)
+        value, before, year_before = np.empty(shape), np.empty(shape), np.empty(shape)
+        if scalars:
+            self.rows = set(zip(row_types, row_scopes, strict=True))
+        reason = np.empty((len(scalars), n_rows), dtype=object)
+        no_target = np.zeros(shape, dtype=bool)
+        for i, kpi in enumerate(scalars):
+            v = kpi.formula(frame)
+            if not v.index.equals(frame.index):
+                v = v.reindex(frame.index)
+            v = v.to_numpy(dtype="float64").reshape(n_rows, n_months)
+            value[i] = v[:, -n_keep:]
+            before[i] = _shifted(v, 1)[:, -n_keep:]
+            year_before[i] = _shifted(v, YOY)[:, -n_keep:]
+            reasons = {st: self.reason(kpi, st) for st in set(row_types)}
+            reason[i] = [reasons[st] for st in row_types]
             if "target_monthly_sales_bookings" in kpi.measures:
-                no_target = frame["target_monthly_sales_bookings"][keep].isna().to_numpy()
-                df.loc[undefined & no_target, "reason"] = (
-                    "no monthly_sales_bookings target for this scope in m"
-                )
-            out.append(df)
-        return (
-            pd.concat(out, ignore_index=True)
-            if out
-            else pd.DataFrame(
-                columns=KEY
-                + ["kpi", "value", "previous_month", "same_month_last_year", "reason", "status"]
-            )
+                t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_months)
+                no_target[i] = np.isnan(t[:, -n_keep:])
+        na = np.broadcast_to(pd.notna(reason)[:, :, None], shape)  # not available
+        for arr in (value, before, year_before):
+            arr[na] = np.nan
+        undefined = ~na & np.isnan(value)
+        # (month, row) pairs kept: every company and team row; rep rows of reps in use
+        months = np.arange(first.index, last.index + 1)
+        keep = reps_in_use(self.ds, row_types, row_scopes, months, value)
+        # final order: month, then row (grid order = scope type, scope), then KPI
+        j_idx, r_idx = np.nonzero(keep.T)
+        n_k = len(scalars)
+        pick_r = np.repeat(r_idx, n_k)
+        pick_j = np.repeat(j_idx, n_k)
+        pick_k = np.tile(np.arange(n_k), len(r_idx))
+        reason_out = reason[pick_k, pick_r]
+        status = np.where(
+            na[pick_k, pick_r, pick_j],
+            "not_available",
+            np.where(undefined[pick_k, pick_r, pick_j], "undefined", "ok"),
         )
+        und = status == "undefined"
+        reason_out[und] = np.where(
+            no_target[pick_k, pick_r, pick_j][und],
+            "no monthly_sales_bookings target for this scope in m",
+            "a denominator is 0 or an input has no value in m",
+        )
+        kpi_ids = np.array([k.id for k in scalars], dtype=object)
+        return pd.DataFrame(
+            {
+                "scope_type": pd.Series(row_types[pick_r], dtype="str"),
+                "scope": pd.Series(row_scopes[pick_r], dtype="str"),
+                "mi": months[pick_j].astype("int64"),
+                "value": value[pick_k, pick_r, pick_j],
+                "previous_month": before[pick_k, pick_r, pick_j],
+                "same_month_last_year": year_before[pick_k, pick_r, pick_j],
+                "kpi": pd.Series(kpi_ids[pick_k], dtype="str"),
+                "reason": pd.Series(reason_out, dtype=object),
+                "status": pd.Series(status, dtype="str"),
+            }
+        )
+
+
+def _shifted(v: np.ndarray, k: int) -> np.ndarray:
+    """``v`` (scope x month) shifted k months later along each row; NaN before."""
+    out = np.full_like(v, np.nan)
+    if k < v.shape[1]:
+        out[:, k:] = v[:, :-k]
+    return out
 
 
 def _covers(have: dict, st: str, rows: frozenset | None) -> bool:
@@ -365,34 +408,34 @@ def _selects(scope: Scope, scope_type: str, name: str, teams: dict[str, str]) ->
     return True
 
 
-def _rep_rows_in_use(ds: Dataset, long: pd.DataFrame) -> pd.DataFrame:
-    """Keep rep rows for reps employed in the month or with any non-zero value in it."""
-    reps = long["scope_type"] == "rep"
+def reps_in_use(
+    ds: Dataset,
+    row_types: np.ndarray,
+    row_scopes: np.ndarray,
+    months: np.ndarray,
+    value: np.ndarray,
+) -> np.ndarray:
+    """Which (row, month) pairs to show: (rows x months) booleans, True for company and
+    team rows and for reps employed in the month (:func:`employed_in`) or with any
+    non-zero value in it (``value``: KPI x row x month, NaN = no value).
+
+    Example: a rep who left in March with no deals after keeps Jan..Mar only."""
+    keep = np.ones((len(row_types), len(months)), dtype=bool)
+    reps = row_types == "rep"
     if not reps.any() or not ds.has("reps", "rep_id"):
-        return long
+        return keep
     r = ds.frame("reps")
-    wanted = {
-        (rid, int(mi))
-        for mi in long.loc[reps, "mi"].unique()
-        for rid in r.loc[employed_in(r, Month(int(mi))), "rep_id"]
-    }
-    busy = long[reps & (long["value"].fillna(0) != 0)]
-    wanted.update(zip(busy["scope"], busy["mi"].astype(int), strict=True))
-    # plain tuples in a set: far quicker than MultiIndex.isin on Arrow-backed strings
-    rows = long.loc[reps]
-    in_use = pd.Series(
-        [(sc, int(mi)) in wanted for sc, mi in zip(rows["scope"], rows["mi"], strict=True)],
-        index=rows.index,
-    ).reindex(long.index, fill_value=True)
-    return long[in_use.to_numpy()]
+    busy = (np.nan_to_num(value[:, reps, :], nan=0.0) != 0).any(axis=0)
+    names = row_scopes[reps]
+    for j, mi in enumerate(months):
+        employed = r.loc[employed_in(r, Month(int(mi))), "rep_id"].dropna().to_numpy(object)
+        keep[reps, j] = busy[:, j] | np.isin(names, employed)
+    return keep
 
 
-def _check_scope_names(ds: Dataset, scopes: list[Scope], long: pd.DataFrame) -> None:
+def _check_scope_names(ds: Dataset, scopes: list[Scope], rows: set[tuple[str, str]]) -> None:
     for sc in scopes:
-        if sc.name is None:
-            continue
-        rows = long[(long["scope_type"] == sc.kind) & (long["scope"] == sc.name)]
-        if len(rows):
+        if sc.name is None or (sc.kind, sc.name) in rows:
             continue
         teams = rep_teams(ds)
         known = sorted(set(teams.values()) if sc.kind == "team" else set(teams))
@@ -419,13 +462,10 @@ def compute_tidy(
     chosen = [k for k in select(kpis, families) if not k.is_table]
     engine = Engine(ds, config)
     long = engine.values(chosen, first, last, scopes)
-    _check_scope_names(ds, scopes, long)
-    long = _rep_rows_in_use(ds, long)
+    _check_scope_names(ds, scopes, engine.rows)
     tgt = targets(ds, [Month(i) for i in range(first.index, last.index + 1)])
+    # values() gives the final order (month, scope type, scope, KPI); the left merges of
+    # add_comparisons keep it
     tidy = add_comparisons(long, chosen, tgt, engine.cfg)
     tidy["month"] = tidy["mi"].map({i: str(Month(int(i))) for i in tidy["mi"].unique()})
-    order = {k.id: i for i, k in enumerate(chosen)}
-    tidy["_o"] = tidy["kpi"].map(order)
-    tidy["_t"] = tidy["scope_type"].map({s: i for i, s in enumerate(SCOPE_TYPES)})
-    tidy = tidy.sort_values(["mi", "_t", "scope", "_o"], kind="stable")
     return tidy[TIDY_COLUMNS].reset_index(drop=True)
