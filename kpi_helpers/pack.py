@@ -295,10 +295,17 @@ def warm_kernel(workdir: str):
 
 
 def close_kernel() -> None:
-    """Shut down this worker's kernel, if started."""
+    """Stop this worker's kernel, if started. Synchronous on purpose: it also runs at the
+    worker's exit, when jupyter_client's event-loop thread can no longer shut a kernel
+    down (``shutdown_kernel`` waits there forever)."""
     km = _KERNEL.pop("km", None)
-    if km is not None:
-        km.shutdown_kernel(now=True)
+    if km is None:
+        return
+    process = getattr(km.provisioner, "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait(timeout=30)
+    km.cleanup_connection_file()
 
 
 def run_job(job: Job) -> Outcome:
