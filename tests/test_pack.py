@@ -416,13 +416,18 @@ def _notebook(path: Path, code: list[str], title: str | None, parameters: bool =
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
 
 
+# the README's example of a custom page, plus two probes
 PROBE = [
     "import sys\n"
+    "from kpi_helpers import charts\n"
     "from kpi_helpers.notebook import Report\n"
-    'report = Report("revenue", month=month, scope=scope, source=source, snapshot=snapshot)',
-    "report.title('Regional bookings')",
+    'report = Report("revenue", month=month, scope=scope, source=source, snapshot=snapshot)\n'
+    'report.title("Revenue by product")\n'
+    'products = report.table("product_performance")\n'
+    'report.show(charts.bar_chart(products["product"], products["revenue"],\n'
+    '            "Revenue by product", "currency"), data="product_performance")\n'
+    'report.show_table(products, money=("revenue",))',
     "report.cards()",
-    'report.show_table(report.table("product_performance"), money=("revenue",))',
     'print("ibis loaded:", "ibis" in sys.modules)',
 ]
 
@@ -457,7 +462,8 @@ def test_custom_pages_join_the_pack_and_pages_outlive_the_source(sample_dir, tmp
     month = tmp_path / "reports" / SAMPLE_END
     page = (month / "company" / "regional_bookings.html").read_text("utf-8")
     assert "ibis loaded: False" in page  # drawn from the snapshot: the engine never loaded
-    assert "Regional bookings" in page and "../data/company/product_performance.csv" in page
+    assert "Revenue by product" in page and "data:image/png" in page
+    assert page.count('href="../data/company/product_performance.csv"') == 2  # chart, table
     revenue = dict(CARD.findall((month / "company" / "revenue.html").read_text("utf-8")))
     assert dict(CARD.findall(page)) == revenue  # same numbers on both pages
     index = (month / "index.html").read_text("utf-8")
