@@ -218,8 +218,18 @@ class Measures:
         return self.by_rep(j.mutate(_owner_rep=rep).drop("_a_id", "_a_owner"), "_owner_rep")
 
     def by_order(self, t: ibis.Table) -> ibis.Table:
-        """Order lines: their own rep, else the account owner."""
-        return self.by_owner(t, rep_first="rep_id" if "rep_id" in t.columns else None)
+        """Order lines: their own rep, else the account owner.
+
+        Lines with a rep are attributed without the owner lookup; only the lines without
+        one look up the owners of their accounts (usually few or none), instead of
+        de-duplicating millions of accounts for a join every line goes through."""
+        if "rep_id" not in t.columns:
+            return self.by_owner(t)
+        if self._owners() is None:
+            return self.by_owner(t, rep_first="rep_id")
+        own = t.filter(t.rep_id.notnull())
+        own = self.by_rep(own.mutate(_owner_rep=own.rep_id), "_owner_rep")
+        return own.union(self.by_owner(t.filter(t.rep_id.isnull())), distinct=False)
 
     # ------------------------------------------------------------------ scopes
 
@@ -465,15 +475,11 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
 )
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
-    def build() -> ibis.Table:
-        o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
-        keep = ["order_id", "account_id", "revenue"] + [
-            c for c in ("quantity", "cost") if c in o.columns
-        ]
-        return o.select("_rep", "_team", *keep, _o_mi=month_index(o.ordered_at))
-
-    # attributed once: read by the sums and by the distinct counts per scope type
-    o = ms.facts(("orders", ms.first.index, ms.last.index), build)
+    o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
+    keep = ["order_id", "account_id", "revenue"] + [
+        c for c in ("quantity", "cost") if c in o.columns
+    ]
+    o = o.select("_rep", "_team", *keep, _o_mi=month_index(o.ordered_at))
 
     def sums(t: ibis.Table) -> dict[str, ibis.Value]:
         out = {"revenue": t.revenue.sum()}
@@ -483,17 +489,21 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
             out["cogs"] = t.cost.sum()
         return out
 
+    if not ms.asked("orders", "revenue_accounts"):
+        return ms.roll_up(ms.base(o, "_o_mi", sums), st)
+
     def distinct(t: ibis.Table) -> dict[str, ibis.Value]:
         return {
             "orders": t.order_id.nunique(),
             "revenue_accounts": t.account_id.nunique(where=t.revenue > 0),
         }
 
-    out = ms.roll_up(ms.base(o, "_o_mi", sums), st)
-    if not ms.asked("orders", "revenue_accounts"):
-        return out
-    narrow = o.select("_o_mi", "_rep", "_team", "order_id", "account_id", "revenue")
-    return _merge(out, ms.per_type(narrow, "_o_mi", st, distinct))
+    # attributed once, read by the sums and the distinct counts, and dropped right after
+    # (the engine keeps the resulting measures, not the ~0.5 GB of order lines)
+    with o.cache() as facts:
+        out = ms.roll_up(ms.base(facts, "_o_mi", sums), st)
+        narrow = facts.select("_o_mi", "_rep", "_team", "order_id", "account_id", "revenue")
+        return _merge(out, ms.per_type(narrow, "_o_mi", st, distinct))
 
 
 def _merge(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -720,8 +730,14 @@ def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
 @source("customers_ordered_12m", ("orders",), ("customers_ordered_12m",))
 def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Distinct accounts with an order line with revenue > 0 in the 12 months ending with m,
-    per scope. An account-month with an order counts for that month and the 11 after; the
-    spells are merged per scope and account, then counted with +1/-1 deltas."""
+    per scope. An account-month a with an order counts for the months a..a+11; per scope
+    and account, each order month a holds until the next one n (or a+12, if sooner), so
+    the pieces a..min(a+12, n)-1 never overlap and +1/-1 deltas at their ends count each
+    account once. One window (``lead``) per (scope, account), no spell merging.
+
+    Example: orders in months 0 and 5 give pieces 0..4 and 5..16: +1 at 0, -1 at 5,
+    +1 at 5, -1 at 17, i.e. counted in months 0..16."""
+    first, last = ms.first.index, ms.last.index
     o = ms.ds.table("orders")
     o = o.filter(
         (o.revenue > 0)
@@ -729,25 +745,25 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
         & (o.ordered_at >= ibis.timestamp((ms.first - 11).start))
     )
     o = ms.by_order(o)
-    o = o.select("account_id", "_rep", "_team", a=month_index(o.ordered_at)).distinct()
-    o = o.cache()  # read once per scope type below
+    o = o.select("account_id", "_rep", "_team", a=month_index(o.ordered_at))
     stacked = None
     for t in st:
         scope = {"company": ibis.literal(COMPANY), "team": o._team, "rep": o._rep}[t]
         part = ms.keep(o, sorted(ms.wanted.get(t) or ()))
-        part = part.select(
-            "account_id", "a", b=part.a + 11, scope_type=ibis.literal(t), scope=scope.cast("string")
-        )
+        # one row per (scope, account, month): fewer rows for the window to sort
+        part = part.select("account_id", "a", _t=ibis.literal(t), _s=scope.cast("string"))
+        part = part.distinct()
         stacked = part if stacked is None else stacked.union(part, distinct=False)
-    spells = merge_spells(
-        stacked, ["scope_type", "scope", "account_id"], ms.first.index, ms.last.index
-    )
-    spells = spells.mutate(_rep=spells.scope, _team=spells.scope_type)  # keys for base()
-    plus = spells.select("_rep", "_team", _mi=spells.s, _d=ibis.literal(1, "int64"))
-    ends = spells.filter(spells.e < ms.last.index)
-    minus = ends.select("_rep", "_team", _mi=ends.e + 1, _d=ibis.literal(-1, "int64"))
+    w = ibis.window(group_by=["_t", "_s", "account_id"], order_by="a")
+    p = stacked.mutate(_n=stacked.a.lead().over(w))
+    # the piece a..stop-1 (stop = a + 12, or the next order month when sooner)
+    p = p.mutate(_stop=ibis.cases((p._n.notnull() & (p._n < p.a + 12), p._n), else_=p.a + 12))
+    p = p.filter(p._stop > first)
+    plus = p.select("_t", "_s", _mi=ibis.greatest(p.a, first), _d=ibis.literal(1, "int64"))
+    ends = p.filter(p._stop <= last)
+    minus = ends.select("_t", "_s", _mi=ends._stop, _d=ibis.literal(-1, "int64"))
     both = plus.union(minus, distinct=False)
-    g = both.group_by([both._mi.name("mi"), both._rep.name("rep"), both._team.name("team")])
+    g = both.group_by([both._mi.name("mi"), both._s.name("rep"), both._t.name("team")])
     deltas = g.aggregate(customers_ordered_12m=both._d.sum()).to_pandas()
     deltas = deltas.astype({"rep": object, "team": object, "mi": "int64"})
     states = ms.running(deltas)  # rep = scope, team = scope type here
