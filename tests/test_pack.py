@@ -62,6 +62,11 @@ def pack(sample_dir, tmp_path_factory):
     return path, outcomes
 
 
+def pack_cli(**options) -> int:
+    """``kpi-kit pack --name value ...``, as the command line runs it."""
+    return main(["pack", *[x for k, v in options.items() for x in (f"--{k}", str(v))]])
+
+
 def _pages(path: Path) -> list[Path]:
     return sorted(path.glob("*/*.html"))
 
@@ -203,22 +208,13 @@ def test_a_failed_notebook_does_not_stop_the_others(sample_dir, tmp_path, monkey
     nbformat.write(nb, notebooks / "pipeline.ipynb")
     monkeypatch.setenv("KPI_KIT_NOTEBOOKS", str(notebooks))
     out = tmp_path / "reports"
-    code = main(
-        [
-            "pack",
-            "--month",
-            SAMPLE_END,
-            "--scopes",
-            "company",
-            "--families",
-            "summary,pipeline",
-            "--formats",
-            "html",
-            "--out",
-            str(out),
-            "--source",
-            str(sample_dir),
-        ]
+    code = pack_cli(
+        month=SAMPLE_END,
+        scopes="company",
+        families="summary,pipeline",
+        formats="html",
+        out=out,
+        source=sample_dir,
     )
     assert code == 1
     assert "FAILED company pipeline: RuntimeError: pipeline exploded" in capsys.readouterr().err
@@ -439,24 +435,14 @@ def test_custom_pages_join_the_pack_and_pages_outlive_the_source(sample_dir, tmp
     custom.mkdir()
     _notebook(custom / "regional_bookings.ipynb", PROBE, "Bookings by region")
     _notebook(custom / "scratch.ipynb", ["1 / 0"], None, parameters=False)  # not a page
-    code = main(
-        [
-            "pack",
-            "--month",
-            SAMPLE_END,
-            "--scopes",
-            "company",
-            "--families",
-            "revenue,regional_bookings",
-            "--formats",
-            "html",
-            "--notebooks",
-            str(custom),
-            "--out",
-            str(tmp_path / "reports"),
-            "--source",
-            str(source),
-        ]
+    code = pack_cli(
+        month=SAMPLE_END,
+        scopes="company",
+        families="revenue,regional_bookings",
+        formats="html",
+        notebooks=custom,
+        out=tmp_path / "reports",
+        source=source,
     )
     assert code == 0
     month = tmp_path / "reports" / SAMPLE_END
