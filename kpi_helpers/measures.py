@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import ibis
 import numpy as np
@@ -289,6 +290,50 @@ class Measures:
         df = g.to_pandas()
         return df.astype({"scope_type": object, "scope": object, "mi": "int64"})
 
+    def distinct_count(
+        self, t: ibis.Table, mi: str, key: str, scope_types: list[str], name: str
+    ) -> pd.DataFrame:
+        """Distinct non-null ``key`` values of ``t`` (with ``_rep``/``_team``) per scope
+        and month ``mi``, as the measure ``name``; the same as a distinct count per scope
+        type, in one pass over ``t`` instead of one per scope type.
+
+        A key whose rows in a month all belong to one rep counts once for that rep, its
+        team and the company: those add up like sums (:meth:`roll_up`). Keys spread over
+        several reps in a month (rare: an order with lines of two reps) are fetched, only
+        when there are any, and counted per scope in pandas. Example: order A (lines of
+        r1) and order B (lines of r1 and r2, both in EMEA): r1 2, r2 1, EMEA 2, company 2.
+        """
+        t = t.filter(t[key].notnull())
+        per = t.group_by([mi, key]).aggregate(_r0=t._rep.min(), _r1=t._rep.max(), _t0=t._team.min())
+        g = per.group_by(
+            [per[mi].name("mi"), per._r0.name("rep"), per._t0.name("team"), per._r1.name("_r1")]
+        ).aggregate(**{name: per.count()})
+        g = g.to_pandas().astype({"rep": object, "team": object, "mi": "int64"})
+        single = g["rep"] == g["_r1"]
+        out = self.roll_up(g.loc[single, BASE + [name]], scope_types)
+        if single.all():
+            return out
+        spread = per.filter(per._r0 != per._r1).select(_s_mi=per[mi], _s_key=per[key])
+        rows = t.semi_join(spread, (t[mi] == spread._s_mi) & (t[key] == spread._s_key))
+        rows = rows.select(mi, key, "_rep", "_team").distinct().to_pandas()
+        rows = rows.astype({"_rep": object, "_team": object, mi: "int64"})
+        parts = [out]
+        for st in scope_types:
+            part = rows
+            pairs = self.wanted.get(st)
+            if pairs:
+                sel = np.zeros(len(rows), dtype=bool)
+                for col, v in pairs:
+                    sel |= (rows[col] == v).to_numpy()
+                part = rows[sel]
+            scope = COMPANY if st == "company" else part["_team" if st == "team" else "_rep"]
+            part = part.assign(scope_type=st, scope=scope, mi=part[mi])
+            part = part.drop_duplicates(["scope", "mi", key])
+            parts.append(part.groupby(KEY, as_index=False).size().rename(columns={"size": name}))
+        both = pd.concat(parts, ignore_index=True)
+        both = both.astype({"scope_type": object, "scope": object, "mi": "int64"})
+        return both.groupby(KEY, as_index=False, sort=False)[name].sum()
+
     def roll_up(self, base: pd.DataFrame, scope_types: list[str]) -> pd.DataFrame:
         """Sum (mi, rep, team) rows up to every wanted scope of ``scope_types``."""
         values = [c for c in base.columns if c not in BASE]
@@ -407,7 +452,12 @@ class Measures:
         spells = []
         events = self.customer_events()
         if events is not None:
-            e = events.filter(events.t < ibis.timestamp(self.end))
+            # an event keeps its account active until lookback days after it, so events
+            # before start(lo + 1) - lookback end before lo: their spells would be
+            # clipped away below; leaving them out first spares most of the history
+            look = timedelta(days=self.cfg.customer_lookback_days)
+            since_t = ibis.timestamp(Month(lo + 1).start - look)
+            e = events.filter((events.t < ibis.timestamp(self.end)) & (events.t >= since_t))
             e = e.group_by([e.account_id, month_index(e.t).name("a")]).aggregate(tmax=e.t.max())
             # active while start(m + 1) <= tmax + lookback, i.e. m < month(tmax + lookback)
             until = month_index(e.tmax + ibis.interval(days=self.cfg.customer_lookback_days))
@@ -492,18 +542,14 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
     if not ms.asked("orders", "revenue_accounts"):
         return ms.roll_up(ms.base(o, "_o_mi", sums), st)
 
-    def distinct(t: ibis.Table) -> dict[str, ibis.Value]:
-        return {
-            "orders": t.order_id.nunique(),
-            "revenue_accounts": t.account_id.nunique(where=t.revenue > 0),
-        }
-
     # attributed once, read by the sums and the distinct counts, and dropped right after
     # (the engine keeps the resulting measures, not the ~0.5 GB of order lines)
     with o.cache() as facts:
         out = ms.roll_up(ms.base(facts, "_o_mi", sums), st)
-        narrow = facts.select("_o_mi", "_rep", "_team", "order_id", "account_id", "revenue")
-        return _merge(out, ms.per_type(narrow, "_o_mi", st, distinct))
+        orders = ms.distinct_count(facts, "_o_mi", "order_id", st, "orders")
+        paid = facts.filter(facts.revenue > 0)
+        accounts = ms.distinct_count(paid, "_o_mi", "account_id", st, "revenue_accounts")
+    return _merge(out, orders, accounts)
 
 
 def _merge(*frames: pd.DataFrame) -> pd.DataFrame:

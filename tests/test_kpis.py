@@ -481,3 +481,24 @@ def test_history_is_only_as_deep_as_the_formula_reads():
     assert get("monthly_sales_growth").lags == {"revenue": 1}
     # 12-month windows of a monthly churn that reads the month before
     assert get("customer_lifetime_value").lags["active_customers"] == 12
+
+
+def test_an_order_split_across_reps_counts_once_per_scope(tmp_path):
+    # order X1 of m gets a line of R2 (North, like R1) and one of R4 (South): X1 counts
+    # once for each of R1, R2 and R4, once for North and South, once for the company
+    t = tables()
+    extra = t["orders"].iloc[[4, 4]].assign(rep_id=["R2", "R4"], revenue=[10.0, 5.0])
+    t["orders"] = pd.concat([t["orders"], extra], ignore_index=True)
+    ds = open_dataset(write_tables(tmp_path, t))
+    ids = ["orders_count", "average_revenue_per_account"]
+    df = kpis.compute(ds, M, scope="all", kpis=ids).set_index(["scope", "kpi"])["value"]
+    orders = {"company": 3, "North": 2, "South": 2, "R1": 2, "R2": 1, "R3": 1, "R4": 1}
+    for scope, n in orders.items():
+        assert df[(scope, "orders_count")] == n, scope
+    # revenue over accounts with revenue > 0: A1 (R1, R2, R4) and A3 (R3)
+    per_account = {"company": 195 / 2, "North": 70.0, "South": 125 / 2, "R2": 10.0, "R4": 5.0}
+    for scope, v in per_account.items():
+        assert df[(scope, "average_revenue_per_account")] == pytest.approx(v), scope
+    # named scopes filter the rows inside the query: the same counts
+    named = kpis.compute(ds, M, scope=["team:South", "rep:R2"], kpis=["orders_count"])
+    assert named.set_index("scope")["value"].to_dict() == {"South": 2.0, "R2": 1.0}
