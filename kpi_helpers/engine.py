@@ -349,20 +349,22 @@ class Engine:
         months = np.arange(first.index, last.index + 1)
         keep = reps_in_use(self.ds, row_types, row_scopes, months, value)
         # final order: month, then row (grid order = scope type, scope), then KPI
-        j_idx, r_idx = np.nonzero(keep.T)
+        kept = keep.T  # month x row
+
+        def flat(a: np.ndarray) -> np.ndarray:
+            """KPI x row x month values of the kept (month, row) pairs, in the final order."""
+            return np.moveaxis(a, 0, -1).transpose(1, 0, 2)[kept].ravel()
+
+        j_idx, r_idx = np.nonzero(kept)
         n_k = len(scalars)
         pick_r = np.repeat(r_idx, n_k)
         pick_j = np.repeat(j_idx, n_k)
         pick_k = np.tile(np.arange(n_k), len(r_idx))
-        reason_out = reason[pick_k, pick_r]
-        status = np.where(
-            na[pick_k, pick_r, pick_j],
-            "not_available",
-            np.where(undefined[pick_k, pick_r, pick_j], "undefined", "ok"),
-        )
+        reason_out = flat(np.broadcast_to(reason[:, :, None], shape))
+        status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
         und = status == "undefined"
         reason_out[und] = np.where(
-            no_target[pick_k, pick_r, pick_j][und],
+            flat(no_target)[und],
             "no monthly_sales_bookings target for this scope in m",
             "a denominator is 0 or an input has no value in m",
         )
@@ -372,9 +374,9 @@ class Engine:
                 "scope_type": pd.Series(row_types[pick_r], dtype="str"),
                 "scope": pd.Series(row_scopes[pick_r], dtype="str"),
                 "mi": months[pick_j].astype("int64"),
-                "value": value[pick_k, pick_r, pick_j],
-                "previous_month": before[pick_k, pick_r, pick_j],
-                "same_month_last_year": year_before[pick_k, pick_r, pick_j],
+                "value": flat(value),
+                "previous_month": flat(before),
+                "same_month_last_year": flat(year_before),
                 "kpi": pd.Series(kpi_ids[pick_k], dtype="str"),
                 "reason": pd.Series(reason_out, dtype=object),
                 "status": pd.Series(status, dtype="str"),
@@ -428,8 +430,9 @@ def reps_in_use(
     busy = (np.nan_to_num(value[:, reps, :], nan=0.0) != 0).any(axis=0)
     names = row_scopes[reps]
     for j, mi in enumerate(months):
-        employed = r.loc[employed_in(r, Month(int(mi))), "rep_id"].dropna().to_numpy(object)
-        keep[reps, j] = busy[:, j] | np.isin(names, employed)
+        # a set, not np.isin: that sorts Python strings, 100x slower for 3,000 reps
+        employed = set(r.loc[employed_in(r, Month(int(mi))), "rep_id"].dropna())
+        keep[reps, j] = busy[:, j] | np.fromiter((n in employed for n in names), bool, len(names))
     return keep
 
 
