@@ -32,6 +32,10 @@ DEFAULT_STAGE_PROBABILITY = {
 }
 
 
+# settings that live in a [table] of the file, not at its top level
+TABLE_SETTINGS = {"rag_green", "rag_amber", "pack_notebooks"}
+
+
 @dataclass
 class Config:
     company: str = ""  # shown in the pack header
@@ -71,7 +75,7 @@ def load_config(path: str | Path | None) -> Config:
         cfg.pack_notebooks = str(pack["notebooks"])  # like source: from where kpi-kit runs
     probs = data.pop("stage_probability", {})
     for key, value in data.items():
-        if not hasattr(cfg, key) or key.startswith(("rag_", "pack_")):
+        if not hasattr(cfg, key) or key in TABLE_SETTINGS:
             raise KitError(f"{path.name}: unknown setting {key!r}.")
         setattr(cfg, key, value)
     cfg.stage_probability.update({str(k): float(v) for k, v in probs.items()})

@@ -75,7 +75,12 @@ def data_profile(ds: Dataset) -> dict:
             c = t[col]
             aggs[f"n{i}"] = c.count()
             if c.type().is_numeric() and not c.type().is_boolean():
-                aggs[f"s{i}"] = (c.cast("float64") * 100).round().cast("int64").sum()
+                x = c.cast("float64")
+                finite = x.notnull() & ~x.isnan() & ~x.isinf()
+                # whole cents summed as doubles: exact, so the same in any order, up to
+                # 2**53 cents; NaN and infinities are counted apart instead of summed
+                aggs[f"s{i}"] = (x * 100).round().sum(where=finite)
+                aggs[f"f{i}"] = finite.sum()
             if c.type().is_temporal() or c.type().is_numeric() or c.type().is_string():
                 aggs[f"lo{i}"], aggs[f"hi{i}"] = c.min(), c.max()
         row = t.aggregate(**aggs).to_pandas().iloc[0]
@@ -94,17 +99,23 @@ def data_profile(ds: Dataset) -> dict:
 
 
 def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
-    """Parquet (read back by pages) and CSV (linked from pages) of one table."""
-    int_columns = len(df.columns) > 0 and all(isinstance(c, int) for c in df.columns)
+    """Parquet (read back by pages) and CSV (linked from pages) of one table. Parquet
+    wants text column names: the labels (say the months 0..11 of a cohort table) and the
+    columns' name are kept in the entry and put back by :meth:`Snapshot.table`."""
+    labels = [c.item() if hasattr(c, "item") else c for c in df.columns]
+    if any(not isinstance(c, (str, int, float, bool)) for c in labels):
+        labels = [str(c) for c in labels]
     stored = df.copy()
-    stored.columns = [str(c) for c in stored.columns]
+    stored.columns = [f"c{i}" for i in range(len(labels))]
     stored.to_parquet(folder / f"{name}.parquet")
-    keep_index = not isinstance(stored.index, pd.RangeIndex)
-    stored.to_csv(folder / f"{name}.csv", index=keep_index)
+    shown = df.copy()
+    shown.columns = [str(c) for c in labels]
+    shown.to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex))
     return {
         "parquet": f"{folder.name}/{name}.parquet",
         "csv": f"{folder.name}/{name}.csv",
-        "int_columns": int_columns,
+        "columns": labels,
+        "columns_name": df.columns.name,
     }
 
 

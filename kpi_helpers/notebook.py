@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import jinja2
 import pandas as pd
+from matplotlib.figure import Figure
 
 from . import charts
 from .config import Config, load_config
@@ -29,6 +31,8 @@ from .errors import KitError
 from .pages import HEADLINES, TEMPLATES, TREND_MONTHS, month_label, page_title, scope_label
 from .registry import FAMILIES, REGISTRY, get
 from .snapshot import Snapshot
+
+SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
 
 
 def reason_parts(reason: str) -> list[tuple[str, bool]]:
@@ -42,7 +46,7 @@ def reason_parts(reason: str) -> list[tuple[str, bool]]:
 
 
 @cache
-def blocks():
+def blocks() -> Any:
     """The page blocks template's macros (Jinja2, autoescape on)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True
@@ -91,21 +95,24 @@ class Report:
         self.unavailable = "no data"
 
     @property
-    def ds(self):
+    def ds(self) -> Any:
         """The live dataset (``kpi_helpers.sources.Dataset``); None when drawn from a
         snapshot."""
         return getattr(self.data, "ds", None)
 
-    def link(self, table: str | None = None) -> str | None:
-        """The relative link from a pack page to the CSV behind ``table`` (or behind the
-        scope's KPIs when None); None outside a pack."""
-        if not isinstance(self.data, Snapshot):
+    def link(self, table: str | None) -> str | None:
+        """The relative link from a pack page to the CSV behind ``table`` (a table KPI or
+        extra table, or ``SCOPE_KPIS`` for the scope's KPIs); None outside a pack or for
+        data that is not in the snapshot as shown."""
+        if table is None or not isinstance(self.data, Snapshot):
             return None
-        rel = (
-            self.data.kpis_csv(self.scope)
-            if table is None
-            else self.data.table_csv(table, self.scope)
-        )
+        if table == SCOPE_KPIS:
+            rel = self.data.kpis_csv(self.scope)
+        else:
+            try:
+                rel = self.data.table_csv(table, self.scope)
+            except KitError:  # not a table of the snapshot
+                return None
         return f"../{self.data.path.name}/{rel}" if rel else None
 
     # ---------------------------------------------------------------- text blocks
@@ -140,7 +147,7 @@ class Report:
             else:
                 card["reason"] = reason_parts(row["reason"])
             items.append(card)
-        return HTML(blocks().cards(items, None, self.link()))
+        return HTML(blocks().cards(items, None, self.link(SCOPE_KPIS)))
 
     def _change(self, row: pd.Series, col: str, label: str) -> dict:
         v = row[col]
@@ -168,7 +175,7 @@ class Report:
                 self.cfg.currency,
                 rows["target"],
             )
-            self.show(fig)
+            self.show(fig, data=SCOPE_KPIS)
 
     def kpi_table(self) -> HTML:
         """Every KPI of the family this month: value, changes, target, status."""
@@ -187,7 +194,7 @@ class Report:
                     rag=_rag(r),
                 )
             )
-        return HTML(blocks().kpi_table(rows, self.link()))
+        return HTML(blocks().kpi_table(rows, self.link(SCOPE_KPIS)))
 
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
@@ -230,9 +237,9 @@ class Report:
             return data
         return next((n for n, d in getattr(self, "_shown", {}).items() if d is df), None)
 
-    def show(self, fig, data: str | None = None) -> None:
-        """Display a chart, then (in a pack) the link to its data: the table ``data``, or
-        the scope's KPIs when None."""
+    def show(self, fig: Figure, data: str | None = None) -> None:
+        """Display a chart, then (in a pack) the link to its data: the table ``data`` of
+        the snapshot, or ``SCOPE_KPIS`` for the scope's KPIs; no link when None."""
         from IPython.display import display
 
         show(fig)
@@ -313,7 +320,7 @@ class Report:
         text = f"Data quality: {errors} error(s), {warnings} warning(s)" + (
             f" — {detail}" if detail else " — the data meets the contract."
         )
-        href = f"../{self.data.path.name}/validation.csv" if self.link() else None
+        href = f"../{self.data.path.name}/validation.csv" if self.link(SCOPE_KPIS) else None
         return HTML(blocks().data_quality(tone, text, href))
 
 

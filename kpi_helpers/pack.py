@@ -28,6 +28,7 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from jupyter_client.manager import KernelManager
 from markupsafe import Markup
 
 from . import kpis
@@ -45,7 +46,7 @@ from .sources import open_dataset
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"  # KPI_KIT_NOTEBOOKS points elsewhere (the tests do)
 SNAPSHOT_DIR = "data"
-SECRET_ENV = "KPI_KIT_SOURCE_URL"
+WORK_PREFIX = ".work-"  # a page's working folder while it runs
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -155,7 +156,8 @@ def find_pages(custom: str | Path | None = None) -> list[Page]:
     ``parameters`` cell (one named like a kit page replaces it). Order: ``summary``
     first, the kit's families in their order, then the rest by name."""
     base = Path(os.environ.get("KPI_KIT_NOTEBOOKS") or NOTEBOOKS)
-    found = {p.stem: p for p in sorted(base.glob("*.ipynb"))}
+    # only the kit's own pages from its folder: not an Untitled.ipynb an analyst left there
+    found = {n: base / f"{n}.ipynb" for n in PACK_FAMILIES if (base / f"{n}.ipynb").exists()}
     if custom:
         folder = Path(custom)
         if not folder.is_dir():
@@ -254,28 +256,44 @@ def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
 
 _KERNEL: dict = {}
 
-# Run in a worker's kernel before each notebook: an empty namespace, the job's own working
-# directory, no figure left open, prompts from 1. Imported modules stay loaded: that is
+# Run once in a worker's new kernel: load what every page imports and keep the state a page
+# may change (environment, import path, matplotlib and pandas settings) to restore it.
+WARM_KERNEL = """\
+import os, sys, types, copy
+import matplotlib, matplotlib.pyplot, pandas
+import kpi_helpers.notebook
+sys.modules["_kit_kernel_state"] = types.SimpleNamespace(
+    environ=dict(os.environ), path=list(sys.path), rc=copy.deepcopy(dict(matplotlib.rcParams))
+)
+del os, sys, types, copy, matplotlib, pandas, kpi_helpers
+"""
+
+# Run before each page: an empty namespace, the page's own working folder, the saved
+# state back, no figure left open, prompts from 1. Imported modules stay loaded: that is
 # what reusing the kernel saves (about a second of kernel start and a second of pandas
 # and matplotlib imports per page).
 RESET_KERNEL = """\
 get_ipython().run_line_magic("reset", "-f")
-import os as _kit_os, sys as _kit_sys
-_kit_os.chdir({workdir!r})
-if "matplotlib.pyplot" in _kit_sys.modules:
-    _kit_sys.modules["matplotlib.pyplot"].close("all")
-del _kit_os, _kit_sys
+import os as _o, sys as _s, warnings as _w, matplotlib as _m, pandas as _p
+_k = _s.modules["_kit_kernel_state"]
+_o.environ.clear(); _o.environ.update(_k.environ); _s.path[:] = _k.path
+_o.chdir({workdir!r})
+_s.modules["matplotlib.pyplot"].close("all")
+_m.rcParams.update(_k.rc)
+with _w.catch_warnings():
+    _w.simplefilter("ignore")
+    _p.reset_option("all")
+del _o, _s, _w, _m, _p, _k
 get_ipython().execution_count = 1
 """
 
 
-def warm_kernel(workdir: str):
+def warm_kernel(workdir: str) -> KernelManager:
     """This worker's Python kernel, started once and reset for each notebook (a kernel
     that died is replaced); papermill runs the notebook in it and leaves it running."""
-    from jupyter_client.manager import KernelManager
-
     km = _KERNEL.get("km")
-    if km is None or not km.is_alive():
+    fresh = km is None or not km.is_alive()
+    if fresh:
         km = KernelManager(kernel_name="python3")
         km.start_kernel(cwd=workdir)
         _KERNEL["km"] = km
@@ -284,13 +302,12 @@ def warm_kernel(workdir: str):
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=90)
-        reply = kc.execute_interactive(
-            RESET_KERNEL.format(workdir=workdir), silent=True, timeout=60
-        )
+        for code in ([WARM_KERNEL] if fresh else []) + [RESET_KERNEL.format(workdir=workdir)]:
+            reply = kc.execute_interactive(code, silent=True, timeout=90)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"Kernel could not be reset: {reply['content'].get('evalue')}")
     finally:
         kc.stop_channels()
-    if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"Kernel could not be reset: {reply['content'].get('evalue')}")
     return km
 
 
@@ -501,19 +518,19 @@ def _build(
     snapshot = Snapshot(build / SNAPSHOT_DIR)
     clock["snapshot"] = time.perf_counter()
     del live, ds  # the pages read the snapshot; the source is not opened again
-    env = {}
-    param_source = str(Path(source).resolve()) if Path(str(source)).exists() else source
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", str(source)):
-        # never a URL (it may hold a password) as a notebook parameter: papermill#416
-        env[SECRET_ENV] = str(source)
-        param_source = f"env:{SECRET_ENV}"
+    # pages read the snapshot, never the source: a path is named for the record, a
+    # database URL (it may hold a password, papermill#416) not at all
+    param_source = str(Path(source).resolve()) if Path(str(source)).exists() else ""
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     data_line = _data_line(meta)
     company = cfg.company or "Sales KPI review"
     job_list = []
     for scope in scope_list:
         for page in pages:
-            workdir = Path(tempfile.mkdtemp(prefix="run-", dir=build_root))
+            # its own working folder, as deep as notebooks/: the snapshot is ../../data
+            # from both, so an executed notebook kept for audit re-runs where it lies
+            workdir = build / folders[scope] / f"{WORK_PREFIX}{page.name}"
+            workdir.mkdir(parents=True)
             header = dict(
                 title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
                 company=company,
@@ -529,7 +546,7 @@ def _build(
                 source=param_source,
                 mapping=str(Path(mapping).resolve()) if mapping else "",
                 config=str(Path(config).resolve()) if config else "",
-                snapshot=str((build / SNAPSHOT_DIR).resolve()),
+                snapshot=f"../../{SNAPSHOT_DIR}",
             )
             job_list.append(
                 Job(
@@ -546,7 +563,7 @@ def _build(
                     page.notebook,
                 )
             )
-    outcomes = _run_all(job_list, jobs, env, progress)
+    outcomes = _run_all(job_list, jobs, progress)
     clock["pages"] = time.perf_counter()
     if "pdf" in formats:
         for scope in scope_list:
@@ -560,8 +577,8 @@ def _build(
     _write_index(build, scope_list, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
     _write_build_log(build, clock, outcomes)
-    for run in build_root.glob("run-*"):
-        shutil.rmtree(run, ignore_errors=True)
+    for work in build.glob(f"*/{WORK_PREFIX}*"):
+        shutil.rmtree(work, ignore_errors=True)
     final = out / month
     old = None
     if final.exists():
@@ -598,48 +615,35 @@ def _quiet_worker() -> None:
     os.dup2(devnull, 2)
 
 
-def _run_all(job_list: list[Job], jobs: int, env: dict, progress: bool) -> list[Outcome]:
+def _run_all(job_list: list[Job], jobs: int, progress: bool) -> list[Outcome]:
     from tqdm import tqdm
 
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # inherited by the workers and their kernels
-    try:
-        outcomes = []
-        ctx = get_context("spawn")  # no fork of a process holding DuckDB threads
-        with ProcessPoolExecutor(
-            max_workers=max(1, jobs), mp_context=ctx, initializer=_quiet_worker
-        ) as pool:
-            futures = [pool.submit(run_job, j) for j in job_list]
-            bar = tqdm(
-                total=len(futures),
-                desc="notebooks",
-                unit="nb",
-                disable=not progress,
-                file=sys.stderr,
-            )
-            for fut in as_completed(futures):
-                try:
-                    outcomes.append(fut.result())
-                except Exception as exc:  # a worker that died: the others carry on
-                    job = job_list[futures.index(fut)]
-                    outcomes.append(
-                        Outcome(
-                            job.family,
-                            job.scope,
-                            job.folder,
-                            ok=False,
-                            error=f"{type(exc).__name__}: {exc}"[:300],
-                        )
+    outcomes = []
+    ctx = get_context("spawn")  # no fork of a process holding DuckDB threads
+    with ProcessPoolExecutor(
+        max_workers=max(1, jobs), mp_context=ctx, initializer=_quiet_worker
+    ) as pool:
+        futures = [pool.submit(run_job, j) for j in job_list]
+        bar = tqdm(
+            total=len(futures), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr
+        )
+        for fut in as_completed(futures):
+            try:
+                outcomes.append(fut.result())
+            except Exception as exc:  # a worker that died: the others carry on
+                job = job_list[futures.index(fut)]
+                outcomes.append(
+                    Outcome(
+                        job.family,
+                        job.scope,
+                        job.folder,
+                        ok=False,
+                        error=f"{type(exc).__name__}: {exc}"[:300],
                     )
-                bar.update(1)
-            bar.close()
-        return outcomes
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+                )
+            bar.update(1)
+        bar.close()
+    return outcomes
 
 
 def merge_pdfs(parts: list[Path], target: Path) -> int:

@@ -77,7 +77,7 @@ class Snapshot:
         """The tidy KPI rows (``kpis.compute`` columns plus ``key``, the pack scope) of one
         scope, or of every scope when ``scope`` is None."""
         if self._kpis is None:
-            self._kpis = pd.read_parquet(self.path / KPIS_FILE)
+            self._kpis = self._read(KPIS_FILE)
         if scope is None:
             return self._kpis
         self.folder(scope)  # an unknown scope is an error, not an empty page
@@ -88,9 +88,8 @@ class Snapshot:
         entry = self._entry(name, scope)
         if entry.get("reason"):
             raise KitError(entry["reason"])
-        df = pd.read_parquet(self.path / entry["parquet"])
-        if entry.get("int_columns"):
-            df.columns = [int(c) for c in df.columns]
+        df = self._read(entry["parquet"])
+        df.columns = pd.Index(entry["columns"], name=entry["columns_name"])
         return df
 
     def table_csv(self, name: str, scope: str) -> str | None:
@@ -103,12 +102,17 @@ class Snapshot:
 
     def findings(self) -> pd.DataFrame:
         """The validation findings (``kpi_helpers.validate.validate``'s frame)."""
-        return pd.read_parquet(self.path / VALIDATION_FILE)
+        return self._read(VALIDATION_FILE)
+
+    def _read(self, rel: str) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(self.path / rel)
+        except FileNotFoundError:
+            raise KitError(f"The snapshot {self.path} lacks {rel}; rebuild the pack.") from None
 
     def _entry(self, name: str, scope: str) -> dict:
-        tables = self.meta["tables"].get(scope)
-        if tables is None:
-            self.folder(scope)
+        self.folder(scope)
+        tables = self.meta["tables"].get(scope, {})
         if name not in tables:
             raise KitError(
                 f"No table {name!r} in the snapshot; it has {', '.join(sorted(tables))}."

@@ -80,18 +80,28 @@ class Dataset:
         return self.cache[key].copy()
 
 
+SECRET_QUERY_KEYS = ("password", "passwd", "pwd", "secret", "token", "key", "credential")
+
+
 def redact(url: str) -> str:
-    """A database URL without its password.
+    """A database URL without its password, in the user part or in the query string.
 
     >>> redact("postgresql://kit:s3cret@127.0.0.1:5432/sales")
     'postgresql://kit:***@127.0.0.1:5432/sales'
+    >>> redact("postgresql://db/sales?user=kit&password=s3cret&sslmode=require")
+    'postgresql://db/sales?user=kit&password=***&sslmode=require'
     """
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    parts = original = urlsplit(url)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{netloc}")
+    query = "&".join(
+        f"{k}=***" if any(s in k.lower() for s in SECRET_QUERY_KEYS) and sep else f"{k}{sep}{v}"
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    if original.password is None and query == parts.query:
+        return url  # nothing to hide: as given (urlunsplit would normalise it)
+    return urlunsplit(parts._replace(query=query))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -318,8 +318,10 @@ def test_database_password_never_reaches_the_pack(postgres_url, sample_dir, tmp_
     for f in path.rglob("*"):
         if f.is_file():
             assert password not in f.read_text(encoding="utf-8", errors="replace"), f
-    nb = json.loads((path / "company" / "notebooks" / "summary.ipynb").read_text())
-    assert "env:KPI_KIT_SOURCE_URL" in json.dumps(nb)
+    nb = nbformat.read(path / "company" / "notebooks" / "summary.ipynb", as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'source = ""' in injected.source  # pages read the snapshot: no URL, no variable
+    assert "postgresql" not in json.dumps(nb)
     assert "postgresql://kit:***@127.0.0.1:" in (path / "company" / "summary.html").read_text()
 
 
@@ -418,7 +420,7 @@ PROBE = [
     "from kpi_helpers import charts\n"
     "from kpi_helpers.notebook import Report\n"
     'report = Report("revenue", month=month, scope=scope, source=source, snapshot=snapshot)\n'
-    'report.title("Revenue by product")\n'
+    'report.title("Revenue by product")',
     'products = report.table("product_performance")\n'
     'report.show(charts.bar_chart(products["product"], products["revenue"],\n'
     '            "Revenue by product", "currency"), data="product_performance")\n'
@@ -476,6 +478,72 @@ def test_custom_pages_join_the_pack_and_pages_outlive_the_source(sample_dir, tmp
     )
     assert dict(CARD.findall(html_out)) == revenue
 
+    # a notebook kept for audit re-runs where it lies: its snapshot is ../../data
+    kept = month / "company" / "notebooks" / "revenue.ipynb"
+    pm.execute_notebook(str(kept), str(tmp_path / "rerun.ipynb"), cwd=str(kept.parent))
+    rerun = nbformat.read(tmp_path / "rerun.ipynb", as_version=4)
+    html_rerun = "".join(
+        o.get("data", {}).get("text/html", "") for c in rerun.cells for o in c.get("outputs", [])
+    )
+    assert dict(CARD.findall(html_rerun)) == revenue
+
+
+DIRTY = [
+    "import os, sys, matplotlib, pandas as pd\n"
+    'os.environ["KIT_LEAK"] = "1"; sys.path.append("/leak"); os.chdir("/")\n'
+    'matplotlib.rcParams["lines.linewidth"] = 9; pd.set_option("display.max_rows", 3)\n'
+    "leaked = 42",
+]
+CHECK = [
+    "import os, sys, matplotlib, pandas as pd\n"
+    "found = [name for name, bad in [\n"
+    '    ("environment", "KIT_LEAK" in os.environ), ("path", "/leak" in sys.path),\n'
+    '    ("folder", os.getcwd() == "/"), ("namespace", "leaked" in globals()),\n'
+    '    ("matplotlib", matplotlib.rcParams["lines.linewidth"] == 9),\n'
+    '    ("pandas", pd.get_option("display.max_rows") == 3)] if bad]\n'
+    'print("leaks:", found or "none")',
+]
+
+
+def test_pages_sharing_a_kernel_do_not_share_state(sample_dir, tmp_path):
+    custom = tmp_path / "pages"
+    custom.mkdir()
+    _notebook(custom / "a_dirty.ipynb", DIRTY, "Dirty")
+    _notebook(custom / "b_check.ipynb", CHECK, "Check")
+    path, outcomes = build_pack(
+        SAMPLE_END,
+        scopes="company",
+        families=["a_dirty", "b_check"],
+        formats=("html",),
+        jobs=1,  # one worker: both pages run in the same kernel, dirty first
+        out=tmp_path / "reports",
+        source=str(sample_dir),
+        progress=False,
+        notebooks=custom,
+    )
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    assert "leaks: none" in (path / "company" / "b_check.html").read_text("utf-8")
+
+
+@needs_chromium
+def test_snapshot_tables_read_back_as_computed(pack, sample_dir):
+    from kpi_helpers.freeze import TABLE_NAMES
+    from kpi_helpers.live import LiveData
+    from kpi_helpers.snapshot import Snapshot
+
+    path, _ = pack
+    snap = Snapshot(path / "data")
+    live = LiveData(str(sample_dir), month=SAMPLE_END)
+    for scope in snap.scopes:
+        for name in TABLE_NAMES:
+            try:
+                expected = live.table(name, scope)
+            except KitError as exc:
+                with pytest.raises(KitError, match=re.escape(str(exc))):
+                    snap.table(name, scope)
+                continue
+            pd.testing.assert_frame_equal(snap.table(name, scope), expected, obj=name)
+
 
 def test_pages_are_the_kit_notebooks_overlaid_by_custom_ones(tmp_path):
     for name in ("zeta", "alpha", "summary"):
@@ -492,6 +560,14 @@ def test_pages_are_the_kit_notebooks_overlaid_by_custom_ones(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(KitError, match="no notebook there has a cell tagged `parameters`"):
         find_pages(tmp_path / "empty")
+
+
+def test_only_the_kits_pages_come_from_its_folder(tmp_path, monkeypatch):
+    kit = tmp_path / "kit"
+    shutil.copytree(ROOT / "notebooks", kit)
+    shutil.copy(kit / "team.ipynb", kit / "Untitled.ipynb")  # what JupyterLab leaves behind
+    monkeypatch.setenv("KPI_KIT_NOTEBOOKS", str(kit))
+    assert [p.name for p in find_pages()] == list(PACK_FAMILIES)
 
 
 def test_pack_notebooks_setting(tmp_path):
