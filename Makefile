@@ -26,15 +26,15 @@ demo: $(STAMP)
 	     $(BIN)/kpi-kit pack --month latest --source $(SAMPLE) --formats html; fi
 
 test: $(STAMP)
-	$(BIN)/ruff check kpi_helpers tests benchmarks
+	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check kpi_helpers tests benchmarks
-	$(BIN)/ruff format --check kpi_helpers tests benchmarks
+	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks
+	$(BIN)/ruff format --check kpi_helpers tests benchmarks notebooks
 
 format: $(STAMP)
-	$(BIN)/ruff format kpi_helpers tests benchmarks
+	$(BIN)/ruff format kpi_helpers tests benchmarks notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sample_data.py
