@@ -298,12 +298,16 @@ def warm_kernel(workdir: str) -> KernelManager:
         km.start_kernel(cwd=workdir)
         _KERNEL["km"] = km
         atexit.register(close_kernel)
+    # the shell channel only: a request and its reply, with no wait for the kernel's
+    # broadcast channel to connect (that wait is a fifth of an empty page's time)
     kc = km.client()
-    kc.start_channels()
+    kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
-        kc.wait_for_ready(timeout=90)
         for code in ([WARM_KERNEL] if fresh else []) + [RESET_KERNEL.format(workdir=workdir)]:
-            reply = kc.execute_interactive(code, silent=True, timeout=90)
+            msg_id = kc.execute(code, silent=True, store_history=False)
+            reply = kc.get_shell_msg(timeout=90)
+            while reply["parent_header"].get("msg_id") != msg_id:
+                reply = kc.get_shell_msg(timeout=90)
             if reply["content"]["status"] != "ok":
                 raise RuntimeError(f"Kernel could not be reset: {reply['content'].get('evalue')}")
     finally:
