@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import ibis
 import numpy as np
@@ -452,12 +451,7 @@ class Measures:
         spells = []
         events = self.customer_events()
         if events is not None:
-            # an event keeps its account active until lookback days after it, so events
-            # before start(lo + 1) - lookback end before lo: their spells would be
-            # clipped away below; leaving them out first spares most of the history
-            look = timedelta(days=self.cfg.customer_lookback_days)
-            since_t = ibis.timestamp(Month(lo + 1).start - look)
-            e = events.filter((events.t < ibis.timestamp(self.end)) & (events.t >= since_t))
+            e = events.filter(events.t < ibis.timestamp(self.end))
             e = e.group_by([e.account_id, month_index(e.t).name("a")]).aggregate(tmax=e.t.max())
             # active while start(m + 1) <= tmax + lookback, i.e. m < month(tmax + lookback)
             until = month_index(e.tmax + ibis.interval(days=self.cfg.customer_lookback_days))
