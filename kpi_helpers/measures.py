@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import ibis
 import numpy as np
@@ -451,7 +452,12 @@ class Measures:
         spells = []
         events = self.customer_events()
         if events is not None:
-            e = events.filter(events.t < ibis.timestamp(self.end))
+            # an event keeps its account active until lookback days after it, so events
+            # before start(lo + 1) - lookback end before lo: their spells would be
+            # clipped away below; leaving them out first spares most of the history
+            look = timedelta(days=self.cfg.customer_lookback_days)
+            since_t = ibis.timestamp(Month(lo + 1).start - look)
+            e = events.filter((events.t < ibis.timestamp(self.end)) & (events.t >= since_t))
             e = e.group_by([e.account_id, month_index(e.t).name("a")]).aggregate(tmax=e.t.max())
             # active while start(m + 1) <= tmax + lookback, i.e. m < month(tmax + lookback)
             until = month_index(e.tmax + ibis.interval(days=self.cfg.customer_lookback_days))
@@ -501,8 +507,12 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     t = t.filter(t.a.notnull())
     t = t.mutate(a=ibis.greatest(t.a, lo), b=ibis.least(t.b, hi))
     t = t.filter(t.a <= t.b)
-    before = ibis.window(group_by=keys, order_by=["a", "b"], rows=(None, -1))
-    upto = ibis.window(group_by=keys, order_by=["a", "b"], rows=(None, 0))
+    # one row per start month, so the two windows below order their rows the same way:
+    # with ties on (a, b) a backend may order them differently in each window, and a
+    # tied pair could then open two identical spells
+    t = t.group_by([*keys, "a"]).aggregate(b=t.b.max())
+    before = ibis.window(group_by=keys, order_by="a", rows=(None, -1))
+    upto = ibis.window(group_by=keys, order_by="a", rows=(None, 0))
     t = t.mutate(_prev=t.b.max().over(before))
     t = t.mutate(_new=_flag(t._prev.isnull() | (t.a > t._prev + 1)))
     t = t.mutate(_spell=t._new.sum().over(upto))

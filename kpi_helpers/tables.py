@@ -153,7 +153,8 @@ def product_performance(ms, keep, month):
     out["share_of_revenue"] = _pct(out["revenue"], out["revenue"].sum())
     prev = before.reindex(out.index)
     out["mom_growth"] = (out["revenue"] - prev) / prev.where(prev != 0).abs() * 100.0
-    return out.sort_values("revenue", ascending=False).reset_index()
+    out = out.reset_index()
+    return out.sort_values(["revenue", "product"], ascending=[False, True], ignore_index=True)
 
 
 @_table
@@ -167,7 +168,9 @@ def sales_by_contact_method(ms, keep, month):
         .to_pandas()
     )
     df["share_of_won_amount"] = _pct(df["won_amount"], df["won_amount"].sum())
-    return df.sort_values("won_amount", ascending=False).reset_index(drop=True)
+    return df.sort_values(
+        ["won_amount", "contact_method"], ascending=[False, True], ignore_index=True
+    )
 
 
 def _bought_12m(ms, keep, month: Month) -> pd.DataFrame:
@@ -193,7 +196,9 @@ def product_penetration_rate(ms, keep, month):
     df = bought.groupby("product")["account_id"].nunique().rename("customers").reset_index()
     df["active_customers"] = len(active_ids)
     df["penetration_rate"] = _pct(df["customers"], len(active_ids))
-    return df.sort_values("penetration_rate", ascending=False).reset_index(drop=True)
+    return df.sort_values(
+        ["penetration_rate", "product"], ascending=[False, True], ignore_index=True
+    )
 
 
 @_table
@@ -216,7 +221,9 @@ def product_affinity(ms, keep, month):
     sa, sb = df["product_a"].map(single), df["product_b"].map(single)
     df["confidence_a_to_b"] = df["support"] / sa
     df["lift"] = df["support"] / (sa * sb)
-    return df.sort_values(["lift", "accounts"], ascending=False).reset_index(drop=True)[cols]
+    order = ["lift", "accounts", "product_a", "product_b"]
+    df = df.sort_values(order, ascending=[False, False, True, True], ignore_index=True)
+    return df[cols]
 
 
 @_table
@@ -248,7 +255,8 @@ def customer_profitability(ms, keep, month):
     )
     seg["margin"] = _pct(seg["gross_profit"], seg["revenue"])
     seg["level"] = "segment"
-    out = pd.concat([seg, df.sort_values("gross_profit", ascending=False)], ignore_index=True)
+    accounts = df.sort_values(["gross_profit", "account_id"], ascending=[False, True])
+    out = pd.concat([seg, accounts], ignore_index=True)
     first = ["level", "segment", "account_id", "account_name"]
     return out[
         [c for c in first if c in out.columns] + ["revenue", "cogs", "gross_profit", "margin"]
@@ -286,7 +294,7 @@ def mrr_movements(ms, keep, month):
         df.loc[moved, "movement"] = kind
     df["change"] = df["mrr_now"] - df["mrr_before"]
     df = df[["account_id", "mrr_before", "mrr_now", "movement", "change"]]
-    return df.sort_values(["movement", "change"]).reset_index(drop=True)
+    return df.sort_values(["movement", "change", "account_id"], ignore_index=True)
 
 
 @_table
@@ -348,7 +356,9 @@ def rep_leaderboard(ms, keep, month):
         "attainment",
     ]
     wide = wide[[c for c in cols if c in wide.columns]]
-    wide = wide.sort_values("monthly_sales_bookings", ascending=False, na_position="last")
+    wide = wide.sort_values(
+        ["monthly_sales_bookings", "rep_id"], ascending=[False, True], na_position="last"
+    )
     wide.insert(0, "rank", range(1, len(wide) + 1))
     return wide.reset_index(drop=True)
 
@@ -417,7 +427,7 @@ def leads_by_source(ms, keep, month):
         .to_pandas()
     )
     df["conversion"] = _pct(df["converted"], df["leads"])
-    return df.sort_values("leads", ascending=False).reset_index(drop=True)
+    return df.sort_values(["leads", "source"], ascending=[False, True], ignore_index=True)
 
 
 @_extra("opportunities.closed_at")

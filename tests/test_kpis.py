@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import ibis
 import pandas as pd
 import pytest
 from conftest import write_tables
@@ -14,6 +15,7 @@ from kpi_fixture import tables
 
 from kpi_helpers import kpis
 from kpi_helpers.errors import KitError
+from kpi_helpers.measures import merge_spells
 from kpi_helpers.registry import CATALOG, get
 from kpi_helpers.sources import open_dataset
 
@@ -502,3 +504,18 @@ def test_an_order_split_across_reps_counts_once_per_scope(tmp_path):
     # named scopes filter the rows inside the query: the same counts
     named = kpis.compute(ds, M, scope=["team:South", "rep:R2"], kpis=["orders_count"])
     assert named.set_index("scope")["value"].to_dict() == {"South": 2.0, "R2": 1.0}
+
+
+def test_spells_merge_tied_and_touching_rows_into_one():
+    """Hand-worked: (3..7) twice and (8..9) touch, (12..12) stands apart, (0..1) is clipped
+    to lo=2 and dropped. (On the large sample, tied rows once made two identical spells in
+    about one run of two; this fixture did not reproduce it, so it checks the rules only.)"""
+    n = 20_000
+    rows = [(3, 7), (3, 7), (8, 9), (12, 12), (0, 1)]
+    df = pd.DataFrame(
+        [(f"A{i}", a, b) for i in range(n) for a, b in rows], columns=["account_id", "a", "b"]
+    )
+    con = ibis.duckdb.connect()
+    out = con.to_pandas(merge_spells(ibis.memtable(df), ["account_id"], 2, 20))
+    spells = out.groupby(["s", "e"]).size().to_dict()
+    assert spells == {(3, 9): n, (12, 12): n}
