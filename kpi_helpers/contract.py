@@ -19,6 +19,15 @@ DEAL_TYPES = ("new", "upsell", "cross_sell", "renewal")
 ACTIVITY_TYPES = ("call", "email", "meeting")
 COST_CATEGORIES = ("marketing", "sales")
 UNASSIGNED_TEAM = "unassigned"
+# the columns that record that something happened (not planned dates such as an expected
+# close or a subscription's end): the data covers the months between their min and max
+EVENT_COLUMNS = {
+    "orders": "ordered_at",
+    "opportunities": "created_at",
+    "leads": "created_at",
+    "activities": "occurred_at",
+    "subscriptions": "started_at",
+}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .compare import add_comparisons
 from .config import Config
-from .contract import UNASSIGNED_TEAM
+from .contract import EVENT_COLUMNS, UNASSIGNED_TEAM
 from .errors import KitError
 from .measures import (
     COMPANY,
@@ -128,13 +128,7 @@ def data_months(ds: Dataset) -> tuple[Month, Month]:
     if "data_months" in ds.cache:
         return ds.cache["data_months"]
     bounds = []
-    for table, col in (
-        ("orders", "ordered_at"),
-        ("opportunities", "created_at"),
-        ("leads", "created_at"),
-        ("activities", "occurred_at"),
-        ("subscriptions", "started_at"),
-    ):
+    for table, col in EVENT_COLUMNS.items():
         if ds.has(table, col):
             t = ds.table(table)
             row = t.aggregate(lo=t[col].min(), hi=t[col].max()).to_pandas().iloc[0]
@@ -251,9 +245,11 @@ class Engine:
             s = self.source_of[n].name
             by_source[s] = min(by_source.get(s, starts[n]), starts[n])
             asked.setdefault(s, set()).add(n)
+        # sources that read others (``reads``) last, so their reads come from the cache
+        order = sorted(by_source.items(), key=lambda kv: (bool(SOURCES[kv[0]].reads), kv[0]))
         parts = [
             self.source_frame(SOURCES[s], first, last, wanted, frozenset(asked[s]))
-            for s, first in sorted(by_source.items())
+            for s, first in order
         ]
         first = min(starts.values(), default=last)
         grid = self._grid(parts, first, last, scopes)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import TABLES
+from .contract import EVENT_COLUMNS, TABLES
 from .errors import KitError
 from .live import LiveData
 from .registry import REGISTRY
@@ -37,15 +37,6 @@ from .snapshot import (
 from .sources import Dataset
 from .tables import EXTRAS
 
-# the columns that record that something happened (not planned dates such as an expected
-# close or a subscription's end): the data runs through the latest of them
-EVENT_COLUMNS = {
-    "orders": "ordered_at",
-    "opportunities": "created_at",
-    "leads": "created_at",
-    "activities": "occurred_at",
-    "subscriptions": "started_at",
-}
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of] + list(EXTRAS)
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .config import Config
 from .contract import UNASSIGNED_TEAM
+from .errors import KitError
 from .months import Month, month_range
 from .sources import Dataset
 
@@ -56,7 +57,8 @@ class Source:
 
     ``keep_nan``: measures left NaN when a scope has no value (medians, targets,
     financials) instead of 0. ``scope_types``/``scope_reason``: the scope types the
-    measures exist for, and why not for the others.
+    measures exist for, and why not for the others. ``reads``: the sources whose
+    measures ``run`` fetches (the engine computes those first, so the fetch is cached).
     """
 
     name: str
@@ -67,6 +69,7 @@ class Source:
     keep_nan: frozenset[str] = frozenset()
     scope_types: tuple[str, ...] = SCOPE_TYPES
     scope_reason: str = ""
+    reads: tuple[str, ...] = ()
 
     def needs_of(self, measure: str) -> tuple[str, ...]:
         return self.needs + self.extra_needs.get(measure, ())
@@ -83,6 +86,7 @@ def source(
     keep_nan: tuple[str, ...] = (),
     scope_types: tuple[str, ...] = SCOPE_TYPES,
     scope_reason: str = "",
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Run], Run]:
     """Register a measure source (a decorator on its ``run(ms, scope_types)``)."""
 
@@ -96,6 +100,7 @@ def source(
             frozenset(keep_nan),
             scope_types,
             scope_reason,
+            reads,
         )
         return fn
 
@@ -958,6 +963,7 @@ def reps_active(ms: Measures, st: list[str]) -> pd.DataFrame:
     ("costs_total", "costs_marketing"),
     scope_types=("company", "team"),
     scope_reason="costs are kept per team, not per rep",
+    reads=("leads",),
 )
 def costs(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Costs per company and team; costs with an empty team are shared by the teams in
@@ -1032,6 +1038,15 @@ def financials(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Company figures per month (financials are company-wide)."""
     f = ms.ds.frame("financials")
     f = f[f["month"].isin([str(m) for m in ms.months])]
+    twice = f["month"][f["month"].duplicated()].unique()
+    if len(twice):
+        shown = ", ".join(sorted(map(str, twice))[:5])
+        raise KitError(
+            f"financials.month: {len(twice)} month(s) appear on more than one row "
+            f"(e.g. {shown}); the figures of a month must be one row. Fix: keep one row "
+            "per month (de-duplicate the export, or use unique_by in the mapping); "
+            "`kpi-kit validate` lists them."
+        )
     out = pd.DataFrame(
         {
             "scope_type": "company",

@@ -519,3 +519,11 @@ def test_spells_merge_tied_and_touching_rows_into_one():
     out = con.to_pandas(merge_spells(ibis.memtable(df), ["account_id"], 2, 20))
     spells = out.groupby(["s", "e"]).size().to_dict()
     assert spells == {(3, 9): n, (12, 12): n}
+
+
+def test_financials_with_a_month_twice_is_a_clear_error(tmp_path):
+    t = tables()
+    fin = pd.concat([t["financials"], t["financials"][t["financials"]["month"] == M]])
+    ds = open_dataset(write_tables(tmp_path, {**t, "financials": fin}))
+    with pytest.raises(KitError, match=f"financials.month: 1 month.*e.g. {M}.*unique_by"):
+        kpis.compute(ds, M, kpis=["economic_value_added"])
