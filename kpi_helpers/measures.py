@@ -324,13 +324,7 @@ class Measures:
         rows = rows.astype({"_rep": object, "_team": object, mi: "int64"})
         parts = [out]
         for st in scope_types:
-            part = rows
-            pairs = self.wanted.get(st)
-            if pairs:
-                sel = np.zeros(len(rows), dtype=bool)
-                for col, v in pairs:
-                    sel |= (rows[col] == v).to_numpy()
-                part = rows[sel]
+            part = selected(rows, self.wanted.get(st))
             scope = COMPANY if st == "company" else part["_team" if st == "team" else "_rep"]
             part = part.assign(scope_type=st, scope=scope, mi=part[mi])
             part = part.drop_duplicates(["scope", "mi", key])
@@ -344,13 +338,7 @@ class Measures:
         values = [c for c in base.columns if c not in BASE]
         parts = []
         for st in scope_types:
-            rows = base
-            pairs = self.wanted.get(st)
-            if pairs:
-                keep = np.zeros(len(base), dtype=bool)
-                for col, v in pairs:
-                    keep |= (base["team" if col == "_team" else "rep"] == v).to_numpy()
-                rows = base[keep]
+            rows = selected(base, self.wanted.get(st), {"_team": "team", "_rep": "rep"})
             if st == "company":
                 g = rows.groupby("mi", as_index=False)[values].sum()
                 g.insert(0, "scope", COMPANY)
@@ -497,6 +485,26 @@ class Measures:
             return first.mutate(first_mi=month_index(first.first_t))
 
         return self.facts(("first_purchase",), build)
+
+
+def selected(
+    frame: pd.DataFrame,
+    pairs: frozenset[tuple[str, str]] | None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The rows of ``frame`` that any (column, value) of ``pairs`` selects (every row when
+    ``pairs`` is None or empty); ``columns`` renames "_team"/"_rep" to the frame's names.
+
+    >>> df = pd.DataFrame({"_team": ["N", "S", "S"], "_rep": ["a", "b", "c"]})
+    >>> list(selected(df, frozenset({("_team", "N"), ("_rep", "c")}))["_rep"])
+    ['a', 'c']
+    """
+    if not pairs:
+        return frame
+    keep = np.zeros(len(frame), dtype=bool)
+    for col, value in pairs:
+        keep |= (frame[(columns or {}).get(col, col)] == value).to_numpy()
+    return frame[keep]
 
 
 def _flag(cond: ibis.Value) -> ibis.Value:
