@@ -14,7 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, MaxNLocator
+
+from .registry import KPI
 
 # dark blue, orange, mid grey, light blue, near black, sand: distinct in grayscale too
 PALETTE = ["#1f3b73", "#e07b00", "#7f8c99", "#9cc3e6", "#2b2b2b", "#d9c59a"]
@@ -85,24 +87,84 @@ def format_value(value: float, unit: str, currency: str = "USD") -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
-def axis_formatter(unit: str, currency: str = "USD") -> FuncFormatter:
-    """Tick labels with the unit: $1.2M, 40 %, 3 days."""
-    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+SUFFIXES = {"percent": " %", "days": " d", "hours": " h", "ratio": "×"}
 
-    def fmt(x, _pos):
-        if unit == "currency":
-            return ("-" if x < 0 else "") + symbol + _short(abs(x))
-        if unit == "percent":
-            return f"{x:,.0f} %"
-        if unit == "days":
-            return f"{x:,.0f} d"
-        if unit == "hours":
-            return f"{x:,.0f} h"
-        if unit == "ratio":
-            return f"{x:,.1f}×"
-        return _short(x)
 
-    return FuncFormatter(fmt)
+def tick_decimals(values: list[float], most: int = 6) -> int:
+    """The fewest decimals that print every tick exactly (so no two labels repeat).
+
+    >>> tick_decimals([0.0, 0.5, 1.0, 1.5]), tick_decimals([0, 20, 40]), tick_decimals([1.25])
+    (1, 0, 2)
+    """
+    vals = [float(v) for v in values if np.isfinite(v)]
+    scale = max((abs(v) for v in vals), default=1.0) or 1.0
+    for d in range(most + 1):
+        if all(abs(v - round(v, d)) <= 1e-9 * scale for v in vals):
+            return d
+    return most
+
+
+class AxisFormatter(Formatter):
+    """Tick labels with the unit ($1.2M, 1.5 %, 3 d) whose precision follows the ticks
+    shown: ticks 0.5 % apart print one decimal, 20 % apart none, so labels never repeat."""
+
+    def __init__(self, unit: str, currency: str = "USD"):
+        self.unit, self.currency = unit, currency
+        self.div, self.letter, self.decimals = 1.0, "", 0
+
+    def format_ticks(self, values) -> list[str]:
+        top = max((abs(v) for v in values if np.isfinite(v)), default=0.0)
+        self.div, self.letter = 1.0, ""
+        if self.unit not in SUFFIXES:  # currency and counts: thousands, millions, billions
+            for div, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+                if top >= div:
+                    self.div, self.letter = div, letter
+                    break
+        self.decimals = tick_decimals([v / self.div for v in values])
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        number = f"{abs(x) / self.div:,.{self.decimals}f}{self.letter}"
+        sign = "-" if x < 0 and float(number.rstrip("kMB").replace(",", "")) != 0 else ""
+        if self.unit == "currency":
+            return sign + CURRENCY_SYMBOLS.get(self.currency, self.currency + " ") + number
+        return sign + number + SUFFIXES.get(self.unit, "")
+
+
+def axis_formatter(unit: str, currency: str = "USD") -> AxisFormatter:
+    """Tick labels with the unit: $1.2M, 40 %, 3 d (see :class:`AxisFormatter`)."""
+    return AxisFormatter(unit, currency)
+
+
+def format_change(change: float, change_unit: str, currency: str = "USD") -> str:
+    """A MoM/YoY change as people read it: points, a relative %, or, for KPIs that can be
+    negative (``change_unit`` is then the KPI's unit), the amount itself.
+
+    >>> format_change(2.345, "pp"), format_change(-12.0, "%"), format_change(12400, "currency")
+    ('+2.3 pp', '-12.0 %', '+$12,400')
+    >>> format_change(float("nan"), "%")
+    ''
+    """
+    if change is None or pd.isna(change):
+        return ""
+    if change_unit in ("pp", "%"):
+        return f"{change:+,.1f} {change_unit}"
+    text = format_value(change, change_unit, currency)
+    return text if text.startswith("-") else "+" + text
+
+
+def format_kpi(kpi: KPI, value: float, currency: str = "USD") -> str:
+    """A KPI's value, in words when the KPI says how (``KPI.says``: what a positive and a
+    negative value mean), e.g. gap to target "$127k behind target" / "$40k ahead of target".
+    """
+    if kpi.says is None or value is None or pd.isna(value) or value == 0:
+        return format_value(value, kpi.unit, currency)
+    amount = abs(value)
+    if kpi.unit == "currency":
+        text = CURRENCY_SYMBOLS.get(currency, currency + " ") + _short(amount)
+    else:
+        text = format_value(amount, kpi.unit, currency)
+    return f"{text} {kpi.says[0] if value > 0 else kpi.says[1]}"
 
 
 def _fig(height: float = SIZE[1]) -> tuple[Figure, plt.Axes]:

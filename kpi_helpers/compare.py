@@ -1,7 +1,9 @@
 """Comparisons: month over month, year over year, target, attainment, RAG and trend.
 
 - ``mom_change`` / ``yoy_change``: points for percent and score KPIs
-  (``change_unit`` = "pp"), otherwise the relative change in % (``change_unit`` = "%");
+  (``change_unit`` = "pp"), the difference in the KPI's own unit for signed KPIs
+  (``KPI.signed``: gap to target, EVA, ...; ``change_unit`` = the unit, e.g.
+  "currency"), otherwise the relative change in % (``change_unit`` = "%");
   undefined (NaN) when the earlier value is missing or, for a relative change, 0.
 - ``attainment`` = value / target x 100, from the ``targets`` table.
 - ``rag``: for better=up, green at attainment >= green (100), amber at >= amber (90), red
@@ -64,10 +66,10 @@ def _rag(
     return np.where(judged, words, "")
 
 
-def _change(value: pd.Series, before: pd.Series, percent: pd.Series) -> pd.Series:
-    pp = value - before
+def _change(value: pd.Series, before: pd.Series, absolute: pd.Series) -> pd.Series:
+    diff = value - before
     rel = (value - before) / before.abs().where(before != 0) * 100.0
-    return pp.where(percent, rel)
+    return diff.where(absolute, rel)
 
 
 def add_comparisons(
@@ -75,13 +77,18 @@ def add_comparisons(
 ) -> pd.DataFrame:
     """Add unit, better, changes, target, attainment, rag and trend to KPI values."""
     meta = pd.DataFrame(
-        [(k.id, k.unit, k.better) for k in chosen], columns=["kpi", "unit", "better"]
+        [(k.id, k.unit, k.better, k.signed) for k in chosen],
+        columns=["kpi", "unit", "better", "_signed"],
     )
     df = long.merge(meta, on="kpi", how="left")
-    percent = df["unit"].isin([PERCENT, SCORE])  # changes in points
-    df["mom_change"] = _change(df["value"], df["previous_month"], percent)
-    df["yoy_change"] = _change(df["value"], df["same_month_last_year"], percent)
-    df["change_unit"] = np.where(percent, "pp", "%")
+    # changes in points for percent and score KPIs, in the KPI's unit for signed ones
+    absolute = df["unit"].isin([PERCENT, SCORE]) | df["_signed"].astype(bool)
+    df["mom_change"] = _change(df["value"], df["previous_month"], absolute)
+    df["yoy_change"] = _change(df["value"], df["same_month_last_year"], absolute)
+    df["change_unit"] = np.where(
+        df["_signed"].astype(bool), df["unit"], np.where(absolute, "pp", "%")
+    )
+    df = df.drop(columns="_signed")
     df = df.merge(targets, on=KEY + ["kpi"], how="left")
     df["attainment"] = df["value"] / df["target"].where(df["target"] != 0) * 100.0
     df["rag"] = _rag(df["value"], df["target"], df["better"], cfg.rag_green, cfg.rag_amber)

@@ -39,7 +39,7 @@ from .measures import (
     targets,
 )
 from .months import Month
-from .registry import KPI, select
+from .registry import FAMILIES, KPI, REGISTRY, select
 from .sources import Dataset
 
 YOY = 12  # every value carries the same month a year before
@@ -141,13 +141,21 @@ def data_months(ds: Dataset) -> tuple[Month, Month]:
     return out
 
 
-def check_months(ds: Dataset, first: Month, last: Month) -> None:
-    """A clear error when ``first..last`` is not inside the dataset's months."""
+def check_month(ds: Dataset, month: Month) -> None:
+    """A clear error when ``month`` (the month asked for) is outside the dataset's months.
+    Earlier months of a series may lie before the data: they are not available."""
     lo, hi = data_months(ds)
-    if first < lo or last > hi:
-        raise KitError(
-            f"No data for {first if first < lo else last}: the dataset covers {lo}..{hi}."
-        )
+    if not lo <= month <= hi:
+        raise KitError(f"No data for {month}: the dataset covers {lo}..{hi}.")
+
+
+def before_data(month: Month) -> str:
+    """The reason of a month before the dataset's first month ``month``.
+
+    >>> before_data(Month.parse("2010-12"))
+    'before the data starts (2010-12)'
+    """
+    return f"before the data starts ({month})"
 
 
 def _config_key(cfg: Config) -> tuple:
@@ -311,6 +319,9 @@ class Engine:
                 start = first - (YOY + lag)
                 starts[name] = min(starts.get(name, start), start)
         frame = self.measure_frame(starts, last, scopes)
+        # months before the data hold no values (never 0), so nothing reads them as 0
+        lo = data_months(self.ds)[0]
+        frame[frame.index.get_level_values("mi") < lo.index] = np.nan
         self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
         n_months = last.index - min(starts.values(), default=last).index + 1
         n_keep = last.index - first.index + 1
@@ -328,7 +339,8 @@ class Engine:
             v = kpi.formula(frame)
             if not v.index.equals(frame.index):
                 v = v.reindex(frame.index)
-            v = v.to_numpy(dtype="float64").reshape(n_rows, n_months)
+            v = v.to_numpy(dtype="float64", copy=True).reshape(n_rows, n_months)
+            v[:, : max(lo.index - (last.index - n_months + 1), 0)] = np.nan  # before the data
             value[i] = v[:, -n_keep:]
             before[i] = _shifted(v, 1)[:, -n_keep:]
             year_before[i] = _shifted(v, YOY)[:, -n_keep:]
@@ -337,12 +349,19 @@ class Engine:
             if "target_monthly_sales_bookings" in kpi.measures:
                 t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_months)
                 no_target[i] = np.isnan(t[:, -n_keep:])
-        na = np.broadcast_to(pd.notna(reason)[:, :, None], shape)  # not available
+        no_input = np.broadcast_to(pd.notna(reason)[:, :, None], shape)
+        months = np.arange(first.index, last.index + 1)
+        early = np.broadcast_to(months < lo.index, shape)  # before the data starts
+        na = no_input | early  # not available
+        # months a formula reads (lags) that lie before the data: an undefined value there
+        # says so instead of "an input has no value"
+        reach = np.array([max(k.lags.values(), default=0) for k in scalars], dtype="int64")
+        short = (months[None, :] - reach[:, None]) < lo.index  # KPI x month
+        short = np.broadcast_to(short[:, None, :], shape)
         for arr in (value, before, year_before):
             arr[na] = np.nan
         undefined = ~na & np.isnan(value)
         # (month, row) pairs kept: every company and team row; rep rows of reps in use
-        months = np.arange(first.index, last.index + 1)
         keep = reps_in_use(self.ds, row_types, row_scopes, months, value)
         # final order: month, then row (grid order = scope type, scope), then KPI
         kept = keep.T  # month x row
@@ -357,11 +376,15 @@ class Engine:
         pick_j = np.repeat(j_idx, n_k)
         pick_k = np.tile(np.arange(n_k), len(r_idx))
         reason_out = flat(np.broadcast_to(reason[:, :, None], shape))
+        reason_out[flat(early & ~no_input)] = before_data(lo)
         status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
         und = status == "undefined"
-        reason_out[und] = np.where(
-            flat(no_target)[und],
-            "no monthly_sales_bookings target for this scope in m",
+        reason_out[und] = np.select(
+            [flat(no_target)[und], flat(short)[und]],
+            [
+                "no monthly_sales_bookings target for this scope in m",
+                f"it reads months {before_data(lo)}",
+            ],
             "a denominator is 0 or an input has no value in m",
         )
         kpi_ids = np.array([k.id for k in scalars], dtype=object)
@@ -378,6 +401,34 @@ class Engine:
                 "status": pd.Series(status, dtype="str"),
             }
         )
+
+
+def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str, list[list[str]]]:
+    """The families none of whose KPIs (scalar or table) can be computed from ``ds``, each
+    with the ways to bring it in: the sets of missing tables of its KPIs, smallest first,
+    without a set that holds another. Example: a dataset of deals, accounts and reps gives
+    ``{"subscription": [["subscriptions"]], "profitability": [["costs"], ["financials"],
+    ["orders"]]}`` (cost per lead needs ``costs`` and ``leads``: not listed, as ``costs``
+    alone already brings the family in)."""
+    engine = Engine(ds, config)
+    out: dict[str, list[list[str]]] = {}
+    for family in FAMILIES:
+        ways: set[frozenset[str]] = set()
+        for k in REGISTRY.values():
+            if k.family != family or k.alias_of:
+                continue
+            if k.is_table:
+                miss = missing_inputs(ds, k.table_needs)
+            else:
+                needs = [n for m in k.measures for n in engine.source_of[m].needs_of(m)]
+                miss = missing_inputs(ds, tuple(needs))
+            if not miss:
+                break
+            ways.add(frozenset(need.partition(".")[0] for need in miss))
+        else:
+            least = [w for w in ways if not any(o < w for o in ways)]
+            out[family] = sorted((sorted(w) for w in least), key=lambda w: (len(w), w))
+    return out
 
 
 def _shifted(v: np.ndarray, k: int) -> np.ndarray:
@@ -457,7 +508,7 @@ def compute_tidy(
         raise KitError("--months must be at least 1.")
     last = data_months(ds)[1] if month == "latest" else Month.parse(month)
     first = last - (months - 1)
-    check_months(ds, first, last)
+    check_month(ds, last)
     chosen = [k for k in select(kpis, families) if not k.is_table]
     engine = Engine(ds, config)
     long = engine.values(chosen, first, last, scopes)

@@ -67,7 +67,8 @@ def series(
     end: str | None = None,
     config: Config | None = None,
 ) -> pd.Series:
-    """One KPI as a monthly series (index: "YYYY-MM") for one scope; NaN where undefined.
+    """One KPI as a monthly series (index: "YYYY-MM") for one scope; NaN where undefined or
+    before the data starts.
 
     ``scope`` is ``company``, ``team:NAME`` or ``rep:ID``; ``start``/``end`` default to
     the dataset's first and last month, e.g. ``series(ds, "win_rate", "team:EMEA")``.
@@ -81,8 +82,9 @@ def series(
     df = compute(
         ds, str(last), months=last.index - first.index + 1, scope=sc, kpis=[kpi], config=config
     )
-    if (df["status"] == "not_available").any():
-        raise KitError(f"{kpi} is not available: {df['reason'].iloc[0]}.")
+    na = df[df["status"] == "not_available"]
+    if len(na) == len(df):  # months before the data alone are NaN, like undefined ones
+        raise KitError(f"{kpi} is not available: {na['reason'].iloc[-1]}.")
     return df.set_index("month")["value"].rename(df["kpi"].iloc[0])
 
 

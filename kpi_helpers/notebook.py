@@ -28,7 +28,8 @@ from matplotlib.figure import Figure
 from . import charts
 from .config import Config, load_config
 from .errors import KitError
-from .pages import HEADLINES, TEMPLATES, TREND_MONTHS, month_label, page_title, scope_label
+from .months import Month
+from .pages import HEADLINES, TEMPLATES, month_label, page_title, scope_label
 from .registry import FAMILIES, REGISTRY, get
 from .snapshot import Snapshot
 
@@ -125,20 +126,40 @@ class Report:
         )
 
     def fmt(self, kpi: str, value: float) -> str:
-        return charts.format_value(value, get(kpi).unit, self.cfg.currency)
+        return charts.format_kpi(get(kpi), value, self.cfg.currency)
+
+    def headlines(self) -> list[str]:
+        """The page's headline KPIs; the summary's are those the data can give, topped up
+        from the families' headlines so a CRM-only export still gets a full row."""
+        wanted = HEADLINES[self.family]
+        if self.family != "summary":
+            return wanted
+        ok = [k for k in wanted if self._available(k)]
+        more = [k for f in FAMILIES for k in HEADLINES[f] if k not in ok and self._available(k)]
+        return (ok + list(dict.fromkeys(more)))[: len(wanted)]
+
+    def _available(self, kpi: str) -> bool:
+        return kpi in self.current.index and self.current.loc[kpi, "status"] != "not_available"
 
     def cards(self, ids: list[str] | None = None) -> HTML:
-        """Headline KPI cards: value, MoM, YoY, target and RAG, or n/a with the reason."""
-        items = []
-        for kpi in ids or HEADLINES[self.family]:
+        """Headline KPI cards: value, MoM, YoY, target and RAG (n/a with the reason when a
+        value is undefined). KPIs the data cannot give at all get no card: one line under
+        the cards names them and what they need."""
+        items, missing = [], {}
+        for kpi in ids or self.headlines():
             k = get(kpi)
+            if k.id not in self.current.index:
+                continue
             row = self.current.loc[k.id]
+            if row["status"] == "not_available":
+                missing.setdefault(str(row["reason"]).replace("`", ""), []).append(k.name)
+                continue
             card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
             if card["ok"]:
                 card.update(
                     value=self.fmt(k.id, row["value"]),
-                    mom=self._change(row, "mom_change", "vs last month"),
-                    yoy=self._change(row, "yoy_change", "vs last year"),
+                    mom=self._change(row, "mom_change", "vs last month", 1),
+                    yoy=self._change(row, "yoy_change", "vs last year", 12),
                     target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
                     attainment=(
                         None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"
@@ -147,30 +168,42 @@ class Report:
             else:
                 card["reason"] = reason_parts(row["reason"])
             items.append(card)
-        return HTML(blocks().cards(items, None, self.link(SCOPE_KPIS)))
+        line = "; ".join(f"{' and '.join(names)} ({why})" for why, names in missing.items())
+        line = f"Not available from this data: {line}." if line else None
+        return HTML(blocks().cards(items, line, self.link(SCOPE_KPIS)))
 
-    def _change(self, row: pd.Series, col: str, label: str) -> dict:
+    def _change(self, row: pd.Series, col: str, label: str, back: int) -> dict:
         v = row[col]
         if pd.isna(v):
+            if self._before_data(row.name, back):
+                label = "no data a year earlier" if back == 12 else "no data a month earlier"
             return dict(value=None, label=label)
-        unit = "pp" if row["change_unit"] == "pp" else "%"
         tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
         if col == "yoy_change":
             better = row["better"]
             tone = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
         arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
-        return dict(value=f"{v:+,.1f} {unit}", label=label, tone=tone, arrow=arrow)
+        text = charts.format_change(v, row["change_unit"], self.cfg.currency)
+        return dict(value=text, label=label, tone=tone, arrow=arrow)
+
+    def _before_data(self, kpi: str, back: int) -> bool:
+        """Whether ``kpi`` has no value ``back`` months before this month because the
+        data starts later (the KPI is available now, so that month's cause is the date)."""
+        then = str(Month.parse(self.month) - back)
+        rows = self.df[(self.df["kpi"] == kpi) & (self.df["month"] == then)]
+        return bool(len(rows)) and (rows["status"] == "not_available").all()
 
     def trends(self, ids: list[str] | None = None) -> None:
         """A 13-month trend chart per headline KPI, with the link to the scope's KPIs."""
-        for kpi in ids or HEADLINES[self.family]:
+        for kpi in ids or self.headlines():
             k = get(kpi)
             rows = self.df[self.df["kpi"] == k.id].set_index("month")
-            if (rows["status"] == "not_available").all():
+            rows = rows[rows["status"] != "not_available"]  # the months that exist
+            if rows.empty:
                 continue
             fig = charts.trend_chart(
                 rows["value"],
-                f"{k.name}, last {TREND_MONTHS} months",
+                f"{k.name}, last {len(rows)} months",
                 k.unit,
                 self.cfg.currency,
                 rows["target"],
@@ -188,8 +221,8 @@ class Report:
                     ok=ok,
                     value=self.fmt(kpi, r["value"]) if ok else "",
                     reason=[] if ok else reason_parts(r["reason"]),
-                    mom=_pct_change(r, "mom_change"),
-                    yoy=_pct_change(r, "yoy_change"),
+                    mom=charts.format_change(r["mom_change"], r["change_unit"], self.cfg.currency),
+                    yoy=charts.format_change(r["yoy_change"], r["change_unit"], self.cfg.currency),
                     target="" if pd.isna(r["target"]) else self.fmt(kpi, r["target"]),
                     rag=_rag(r),
                 )
@@ -199,6 +232,7 @@ class Report:
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
         fams = FAMILIES if self.family == "summary" else [self.family]
+        summary = self.headlines() if self.family == "summary" else []
         items = [
             dict(
                 name=k.name,
@@ -207,7 +241,7 @@ class Report:
                 note=k.note,
             )
             for k in REGISTRY.values()
-            if k.family in fams and (self.family != "summary" or k.id in HEADLINES["summary"])
+            if k.family in fams and (self.family != "summary" or k.id in summary)
         ]
         return HTML(blocks().definitions(items))
 
@@ -272,7 +306,10 @@ class Report:
             elif col in percent:
                 cells.append([charts.format_value(v, "percent") for v in values])
             elif pd.api.types.is_float_dtype(values):
-                cells.append([("" if pd.isna(v) else f"{v:,.2f}") for v in values])
+                # counts stay whole numbers ("4 deals", not "4.00") even in a float column
+                whole = bool((values.dropna() % 1 == 0).all())
+                spec = ",.0f" if whole else ",.2f"
+                cells.append([("" if pd.isna(v) else format(v, spec)) for v in values])
             else:
                 cells.append(["" if _missing(v) else str(v) for v in values])
         columns = [str(c).replace("_", " ") for c in shown.columns]
@@ -326,10 +363,6 @@ class Report:
 
 def _rag(row: pd.Series) -> str:
     return row["rag"] if isinstance(row["rag"], str) else ""
-
-
-def _pct_change(row: pd.Series, col: str) -> str:
-    return "" if pd.isna(row[col]) else f"{row[col]:+,.1f} {row['change_unit']}"
 
 
 def _missing(value) -> bool:

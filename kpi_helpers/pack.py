@@ -27,13 +27,13 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import jinja2
-import pandas as pd
 from jupyter_client.manager import KernelManager
 from markupsafe import Markup
 
 from . import kpis
-from .charts import format_value
+from .charts import format_change, format_kpi
 from .config import Config, load_config
+from .engine import families_out_of_reach
 from .errors import KitError
 from .freeze import write_snapshot
 from .live import LiveData
@@ -520,6 +520,12 @@ def _build(
         live, scope_list, folders, build / SNAPSHOT_DIR, _settings_text(mapping, config)
     )
     snapshot = Snapshot(build / SNAPSHOT_DIR)
+    # a family none of whose KPIs the data can give is left out; the index says why
+    out_of_reach = families_out_of_reach(ds, cfg)
+    left_out = [
+        dict(title=p.title, tables=out_of_reach[p.name]) for p in pages if p.name in out_of_reach
+    ]
+    pages = [p for p in pages if p.name not in out_of_reach]
     clock["snapshot"] = time.perf_counter()
     del live, ds  # the pages read the snapshot; the source is not opened again
     # pages read the snapshot, never the source: a path is named for the record, a
@@ -576,7 +582,11 @@ def _build(
                 build / folders[scope] / "pack.pdf",
             )
     index_meta = dict(
-        company=company, generated_at=generated, snapshot=data_line, month_label=month_label(month)
+        company=company,
+        generated_at=generated,
+        snapshot=data_line,
+        month_label=month_label(month),
+        left_out=left_out,
     )
     _write_index(build, scope_list, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
@@ -694,11 +704,11 @@ def _write_index(
                 if (scope, k.id) not in kpi_rows.index:
                     continue
                 r = kpi_rows.loc[(scope, k.id)]
+                if r["status"] == "not_available":  # the page says what it needs
+                    continue
                 ok = r["status"] == "ok"
-                value = format_value(r["value"], k.unit, cfg.currency) if ok else "n/a"
-                change = (
-                    "" if pd.isna(r["mom_change"]) else f"{r['mom_change']:+.1f} {r['change_unit']}"
-                )
+                value = format_kpi(k, r["value"], cfg.currency) if ok else "n/a"
+                change = format_change(r["mom_change"], r["change_unit"], cfg.currency)
                 tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
                 heads.append(
                     dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")

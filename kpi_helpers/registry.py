@@ -142,6 +142,10 @@ class KPI:
     alias_of: str | None = None
     note: str = ""  # a choice we made where the catalog is silent or ambiguous
     table_needs: tuple[str, ...] = field(default=())
+    # can be negative or cross zero: changes are said in the KPI's own unit, not in %
+    signed: bool = False
+    # what a positive and a negative value mean, when a value reads better in words
+    says: tuple[str, str] | None = None
 
     @property
     def measures(self) -> frozenset[str]:
@@ -281,6 +285,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         rev - (rev.shift(1) + rev.shift(2) + rev.shift(3)) / 3.0,
+        signed=True,
     ),
     # ---------------------------------------------------------------- pipeline
     _k(
@@ -738,6 +743,7 @@ CATALOG: list[KPI] = [
         UP,
         m("fin_nopat") - m("fin_invested_capital") * m("fin_cost_of_capital") / 12.0,
         note="Company scope only.",
+        signed=True,
     ),
     _k(
         "customer_profitability",
@@ -787,6 +793,8 @@ CATALOG: list[KPI] = [
         CURRENCY,
         DOWN,
         target_bookings - m("bookings"),
+        signed=True,
+        says=("behind target", "ahead of target"),
     ),
     _k(
         "sales_per_rep",
@@ -838,6 +846,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         mv["new"] + mv["expansion"] + mv["reactivation"] - lost_mrr,
+        signed=True,
     ),
     _k(
         "mrr_movements",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .engine import Scope, check_months, compute_tidy
+from .engine import Scope, check_month, compute_tidy
 from .errors import KitError
 from .measures import (
     Measures,
@@ -474,7 +474,7 @@ def _run_table(
         raise KitError(f"{name} is not available: {describe_missing(missing)}.")
 
     m = Month.parse(month)
-    check_months(ds, m, m)
+    check_month(ds, m)
     sc = Scope.parse(scope)
     if sc.kind == "all" or (sc.kind != "company" and sc.name is None):
         raise KitError("A table KPI needs one scope: company, team:NAME or rep:ID.")
