@@ -156,11 +156,16 @@ def format_change(change: float, change_unit: str, currency: str = "USD") -> str
 def format_kpi(kpi: KPI, value: float, currency: str = "USD") -> str:
     """A KPI's value, in words when the KPI says how (``KPI.says``: what a positive and a
     negative value mean), e.g. gap to target "$127k behind target" / "$40k ahead of target".
+
+    >>> from .registry import get
+    >>> format_kpi(get("gap_to_target"), 139_329.0), format_kpi(get("gap_to_target"), -1234567)
+    ('$139k behind target', '$1.23M ahead of target')
     """
     if kpi.says is None or value is None or pd.isna(value) or value == 0:
         return format_value(value, kpi.unit, currency)
     amount = abs(value)
-    if kpi.unit == "currency":
+    if kpi.unit == "currency":  # three significant digits: $139k, $1.23M
+        amount = float(f"{amount:.3g}")
         text = CURRENCY_SYMBOLS.get(currency, currency + " ") + _short(amount)
     else:
         text = format_value(amount, kpi.unit, currency)

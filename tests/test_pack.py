@@ -18,7 +18,7 @@ from kpi_fixture import tables
 from pypdf import PdfReader
 
 from kpi_helpers import kpis
-from kpi_helpers.charts import format_value
+from kpi_helpers.charts import format_kpi, format_value
 from kpi_helpers.cli import main
 from kpi_helpers.config import load_config
 from kpi_helpers.errors import KitError
@@ -350,7 +350,7 @@ def test_pages_show_the_numbers_compute_gives(pack, sample_dir):
             for kpi in HEADLINES[fam]:
                 k, row = get(kpi), live.loc[kpi]
                 if row["status"] == "ok":
-                    assert cards[html.escape(k.name)] == format_value(row["value"], k.unit)
+                    assert cards[html.escape(k.name)] == format_kpi(k, row["value"])
                 else:
                     assert html.escape(k.name) not in cards  # an n/a card has no value
     # the index reads the same snapshot: its headline equals the page's card
