@@ -161,3 +161,13 @@ def test_yoy_says_no_data_a_year_earlier(fixture_dir):
     html = Report("revenue", month="2025-12", source=str(fixture_dir)).cards().text
     # the data starts 2025-03: 2024-12 is before it
     assert "no data a year earlier" in html
+
+
+def test_a_flat_zero_line_has_no_negative_ticks():
+    values = pd.Series([0.0] * 6, index=[f"2026-0{i}" for i in range(1, 7)])
+    fig = charts.trend_chart(values, "Churn rate", "percent")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert labels[0] == "0.0 %" or labels[0] == "0 %"
+    assert not any(label.startswith("-") for label in labels)
+    assert len(set(labels)) == len(labels)
