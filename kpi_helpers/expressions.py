@@ -2,13 +2,13 @@
 
 Mapping files derive columns (``cost = "Sales - Profit"``) and filter rows
 (``where = "`Country/Region` == 'United States'"``). Expressions are parsed with
-:mod:`ast` and only arithmetic, comparisons, ``and``/``or``/``not``, ``in``
-lists, constants, column names, ``a if condition else b``, and the functions
-``isnull(x)``/``notnull(x)`` (empty text counts as null), ``coalesce(x, y, ...)``
-(the first value that is not null or empty, per row) and ``matches(x, 'regex')``
-(a case-insensitive regular-expression search in the text of ``x``) are allowed:
-nothing in a mapping file can run arbitrary code. Column names with spaces or
-punctuation are written in backticks.
+:mod:`ast` and only arithmetic, comparisons, ``and``/``or``/``not``, ``in`` lists,
+constants (``None`` is an empty value), column names, ``a if condition else b``
+and these functions are allowed: ``isnull(x)``/``notnull(x)`` (empty text counts
+as null), ``coalesce(x, y, ...)`` (per row, the first value that is not null or
+empty) and ``matches(x, 'regex')`` (a case-insensitive regular-expression search
+in the text of ``x``). Nothing in a mapping file can run arbitrary code. Column
+names with spaces or punctuation are written in backticks.
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
     def ev(node: ast.AST):
         if isinstance(node, ast.Expression):
             return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+        if isinstance(node, ast.Constant) and (
+            node.value is None or isinstance(node.value, (int, float, str))
+        ):
             return node.value
         if isinstance(node, (ast.List, ast.Tuple)):
             return [ev(e) for e in node.elts]

@@ -23,6 +23,11 @@ table it feeds. Steps run in this order, each optional::
     [tables.orders.dates]                   # canonical = strptime format, or "iso"
     ordered_at = "%d/%m/%y"
 
+A table fed by several files has one ``[[tables.NAME]]`` section per file (note the
+double brackets; each section's ``[tables.NAME.columns]`` etc. follow it); each is
+mapped on its own and their rows are stacked, e.g. Salesforce tasks and events both
+feeding ``activities``.
+
 Order: lookup -> booleans -> where -> columns/derive/constants -> values -> dates ->
 unique_by. Only the mapped columns are kept.
 
@@ -97,6 +102,7 @@ class TableMapping:
     constants: dict[str, object] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
+    also: list[TableMapping] = field(default_factory=list)  # more parts, rows stacked
 
 
 @dataclass
@@ -106,10 +112,63 @@ class Mapping:
 
     def sources(self) -> set[str]:
         """Every file/sheet/table name the mapping reads."""
-        names = {m.source for m in self.tables.values()}
-        for m in self.tables.values():
+        parts = [p for m in self.tables.values() for p in (m, *m.also)]
+        names = {m.source for m in parts}
+        for m in parts:
             names.update(lk["from"] for lk in m.lookup)
         return names
+
+
+def _table_mapping(name: str, spec: object, where: str) -> TableMapping:
+    """One checked ``[tables.NAME]`` section."""
+    if not isinstance(spec, dict) or not (spec.get("from") or spec.get("sheet")):
+        raise KitError(f'{where}: says nothing about where it comes from; add from = "...".')
+    unknown = set(spec) - _KEYS
+    if unknown:
+        raise KitError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_KEYS))}."
+        )
+    lookup = spec.get("lookup", [])
+    lookup = [lookup] if isinstance(lookup, dict) else list(lookup)
+    for lk in lookup:
+        if not isinstance(lk, dict) or not {"from", "on"} <= set(lk):
+            raise KitError(f'{where}: each lookup needs from = "..." and on = "...".')
+        if set(lk) - _LOOKUP_KEYS:
+            raise KitError(
+                f"{where}.lookup: unknown key(s) {', '.join(sorted(set(lk) - _LOOKUP_KEYS))}; "
+                f"allowed: {', '.join(sorted(_LOOKUP_KEYS))}."
+            )
+    booleans = spec.get("booleans", [])
+    if not isinstance(booleans, list) or not all(isinstance(b, str) for b in booleans):
+        raise KitError(f'{where}: booleans must be a list of column names, e.g. ["IsWon"].')
+    if not isinstance(spec.get("ignore_case", False), bool):
+        raise KitError(f"{where}: ignore_case must be true or false.")
+    tm = TableMapping(
+        table=name,
+        source=spec.get("from") or spec["sheet"],
+        encoding=spec.get("encoding"),
+        delimiter=spec.get("delimiter"),
+        lookup=lookup,
+        booleans=list(booleans),
+        ignore_case=spec.get("ignore_case", False),
+        where=spec.get("where"),
+        unique_by=spec.get("unique_by"),
+        columns=dict(spec.get("columns", {})),
+        derive=dict(spec.get("derive", {})),
+        constants=dict(spec.get("constants", {})),
+        values={k: dict(v) for k, v in spec.get("values", {}).items()},
+        dates=dict(spec.get("dates", {})),
+    )
+    known = set(TABLES[name].names)
+    for key in ("columns", "derive", "constants", "values", "dates"):
+        for col in getattr(tm, key):
+            if col not in known:
+                raise KitError(
+                    f"{where}.{key}: {col!r} is not a column of {name}; "
+                    f"its columns are {', '.join(TABLES[name].names)}."
+                )
+    return tm
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -131,54 +190,12 @@ def load_mapping(path: str | Path) -> Mapping:
             raise KitError(
                 f"{where}: unknown table; the contract's tables are {', '.join(TABLES)}."
             )
-        if not isinstance(spec, dict) or not (spec.get("from") or spec.get("sheet")):
-            raise KitError(f'{where}: says nothing about where it comes from; add from = "...".')
-        unknown = set(spec) - _KEYS
-        if unknown:
-            raise KitError(
-                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                f"allowed: {', '.join(sorted(_KEYS))}."
-            )
-        lookup = spec.get("lookup", [])
-        lookup = [lookup] if isinstance(lookup, dict) else list(lookup)
-        for lk in lookup:
-            if not isinstance(lk, dict) or not {"from", "on"} <= set(lk):
-                raise KitError(f'{where}: each lookup needs from = "..." and on = "...".')
-            if set(lk) - _LOOKUP_KEYS:
-                raise KitError(
-                    f"{where}.lookup: unknown key(s) {', '.join(sorted(set(lk) - _LOOKUP_KEYS))}; "
-                    f"allowed: {', '.join(sorted(_LOOKUP_KEYS))}."
-                )
-        booleans = spec.get("booleans", [])
-        if not isinstance(booleans, list) or not all(isinstance(b, str) for b in booleans):
-            raise KitError(f'{where}: booleans must be a list of column names, e.g. ["IsWon"].')
-        if not isinstance(spec.get("ignore_case", False), bool):
-            raise KitError(f"{where}: ignore_case must be true or false.")
-        tm = TableMapping(
-            table=name,
-            source=spec.get("from") or spec["sheet"],
-            encoding=spec.get("encoding"),
-            delimiter=spec.get("delimiter"),
-            lookup=lookup,
-            booleans=list(booleans),
-            ignore_case=spec.get("ignore_case", False),
-            where=spec.get("where"),
-            unique_by=spec.get("unique_by"),
-            columns=dict(spec.get("columns", {})),
-            derive=dict(spec.get("derive", {})),
-            constants=dict(spec.get("constants", {})),
-            values={k: dict(v) for k, v in spec.get("values", {}).items()},
-            dates=dict(spec.get("dates", {})),
-        )
-        known = set(TABLES[name].names)
-        for key in ("columns", "derive", "constants", "values", "dates"):
-            for col in getattr(tm, key):
-                if col not in known:
-                    raise KitError(
-                        f"{where}.{key}: {col!r} is not a column of {name}; "
-                        f"its columns are {', '.join(TABLES[name].names)}."
-                    )
-        out[name] = tm
+        if isinstance(spec, list) and spec:  # [[tables.NAME]]: parts stacked into one table
+            parts = [_table_mapping(name, p, f"{where}[{i}]") for i, p in enumerate(spec)]
+            parts[0].also = parts[1:]
+            out[name] = parts[0]
+        else:
+            out[name] = _table_mapping(name, spec, where)
     return Mapping(path, out)
 
 
@@ -267,6 +284,16 @@ def apply_mapping(
     >>> apply_mapping(tm, lambda name, tm: raw)["stage"].tolist()
     ['closed_won', 'Open']
     """
+    if tm.also:
+        parts = [_apply_one(p, read) for p in (tm, *tm.also)]
+        return pd.concat(parts, ignore_index=True)
+    return _apply_one(tm, read)
+
+
+def _apply_one(
+    tm: TableMapping,
+    read: Callable[[str, TableMapping], pd.DataFrame],
+) -> pd.DataFrame:
     where = f"[tables.{tm.table}]"
     frame = read(tm.source, tm)
     if tm.ignore_case:
