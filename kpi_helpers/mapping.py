@@ -221,6 +221,17 @@ def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     return out
 
 
+def date_format_fits(values: pd.Series, fmt: str) -> bool:
+    """True when every non-empty value reads with ``fmt`` (a strptime format or ``"iso"``).
+
+    >>> date_format_fits(pd.Series(["3/1/2017 00:00", ""]), "%m/%d/%Y %H:%M")
+    True
+    >>> date_format_fits(pd.Series(["13/1/2017 00:00"]), "%m/%d/%Y %H:%M")
+    False
+    """
+    return pd.api.types.is_datetime64_any_dtype(_parse_dates(values, fmt))
+
+
 def _booleans(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
     """``columns`` of ``frame`` as True/False (missing where empty); other values are an error."""
     frame = frame.copy()
