@@ -78,6 +78,7 @@ class _Export:
         self.prefer = prefer
         self.names = sorted(p.name for p in folder.iterdir() if p.is_file())
         self._frames: dict[str, pd.DataFrame] = {}
+        self._headers: dict[str, list[str]] = {}
 
     def matching(self, pattern: str) -> list[str]:
         """Files matching ``pattern`` in any case, newest (last by name) first; a file the
@@ -88,6 +89,17 @@ class _Export:
             hits.remove(self.prefer)
             hits.insert(0, self.prefer)
         return hits
+
+    def headers(self, name: str) -> list[str]:
+        """The header row of CSV file ``name``; none when it cannot be read as CSV (the file
+        is then simply not recognised; the message lists the files)."""
+        if name not in self._headers:
+            try:
+                head = pd.read_csv(self.folder / name, nrows=0, encoding="utf-8-sig")
+                self._headers[name] = [str(c) for c in head.columns]
+            except ValueError:  # not text, not CSV, or empty (pandas errors are ValueErrors)
+                self._headers[name] = []
+        return self._headers[name]
 
     def frame(self, name: str) -> pd.DataFrame:
         from .sources import _frame_from_file
@@ -109,7 +121,7 @@ def _resolve_on(
 ) -> tuple[dict | None, str, bool]:
     """The preset section ``spec`` made concrete for ``file``, or None, the reason, and
     whether the file came close (had most of the required columns)."""
-    headers = list(map(str, export.frame(file).columns))
+    headers = export.headers(file)
     fold = str.lower if spec.get("ignore_case") else str
     have = {fold(h) for h in headers}
 
@@ -127,7 +139,7 @@ def _resolve_on(
         found = export.matching(lk["from"])
         if not found or not present({left}):
             continue
-        other = {fold(str(c)) for c in export.frame(found[0]).columns}
+        other = {fold(c) for c in export.headers(found[0])}
         wanted = [right, *lk.get("columns", [])]
         if not all(fold(c) in other for c in wanted):
             continue
