@@ -9,7 +9,8 @@ plain mapping does not have:
   is used. ``from = "@opportunities"`` reads the file chosen for that table.
 - a ``columns`` or ``derive`` value may be a list of alternatives: the first whose
   source columns the export has is kept;
-- a ``dates`` value may be a list of formats: the first that reads every value is kept;
+- a ``dates`` value may be a list of formats: the first that reads every date column of
+  the file is kept (else, per column, the first that reads all of that column);
 - what the export lacks is left out: a lookup whose file or columns are missing, a
   column none of whose alternatives fits, a table whose file is absent or lacks a
   required column (reported as not mapped, with the reason).
@@ -209,6 +210,13 @@ def _choose_date_formats(table: str, section: dict, dates: dict, export: _Export
         frame = apply_mapping(tm, export.read)
     except KitError:
         return chosen  # validation will report the problem when the dataset is opened
+    # one export writes all its dates alike: a format that reads every date column wins
+    # (so 01/09/2016 is read like 20/10/2016 beside it), else each column's own first fit
+    lists = [_alternatives(c) for c in dates.values()]
+    common = [f for f in lists[0] if all(f in other for other in lists[1:])]
+    for fmt in common:
+        if all(date_format_fits(frame[column], fmt) for column in dates):
+            return dict.fromkeys(dates, fmt)
     for column, candidates in dates.items():
         for fmt in _alternatives(candidates):
             if date_format_fits(frame[column], fmt):

@@ -219,6 +219,16 @@ Record ID,Company name,Company owner,Create Date,Industry
 C1,Acme,Ana Lima,1/2/2017 08:00,Retail
 C2,Globex,Ben Ode,1/3/2017 08:00,Energy
 """
+CONTACTS = """\
+Record ID,First Name,Create Date,Contact owner,Original Source,Became a Sales Qualified Lead Date,Became an Opportunity Date,Associated Company
+101,Al,1/5/2017 09:00,Ana Lima,Organic Search,1/20/2017 10:00,2/1/2017 11:00,Acme
+102,Cy,2/7/2017 12:00,Ben Ode,Paid Search,,,Globex
+"""  # noqa: E501
+CALLS = """\
+Record ID,Call Title,Activity date,Activity assigned to,Call outcome,Call direction
+201,Intro,3/2/2017 10:15,Ana Lima,Connected,Outbound
+202,Follow-up,3/3/2017 16:00,Ben Ode,No answer,Outbound
+"""
 OWNERS = """\
 owner,team
 Ana Lima,East
@@ -231,6 +241,8 @@ def _hubspot(tmp_path, owners: bool = True):
         "hubspot-crm-exports-all-deals-2017-03-31.csv": DEALS,
         "hubspot-crm-exports-all-deals-2017-02-28.csv": OLD_DEALS,  # older: not used
         "hubspot-crm-exports-all-companies-2017-03-31.csv": COMPANIES,
+        "hubspot-crm-exports-all-contacts-2017-03-31.csv": CONTACTS,
+        "hubspot-crm-exports-all-calls-2017-03-31.csv": CALLS,
     }
     if owners:
         files["owners.csv"] = OWNERS
@@ -244,7 +256,8 @@ def test_hubspot_init_and_kpis(tmp_path, capsys):
     assert "Recognised the HubSpot CRM export" in out
     argv = _next_command(out, "compute")
     argv[argv.index("--month") + 1] = "2017-03"
-    values = _compute(capsys, argv, tmp_path, "win_rate,monthly_sales_bookings")
+    values = _compute(capsys, argv, tmp_path, "win_rate,monthly_sales_bookings,calls_made")
+    assert values["calls_made"] == 2
     assert values["win_rate"] == pytest.approx(200 / 3)
     assert values["monthly_sales_bookings"] == pytest.approx(1800.0)
 
@@ -272,6 +285,15 @@ def test_hubspot_init_and_kpis(tmp_path, capsys):
     assert ds.frame("accounts")["account_id"].tolist() == ["Acme", "Globex"]
     config = tomllib.loads((tmp_path / "kit" / "kpi.toml").read_text())
     assert config["stage_probability"]["Contract sent"] == 0.9
+    leads = ds.frame("leads").set_index("lead_id")
+    assert leads.loc["101", "converted_at"] == pd.Timestamp("2017-02-01 11:00")
+    assert leads.loc["101", "qualified_at"] == pd.Timestamp("2017-01-20 10:00")
+    assert pd.isna(leads.loc["102", "converted_at"])
+    assert leads.loc["102", "source"] == "Paid Search"
+    calls = ds.frame("activities").set_index("activity_id")
+    assert calls["outcome"].to_dict() == {"201": "successful", "202": "No answer"}
+    assert set(calls["type"]) == {"call"}
+    assert calls.loc["202", "occurred_at"] == pd.Timestamp("2017-03-03 16:00")
 
 
 def test_hubspot_without_owners_file_puts_everyone_in_unassigned(tmp_path, capsys):
@@ -363,3 +385,20 @@ def test_help_lists_init(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "init" in capsys.readouterr().out
+
+
+def test_report_dates_written_day_first_are_recognised(tmp_path, capsys):
+    # 20/10/2016 cannot be month first, so init keeps the day-first format for the file
+    report = (
+        "Opportunity ID,Stage,Amount,Close Date,Created Date\n"
+        "R1,Closed Won,100,20/10/2016,01/09/2016\n"
+        "R2,Prospecting,50,05/12/2016,02/10/2016\n"
+    )
+    export = _write(tmp_path / "report", {"export.csv": report})
+    assert _init(capsys, "--source", export)[0] == 0
+    mapping = tomllib.loads((export / "mapping.toml").read_text())
+    assert mapping["tables"]["opportunities"]["dates"]["closed_at"] == "%d/%m/%Y"
+    o = open_dataset(export, export / "mapping.toml").frame("opportunities")
+    o = o.set_index("opportunity_id")
+    assert o.loc["R1", "created_at"] == pd.Timestamp("2016-09-01")  # 1 September
+    assert o.loc["R2", "expected_close_at"] == pd.Timestamp("2016-12-05")
