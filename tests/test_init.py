@@ -384,7 +384,17 @@ def test_existing_files_are_not_overwritten_without_force(tmp_path, capsys):
 def test_help_lists_init(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
-    assert "init" in capsys.readouterr().out
+    assert "recognise a Salesforce or HubSpot export" in capsys.readouterr().out
+
+
+def test_validation_errors_are_printed_and_give_exit_code_2(tmp_path, capsys):
+    broken = OPPORTUNITY.replace("2016-09-10T08:00:00.000Z", "last Tuesday")
+    export = _write(tmp_path / "sf", {"Opportunity.csv": broken})
+    code, out, err = _init(capsys, "--source", export)
+    assert code == 2
+    assert "ERROR   opportunities.created_at" in out and "006O3" in out
+    assert "Fix the errors above" in out
+    assert (export / "mapping.toml").exists()  # written: the user fixes the data or it
 
 
 def test_report_dates_written_day_first_are_recognised(tmp_path, capsys):
