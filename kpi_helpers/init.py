@@ -417,6 +417,7 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
         init("exports/salesforce", out="my-kpis")
     """
     from .engine import data_months
+    from .pages import TREND_MONTHS
     from .sources import open_dataset
     from .validate import ERROR, format_report, validate
 
@@ -448,9 +449,10 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
     print(format_report(findings, ds.description))
     print()
     try:
-        month = str(data_months(ds)[1])
+        lo, hi = data_months(ds)
+        month, covered = str(hi), hi.index - lo.index + 1
     except KitError:  # no dated rows: the user picks the month
-        month = "YYYY-MM"
+        month, covered = "YYYY-MM", 0
     errors = bool((findings["severity"] == ERROR).any())
     if errors:
         print("Fix the errors above (in the export, or in the mapping) first; then:")
@@ -458,5 +460,11 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
         print("Next:")
     config = shlex.quote(_shown(config_path))
     print(f"  kpi-kit compute --config {config} --month {month}")
-    print(f"  kpi-kit pack --config {config} --month {month}")
+    if covered >= TREND_MONTHS or not covered:
+        print(f"  kpi-kit pack --config {config} --month {month}")
+    else:
+        print(
+            f"  (kpi-kit pack --config {config} --month {month} needs {TREND_MONTHS} months "
+            f"of data, the month and the 12 before it; this export covers {covered}.)"
+        )
     return 2 if errors else 0

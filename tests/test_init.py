@@ -122,7 +122,9 @@ def test_salesforce_init_writes_mapping_and_config_and_the_next_command_works(tm
     assert values["monthly_sales_bookings"] == pytest.approx(1500.0)
     # 00TT1 (subtype Call), 00TT3 (a task of type Call), 00UE2 (an event of type Call)
     assert values["calls_made"] == 3
-    assert "kpi-kit pack --config" in out
+    # four months of data: the pack (13-month trends) is named with what it needs
+    assert "kpi-kit pack --config" in out and "needs 13 months of data" in out
+    assert "this export covers 4" in out
 
 
 def test_salesforce_tables_follow_the_documented_rules(tmp_path, capsys):
@@ -412,3 +414,19 @@ def test_report_dates_written_day_first_are_recognised(tmp_path, capsys):
     o = o.set_index("opportunity_id")
     assert o.loc["R1", "created_at"] == pd.Timestamp("2016-09-01")  # 1 September
     assert o.loc["R2", "expected_close_at"] == pd.Timestamp("2016-12-05")
+
+
+def test_the_pack_command_is_printed_when_the_export_covers_13_months(tmp_path, capsys):
+    rows = [
+        f"006M{i},Closed Won,100,{2016 + (i + 1) // 12}-{(i + 1) % 12 + 1:02d}-01,"
+        f"true,true,005U1,{2016 + i // 12}-{i % 12 + 1:02d}-15T00:00:00.000Z"
+        for i in range(13)  # created 2016-01-15 .. 2017-01-15, each won a month later
+    ]
+    head = "Id,StageName,Amount,CloseDate,IsClosed,IsWon,OwnerId,CreatedDate\n"
+    export = _write(tmp_path / "sf", {"Opportunity.csv": head + "\n".join(rows) + "\n"})
+    code, out, err = _init(capsys, "--source", export)
+    assert code == 0, err
+    argv = _next_command(out, "pack")
+    assert argv[argv.index("--month") + 1] == "2017-01"
+    values = _compute(capsys, _next_command(out, "compute"), tmp_path, "deals_won")
+    assert values["deals_won"] == 1  # 006M11, closed 2017-01-01
