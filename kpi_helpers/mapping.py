@@ -46,9 +46,10 @@ unique_by. Only the mapped columns are kept.
 - ``dates``: a strptime format, or ``"iso"`` for ISO 8601 (``2016-10-20``,
   ``2016-10-20T00:00:00.000Z``, ``2016-10-20T09:30:00+02:00``). Timestamps with a
   zone (``"iso"`` or a format with ``%z``) are converted to UTC and stored without
-  the zone (the kit's timestamps are naive); values without a zone are kept as
-  written. Date values that do not match the format are left as they were, so
-  validation reports them by row instead of losing them.
+  the zone (the kit's timestamps are naive, and kpi.toml has no timezone setting
+  yet); values without a zone are kept as written. Date values that do not match
+  the format are left as they were, so validation reports them by row instead of
+  losing them.
 - Expressions (``where``, ``derive``) are described in :mod:`kpi_helpers.expressions`.
 """
 
