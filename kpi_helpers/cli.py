@@ -22,6 +22,12 @@ def _validate(args: argparse.Namespace) -> int:
     return exit_code(findings)
 
 
+def _init(args: argparse.Namespace) -> int:
+    from .init import init
+
+    return init(args.source, args.out, force=args.force)
+
+
 def _sample_data(args: argparse.Namespace) -> int:
     from .sample_data import generate
 
@@ -197,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.set_defaults(run=_validate)
+
+    p = sub.add_parser(
+        "init",
+        help="recognise a Salesforce or HubSpot export, write its mapping.toml and kpi.toml",
+        description="Writes DIR/mapping.toml and DIR/kpi.toml from the kit's preset for the "
+        "export, validates, and prints the next commands. Exit code: 0 written, 2 not "
+        "recognised, files already there, or validation errors.",
+    )
+    p.add_argument("--source", required=True, help="the export's folder (or one file of it)")
+    p.add_argument("--out", help="folder for mapping.toml and kpi.toml (default: the export's)")
+    p.add_argument("--force", action="store_true", help="replace existing mapping.toml/kpi.toml")
+    p.set_defaults(run=_init)
 
     p = sub.add_parser("sample-data", help="write a realistic sample dataset")
     p.add_argument("--out", required=True, help="folder to write (replaced if it exists)")
