@@ -39,9 +39,12 @@ from pathlib import Path
 import pandas as pd
 
 from .contract import TABLES
+from .engine import data_months
 from .errors import KitError
 from .expressions import column_names
 from .mapping import TableMapping, apply_mapping, date_format_fits
+from .sources import open_dataset
+from .validate import ERROR, format_report, validate
 
 # tried in this order; the generic report (any .csv with the report's labels) comes last
 PRESETS = ("salesforce", "hubspot", "salesforce_report")
@@ -416,11 +419,6 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
 
         init("exports/salesforce", out="my-kpis")
     """
-    from .engine import data_months
-    from .pages import TREND_MONTHS
-    from .sources import open_dataset
-    from .validate import ERROR, format_report, validate
-
     found = recognise(Path(source))
     folder = Path(out) if out else found.folder
     if folder.exists() and not folder.is_dir():
@@ -449,10 +447,9 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
     print(format_report(findings, ds.description))
     print()
     try:
-        lo, hi = data_months(ds)
-        month, covered = str(hi), hi.index - lo.index + 1
+        month = str(data_months(ds)[1])
     except KitError:  # no dated rows: the user picks the month
-        month, covered = "YYYY-MM", 0
+        month = "YYYY-MM"
     errors = bool((findings["severity"] == ERROR).any())
     if errors:
         print("Fix the errors above (in the export, or in the mapping) first; then:")
@@ -460,11 +457,6 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
         print("Next:")
     config = shlex.quote(_shown(config_path))
     print(f"  kpi-kit compute --config {config} --month {month}")
-    if covered >= TREND_MONTHS or not covered:
-        print(f"  kpi-kit pack --config {config} --month {month}")
-    else:
-        print(
-            f"  (kpi-kit pack --config {config} --month {month} needs {TREND_MONTHS} months "
-            f"of data, the month and the 12 before it; this export covers {covered}.)"
-        )
+    # any history length packs: months before the data are shown as such
+    print(f"  kpi-kit pack --config {config} --month {month}")
     return 2 if errors else 0

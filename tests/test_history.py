@@ -171,3 +171,17 @@ def test_a_flat_zero_line_has_no_negative_ticks():
     assert labels[0] == "0.0 %" or labels[0] == "0 %"
     assert not any(label.startswith("-") for label in labels)
     assert len(set(labels)) == len(labels)
+
+
+def test_deals_without_accounts_and_no_orders_compute_without_customers(tmp_path):
+    """A CRM export without the deals' accounts: no customer KPIs, no crash."""
+    t = tables()
+    crm = {k: t[k] for k in ("opportunities", "reps")}
+    crm["opportunities"] = crm["opportunities"].drop(columns="account_id")
+    ds = open_dataset(write_tables(tmp_path, crm))
+    df = kpis.compute(ds, "2026-03").set_index("kpi")
+    assert df.loc["active_customers", "status"] == "not_available"
+    assert "`opportunities` with columns `account_id`, `closed_at`" in str(
+        df.loc["active_customers", "reason"]
+    )
+    assert df.loc["win_rate", "status"] == "ok"
