@@ -1,0 +1,341 @@
+"""BG/NBD and Gamma-Gamma models for customer lifetime value, fitted by maximum likelihood.
+
+The formulas are the published ones:
+
+- BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an
+  alternative to the Pareto/NBD model", Marketing Science 24(2). While alive, a customer
+  buys at Poisson rate lambda ~ Gamma(r, alpha); after each purchase they drop out with
+  probability p ~ Beta(a, b).
+- Gamma-Gamma: Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for
+  customer base analysis", Journal of Marketing Research 42(4), and Fader & Hardie's note
+  "The Gamma-Gamma model of monetary value". The spend of one purchase is
+  Gamma(p, nu), nu ~ Gamma(q, gamma) across customers.
+
+Inputs per customer: ``x`` repeat purchases (purchases - 1), ``t_x`` the time from the
+first to the last purchase and ``T`` the time from the first purchase to the end of the
+calibration period, all in one time unit (the kit uses weeks); ``m`` the mean spend of
+the repeat purchases. Parameters are fitted on their logarithms (they are all positive)
+within ``LOG_BOUNDS``; an optimum on a bound is a *boundary optimum*, reported in plain
+words in :attr:`Fit.notes` with the best parameters found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, special
+
+LOG_BOUNDS = (-12.0, 12.0)  # ln of every parameter: about 6e-6 .. 1.6e5
+_AT_BOUND = 0.05  # a log-parameter this close to a bound is "at" it
+_FLAT = 1e-7  # mean log-likelihood change below which moving to the bound is "no worse"
+
+BGNBD_PARAMS = ("r", "alpha", "a", "b")
+GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
+
+# What a parameter at its lower / upper bound means, in plain words.
+_EDGE_WORDS = {
+    ("r", "low"): "r -> 0: purchase rates differ enormously between customers",
+    ("r", "high"): "r -> infinity: every customer buys at about the same rate",
+    ("alpha", "low"): "alpha -> 0: purchase rates are extremely high relative to the time unit",
+    ("alpha", "high"): "alpha -> infinity: every customer buys at about the same rate",
+    ("a", "low"): "a -> 0: nobody drops out (the drop-out probability after a purchase is 0), "
+    "so P(alive) is about 1 for every customer and the model is a plain NBD",
+    ("a", "high"): "a -> infinity: customers drop out right after their first purchases",
+    ("b", "low"): "b -> 0: most customers drop out right after a purchase",
+    ("b", "high"): "b -> infinity: nobody drops out, so P(alive) is about 1 for every customer",
+    ("p", "low"): "p -> 0: the spend of one purchase varies enormously",
+    ("p", "high"): "p -> infinity: every purchase of a customer costs the same",
+    ("q", "low"): "q -> 0: mean spend differs enormously between customers (q <= 1 gives "
+    "no finite mean spend for a customer without repeat purchases)",
+    ("q", "high"): "q -> infinity: every customer has about the same mean spend",
+    ("gamma", "low"): "gamma -> 0: mean spends are tiny against the data's scale",
+    ("gamma", "high"): "gamma -> infinity: every customer has about the same mean spend",
+}
+
+
+@dataclass
+class Fit:
+    """The result of one maximum-likelihood fit.
+
+    ``params``: name -> value; ``mean_log_likelihood``: per customer; ``converged``: the
+    optimiser's own success flag; ``notes``: boundary optima and other warnings in words.
+    """
+
+    params: dict[str, float]
+    mean_log_likelihood: float
+    converged: bool
+    customers: int
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- BG/NBD
+
+
+def bgnbd_log_likelihood(
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """BG/NBD log-likelihood of each customer (Fader, Hardie & Lee 2005, eq. 6).
+
+    L = B(a, b+x)/B(a, b) * G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
+        + [x > 0] B(a+1, b+x-1)/B(a, b) * G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)),
+
+    computed as ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x) - ln B(a, b)
+    + logaddexp(-(r+x) ln(alpha+T), ln(a/(b+x-1)) - (r+x) ln(alpha+t_x)), the second term
+    only for x > 0 (B(a+1, b+x-1) / B(a, b+x) = a / (b+x-1)).
+
+    A one-time buyer (x = 0) seen for T: ln L = r ln(alpha/(alpha+T)); with r = alpha = 1,
+    T = 1: ln(1/2).
+
+    >>> float(bgnbd_log_likelihood(1, 1, 1, 1, np.array([0]), np.array([0]), np.array([1]))[0])
+    -0.6931471805599453
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    rx = r + x
+    base = special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
+    base += special.betaln(a, b + x) - special.betaln(a, b)
+    stay = -rx * np.log(alpha + T)
+    repeat = x > 0
+    left = np.full_like(stay, -np.inf)
+    left[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - rx[repeat] * np.log(alpha + t_x[repeat])
+    return base + np.logaddexp(stay, left)
+
+
+def p_alive(
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """P(alive at T | x, t_x, T) under BG/NBD (Fader, Hardie & Lee 2005, eq. 11).
+
+    P = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)). A customer with no
+    repeat purchase has never had a chance to drop out: P = 1.
+
+    >>> p_alive(1, 1, 1, 1, np.array([0, 1]), np.array([0.0, 1.0]), np.array([1.0, 1.0]))
+    array([1. , 0.5])
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    out = np.ones_like(x)
+    k = x > 0
+    log_odds = (
+        np.log(a)
+        - np.log(b + x[k] - 1)
+        + (r + x[k]) * (np.log(alpha + T[k]) - np.log(alpha + t_x[k]))
+    )
+    out[k] = special.expit(-log_odds)
+    return out
+
+
+def _a_off_one(a: float) -> float:
+    """``a`` moved off 1 by 1e-7: the closed forms divide by a - 1 (the limit is smooth)."""
+    return a if abs(a - 1.0) > 1e-7 else 1.0 + (1e-7 if a >= 1.0 else -1e-7)
+
+
+def expected_purchases(r: float, alpha: float, a: float, b: float, t: float) -> float:
+    """E[X(t)]: expected purchases of a new customer in (0, t] (FHL 2005, eq. 9).
+
+    E[X(t)] = (a+b-1)/(a-1) * (1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))).
+
+    With no drop-out (a -> 0) this tends to the NBD mean r t / alpha:
+
+    >>> round(expected_purchases(2.0, 4.0, 1e-9, 1.0, 10.0), 6)
+    5.0
+    """
+    a = _a_off_one(a)
+    z = t / (alpha + t)
+    h = special.hyp2f1(r, b, a + b - 1, z)
+    return float((a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h))
+
+
+def conditional_expected_purchases(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    t: float | np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] of each customer (FHL 2005, eq. 10).
+
+    E = (a+b+x-1)/(a-1) * (1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1;
+    t/(alpha+T+t))) / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+
+    With no drop-out (a -> 0) it is the NBD's (r+x)/(alpha+T) * t:
+
+    >>> z = np.array([0.0])
+    >>> conditional_expected_purchases(2.0, 4.0, 1e-9, 1.0, 10.0, np.array([2]),
+    ...                                np.array([3.0]), np.array([6.0])).round(6)
+    array([4.])
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    t = np.asarray(t, dtype=float)
+    a = _a_off_one(a)
+    rx = r + x
+    z = t / (alpha + T + t)
+    h = special.hyp2f1(rx, b + x, a + b + x - 1, z)
+    first = (a + b + x - 1) / (a - 1)
+    # (1 - q h) with q = ((alpha+T)/(alpha+T+t))^(r+x), in logs for large r+x
+    bracket = 1 - np.exp(rx * (np.log(alpha + T) - np.log(alpha + T + t))) * h
+    return first * bracket * p_alive(r, alpha, a, b, x, t_x, T)
+
+
+# --------------------------------------------------------------------------- Gamma-Gamma
+
+
+def gamma_gamma_log_likelihood(
+    p: float, q: float, gamma: float, x: np.ndarray, m: np.ndarray
+) -> np.ndarray:
+    """Gamma-Gamma log-likelihood of each repeat buyer (x > 0 purchases, mean spend m).
+
+    L = G(px+q) / (G(px) G(q)) * gamma^q m^(px-1) x^(px) / (gamma + m x)^(px+q).
+
+    One purchase of 1 with p = q = gamma = 1: L = G(2)/(G(1)G(1)) / 2^2 = 1/4.
+
+    >>> float(gamma_gamma_log_likelihood(1, 1, 1, np.array([1]), np.array([1.0]))[0])
+    -1.3862943611198906
+    """
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    px = p * x
+    return (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(gamma + m * x)
+    )
+
+
+def conditional_expected_spend(
+    p: float, q: float, gamma: float, x: np.ndarray, m: np.ndarray
+) -> np.ndarray:
+    """E[spend of a purchase | x, m]: the Gamma-Gamma posterior mean (FHL 2005 "RFM and CLV").
+
+    E = (gamma + m x) p / (p x + q - 1): a weighted mean of the population mean
+    gamma p / (q - 1) and the customer's own mean m, weight p x / (p x + q - 1) on m. A
+    customer with no repeat purchase (x = 0) gets the population mean. NaN when q <= 1
+    (no finite population mean).
+
+    >>> conditional_expected_spend(2.0, 3.0, 10.0, np.array([0, 1]), np.array([0.0, 40.0]))
+    array([10., 25.])
+    """
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    m = np.where(x > 0, m, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (gamma + m * x) * p / (p * x + q - 1)
+    return np.where(p * x + q - 1 > 0, out, np.nan)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _fit(
+    names: tuple[str, ...],
+    mean_ll: Callable[[np.ndarray], float],
+    start: np.ndarray,
+) -> tuple[np.ndarray, float, bool, list[str]]:
+    """Maximise ``mean_ll`` (a function of the log-parameters) within ``LOG_BOUNDS``:
+    L-BFGS-B, then Nelder-Mead from its point and L-BFGS-B again when that improved.
+
+    Returns the log-parameters, the maximum, the optimiser's success flag and the names
+    of the parameters at a boundary optimum with the side ("low"/"high"): a parameter is
+    at one when moving it to its bound leaves the likelihood where it is or raises it.
+    """
+
+    def objective(theta: np.ndarray) -> float:
+        with np.errstate(all="ignore"):
+            v = -mean_ll(theta)
+        return float(v) if np.isfinite(v) else 1e100
+
+    bounds = [LOG_BOUNDS] * len(names)
+    lbfgs = {"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-10}
+    res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds, options=lbfgs)
+    nm = optimize.minimize(
+        objective,
+        res.x,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-14},
+    )
+    if nm.fun < res.fun - 1e-12:  # a better point: polish it with the gradient method
+        again = optimize.minimize(objective, nm.x, method="L-BFGS-B", bounds=bounds, options=lbfgs)
+        res = again if again.fun <= nm.fun else nm
+    theta = np.asarray(res.x, dtype=float)
+    edges = []
+    for i, v in enumerate(theta):
+        for side, bound in (("low", LOG_BOUNDS[0]), ("high", LOG_BOUNDS[1])):
+            moved = theta.copy()
+            moved[i] = bound
+            near = abs(v - bound) <= _AT_BOUND
+            if near or objective(moved) <= res.fun + _FLAT:
+                edges.append((names[i], side))
+    return theta, float(-res.fun), bool(res.success), edges
+
+
+def _notes(edges: list[tuple[str, str]], params: dict[str, float], model: str) -> list[str]:
+    return [
+        f"{model}: boundary optimum - the likelihood is highest at the edge of the "
+        f"parameter space ({_EDGE_WORDS[edge]}); {edge[0]} = {params[edge[0]]:.4g} is the "
+        "best value found, not an interior maximum, so read the predictions with care."
+        for edge in edges
+    ]
+
+
+def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
+    """Maximum-likelihood BG/NBD parameters r, alpha, a, b from each customer's (x, t_x, T).
+
+    Maximises the mean of :func:`bgnbd_log_likelihood` over ln(r, alpha, a, b). Times are
+    divided by their mean while fitting (alpha is scaled back), so any time unit works.
+
+    >>> fit = fit_bgnbd(np.array([0, 1, 2, 0]), np.array([0.0, 3, 5, 0]), np.array([6.0, 6, 6, 6]))
+    >>> sorted(fit.params), fit.customers
+    (['a', 'alpha', 'b', 'r'], 4)
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    if len(x) == 0:
+        raise ValueError("no customers to fit")
+    s = float(np.mean(T)) or 1.0
+    ts, Ts = t_x / s, T / s
+
+    def mean_ll(theta: np.ndarray) -> float:
+        r, alpha, a, b = np.exp(theta)
+        return float(np.mean(bgnbd_log_likelihood(r, alpha, a, b, x, ts, Ts)))
+
+    start = np.log([1.0, 1.0 / (np.mean(x) + 1.0), 1.0, 1.0])
+    theta, _, ok, edges = _fit(BGNBD_PARAMS, mean_ll, start)
+    r, alpha, a, b = np.exp(theta)
+    params = {"r": float(r), "alpha": float(alpha * s), "a": float(a), "b": float(b)}
+    ll = float(np.mean(bgnbd_log_likelihood(*params.values(), x, t_x, T)))
+    return Fit(params, ll, ok, len(x), _notes(edges, params, "BG/NBD"))
+
+
+def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> Fit:
+    """Maximum-likelihood Gamma-Gamma parameters p, q, gamma from repeat buyers' (x, m).
+
+    Only customers with x > 0 and m > 0 are used. Maximises the mean of
+    :func:`gamma_gamma_log_likelihood` over ln(p, q, gamma); spends are divided by their
+    mean while fitting (gamma is scaled back), so any currency unit works.
+
+    >>> fit = fit_gamma_gamma(np.array([1, 2, 3, 1]), np.array([10.0, 20, 15, 40]))
+    >>> sorted(fit.params), fit.customers
+    (['gamma', 'p', 'q'], 4)
+    """
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    keep = (x > 0) & (m > 0)
+    x, m = x[keep], m[keep]
+    if len(x) == 0:
+        raise ValueError("no repeat buyers to fit")
+    s = float(np.mean(m))
+    ms = m / s
+
+    def mean_ll(theta: np.ndarray) -> float:
+        p, q, gamma = np.exp(theta)
+        return float(np.mean(gamma_gamma_log_likelihood(p, q, gamma, x, ms)))
+
+    theta, _, ok, edges = _fit(GAMMA_GAMMA_PARAMS, mean_ll, np.log([1.0, 2.0, 1.0]))
+    p, q, gamma = np.exp(theta)
+    params = {"p": float(p), "q": float(q), "gamma": float(gamma * s)}
+    ll = float(np.mean(gamma_gamma_log_likelihood(*params.values(), x, m)))
+    return Fit(params, ll, ok, len(x), _notes(edges, params, "Gamma-Gamma"))
