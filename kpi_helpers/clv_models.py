@@ -259,8 +259,11 @@ def _fit(
         bounds=bounds,
         options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-14},
     )
-    if nm.fun < res.fun - 1e-12:  # a better point: polish it with the gradient method
+    ok = bool(res.success)
+    if nm.fun < res.fun - 1e-10 * max(1.0, abs(res.fun)):  # better: polish it with L-BFGS-B
         again = optimize.minimize(objective, nm.x, method="L-BFGS-B", bounds=bounds, options=lbfgs)
+        # converged: the polish did, or it started from Nelder-Mead's converged point
+        ok = bool(again.success or nm.success)
         res = again if again.fun <= nm.fun else nm
     theta = np.asarray(res.x, dtype=float)
     edges = []
@@ -271,7 +274,7 @@ def _fit(
             near = abs(v - bound) <= _AT_BOUND
             if near or objective(moved) <= res.fun + _FLAT:
                 edges.append((names[i], side))
-    return theta, float(-res.fun), bool(res.success), edges
+    return theta, float(-res.fun), ok, edges
 
 
 def _notes(edges: list[tuple[str, str]], params: dict[str, float], model: str) -> list[str]:
