@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special
 
 LOG_BOUNDS = (-12.0, 12.0)  # ln of every parameter: about 6e-6 .. 1.6e5
@@ -277,12 +278,40 @@ def _fit(
     return theta, float(-res.fun), ok, edges
 
 
+# Edges that mean the same thing, said once: (edges, words).
+_SAME_EDGE = [
+    (
+        {("a", "low"), ("b", "high")},
+        "a -> 0 and b -> infinity: nobody drops out (the "
+        "drop-out probability after a purchase is 0), so P(alive) is about 1 for every customer "
+        "and the model is a plain NBD",
+    ),
+    (
+        {("r", "high"), ("alpha", "high")},
+        "r, alpha -> infinity: every customer buys at about the same rate",
+    ),
+    (
+        {("q", "high"), ("gamma", "high")},
+        "q, gamma -> infinity: every customer has about the same mean spend",
+    ),
+]
+
+
 def _notes(edges: list[tuple[str, str]], params: dict[str, float], model: str) -> list[str]:
+    """Plain words for each boundary optimum in ``edges`` (pairs that mean one thing once)."""
+    left, said = set(edges), []
+    for pair, words in _SAME_EDGE:
+        if pair <= left:
+            said.append((sorted(n for n, _ in pair), words))
+            left -= pair
+    said += [([n], _EDGE_WORDS[(n, side)]) for n, side in edges if (n, side) in left]
     return [
         f"{model}: boundary optimum - the likelihood is highest at the edge of the "
-        f"parameter space ({_EDGE_WORDS[edge]}); {edge[0]} = {params[edge[0]]:.4g} is the "
-        "best value found, not an interior maximum, so read the predictions with care."
-        for edge in edges
+        f"parameter space ({words}); "
+        + ", ".join(f"{n} = {params[n]:.4g}" for n in names)
+        + (" are" if len(names) > 1 else " is")
+        + " the best found, not an interior maximum, so read the predictions with care."
+        for names, words in said
     ]
 
 
@@ -342,3 +371,46 @@ def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> Fit:
     params = {"p": float(p), "q": float(q), "gamma": float(gamma * s)}
     ll = float(np.mean(gamma_gamma_log_likelihood(*params.values(), x, m)))
     return Fit(params, ll, ok, len(x), _notes(edges, params, "Gamma-Gamma"))
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def simulate(
+    customers: int,
+    bgnbd: dict[str, float],
+    gamma_gamma: dict[str, float],
+    weeks: float | np.ndarray,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Purchases drawn from the two models: columns customer, week (since the customer's
+    first purchase, which is week 0) and spend, up to ``weeks`` (one value or one per
+    customer).
+
+    Each customer: lambda ~ Gamma(r, rate alpha), p ~ Beta(a, b), nu ~ Gamma(q, rate gamma);
+    waits between purchases ~ Exponential(lambda); after each repeat purchase the customer
+    leaves with probability p; each purchase spends ~ Gamma(p_spend, rate nu).
+
+    >>> sim = simulate(3, {"r": 1, "alpha": 1, "a": 1, "b": 1},
+    ...                {"p": 2, "q": 3, "gamma": 10}, 10.0, seed=1)
+    >>> sorted(sim["customer"].unique().tolist()), float(sim["week"].min())
+    ([0, 1, 2], 0.0)
+    """
+    rng = np.random.default_rng(seed)
+    horizon = np.broadcast_to(np.asarray(weeks, dtype=float), (customers,))
+    lam = rng.gamma(bgnbd["r"], 1 / bgnbd["alpha"], customers)
+    drop = rng.beta(bgnbd["a"], bgnbd["b"], customers)
+    nu = rng.gamma(gamma_gamma["q"], 1 / gamma_gamma["gamma"], customers)
+    who, when = [np.arange(customers)], [np.zeros(customers)]
+    now = np.zeros(customers)
+    active = np.ones(customers, dtype=bool)
+    while active.any():  # one more repeat purchase for every customer still buying
+        now = now + rng.exponential(1.0, customers) / np.maximum(lam, 1e-300)
+        active &= now <= horizon
+        who.append(np.flatnonzero(active))
+        when.append(now[active])
+        active &= rng.random(customers) >= drop  # leaves after this repeat purchase?
+    customer = np.concatenate(who)
+    spend = rng.gamma(gamma_gamma["p"], 1 / nu[customer])
+    out = pd.DataFrame({"customer": customer, "week": np.concatenate(when), "spend": spend})
+    return out.sort_values(["customer", "week"], kind="stable").reset_index(drop=True)
