@@ -140,7 +140,7 @@ def rfm(days: pd.DataFrame, month: Month) -> pd.DataFrame:
     ``month`` / 7, monetary = mean revenue of the repeat purchases (0 without any).
 
     >>> d = pd.DataFrame({"account_id": ["a", "a", "a", "b"],
-    ...     "day": pd.to_datetime(["2026-01-01", "2026-01-08", "2026-01-15", "2026-01-29"]),
+    ...     "day": pd.to_datetime(["2026-01-03", "2026-01-10", "2026-01-17", "2026-01-31"]),
     ...     "revenue": [5.0, 10.0, 20.0, 7.0]})
     >>> rfm(d, Month.parse("2026-01"))
       account_id  frequency  recency    T  monetary
