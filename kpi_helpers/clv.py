@@ -78,20 +78,24 @@ class ClvResult:
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def summary(self) -> dict:
-        """Everything but the account table, as plain JSON-ready values."""
+        """Everything but the account table, as plain JSON-ready values (NaN -> None)."""
+
+        def plain(v: float) -> float | None:
+            return float(v) if v is not None and np.isfinite(v) else None
+
         return {
             "month": self.month,
             "scope": self.scope,
             "customers": self.customers,
             "repeat_customers": self.repeat_customers,
-            "bgnbd": self.bgnbd,
-            "gamma_gamma": self.gamma_gamma,
-            "mean_log_likelihood": self.mean_log_likelihood,
-            "gamma_gamma_mean_log_likelihood": self.gamma_gamma_mean_log_likelihood,
+            "bgnbd": {k: plain(v) for k, v in self.bgnbd.items()},
+            "gamma_gamma": {k: plain(v) for k, v in self.gamma_gamma.items()},
+            "mean_log_likelihood": plain(self.mean_log_likelihood),
+            "gamma_gamma_mean_log_likelihood": plain(self.gamma_gamma_mean_log_likelihood),
             "converged": self.converged,
             "discount_rate": self.discount_rate,
             "alive_customers": self.alive_customers,
-            "predictive_clv": self.predictive_clv,
+            "predictive_clv": plain(self.predictive_clv),
             "notes": self.notes,
         }
 
@@ -286,7 +290,7 @@ def write_result(result: ClvResult, fmt: str, out: str | Path | None) -> str | N
     """The summary as JSON or the account table as CSV, to ``out`` (written to a temporary
     file renamed into place) or returned as text when ``out`` is None."""
     if fmt == "json":
-        text = json.dumps(result.summary(), indent=1, allow_nan=False, default=float) + "\n"
+        text = json.dumps(result.summary(), indent=1, allow_nan=False) + "\n"
     else:
         text = result.accounts.to_csv(index=False)
     if out is None:
