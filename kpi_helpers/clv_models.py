@@ -43,7 +43,7 @@ _EDGE_WORDS = {
     ("alpha", "high"): "alpha -> infinity: every customer buys at about the same rate",
     ("a", "low"): "a -> 0: nobody drops out (the drop-out probability after a purchase is 0), "
     "so P(alive) is about 1 for every customer and the model is a plain NBD",
-    ("a", "high"): "a -> infinity: customers drop out right after their first purchases",
+    ("a", "high"): "a -> infinity: customers drop out right after their first repeat purchase",
     ("b", "low"): "b -> 0: most customers drop out right after a purchase",
     ("b", "high"): "b -> infinity: nobody drops out, so P(alive) is about 1 for every customer",
     ("p", "low"): "p -> 0: the spend of one purchase varies enormously",
@@ -285,6 +285,10 @@ _SAME_EDGE = [
         "a -> 0 and b -> infinity: nobody drops out (the "
         "drop-out probability after a purchase is 0), so P(alive) is about 1 for every customer "
         "and the model is a plain NBD",
+    ),
+    (
+        {("a", "high"), ("b", "low")},
+        "a -> infinity and b -> 0: every customer drops out right after a repeat purchase",
     ),
     (
         {("r", "high"), ("alpha", "high")},
