@@ -444,6 +444,9 @@ def test_cli_json_csv_and_out(simulated, tmp_path, capsys):
     assert len(table) == got["customers"] and "clv_12m" in table.columns
     assert [p.name for p in out.parent.iterdir()] == ["clv.csv"]  # no temporary file left
 
+    assert main(["clv", "--source", str(folder), "--month", "latest"]) == 0
+    assert json.loads(capsys.readouterr().out)["month"] == "2025-12"
+
 
 @pytest.mark.parametrize(
     "extra, message",
