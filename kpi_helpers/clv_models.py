@@ -333,11 +333,14 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
     if len(x) == 0:
         raise ValueError("no customers to fit")
     s = float(np.mean(T)) or 1.0
-    ts, Ts = t_x / s, T / s
+    # customers with the same (x, t_x, T) share one likelihood term: fit on the distinct rows
+    rows, counts = np.unique(np.column_stack([x, t_x / s, T / s]), axis=0, return_counts=True)
+    ux, ut, uT = rows.T
+    weights = counts / len(x)
 
     def mean_ll(theta: np.ndarray) -> float:
         r, alpha, a, b = np.exp(theta)
-        return float(np.mean(bgnbd_log_likelihood(r, alpha, a, b, x, ts, Ts)))
+        return float(weights @ bgnbd_log_likelihood(r, alpha, a, b, ux, ut, uT))
 
     start = np.log([1.0, 1.0 / (np.mean(x) + 1.0), 1.0, 1.0])
     theta, _, ok, edges = _fit(BGNBD_PARAMS, mean_ll, start)
