@@ -252,13 +252,17 @@ def fit_clv(
         notes.append("No account has P(alive) >= 0.5: predictive_clv is undefined.")
     elif not np.isfinite(alive["clv_12m"]).all():
         value = None
+        bad = int((~np.isfinite(alive["clv_12m"])).sum())
         notes.append(
             f"Gamma-Gamma q = {gg.params['q']:.3g} <= 1 gives no finite mean spend for "
             "accounts without repeat purchases: predictive_clv is undefined."
+            if gg.params["q"] <= 1
+            else f"The 12-month value of {bad} alive accounts could not be computed "
+            "(numeric overflow): predictive_clv is undefined."
         )
     return ClvResult(
         month=str(m),
-        scope=str(scope if isinstance(scope, str) else f"{sc.kind}:{sc.name}"),
+        scope=sc.kind if sc.name is None else f"{sc.kind}:{sc.name}",
         customers=len(summary),
         repeat_customers=int(repeat.sum()),
         bgnbd=bg.params,
