@@ -103,6 +103,38 @@ def bgnbd_log_likelihood(
     return base + np.logaddexp(stay, left)
 
 
+def bgnbd_gradient(
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """d ln L / d(r, alpha, a, b) of each customer (rows: customers), from
+    :func:`bgnbd_log_likelihood`, with w = the share of the drop-out term in L
+    (psi = digamma):
+
+    d/dr = psi(r+x) - psi(r) + ln alpha - (1-w) ln(alpha+T) - w ln(alpha+t_x);
+    d/dalpha = r/alpha - (r+x) ((1-w)/(alpha+T) + w/(alpha+t_x));
+    d/da = psi(a+b) - psi(a+b+x) + w/a;
+    d/db = psi(b+x) - psi(a+b+x) - psi(b) + psi(a+b) - w/(b+x-1).
+
+    >>> g = bgnbd_gradient(1, 1, 1, 1, np.array([0]), np.array([0]), np.array([1]))
+    >>> g.round(4).tolist()  # x = 0: ln L = r ln(alpha/(alpha+T))
+    [[-0.6931, 0.5, 0.0, 0.0]]
+    """
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    rx = r + x
+    stay = -rx * np.log(alpha + T)
+    repeat = x > 0
+    left = np.full_like(stay, -np.inf)
+    left[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - rx[repeat] * np.log(alpha + t_x[repeat])
+    w = np.exp(left - np.logaddexp(stay, left))  # 0 when x = 0
+    tx_ = np.where(repeat, t_x, T)  # any finite value where w = 0
+    psi = special.digamma
+    d_r = psi(rx) - psi(r) + np.log(alpha) - (1 - w) * np.log(alpha + T) - w * np.log(alpha + tx_)
+    d_alpha = r / alpha - rx * ((1 - w) / (alpha + T) + w / (alpha + tx_))
+    d_a = psi(a + b) - psi(a + b + x) + w / a
+    d_b = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - w / np.where(repeat, b + x - 1, 1.0)
+    return np.column_stack([d_r, d_alpha, d_a, d_b])
+
+
 def p_alive(
     r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
@@ -209,6 +241,29 @@ def gamma_gamma_log_likelihood(
     )
 
 
+def gamma_gamma_gradient(
+    p: float, q: float, gamma: float, x: np.ndarray, m: np.ndarray
+) -> np.ndarray:
+    """d ln L / d(p, q, gamma) of each repeat buyer (rows), from
+    :func:`gamma_gamma_log_likelihood` (psi = digamma):
+
+    d/dp = x (psi(px+q) - psi(px) + ln m + ln x - ln(gamma + m x));
+    d/dq = psi(px+q) - psi(q) + ln gamma - ln(gamma + m x);
+    d/dgamma = q/gamma - (px+q)/(gamma + m x).
+
+    >>> gamma_gamma_gradient(1, 1, 1, np.array([1]), np.array([1.0])).round(4).tolist()
+    [[0.3069, 0.3069, 0.0]]
+    """
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    px = p * x
+    psi = special.digamma
+    log_gm = np.log(gamma + m * x)
+    d_p = x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - log_gm)
+    d_q = psi(px + q) - psi(q) + np.log(gamma) - log_gm
+    d_gamma = q / gamma - (px + q) / (gamma + m * x)
+    return np.column_stack([d_p, d_q, d_gamma])
+
+
 def conditional_expected_spend(
     p: float, q: float, gamma: float, x: np.ndarray, m: np.ndarray
 ) -> np.ndarray:
@@ -234,38 +289,43 @@ def conditional_expected_spend(
 
 def _fit(
     names: tuple[str, ...],
-    mean_ll: Callable[[np.ndarray], float],
+    mean_ll: Callable[[np.ndarray], tuple[float, np.ndarray]],
     start: np.ndarray,
 ) -> tuple[np.ndarray, float, bool, list[str]]:
-    """Maximise ``mean_ll`` (a function of the log-parameters) within ``LOG_BOUNDS``:
-    L-BFGS-B, then Nelder-Mead from its point and L-BFGS-B again when that improved.
+    """Maximise ``mean_ll`` (the mean log-likelihood and its gradient, both in the
+    log-parameters) within ``LOG_BOUNDS`` with L-BFGS-B; when that does not converge,
+    Nelder-Mead from its point and L-BFGS-B again.
 
-    Returns the log-parameters, the maximum, the optimiser's success flag and the names
-    of the parameters at a boundary optimum with the side ("low"/"high"): a parameter is
-    at one when moving it to its bound leaves the likelihood where it is or raises it.
+    Returns the log-parameters, the maximum, L-BFGS-B's success flag and the parameters
+    at a boundary optimum with the side ("low"/"high"): a parameter is at one when it is
+    at its bound or moving it there leaves the likelihood where it is or raises it.
     """
 
-    def objective(theta: np.ndarray) -> float:
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         with np.errstate(all="ignore"):
-            v = -mean_ll(theta)
-        return float(v) if np.isfinite(v) else 1e100
+            v, g = mean_ll(theta)
+        if not (np.isfinite(v) and np.isfinite(g).all()):
+            return 1e100, np.zeros_like(theta)
+        return -float(v), -np.asarray(g, dtype=float)
 
     bounds = [LOG_BOUNDS] * len(names)
-    lbfgs = {"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-10}
-    res = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds, options=lbfgs)
-    nm = optimize.minimize(
-        objective,
-        res.x,
-        method="Nelder-Mead",
-        bounds=bounds,
-        options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-14},
+    lbfgs = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8}
+    res = optimize.minimize(
+        objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs
     )
-    ok = bool(res.success)
-    if nm.fun < res.fun - 1e-10 * max(1.0, abs(res.fun)):  # better: polish it with L-BFGS-B
-        again = optimize.minimize(objective, nm.x, method="L-BFGS-B", bounds=bounds, options=lbfgs)
-        # converged: the polish did, or it started from Nelder-Mead's converged point
-        ok = bool(again.success or nm.success)
-        res = again if again.fun <= nm.fun else nm
+    if not res.success:  # restart from where a derivative-free search ends
+        nm = optimize.minimize(
+            lambda th: objective(th)[0],
+            res.x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"maxiter": 2000, "xatol": 1e-7, "fatol": 1e-12},
+        )
+        again = optimize.minimize(
+            objective, nm.x, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs
+        )
+        if again.fun <= res.fun:
+            res = again
     theta = np.asarray(res.x, dtype=float)
     edges = []
     for i, v in enumerate(theta):
@@ -273,9 +333,9 @@ def _fit(
             moved = theta.copy()
             moved[i] = bound
             near = abs(v - bound) <= _AT_BOUND
-            if near or objective(moved) <= res.fun + _FLAT:
+            if near or objective(moved)[0] <= res.fun + _FLAT:
                 edges.append((names[i], side))
-    return theta, float(-res.fun), ok, edges
+    return theta, float(-res.fun), bool(res.success), edges
 
 
 # Edges that mean the same thing, said once: (edges, words).
@@ -338,9 +398,10 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
     ux, ut, uT = rows.T
     weights = counts / len(x)
 
-    def mean_ll(theta: np.ndarray) -> float:
-        r, alpha, a, b = np.exp(theta)
-        return float(weights @ bgnbd_log_likelihood(r, alpha, a, b, ux, ut, uT))
+    def mean_ll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        params = np.exp(theta)
+        ll = weights @ bgnbd_log_likelihood(*params, ux, ut, uT)
+        return float(ll), (weights @ bgnbd_gradient(*params, ux, ut, uT)) * params
 
     start = np.log([1.0, 1.0 / (np.mean(x) + 1.0), 1.0, 1.0])
     theta, _, ok, edges = _fit(BGNBD_PARAMS, mean_ll, start)
@@ -369,9 +430,10 @@ def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> Fit:
     s = float(np.mean(m))
     ms = m / s
 
-    def mean_ll(theta: np.ndarray) -> float:
-        p, q, gamma = np.exp(theta)
-        return float(np.mean(gamma_gamma_log_likelihood(p, q, gamma, x, ms)))
+    def mean_ll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        params = np.exp(theta)
+        ll = np.mean(gamma_gamma_log_likelihood(*params, x, ms))
+        return float(ll), gamma_gamma_gradient(*params, x, ms).mean(axis=0) * params
 
     theta, _, ok, edges = _fit(GAMMA_GAMMA_PARAMS, mean_ll, np.log([1.0, 2.0, 1.0]))
     p, q, gamma = np.exp(theta)

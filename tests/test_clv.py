@@ -142,6 +142,23 @@ def test_gamma_gamma_against_numeric_integrals():
     assert got[0] == pytest.approx(gamma * p / (q - 1))
 
 
+def test_gradients_match_finite_differences():
+    x, t_x, T = (np.array(v, dtype=float) for v in ([0, 1, 3, 40], [0, 4, 9, 50], [10, 10, 12, 52]))
+    m = np.array([0.5, 20.0, 35.5, 9.0])
+    for fn, grad, at, data in (
+        (M.bgnbd_log_likelihood, M.bgnbd_gradient, [0.7, 3.0, 0.9, 2.5], (x, t_x, T)),
+        (M.gamma_gamma_log_likelihood, M.gamma_gamma_gradient, [6.0, 3.5, 15.0], (x + 1, m)),
+    ):
+        got = grad(*at, *data)
+        for i in range(len(at)):
+            step = 1e-6 * at[i]
+            up, down = list(at), list(at)
+            up[i] += step
+            down[i] -= step
+            want = (fn(*up, *data) - fn(*down, *data)) / (2 * step)
+            assert got[:, i] == pytest.approx(want, rel=1e-6, abs=1e-8), (fn.__name__, i)
+
+
 def test_fits_recover_simulated_parameters():
     truth_bg = {"r": 0.6, "alpha": 5.0, "a": 0.9, "b": 3.0}
     truth_gg = {"p": 5.0, "q": 4.0, "gamma": 20.0}
