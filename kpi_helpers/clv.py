@@ -115,7 +115,11 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
     columns account_id, day (midnight timestamps), revenue (the day's lines summed).
 
     Order lines belong to their ``rep_id``, else the account owner, and to that rep's team
-    (as every other KPI of the kit), so a team's purchases are its own lines.
+    (as every other KPI of the kit), so a team's purchases are its own lines. Example: lines
+    of 10 and 5 on one day are one purchase of 15; a sale of 40 and its return of -40 on
+    one day are none::
+
+        purchases(ds, Month.parse("2026-03"), "team:North")
     """
     sc = _scope(scope)
     if not ds.has("orders", "account_id", "ordered_at", "revenue"):
@@ -185,7 +189,10 @@ def account_values(
 ) -> pd.DataFrame:
     """``summary`` (from :func:`rfm`) with p_alive, expected_purchases_12m (over the last
     horizon in ``weeks``), expected_spend and clv_12m = sum_k expected_spend x
-    (E[Y(weeks_k)] - E[Y(weeks_{k-1})]) / (1 + discount_rate)^k."""
+    (E[Y(weeks_k)] - E[Y(weeks_{k-1})]) / (1 + discount_rate)^k. Example::
+
+        account_values(rfm(days, m), fit_bg.params, fit_gg.params, horizons(m), 0.01)
+    """
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     params = (bgnbd["r"], bgnbd["alpha"], bgnbd["a"], bgnbd["b"])
     cum = np.column_stack(
@@ -212,6 +219,10 @@ def fit_clv(
 
     predictive_clv = mean over accounts with P(alive) >= 0.5 of
     sum_{k=1..12} E[spend] x E[purchases in month m+k] / (1 + clv_discount_rate)^k.
+    Example::
+
+        res = fit_clv(open_dataset("data/sample"), "2026-06", "team:EMEA", load_config(None))
+        res.predictive_clv, res.notes, res.accounts.sort_values("clv_12m").tail()
     """
     cfg = config or Config()
     m = data_months(ds)[1] if month == "latest" else Month.parse(month)
@@ -292,7 +303,10 @@ def _scope_words(ds: Dataset, sc: Scope) -> str:
 
 def write_result(result: ClvResult, fmt: str, out: str | Path | None) -> str | None:
     """The summary as JSON or the account table as CSV, to ``out`` (written to a temporary
-    file renamed into place) or returned as text when ``out`` is None."""
+    file renamed into place) or returned as text when ``out`` is None. Example::
+
+        write_result(fit_clv(ds, "2026-06"), "csv", "reports/clv.csv")
+    """
     if fmt == "json":
         text = json.dumps(result.summary(), indent=1, allow_nan=False) + "\n"
     else:
