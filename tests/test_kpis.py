@@ -527,3 +527,69 @@ def test_financials_with_a_month_twice_is_a_clear_error(tmp_path):
     ds = open_dataset(write_tables(tmp_path, {**t, "financials": fin}))
     with pytest.raises(KitError, match=f"financials.month: 1 month.*e.g. {M}.*unique_by"):
         kpis.compute(ds, M, kpis=["economic_value_added"])
+
+
+def test_subscribers_are_judged_by_their_subscriptions_alone(tmp_path):
+    """DATA_CONTRACT.md, active customer: once an account has subscribed, only a running
+    subscription keeps it active; other accounts stay active for the lookback (365 days).
+
+    B1 orders in 2025-01 and 2025-03, then subscribes 2025-05-01..2025-08-20: active
+        2025-01..2025-07 (running at the end of July, not of August), lost in 2025-08
+        (its orders alone would have kept it until 2026-02).
+    B2 subscribes 2025-02-01..2025-06-01 (running at the end of Feb..May), lost in
+        2025-06; its order of 2025-07-10 does not make it active again.
+    B3 never subscribes: its order of 2025-02-20 keeps it active while S - 365 days <=
+        2025-02-20, i.e. at the ends of 2025-02..2026-01 (S = 2026-02-01); lost in 2026-02.
+    An activity on 2026-02-27 only extends the data to 2026-02.
+    """
+    t = {
+        "reps": pd.DataFrame({"rep_id": ["R1"], "team": ["North"]}),
+        "accounts": pd.DataFrame({"account_id": ["B1", "B2", "B3"], "owner_rep_id": "R1"}),
+        "orders": pd.DataFrame(
+            {
+                "order_id": ["P1", "P2", "P3", "P4"],
+                "ordered_at": ["2025-01-15", "2025-03-10", "2025-07-10", "2025-02-20"],
+                "account_id": ["B1", "B1", "B2", "B3"],
+                "revenue": [10.0, 10.0, 10.0, 10.0],
+            }
+        ),
+        "subscriptions": pd.DataFrame(
+            {
+                "subscription_id": ["U1", "U2"],
+                "account_id": ["B1", "B2"],
+                "started_at": ["2025-05-01", "2025-02-01"],
+                "ended_at": ["2025-08-20", "2025-06-01"],
+                "mrr": [5.0, 5.0],
+            }
+        ),
+        "activities": pd.DataFrame(
+            {"activity_id": ["Z1"], "occurred_at": ["2026-02-27"], "type": ["call"], "rep_id": "R1"}
+        ),
+    }
+    ds = open_dataset(write_tables(tmp_path, t))
+    ids = ["active_customers", "customer_loss", "churn_rate"]
+    df = kpis.compute(ds, "2026-02", months=14, kpis=ids)
+    v = df.pivot(index="month", columns="kpi", values="value")
+    active = {
+        "2025-01": 1,  # B1
+        "2025-02": 3,  # B1, B2 (subscription), B3
+        "2025-03": 3,
+        "2025-04": 3,
+        "2025-05": 3,  # B1 now by its subscription
+        "2025-06": 2,  # B2's subscription ended on 2025-06-01
+        "2025-07": 2,  # B1, B3; B2's order of July does not count
+        "2025-08": 1,  # B1's subscription ended on 2025-08-20
+        "2025-09": 1,
+        "2025-10": 1,
+        "2025-11": 1,
+        "2025-12": 1,
+        "2026-01": 1,
+        "2026-02": 0,  # B3's order is more than 365 days old
+    }
+    assert v["active_customers"].to_dict() == active
+    loss = {m: 0.0 for m in active} | {"2025-06": 1.0, "2025-08": 1.0, "2026-02": 1.0}
+    assert v["customer_loss"].to_dict() == loss
+    assert v.loc["2025-06", "churn_rate"] == pytest.approx(100 / 3)  # B2 of B1, B2, B3
+    assert v.loc["2025-08", "churn_rate"] == pytest.approx(50.0)  # B1 of B1, B3
+    assert v.loc["2026-02", "churn_rate"] == pytest.approx(100.0)  # B3 of B3
+    assert v.loc["2025-07", "churn_rate"] == 0.0
