@@ -548,10 +548,13 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
 @source(
     "orders",
     ("orders",),
-    ("revenue", "orders", "revenue_accounts", "units", "cogs"),
+    ("revenue", "orders", "revenue_accounts", "units", "cogs", "gross_profit"),
     extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
 )
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Order lines of m: revenue, orders, accounts with revenue > 0, units, COGS, and
+    gross profit = revenue - cost (revenue alone when the orders have no ``cost``; an
+    empty cost counts as 0, like in COGS)."""
     o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
     keep = ["order_id", "account_id", "revenue"] + [
         c for c in ("quantity", "cost") if c in o.columns
@@ -564,6 +567,9 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
             out["units"] = t.quantity.sum()
         if "cost" in t.columns:
             out["cogs"] = t.cost.sum()
+            out["gross_profit"] = (t.revenue - t.cost.fill_null(0)).sum()
+        else:
+            out["gross_profit"] = t.revenue.sum()
         return out
 
     if not ms.asked("orders", "revenue_accounts"):
