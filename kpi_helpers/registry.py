@@ -690,6 +690,23 @@ CATALOG: list[KPI] = [
         note="Activities count for their rep's team, customers for the account owner's.",
     ),
     _k(
+        "cohort_retention",
+        "Cohort retention",
+        "customers",
+        "for each of the 12 monthly cohorts ending with m (accounts whose first purchase fell "
+        "in that month), the share still active k = 0..11 months later, where active in a "
+        "month means an order line with revenue > 0 in that month or a subscription running "
+        "at its end",
+        TABLE,
+        UP,
+        table="cohort_retention",
+        table_needs=("orders|opportunities.closed_at", "orders|subscriptions"),
+        note="First purchase: the first order line with revenue > 0 or first won deal, so a "
+        "cohort is the new customers of its month (by account owner) and k0 can be below "
+        "100 % when a won deal's first order comes later. Columns cohort, customers, k0..k11 "
+        "(%); months after m are empty.",
+    ),
+    _k(
         "product_penetration_rate",
         "Product penetration rate",
         "customers",
