@@ -576,9 +576,10 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         active,
-        note="Active: a subscription running at the end of m, or an order line with revenue > 0 "
-        "or a won deal in the lookback (365 days) before the end of m. Attributed to the "
-        "account owner's team.",
+        note="Active: an account that has subscribed (a subscription started before the end "
+        "of m) while a subscription runs at the end of m; any other account with an order "
+        "line with revenue > 0 or a won deal in the lookback (customer_lookback_days, default "
+        "365) before the end of m. Attributed to the account owner's team.",
     ),
     _k(
         "retention_rate",
