@@ -6,6 +6,7 @@ Every key is optional; missing keys take the defaults below. Example::
     mapping = ""                   # a mapping file, when the source needs one
     currency = "EUR"
     customer_lookback_days = 365
+    clv_max_years = 5              # the longest customer lifespan CLV assumes
     clv_discount_rate = 0.01       # monthly, for predictive_clv (kpi-kit clv)
     [stage_probability]
     prospecting = 0.1
@@ -19,6 +20,7 @@ Every key is optional; missing keys take the defaults below. Example::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,7 @@ class Config:
     mapping: str = ""
     currency: str = "USD"
     customer_lookback_days: int = 365
+    clv_max_years: float = 5.0  # cap of the customer lifespan in customer_lifetime_value
     fiscal_year_start: int = 1
     stage_probability: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
@@ -80,6 +83,7 @@ def load_config(path: str | Path | None) -> Config:
         if not hasattr(cfg, key) or key in TABLE_SETTINGS:
             raise KitError(f"{path.name}: unknown setting {key!r}.")
         setattr(cfg, key, value)
+    cfg.clv_max_years = _positive_years(cfg.clv_max_years, path.name)
     cfg.stage_probability.update({str(k): float(v) for k, v in probs.items()})
     cfg.rag_green = float(rag.get("green", cfg.rag_green))
     cfg.rag_amber = float(rag.get("amber", cfg.rag_amber))
@@ -93,3 +97,13 @@ def load_config(path: str | Path | None) -> Config:
         )
     cfg.clv_discount_rate = float(d)
     return cfg
+
+
+def _positive_years(value: object, file: str) -> float:
+    """``clv_max_years`` as a float: a finite number of years above 0 (``5``, ``2.5``)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise KitError(
+            f"{file}: clv_max_years must be a number of years above 0 (default 5), not {value!r}."
+        )
+    return float(value)

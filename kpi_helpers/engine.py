@@ -336,7 +336,7 @@ class Engine:
         reason = np.empty((len(scalars), n_rows), dtype=object)
         no_target = np.zeros(shape, dtype=bool)
         for i, kpi in enumerate(scalars):
-            v = kpi.formula(frame)
+            v = kpi.formula(frame, self.cfg)
             if not v.index.equals(frame.index):
                 v = v.reindex(frame.index)
             v = v.to_numpy(dtype="float64", copy=True).reshape(n_rows, n_months)

@@ -446,12 +446,27 @@ class Measures:
         """(account_id, s, e): the months s..e (inclusive) in which an account is an active
         customer at the month end, as non-overlapping spells within ``since``..``last``.
 
-        An order line with revenue > 0 or a won deal at t keeps its account active at the
-        end of the months m >= month(t) with start(m+1) - lookback <= t; a running
-        subscription keeps it active while it runs (``started_at`` < S <= ``ended_at``).
+        DATA_CONTRACT.md: an account that has subscribed (a subscription started before
+        S = start of m+1) is active exactly while a subscription runs at the end of m
+        (``started_at`` < S <= ``ended_at``); any other account while an order line with
+        revenue > 0 or a won deal at t has start(m+1) - lookback <= t < start(m+1). So the
+        months from an account's first subscription month F on are judged by its
+        subscriptions alone, and its events keep it active in the months before F only.
+
+        Example (lookback 365 days): orders in 2025-01 and 2025-06, then a subscription
+        from 2025-09-10 to 2026-02-05: active 2025-01..2025-08 from the orders (cut at F-1 =
+        2025-08), 2025-09..2026-01 from the subscription, lost in 2026-02; an order in
+        2026-03 does not make it active again (it has subscribed), a new subscription does.
         """
         lo, hi = (since or self.first).index, self.last.index
         spells = []
+        first_sub = None
+        if self.ds.has("subscriptions", "account_id", "started_at"):
+            s = self.ds.table("subscriptions")
+            s = s.filter(s.started_at.notnull())
+            stop = month_index(s.ended_at) - 1 if "ended_at" in s.columns else ibis.null("int64")
+            spells.append(s.select("account_id", a=month_index(s.started_at), b=stop.fill_null(hi)))
+            first_sub = s.group_by(_f_id=s.account_id).aggregate(_f=month_index(s.started_at.min()))
         events = self.customer_events()
         if events is not None:
             # an event keeps its account active until lookback days after it, so events
@@ -463,11 +478,14 @@ class Measures:
             e = e.group_by([e.account_id, month_index(e.t).name("a")]).aggregate(tmax=e.t.max())
             # active while start(m + 1) <= tmax + lookback, i.e. m < month(tmax + lookback)
             until = month_index(e.tmax + ibis.interval(days=self.cfg.customer_lookback_days))
-            spells.append(e.select("account_id", "a", b=until - 1))
-        if self.ds.has("subscriptions", "account_id", "started_at"):
-            s = self.ds.table("subscriptions")
-            stop = month_index(s.ended_at) - 1 if "ended_at" in s.columns else ibis.null("int64")
-            spells.append(s.select("account_id", a=month_index(s.started_at), b=stop.fill_null(hi)))
+            e = e.select("account_id", "a", b=until - 1)
+            if first_sub is not None:
+                # a subscriber's events count before its first subscription month F only
+                j = e.left_join(first_sub, e.account_id == first_sub._f_id)
+                j = j.filter(j._f.isnull() | (j.a < j._f))
+                cut = ibis.ifelse(j._f.notnull() & (j._f <= j.b), j._f - 1, j.b)
+                e = j.select("account_id", "a", b=cut)
+            spells.append(e)
         out = spells[0]
         for other in spells[1:]:
             out = out.union(other, distinct=False)
@@ -547,10 +565,13 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
 @source(
     "orders",
     ("orders",),
-    ("revenue", "orders", "revenue_accounts", "units", "cogs"),
+    ("revenue", "orders", "revenue_accounts", "units", "cogs", "gross_profit"),
     extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
 )
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Order lines of m: revenue, orders, accounts with revenue > 0, units, COGS, and
+    gross profit = revenue - cost (revenue alone when the orders have no ``cost``; an
+    empty cost counts as 0, like in COGS)."""
     o = ms.by_order(ms.in_range(ms.ds.table("orders"), "ordered_at"))
     keep = ["order_id", "account_id", "revenue"] + [
         c for c in ("quantity", "cost") if c in o.columns
@@ -563,6 +584,9 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
             out["units"] = t.quantity.sum()
         if "cost" in t.columns:
             out["cogs"] = t.cost.sum()
+            out["gross_profit"] = (t.revenue - t.cost.fill_null(0)).sum()
+        else:
+            out["gross_profit"] = t.revenue.sum()
         return out
 
     if not ms.asked("orders", "revenue_accounts"):

@@ -19,10 +19,13 @@ at the KPI they equal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+from .config import Config
 from .errors import KitError
 
 CURRENCY, COUNT, PERCENT, DAYS, HOURS, RATIO, SCORE, TABLE = (
@@ -38,6 +41,8 @@ CURRENCY, COUNT, PERCENT, DAYS, HOURS, RATIO, SCORE, TABLE = (
 UP, DOWN, NEUTRAL = "up", "down", "neutral"
 FAMILIES = ("revenue", "pipeline", "activity", "customers", "profitability", "team", "subscription")
 LEVEL = [0, 1]  # group a measure frame by (scope_type, scope)
+# the settings of the formula being computed (F.__call__ sets it, setting() reads it)
+_CONFIG: ContextVar[Config | None] = ContextVar("kpi_formula_config", default=None)
 
 
 class F:
@@ -55,8 +60,16 @@ class F:
     def measures(self) -> frozenset[str]:
         return frozenset(self.lags)
 
-    def __call__(self, frame: pd.DataFrame) -> pd.Series:
-        return self.fn(frame).astype("float64")
+    def __call__(self, frame: pd.DataFrame, config: Config | None = None) -> pd.Series:
+        """The values on ``frame``; ``config``: the settings :func:`setting` reads (the
+        engine passes its own; None keeps the caller's, else the defaults)."""
+        if config is None:
+            return self.fn(frame).astype("float64")
+        token = _CONFIG.set(config)
+        try:
+            return self.fn(frame).astype("float64")
+        finally:
+            _CONFIG.reset(token)
 
     @staticmethod
     def lift(x) -> F:
@@ -101,9 +114,10 @@ class F:
         """Sum over the n months ending with m."""
         return F(lambda f: _rolling(self(f), n, n, "sum"), self._back(n - 1))
 
-    def rolling_mean(self, n: int) -> F:
-        """Mean over the n months ending with m of the defined values (NaN ignored)."""
-        return F(lambda f: _rolling(self(f), n, 1, "mean"), self._back(n - 1))
+    def rolling_mean(self, n: int, min_defined: int = 1) -> F:
+        """Mean over the n months ending with m of the defined values (NaN ignored); NaN
+        when fewer than ``min_defined`` of them are defined."""
+        return F(lambda f: _rolling(self(f), n, min_defined, "mean"), self._back(n - 1))
 
     def _back(self, k: int) -> dict[str, int]:
         return {name: lag + k for name, lag in self.lags.items()}
@@ -127,6 +141,39 @@ def m(name: str) -> F:
 
 def pct(numerator: F, denominator: F) -> F:
     return numerator / denominator * 100.0
+
+
+def setting(name: str) -> F:
+    """A number from ``kpi.toml`` (a :class:`Config` field), the same for every scope and
+    month: the config the formula is called with (``formula(frame, config)``), else the
+    defaults.
+
+    >>> f, cap = pd.DataFrame({"x": [1.0]}), setting("clv_max_years")
+    >>> cap(f).tolist(), cap(f, Config(clv_max_years=2)).tolist()
+    ([5.0], [2.0])
+    """
+
+    def value(f: pd.DataFrame) -> pd.Series:
+        cfg = _CONFIG.get() or Config()
+        return pd.Series(float(getattr(cfg, name)), index=f.index)
+
+    return F(value, {})
+
+
+def capped_inverse(x: F, cap: F) -> F:
+    """min(1 / x, cap), where x = 0 gives the cap (1/0 is endless) and NaN stays NaN.
+
+    >>> f = pd.DataFrame({"x": [0.5, 0.1, 0.0, np.nan]})
+    >>> capped_inverse(m("x"), F.lift(5))(f).tolist()
+    [2.0, 5.0, 5.0, nan]
+    """
+
+    def value(f: pd.DataFrame) -> pd.Series:
+        v = x(f)
+        inverse = pd.Series(np.inf, index=v.index).where(v == 0, 1.0 / v.where(v != 0))
+        return np.minimum(inverse.where(v.notna()), cap(f))
+
+    return F(value, _deepest(x.lags, cap.lags))
 
 
 @dataclass(frozen=True)
@@ -176,12 +223,11 @@ active_start = active.shift(1)
 churn_rate_f = pct(m("customers_lost"), active_start)
 cac_f = m("costs_total") / m("new_customers")
 gross_margin_f = pct(rev - m("cogs"), rev)
-annual_churn = 1 - (1 - churn_rate_f.rolling_mean(12) / 100.0) ** 12
-clv_f = (
-    (rev.rolling_sum(12) / orders.rolling_sum(12))
-    * (orders.rolling_sum(12) / m("customers_ordered_12m"))
-    * (1 / annual_churn)
-)
+# CLV: 12-month gross profit per customer x lifespan (KPI_CATALOG.md); the lifespan
+# needs a defined churn rate in each of the 12 months
+annual_churn = 1 - (1 - churn_rate_f.rolling_mean(12, min_defined=12) / 100.0) ** 12
+lifespan_years = capped_inverse(annual_churn, setting("clv_max_years"))
+clv_f = m("gross_profit").rolling_sum(12) / m("customers_ordered_12m") * lifespan_years
 mrr, mrr_start = m("mrr"), m("mrr").shift(1)
 mv = {k: m(f"mrr_{k}") for k in ("new", "expansion", "reactivation", "contraction", "churned")}
 lost_mrr = mv["contraction"] + mv["churned"]
@@ -535,9 +581,10 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         active,
-        note="Active: a subscription running at the end of m, or an order line with revenue > 0 "
-        "or a won deal in the lookback (365 days) before the end of m. Attributed to the "
-        "account owner's team.",
+        note="Active: an account that has subscribed (a subscription started before the end "
+        "of m) while a subscription runs at the end of m; any other account with an order "
+        "line with revenue > 0 or a won deal in the lookback (customer_lookback_days, default "
+        "365) before the end of m. Attributed to the account owner's team.",
     ),
     _k(
         "retention_rate",
@@ -570,14 +617,18 @@ CATALOG: list[KPI] = [
         "customer_lifetime_value",
         "Customer lifetime value (CLV)",
         "customers",
-        "APV x purchase frequency x lifespan over the 12 months ending with m: APV = revenue / "
-        "orders; frequency = orders / customers who ordered; lifespan (years) = 1 / annual "
-        "churn, annual churn = 1 - (1 - mean monthly churn_rate/100)^12",
+        "average 12-month gross profit per customer x customer lifespan, over the 12 months "
+        "ending with m: 12-month gross profit per customer = (revenue - cost) / customers with "
+        "revenue > 0 in those months (revenue alone when the dataset has no orders.cost); "
+        "lifespan (years) = min(1 / annual churn, clv_max_years from kpi.toml, default 5), "
+        "annual churn = 1 - (1 - mean monthly churn_rate/100)^12; undefined until the 12 "
+        "months hold 12 defined churn rates",
         CURRENCY,
         UP,
         clv_f,
-        note="Orders are counted per month and summed; the mean monthly churn skips months "
-        "where churn is undefined; undefined when no customer churned in the 12 months.",
+        note="Customers with revenue: accounts with an order line with revenue > 0 in the 12 "
+        "months; an empty cost counts as 0. No churn in the 12 months gives the "
+        "clv_max_years lifespan.",
     ),
     _k(
         "net_promoter_score",
@@ -643,6 +694,23 @@ CATALOG: list[KPI] = [
         UP,
         m("customer_activities") / active,
         note="Activities count for their rep's team, customers for the account owner's.",
+    ),
+    _k(
+        "cohort_retention",
+        "Cohort retention",
+        "customers",
+        "for each of the 12 monthly cohorts ending with m (accounts whose first purchase fell "
+        "in that month), the share still active k = 0..11 months later, where active in a "
+        "month means an order line with revenue > 0 in that month or a subscription running "
+        "at its end",
+        TABLE,
+        UP,
+        table="cohort_retention",
+        table_needs=("orders|opportunities.account_id,closed_at", "orders|subscriptions"),
+        note="First purchase: the first order line with revenue > 0 or first won deal, so a "
+        "cohort is the new customers of its month (by account owner) and k0 can be below "
+        "100 % when a won deal's first order comes later. Columns cohort, customers, k0..k11 "
+        "(%); months after m are empty.",
     ),
     _k(
         "product_penetration_rate",

@@ -810,12 +810,16 @@ class _Generator:
             }
         )
 
-        # targets: the trailing 3-month average grown 5%, with a team-specific stretch
+        # targets: the team's level grown 5%, with a month-by-month stretch. The level is
+        # the trailing 12-month mean, never below half the team's median month: a team
+        # closes a handful of deals a month, so a short average of a quiet spell (or of the
+        # first months, before the funnel fills) gave $100 targets and 70,000 % attainment
         def plan(actual: np.ndarray, step: float) -> np.ndarray:
-            trail = pd.DataFrame(actual.T).rolling(3, min_periods=1).mean().shift(1)
-            trail = trail.bfill().to_numpy().T
+            months = pd.DataFrame(actual.T)  # month x team
+            trail = months.rolling(12, min_periods=3).mean().shift(1).bfill().to_numpy().T
+            floor = 0.5 * np.median(actual, axis=1, keepdims=True)
             stretch = rng.uniform(0.95, 1.15, actual.shape)
-            return np.round(trail * 1.05 * stretch / step) * step
+            return np.round(np.maximum(trail, floor) * 1.05 * stretch / step) * step
 
         rows = []
         for kpi, actual, step in (

@@ -186,6 +186,71 @@ def _bought_12m(ms, keep, month: Month) -> pd.DataFrame:
     return o.select("account_id", "product").distinct().to_pandas()
 
 
+COHORT_MONTHS = 12  # cohorts, and months k = 0..11 after each
+
+
+@_table
+def cohort_retention(ms, keep, month):
+    """For each of the 12 monthly cohorts ending with m, the share (%) of its customers
+    active k = 0..11 months later: active in a month = an order line with revenue > 0 in
+    it or a subscription running at its end (``started_at`` < S <= ``ended_at``).
+
+    A cohort is the accounts whose first purchase (first order line with revenue > 0 or
+    first won deal: the new customers of that month) fell in its month, attributed to the
+    account owner. Share = active accounts / cohort customers x 100; cells after m are
+    NaN (not yet seen), and so is every cell of a cohort without customers.
+
+    Columns: ``cohort`` (YYYY-MM), ``customers``, ``k0``..``k11``. Example, m = 2025-06:
+    cohort 2025-03 = D1 (orders in March and May) and D2 (subscribed 2025-03-25 to
+    2025-05-15): k0 100, k1 50 (D2), k2 50 (D1), k3 0, k4..k11 NaN.
+    """
+    lo, hi = month.index - (COHORT_MONTHS - 1), month.index
+    first = ms.first_purchase()
+    first = first.filter((first.first_mi >= lo) & (first.first_mi <= hi))
+    cohort = keep(_scoped(ms, first, "owner")).select("account_id", "first_mi")
+    since, until = ibis.timestamp(Month(lo).start), ibis.timestamp(month.end)
+    parts = []  # (account_id, mi): active in month mi
+    if ms.ds.has("orders", "account_id", "ordered_at", "revenue"):
+        o = ms.ds.table("orders")
+        o = o.filter((o.revenue > 0) & (o.ordered_at >= since) & (o.ordered_at < until))
+        o = o.semi_join(cohort, o.account_id == cohort.account_id)
+        o = o.select("account_id", mi=month_index(o.ordered_at)).distinct()
+        parts.append(o.to_pandas())
+    if ms.ds.has("subscriptions", "account_id", "started_at"):
+        s = ms.ds.table("subscriptions")
+        end = s.ended_at if "ended_at" in s.columns else ibis.null("timestamp")
+        # running at the end of months month(started_at)..month(ended_at) - 1
+        s = s.filter(s.started_at.notnull() & (s.started_at < until))
+        s = s.semi_join(cohort, s.account_id == cohort.account_id)
+        spans = s.select(
+            "account_id", a=month_index(s.started_at), b=(month_index(end) - 1).fill_null(hi)
+        ).to_pandas()
+        spans["mi"] = [
+            list(range(max(a, lo), min(b, hi) + 1))
+            for a, b in zip(spans["a"], spans["b"], strict=True)
+        ]
+        parts.append(spans.explode("mi").dropna(subset=["mi"])[["account_id", "mi"]])
+    members = cohort.to_pandas()
+    cohorts = range(lo, hi + 1)
+    size = members.groupby("first_mi")["account_id"].nunique().reindex(cohorts, fill_value=0)
+    ks = list(range(COHORT_MONTHS))
+    active = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["mi"])
+    active = active.astype({"mi": "int64"}).merge(members, on="account_id")
+    active["k"] = active["mi"] - active["first_mi"]
+    active = active[active["k"] >= 0]
+    kept = active.groupby(["first_mi", "k"])["account_id"].nunique().unstack("k")
+    kept = kept.reindex(index=cohorts, columns=ks).fillna(0.0)
+    share = kept.div(size.where(size > 0), axis=0) * 100.0
+    after_m = np.add.outer(np.asarray(cohorts), np.asarray(ks)) > hi
+    share = share.mask(after_m)
+    out = pd.DataFrame(
+        {"cohort": [str(Month(c)) for c in cohorts], "customers": size.to_numpy(dtype="int64")}
+    )
+    for k in ks:
+        out[f"k{k}"] = share[k].to_numpy(dtype="float64")
+    return out
+
+
 @_table
 def product_penetration_rate(ms, keep, month):
     spells = ms.active_spells(since=month)  # active at the end of m: a spell holding m
@@ -375,35 +440,6 @@ def _extra(*needs: str) -> Callable[[TableFn], TableFn]:
         return fn
 
     return register
-
-
-@_extra("orders|opportunities.account_id,closed_at")
-def cohort_retention(ms, keep, month):
-    """Share (%) of each monthly cohort (first purchase month) active k months later, for the
-    12 cohorts ending with m."""
-    first = ms.first_purchase()
-    first = keep(
-        _scoped(
-            ms,
-            first.filter((first.first_mi >= month.index - 11) & (first.first_mi <= month.index)),
-            "owner",
-        )
-    )
-    first = first.select("account_id", "first_mi")
-    cohorts = first.to_pandas()
-    spells = ms.active_spells(since=month - 11)
-    spells = spells.semi_join(first, spells.account_id == first.account_id).to_pandas()
-    # one row per account and month it is active at the end of: (account_id, mi)
-    spells["mi"] = [list(range(a, b + 1)) for a, b in zip(spells["s"], spells["e"], strict=True)]
-    active = spells.explode("mi")[["account_id", "mi"]].astype({"mi": "int64"})
-    j = active.merge(cohorts, on="account_id")
-    j["k"] = j["mi"] - j["first_mi"]
-    j = j[j["k"] >= 0]
-    size = cohorts.groupby("first_mi")["account_id"].nunique()
-    kept = j.groupby(["first_mi", "k"])["account_id"].nunique().unstack("k")
-    out = kept.div(size, axis=0).reindex(size.index) * 100.0
-    out.index = [str(Month(int(i))) for i in out.index]
-    return out.sort_index(axis=1)
 
 
 @_extra("leads.first_response_at")

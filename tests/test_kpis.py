@@ -20,11 +20,13 @@ from kpi_helpers.registry import CATALOG, get
 from kpi_helpers.sources import open_dataset
 
 M = "2026-03"
-# CLV inputs over Apr 2025..Mar 2026: revenue 200+300+400+180 = 1080 in 1+1+1+3 = 6 orders
-# by 3 customers (A1, A2, A3); monthly churn is 1/3 in Aug 2025 (A4) and in Mar 2026 (A6),
-# 0 in the ten other months.
-MEAN_CHURN = (100 / 3 + 100 / 3) / 12
-CLV = (1080 / 6) * (6 / 3) / (1 - (1 - MEAN_CHURN / 100) ** 12)
+# CLV over Apr 2025..Mar 2026: gross profit (revenue - cost) of Y1 200-80, Y2 300-100,
+# Y3 400-150 and m's lines 180-82 = 668, over the 3 accounts with revenue > 0 (A1, A2, A3).
+# Churn is defined in all 12 months (A1 is active at each start); it is 1/3 in Aug 2025 (A4
+# of A1, A4, A6) and in Mar 2026 (A6 of A1, A2, A6), 0 in the ten other months.
+MEAN_CHURN = (100 / 3 + 100 / 3) / 12  # 5.56 % a month
+ANNUAL_CHURN = 1 - (1 - MEAN_CHURN / 100) ** 12  # 0.4964: a lifespan of 2.01 years, < 5
+CLV = 668 / 3 / ANNUAL_CHURN
 CAC = 440 / 3  # costs 100+200+50+90, new customers A3, A4, A5
 GROSS_MARGIN = (180 - 82) / 180 * 100  # COGS 20+10+60-8
 
@@ -291,7 +293,8 @@ def test_rag_thresholds_come_from_config(dataset, tmp_path):
         ("2025-05", "net_revenue_retention"),
         ("2025-05", "gross_revenue_retention"),
         ("2025-05", "revenue_churn_rate"),
-        ("2025-07", "customer_lifetime_value"),  # nobody churned in the 12 months: lifespan 1/0
+        ("2025-07", "customer_lifetime_value"),  # 4 churn rates defined (Apr..Jul 2025), not 12
+        ("2026-02", "customer_lifetime_value"),  # 11: Mar 2025 has no customer at its start
     ],
 )
 def test_zero_denominator_is_undefined(dataset, month, kpi):
@@ -527,3 +530,117 @@ def test_financials_with_a_month_twice_is_a_clear_error(tmp_path):
     ds = open_dataset(write_tables(tmp_path, {**t, "financials": fin}))
     with pytest.raises(KitError, match=f"financials.month: 1 month.*e.g. {M}.*unique_by"):
         kpis.compute(ds, M, kpis=["economic_value_added"])
+
+
+def test_subscribers_are_judged_by_their_subscriptions_alone(tmp_path):
+    """DATA_CONTRACT.md, active customer: once an account has subscribed, only a running
+    subscription keeps it active; other accounts stay active for the lookback (365 days).
+
+    B1 orders in 2025-01 and 2025-03, then subscribes 2025-05-01..2025-08-20: active
+        2025-01..2025-07 (running at the end of July, not of August), lost in 2025-08
+        (its orders alone would have kept it until 2026-02).
+    B2 subscribes 2025-02-01..2025-06-01 (running at the end of Feb..May), lost in
+        2025-06; its order of 2025-07-10 does not make it active again.
+    B3 never subscribes: its order of 2025-02-20 keeps it active while S - 365 days <=
+        2025-02-20, i.e. at the ends of 2025-02..2026-01 (S = 2026-02-01); lost in 2026-02.
+    An activity on 2026-02-27 only extends the data to 2026-02.
+    """
+    t = {
+        "reps": pd.DataFrame({"rep_id": ["R1"], "team": ["North"]}),
+        "accounts": pd.DataFrame({"account_id": ["B1", "B2", "B3"], "owner_rep_id": "R1"}),
+        "orders": pd.DataFrame(
+            {
+                "order_id": ["P1", "P2", "P3", "P4"],
+                "ordered_at": ["2025-01-15", "2025-03-10", "2025-07-10", "2025-02-20"],
+                "account_id": ["B1", "B1", "B2", "B3"],
+                "revenue": [10.0, 10.0, 10.0, 10.0],
+            }
+        ),
+        "subscriptions": pd.DataFrame(
+            {
+                "subscription_id": ["U1", "U2"],
+                "account_id": ["B1", "B2"],
+                "started_at": ["2025-05-01", "2025-02-01"],
+                "ended_at": ["2025-08-20", "2025-06-01"],
+                "mrr": [5.0, 5.0],
+            }
+        ),
+        "activities": pd.DataFrame(
+            {"activity_id": ["Z1"], "occurred_at": ["2026-02-27"], "type": ["call"], "rep_id": "R1"}
+        ),
+    }
+    ds = open_dataset(write_tables(tmp_path, t))
+    ids = ["active_customers", "customer_loss", "churn_rate"]
+    df = kpis.compute(ds, "2026-02", months=14, kpis=ids)
+    v = df.pivot(index="month", columns="kpi", values="value")
+    active = {
+        "2025-01": 1,  # B1
+        "2025-02": 3,  # B1, B2 (subscription), B3
+        "2025-03": 3,
+        "2025-04": 3,
+        "2025-05": 3,  # B1 now by its subscription
+        "2025-06": 2,  # B2's subscription ended on 2025-06-01
+        "2025-07": 2,  # B1, B3; B2's order of July does not count
+        "2025-08": 1,  # B1's subscription ended on 2025-08-20
+        "2025-09": 1,
+        "2025-10": 1,
+        "2025-11": 1,
+        "2025-12": 1,
+        "2026-01": 1,
+        "2026-02": 0,  # B3's order is more than 365 days old
+    }
+    assert v["active_customers"].to_dict() == active
+    loss = {m: 0.0 for m in active} | {"2025-06": 1.0, "2025-08": 1.0, "2026-02": 1.0}
+    assert v["customer_loss"].to_dict() == loss
+    assert v.loc["2025-06", "churn_rate"] == pytest.approx(100 / 3)  # B2 of B1, B2, B3
+    assert v.loc["2025-08", "churn_rate"] == pytest.approx(50.0)  # B1 of B1, B3
+    assert v.loc["2026-02", "churn_rate"] == pytest.approx(100.0)  # B3 of B3
+    assert v.loc["2025-07", "churn_rate"] == 0.0
+
+
+def test_clv_lifespan_is_capped_by_clv_max_years(dataset, tmp_path):
+    from kpi_helpers.config import load_config
+
+    # 1 / ANNUAL_CHURN = 2.01 years > 1.5: the lifespan is 1.5 years
+    (tmp_path / "kpi.toml").write_text("clv_max_years = 1.5\n")
+    cfg = load_config(tmp_path / "kpi.toml")
+    df = kpis.compute(dataset, M, kpis=["customer_lifetime_value", "ltv_to_cac"], config=cfg)
+    v = df.set_index("kpi")["value"]
+    assert v["customer_lifetime_value"] == pytest.approx(668 / 3 * 1.5)  # 334
+    assert v["ltv_to_cac"] == pytest.approx(334 / CAC)
+
+
+@pytest.mark.parametrize("text", ["clv_max_years = 0", "clv_max_years = -2", 'clv_max_years = "5"'])
+def test_clv_max_years_must_be_positive_years(tmp_path, text):
+    from kpi_helpers.config import load_config
+
+    (tmp_path / "kpi.toml").write_text(text + "\n")
+    with pytest.raises(KitError, match="clv_max_years must be a number of years above 0"):
+        load_config(tmp_path / "kpi.toml")
+
+
+def test_clv_without_churn_or_cost(tmp_path):
+    """One account orders on the 10th of every month 2025-01..2026-01 (revenue 100, cost 40).
+
+    Churn is undefined in 2025-01 (nobody at its start) and 0 in 2025-02..2026-01. 2026-01:
+    12 defined churn rates of 0, annual churn 0, so the lifespan is the cap (5 years);
+    gross profit 12 x (100 - 40) = 720 over 1 customer: CLV 720 x 5 = 3600. Without the
+    cost column: 12 x 100 x 5 = 6000. 2025-12: 11 defined churn rates: undefined."""
+    months = [f"2025-{k:02d}-10" for k in range(1, 13)] + ["2026-01-10"]
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"Q{i}" for i in range(13)],
+            "ordered_at": months,
+            "account_id": "C1",
+            "revenue": 100.0,
+            "cost": 40.0,
+        }
+    )
+    ds = open_dataset(write_tables(tmp_path / "with_cost", {"orders": orders}))
+    df = kpis.compute(ds, "2026-01", months=2, kpis=["customer_lifetime_value"])
+    row = df.set_index("month").loc["2026-01"]
+    assert row.status == "ok" and row.value == pytest.approx(3600.0)
+    assert df.set_index("month").loc["2025-12", "status"] == "undefined"
+    ds = open_dataset(write_tables(tmp_path / "no_cost", {"orders": orders.drop(columns="cost")}))
+    row = kpis.compute(ds, "2026-01", kpis=["customer_lifetime_value"]).iloc[0]
+    assert row.status == "ok" and row.value == pytest.approx(6000.0)

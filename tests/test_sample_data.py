@@ -104,6 +104,24 @@ def test_business_patterns_are_present(frames):
     assert by_month[11] > by_month[8]
 
 
+def test_bookings_targets_give_plausible_attainment(sample_dir):
+    """Team targets follow the team's level (they were once $100 after a quiet spell:
+    attainments of 70,000 % and more). A team closes a handful of deals a month, so a single
+    month can still land far from its target (0 % in a month without a win, a few hundred
+    % in a month with two enterprise deals), but the bulk must look like a sales team's."""
+    from kpi_helpers import kpis
+
+    ds = open_dataset(sample_dir)
+    # the 33 months after the first 3, in which the empty funnel of the start fills up
+    df = kpis.compute(ds, SAMPLE_END, months=33, scope="team", kpis=["monthly_sales_bookings"])
+    att = df["attainment"]
+    assert att.notna().all()  # every team has a target every month
+    assert att.max() < 1_000
+    assert ((att >= 20) & (att <= 300)).mean() >= 0.75  # three team-months in four
+    per_team = df.groupby("scope")["attainment"].median()
+    assert per_team.between(50, 150).all(), per_team
+
+
 def test_data_ends_with_the_requested_month(frames):
     end = pd.Period(SAMPLE_END, "M").end_time
     assert frames["orders"]["ordered_at"].max() <= end

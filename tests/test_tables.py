@@ -106,6 +106,105 @@ def test_mrr_movements(ds):
     assert df["change"].to_dict() == {"A1": 40.0, "A2": -30.0, "A3": 60.0, "A4": 70.0, "A6": -50.0}
 
 
+def test_cohort_retention_on_the_fixture(ds):
+    df = kpis.table(ds, "cohort_retention", M).set_index("cohort")
+    assert list(df.columns) == ["customers"] + [f"k{k}" for k in range(12)]
+    assert list(df.index) == [f"2025-{k:02d}" for k in range(4, 13)] + ["2026-01", "2026-02", M]
+    # 2026-01: A2 (first order Y2): its order in January, then S1 running at the ends of
+    # February and March
+    assert df.loc["2026-01", "customers"] == 1
+    assert df.loc["2026-01"].iloc[1:4].tolist() == [100.0, 100.0, 100.0]
+    # 2026-03: A3 (order X2, S6), A4 (W1; S8 running at the end of m), A5 (W2 only: no
+    # order line and no subscription in m, so not active)
+    assert df.loc[M, "customers"] == 3
+    assert df.loc[M, "k0"] == pytest.approx(200 / 3)
+    assert df.loc[M].iloc[2:].isna().all()  # k1..k11 fall after m
+    assert df.loc["2025-04", "customers"] == 0 and df.loc["2025-04"].iloc[1:].isna().all()
+
+
+def test_cohort_retention_hand_worked(tmp_path):
+    """m = 2025-06. Owners: D1, D2, D3 -> R1 (North), D4 -> R2 (South).
+
+    D1 orders 2025-03-05 and 2025-05-10.
+    D2 orders 2025-03-20, subscribes 2025-03-25..2025-05-15 (running at the ends of March
+       and April, not of May).
+    D3 wins a deal 2025-04-28 (its first purchase: cohort 2025-04), orders 2025-05-02 and
+       has only a return (-5) in June.
+    D4 orders 2025-04-15 and subscribes from that day on.
+    D5 has a return only: no purchase, no cohort.
+
+    cohort 2025-03 (D1, D2): k0 2/2, k1 D2 1/2, k2 D1 1/2, k3 0/2; k4.. after m.
+    cohort 2025-04 (D3, D4): k0 D4 1/2, k1 2/2, k2 D4 1/2; k3.. after m.
+    team North, cohort 2025-04 (D3): k0 0, k1 100, k2 0.
+    """
+    t = {
+        "reps": pd.DataFrame({"rep_id": ["R1", "R2"], "team": ["North", "South"]}),
+        "accounts": pd.DataFrame(
+            {
+                "account_id": ["D1", "D2", "D3", "D4", "D5"],
+                "owner_rep_id": ["R1", "R1", "R1", "R2", "R1"],
+            }
+        ),
+        "orders": pd.DataFrame(
+            {
+                "order_id": ["P1", "P2", "P3", "P4", "P5", "P6", "P7"],
+                "ordered_at": [
+                    "2025-03-05",
+                    "2025-05-10",
+                    "2025-03-20",
+                    "2025-05-02",
+                    "2025-06-07",
+                    "2025-04-15",
+                    "2025-04-20",
+                ],
+                "account_id": ["D1", "D1", "D2", "D3", "D3", "D4", "D5"],
+                "revenue": [10.0, 10.0, 10.0, 10.0, -5.0, 20.0, -3.0],
+            }
+        ),
+        "opportunities": pd.DataFrame(
+            {
+                "opportunity_id": ["W1"],
+                "created_at": ["2025-04-01"],
+                "stage": ["closed_won"],
+                "amount": [100.0],
+                "closed_at": ["2025-04-28"],
+                "rep_id": ["R1"],
+                "account_id": ["D3"],
+            }
+        ),
+        "subscriptions": pd.DataFrame(
+            {
+                "subscription_id": ["U1", "U2"],
+                "account_id": ["D2", "D4"],
+                "started_at": ["2025-03-25", "2025-04-15"],
+                "ended_at": ["2025-05-15", None],
+                "mrr": [5.0, 5.0],
+            }
+        ),
+    }
+    ds = open_dataset(write_tables(tmp_path, t))
+    df = kpis.table(ds, "cohort_retention", "2025-06").set_index("cohort")
+    assert len(df) == 12 and df.index[0] == "2024-07" and df.index[-1] == "2025-06"
+    ks = [f"k{k}" for k in range(12)]
+    nan = float("nan")
+    assert df.loc["2025-03", "customers"] == 2
+    assert df.loc["2025-03", ks].tolist() == pytest.approx(
+        [100.0, 50.0, 50.0, 0.0] + [nan] * 8, nan_ok=True
+    )
+    assert df.loc["2025-04", "customers"] == 2
+    assert df.loc["2025-04", ks].tolist() == pytest.approx(
+        [50.0, 100.0, 50.0] + [nan] * 9, nan_ok=True
+    )
+    empty = df.drop(index=["2025-03", "2025-04"])
+    assert (empty["customers"] == 0).all() and empty[ks].isna().all().all()
+    north = kpis.table(ds, "cohort_retention", "2025-06", scope="team:North")
+    north = north.set_index("cohort")
+    assert north.loc["2025-04", "customers"] == 1
+    assert north.loc["2025-04", ["k0", "k1", "k2", "k3"]].tolist() == pytest.approx(
+        [0.0, 100.0, 0.0, nan], nan_ok=True
+    )
+
+
 def test_rep_leaderboard(ds):
     df = kpis.table(ds, "rep_leaderboard", M).set_index("rep_id")
     assert list(df.index[:2]) == ["R1", "R4"]
@@ -144,10 +243,6 @@ def test_pack_extras(ds):
     ages = extra("pipeline_by_age").set_index("age_band")
     assert ages.loc["< 30 days", "value"] == 800.0  # O2, 17 days
     assert ages.loc["30-59 days", "value"] == 2000.0  # O1, 50 days
-    cohorts = extra("cohort_retention")
-    # A2 first bought in January and is still active; A3, A4, A5 started in March
-    assert cohorts.loc["2026-01"].dropna().tolist() == [100.0, 100.0, 100.0]
-    assert cohorts.loc["2026-03"].dropna().tolist() == [100.0]
     assert extra("response_hours", "team:South")["hours"].tolist() == [2.0]
 
 
