@@ -129,8 +129,12 @@ def forecast_kpi(
     Example: ``forecast_kpi(ds, "new_leads", "2026-10", scope="rep:R00003", horizon=6)``.
     """
     from . import kpis
+    from .engine import Scope
     from .registry import get
 
+    sc = Scope.parse(scope)
+    if sc.kind not in ("company", "team", "rep") or (sc.kind != "company" and sc.name is None):
+        raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
     k = get(kpi)
     if k.is_table:
         raise KitError(f"{kpi} is a table KPI: only KPIs with one value per month forecast.")
