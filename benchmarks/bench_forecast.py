@@ -185,8 +185,10 @@ def main() -> None:
     for name, t in times.items():
         print(f"  {name}: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
     all_rows = pd.DataFrame(rows)
+    chosen = all_rows.loc[all_rows["h"] == 1, "method"].value_counts()
+    print("\nMethods chosen (origins): " + ", ".join(f"{m} {n}" for m, n in chosen.items()))
     print(
-        f"\nAll: {len(all_rows)} points, MASE {all_rows['se'].mean():.2f} "
+        f"All: {len(all_rows)} points, MASE {all_rows['se'].mean():.2f} "
         f"(seasonal naive {all_rows['se_sn'].mean():.2f}), "
         f"{100 * all_rows['inside'].mean():.0f} % inside the 80 % interval"
     )
