@@ -18,15 +18,19 @@ Every fit is guarded: an exception, a convergence warning, a failed optimiser or
 non-finite AICc, forecast or interval rejects that model. When none is left:
 
 - *seasonal naive* (the value of the same month a year before) with 24 months or
-  more, the first month whose residuals y(t) - y(t-12) cover a whole year;
+  more (no season is fitted below that, and from there its residuals y(t) - y(t-12)
+  cover at least a whole year);
 - *naive* (the last value) otherwise.
 
-Intervals of the naive methods use a normal approximation: sigma is the root mean
-square of the one-step residuals (y(t) - y(t-1), or y(t) - y(t-12)), and the h-step
-standard deviation is sigma x sqrt(h) for naive, sigma x sqrt(floor((h-1)/12) + 1) for
-seasonal naive (so its interval is as wide for h = 1..12). ETS intervals are the model's
-closed form, or 1,000 simulated paths (fixed seed) where there is none (a
-multiplicative season). An interval always contains its forecast.
+Intervals of the naive methods use a normal approximation (not the residuals'
+empirical quantiles: a short history has too few residuals for a 10 % quantile):
+sigma is the root mean square of the one-step residuals (y(t) - y(t-1), or
+y(t) - y(t-12)), and the h-step standard deviation is sigma x sqrt(h) for naive,
+sigma x sqrt(floor((h-1)/12) + 1) for seasonal naive (so its interval is as wide for
+h = 1..12); one month of history has no residual and no interval (``lower`` and
+``upper`` empty). ETS intervals are the model's closed form, or 1,000 simulated paths
+(fixed seed) where there is none (a multiplicative season). An interval always
+contains its forecast.
 
 Example::
 
@@ -46,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .engine import data_months
+from .engine import Scope, data_months
 from .errors import KitError
 from .months import Month
 from .sources import Dataset
@@ -129,7 +133,6 @@ def forecast_kpi(
     Example: ``forecast_kpi(ds, "new_leads", "2026-10", scope="rep:R00003", horizon=6)``.
     """
     from . import kpis
-    from .engine import Scope
     from .registry import get
 
     sc = Scope.parse(scope)

@@ -72,6 +72,12 @@ def test_five_months_give_naive():
     assert f["upper"].iloc[0] - 12.0 == pytest.approx(1.2815516 * np.sqrt(2.5), rel=1e-6)
 
 
+def test_one_month_gives_naive_without_interval():
+    f = forecast_series(monthly([7.0]), horizon=2)
+    assert (f["method"] == "naive").all() and (f["forecast"] == 7.0).all()
+    assert f["lower"].isna().all() and f["upper"].isna().all()
+
+
 def test_a_series_no_model_fits_gives_seasonal_naive():
     # a scope with nothing in 30 months: no ETS model for an all-zero series
     f = forecast_series(monthly(np.zeros(30)), horizon=2)
