@@ -211,6 +211,12 @@ def trend_chart(
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     if unit == "count":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    finite = series.to_numpy(float)[np.isfinite(series.to_numpy(float))]
+    if len(finite) and finite.min() >= 0:
+        # a KPI that is never negative gets no negative ticks; a flat line is drawn from 0
+        # (not centred in a band of +-0.05 that reads "-0.04 %" for a churn of 0)
+        top = (finite.max() * 1.5 or 1.0) if finite.max() == finite.min() else None
+        ax.set_ylim(bottom=0, top=top)
     ax.set_title(title)
     return fig
 

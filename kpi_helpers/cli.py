@@ -22,6 +22,12 @@ def _validate(args: argparse.Namespace) -> int:
     return exit_code(findings)
 
 
+def _init(args: argparse.Namespace) -> int:
+    from .init import init
+
+    return init(args.source, args.out, force=args.force)
+
+
 def _sample_data(args: argparse.Namespace) -> int:
     from .sample_data import generate
 
@@ -128,6 +134,24 @@ def _write_frame(df, out, fmt: str) -> None:
             os.unlink(tmp)
 
 
+def _clv(args: argparse.Namespace) -> int:
+    from .clv import fit_clv, format_summary, write_result
+    from .config import load_config
+    from .sources import open_dataset
+
+    cfg = load_config(args.config)
+    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    result = fit_clv(ds, args.month, args.scope, cfg)
+    text = write_result(result, args.format, args.out)
+    if text is None:  # written to --out: the summary, with the notes, on the terminal
+        print(format_summary(result, cfg.currency) + f"\nWrote {args.out}")
+        return 0
+    sys.stdout.write(text)
+    for note in result.notes:
+        print(f"kpi-kit clv: note: {note}", file=sys.stderr)
+    return 0
+
+
 def _catalog(args: argparse.Namespace) -> int:
     import html
 
@@ -210,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.set_defaults(run=_validate)
 
+    p = sub.add_parser(
+        "init",
+        help="recognise a Salesforce or HubSpot export, write its mapping.toml and kpi.toml",
+        description="Writes DIR/mapping.toml and DIR/kpi.toml from the kit's preset for the "
+        "export, validates, and prints the next commands. Exit code: 0 written, 2 not "
+        "recognised, files already there, or validation errors.",
+    )
+    p.add_argument("--source", required=True, help="the export's folder (or one file of it)")
+    p.add_argument("--out", help="folder for mapping.toml and kpi.toml (default: the export's)")
+    p.add_argument("--force", action="store_true", help="replace existing mapping.toml/kpi.toml")
+    p.set_defaults(run=_init)
+
     p = sub.add_parser("sample-data", help="write a realistic sample dataset")
     p.add_argument("--out", required=True, help="folder to write (replaced if it exists)")
     p.add_argument("--seed", type=int, default=7)
@@ -280,6 +316,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml with dataset settings")
     p.set_defaults(run=_pack)
+
+    p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")
+    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
+    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help="kpi.toml (clv_discount_rate, default 0.01 a month)")
+    p.add_argument("--month", required=True, help="calibration ends with this month: YYYY-MM")
+    p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument(
+        "--format", choices=["json", "csv"], default="json", help="json summary or csv accounts"
+    )
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(run=_clv)
 
     p = sub.add_parser("catalog", help="print the KPI catalog")
     p.add_argument("--format", choices=["md", "html", "csv"], default="md")

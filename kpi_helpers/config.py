@@ -6,6 +6,7 @@ Every key is optional; missing keys take the defaults below. Example::
     mapping = ""                   # a mapping file, when the source needs one
     currency = "EUR"
     customer_lookback_days = 365
+    clv_discount_rate = 0.01       # monthly, for predictive_clv (kpi-kit clv)
     [stage_probability]
     prospecting = 0.1
     negotiation = 0.7
@@ -52,6 +53,7 @@ class Config:
     rag_amber: float = 90.0
     output: str = "reports"
     pack_notebooks: str = ""  # [pack] notebooks: a folder of custom pages
+    clv_discount_rate: float = 0.01  # monthly discount rate of predictive_clv
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -83,4 +85,11 @@ def load_config(path: str | Path | None) -> Config:
     cfg.rag_amber = float(rag.get("amber", cfg.rag_amber))
     if not cfg.rag_amber <= cfg.rag_green:
         raise KitError(f"{path.name}: [rag] amber must not be above green.")
+    d = cfg.clv_discount_rate
+    if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d < 1:
+        raise KitError(
+            f"{path.name}: clv_discount_rate must be a monthly rate from 0 to below 1 "
+            f"(0.01 for 1 % a month), not {d!r}."
+        )
+    cfg.clv_discount_rate = float(d)
     return cfg

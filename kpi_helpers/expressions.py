@@ -2,10 +2,13 @@
 
 Mapping files derive columns (``cost = "Sales - Profit"``) and filter rows
 (``where = "`Country/Region` == 'United States'"``). Expressions are parsed with
-:mod:`ast` and only arithmetic, comparisons, ``and``/``or``/``not``, ``in``
-lists, constants, column names and ``isnull(col)``/``notnull(col)`` are
-allowed: nothing in a mapping file can run arbitrary code. Column names with
-spaces or punctuation are written in backticks.
+:mod:`ast` and only arithmetic, comparisons, ``and``/``or``/``not``, ``in`` lists,
+constants (``None`` is an empty value), column names, ``a if condition else b``
+and these functions are allowed: ``isnull(x)``/``notnull(x)`` (empty text counts
+as null), ``coalesce(x, y, ...)`` (per row, the first value that is not null or
+empty) and ``matches(x, 'regex')`` (a case-insensitive regular-expression search
+in the text of ``x``). Nothing in a mapping file can run arbitrary code. Column
+names with spaces or punctuation are written in backticks.
 """
 
 from __future__ import annotations
@@ -33,6 +36,48 @@ _COMPARE = {
     ast.GtE: operator.ge,
 }
 _BACKTICK = re.compile(r"`([^`]*)`")
+_FUNCTIONS = ("isnull", "notnull", "coalesce", "matches")
+
+
+def _parse(expression: str, where: str) -> tuple[ast.Expression, dict[str, str]]:
+    """The syntax tree of ``expression`` and the placeholders standing for backticked names."""
+    names: dict[str, str] = {}
+
+    def _placeholder(match: re.Match) -> str:
+        key = f"__col{len(names)}"
+        names[key] = match.group(1)
+        return key
+
+    source = _BACKTICK.sub(_placeholder, expression)
+    try:
+        return ast.parse(source, mode="eval"), names
+    except SyntaxError as exc:
+        raise KitError(f"{where}: cannot parse {expression!r} ({exc.msg}).") from None
+
+
+def column_names(expression: str, where: str = "expression") -> set[str]:
+    """The column names ``expression`` reads.
+
+    >>> sorted(column_names("coalesce(Department, `Manager Name`, 'unassigned')"))
+    ['Department', 'Manager Name']
+    """
+    tree, names = _parse(expression, where)
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {
+        names.get(n.id, n.id)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and id(n) not in functions
+    }
+
+
+def _empty(value: pd.Series) -> pd.Series:
+    return (value.isna() | (value.astype("string").str.strip() == "")).fillna(True)
+
+
+def _as_series(value, frame: pd.DataFrame) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return value
+    return pd.Series([value] * len(frame), index=frame.index, dtype=object)
 
 
 def _numeric(value):
@@ -49,19 +94,10 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
     [8.0, 5.0]
     >>> evaluate("`Sales` > 5 and Profit > 0", df).tolist()
     [True, False]
+    >>> evaluate("'big' if Sales > 5 else 'small'", df).tolist()
+    ['big', 'small']
     """
-    names: dict[str, str] = {}
-
-    def _placeholder(match: re.Match) -> str:
-        key = f"__col{len(names)}"
-        names[key] = match.group(1)
-        return key
-
-    source = _BACKTICK.sub(_placeholder, expression)
-    try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        raise KitError(f"{where}: cannot parse {expression!r} ({exc.msg}).") from None
+    tree, names = _parse(expression, where)
 
     def column(name: str) -> pd.Series:
         name = names.get(name, name)
@@ -75,7 +111,9 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
     def ev(node: ast.AST):
         if isinstance(node, ast.Expression):
             return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+        if isinstance(node, ast.Constant) and (
+            node.value is None or isinstance(node.value, (int, float, str))
+        ):
             return node.value
         if isinstance(node, (ast.List, ast.Tuple)):
             return [ev(e) for e in node.elts]
@@ -103,18 +141,40 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
                 if isinstance(right, (int, float)) or isinstance(left, (int, float)):
                     left, right = _numeric(left), _numeric(right)
                 return _COMPARE[op](left, right)
+        if isinstance(node, ast.IfExp):
+            test = _as_series(ev(node.test), frame)
+            test = test.astype("boolean").fillna(False).astype(bool)
+            body, orelse = _as_series(ev(node.body), frame), _as_series(ev(node.orelse), frame)
+            return body.astype(object).where(test, orelse.astype(object))
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
-            and node.func.id in ("isnull", "notnull")
-            and len(node.args) == 1
+            and node.func.id in _FUNCTIONS
+            and not node.keywords
         ):
-            value = ev(node.args[0])
-            empty = value.isna() | (value.astype("string").str.strip() == "")
-            return empty.fillna(True) if node.func.id == "isnull" else ~empty.fillna(True)
+            fn, args = node.func.id, [ev(a) for a in node.args]
+            if fn in ("isnull", "notnull") and len(args) == 1:
+                empty = _empty(_as_series(args[0], frame))
+                return empty if fn == "isnull" else ~empty
+            if fn == "coalesce" and args:
+                out = _as_series(args[0], frame).astype(object)
+                for arg in args[1:]:
+                    out = out.where(~_empty(out), _as_series(arg, frame).astype(object))
+                return out
+            if fn == "matches" and len(args) == 2 and isinstance(args[1], str):
+                try:
+                    pattern = re.compile(args[1], re.IGNORECASE)
+                except re.error as exc:
+                    raise KitError(
+                        f"{where}: {args[1]!r} is not a regular expression: {exc}."
+                    ) from None
+                text = _as_series(args[0], frame).astype("string").str.strip()
+                found = [False if pd.isna(v) else bool(pattern.search(v)) for v in text]
+                return pd.Series(found, index=frame.index, dtype=bool)
         raise KitError(
             f"{where}: {expression!r} uses something mapping expressions do not allow "
-            "(allowed: + - * /, comparisons, and/or/not, in [...], isnull(), notnull())."
+            "(allowed: + - * /, comparisons, and/or/not, in [...], a if condition else b, "
+            "isnull(x), notnull(x), coalesce(x, y, ...), matches(x, 'regex'))."
         )
 
     result = ev(tree)

@@ -118,16 +118,25 @@ def missing_inputs(ds: Dataset, needs: tuple[str, ...]) -> list[str]:
 
 
 def _has(ds: Dataset, need: str) -> bool:
-    table, _, column = need.partition(".")
-    return ds.has(table, *([column] if column else []))
+    """``need``: "table", "table.column" or "table.column,column" (all of them)."""
+    table, _, columns = need.partition(".")
+    return ds.has(table, *(columns.split(",") if columns else []))
 
 
 def describe_missing(missing: list[str]) -> str:
-    """``needs table `leads` with column `first_response_at```."""
+    """What the missing needs are, in words.
+
+    >>> describe_missing(["leads.first_response_at", "opportunities.account_id,closed_at"])
+    'needs table `leads` with column `first_response_at` and table `opportunities` with columns `account_id`, `closed_at`'
+    """  # noqa: E501
     parts = []
     for need in missing:
-        table, _, column = need.partition(".")
-        parts.append(f"table `{table}` with column `{column}`" if column else f"table `{table}`")
+        table, _, columns = need.partition(".")
+        names = ", ".join(f"`{c}`" for c in columns.split(",")) if columns else ""
+        plural = "s" if "," in columns else ""
+        parts.append(
+            f"table `{table}` with column{plural} {names}" if columns else f"table `{table}`"
+        )
     return "needs " + " and ".join(parts)
 
 
@@ -743,7 +752,7 @@ def _activities(ms: Measures, st: list[str]) -> pd.DataFrame:
 
 @source(
     "customers",
-    ("orders|opportunities.closed_at",),
+    ("orders|opportunities.account_id,closed_at",),
     ("active_customers", "new_customers", "customers_lost"),
 )
 def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
@@ -778,7 +787,9 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
 
 
 @source(
-    "new_customer_revenue", ("orders", "orders|opportunities.closed_at"), ("new_customer_revenue",)
+    "new_customer_revenue",
+    ("orders", "orders|opportunities.account_id,closed_at"),
+    ("new_customer_revenue",),
 )
 def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.in_range(ms.ds.table("orders"), "ordered_at")
@@ -836,7 +847,7 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
 
 @source(
     "engagement",
-    ("activities.account_id", "orders|opportunities.closed_at"),
+    ("activities.account_id", "orders|opportunities.account_id,closed_at"),
     ("customer_activities",),
 )
 def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:

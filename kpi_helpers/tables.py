@@ -377,7 +377,7 @@ def _extra(*needs: str) -> Callable[[TableFn], TableFn]:
     return register
 
 
-@_extra("orders|opportunities.closed_at")
+@_extra("orders|opportunities.account_id,closed_at")
 def cohort_retention(ms, keep, month):
     """Share (%) of each monthly cohort (first purchase month) active k months later, for the
     12 cohorts ending with m."""

@@ -161,3 +161,27 @@ def test_yoy_says_no_data_a_year_earlier(fixture_dir):
     html = Report("revenue", month="2025-12", source=str(fixture_dir)).cards().text
     # the data starts 2025-03: 2024-12 is before it
     assert "no data a year earlier" in html
+
+
+def test_a_flat_zero_line_has_no_negative_ticks():
+    values = pd.Series([0.0] * 6, index=[f"2026-0{i}" for i in range(1, 7)])
+    fig = charts.trend_chart(values, "Churn rate", "percent")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert labels[0] == "0.0 %" or labels[0] == "0 %"
+    assert not any(label.startswith("-") for label in labels)
+    assert len(set(labels)) == len(labels)
+
+
+def test_deals_without_accounts_and_no_orders_compute_without_customers(tmp_path):
+    """A CRM export without the deals' accounts: no customer KPIs, no crash."""
+    t = tables()
+    crm = {k: t[k] for k in ("opportunities", "reps")}
+    crm["opportunities"] = crm["opportunities"].drop(columns="account_id")
+    ds = open_dataset(write_tables(tmp_path, crm))
+    df = kpis.compute(ds, "2026-03").set_index("kpi")
+    assert df.loc["active_customers", "status"] == "not_available"
+    assert "`opportunities` with columns `account_id`, `closed_at`" in str(
+        df.loc["active_customers", "reason"]
+    )
+    assert df.loc["win_rate", "status"] == "ok"

@@ -174,3 +174,104 @@ def test_expression_cannot_run_code(tmp_path):
 def test_missing_source_file_is_reported_per_table(tmp_path):
     ds = _open(tmp_path, BASE.replace("deals.csv", "deals-2026.csv"))
     assert "reads 'deals-2026.csv', which is not in" in ds.load_errors["opportunities"]
+
+
+# ------------------------------------------------ booleans, self-lookups, case, ISO dates
+
+CRM = pd.DataFrame(
+    {
+        "ID": ["o1", "o2", "o3"],
+        "STAGE": ["Won it", "Lost it", "Talking"],
+        "IsClosed": ["TRUE", "yes", "0"],
+        "IsWon": ["1", "False", ""],
+        "Created": ["2026-01-31T23:30:00.000-02:00", "2026-01-10T08:00:00.000Z", "2026-01-12"],
+    }
+)
+PEOPLE = pd.DataFrame(
+    {"Id": ["u1", "u2", "u3"], "Name": ["Ana", "Ben", "Cy"], "Boss": ["u3", "", "u9"]}
+)
+
+
+def test_booleans_conditions_and_case_insensitive_headers(tmp_path):
+    toml = """
+[tables.opportunities]
+from = "crm.csv"
+ignore_case = true
+booleans = ["IsClosed", "IsWon"]
+[tables.opportunities.columns]
+opportunity_id = "Id"
+created_at = "Created"
+[tables.opportunities.derive]
+stage = "'closed_won' if IsClosed and IsWon else ('closed_lost' if IsClosed else Stage)"
+amount = "1"
+"""
+    o = _opps(_open(tmp_path, toml, {"crm": CRM}))
+    assert o["stage"].to_dict() == {"o1": "closed_won", "o2": "closed_lost", "o3": "Talking"}
+
+
+def test_a_value_that_is_not_a_boolean_is_one_clear_error(tmp_path):
+    crm = CRM.assign(IsWon=["1", "maybe", "0"])
+    toml = (
+        '[tables.opportunities]\nfrom = "crm.csv"\nbooleans = ["IsWon"]\n'
+        '[tables.opportunities.columns]\nopportunity_id = "ID"\n'
+    )
+    ds = _open(tmp_path, toml, {"crm": crm})
+    error = ds.load_errors["opportunities"]
+    assert "column 'IsWon' has 1 row(s) that are not true/false, 1/0 or yes/no" in error
+    assert "'maybe'" in error
+
+
+def test_iso_timestamps_with_a_zone_become_utc_without_it(tmp_path):
+    toml = (
+        '[tables.opportunities]\nfrom = "crm.csv"\n[tables.opportunities.columns]\n'
+        'opportunity_id = "ID"\ncreated_at = "Created"\n'
+        '[tables.opportunities.dates]\ncreated_at = "iso"\n'
+    )
+    o = _opps(_open(tmp_path, toml, {"crm": CRM}))
+    assert o["created_at"].to_dict() == {
+        "o1": pd.Timestamp("2026-02-01 01:30"),  # 23:30 at UTC-2: the next day in UTC
+        "o2": pd.Timestamp("2026-01-10 08:00"),
+        "o3": pd.Timestamp("2026-01-12"),  # a date without a zone stays as written
+    }
+
+
+def test_self_lookup_with_prefix_and_coalesce(tmp_path):
+    toml = """
+[tables.reps]
+from = "people.csv"
+lookup = { from = "people.csv", on = { left = "Boss", right = "Id" }, columns = ["Name"], prefix = "Boss " }
+[tables.reps.columns]
+rep_id = "Id"
+rep_name = "Name"
+[tables.reps.derive]
+team = "coalesce(`Boss Name`, 'unassigned')"
+"""  # noqa: E501
+    reps = _open(tmp_path, toml, {"people": PEOPLE}).frame("reps").set_index("rep_id")
+    assert reps["team"].to_dict() == {"u1": "Cy", "u2": "unassigned", "u3": "unassigned"}
+    assert reps["rep_name"].to_dict() == {"u1": "Ana", "u2": "Ben", "u3": "Cy"}
+
+
+def test_several_files_stack_into_one_table(tmp_path):
+    calls = pd.DataFrame({"Id": ["c1"], "When": ["2026-01-02"]})
+    meetings = pd.DataFrame({"Ref": ["m1", "m2"], "Start": ["2026-01-03", "2026-01-04"]})
+    toml = """
+[[tables.activities]]
+from = "calls.csv"
+[tables.activities.columns]
+activity_id = "Id"
+occurred_at = "When"
+[tables.activities.constants]
+type = "call"
+
+[[tables.activities]]
+from = "meetings.csv"
+[tables.activities.columns]
+activity_id = "Ref"
+occurred_at = "Start"
+[tables.activities.derive]
+type = "'meeting' if matches(Ref, '^M') else None"
+"""
+    ds = _open(tmp_path, toml, {"calls": calls, "meetings": meetings})
+    a = ds.frame("activities")
+    assert a["activity_id"].tolist() == ["c1", "m1", "m2"]
+    assert a["type"].tolist() == ["call", "meeting", "meeting"]
