@@ -91,6 +91,18 @@ def _compute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .forecast import forecast_kpi
+    from .sources import open_dataset
+
+    cfg = load_config(args.config)
+    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
+    _write_frame(df, args.out, args.format)
+    return 0
+
+
 def _write_frame(df, out, fmt: str) -> None:
     """Write ``df`` to ``out`` (a temporary file renamed into place) or to stdout."""
     import tempfile
@@ -263,6 +275,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
     p.set_defaults(run=_compute)
+
+    p = sub.add_parser(
+        "forecast",
+        help="forecast a KPI's next months (ETS, 80%% interval)",
+        description="One row per future month: month, forecast, lower, upper, method.",
+    )
+    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
+    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help="kpi.toml with dataset settings")
+    p.add_argument("--month", required=True, help="last month of history, YYYY-MM, or latest")
+    p.add_argument("--kpi", required=True, help="KPI id, e.g. sales_revenue")
+    p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument("--horizon", type=int, default=3, help="months ahead (default 3)")
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(run=_forecast)
 
     p = sub.add_parser("pack", help="build the monthly review pack (HTML and PDF)")
     p.add_argument("--month", required=True, help="YYYY-MM, or latest")

@@ -82,6 +82,8 @@ def series(
     df = compute(
         ds, str(last), months=last.index - first.index + 1, scope=sc, kpis=[kpi], config=config
     )
+    if df.empty:  # a rep employed in none of these months and with nothing recorded
+        raise KitError(f"{scope} has no {kpi} value from {first} to {last}.")
     na = df[df["status"] == "not_available"]
     if len(na) == len(df):  # months before the data alone are NaN, like undefined ones
         raise KitError(f"{kpi} is not available: {na['reason'].iloc[-1]}.")

@@ -1,0 +1,198 @@
+"""Backtest of the KPI forecasts (kpi_helpers.forecast) from rolling origins.
+
+For each dataset with 24 months or more, each KPI and each scope, the series is computed
+once through the month before the data's last; from each of the last 12 origins o
+(the data's last month - 14 .. - 3) the kit forecasts o+1..o+3 from the history through
+o, and the forecasts are compared with the actual values:
+
+- MAPE = mean |actual - forecast| / |actual| x 100 (actuals of 0 left out);
+- MASE = mean |actual - forecast| / the in-sample MAE of the seasonal naive forecast
+  on the history through o (|y(t) - y(t-12)|), as in Hyndman & Koehler (2006);
+- the same two for the seasonal naive forecast itself (the value a year before), the
+  benchmark any model should beat;
+- coverage = share of actuals inside the 80 % interval (80 % is right);
+- the time of one forecast (the fits; the KPI series is computed once per scope), and of
+  one ``forecast_kpi`` at the last month (series and fits) per scope type.
+
+Datasets: the sample data (generated into a temporary folder, seed 7, small, ending
+2026-10) and each of ../shared/datasets that has a mapping and 24 months or more
+(Superstore 2019-2022; Olist and CDNOW are shorter and are listed as skipped).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_forecast.py [--reps 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpi_helpers import kpis
+from kpi_helpers.errors import KitError
+from kpi_helpers.forecast import forecast_kpi, forecast_series, prepare_history
+from kpi_helpers.months import Month
+from kpi_helpers.sample_data import generate
+from kpi_helpers.sources import Dataset, open_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+ORIGINS = 12
+HORIZON = 3
+SAMPLE_KPIS = ["sales_revenue", "monthly_sales_bookings", "monthly_recurring_revenue", "new_leads"]
+ORDER_KPIS = ["sales_revenue", "orders_count", "units_sold"]
+
+
+def scopes_of(ds: Dataset, n_reps: int) -> list[str]:
+    """company, every team, and the ``n_reps`` reps employed longest up to the end."""
+    reps = ds.frame("reps") if ds.has("reps", "rep_id", "team") else pd.DataFrame()
+    teams = sorted(reps.get("team", pd.Series()).dropna().unique())
+    out = ["company"] + [f"team:{t}" for t in teams]
+    if n_reps and "hired_at" in reps:
+        still = reps[reps["left_at"].isna()] if "left_at" in reps else reps
+        longest = still.sort_values("hired_at")["rep_id"].head(n_reps)
+        out += [f"rep:{r}" for r in longest]
+    return out
+
+
+def backtest(name: str, ds: Dataset, kpi_ids: list[str], n_reps: int) -> list[dict]:
+    """One row per KPI x scope type: errors of the kit and of seasonal naive, coverage."""
+    first, last = kpis.data_months(ds)
+    months = last.index - first.index + 1
+    rows = []
+    for kpi in kpi_ids:
+        for scope in scopes_of(ds, n_reps):
+            try:
+                series = kpis.series(ds, kpi, scope=scope, end=str(last))
+            except KitError as exc:
+                print(f"  {name} {kpi} {scope}: {exc}")
+                continue
+            for o in range(last.index - HORIZON - ORIGINS + 1, last.index - HORIZON + 1):
+                origin = Month(o)
+                past = series[series.index <= str(origin)]
+                try:
+                    history = prepare_history(past, first, origin, scope)
+                except KitError:
+                    continue  # a rep not active at this origin
+                started = time.perf_counter()
+                f = forecast_series(history, HORIZON)
+                took = time.perf_counter() - started
+                y = history.to_numpy()
+                season = np.abs(y[12:] - y[:-12]) if len(y) > 12 else np.array([])
+                scale = season.mean() if len(season) else np.nan
+                for h, row in enumerate(f.itertuples(), start=1):
+                    actual = series.get(row.month, np.nan)
+                    if not np.isfinite(actual):
+                        continue
+                    snaive = y[len(y) - 12 + h - 1] if len(y) >= 12 else np.nan
+                    rows.append(
+                        {
+                            "dataset": name,
+                            "months": months,
+                            "kpi": kpi,
+                            "scope": scope.partition(":")[0],
+                            "series": f"{kpi}/{scope}",
+                            "h": h,
+                            "method": row.method,
+                            "seconds": took if h == 1 else np.nan,
+                            "ape": abs(actual - row.forecast) / abs(actual) if actual else np.nan,
+                            "ape_sn": abs(actual - snaive) / abs(actual) if actual else np.nan,
+                            "se": abs(actual - row.forecast) / scale if scale else np.nan,
+                            "se_sn": abs(actual - snaive) / scale if scale else np.nan,
+                            "inside": row.lower <= actual <= row.upper,
+                        }
+                    )
+    return rows
+
+
+def timing(ds: Dataset, kpi: str, n_reps: int) -> dict[str, float]:
+    """Mean seconds of one forecast_kpi (series + fits) at the last month per scope type."""
+    last = str(kpis.data_months(ds)[1])
+    out: dict[str, list[float]] = {}
+    for scope in scopes_of(ds, n_reps):
+        ds.cache.clear()  # the series is computed, not read from an earlier call
+        started = time.perf_counter()
+        try:
+            forecast_kpi(ds, kpi, last, scope=scope)
+        except KitError:
+            continue
+        out.setdefault(scope.partition(":")[0], []).append(time.perf_counter() - started)
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+def summary(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+
+    def agg(g: pd.DataFrame) -> pd.Series:
+        top = g.loc[g["h"] == 1, "method"].value_counts().head(2)  # origins per method
+        return pd.Series(
+            {
+                "series": g["series"].nunique(),
+                "points": len(g),
+                "MAPE": 100 * g["ape"].mean(),
+                "MAPE snaive": 100 * g["ape_sn"].mean(),
+                "MASE": g["se"].mean(),
+                "MASE snaive": g["se_sn"].mean(),
+                "in 80%": 100 * g["inside"].mean(),
+                "ms/fit": 1000 * g["seconds"].mean(),
+                "methods": ", ".join(f"{m} {n}" for m, n in top.items()),
+            }
+        )
+
+    keys = ["dataset", "kpi", "scope"]
+    return df.groupby(keys, sort=False)[df.columns.difference(keys)].apply(agg).reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5, help="reps per dataset (default 5)")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # the fits' own warnings are captured by the kit
+    rows: list[dict] = []
+    times: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp) / "sample", seed=7, scale="small", end_month="2026-10")
+        ds = open_dataset(Path(tmp) / "sample")
+        rows += backtest("sample", ds, SAMPLE_KPIS, args.reps)
+        times["sample"] = timing(ds, "sales_revenue", args.reps)
+    shared = {
+        "superstore": (SHARED / "superstore", ROOT / "examples/superstore/mapping.toml"),
+        "olist": (SHARED / "olist_funnel", ROOT / "examples/olist/mapping.toml"),
+    }
+    for name, (folder, mapping) in shared.items():
+        if not folder.is_dir():
+            print(f"{name}: {folder} absent, skipped")
+            continue
+        ds = open_dataset(folder, mapping)
+        first, last = kpis.data_months(ds)
+        n = last.index - first.index + 1
+        if n < 24:
+            print(f"{name}: {first}..{last}, {n} months (< 24), skipped")
+            continue
+        wanted = [k for k in ORDER_KPIS if ds.has("orders")]
+        rows += backtest(name, ds, wanted, 0)
+        times[name] = timing(ds, "sales_revenue", 0)
+    if (SHARED / "cdnow").is_dir():
+        print("cdnow: 1997-01..1998-06, 18 months (< 24), and no mapping in examples/: skipped")
+    table = summary(rows)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 60):
+        print(table.round(1).to_string(index=False))
+    print("\nOne forecast_kpi at the last month (series + fits), mean seconds per scope type:")
+    for name, t in times.items():
+        print(f"  {name}: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
+    all_rows = pd.DataFrame(rows)
+    chosen = all_rows.loc[all_rows["h"] == 1, "method"].value_counts()
+    print("\nMethods chosen (origins): " + ", ".join(f"{m} {n}" for m, n in chosen.items()))
+    print(
+        f"All: {len(all_rows)} points, MASE {all_rows['se'].mean():.2f} "
+        f"(seasonal naive {all_rows['se_sn'].mean():.2f}), "
+        f"{100 * all_rows['inside'].mean():.0f} % inside the 80 % interval"
+    )
+
+
+if __name__ == "__main__":
+    main()
