@@ -35,9 +35,8 @@ from .snapshot import (
     VALIDATION_FILE,
 )
 from .sources import Dataset
-from .tables import EXTRAS
 
-TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of] + list(EXTRAS)
+TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
 
 
 def kit_version() -> str:

@@ -19,7 +19,7 @@ from . import kpis as kpi_api
 from .config import Config
 from .pages import TREND_MONTHS
 from .sources import Dataset, open_dataset
-from .tables import EXTRAS, compute_table, extra_table
+from .tables import compute_table
 from .validate import validate
 
 
@@ -62,10 +62,9 @@ class LiveData:
         return out
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
-        """A table KPI (by id) or one of the packs' extra tables; KitError when n/a."""
+        """A table KPI (by id); KitError when n/a."""
         scope = scope if ":" in scope else "company"
-        fn = extra_table if name in EXTRAS else compute_table
-        return fn(self.ds, name, self.month, scope, self.cfg)
+        return compute_table(self.ds, name, self.month, scope, self.cfg)
 
     def findings(self) -> pd.DataFrame:
         """The validation findings of the dataset."""

@@ -250,10 +250,6 @@ class Report:
         """A table KPI for this month and scope; None (n/a) when its inputs are missing."""
         return self._table(kpi)
 
-    def extra(self, name: str) -> pd.DataFrame | None:
-        """One of the packs' extra tables (``kpi_helpers.tables.EXTRAS``), or None (n/a)."""
-        return self._table(name)
-
     def _table(self, name: str) -> pd.DataFrame | None:
         try:
             df = self.data.table(name, self.scope)

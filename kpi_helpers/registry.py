@@ -487,6 +487,17 @@ CATALOG: list[KPI] = [
         table="funnel",
         table_needs=("leads",),
     ),
+    _k(
+        "pipeline_by_age",
+        "Pipeline by age",
+        "pipeline",
+        "deals open at the end of m by age band (< 30, 30-59, 60-89, 90-179, 180+ days since "
+        "created_at): number of deals and value",
+        TABLE,
+        NEUTRAL,
+        table="pipeline_by_age",
+        table_needs=("opportunities.closed_at",),
+    ),
     # ---------------------------------------------------------------- activity
     _k(
         "calls_made",
@@ -533,6 +544,28 @@ CATALOG: list[KPI] = [
         HOURS,
         DOWN,
         m("response_hours_median"),
+    ),
+    _k(
+        "response_hours",
+        "Lead response times",
+        "activity",
+        "per lead created in m that was contacted: hours from created_at to first_response_at "
+        "(the distribution behind lead_response_time)",
+        TABLE,
+        NEUTRAL,
+        table="response_hours",
+        table_needs=("leads.first_response_at",),
+    ),
+    _k(
+        "leads_by_source",
+        "Leads by source",
+        "activity",
+        "per lead source, for leads created in m: leads, converted (converted_at set), and "
+        "converted / leads x 100",
+        TABLE,
+        NEUTRAL,
+        table="leads_by_source",
+        table_needs=("leads.source",),
     ),
     _k(
         "account_contact_rate",

@@ -431,18 +431,8 @@ def rep_leaderboard(ms, keep, month):
 # --------------------------------------------------------------- tables for the packs only
 # (not catalog KPIs: the notebooks' extra views of the same data)
 
-EXTRAS: dict[str, tuple[TableFn, tuple[str, ...]]] = {}  # name -> (function, needs)
 
-
-def _extra(*needs: str) -> Callable[[TableFn], TableFn]:
-    def register(fn: TableFn) -> TableFn:
-        EXTRAS[fn.__name__] = (fn, needs)
-        return fn
-
-    return register
-
-
-@_extra("leads.first_response_at")
+@_table
 def response_hours(ms, keep, month):
     """Hours to first response of the leads created in m that were contacted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
@@ -450,7 +440,7 @@ def response_hours(ms, keep, month):
     return t.select(hours=seconds_between(t.first_response_at, t.created_at) / 3600.0).to_pandas()
 
 
-@_extra("leads.source")
+@_table
 def leads_by_source(ms, keep, month):
     """Leads created in m per source: leads, converted, share converted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
@@ -466,7 +456,7 @@ def leads_by_source(ms, keep, month):
     return df.sort_values(["leads", "source"], ascending=[False, True], ignore_index=True)
 
 
-@_extra("opportunities.closed_at")
+@_table
 def pipeline_by_age(ms, keep, month):
     """Deals open at the end of m by age band: deals and value."""
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
@@ -480,12 +470,6 @@ def pipeline_by_age(ms, keep, month):
         deals=("amount", "size"), value=("amount", "sum")
     )
     return out.reset_index()
-
-
-def extra_table(ds: Dataset, name: str, month: str, scope: str, config: Config) -> pd.DataFrame:
-    """One of the packs' extra tables (``EXTRAS``) for one month and scope."""
-    fn, needs = EXTRAS[name]
-    return _run_table(ds, name, fn, needs, month, scope, config)
 
 
 def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:

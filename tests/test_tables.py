@@ -9,7 +9,7 @@ from kpi_fixture import tables
 
 from kpi_helpers import kpis
 from kpi_helpers.errors import KitError
-from kpi_helpers.registry import CATALOG
+from kpi_helpers.registry import CATALOG, get
 from kpi_helpers.sources import open_dataset
 from kpi_helpers.tables import TABLES
 
@@ -229,27 +229,22 @@ def test_table_kpi_needs_one_scope(ds):
         kpis.table(ds, "funnel", M, scope="team")
 
 
-def test_pack_extras(ds):
-    from kpi_helpers.config import Config
-    from kpi_helpers.tables import extra_table
-
-    def extra(name, scope="company"):
-        return extra_table(ds, name, M, scope, Config())
-
-    assert sorted(extra("response_hours")["hours"]) == [1.5, 2.0, 4.0]  # Ld3 never contacted
-    sources = extra("leads_by_source").set_index("source")
+def test_every_table_a_page_shows_is_a_registered_table_kpi(ds):
+    """Response times, leads by source and pipeline by age are table KPIs like the others,
+    so compute --tables exports them and the snapshot holds them."""
+    for name in ("response_hours", "leads_by_source", "pipeline_by_age", "cohort_retention"):
+        assert get(name).is_table
+    assert sorted(kpis.table(ds, "response_hours", M)["hours"]) == [1.5, 2.0, 4.0]  # Ld3 never
+    sources = kpis.table(ds, "leads_by_source", M).set_index("source")
     assert sources["leads"].to_dict() == {"web": 3, "event": 1}
     assert sources.loc["web", "converted"] == 1
-    ages = extra("pipeline_by_age").set_index("age_band")
+    ages = kpis.table(ds, "pipeline_by_age", M).set_index("age_band")
     assert ages.loc["< 30 days", "value"] == 800.0  # O2, 17 days
     assert ages.loc["30-59 days", "value"] == 2000.0  # O1, 50 days
-    assert extra("response_hours", "team:South")["hours"].tolist() == [2.0]
+    assert kpis.table(ds, "response_hours", M, "team:South")["hours"].tolist() == [2.0]
 
 
 def test_pack_extra_missing_input(tmp_path):
-    from kpi_helpers.config import Config
-    from kpi_helpers.tables import extra_table
-
     t = tables()
     t["leads"] = t["leads"].drop(columns="first_response_at")
     ds = open_dataset(write_tables(tmp_path, t))
@@ -258,4 +253,4 @@ def test_pack_extra_missing_input(tmp_path):
         match="response_hours is not available: needs table `leads` "
         "with column `first_response_at`",
     ):
-        extra_table(ds, "response_hours", M, "company", Config())
+        kpis.table(ds, "response_hours", M)
