@@ -1,7 +1,7 @@
 """Write a pack's snapshot: every number its pages show, computed once.
 
 :func:`write_snapshot` computes, for every scope of the pack, the whole catalog for the
-month and the 12 before it, every table KPI and extra table, and the validation
+month and the 12 before it, every table KPI, and the validation
 findings, then writes them in the layout :mod:`kpi_helpers.snapshot` reads, with a
 fingerprint of the data. Nothing in the snapshot holds a secret: the source is
 described as :func:`kpi_helpers.sources.redact` prints it.

@@ -102,8 +102,8 @@ class Report:
         return getattr(self.data, "ds", None)
 
     def link(self, table: str | None) -> str | None:
-        """The relative link from a pack page to the CSV behind ``table`` (a table KPI or
-        extra table, or ``SCOPE_KPIS`` for the scope's KPIs); None outside a pack or for
+        """The relative link from a pack page to the CSV behind ``table`` (a table KPI,
+        or ``SCOPE_KPIS`` for the scope's KPIs); None outside a pack or for
         data that is not in the snapshot as shown."""
         if table is None or not isinstance(self.data, Snapshot):
             return None

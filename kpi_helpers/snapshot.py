@@ -14,7 +14,7 @@ Layout::
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
-    data/<scope>/<table>.parquet|csv   each table KPI and extra table of the scope
+    data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
 Example::
 
@@ -84,7 +84,7 @@ class Snapshot:
         return self._kpis[self._kpis["key"] == scope].drop(columns="key").reset_index(drop=True)
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
-        """A table KPI or extra table of one scope; KitError with the reason when it is n/a."""
+        """A table KPI of one scope; KitError with the reason when it is n/a."""
         entry = self._entry(name, scope)
         if entry.get("reason"):
             raise KitError(entry["reason"])
