@@ -332,16 +332,64 @@ def heatmap(matrix: pd.DataFrame, title: str, unit: str = "percent") -> Figure:
     return fig
 
 
-def histogram(values: pd.Series, title: str, unit: str, bins: int = 20) -> Figure:
+def histogram(
+    values: pd.Series,
+    title: str,
+    unit: str,
+    bins: int = 20,
+    ylabel: str = "leads",
+    currency: str = "USD",
+) -> Figure:
     """The distribution of ``values`` with its median marked."""
     fig, ax = _fig(2.6)
     v = values.dropna().to_numpy(float)
     if len(v):
         ax.hist(v, bins=bins, color=PALETTE[3], edgecolor=PALETTE[0])
         med = float(np.median(v))
-        ax.axvline(med, color=PALETTE[1], linewidth=2, label=f"median {format_value(med, unit)}")
+        label = f"median {format_value(med, unit, currency)}"
+        ax.axvline(med, color=PALETTE[1], linewidth=2, label=label)
         ax.legend(fontsize=8.5)
-    ax.xaxis.set_major_formatter(axis_formatter(unit))
-    ax.set_ylabel("leads")
+    ax.xaxis.set_major_formatter(axis_formatter(unit, currency))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return fig
+
+
+def forecast_chart(
+    actual: pd.Series,
+    forecast: pd.DataFrame,
+    title: str,
+    unit: str,
+    currency: str = "USD",
+) -> Figure:
+    """The months so far (index "YYYY-MM") and the next ones (``forecast``: month,
+    forecast, lower, upper, method) with their 80 % interval shaded; the method named."""
+    fig, ax = _fig(2.6)
+    months = list(actual.index) + [m for m in forecast["month"] if m not in actual.index]
+    x = {m: i for i, m in enumerate(months)}
+    ax.plot(
+        [x[m] for m in actual.index],
+        actual.to_numpy(float),
+        marker="o",
+        markersize=3.5,
+        linewidth=2,
+        color=PALETTE[0],
+        label="actual",
+    )
+    fx = [x[m] for m in forecast["month"]]
+    if len(actual):  # join the forecast to the last actual month
+        fx0 = [x[actual.index[-1]], *fx]
+        fy = [float(actual.iloc[-1]), *forecast["forecast"].astype(float)]
+    else:
+        fx0, fy = fx, list(forecast["forecast"].astype(float))
+    ax.plot(fx0, fy, linestyle="--", marker="o", markersize=3.5, color=PALETTE[1],
+            label=f"forecast ({forecast['method'].iloc[0]})")  # fmt: skip
+    lower, upper = forecast["lower"].astype(float), forecast["upper"].astype(float)
+    if lower.notna().any():
+        ax.fill_between(fx, lower, upper, color=PALETTE[1], alpha=0.18, label="80 % interval")
+    ax.set_xticks(range(len(months)), [m[2:] if i % 2 == 0 else "" for i, m in enumerate(months)],
+                  fontsize=8.5)  # fmt: skip
+    ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
+    ax.legend(loc="upper left", fontsize=8)
     ax.set_title(title)
     return fig

@@ -417,7 +417,7 @@ def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str
         for k in REGISTRY.values():
             if k.family != family or k.alias_of:
                 continue
-            if k.is_table:
+            if k.is_table or k.is_model:
                 miss = missing_inputs(ds, k.table_needs)
             else:
                 needs = [n for m in k.measures for n in engine.source_of[m].needs_of(m)]
@@ -509,7 +509,7 @@ def compute_tidy(
     last = data_months(ds)[1] if month == "latest" else Month.parse(month)
     first = last - (months - 1)
     check_month(ds, last)
-    chosen = [k for k in select(kpis, families) if not k.is_table]
+    chosen = [k for k in select(kpis, families) if not k.is_table and not k.is_model]
     engine = Engine(ds, config)
     long = engine.values(chosen, first, last, scopes)
     _check_scope_names(ds, scopes, engine.rows)

@@ -50,9 +50,10 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .engine import Scope, data_months
+from .engine import Scope, compute_tidy, data_months
 from .errors import KitError
 from .months import Month
+from .registry import get
 from .sources import Dataset
 
 COLUMNS = ["month", "forecast", "lower", "upper", "method"]
@@ -132,9 +133,6 @@ def forecast_kpi(
 
     Example: ``forecast_kpi(ds, "new_leads", "2026-10", scope="rep:R00003", horizon=6)``.
     """
-    from . import kpis
-    from .registry import get
-
     sc = Scope.parse(scope)
     if sc.kind not in ("company", "team", "rep") or (sc.kind != "company" and sc.name is None):
         raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
@@ -143,8 +141,21 @@ def forecast_kpi(
         raise KitError(f"{kpi} is a table KPI: only KPIs with one value per month forecast.")
     last = data_months(ds)[1] if month == "latest" else Month.parse(month)
     first = data_months(ds)[0]
-    series = kpis.series(ds, k.id, scope=scope, start=str(first), end=str(last), config=config)
-    return forecast_series(prepare_history(series, first, last, scope), horizon)
+    return forecast_series(history(ds, k.id, scope, first, last, config), horizon)
+
+
+def history(
+    ds: Dataset, kpi: str, scope: str, first: Month, last: Month, config: Config | None = None
+) -> pd.Series:
+    """The monthly values of ``kpi`` for ``scope`` over ``first..last``, made ready to
+    forecast (:func:`prepare_history`)."""
+    n = last.index - first.index + 1
+    tidy = compute_tidy(ds, str(last), n, [Scope.parse(scope)], [kpi], config=config)
+    tidy = tidy[tidy["kpi"] == kpi]
+    if len(tidy) and (tidy["status"] == "not_available").all():
+        raise KitError(f"{kpi} is not available: {tidy['reason'].iloc[-1]}.")
+    series = tidy.set_index("month")["value"].rename(kpi)
+    return prepare_history(series, first, last, scope)
 
 
 def prepare_history(series: pd.Series, first: Month, last: Month, scope: str = "") -> pd.Series:

@@ -22,14 +22,18 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from . import tables
+from . import predictive, tables
 from .config import Config
 from .engine import TIDY_COLUMNS, Scope, compute_tidy, data_months, parse_scopes
 from .errors import KitError
 from .months import Month
+from .registry import CATALOG, select
 from .sources import Dataset
 
 __all__ = ["TIDY_COLUMNS", "Scope", "compute", "data_months", "series", "table"]
+
+# a formula KPI whose rows give the (month, scope) grid when only model KPIs are asked for
+SKELETON = next(k.id for k in CATALOG if k.formula is not None)
 
 
 def compute(
@@ -54,9 +58,43 @@ def compute(
     ``not_available`` (``reason`` names the missing input). ``mom_change``/``yoy_change``
     are percentage points for percent KPIs (``change_unit`` "pp") and relative changes in
     % otherwise, e.g. win rate 50 % after 40 %: mom_change 10 (pp). Table KPIs are
-    skipped here: use :func:`table`.
+    skipped here: use :func:`table`. The outlook KPIs (``revenue_forecast``,
+    ``bookings_forecast``, ``predictive_clv``) come from fitted models, for the month asked
+    for and the company and teams (:mod:`kpi_helpers.predictive`).
     """
-    return compute_tidy(ds, month, months, parse_scopes(scope), kpis, families, config)
+    scopes = parse_scopes(scope)
+    chosen = [k for k in select(kpis, families) if not k.is_table]
+    models = [k for k in chosen if k.is_model]
+    if not models:
+        return compute_tidy(ds, month, months, scopes, kpis, families, config)
+    formulas = [k.id for k in chosen if not k.is_model]
+    # the (month, scope) rows the model KPIs get: those the formula KPIs get
+    tidy = compute_tidy(ds, month, months, scopes, formulas or [SKELETON], None, config)
+    base = tidy
+    if not formulas:
+        tidy = tidy.iloc[:0]
+    last = Month.parse(base["month"].max())
+    rows = predictive.model_rows(ds, models, base, last, config or Config())
+    meta = {k.id: k for k in models}
+    rows["unit"] = rows["kpi"].map(lambda x: meta[x].unit)
+    rows["better"] = rows["kpi"].map(lambda x: meta[x].better)
+    rows["change_unit"] = "%"
+    rows["trend"] = rows["rag"] = ""
+    out = pd.concat([tidy, rows], ignore_index=True)[TIDY_COLUMNS] if len(tidy) else rows
+    # the engine's order: month, scope type, scope, then KPI in the order asked for
+    keys = list(zip(base["scope_type"], base["scope"], strict=True))
+    place = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    rank = {k.id: i for i, k in enumerate(chosen)}
+    order = pd.DataFrame(
+        {
+            "m": out["month"],
+            "s": [
+                place.get(k, len(place)) for k in zip(out["scope_type"], out["scope"], strict=True)
+            ],
+            "k": out["kpi"].map(rank),
+        }
+    ).sort_values(["m", "s", "k"], kind="stable")
+    return out.loc[order.index].reindex(columns=TIDY_COLUMNS).reset_index(drop=True)
 
 
 def series(

@@ -75,7 +75,9 @@ class Report:
                 f"Unknown family {self.family!r}; use summary or one of {', '.join(FAMILIES)}."
             )
         self.cfg = load_config(self.config or None)
-        families = list(FAMILIES) if self.family == "summary" else [self.family]
+        # the summary shows every family; the outlook draws the series it forecasts
+        wide = self.family in ("summary", "outlook")
+        families = list(FAMILIES) if wide else [self.family]
         if self.snapshot:
             self.data = Snapshot(self.snapshot)
             if self.month not in ("", "latest", self.data.month):
@@ -156,10 +158,13 @@ class Report:
                 continue
             card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
             if card["ok"]:
+                made = dict(value=None, label="made at the end of this month")
+                mom = self._change(row, "mom_change", "vs last month", 1)
+                yoy = self._change(row, "yoy_change", "vs last year", 12)
                 card.update(
                     value=self.fmt(k.id, row["value"]),
-                    mom=self._change(row, "mom_change", "vs last month", 1),
-                    yoy=self._change(row, "yoy_change", "vs last year", 12),
+                    mom=made if k.is_model else mom,
+                    yoy=None if k.is_model else yoy,
                     target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
                     attainment=(
                         None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"
@@ -342,6 +347,116 @@ class Report:
             )
         return HTML(blocks().movers(lines))
 
+    # ---------------------------------------------------------------- outlook
+    def forecast_charts(self) -> None:
+        """Per forecast series: the months so far and the next 3 with the 80 % interval,
+        the method named; then the table of forecasts."""
+        f = self.table("forecasts")
+        if f is None:
+            display_html(self.show_table(None))
+            return
+        for kpi, rows in f.groupby("kpi", sort=False):
+            k = get(kpi)
+            done = self.df[(self.df["kpi"] == kpi) & (self.df["status"] == "ok")]
+            actual = done.set_index("month")["value"]
+            fig = charts.forecast_chart(
+                actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
+            )
+            self.show(fig, data="forecasts")
+        shown = f.assign(kpi=f["kpi"].map(lambda x: get(x).name))
+        units = f["kpi"].map(lambda x: get(x).unit)
+        for col in ("forecast", "lower", "upper"):  # each row in its KPI's unit
+            shown[col] = [
+                charts.format_value(v, u, self.cfg.currency) if pd.notna(v) else ""
+                for v, u in zip(f[col], units, strict=True)
+            ]
+        display_html(self.show_table(shown, data="forecasts"))
+
+    def forecast_line(self) -> HTML:
+        """One line: "Forecast for next month: $X (80 %: $L–$U)" for sales revenue."""
+        f = self.table("forecasts")
+        rows = f[f["kpi"] == "sales_revenue"] if f is not None else None
+        if rows is None or rows.empty:
+            return HTML(blocks().na("No revenue forecast: the data has no sales revenue."))
+        r = rows.iloc[0]
+        money = lambda v: charts.format_value(v, "currency", self.cfg.currency)  # noqa: E731
+        band = f" (80 %: {money(r['lower'])}–{money(r['upper'])})" if pd.notna(r["lower"]) else ""
+        text = f"Forecast for next month ({month_label(r['month'])}): {money(r['forecast'])}{band}"
+        return HTML(blocks().note(f"{text}, {r['method']}.", self.link("forecasts")))
+
+    def next_month(self) -> HTML:
+        """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""
+        p = self.table("pipeline_outlook")
+        if p is None or p.empty:
+            return self.show_table(p)
+        total = p[p["stage"] == "total"].iloc[0]
+        labels = ["pipeline-weighted", "CRM-weighted", "target"]
+        values = [total["weighted"], total["crm_weighted"], total["target"]]
+        keep = [(a, b) for a, b in zip(labels, values, strict=True) if pd.notna(b)]
+        fig = charts.bar_chart(
+            [a for a, _ in keep],
+            [b for _, b in keep],
+            "Bookings expected next month",
+            "currency",
+            self.cfg.currency,
+        )
+        self.show(fig, data="pipeline_outlook")
+        return self.show_table(
+            p,
+            money=("amount", "weighted", "crm_weighted", "target"),
+            percent=("win_rate",),
+            data="pipeline_outlook",
+        )
+
+    def clv_distribution(self) -> None:
+        """The distribution of the accounts' 12-month predictive CLV."""
+        acc = self.table("clv_accounts")
+        if acc is None:
+            display_html(self.show_table(None))
+            return
+        fig = charts.histogram(
+            acc["clv_12m"],
+            "Predictive 12-month CLV per account",
+            "currency",
+            ylabel="accounts",
+            currency=self.cfg.currency,
+        )
+        self.show(fig, data="clv_accounts")
+
+    def top_accounts(self, n: int = 10) -> HTML:
+        """The accounts with the highest predictive CLV."""
+        acc = self.table("clv_accounts")
+        if acc is None:
+            return self.show_table(None)
+        return self.show_table(
+            _clv_shown(acc.head(n)),
+            money=("clv_12m", "expected_spend"),
+            percent=("p_alive",),
+            limit=n,
+            data="clv_accounts",
+        )
+
+    def at_risk(self, n: int = 10) -> HTML:
+        """High-value accounts slipping away: among the top fifth by past spend
+        (frequency + 1 purchases x mean spend), those whose P(alive) fell below 50 %."""
+        acc = self.table("clv_accounts")
+        if acc is None:
+            return self.show_table(None)
+        spent = (acc["frequency"] + 1) * acc["monetary"].fillna(0)
+        risky = acc[(spent >= spent.quantile(0.8)) & (acc["p_alive"] < 0.5)]
+        risky = risky.assign(past_spend=spent[risky.index]).sort_values(
+            ["past_spend", "account_id"], ascending=[False, True]
+        )
+        if risky.empty:
+            return HTML(blocks().na("No high-value account has a P(alive) below 50 %."))
+        return self.show_table(
+            _clv_shown(risky.head(n), "past_spend"),
+            money=("clv_12m", "expected_spend", "past_spend"),
+            percent=("p_alive",),
+            limit=n,
+            data="clv_accounts",
+        )
+
     def data_quality(self) -> HTML:
         """One line from ``validate``: errors, warnings, and what they are."""
         f = self.data.findings()
@@ -359,6 +474,23 @@ class Report:
 
 def _rag(row: pd.Series) -> str:
     return row["rag"] if isinstance(row["rag"], str) else ""
+
+
+_CLV_SHOWN = ["account_id", "account_name", "p_alive", "expected_purchases_12m", "expected_spend",
+              "clv_12m"]  # fmt: skip
+
+
+def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
+    """The CLV columns a page shows, P(alive) in percent."""
+    cols = [c for c in [*_CLV_SHOWN, *more] if c in acc.columns]
+    return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
+
+
+def display_html(block: HTML) -> None:
+    """Display an HTML block from inside a method (a cell shows only its last value)."""
+    from IPython.display import display
+
+    display(block)
 
 
 def _missing(value) -> bool:

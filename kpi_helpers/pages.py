@@ -36,6 +36,7 @@ HEADLINES = {
         "net_revenue_retention",
         "revenue_churn_rate",
     ],
+    "outlook": ["revenue_forecast", "bookings_forecast", "predictive_clv"],
     "summary": [
         "sales_revenue",
         "monthly_sales_bookings",
@@ -58,6 +59,7 @@ TITLES = {
     "profitability": "Cost and profitability",
     "team": "People and targets",
     "subscription": "Recurring revenue",
+    "outlook": "Outlook",
 }
 
 

@@ -39,7 +39,16 @@ CURRENCY, COUNT, PERCENT, DAYS, HOURS, RATIO, SCORE, TABLE = (
     "table",
 )
 UP, DOWN, NEUTRAL = "up", "down", "neutral"
-FAMILIES = ("revenue", "pipeline", "activity", "customers", "profitability", "team", "subscription")
+FAMILIES = (
+    "revenue",
+    "pipeline",
+    "activity",
+    "customers",
+    "profitability",
+    "team",
+    "subscription",
+    "outlook",
+)
 LEVEL = [0, 1]  # group a measure frame by (scope_type, scope)
 # the settings of the formula being computed (F.__call__ sets it, setting() reads it)
 _CONFIG: ContextVar[Config | None] = ContextVar("kpi_formula_config", default=None)
@@ -206,6 +215,12 @@ class KPI:
     @property
     def is_table(self) -> bool:
         return self.unit == TABLE
+
+    @property
+    def is_model(self) -> bool:
+        """A value from a fitted model (``kpi_helpers.predictive``), not a formula over
+        measures: made for the month asked for, for the company and each team."""
+        return self.formula is None and self.table is None and self.alias_of is None
 
 
 def _k(*args, **kwargs) -> KPI:
@@ -996,6 +1011,78 @@ CATALOG: list[KPI] = [
         RATIO,
         UP,
         (mv["new"] + mv["expansion"] + mv["reactivation"]) / lost_mrr,
+    ),
+    # ---------------------------------------------------------------- outlook (models)
+    _k(
+        "revenue_forecast",
+        "Revenue forecast",
+        "outlook",
+        "sales_revenue forecast for m+1 from exponential smoothing (ETS: additive or damped "
+        "trend, additive or multiplicative season, chosen by AICc; no season with fewer than "
+        "24 months; seasonal naive or naive when no model fits) on the monthly series ending "
+        "with m; the next 3 months with 80 % intervals are the table `forecasts`",
+        CURRENCY,
+        UP,
+        table_needs=("orders",),
+        note="Made for the month asked for, for the company and each team.",
+    ),
+    _k(
+        "bookings_forecast",
+        "Pipeline-weighted forecast",
+        "outlook",
+        "amount of deals open at the end of m with expected close in m+1, weighted by the "
+        "win rate of the deals open at a month end in the 12 months before m and closed "
+        "since; the CRM-probability-weighted figure and the target beside it in the table "
+        "`pipeline_outlook`",
+        CURRENCY,
+        UP,
+        table_needs=("opportunities.expected_close_at",),
+        note="The win rate is pooled over stages: the data keeps only a deal's current stage.",
+    ),
+    _k(
+        "predictive_clv",
+        "Predictive CLV",
+        "outlook",
+        "BG/NBD (purchases) with Gamma-Gamma (spend) fitted on the orders through the end of "
+        "m; the mean expected 12-month revenue of accounts with P(alive) >= 0.5, discounted "
+        "monthly at clv_discount_rate; per account in the table `clv_accounts`",
+        CURRENCY,
+        UP,
+        table_needs=("orders.account_id",),
+        note="Made for the month asked for, for the company and each team.",
+    ),
+    _k(
+        "forecasts",
+        "Forecasts",
+        "outlook",
+        "for sales_revenue, monthly_sales_bookings, monthly_recurring_revenue and new_leads: "
+        "the next 3 months after m with 80 % prediction intervals and the method chosen",
+        TABLE,
+        NEUTRAL,
+        table="forecasts",
+        table_needs=("orders|opportunities|subscriptions|leads",),
+    ),
+    _k(
+        "pipeline_outlook",
+        "Next month's bookings",
+        "outlook",
+        "per stage of the deals open at the end of m with expected close in m+1: deals, "
+        "amount, pipeline-weighted and CRM-weighted forecast, and the target of m+1",
+        TABLE,
+        NEUTRAL,
+        table="pipeline_outlook",
+        table_needs=("opportunities.expected_close_at",),
+    ),
+    _k(
+        "clv_accounts",
+        "Predictive CLV per account",
+        "outlook",
+        "per account with a purchase through m: frequency, recency, age, spend, P(alive), "
+        "expected purchases and spend, 12-month CLV (BG/NBD + Gamma-Gamma)",
+        TABLE,
+        NEUTRAL,
+        table="clv_accounts",
+        table_needs=("orders.account_id",),
     ),
 ]
 

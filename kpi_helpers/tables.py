@@ -15,6 +15,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from . import predictive
 from .config import Config
 from .engine import Scope, check_month, compute_tidy
 from .errors import KitError
@@ -470,6 +471,24 @@ def pipeline_by_age(ms, keep, month):
         deals=("amount", "size"), value=("amount", "sum")
     )
     return out.reset_index()
+
+
+@_table
+def forecasts(ms, keep, month):
+    """The next 3 months of the headline series with 80 % intervals (see ``predictive``)."""
+    return predictive.forecasts_table(ms.ds, month, keep.scope, ms.cfg)
+
+
+@_table
+def pipeline_outlook(ms, keep, month):
+    """Deals due in m+1 per stage: pipeline- and CRM-weighted, and the target."""
+    return predictive.pipeline_table(ms.ds, month, keep.scope, ms.cfg)
+
+
+@_table
+def clv_accounts(ms, keep, month):
+    """The BG/NBD + Gamma-Gamma CLV of every account with a purchase through m."""
+    return predictive.clv_table(ms.ds, month, keep.scope, ms.cfg)
 
 
 def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:

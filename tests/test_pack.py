@@ -577,3 +577,19 @@ def test_pack_notebooks_setting(tmp_path):
     cfg.write_text('[pack]\nnotbooks = "typo"\n')
     with pytest.raises(KitError, match=r"unknown setting \[pack\] 'notbooks'"):
         load_config(cfg)
+
+
+@needs_chromium
+def test_outlook_page_and_the_summary_forecast_line(pack):
+    path, outcomes = pack
+    assert all(o.ok for o in outcomes if o.family == "outlook")
+    page = (path / "company" / "outlook.html").read_text("utf-8")
+    for section in ("Forecasts", "bookings", "Customer lifetime value", "Top accounts", "At risk"):
+        assert section in page, section
+    # the method behind each forecast is named in its table
+    assert re.search(r"ETS\(A,[NA]d?,[NAM]\)|seasonal naive|naive", page)
+    summary = (path / "company" / "summary.html").read_text("utf-8")
+    line = re.search(
+        r"Forecast for next month \(([^)]*)\): \$[\d,]+ \(80 %: \$[\d,]+–\$[\d,]+\)", summary
+    )
+    assert line, "the summary names next month's revenue forecast with its interval"
