@@ -218,7 +218,10 @@ class Report:
     def kpi_table(self) -> HTML:
         """Every KPI of the family this month: value, changes, target, status."""
         rows = []
-        for kpi, r in self.current.iterrows():
+        current = self.current
+        if self.family != "summary":  # the outlook also holds the series it forecasts
+            current = current[[REGISTRY[k].family == self.family for k in current.index]]
+        for kpi, r in current.iterrows():
             ok = r["status"] == "ok"
             rows.append(
                 dict(

@@ -139,7 +139,8 @@ def _row(result, kpi, scope_type="company", scope="company"):
 
 
 def test_every_scalar_kpi_has_a_hand_computed_value():
-    scalars = {k.id for k in CATALOG if not k.is_table and not k.alias_of}
+    # the outlook's model KPIs are checked against their models in test_outlook.py
+    scalars = {k.id for k in CATALOG if not k.is_table and not k.alias_of and not k.is_model}
     assert scalars == set(COMPANY)
 
 

@@ -48,6 +48,9 @@ def _everything(ds) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.DataFrame]]:
     return scalars, tables
 
 
+OUTLOOK = {k.id for k in CATALOG if k.family == "outlook"}
+
+
 def _assert_same(expected, actual) -> None:
     exp_scalars, exp_tables = expected
     act_scalars, act_tables = actual
@@ -56,16 +59,21 @@ def _assert_same(expected, actual) -> None:
     a = act_scalars.sort_values(key).reset_index(drop=True)
     assert len(e) > 3 * 60 and e[key].equals(a[key])
     assert (e.status == a.status).all(), e[e.status != a.status]
+    # fitted models (the outlook family) amplify the last bits of a sum that a backend adds
+    # in another order: their optimum agrees to 1e-6, the formulas' values to 1e-9
+    model = e["kpi"].isin(OUTLOOK).to_numpy()
     for col in ("value", "previous_month", "same_month_last_year", "target"):
-        np.testing.assert_allclose(
-            a[col].to_numpy(float),
-            e[col].to_numpy(float),
-            rtol=1e-9,
-            atol=1e-9,
-            equal_nan=True,
-            err_msg=col,
-        )
+        for rows, tol in ((~model, 1e-9), (model, 1e-6)):
+            np.testing.assert_allclose(
+                a[col].to_numpy(float)[rows],
+                e[col].to_numpy(float)[rows],
+                rtol=tol,
+                atol=tol,
+                equal_nan=True,
+                err_msg=col,
+            )
     for name, et in exp_tables.items():
+        tol = 1e-6 if name[0] in OUTLOOK else 1e-9
         at = act_tables[name]
         sort = [c for c in et.columns if et[c].dtype == object or str(et[c].dtype) == "str"]
         et = et.sort_values(sort or list(et.columns[:1])).reset_index(drop=True)
@@ -76,8 +84,8 @@ def _assert_same(expected, actual) -> None:
                 np.testing.assert_allclose(
                     at[col].to_numpy(float),
                     et[col].to_numpy(float),
-                    rtol=1e-9,
-                    atol=1e-9,
+                    rtol=tol,
+                    atol=tol,
                     equal_nan=True,
                     err_msg=f"{name} {col}",
                 )
