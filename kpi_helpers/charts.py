@@ -178,21 +178,26 @@ def _fig(height: float = SIZE[1]) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def trend_chart(
-    series: pd.Series, title: str, unit: str, currency: str = "USD", target: pd.Series | None = None
-) -> Figure:
-    """A monthly line (index "YYYY-MM"), the last month marked, an optional target line."""
-    fig, ax = _fig(2.6)
-    x = np.arange(len(series))
+def _actual_line(ax: plt.Axes, x, values: pd.Series) -> None:
+    """The monthly actuals: the house line with dots."""
     ax.plot(
         x,
-        series.to_numpy(float),
+        values.to_numpy(float),
         marker="o",
         markersize=3.5,
         linewidth=2,
         color=PALETTE[0],
         label="actual",
     )
+
+
+def trend_chart(
+    series: pd.Series, title: str, unit: str, currency: str = "USD", target: pd.Series | None = None
+) -> Figure:
+    """A monthly line (index "YYYY-MM"), the last month marked, an optional target line."""
+    fig, ax = _fig(2.6)
+    x = np.arange(len(series))
+    _actual_line(ax, x, series)
     if len(series):
         ax.plot(x[-1], series.iloc[-1], marker="o", markersize=7, color=PALETTE[1])
     if target is not None and target.notna().any():
@@ -367,15 +372,7 @@ def forecast_chart(
     fig, ax = _fig(2.6)
     months = list(actual.index) + [m for m in forecast["month"] if m not in actual.index]
     x = {m: i for i, m in enumerate(months)}
-    ax.plot(
-        [x[m] for m in actual.index],
-        actual.to_numpy(float),
-        marker="o",
-        markersize=3.5,
-        linewidth=2,
-        color=PALETTE[0],
-        label="actual",
-    )
+    _actual_line(ax, [x[m] for m in actual.index], actual)
     fx = [x[m] for m in forecast["month"]]
     if len(actual):  # join the forecast to the last actual month
         fx0 = [x[actual.index[-1]], *fx]
