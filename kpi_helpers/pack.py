@@ -470,7 +470,7 @@ def build_pack(
         raise KitError(f"No data for {last}: the dataset covers {lo}..{hi}.")
     month = str(last)
     scope_list = _scopes(ds, scopes)
-    out = Path(out)
+    out = Path(out).resolve()  # kernels change folder: every path they get is absolute
     out.mkdir(parents=True, exist_ok=True)
     build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
     try:

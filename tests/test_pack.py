@@ -593,3 +593,21 @@ def test_outlook_page_and_the_summary_forecast_line(pack):
         r"Forecast for next month \(([^)]*)\): \$[\d,]+ \(80 %: \$[\d,]+–\$[\d,]+\)", summary
     )
     assert line, "the summary names next month's revenue forecast with its interval"
+
+
+def test_a_relative_out_folder_works_like_make_demo(sample_dir, tmp_path, monkeypatch):
+    """``make demo`` packs into ``reports`` (relative): kernels change folder between
+    pages, so every path the runner hands them must be absolute."""
+    monkeypatch.chdir(tmp_path)
+    code = pack_cli(
+        month=SAMPLE_END,
+        scopes="company",
+        families="summary,pipeline,team",
+        formats="html",
+        out="reports",
+        source=sample_dir,
+        jobs=1,
+    )
+    assert code == 0
+    pages = sorted(p.name for p in (tmp_path / "reports" / SAMPLE_END / "company").glob("*.html"))
+    assert pages == ["pipeline.html", "summary.html", "team.html"]
