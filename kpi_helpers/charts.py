@@ -49,8 +49,11 @@ def apply_style() -> None:
     plt.rcParams.update(STYLE)
 
 
+SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))  # billions, millions, thousands
+
+
 def _short(x: float) -> str:
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for div, suffix in SCALES:
         if abs(x) >= div:
             return f"{x / div:,.2f}".rstrip("0").rstrip(".") + suffix
     return f"{x:,.0f}" if abs(x) >= 10 or x == int(x) else f"{x:,.2f}"
@@ -116,7 +119,7 @@ class AxisFormatter(Formatter):
         top = max((abs(v) for v in values if np.isfinite(v)), default=0.0)
         self.div, self.letter = 1.0, ""
         if self.unit not in SUFFIXES:  # currency and counts: thousands, millions, billions
-            for div, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            for div, letter in SCALES:
                 if top >= div:
                     self.div, self.letter = div, letter
                     break

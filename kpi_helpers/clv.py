@@ -102,7 +102,7 @@ class ClvResult:
 
 def _scope(text: str | Scope) -> Scope:
     sc = Scope.parse(text)
-    if sc.kind == "all" or (sc.kind != "company" and sc.name is None):
+    if not sc.single:
         raise KitError(
             f"CLV is fitted for one scope at a time: use company, team:NAME or rep:ID, "
             f"not {str(text)!r}."
@@ -273,7 +273,7 @@ def fit_clv(
         )
     return ClvResult(
         month=str(m),
-        scope=sc.kind if sc.name is None else f"{sc.kind}:{sc.name}",
+        scope=str(sc),
         customers=len(summary),
         repeat_customers=int(repeat.sum()),
         bgnbd=bg.params,

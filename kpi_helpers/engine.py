@@ -89,6 +89,21 @@ class Scope:
             )
         return cls(kind, name or None)
 
+    @classmethod
+    def of_row(cls, scope_type: str, scope: str) -> Scope:
+        """The scope of a tidy row: ``("team", "EMEA")`` -> team:EMEA, the company row ->
+        company."""
+        return cls(scope_type, None if scope_type == "company" else scope)
+
+    def __str__(self) -> str:
+        """The text that parses back: ``company``, ``team``, ``team:EMEA``, ``rep:R1``."""
+        return self.kind if self.name is None else f"{self.kind}:{self.name}"
+
+    @property
+    def single(self) -> bool:
+        """One scope (the company, one team or one rep), not a scope type or ``all``."""
+        return self.kind == "company" or self.name is not None
+
     @property
     def types(self) -> list[str]:
         return list(SCOPE_TYPES) if self.kind == "all" else [self.kind]

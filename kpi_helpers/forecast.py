@@ -134,28 +134,44 @@ def forecast_kpi(
     Example: ``forecast_kpi(ds, "new_leads", "2026-10", scope="rep:R00003", horizon=6)``.
     """
     sc = Scope.parse(scope)
-    if sc.kind not in ("company", "team", "rep") or (sc.kind != "company" and sc.name is None):
+    if not sc.single:
         raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
     k = get(kpi)
     if k.is_table:
         raise KitError(f"{kpi} is a table KPI: only KPIs with one value per month forecast.")
     last = data_months(ds)[1] if month == "latest" else Month.parse(month)
     first = data_months(ds)[0]
-    return forecast_series(history(ds, k.id, scope, first, last, config), horizon)
+    found = histories(ds, [k.id], scope, first, last, config)[k.id]
+    if isinstance(found, KitError):
+        raise found
+    return forecast_series(found, horizon)
 
 
-def history(
-    ds: Dataset, kpi: str, scope: str, first: Month, last: Month, config: Config | None = None
-) -> pd.Series:
-    """The monthly values of ``kpi`` for ``scope`` over ``first..last``, made ready to
-    forecast (:func:`prepare_history`)."""
+def histories(
+    ds: Dataset,
+    kpis: list[str],
+    scope: str,
+    first: Month,
+    last: Month,
+    config: Config | None = None,
+) -> dict[str, pd.Series | KitError]:
+    """The monthly values of each of ``kpis`` for ``scope`` over ``first..last``, made
+    ready to forecast (:func:`prepare_history`), from one computation; a KPI that cannot
+    be forecast maps to the KitError that says why."""
     n = last.index - first.index + 1
-    tidy = compute_tidy(ds, str(last), n, [Scope.parse(scope)], [kpi], config=config)
-    tidy = tidy[tidy["kpi"] == kpi]
-    if len(tidy) and (tidy["status"] == "not_available").all():
-        raise KitError(f"{kpi} is not available: {tidy['reason'].iloc[-1]}.")
-    series = tidy.set_index("month")["value"].rename(kpi)
-    return prepare_history(series, first, last, scope)
+    tidy = compute_tidy(ds, str(last), n, [Scope.parse(scope)], kpis, config=config)
+    out: dict[str, pd.Series | KitError] = {}
+    for kpi in kpis:
+        rows = tidy[tidy["kpi"] == kpi]
+        if len(rows) and (rows["status"] == "not_available").all():
+            out[kpi] = KitError(f"{kpi} is not available: {rows['reason'].iloc[-1]}.")
+            continue
+        try:
+            series = rows.set_index("month")["value"].rename(kpi)
+            out[kpi] = prepare_history(series, first, last, scope)
+        except KitError as exc:
+            out[kpi] = exc
+    return out
 
 
 def prepare_history(series: pd.Series, first: Month, last: Month, scope: str = "") -> pd.Series:

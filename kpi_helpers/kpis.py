@@ -112,7 +112,7 @@ def series(
     the dataset's first and last month, e.g. ``series(ds, "win_rate", "team:EMEA")``.
     """
     sc = Scope.parse(scope)
-    if sc.kind != "company" and sc.name is None:
+    if not sc.single:
         raise KitError("series() needs one scope: company, team:NAME or rep:ID.")
     lo, hi = data_months(ds)
     first = Month.parse(start) if start else lo

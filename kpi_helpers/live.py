@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import kpis as kpi_api
 from .config import Config
+from .engine import Scope
 from .pages import TREND_MONTHS
 from .sources import Dataset, open_dataset
 from .tables import compute_table
@@ -56,8 +57,7 @@ class LiveData:
         computation, with ``key`` naming the pack scope of each row."""
         out = self.kpis(scopes)
         out["key"] = [
-            "company" if t == "company" else f"{t}:{s}"
-            for t, s in zip(out["scope_type"], out["scope"], strict=True)
+            str(Scope.of_row(t, s)) for t, s in zip(out["scope_type"], out["scope"], strict=True)
         ]
         return out
 

@@ -22,7 +22,9 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 from matplotlib.figure import Figure
 
 from . import charts
@@ -278,8 +280,6 @@ class Report:
     def show(self, fig: Figure, data: str | None = None) -> None:
         """Display a chart, then (in a pack) the link to its data: the table ``data`` of
         the snapshot, or ``SCOPE_KPIS`` for the scope's KPIs; no link when None."""
-        from IPython.display import display
-
         show(fig)
         href = self.link(data)
         if href:
@@ -356,7 +356,7 @@ class Report:
         the method named; then the table of forecasts."""
         f = self.table("forecasts")
         if f is None:
-            display_html(self.show_table(None))
+            display(self.show_table(None))
             return
         for kpi, rows in f.groupby("kpi", sort=False):
             k = get(kpi)
@@ -373,7 +373,7 @@ class Report:
                 charts.format_value(v, u, self.cfg.currency) if pd.notna(v) else ""
                 for v, u in zip(f[col], units, strict=True)
             ]
-        display_html(self.show_table(shown, data="forecasts"))
+        display(self.show_table(shown, data="forecasts"))
 
     def forecast_line(self) -> HTML:
         """One line: "Forecast for next month: $X (80 %: $L–$U)" for sales revenue."""
@@ -415,7 +415,7 @@ class Report:
         """The distribution of the accounts' 12-month predictive CLV."""
         acc = self.table("clv_accounts")
         if acc is None:
-            display_html(self.show_table(None))
+            display(self.show_table(None))
             return
         fig = charts.histogram(
             acc["clv_12m"],
@@ -489,13 +489,6 @@ def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
     return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
 
 
-def display_html(block: HTML) -> None:
-    """Display an HTML block from inside a method (a cell shows only its last value)."""
-    from IPython.display import display
-
-    display(block)
-
-
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
 
@@ -516,8 +509,5 @@ class HTML:
 
 def show(fig) -> None:
     """Display a matplotlib figure as an embedded PNG, then close it."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
     display(fig)
     plt.close(fig)

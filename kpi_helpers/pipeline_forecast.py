@@ -77,7 +77,7 @@ def pipeline_forecast(
     m = data_months(ds)[1] if month == "latest" else Month.parse(month)
     check_month(ds, m)
     sc = Scope.parse(scope)
-    if sc.kind not in ("company", "team", "rep") or (sc.kind != "company" and sc.name is None):
+    if not sc.single:
         raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
     deals = _deals(ds, m, sc)
     end, next_end = pd.Timestamp(m.end), pd.Timestamp((m + 1).end)

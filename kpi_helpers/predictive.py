@@ -24,9 +24,9 @@ import pandas as pd
 
 from .clv import ClvResult, fit_clv
 from .config import Config
-from .engine import Scope, compute_tidy, data_months
+from .engine import Scope, data_months
 from .errors import KitError
-from .forecast import COLUMNS, forecast_series, prepare_history
+from .forecast import COLUMNS, forecast_series, histories
 from .measures import describe_missing, missing_inputs
 from .months import Month
 from .pipeline_forecast import pipeline_forecast
@@ -43,11 +43,6 @@ FORECAST_KPIS = (
 HORIZON = 3
 ONLY_M = "a model's value, made for the month asked for only (kpi-kit forecast / clv for others)"
 NOT_REPS = "made for the company and each team, not per rep"
-
-
-def scope_text(scope_type: str, scope: str) -> str:
-    """``("team", "EMEA")`` -> ``"team:EMEA"``; the company is ``"company"``."""
-    return "company" if scope_type == "company" else f"{scope_type}:{scope}"
 
 
 def _kept(ds: Dataset, key: tuple, fit: Callable[[], object]) -> object:
@@ -71,20 +66,10 @@ def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFram
     def fit() -> pd.DataFrame:
         parts, why = [], []
         first = data_months(ds)[0]
-        n = month.index - first.index + 1
-        # the four series in one computation
-        tidy = compute_tidy(
-            ds, str(month), n, [Scope.parse(scope)], list(FORECAST_KPIS), config=cfg
-        )
-        for kpi in FORECAST_KPIS:
-            rows = tidy[tidy["kpi"] == kpi]
-            if rows.empty or (rows["status"] == "not_available").all():
-                why.append(f"{kpi}: {rows['reason'].iloc[-1] if len(rows) else 'no rows'}")
-                continue
-            try:
-                series = prepare_history(rows.set_index("month")["value"], first, month, scope)
-            except KitError as exc:
-                why.append(str(exc))
+        found = histories(ds, list(FORECAST_KPIS), scope, first, month, cfg)
+        for kpi, series in found.items():
+            if isinstance(series, KitError):
+                why.append(str(series))
                 continue
             parts.append(forecast_series(series, HORIZON).assign(kpi=kpi))
         if not parts:
@@ -152,7 +137,7 @@ def model_rows(
                 reason = NOT_REPS
             else:
                 try:
-                    value = MODELS[kpi.id](ds, month, scope_text(st, sc), cfg)
+                    value = MODELS[kpi.id](ds, month, str(Scope.of_row(st, sc)), cfg)
                     status = "ok" if np.isfinite(value) else "undefined"
                     reason = "" if status == "ok" else "the model gives no value for m"
                 except KitError as exc:
@@ -162,23 +147,16 @@ def model_rows(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _scope_of(scope: Scope) -> str:
-    if scope.kind not in ("company", "team", "rep") or (
-        scope.kind != "company" and scope.name is None
-    ):
-        raise KitError("An outlook table needs one scope: company, team:NAME or rep:ID.")
-    return scope_text(scope.kind, scope.name or "company")
-
-
 def forecasts_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
-    """The table KPI ``forecasts``: kpi, month, forecast, lower, upper, method."""
-    return forecasts(ds, month, _scope_of(scope), cfg).copy()
+    """The table KPI ``forecasts``: kpi, month, forecast, lower, upper, method (``scope``
+    is one scope: ``tables`` checks it)."""
+    return forecasts(ds, month, str(scope), cfg).copy()
 
 
 def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
     """The table KPI ``pipeline_outlook``: per stage of the deals due in m+1, then a total
     row with the target of m+1."""
-    p = pipeline(ds, month, _scope_of(scope), cfg)
+    p = pipeline(ds, month, str(scope), cfg)
     rows = [
         dict(
             stage=stage,
@@ -207,7 +185,7 @@ def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.D
 def clv_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
     """The table KPI ``clv_accounts``: the per-account CLV table, highest CLV first, with
     the account's name when ``accounts`` has one."""
-    res = clv(ds, month, _scope_of(scope), cfg)
+    res = clv(ds, month, str(scope), cfg)
     acc = res.accounts.copy()
     if ds.has("accounts", "account_id", "account_name"):
         names = ds.frame("accounts")[["account_id", "account_name"]].drop_duplicates("account_id")

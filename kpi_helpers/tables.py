@@ -515,7 +515,7 @@ def _run_table(
     m = Month.parse(month)
     check_month(ds, m)
     sc = Scope.parse(scope)
-    if sc.kind == "all" or (sc.kind != "company" and sc.name is None):
+    if not sc.single:
         raise KitError("A table KPI needs one scope: company, team:NAME or rep:ID.")
     ms = Measures(ds, config, m - 12, m)
     return fn(ms, Keep(sc), m)
