@@ -59,6 +59,7 @@ def _compute(args: argparse.Namespace) -> int:
 
     from . import kpis
     from .config import load_config
+    from .engine import month_asked
     from .registry import select
     from .sources import open_dataset
     from .tables import compute_table
@@ -68,8 +69,7 @@ def _compute(args: argparse.Namespace) -> int:
     ids = [i for group in args.kpi or [] for i in group.split(",") if i]
     families = [f for group in args.family or [] for f in group.split(",") if f]
     chosen = select(ids or None, families or None)
-    if args.month == "latest":
-        args.month = str(kpis.data_months(ds)[1])
+    args.month = str(month_asked(ds, args.month))
     scalars = [k.id for k in chosen if not k.is_table]
     df = (
         kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars, config=cfg)
@@ -262,7 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml with dataset settings")
-    p.add_argument("--month", required=True, help="last month, YYYY-MM, or latest")
+    p.add_argument(
+        "--month",
+        required=True,
+        help="last month: YYYY-MM, latest (in the data) or previous (last complete month)",
+    )
     p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
     p.add_argument(
         "--scope",
@@ -284,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml with dataset settings")
-    p.add_argument("--month", required=True, help="last month of history, YYYY-MM, or latest")
+    p.add_argument(
+        "--month", required=True, help="last month of history: YYYY-MM, latest or previous"
+    )
     p.add_argument("--kpi", required=True, help="KPI id, e.g. sales_revenue")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
     p.add_argument("--horizon", type=int, default=3, help="months ahead (default 3)")
@@ -293,7 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_forecast)
 
     p = sub.add_parser("pack", help="build the monthly review pack (HTML and PDF)")
-    p.add_argument("--month", required=True, help="YYYY-MM, or latest")
+    p.add_argument(
+        "--month",
+        required=True,
+        help="YYYY-MM, latest (the data's last month) or previous (the last complete month)",
+    )
     p.add_argument(
         "--scopes",
         default="all",

@@ -31,7 +31,7 @@ import pandas as pd
 from . import clv_models as models
 from .config import Config
 from .contract import UNASSIGNED_TEAM
-from .engine import Scope, check_month, data_months
+from .engine import Scope, check_month, month_asked
 from .errors import KitError
 from .measures import Measures, rep_teams
 from .months import Month
@@ -225,7 +225,7 @@ def fit_clv(
         res.predictive_clv, res.notes, res.accounts.sort_values("clv_12m").tail()
     """
     cfg = config or Config()
-    m = data_months(ds)[1] if month == "latest" else Month.parse(month)
+    m = month_asked(ds, month)
     sc = _scope(scope)
     check_month(ds, m)
     days = purchases(ds, m, sc)

@@ -156,6 +156,22 @@ def data_months(ds: Dataset) -> tuple[Month, Month]:
     return out
 
 
+def month_asked(ds: Dataset, text: str | Month) -> Month:
+    """The month a command names: ``YYYY-MM``, ``latest`` (the data's last month) or
+    ``previous`` (the last complete calendar month, for monthly schedules).
+
+    >>> str(month_asked(ds, "2026-10"))  # doctest: +SKIP
+    '2026-10'
+    """
+    if isinstance(text, Month):
+        return text
+    if text in ("", "latest"):
+        return data_months(ds)[1]
+    if text == "previous":
+        return Month.previous()
+    return Month.parse(text)
+
+
 def check_month(ds: Dataset, month: Month) -> None:
     """A clear error when ``month`` (the month asked for) is outside the dataset's months.
     Earlier months of a series may lie before the data: they are not available."""
@@ -521,7 +537,7 @@ def compute_tidy(
     ``month`` and every scope in ``scopes``, computed in one pass; see ``kpis.compute``."""
     if months < 1:
         raise KitError("--months must be at least 1.")
-    last = data_months(ds)[1] if month == "latest" else Month.parse(month)
+    last = month_asked(ds, month)
     first = last - (months - 1)
     check_month(ds, last)
     chosen = [k for k in select(kpis, families) if not k.is_table and not k.is_model]

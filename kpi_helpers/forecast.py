@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .engine import Scope, compute_tidy, data_months
+from .engine import Scope, compute_tidy, data_months, month_asked
 from .errors import KitError
 from .months import Month
 from .registry import get
@@ -139,7 +139,7 @@ def forecast_kpi(
     k = get(kpi)
     if k.is_table:
         raise KitError(f"{kpi} is a table KPI: only KPIs with one value per month forecast.")
-    last = data_months(ds)[1] if month == "latest" else Month.parse(month)
+    last = month_asked(ds, month)
     first = data_months(ds)[0]
     found = histories(ds, [k.id], scope, first, last, config)[k.id]
     if isinstance(found, KitError):

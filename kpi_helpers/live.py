@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import kpis as kpi_api
 from .config import Config
-from .engine import Scope
+from .engine import Scope, month_asked
 from .pages import TREND_MONTHS
 from .sources import Dataset, open_dataset
 from .tables import compute_table
@@ -36,9 +36,7 @@ class LiveData:
     ):
         self.ds = source if isinstance(source, Dataset) else open_dataset(source, mapping or None)
         self.cfg = config or Config()
-        if month in ("", "latest"):
-            month = str(kpi_api.data_months(self.ds)[1])
-        self.month = month
+        self.month = str(month_asked(self.ds, month))
 
     def kpis(self, scope: str | list[str], families: list[str] | None = None) -> pd.DataFrame:
         """The tidy KPI rows of one scope (or a list of them) for the month and the 12

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from .errors import KitError
 
@@ -31,6 +31,16 @@ class Month:
         if not match:
             raise KitError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2026-10.")
         return cls(int(match.group(1)) * 12 + int(match.group(2)) - 1)
+
+    @classmethod
+    def previous(cls, today: date | None = None) -> Month:
+        """The last complete month: the one before ``today``'s (the clock's by default).
+
+        >>> str(Month.previous(date(2026, 1, 2)))
+        '2025-12'
+        """
+        today = today or date.today()
+        return cls(today.year * 12 + today.month - 1) - 1
 
     @property
     def year(self) -> int:

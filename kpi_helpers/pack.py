@@ -33,11 +33,10 @@ from markupsafe import Markup
 from . import kpis
 from .charts import format_change, format_kpi
 from .config import Config, load_config
-from .engine import families_out_of_reach
+from .engine import families_out_of_reach, month_asked
 from .errors import KitError
 from .freeze import write_snapshot
 from .live import LiveData
-from .months import Month
 from .pages import HEADLINES, PACK_FAMILIES, TEMPLATES, month_label, page_title, scope_label
 from .registry import get
 from .snapshot import Snapshot
@@ -465,7 +464,7 @@ def build_pack(
     # everything below reads the data once to check the request before any work starts
     ds = open_dataset(source, mapping)
     lo, hi = kpis.data_months(ds)
-    last = hi if month in ("latest", "") else Month.parse(month)
+    last = month_asked(ds, month)
     if not lo <= last <= hi:
         raise KitError(f"No data for {last}: the dataset covers {lo}..{hi}.")
     month = str(last)

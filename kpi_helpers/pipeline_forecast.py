@@ -45,7 +45,7 @@ import pandas as pd
 
 from .config import Config
 from .contract import UNASSIGNED_TEAM
-from .engine import Scope, check_month, data_months
+from .engine import Scope, check_month, month_asked
 from .errors import KitError
 from .measures import COMPANY, rep_teams, targets
 from .months import Month
@@ -74,7 +74,7 @@ def pipeline_forecast(
     of the 10 deals closed from the window: value = (1,000 + 3,000) x 0.4 = 1,600.
     """
     cfg = config or Config()
-    m = data_months(ds)[1] if month == "latest" else Month.parse(month)
+    m = month_asked(ds, month)
     check_month(ds, m)
     sc = Scope.parse(scope)
     if not sc.single:

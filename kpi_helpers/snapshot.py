@@ -13,6 +13,7 @@ Layout::
                                   and per scope the table files or why a table is n/a
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
+    data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
@@ -36,6 +37,7 @@ SNAPSHOT_FILE = "snapshot.json"
 KPIS_FILE = "kpis.parquet"
 VALIDATION_FILE = "validation.parquet"
 SCOPE_KPIS_CSV = "kpis.csv"
+ALERTS_FILE = "alerts.json"
 SNAPSHOT_FORMAT = 1
 
 
@@ -103,6 +105,20 @@ class Snapshot:
     def findings(self) -> pd.DataFrame:
         """The validation findings (``kpi_helpers.validate.validate``'s frame)."""
         return self._read(VALIDATION_FILE)
+
+    def alerts(self) -> list[dict]:
+        """The alerts that fired for the month, in the order they are shown; ``[]`` when
+        the pack had no alert rules. Each is a dict with ``kpi`` (id), ``name``, ``scope``,
+        ``scope_label``, ``month``, ``value`` (a number, or None), ``value_text``,
+        ``rule`` (the rule in words, e.g. "below 20.0 %") and ``kind`` (``below``,
+        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``)."""
+        path = self.path / ALERTS_FILE
+        if not path.exists():
+            return []
+        try:
+            return list(json.loads(path.read_text(encoding="utf-8"))["alerts"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
 
     def _read(self, rel: str) -> pd.DataFrame:
         try:

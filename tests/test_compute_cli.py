@@ -140,3 +140,24 @@ def test_latest_month(sample_dir, tmp_path):
     )
     assert pd.read_csv(out).month.tolist() == [SAMPLE_END]
     assert (tmp_path / "t" / "funnel.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "today, expected",
+    [("2026-11-23", "2026-10"), ("2026-01-02", "2025-12"), ("2026-03-31", "2026-02")],
+)
+def test_previous_is_the_last_complete_month(today, expected):
+    from datetime import date
+
+    assert str(Month.previous(date.fromisoformat(today))) == expected
+
+
+def test_month_previous_on_the_command_line(sample_dir, tmp_path, capsys):
+    """``--month previous`` names the last complete calendar month: the sample ends in
+    SAMPLE_END, long before today, so the command says the month is outside the data."""
+    code = main(
+        ["compute", "--source", str(sample_dir), "--month", "previous", "--kpi", "win_rate"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"No data for {Month.previous()}: the dataset covers" in err
