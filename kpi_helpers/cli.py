@@ -190,15 +190,19 @@ def _pack(args: argparse.Namespace) -> int:
         mapping=args.mapping,
         config=args.config,
         notebooks=args.notebooks,
+        force=args.force,
     )
     failed = [o for o in outcomes if not o.ok]
+    reused = sum(1 for o in outcomes if o.reused)
     for o in failed:
         print(f"FAILED {o.scope} {o.family}: {o.error}", file=sys.stderr)
-    steps = read_build_log(path)["seconds"]
+    log = read_build_log(path)
+    steps = log["seconds"]
     print(
-        f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks built in "
-        f"{time.perf_counter() - started:.0f} s (data {steps['snapshot']:.0f} s, pages "
-        f"{steps['pages']:.0f} s, index {steps['index']:.0f} s)"
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} pages ready in "
+        f"{time.perf_counter() - started:.0f} s: {len(outcomes) - reused} built, {reused} "
+        f"reused unchanged (data {'reused' if log['data']['reused'] else 'computed'} "
+        f"{steps['snapshot']:.0f} s, pages {steps['pages']:.0f} s, index {steps['index']:.0f} s)"
     )
     print(f"Pack: {(path / 'index.html').resolve()}")
     return 1 if failed else 0
@@ -325,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml with dataset settings")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild every page and the data (by default a re-run reuses what is unchanged)",
+    )
     p.set_defaults(run=_pack)
 
     p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")

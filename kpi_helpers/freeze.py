@@ -115,11 +115,14 @@ def write_snapshot(
     folders: dict[str, str],
     out: Path,
     settings_text: str = "",
+    data_key: str | None = None,
 ) -> dict:
     """Compute and write the snapshot of ``scopes`` into ``out`` (created); return its
     ``snapshot.json`` contents. ``folders`` maps each scope to its folder name;
     ``settings_text`` (the mapping and config files' text) joins the fingerprint, since
-    the same data under other settings gives other numbers."""
+    the same data under other settings gives other numbers. ``data_key`` is recorded so
+    that a re-run with the same key can take this snapshot over
+    (:func:`kpi_helpers.rebuild.data_key`)."""
     out.mkdir(parents=True, exist_ok=True)
     kpis = live.kpis_of_scopes(scopes)
     kpis.to_parquet(out / KPIS_FILE, index=False)
@@ -152,6 +155,7 @@ def write_snapshot(
         data_through=profile["data_through"],
         row_counts=profile["row_counts"],
         fingerprint=fingerprint,
+        data_key=data_key,
         scopes={s: folders[s] for s in scopes},
         tables=tables,
     )

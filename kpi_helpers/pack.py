@@ -12,6 +12,7 @@ code is non-zero.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import json
 import os
@@ -20,9 +21,11 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -38,8 +41,19 @@ from .errors import KitError
 from .freeze import write_snapshot
 from .live import LiveData
 from .pages import HEADLINES, PACK_FAMILIES, TEMPLATES, month_label, page_title, scope_label
+from .rebuild import (
+    data_key,
+    file_sha,
+    kit_digest,
+    link_files,
+    link_tree,
+    page_key,
+    previous_pages,
+    snapshot_digest,
+    template_digest,
+)
 from .registry import get
-from .snapshot import Snapshot
+from .snapshot import SNAPSHOT_FILE, Snapshot
 from .sources import open_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +123,7 @@ class Job:
     formats: tuple[str, ...]
     chromium: str | None
     notebook: str
+    key: str = ""  # see rebuild.page_key
 
 
 @dataclass
@@ -119,7 +134,10 @@ class Outcome:
     ok: bool
     error: str = ""
     seconds: float = 0.0
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # relative to the month's folder
+    key: str = ""
+    reused: bool = False  # taken over from the month's previous build
+    built_at: str = ""  # when the page was built (for a reused page: first built)
 
 
 # ------------------------------------------------------------------ pages
@@ -338,7 +356,14 @@ def run_job(job: Job) -> Outcome:
     nb_dir = out / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     executed = nb_dir / f"{job.family}.ipynb"
-    outcome = Outcome(job.family, job.scope, job.folder, ok=True)
+    outcome = Outcome(
+        job.family,
+        job.scope,
+        job.folder,
+        ok=True,
+        key=job.key,
+        built_at=datetime.now().isoformat(timespec="seconds"),
+    )
     for attempt in (1, 2):
         try:
             pm.execute_notebook(
@@ -364,16 +389,16 @@ def run_job(job: Job) -> Outcome:
             if attempt == 2 or not executed.exists() and "Kernel" not in str(exc):
                 break
             outcome.ok, outcome.error = True, ""
-    outcome.files.append(str(executed))
     if executed.exists():
+        outcome.files.append(f"{job.folder}/notebooks/{executed.name}")
         page = render_html(nbformat.read(executed, as_version=4), job.header)
         html_path = out / f"{job.family}.html"
         html_path.write_text(page, encoding="utf-8")
-        outcome.files.append(str(html_path))
+        outcome.files.append(f"{job.folder}/{html_path.name}")
         if "pdf" in job.formats and job.chromium:
             pdf_path = out / f"{job.family}.pdf"
             print_pdf(html_path, pdf_path, job.chromium)
-            outcome.files.append(str(pdf_path))
+            outcome.files.append(f"{job.folder}/{pdf_path.name}")
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -430,12 +455,15 @@ def build_pack(
     config: str | None = None,
     progress: bool = True,
     notebooks: str | Path | None = None,
+    force: bool = False,
 ) -> tuple[Path, list[Outcome]]:
     """Build ``out/<month>/`` and return its path and the outcome of every notebook.
 
     The engine runs once: the snapshot (``out/<month>/data/``) holds every number of
     every page, and the notebooks and the index read it. ``notebooks`` is a folder of
-    custom pages (``[pack] notebooks`` in kpi.toml by default)."""
+    custom pages (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
+    data step and every page whose inputs did not change from the month's previous
+    build (see :mod:`kpi_helpers.rebuild`); ``force`` rebuilds everything."""
     cfg = load_config(config)
     source = source or cfg.source
     mapping = mapping or cfg.mapping or None
@@ -471,83 +499,116 @@ def build_pack(
     scope_list = _scopes(ds, scopes)
     out = Path(out).resolve()  # kernels change folder: every path they get is absolute
     out.mkdir(parents=True, exist_ok=True)
-    build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+    with month_lock(out, month):
+        build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+        try:
+            request = BuildRequest(
+                month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
+            )
+            return _build(build_root, out, request, ds, config, progress, force)
+        finally:
+            close_browser()
+            shutil.rmtree(build_root, ignore_errors=True)
+
+
+@contextmanager
+def month_lock(out: Path, month: str) -> Iterator[None]:
+    """Hold ``out/.lock-<month>`` while a month is built: a second build of the same
+    month stops with a clear message instead of racing the first. Under the lock, what a
+    killed build left behind is cleared up: its temporary folders, and a month folder
+    caught between the two renames of the swap is put back."""
+    lock = open(out / f".lock-{month}", "w")  # noqa: SIM115 (held until the build ends)
     try:
-        return _build(
-            build_root,
-            out,
-            month,
-            ds,
-            scope_list,
-            pages,
-            formats,
-            jobs,
-            chromium,
-            cfg,
-            source,
-            mapping,
-            config,
-            progress,
-        )
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise KitError(
+                f"Another kpi-kit pack is building {month} into {out} right now; wait for "
+                "it to finish (or stop it) and run again."
+            ) from None
+        final = out / month
+        for old in sorted(out.glob(f".old-{month}-*")):
+            if not final.exists() and (old / month).is_dir():
+                (old / month).rename(final)  # killed between the two renames of the swap
+            shutil.rmtree(old, ignore_errors=True)
+        for stale in out.glob(f".build-{month}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
     finally:
-        close_browser()
-        shutil.rmtree(build_root, ignore_errors=True)
+        lock.close()
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build: checked by :func:`build_pack` before any work starts."""
+
+    month: str
+    scopes: list[str]
+    pages: list[Page]
+    formats: tuple[str, ...]
+    jobs: int
+    chromium: str | None
+    cfg: Config
+    source: str
+    mapping: str | None
 
 
 def _build(
     build_root: Path,
     out: Path,
-    month: str,
+    req: BuildRequest,
     ds,
-    scope_list: list[str],
-    pages: list[Page],
-    formats: tuple[str, ...],
-    jobs: int,
-    chromium: str | None,
-    cfg: Config,
-    source: str,
-    mapping: str | None,
     config: str | None,
     progress: bool,
+    force: bool,
 ) -> tuple[Path, list[Outcome]]:
+    month, cfg, mapping = req.month, req.cfg, req.mapping
     build = build_root / month
+    previous = out / month  # the month's pack so far: what a re-run may take over
     clock = {"started": time.perf_counter()}
     taken: set[str] = {SNAPSHOT_DIR}
-    folders = {s: safe_name(s, taken) for s in scope_list}
-    live = LiveData(ds, config=cfg, month=month)
-    meta = write_snapshot(
-        live, scope_list, folders, build / SNAPSHOT_DIR, _settings_text(mapping, config)
-    )
-    snapshot = Snapshot(build / SNAPSHOT_DIR)
+    folders = {s: safe_name(s, taken) for s in req.scopes}
+    settings = _settings_text(mapping, config)
+    key = data_key(req.source, settings, month, folders, date.today())
+    snap_dir = build / SNAPSHOT_DIR
+    data_reused = not force and key is not None and _data_key_of(previous) == key
+    if data_reused:
+        link_tree(previous / SNAPSHOT_DIR, snap_dir)
+        meta = Snapshot(snap_dir).meta
+    else:
+        live = LiveData(ds, config=cfg, month=month)
+        meta = write_snapshot(live, req.scopes, folders, snap_dir, settings, data_key=key)
+        del live
+    snapshot = Snapshot(snap_dir)
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)
     left_out = [
-        dict(title=p.title, tables=out_of_reach[p.name]) for p in pages if p.name in out_of_reach
+        dict(title=p.title, tables=out_of_reach[p.name])
+        for p in req.pages
+        if p.name in out_of_reach
     ]
-    pages = [p for p in pages if p.name not in out_of_reach]
+    pages = [p for p in req.pages if p.name not in out_of_reach]
     clock["snapshot"] = time.perf_counter()
-    del live, ds  # the pages read the snapshot; the source is not opened again
+    del ds  # the pages read the snapshot; the source is not opened again
     # pages read the snapshot, never the source: a path is named for the record, a
     # database URL (it may hold a password, papermill#416) not at all
+    source = req.source
     param_source = str(Path(source).resolve()) if Path(str(source)).exists() else ""
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     data_line = _data_line(meta)
     company = cfg.company or "Sales KPI review"
-    job_list = []
-    for scope in scope_list:
+    reusable = {} if force else previous_pages(previous)
+    inputs = dict(snapshot=snapshot_digest(snap_dir), kit=kit_digest(), templates=template_digest())
+    notebook_sha = {p.name: file_sha(Path(p.notebook)) for p in pages}
+    job_list, outcomes = [], []
+    for scope in req.scopes:
         for page in pages:
-            # its own working folder, as deep as notebooks/: the snapshot is ../../data
-            # from both, so an executed notebook kept for audit re-runs where it lies
-            workdir = build / folders[scope] / f"{WORK_PREFIX}{page.name}"
-            workdir.mkdir(parents=True)
             header = dict(
                 title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
                 company=company,
                 scope=scope_label(scope),
                 month=month_label(month),
-                generated_at=generated,
                 snapshot=data_line,
-                footer=f"{page.title} · {scope_label(scope)} · built {generated}",
             )
             params = dict(
                 month=month,
@@ -556,6 +617,31 @@ def _build(
                 mapping=str(Path(mapping).resolve()) if mapping else "",
                 config=str(Path(config).resolve()) if config else "",
                 snapshot=f"../../{SNAPSHOT_DIR}",
+            )
+            page_id = page_key(notebook_sha[page.name], params, header, req.formats, **inputs)
+            before = reusable.get((scope, page.name))
+            if before and before["key"] == page_id:
+                link_files(previous, build, before["files"])
+                outcomes.append(
+                    Outcome(
+                        page.name,
+                        scope,
+                        folders[scope],
+                        ok=True,
+                        files=list(before["files"]),
+                        key=page_id,
+                        reused=True,
+                        built_at=before.get("built_at", ""),
+                    )
+                )
+                continue
+            # its own working folder, as deep as notebooks/: the snapshot is ../../data
+            # from both, so an executed notebook kept for audit re-runs where it lies
+            workdir = build / folders[scope] / f"{WORK_PREFIX}{page.name}"
+            workdir.mkdir(parents=True)
+            header |= dict(
+                generated_at=generated,
+                footer=f"{page.title} · {scope_label(scope)} · built {generated}",
             )
             job_list.append(
                 Job(
@@ -567,15 +653,16 @@ def _build(
                     str(workdir),
                     str(build / folders[scope]),
                     header,
-                    tuple(formats),
-                    chromium,
+                    req.formats,
+                    req.chromium,
                     page.notebook,
+                    page_id,
                 )
             )
-    outcomes = _run_all(job_list, jobs, progress)
+    outcomes += _run_all(job_list, req.jobs, progress)
     clock["pages"] = time.perf_counter()
-    if "pdf" in formats:
-        for scope in scope_list:
+    if "pdf" in req.formats:
+        for scope in req.scopes:
             merge_pdfs(
                 [build / folders[scope] / f"{p.name}.pdf" for p in pages],
                 build / folders[scope] / "pack.pdf",
@@ -586,10 +673,11 @@ def _build(
         snapshot=data_line,
         month_label=month_label(month),
         left_out=left_out,
+        data_reused=data_reused,
     )
-    _write_index(build, scope_list, folders, pages, outcomes, snapshot, cfg, index_meta)
+    _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
-    _write_build_log(build, clock, outcomes)
+    _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
     for work in build.glob(f"*/{WORK_PREFIX}*"):
         shutil.rmtree(work, ignore_errors=True)
     final = out / month
@@ -603,16 +691,38 @@ def _build(
     return final, outcomes
 
 
-def _write_build_log(build: Path, clock: dict[str, float], outcomes: list[Outcome]) -> None:
-    """``build.json``: how long each step took and how each page went."""
+def _data_key_of(month_dir: Path) -> str | None:
+    """The data key the month's previous snapshot was written under, if any."""
+    try:
+        meta = json.loads((month_dir / SNAPSHOT_DIR / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta.get("data_key")
+
+
+def _write_build_log(
+    build: Path, clock: dict[str, float], outcomes: list[Outcome], data: dict
+) -> None:
+    """``build.json``: how long each step took, whether the data step was reused, and
+    how each page went, with its key and files (what the next run may reuse)."""
     steps = list(clock)
     seconds = {b: round(clock[b] - clock[a], 2) for a, b in zip(steps, steps[1:], strict=False)}
     seconds["total"] = round(clock[steps[-1]] - clock["started"], 2)
     pages = [
-        dict(scope=o.scope, page=o.family, ok=o.ok, seconds=round(o.seconds, 2), error=o.error)
+        dict(
+            scope=o.scope,
+            page=o.family,
+            ok=o.ok,
+            seconds=round(o.seconds, 2),
+            error=o.error,
+            key=o.key,
+            reused=o.reused,
+            built_at=o.built_at,
+            files=o.files,
+        )
         for o in outcomes
     ]
-    log = dict(seconds=seconds, pages=pages)
+    log = dict(seconds=seconds, data=data, pages=pages)
     (build / "build.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
 
 
@@ -631,7 +741,9 @@ def _quiet_worker() -> None:
 def _run_all(job_list: list[Job], jobs: int, progress: bool) -> list[Outcome]:
     from tqdm import tqdm
 
-    outcomes = []
+    outcomes: list[Outcome] = []
+    if not job_list:  # every page reused: no worker, no kernel
+        return outcomes
     ctx = get_context("spawn")  # no fork of a process holding DuckDB threads
     with ProcessPoolExecutor(
         max_workers=max(1, jobs), mp_context=ctx, initializer=_quiet_worker
@@ -723,6 +835,8 @@ def _write_index(
                     html=f"{folder}/{page.name}.html" if has_html else "",
                     pdf=f"{folder}/{page.name}.pdf" if has_pdf else "",
                     notebook=f"{folder}/notebooks/{page.name}.ipynb",
+                    reused=bool(o and o.reused),
+                    built_at=(o.built_at.replace("T", " ")[:16] if o else ""),
                 )
             )
         pdf = f"{folder}/pack.pdf" if (build / folder / "pack.pdf").exists() else ""
@@ -742,6 +856,8 @@ def _write_index(
         scopes=scope_rows,
         css=Markup(css),
         failed=sum(1 for o in outcomes if not o.ok),
+        reused=sum(1 for o in outcomes if o.reused),
+        built=len(outcomes),
         fingerprint=snapshot.meta["fingerprint"][:12],
         kit_version=snapshot.meta["kit_version"],
     )
