@@ -598,7 +598,11 @@ def _build(
     data_line = _data_line(meta)
     company = cfg.company or "Sales KPI review"
     reusable = {} if force else previous_pages(previous)
-    inputs = dict(snapshot=snapshot_digest(snap_dir), kit=kit_digest(), templates=template_digest())
+    inputs = dict(  # the settings too: the currency or company name changes a page
+        snapshot=snapshot_digest(snap_dir) + hashlib.sha256(settings.encode()).hexdigest(),
+        kit=kit_digest(),
+        templates=template_digest(),
+    )
     notebook_sha = {p.name: file_sha(Path(p.notebook)) for p in pages}
     job_list, outcomes = [], []
     for scope in req.scopes:

@@ -111,12 +111,18 @@ def test_reruns_rebuild_only_what_changed(setup):
     assert "Edited after the first build." in (month / "company" / "extra.html").read_text()
     assert read_build_log(month)["data"]["reused"] is True
 
-    # 3. --force builds everything, data included
+    # 3. a setting that changes no number but the pages' text: every page is rebuilt
+    (root / "kpi.toml").write_text('currency = "EUR"\n', encoding="utf-8")
+    month, euros = _build(root, source, config=str(root / "kpi.toml"))
+    assert not any(o.reused for o in euros)
+    assert "€" in (month / "company" / "revenue.html").read_text(encoding="utf-8")
+
+    # 4. --force builds everything, data included
     month, forced = _build(root, source, force=True)
     assert not any(o.reused for o in forced)
     assert read_build_log(month)["data"]["reused"] is False
 
-    # 4. a changed source: the data step runs again; the pages whose numbers moved
+    # 5. a changed source: the data step runs again; the pages whose numbers moved
     # (every page shows the month's revenue) are rebuilt
     orders = source / "orders.csv"
     lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
