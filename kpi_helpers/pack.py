@@ -516,7 +516,12 @@ def _build(
     folders = {s: safe_name(s, taken) for s in scope_list}
     live = LiveData(ds, config=cfg, month=month)
     meta = write_snapshot(
-        live, scope_list, folders, build / SNAPSHOT_DIR, _settings_text(mapping, config)
+        live,
+        scope_list,
+        folders,
+        build / SNAPSHOT_DIR,
+        _settings_text(mapping, config),
+        alert_rules=cfg.alerts,
     )
     snapshot = Snapshot(build / SNAPSHOT_DIR)
     # a family none of whose KPIs the data can give is left out; the index says why
@@ -586,6 +591,7 @@ def _build(
         snapshot=data_line,
         month_label=month_label(month),
         left_out=left_out,
+        alerts=snapshot.alerts(),
     )
     _write_index(build, scope_list, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
