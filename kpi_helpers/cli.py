@@ -103,6 +103,36 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alerts(args: argparse.Namespace) -> int:
+    import json
+
+    from . import alerts
+    from .config import load_config
+    from .engine import check_month, month_asked
+    from .measures import rep_teams
+    from .sources import open_dataset
+
+    cfg = load_config(args.config)
+    if not cfg.alerts:
+        where = args.config or "a kpi.toml (pass it with --config)"
+        raise KitError(
+            f"No alert rules in {where}: add one [[alerts]] table per rule, e.g.\n"
+            '  [[alerts]]\n  kpi = "win_rate"\n  scope = "team:*"\n  below = 20'
+        )
+    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    month = month_asked(ds, args.month)
+    check_month(ds, month)
+    rows = alerts.rows_for_rules(ds, cfg.alerts, str(month), cfg)
+    found = alerts.check(cfg.alerts, rows, str(month), cfg, rep_teams(ds))
+    if args.format == "json":
+        print(json.dumps([a.as_dict() for a in found.alerts], indent=1, ensure_ascii=False))
+        for note in found.notes:
+            print(f"kpi-kit alerts: note: {note}", file=sys.stderr)
+    else:
+        print(alerts.format_text(found, str(month), len(cfg.alerts)))
+    return 3 if found.alerts else 0
+
+
 def _write_frame(df, out, fmt: str) -> None:
     """Write ``df`` to ``out`` (a temporary file renamed into place) or to stdout."""
     import tempfile
@@ -302,6 +332,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: standard output)")
     p.set_defaults(run=_forecast)
 
+    p = sub.add_parser(
+        "alerts",
+        help="check the [[alerts]] rules of kpi.toml for a month",
+        description="One line per alert that fired (or a JSON list), then a count. Exit "
+        "code: 0 nothing fired, 3 alerts fired, 2 a problem to fix (bad rule, no rules).",
+    )
+    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
+    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help="kpi.toml holding the [[alerts]] rules")
+    p.add_argument(
+        "--month", required=True, help="YYYY-MM, latest (in the data) or previous (last complete)"
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=_alerts)
+
     p = sub.add_parser("pack", help="build the monthly review pack (HTML and PDF)")
     p.add_argument(
         "--month",
@@ -369,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Set KPI_KIT_DEBUG=1 to see the traceback and please report it.",
             file=sys.stderr,
         )
-        return 3
+        return 1  # not 3: that means "alerts fired" (kpi-kit alerts)
     except KeyboardInterrupt:
         print("kpi-kit: interrupted; nothing was left half-written.", file=sys.stderr)
         return 130

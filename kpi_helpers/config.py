@@ -16,6 +16,36 @@ Every key is optional; missing keys take the defaults below. Example::
     amber = 90                     # at or above: amber; below: red
     [pack]
     notebooks = "my_pages"         # custom pages that join every pack
+
+    [[alerts]]                     # threshold alerts: one table per rule (kpi_helpers.alerts)
+    name = "Win rate too low"      # optional label
+    kpi = "win_rate"               # a scalar KPI id, see kpi-kit catalog
+    scope = "team:*"               # company (default), team:NAME, team:*, rep:ID, rep:*
+    below = 20                     # in the unit the tidy table stores: 20 = 20 %
+
+    [[alerts]]
+    kpi = "sales_revenue"
+    change_below = -10             # fell more than 10 % month over month
+    [[alerts]]
+    kpi = "*"                      # every KPI: only with turns_red or outside_range
+    scope = "team:*"
+    turns_red = true
+
+Alert conditions, exactly one per rule, on month m's value (status ok only):
+
+- ``below`` / ``above``: value < x / value > x, in the KPI's unit as stored: percent
+  KPIs in percent points (win_rate 36.5 is 36.5 %), currency in the currency, days...
+- ``change_below`` / ``change_above``: the month-over-month change (the tidy column
+  ``mom_change``) < x / > x, in its ``change_unit``: points ("pp") for percent and
+  score KPIs (win rate 30 % after 36.5 %: -6.5), the KPI's own unit for signed KPIs
+  (gap_to_target, net_new_mrr, economic_value_added...: $ -12,000 is -12000), else the
+  relative change in % ((value - previous) / |previous| x 100: revenue $90k after $100k
+  is -10, so ``change_below = -5`` fires and ``change_below = -10`` does not).
+- ``turns_red = true``: the KPI's RAG is red in m and was not red in m-1 (only KPIs
+  with a target in the targets table have a RAG).
+- ``outside_range = true``: the value is above the maximum or below the minimum of the
+  12 months before; at least 6 of them need a value, else the rule is not checked
+  (``kpi-kit alerts`` and ``data/alerts.json`` say so) and never fires.
 """
 
 from __future__ import annotations
@@ -24,8 +54,12 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import KitError
+
+if TYPE_CHECKING:
+    from .alerts import AlertRule
 
 DEFAULT_STAGE_PROBABILITY = {
     "prospecting": 0.1,
@@ -57,6 +91,7 @@ class Config:
     output: str = "reports"
     pack_notebooks: str = ""  # [pack] notebooks: a folder of custom pages
     clv_discount_rate: float = 0.01  # monthly discount rate of predictive_clv
+    alerts: list[AlertRule] = field(default_factory=list)  # [[alerts]]: threshold rules
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -79,6 +114,10 @@ def load_config(path: str | Path | None) -> Config:
     if "notebooks" in pack:
         cfg.pack_notebooks = str(pack["notebooks"])  # like source: from where kpi-kit runs
     probs = data.pop("stage_probability", {})
+    if "alerts" in data:
+        from .alerts import parse_rules  # imported here: alerts imports this module
+
+        cfg.alerts = parse_rules(data.pop("alerts"), path.name)
     for key, value in data.items():
         if not hasattr(cfg, key) or key in TABLE_SETTINGS:
             raise KitError(f"{path.name}: unknown setting {key!r}.")

@@ -23,11 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .alerts import AlertCheck, AlertRule, check, rows_for_rules
 from .contract import EVENT_COLUMNS, TABLES
 from .errors import KitError
 from .live import LiveData
+from .measures import rep_teams
 from .registry import REGISTRY
 from .snapshot import (
+    ALERTS_FILE,
     KPIS_FILE,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
@@ -116,13 +119,15 @@ def write_snapshot(
     out: Path,
     settings_text: str = "",
     data_key: str | None = None,
+    alert_rules: list[AlertRule] | None = None,
 ) -> dict:
     """Compute and write the snapshot of ``scopes`` into ``out`` (created); return its
     ``snapshot.json`` contents. ``folders`` maps each scope to its folder name;
     ``settings_text`` (the mapping and config files' text) joins the fingerprint, since
     the same data under other settings gives other numbers. ``data_key`` is recorded so
     that a re-run with the same key can take this snapshot over
-    (:func:`kpi_helpers.rebuild.data_key`)."""
+    (:func:`kpi_helpers.rebuild.data_key`). ``alert_rules`` (kpi.toml's
+    ``[[alerts]]``) are checked into ``alerts.json`` (see :func:`write_alerts`)."""
     out.mkdir(parents=True, exist_ok=True)
     kpis = live.kpis_of_scopes(scopes)
     kpis.to_parquet(out / KPIS_FILE, index=False)
@@ -139,6 +144,7 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
+    write_alerts(live, list(alert_rules or []), kpis, out)
     findings = live.findings()
     findings.to_parquet(out / VALIDATION_FILE, index=False)
     findings.to_csv(out / "validation.csv", index=False)
@@ -161,3 +167,36 @@ def write_snapshot(
     )
     (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
+
+
+def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out: Path) -> dict:
+    """Check ``rules`` for the month and write ``out/alerts.json``; return its contents.
+
+    The rules read the snapshot's rows (``kpis``: company and the pack's teams); scopes
+    it lacks (every team for ``team:*``, reps) are computed from the dataset, only for
+    the KPIs the rules name. Written with no rules too, so a page can say none are set::
+
+        {"month": "2026-10",
+         "rules": ["Win rate, every team: below 20.0 %"],
+         "alerts": [{"kpi": "win_rate", "name": "Win rate", "scope": "team:EMEA",
+                     "scope_label": "Team EMEA", "month": "2026-10", "value": 18.2,
+                     "value_text": "18.2 %", "rule": "below 20.0 %", "kind": "below",
+                     "threshold": 20.0, "team": "", "rule_name": ""}],
+         "notes": []}
+
+    ``team`` is a rep alert's team ("" otherwise), ``notes`` say which scopes a rule
+    could not check (``outside_range`` on fewer than 6 earlier values).
+    """
+    found = AlertCheck()
+    if rules:
+        rows = rows_for_rules(live.ds, rules, live.month, live.cfg, have=kpis)
+        found = check(rules, rows, live.month, live.cfg, rep_teams(live.ds))
+    payload = dict(
+        month=live.month,
+        rules=[r.text(live.cfg.currency) for r in rules],
+        alerts=[a.as_dict() for a in found.alerts],
+        notes=found.notes,
+    )
+    text = json.dumps(payload, indent=1, ensure_ascii=False)
+    (out / ALERTS_FILE).write_text(text, encoding="utf-8")
+    return payload

@@ -322,6 +322,37 @@ class Report:
         return HTML(blocks().table(columns, list(zip(*cells, strict=True)), more, href))
 
     # ---------------------------------------------------------------- summary
+    def alerts(self) -> HTML:
+        """The alerts of kpi.toml's ``[[alerts]]`` rules that fired this month for this
+        page: the company page shows the company's and counts the teams' and reps'; a
+        team page shows the team's and its reps'; a rep page the rep's. From the
+        snapshot in a pack, else checked live. No rules: one muted line saying how to
+        add them."""
+        if isinstance(self.data, Snapshot):
+            fired, rules = self.data.alerts(), len(self.data.alert_rules())
+            elsewhere = "listed on the pack's index page"
+        else:
+            fired, rules = self._live_alerts(), len(self.cfg.alerts)
+            elsewhere = "kpi-kit alerts lists them"
+        kind, _, name = self.scope.partition(":")
+        if kind == "team":
+            own = [a for a in fired if a["scope"] == self.scope or a.get("team") == name]
+        else:
+            own = [a for a in fired if a["scope"] == self.scope]
+        others = len(fired) - len(own) if self.scope == "company" else 0
+        return HTML(blocks().alerts(own, rules, others, elsewhere))
+
+    def _live_alerts(self) -> list[dict]:
+        """The alerts of the config's rules, computed from the source (no snapshot)."""
+        if not self.cfg.alerts:
+            return []
+        from .alerts import check, rows_for_rules
+        from .measures import rep_teams
+
+        rows = rows_for_rules(self.ds, self.cfg.alerts, self.month, self.cfg)
+        found = check(self.cfg.alerts, rows, self.month, self.cfg, rep_teams(self.ds))
+        return [a.as_dict() for a in found.alerts]
+
     def movers(self, n: int = 5) -> HTML:
         """The month's largest movers in plain words."""
         cur = self.current[

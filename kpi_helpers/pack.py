@@ -577,7 +577,9 @@ def _build(
         meta = Snapshot(snap_dir).meta
     else:
         live = LiveData(ds, config=cfg, month=month)
-        meta = write_snapshot(live, req.scopes, folders, snap_dir, settings, data_key=key)
+        meta = write_snapshot(
+            live, req.scopes, folders, snap_dir, settings, cfg.alerts, data_key=key
+        )
         del live
     snapshot = Snapshot(snap_dir)
     # a family none of whose KPIs the data can give is left out; the index says why
@@ -678,6 +680,7 @@ def _build(
         month_label=month_label(month),
         left_out=left_out,
         data_reused=data_reused,
+        alerts=snapshot.alerts(),
     )
     _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()

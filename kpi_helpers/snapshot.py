@@ -111,14 +111,27 @@ class Snapshot:
         the pack had no alert rules. Each is a dict with ``kpi`` (id), ``name``, ``scope``,
         ``scope_label``, ``month``, ``value`` (a number, or None), ``value_text``,
         ``rule`` (the rule in words, e.g. "below 20.0 %") and ``kind`` (``below``,
-        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``)."""
+        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``);
+        also ``threshold`` (None for the last two), ``team`` (a rep alert's team, else
+        "") and ``rule_name`` (the rule's ``name``, else "")."""
+        return list(self._alerts_file().get("alerts", []))
+
+    def alert_rules(self) -> list[str]:
+        """The alert rules the pack checked, in words ("Win rate, every team: below
+        20.0 %"); ``[]`` when kpi.toml had none."""
+        return list(self._alerts_file().get("rules", []))
+
+    def _alerts_file(self) -> dict:
         path = self.path / ALERTS_FILE
         if not path.exists():
-            return []
+            return {}
         try:
-            return list(json.loads(path.read_text(encoding="utf-8"))["alerts"])
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data["alerts"], list):
+                raise TypeError("no list of alerts")
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return data
 
     def _read(self, rel: str) -> pd.DataFrame:
         try:

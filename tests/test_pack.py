@@ -51,15 +51,21 @@ def pack(sample_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     (out / "2001-01").mkdir()  # another month: must survive
     (out / "2001-01" / "index.html").write_text("old pack")
+    config = out / "kpi.toml"  # only an alert rule that fires for every team
+    config.write_text(ALERT_RULES, encoding="utf-8")
     path, outcomes = build_pack(
         SAMPLE_END,
         scopes=f"company,team:{TEAM}",
         jobs=2,
         out=out,
         source=str(sample_dir),
+        config=str(config),
         progress=False,
     )
     return path, outcomes
+
+
+ALERT_RULES = '[[alerts]]\nkpi = "new_leads"\nscope = "team:*"\nabove = 0\n'
 
 
 def pack_cli(**options) -> int:
@@ -580,6 +586,38 @@ def test_pack_notebooks_setting(tmp_path):
 
 
 @needs_chromium
+@needs_chromium
+def test_alerts_reach_the_snapshot_the_summary_pages_and_the_index(pack):
+    path, _ = pack
+    data = json.loads((path / "data" / "alerts.json").read_text("utf-8"))
+    assert data["month"] == SAMPLE_END
+    assert data["rules"] == ["Lead delivery (new leads), every team: above 0"]
+    # every team of the data, not only those of the pack
+    assert [a["scope"] for a in data["alerts"]] == [
+        "team:APAC",
+        "team:EMEA",
+        "team:Mid-Market",
+        "team:North America",
+        f"team:{TEAM}",
+    ]
+    ours = data["alerts"][-1]
+    line = f"{ours['value_text']} — above 0"
+    team = (path / "team-partners-alliances" / "summary.html").read_text("utf-8")
+    assert f"Lead delivery (new leads)</strong> · Team Partners &amp; Alliances: {line}" in team
+    assert "Team EMEA" not in team  # another team's alert is not on this team's page
+    company = (path / "company" / "summary.html").read_text("utf-8")
+    assert "No alerts for the company this month (1 rule checked)." in company
+    assert "5 alerts for teams and reps" in company
+    index = (path / "index.html").read_text("utf-8")
+    assert "Alerts this month (5)" in index
+    assert (
+        '<a href="team-partners-alliances/summary.html">Team Partners &amp; Alliances</a> · '
+        f"<strong>Lead delivery (new leads)</strong>: {line}" in index
+    )
+    assert '<a href="company/summary.html">Team EMEA</a>' in index  # no page: the company's
+    assert "Partners & Alliances" not in index.replace(f"team:{TEAM}", "")
+
+
 def test_outlook_page_and_the_summary_forecast_line(pack):
     path, outcomes = pack
     assert all(o.ok for o in outcomes if o.family == "outlook")
