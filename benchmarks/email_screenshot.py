@@ -53,7 +53,11 @@ def main() -> None:
     parser.add_argument("--month", default="latest")
     parser.add_argument("--scope", default="company")
     parser.add_argument("--out", default=str(ROOT / "docs" / "email-summary.png"))
-    parser.add_argument("--width", type=int, default=640, help="the window, in CSS pixels")
+    parser.add_argument(
+        "--widths",
+        default="640,390",
+        help="windows to show side by side, in CSS pixels (default: a desktop and a phone)",
+    )
     args = parser.parse_args()
 
     pack = find_pack(args.reports, args.month)
@@ -96,30 +100,47 @@ def main() -> None:
                 print(f"PDF          {size:8.1f} KB  {part.get_filename()}")
         page_file = folder / "message.html"
         page_file.write_text(html, encoding="utf-8")
-        render(page_file, Path(args.out), args.width)
+        render(page_file, Path(args.out), [int(w) for w in args.widths.split(",")])
     print(f"Wrote {args.out} ({Path(args.out).stat().st_size / 1024:.0f} KB)")
 
 
-def render(page_file: Path, png: Path, width: int) -> None:
-    """Full-page screenshot of a local HTML file in headless Chromium (network blocked)."""
+def render(page_file: Path, png: Path, widths: list[int]) -> None:
+    """Full-page screenshots of a local HTML file in headless Chromium (network blocked),
+    one per window width, side by side in one PNG."""
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
     chromium = find_chromium()
     if chromium is None:
         raise SystemExit("No Chromium: apt-get install chromium")
-    png.parent.mkdir(parents=True, exist_ok=True)
+    shots = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 800})
-        page.route("http*://**", lambda route: route.abort())
-        page.goto(page_file.as_uri(), wait_until="load")
-        tmp = png.with_suffix(".part.png")
-        page.screenshot(path=str(tmp), full_page=True)
+        for width in widths:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.route("http*://**", lambda route: route.abort())
+            page.goto(page_file.as_uri(), wait_until="load")
+            shot = page_file.with_name(f"shot-{width}.png")
+            page.screenshot(path=str(shot), full_page=True)
+            shots.append(Image.open(shot).convert("RGB"))
         browser.close()
+    gap = 24
+    sheet = Image.new(
+        "RGB",
+        (sum(s.width for s in shots) + gap * (len(shots) - 1), max(s.height for s in shots)),
+        "#ffffff",
+    )
+    x = 0
+    for shot in shots:
+        sheet.paste(shot, (x, 0))
+        x += shot.width + gap
+    png.parent.mkdir(parents=True, exist_ok=True)
+    tmp = png.with_name(f".{png.name}.part")
     # a palette of 128 colours keeps text crisp and the file small for the repository
-    Image.open(tmp).convert("RGB").quantize(colors=128).save(png, optimize=True)
-    tmp.unlink()
+    sheet.quantize(colors=128, method=Image.Quantize.FASTOCTREE).save(
+        tmp, format="PNG", optimize=True
+    )
+    tmp.replace(png)
 
 
 if __name__ == "__main__":
