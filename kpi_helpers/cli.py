@@ -238,6 +238,97 @@ def _pack(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _smtp_settings(args: argparse.Namespace):
+    """The shared SMTP options of send and notify (see ``_smtp_options``)."""
+    from .smtp import SmtpSettings
+
+    return SmtpSettings.parse(
+        args.smtp,
+        starttls=args.starttls,
+        ssl_=args.ssl,
+        user=args.user,
+        password=args.password,
+        sender=args.sender,
+        dry_run=args.dry_run is not None,
+    )
+
+
+def _dispatch(args: argparse.Namespace, settings, messages) -> int:
+    """Write ``--dry-run`` files or send; one line per message, FAILED lines on stderr;
+    exit 1 when any message or recipient failed."""
+    from .smtp import deliver, write_eml
+
+    if args.dry_run is not None:
+        for out in messages:
+            path = write_eml(args.dry_run, out.name, out.message)
+            kb = out.size / 1024
+            print(f"{out.label}: {len(out.recipients)} recipient(s), {kb:.0f} KB -> {path}")
+        return 0
+
+    def report(outcome) -> None:
+        out = outcome.outgoing
+        for addr, reason in outcome.refused.items():
+            print(f"FAILED {out.label} → {addr}: {reason}", file=sys.stderr)
+        got = len(out.recipients) - len(outcome.refused)
+        if got:
+            print(f"sent {out.label}: {got} recipient(s), {out.size / 1024:.0f} KB")
+
+    outcomes = deliver(settings, messages, report)
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _send(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .send import build_message, find_pack, load_recipients, pick_scopes
+    from .smtp import check_address
+
+    settings = _smtp_settings(args)
+    pack = find_pack(args.reports, args.month)
+    if args.recipients:
+        recipients = load_recipients(args.recipients, pack.snapshot.scopes)
+    else:
+        to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
+        recipients = dict.fromkeys(pack.snapshot.scopes, to)
+    scopes = pick_scopes(pack, args.scopes, recipients)
+    cfg = load_config(args.config)
+    messages = [
+        build_message(pack, s, recipients[s], settings.sender, cfg, args.link_base, args.config)
+        for s in scopes
+    ]
+    return _dispatch(args, settings, messages)
+
+
+def _notify(args: argparse.Namespace) -> int:
+    from .send import notify_message
+    from .smtp import check_address
+
+    settings = _smtp_settings(args)
+    to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
+    return _dispatch(
+        args, settings, [notify_message(args.subject, args.body_file, settings.sender, to)]
+    )
+
+
+def _smtp_options(p: argparse.ArgumentParser) -> None:
+    """The SMTP options send and notify share."""
+    p.add_argument("--smtp", metavar="HOST:PORT", help="the SMTP server (not with --dry-run)")
+    security = p.add_mutually_exclusive_group()
+    security.add_argument("--starttls", action="store_true", help="upgrade with STARTTLS")
+    security.add_argument("--ssl", action="store_true", help="TLS from the start (port 465)")
+    p.add_argument("--user", help="login name (no login without it)")
+    p.add_argument(
+        "--password",
+        metavar="env:VAR",
+        help="the environment variable holding the password; no other form is accepted",
+    )
+    p.add_argument(
+        "--from", dest="sender", metavar="ADDR", help="sender (default kpi-kit@<this host>)"
+    )
+    p.add_argument(
+        "--dry-run", metavar="DIR", help="write one .eml file per message to DIR, send nothing"
+    )
+
+
 def _month(text: str) -> str:
     import re
 
@@ -392,6 +483,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="file to write (default: standard output)")
     p.set_defaults(run=_clv)
+
+    p = sub.add_parser(
+        "send",
+        help="e-mail each scope's summary with its PDF pack",
+        description="One message per scope: headline cards, alerts, trend charts, a link to "
+        "the HTML pack, and the scope's pack.pdf attached. Exit code: 0 all sent, 1 a "
+        "message or recipient failed (the others are sent), 2 bad input.",
+    )
+    p.add_argument("--month", required=True, help="YYYY-MM, latest (newest pack) or previous")
+    p.add_argument("--reports", default="reports", help="the packs' folder (default reports/)")
+    p.add_argument("--scopes", help="company,team:NAME,... (default: every scope with a recipient)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--to", action="append", metavar="ADDR", help="send every scope here")
+    who.add_argument("--recipients", metavar="FILE", help="TOML file: [recipients] scope = [...]")
+    _smtp_options(p)
+    p.add_argument("--link-base", metavar="URL", help="URL of the reports folder, for links")
+    p.add_argument("--config", help="kpi.toml (company name, currency)")
+    p.set_defaults(run=_send)
+
+    p = sub.add_parser(
+        "notify",
+        help="e-mail an operator message, e.g. the log of a failed monthly build",
+        description="A plain-text message whose body is the last 200 lines of --body-file.",
+    )
+    p.add_argument("--to", action="append", required=True, metavar="ADDR")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--body-file", required=True, metavar="FILE", help="e.g. the build's log")
+    _smtp_options(p)
+    p.set_defaults(run=_notify)
 
     p = sub.add_parser("catalog", help="print the KPI catalog")
     p.add_argument("--format", choices=["md", "html", "csv"], default="md")

@@ -578,7 +578,7 @@ def _build(
     else:
         live = LiveData(ds, config=cfg, month=month)
         meta = write_snapshot(
-            live, req.scopes, folders, snap_dir, settings, cfg.alerts, data_key=key
+            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=cfg.alerts
         )
         del live
     snapshot = Snapshot(snap_dir)
