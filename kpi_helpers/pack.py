@@ -680,7 +680,7 @@ def _build(
         month_label=month_label(month),
         left_out=left_out,
         data_reused=data_reused,
-        alerts=snapshot.alerts(),
+        alerts=_alert_links(snapshot.alerts(), folders, build),
     )
     _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
@@ -696,6 +696,21 @@ def _build(
     if old:
         shutil.rmtree(old, ignore_errors=True)
     return final, outcomes
+
+
+def _alert_links(alerts: list[dict], folders: dict[str, str], build: Path) -> list[dict]:
+    """The alerts with ``href``: the summary page of the alert's scope, else of a rep's
+    team, else of the company; empty when the pack has none of them."""
+    linked = []
+    for alert in alerts:
+        href = ""
+        for scope in (alert["scope"], f"team:{alert.get('team')}", "company"):
+            page = f"{folders[scope]}/summary.html" if scope in folders else ""
+            if page and (build / page).exists():
+                href = page
+                break
+        linked.append(alert | {"href": href})
+    return linked
 
 
 def _data_key_of(month_dir: Path) -> str | None:

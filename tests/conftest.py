@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import glob
 import os
 import shutil
@@ -9,10 +11,13 @@ import socket
 import subprocess
 import tempfile
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from kpi_helpers.sample_data import generate
 
@@ -53,7 +58,7 @@ def _pg_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -82,7 +87,7 @@ def postgres_server():
         shutil.chown(sock, "postgres")
         shutil.chown(base / "pw", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     run = dict(check=True, capture_output=True, text=True)
     subprocess.run(
         as_user
@@ -146,3 +151,52 @@ def postgres_url(postgres_server):
     with psycopg.connect(f"{postgres_server}/sales", autocommit=True) as con:
         con.execute(f'CREATE DATABASE "{name}"')
     return f"{postgres_server}/{name}"
+
+
+# ------------------------------------------------------------------ a real SMTP server
+
+SMTP_PASSWORD = "pw-Zq81-never-shown"  # the only password the test server accepts
+
+
+class Inbox:
+    """An aiosmtpd handler keeping what arrives; ``refuse`` addresses get a 550."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.refuse: set[str] = set()
+        self.logins: list[tuple[bytes, bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == SMTP_PASSWORD.encode(), handled=False)
+
+    def messages(self) -> list[EmailMessage]:
+        return [email.message_from_bytes(c, policy=email.policy.default) for *_, c in self.received]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (AUTH offered without TLS, for the login test)."""
+    inbox = Inbox()
+    port = free_port()
+    server = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    server.start()
+    inbox.where = f"127.0.0.1:{port}"
+    yield inbox
+    server.stop()

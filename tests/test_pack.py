@@ -586,7 +586,6 @@ def test_pack_notebooks_setting(tmp_path):
 
 
 @needs_chromium
-@needs_chromium
 def test_alerts_reach_the_snapshot_the_summary_pages_and_the_index(pack):
     path, _ = pack
     data = json.loads((path / "data" / "alerts.json").read_text("utf-8"))

@@ -8,15 +8,12 @@ import email.policy
 import json
 import re
 import shutil
-import socket
-from email.message import EmailMessage
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-from conftest import SAMPLE_END
+from conftest import SAMPLE_END, free_port
+from conftest import SMTP_PASSWORD as PASSWORD
 
 from kpi_helpers.charts import format_kpi
 from kpi_helpers.cli import main
@@ -38,7 +35,6 @@ from kpi_helpers.snapshot import ALERTS_FILE, SNAPSHOT_FILE
 TEAM = "<b>Partners & Alliances</b>"  # a team name that must be escaped everywhere
 TEAM_SCOPE = f"team:{TEAM}"
 MONTH_LABEL = "June 2026"  # SAMPLE_END
-PASSWORD = "pw-Zq81-never-shown"
 ALERT_NAME = "Win <i>rate</i> & co"
 
 pytestmark = pytest.mark.skipif(
@@ -72,56 +68,6 @@ def reports(sample_dir, tmp_path_factory) -> Path:
                  kind="below")  # fmt: skip
     (path / "data" / ALERTS_FILE).write_text(json.dumps({"alerts": [alert]}), encoding="utf-8")
     return out
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what arrives; ``refuse`` addresses get a 550."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.refuse: set[str] = set()
-        self.logins: list[tuple[bytes, bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
-        self.logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == PASSWORD.encode(), handled=False)
-
-    def messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(c, policy=email.policy.default) for *_, c in self.received]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on 127.0.0.1 (AUTH offered without TLS, for the login test)."""
-    inbox = Inbox()
-    port = _free_port()
-    server = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=inbox.authenticate,
-        auth_require_tls=False,
-    )
-    server.start()
-    inbox.where = f"127.0.0.1:{port}"
-    yield inbox
-    server.stop()
 
 
 def send(reports: Path, *args: str, month: str = SAMPLE_END) -> int:
@@ -391,6 +337,6 @@ def test_notify_sends_the_tail_of_a_log(smtp, tmp_path, capsys):
 
 
 def test_an_unreachable_server_is_one_line_and_nothing_is_sent(reports, capsys):
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     assert send(reports, "--to", "a@example.com", "--smtp", f"127.0.0.1:{port}") == 2
     assert "Could not connect to the SMTP server" in _one_error(capsys)
