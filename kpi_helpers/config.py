@@ -51,12 +51,12 @@ Alert conditions, exactly one per rule, on month m's value (status ok only):
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import KitError
+from .tomlfile import read_toml
 
 if TYPE_CHECKING:
     from .alerts import AlertRule
@@ -100,12 +100,7 @@ def load_config(path: str | Path | None) -> Config:
     if path is None:
         return cfg
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(f"Configuration file {path} does not exist.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise KitError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+    data = read_toml(path, "Configuration file")
     rag = data.pop("rag", {})
     pack = data.pop("pack", {})
     for key in pack:

@@ -55,7 +55,6 @@ unique_by. Only the mapped columns are kept.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +64,7 @@ import pandas as pd
 from .contract import TABLES
 from .errors import KitError
 from .expressions import column_names, evaluate
+from .tomlfile import read_toml
 
 _KEYS = {
     "from",
@@ -175,12 +175,7 @@ def _table_mapping(name: str, spec: object, where: str) -> TableMapping:
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; problems are reported with their TOML key."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(f"Mapping file {path} does not exist.") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KitError(f"Mapping file {path} is not valid TOML: {exc}.") from None
+    data = read_toml(path, "Mapping file")
     tables = data.get("tables")
     if not isinstance(tables, dict) or not tables:
         raise KitError(f"Mapping file {path} has no [tables.<name>] sections.")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import re
-import tomllib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -39,6 +38,7 @@ from .pages import HEADLINES, TEMPLATES, month_label, scope_label
 from .registry import REGISTRY, get
 from .smtp import Outgoing, check_address, envelope_address, one_line
 from .snapshot import ALERTS_FILE, SNAPSHOT_FILE, Snapshot
+from .tomlfile import read_toml
 
 HTML_LIMIT = 100_000  # bytes of the HTML part; Gmail clips a message's HTML at ~102 KB
 MAX_ALERTS = 12  # alerts listed in a message; the rest are counted
@@ -122,12 +122,7 @@ def load_recipients(path: str | Path, scopes: list[str]) -> dict[str, list[str]]
     {'company': ['ceo@example.com', 'cfo@example.com'], 'team:EMEA': [...]}
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KitError(f"Recipients file {path} does not exist.") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KitError(f"Recipients file {path} is not valid TOML: {exc}.") from None
+    data = read_toml(path, "Recipients file")
     table = data.get("recipients")
     extra = sorted(set(data) - {"recipients"})
     if not isinstance(table, dict) or extra:
