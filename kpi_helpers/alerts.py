@@ -491,10 +491,15 @@ def _fired_words(rule: AlertRule, kpi: KPI, row: dict, cfg: Config) -> str:
             f"{words} ({charts.format_change(row['mom_change'], row['change_unit'], cfg.currency)})"
         )
     if rule.kind == "turns_red":
+        # one decimal, rounded away from the bound it crossed: 89.97 % reads 89.9 %, not 90
         att = row["attainment"]
         if kpi.better == "down":  # red above target x 100 / amber (the score is inverted)
-            return f"turned red ({att:.0f} % of target, amber up to {10000 / cfg.rag_amber:.0f} %)"
-        return f"turned red (attainment {att:.0f} %, amber from {cfg.rag_amber:g} %)"
+            shown = math.ceil(att * 10) / 10
+            return (
+                f"turned red ({shown:.1f} % of target, amber up to {10000 / cfg.rag_amber:.1f} %)"
+            )
+        shown = math.floor(att * 10) / 10
+        return f"turned red (attainment {shown:.1f} %, amber from {cfg.rag_amber:g} %)"
     # full precision, like the value: a rounded bound could look like the value itself
     low, high = (charts.format_value(row[b], kpi.unit, cfg.currency) for b in ("low", "high"))
     return f"left its {int(row['known'])}-month range {low}–{high}"

@@ -127,7 +127,7 @@ def test_turns_red_fires_only_when_last_month_was_not_red():
     )
     alerts = evaluate([rule("*", "turns_red", scope="team:*")], rows, M)
     assert [(a.scope, a.rule) for a in alerts] == [
-        ("team:A", "turned red (attainment 84 %, amber from 90 %)")
+        ("team:A", "turned red (attainment 84.0 %, amber from 90 %)")
     ]
 
 
@@ -136,7 +136,17 @@ def test_turns_red_of_a_lower_is_better_kpi_says_the_share_of_target():
     rows = frame(row("company", "churn_rate", 5.0, attainment=125.0, rag="red"))
     cfg = Config(rag_amber=90.0)
     (alert,) = evaluate([rule("churn_rate", "turns_red")], rows, M, cfg)
-    assert alert.rule == "turned red (125 % of target, amber up to 111 %)"
+    assert alert.rule == "turned red (125.0 % of target, amber up to 111.1 %)"
+
+
+def test_an_attainment_just_below_the_bound_never_reads_as_the_bound():
+    """89.97 % is red under amber = 90 %: it reads 89.9 %, not a rounded 90 %."""
+    rows = frame(
+        row("company", "sales_revenue", 1.0, attainment=89.97, rag="red"),
+        row("company", "sales_revenue", 1.0, back=1, attainment=95.0, rag="amber"),
+    )
+    (alert,) = evaluate([rule("sales_revenue", "turns_red")], rows, M, Config(rag_amber=90.0))
+    assert alert.rule == "turned red (attainment 89.9 %, amber from 90 %)"
 
 
 # ------------------------------------------------------------------ outside the range
