@@ -36,12 +36,12 @@ from typing import Any
 import pandas as pd
 
 from . import charts
-from .config import Config
 from .contract import UNASSIGNED_TEAM
 from .errors import KitError
 from .months import Month
 from .pages import TREND_MONTHS, scope_label
 from .registry import CATALOG, KPI, PERCENT, REGISTRY, SCORE, get
+from .settings import Config
 
 THRESHOLDS = ("below", "above", "change_below", "change_above")
 FLAGS = ("turns_red", "outside_range")
@@ -493,6 +493,11 @@ def _fired_words(rule: AlertRule, kpi: KPI, row: dict, cfg: Config) -> str:
     if rule.kind == "turns_red":
         # one decimal, rounded away from the bound it crossed: 89.97 % reads 89.9 %, not 90
         att = row["attainment"]
+        if att is None or not math.isfinite(att):  # a target of 0 on a lower-is-better KPI
+            target = row.get("target")
+            known = target is not None and math.isfinite(target)
+            shown = charts.format_value(target, kpi.unit, cfg.currency) if known else ""
+            return f"turned red (target {shown})" if known else "turned red"
         if kpi.better == "down":  # red above target x 100 / amber (the score is inverted)
             shown = math.ceil(att * 10) / 10
             return (

@@ -51,47 +51,17 @@ Alert conditions, exactly one per rule, on month m's value (status ok only):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .alerts import parse_rules
 from .errors import KitError
+from .settings import Config
 from .tomlfile import read_toml
 
-if TYPE_CHECKING:
-    from .alerts import AlertRule
-
-DEFAULT_STAGE_PROBABILITY = {
-    "prospecting": 0.1,
-    "qualification": 0.2,
-    "proposal": 0.5,
-    "negotiation": 0.7,
-}
-
+__all__ = ["Config", "load_config"]  # Config lives in settings (no kit imports)
 
 # settings that live in a [table] of the file, not at its top level
 TABLE_SETTINGS = {"rag_green", "rag_amber", "pack_notebooks"}
-
-
-@dataclass
-class Config:
-    company: str = ""  # shown in the pack header
-    source: str = "data/sample"
-    mapping: str = ""
-    currency: str = "USD"
-    customer_lookback_days: int = 365
-    clv_max_years: float = 5.0  # cap of the customer lifespan in customer_lifetime_value
-    fiscal_year_start: int = 1
-    stage_probability: dict[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
-    )
-    default_probability: float = 0.3  # open stages missing from stage_probability
-    rag_green: float = 100.0
-    rag_amber: float = 90.0
-    output: str = "reports"
-    pack_notebooks: str = ""  # [pack] notebooks: a folder of custom pages
-    clv_discount_rate: float = 0.01  # monthly discount rate of predictive_clv
-    alerts: list[AlertRule] = field(default_factory=list)  # [[alerts]]: threshold rules
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -110,8 +80,6 @@ def load_config(path: str | Path | None) -> Config:
         cfg.pack_notebooks = str(pack["notebooks"])  # like source: from where kpi-kit runs
     probs = data.pop("stage_probability", {})
     if "alerts" in data:
-        from .alerts import parse_rules  # imported here: alerts imports this module
-
         cfg.alerts = parse_rules(data.pop("alerts"), path.name)
     for key, value in data.items():
         if not hasattr(cfg, key) or key in TABLE_SETTINGS:

@@ -31,7 +31,7 @@ from . import charts
 from .config import Config, load_config
 from .errors import KitError
 from .months import Month
-from .pages import HEADLINES, TEMPLATES, month_label, page_title, scope_label
+from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_title, scope_label
 from .registry import FAMILIES, REGISTRY, get
 from .snapshot import Snapshot
 
@@ -334,12 +334,7 @@ class Report:
         else:
             fired, rules = self._live_alerts(), len(self.cfg.alerts)
             elsewhere = "kpi-kit alerts lists them"
-        kind, _, name = self.scope.partition(":")
-        if kind == "team":
-            own = [a for a in fired if a["scope"] == self.scope or a.get("team") == name]
-        else:
-            own = [a for a in fired if a["scope"] == self.scope]
-        others = len(fired) - len(own) if self.scope == "company" else 0
+        own, others = alerts_of_scope(fired, self.scope)
         return HTML(blocks().alerts(own, rules, others, elsewhere))
 
     def _live_alerts(self) -> list[dict]:

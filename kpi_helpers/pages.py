@@ -81,3 +81,23 @@ def scope_label(scope: str) -> str:
 def month_label(month: str) -> str:
     """``2026-10`` -> ``October 2026``."""
     return Month.parse(month).start.strftime("%B %Y")
+
+
+def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:
+    """The alerts a scope's summary shows, and how many it only counts: the company
+    shows its own and counts the teams' and reps'; a team shows its own and its reps'; a
+    rep its own. The summary page and the e-mail both use this.
+
+    >>> fired = [{"scope": "company"}, {"scope": "team:EMEA"}, {"scope": "rep:R1", "team": "EMEA"}]
+    >>> [len(x) if isinstance(x, list) else x for x in alerts_of_scope(fired, "company")]
+    [1, 2]
+    >>> [a["scope"] for a in alerts_of_scope(fired, "team:EMEA")[0]]
+    ['team:EMEA', 'rep:R1']
+    """
+    kind, _, name = scope.partition(":")
+    own = [
+        a
+        for a in fired
+        if a["scope"] == scope or (kind == "team" and a.get("team") and a.get("team") == name)
+    ]
+    return own, (len(fired) - len(own) if scope == "company" else 0)

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .config import Config
 from .errors import KitError
+from .settings import Config
 
 CURRENCY, COUNT, PERCENT, DAYS, HOURS, RATIO, SCORE, TABLE = (
     "currency",

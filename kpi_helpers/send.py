@@ -34,7 +34,7 @@ from .config import Config, load_config
 from .errors import KitError
 from .months import Month
 from .notebook import Report
-from .pages import HEADLINES, TEMPLATES, month_label, scope_label
+from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, scope_label
 from .registry import REGISTRY, get
 from .smtp import Outgoing, check_address, envelope_address, one_line
 from .snapshot import ALERTS_FILE, SNAPSHOT_FILE, Snapshot
@@ -66,6 +66,7 @@ class PackMonth:
 
 
 def build_command(month: str) -> str:
+    """The command that builds the pack a message needs (named in errors)."""
     return f"kpi-kit pack --month {month} --formats html,pdf"
 
 
@@ -146,10 +147,12 @@ def load_recipients(path: str | Path, scopes: list[str]) -> dict[str, list[str]]
         matched = [s for s in scopes if s.partition(":")[0] == kind] if name == "*" else (
             [key] if key in scopes else []
         )  # fmt: skip
-        if not matched:
+        if name == "*" and kind not in ("team", "rep"):
+            raise KitError(f"{where}: write team:* (every team) or rep:* (every rep).")
+        if not matched and name != "*":  # a wildcard may match nothing this month
             raise KitError(
-                f"{where}: no such scope in this pack; it has {', '.join(scopes)}"
-                + (" (and * for every scope of a kind, e.g. team:*)." if name != "*" else ".")
+                f"{where}: no such scope in this pack; it has {', '.join(scopes)} "
+                "(and team:* or rep:* for every scope of a kind)."
             )
         for scope in matched:
             for address in addresses:
@@ -229,6 +232,8 @@ def link_for(base: str | None, month: str, folder: str) -> dict[str, str] | None
 
 @dataclass
 class Chart:
+    """One inline chart: the KPI it draws, its PNG and its ``cid:``."""
+
     kpi: str
     cid: str
     png: bytes
@@ -248,12 +253,13 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         config=config or "",
     )
     cards = [c for k in report.headlines() if (c := _card(report, k)) is not None]
-    alerts = None
+    alerts, other_alerts = None, 0
     if (pack.snapshot.path / ALERTS_FILE).exists():
-        alerts = [a for a in pack.snapshot.alerts() if a.get("scope") == scope]
+        own, other_alerts = alerts_of_scope(pack.snapshot.alerts(), scope)
         alerts = [
             {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule")}
-            for a in alerts
+            | {"who": one_line(a.get("scope_label") or "") if a["scope"] != scope else ""}
+            for a in own
         ]
     folder = safe_folder(pack, scope)
     return dict(
@@ -263,6 +269,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         data_through=str(pack.snapshot.meta.get("data_through") or pack.month),
         cards=cards,
         alerts=alerts,
+        other_alerts=other_alerts,
         charts=_charts(report, folder, pack.month),
     )
 

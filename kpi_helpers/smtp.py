@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 from .errors import KitError
@@ -43,27 +43,29 @@ def one_line(text: str) -> str:
 
 
 def check_address(text: str, where: str) -> str:
-    """``text`` if it is one valid address (``a@example.com`` or ``Name <a@example.com>``),
-    else KitError naming ``where`` (e.g. the recipients file's entry).
+    """``text`` as one valid address (``a@example.com`` or ``Name <a@example.com>``), in
+    the form a header holds it; KitError naming ``where`` (e.g. the recipients file's
+    entry) for anything else, two addresses in one entry included.
 
     >>> check_address("Ana <ana@example.com>", "--to")
     'Ana <ana@example.com>'
     """
     text = str(text).strip()
-    name, addr = parseaddr(text)
+    found = getaddresses([text])
+    name, addr = found[0] if len(found) == 1 else ("", "")
     problem = ""
     if not text or CONTROL.search(text):
         problem = "it is empty or has control characters"
+    elif len(found) != 1 or "@" in name or "," in text.replace(f'"{name}"', ""):
+        problem = "give one address per entry; a name may not hold an address or a comma"
     elif addr.count("@") != 1 or not addr.split("@")[0] or not addr.split("@")[1]:
         problem = "it is not of the form name@domain"
     else:
         try:
-            Address(display_name=name, addr_spec=addr)
-        except (ValueError, HeaderParseError) as exc:
+            return str(Address(display_name=name, addr_spec=addr))
+        except (ValueError, HeaderParseError, IndexError) as exc:
             problem = str(exc)
-    if problem:
-        raise KitError(f"{where}: {text!r} is not an e-mail address ({problem}).")
-    return text
+    raise KitError(f"{where}: {text!r} is not an e-mail address ({problem}).")
 
 
 def envelope_address(text: str) -> str:
@@ -100,6 +102,9 @@ def password_from(spec: str | None, resolve: bool = True) -> str | None:
     if not value:
         raise KitError(f"--password {spec}: the environment variable {spec[4:]} is not set.")
     return value
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")  # where a login may go without TLS
 
 
 @dataclass
@@ -145,9 +150,19 @@ class SmtpSettings:
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise KitError(f"--smtp {server!r}: write it as HOST:PORT, e.g. mail.example.com:587.")
         security = "starttls" if starttls else "ssl" if ssl_ else "plain"
-        return cls(host.strip("[]"), int(port), security, user, secret, sender)
+        host = host.strip("[]")
+        if user and security == "plain" and host not in LOOPBACK:
+            raise KitError(
+                f"--user on a plain connection to {host} would send the password unencrypted: "
+                "add --starttls (port 587) or --ssl (port 465); only a server on this "
+                "machine (localhost) may take a login without them."
+            )
+        if user and not password and not dry_run:
+            raise KitError("--user needs --password env:VAR (the variable holding it).")
+        return cls(host, int(port), security, user, secret, sender)
 
     def where(self) -> str:
+        """``HOST:PORT``, for messages."""
         return f"{self.host}:{self.port}"
 
 
@@ -168,7 +183,7 @@ class Outgoing:
 
 
 @dataclass
-class Outcome:
+class Delivery:
     """What happened to one message: ``refused`` maps each address that did not get it
     to the reason (empty when every recipient was accepted)."""
 
@@ -177,6 +192,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """Every recipient got the message."""
         return not self.refused
 
 
@@ -219,14 +235,14 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
 def deliver(
     settings: SmtpSettings,
     messages: Iterable[Outgoing],
-    report: Callable[[Outcome], None] | None = None,
-) -> list[Outcome]:
+    report: Callable[[Delivery], None] | None = None,
+) -> list[Delivery]:
     """Send every message over one connection (reconnecting after a drop). A failure
     that concerns one message is its outcome, not an exception; only a first connection
     or login that fails raises KitError (nothing was sent then). ``report`` is called
     after each message."""
     messages = list(messages)
-    outcomes: list[Outcome] = []
+    outcomes: list[Delivery] = []
     smtp: smtplib.SMTP | None = connect(settings) if messages else None
     try:
         for out in messages:
@@ -246,7 +262,7 @@ def deliver(
             except (OSError, smtplib.SMTPException, KitError) as exc:
                 refused = dict.fromkeys(out.recipients, _reason(exc))
                 smtp = _drop(smtp)
-            outcome = Outcome(out, refused)
+            outcome = Delivery(out, refused)
             outcomes.append(outcome)
             if report:
                 report(outcome)

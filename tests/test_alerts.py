@@ -139,6 +139,16 @@ def test_turns_red_of_a_lower_is_better_kpi_says_the_share_of_target():
     assert alert.rule == "turned red (125.0 % of target, amber up to 111.1 %)"
 
 
+def test_turns_red_without_an_attainment_says_the_target():
+    """Churn against a target of 0 %: red, with no attainment to quote (0 divides)."""
+    rows = frame(
+        row("company", "churn_rate", 2.0, attainment=float("nan"), rag="red", target=0.0),
+        row("company", "churn_rate", 0.0, back=1, attainment=float("nan"), rag="green"),
+    )
+    (alert,) = evaluate([rule("churn_rate", "turns_red")], rows, M)
+    assert alert.rule == "turned red (target 0.0 %)"
+
+
 def test_an_attainment_just_below_the_bound_never_reads_as_the_bound():
     """89.97 % is red under amber = 90 %: it reads 89.9 %, not a rounded 90 %."""
     rows = frame(

@@ -20,6 +20,9 @@ from kpi_helpers.pages import month_label
 from kpi_helpers.sample_data import generate
 
 SCHEDULE = ROOT / "examples" / "schedule"
+needs_chromium = pytest.mark.skipif(
+    find_chromium() is None, reason="no Chromium: apt-get install chromium (.ci/run does)"
+)
 KIT = Path(sys.executable).parent / "kpi-kit"
 LAST_MONTH = str(Month.previous())
 
@@ -63,7 +66,7 @@ def monthly(folder: Path, smtp, **settings: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(find_chromium() is None, reason="no Chromium: apt-get install chromium")
+@needs_chromium
 def test_the_monthly_run_builds_last_month_and_mails_it(company, smtp):
     run = monthly(company, smtp, KPI_SMTP_USER="kpi", KPI_SMTP_PASSWORD=SMTP_PASSWORD)
     assert run.returncode == 0, run.stderr
@@ -102,6 +105,7 @@ def test_a_failed_build_mails_the_log_to_the_operator_and_nobody_else(company, s
     assert not (broken / "reports" / LAST_MONTH).exists()
 
 
+@needs_chromium
 def test_a_failed_send_is_mailed_to_the_operator(company, smtp, tmp_path):
     """The pack builds but a recipient is refused: the rest is sent, the operator hears."""
     smtp.refuse.add("ceo@example.com")

@@ -144,6 +144,33 @@ def test_names_and_alert_text_from_the_data_are_escaped(reports, smtp, capsys):
     assert ALERT_NAME in company.get_body(("plain",)).get_content()  # plain text as is
 
 
+def test_each_message_shows_the_alerts_its_summary_page_shows(reports, tmp_path):
+    """The company's mail: its own alerts and a count of the others; a team's mail: the
+    team's and its reps' (as on the pack's summary pages)."""
+    copy = tmp_path / "reports"
+    shutil.copytree(reports / SAMPLE_END, copy / SAMPLE_END)
+    team = TEAM_SCOPE.partition(":")[2]
+    fired = [
+        dict(scope="company", scope_label="Company", name="Sales revenue",
+             value_text="$1", rule="below $2", team=""),
+        dict(scope=TEAM_SCOPE, scope_label=f"Team {team}", name="Lead response",
+             value_text="9.0 %", rule="below 20.0 %", team=""),
+        dict(scope="rep:R7", scope_label="Rep R7", name="Calls made",
+             value_text="3", rule="below 40", team=team),
+    ]  # fmt: skip
+    (copy / SAMPLE_END / "data" / ALERTS_FILE).write_text(json.dumps({"alerts": fired}))
+    pack = find_pack(copy, SAMPLE_END)
+    company = build_message(pack, "company", ["a@example.com"], "k@example.com").message
+    text = company.get_body(("plain",)).get_content()
+    assert "Sales revenue: $1 — below $2" in text
+    assert "2 alert(s) for teams and reps" in text and "Lead response" not in text
+    mail = build_message(pack, TEAM_SCOPE, ["a@example.com"], "k@example.com").message
+    text = mail.get_body(("plain",)).get_content()
+    assert "- Lead response: 9.0 % — below 20.0 %" in text
+    assert "- Calls made · Rep R7: 3 — below 40" in text
+    assert "below $2" not in text and "No alerts" not in text
+
+
 def test_no_alerts_file_no_alerts_section(reports, tmp_path):
     copy = tmp_path / "reports"
     shutil.copytree(reports / SAMPLE_END, copy / SAMPLE_END)
@@ -240,6 +267,11 @@ def _one_error(capsys) -> str:
         (["--smtp", "nohostport"], "HOST:PORT"),
         (["--from", "not an address"], "is not an e-mail address"),
         (["--scopes", "team:Nowhere"], "company, team:<b>Partners & Alliances</b>"),
+        (["--user", "u"], "--user needs --password env:VAR"),
+        (
+            ["--smtp", "mail.example.com:25", "--user", "u", "--password", "env:HOME"],
+            "would send the password unencrypted",
+        ),
     ],
 )
 def test_bad_options_are_one_line_exit_2(reports, smtp, capsys, args, message):
@@ -284,15 +316,23 @@ def test_bad_recipients_files(reports, tmp_path, capsys, text, message):
     assert message in _one_error(capsys)
 
 
-def test_recipients_file_wildcards_and_default_scopes(reports):
+def test_recipients_file_wildcards(reports, tmp_path):
     pack = find_pack(reports, "latest")
-    path = pack.path / "r.toml"
+    path = tmp_path / "r.toml"
     path.write_text('[recipients]\n"team:*" = ["ops@example.com", "ops@example.com"]\n')
-    try:
-        assert load_recipients(path, pack.snapshot.scopes) == {TEAM_SCOPE: ["ops@example.com"]}
-    finally:
-        path.unlink()
+    assert load_recipients(path, pack.snapshot.scopes) == {TEAM_SCOPE: ["ops@example.com"]}
+    # a wildcard that matches no scope of this month's pack is not an error (a company
+    # pack with --scopes company still goes out with the file used every month)
+    path.write_text('[recipients]\ncompany = ["ceo@example.com"]\n"rep:*" = ["r@example.com"]\n')
+    assert load_recipients(path, pack.snapshot.scopes) == {"company": ["ceo@example.com"]}
+
+
+def test_one_address_per_entry_and_passwords_only_from_the_environment():
     assert check_address("Ana <ana@example.com>", "x") == "Ana <ana@example.com>"
+    assert check_address('"Doe, Jane" <jd@example.com>', "x") == '"Doe, Jane" <jd@example.com>'
+    for two in ("a@example.com, b@example.com", "a@example.com <b@example.com>"):
+        with pytest.raises(KitError, match="one address per entry"):
+            check_address(two, "[recipients] 'company'")
     with pytest.raises(KitError, match="env:VAR"):
         password_from("plain-password")
 

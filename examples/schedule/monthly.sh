@@ -14,7 +14,8 @@
 #   KPI_RECIPIENTS    recipients file (default recipients.toml)
 #   KPI_REPORTS       output folder (default reports)
 #   KPI_LINK_BASE     URL where reports/ is published, for links in the mails (optional)
-#   KPI_PACK_OPTIONS  more options for kpi-kit pack, e.g. "--scopes company" (optional)
+#   KPI_PACK_OPTIONS  more options for kpi-kit pack, e.g. "--scopes company" (optional;
+#                     split on spaces, so a team whose name has spaces cannot be named)
 #   KPI_KIT           the kpi-kit command (default kpi-kit on PATH, e.g. .venv/bin/kpi-kit)
 set -uo pipefail
 
@@ -36,16 +37,23 @@ trap 'rm -f "$log"' EXIT
 
 fail() {  # $1: what failed; the log goes to the operator, the exit code to the scheduler
   echo "kpi-kit monthly: $1 failed; mailing the log to $KPI_OPERATOR" >&2
-  "$kit" notify --to "$KPI_OPERATOR" "${smtp[@]}" \
-    --subject "Sales KPI pack: $1 failed on $(hostname)" --body-file "$log"
   cat "$log" >&2
+  if ! "$kit" notify --to "$KPI_OPERATOR" "${smtp[@]}" \
+    --subject "Sales KPI pack: $1 failed on $(hostname)" --body-file "$log"; then
+    # the scheduler's own failure report is all that is left (cron's MAILTO, systemd's
+    # OnFailure=, the CI's failed-run e-mail): exit 2 tells it the operator was not told
+    echo "kpi-kit monthly: the operator could not be mailed either" >&2
+    exit 2
+  fi
   exit 1
 }
 
 # shellcheck disable=SC2086  # KPI_PACK_OPTIONS is a list of options
+set -f  # no file-name globbing of those options (team:* stays team:*)
 "$kit" pack --month previous --config "$config" --out "$reports" ${KPI_PACK_OPTIONS:-} \
   >"$log" 2>&1 || fail "the build of last month's pack"
+set +f
 "$kit" send --month previous --config "$config" --reports "$reports" \
-  --recipients "${KPI_RECIPIENTS:-recipients.toml}" "${smtp[@]}" "${link[@]}" \
+  --recipients "${KPI_RECIPIENTS:-recipients.toml}" "${smtp[@]}" ${link[@]+"${link[@]}"} \
   >>"$log" 2>&1 || fail "sending last month's pack"
 cat "$log"
