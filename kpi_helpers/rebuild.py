@@ -86,8 +86,9 @@ def source_digest(source: str) -> str | None:
     path = Path(source)
     if "://" in source or source.startswith("env:") or not path.exists():
         return None
-    if path.is_file():
-        return _sha(path.name, file_sha(path))
+    if path.is_file():  # with a DuckDB file's write-ahead log: changes not yet merged
+        wal = path.with_name(path.name + ".wal")
+        return _sha(path.name, file_sha(path), file_sha(wal) if wal.is_file() else "")
     return _tree_sha(path)
 
 

@@ -89,12 +89,14 @@ def test_reruns_rebuild_only_what_changed(setup):
     log = read_build_log(month)
     assert log["data"]["reused"] is False and log["data"]["key"]
     pages_before = _files(month)
+    inode = (month / "company" / "revenue.html").stat().st_ino
 
     # 1. the same request again: the data step and every page are taken over unchanged
     month, again = _build(root, source)
     assert all(o.ok and o.reused for o in again)
     assert read_build_log(month)["data"]["reused"] is True
     assert _files(month) == pages_before
+    assert (month / "company" / "revenue.html").stat().st_ino == inode  # linked, not rebuilt
     index = (month / "index.html").read_text(encoding="utf-8")
     assert "4 of 4 page(s) reused" in index and "the data step was reused too" in index
     assert index.count("reused · built") == 4
