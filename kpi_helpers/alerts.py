@@ -278,6 +278,22 @@ def rows_for_rules(
     return pd.concat(frames, ignore_index=True)
 
 
+def check_dataset(
+    ds: Any,
+    rules: list[AlertRule],
+    month: str,
+    config: Config | None = None,
+    have: pd.DataFrame | None = None,
+) -> AlertCheck:
+    """:func:`check` of ``rules`` for ``month`` on the rows :func:`rows_for_rules`
+    computes from ``ds`` (reusing ``have``): what ``kpi-kit alerts``, a pack's snapshot and
+    a live summary page all run."""
+    from .measures import rep_teams  # the engine (Ibis) only when computing
+
+    rows = rows_for_rules(ds, rules, month, config, have)
+    return check(rules, rows, month, config, rep_teams(ds))
+
+
 def _check_names(rules: list[AlertRule], teams_of_reps: dict[str, str]) -> None:
     teams = sorted(set(teams_of_reps.values()) | {UNASSIGNED_TEAM})
     for rule in rules:

@@ -12,6 +12,17 @@ from collections.abc import Sequence
 from .errors import KitError
 
 
+def _dataset(args: argparse.Namespace, cfg=None):
+    """kpi.toml (``--config``, unless already read as ``cfg``) and the dataset it names,
+    ``--source``/``--mapping`` taking precedence: what compute, forecast, alerts and clv
+    open."""
+    from .config import load_config
+    from .sources import open_dataset
+
+    cfg = cfg or load_config(args.config)
+    return cfg, open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+
+
 def _validate(args: argparse.Namespace) -> int:
     from .sources import open_dataset
     from .validate import exit_code, format_report, validate
@@ -58,14 +69,11 @@ def _compute(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from . import kpis
-    from .config import load_config
     from .engine import month_asked
     from .registry import select
-    from .sources import open_dataset
     from .tables import compute_table
 
-    cfg = load_config(args.config)
-    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    cfg, ds = _dataset(args)
     ids = [i for group in args.kpi or [] for i in group.split(",") if i]
     families = [f for group in args.family or [] for f in group.split(",") if f]
     chosen = select(ids or None, families or None)
@@ -92,12 +100,9 @@ def _compute(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from .config import load_config
     from .forecast import forecast_kpi
-    from .sources import open_dataset
 
-    cfg = load_config(args.config)
-    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    cfg, ds = _dataset(args)
     df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
     _write_frame(df, args.out, args.format)
     return 0
@@ -109,8 +114,6 @@ def _alerts(args: argparse.Namespace) -> int:
     from . import alerts
     from .config import load_config
     from .engine import check_month, month_asked
-    from .measures import rep_teams
-    from .sources import open_dataset
 
     cfg = load_config(args.config)
     if not cfg.alerts:
@@ -119,11 +122,10 @@ def _alerts(args: argparse.Namespace) -> int:
             f"No alert rules in {where}: add one [[alerts]] table per rule, e.g.\n"
             '  [[alerts]]\n  kpi = "win_rate"\n  scope = "team:*"\n  below = 20'
         )
-    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    _, ds = _dataset(args, cfg)
     month = month_asked(ds, args.month)
     check_month(ds, month)
-    rows = alerts.rows_for_rules(ds, cfg.alerts, str(month), cfg)
-    found = alerts.check(cfg.alerts, rows, str(month), cfg, rep_teams(ds))
+    found = alerts.check_dataset(ds, cfg.alerts, str(month), cfg)
     if args.format == "json":
         print(json.dumps([a.as_dict() for a in found.alerts], indent=1, ensure_ascii=False))
         for note in found.notes:
@@ -166,11 +168,8 @@ def _write_frame(df, out, fmt: str) -> None:
 
 def _clv(args: argparse.Namespace) -> int:
     from .clv import fit_clv, format_summary, write_result
-    from .config import load_config
-    from .sources import open_dataset
 
-    cfg = load_config(args.config)
-    ds = open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    cfg, ds = _dataset(args)
     result = fit_clv(ds, args.month, args.scope, cfg)
     text = write_result(result, args.format, args.out)
     if text is None:  # written to --out: the summary, with the notes, on the terminal
@@ -337,6 +336,14 @@ def _month(text: str) -> str:
     return text
 
 
+def _dataset_options(p: argparse.ArgumentParser, config_help: str) -> None:
+    """The ``--source``, ``--mapping`` and ``--config`` options of the commands that
+    open a dataset (see :func:`_dataset`)."""
+    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
+    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help=config_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kpi-kit",
@@ -384,9 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_sample_data)
 
     p = sub.add_parser("compute", help="compute KPIs into a tidy table")
-    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
-    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
-    p.add_argument("--config", help="kpi.toml with dataset settings")
+    _dataset_options(p, "kpi.toml with dataset settings")
     p.add_argument(
         "--month",
         required=True,
@@ -410,9 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="forecast a KPI's next months (ETS, 80%% interval)",
         description="One row per future month: month, forecast, lower, upper, method.",
     )
-    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
-    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
-    p.add_argument("--config", help="kpi.toml with dataset settings")
+    _dataset_options(p, "kpi.toml with dataset settings")
     p.add_argument(
         "--month", required=True, help="last month of history: YYYY-MM, latest or previous"
     )
@@ -429,9 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One line per alert that fired (or a JSON list), then a count. Exit "
         "code: 0 nothing fired, 3 alerts fired, 2 a problem to fix (bad rule, no rules).",
     )
-    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
-    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
-    p.add_argument("--config", help="kpi.toml holding the [[alerts]] rules")
+    _dataset_options(p, "kpi.toml holding the [[alerts]] rules")
     p.add_argument(
         "--month", required=True, help="YYYY-MM, latest (in the data) or previous (last complete)"
     )
@@ -462,9 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the pack (one named like a kit page replaces it); default [pack] notebooks in kpi.toml",
     )
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
-    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
-    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
-    p.add_argument("--config", help="kpi.toml with dataset settings")
+    _dataset_options(p, "kpi.toml with dataset settings")
     p.add_argument(
         "--force",
         action="store_true",
@@ -473,9 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_pack)
 
     p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")
-    p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
-    p.add_argument("--mapping", help="TOML mapping file for a foreign export")
-    p.add_argument("--config", help="kpi.toml (clv_discount_rate, default 0.01 a month)")
+    _dataset_options(p, "kpi.toml (clv_discount_rate, default 0.01 a month)")
     p.add_argument("--month", required=True, help="calibration ends with this month: YYYY-MM")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
     p.add_argument(

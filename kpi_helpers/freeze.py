@@ -23,11 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .alerts import AlertCheck, AlertRule, check, rows_for_rules
+from .alerts import AlertCheck, AlertRule, check_dataset
 from .contract import EVENT_COLUMNS, TABLES
 from .errors import KitError
 from .live import LiveData
-from .measures import rep_teams
 from .registry import REGISTRY
 from .snapshot import (
     ALERTS_FILE,
@@ -189,8 +188,7 @@ def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out
     """
     found = AlertCheck()
     if rules:
-        rows = rows_for_rules(live.ds, rules, live.month, live.cfg, have=kpis)
-        found = check(rules, rows, live.month, live.cfg, rep_teams(live.ds))
+        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis)
     payload = dict(
         month=live.month,
         rules=[r.text(live.cfg.currency) for r in rules],

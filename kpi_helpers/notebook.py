@@ -28,6 +28,7 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from . import charts
+from .alerts import check_dataset
 from .config import Config, load_config
 from .errors import KitError
 from .months import Month
@@ -341,11 +342,7 @@ class Report:
         """The alerts of the config's rules, computed from the source (no snapshot)."""
         if not self.cfg.alerts:
             return []
-        from .alerts import check, rows_for_rules
-        from .measures import rep_teams
-
-        rows = rows_for_rules(self.ds, self.cfg.alerts, self.month, self.cfg)
-        found = check(self.cfg.alerts, rows, self.month, self.cfg, rep_teams(self.ds))
+        found = check_dataset(self.ds, self.cfg.alerts, self.month, self.cfg)
         return [a.as_dict() for a in found.alerts]
 
     def movers(self, n: int = 5) -> HTML:
