@@ -159,26 +159,38 @@ class Report:
             if row["status"] == "not_available":
                 missing.setdefault(str(row["reason"]).replace("`", ""), []).append(k.name)
                 continue
-            card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
-            if card["ok"]:
-                made = dict(value=None, label="made at the end of this month")
-                mom = self._change(row, "mom_change", "vs last month", 1)
-                yoy = self._change(row, "yoy_change", "vs last year", 12)
-                card.update(
-                    value=self.fmt(k.id, row["value"]),
-                    mom=made if k.is_model else mom,
-                    yoy=None if k.is_model else yoy,
-                    target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
-                    attainment=(
-                        None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"
-                    ),
-                )
-            else:
-                card["reason"] = reason_parts(row["reason"])
-            items.append(card)
+            items.append(self.card(k.id))
         line = "; ".join(f"{' and '.join(names)} ({why})" for why, names in missing.items())
         line = f"Not available from this data: {line}." if line else None
         return HTML(blocks().cards(items, line, self.link(SCOPE_KPIS)))
+
+    def card(self, kpi: str) -> dict | None:
+        """One headline card's facts, as the pages and the e-mail show them: ``name``,
+        ``ok``, ``rag`` ("none" without a target); when ok ``value``, ``mom`` and ``yoy``
+        (dicts with ``value``, ``label``, ``tone``, ``arrow``), ``target`` and
+        ``attainment`` (text or None); else ``reason`` (:func:`reason_parts`). None when
+        the data cannot give the KPI at all (no row, or not available)."""
+        k = get(kpi)
+        if k.id not in self.current.index:
+            return None
+        row = self.current.loc[k.id]
+        if row["status"] == "not_available":
+            return None
+        card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
+        if card["ok"]:
+            made = dict(value=None, label="made at the end of this month")
+            mom = self._change(row, "mom_change", "vs last month", 1)
+            yoy = self._change(row, "yoy_change", "vs last year", 12)
+            card.update(
+                value=self.fmt(k.id, row["value"]),
+                mom=made if k.is_model else mom,
+                yoy=None if k.is_model else yoy,
+                target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
+                attainment=(None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"),
+            )
+        else:
+            card["reason"] = reason_parts(row["reason"])
+        return card
 
     def _change(self, row: pd.Series, col: str, label: str, back: int) -> dict:
         v = row[col]
@@ -347,17 +359,10 @@ class Report:
 
     def movers(self, n: int = 5) -> HTML:
         """The month's largest movers in plain words."""
-        cur = self.current[
-            (self.current["status"] == "ok")
-            & self.current["mom_change"].notna()
-            & (self.current["better"] != "neutral")
-        ]
-        rel = cur[cur["change_unit"] == "%"]["mom_change"].abs()
-        pp = cur[cur["change_unit"] == "pp"]["mom_change"].abs() * 2  # 1 pp ~ 2 % in weight
-        top = pd.concat([rel, pp]).sort_values(ascending=False).head(n).index
+        top = mover_weights(self.current).sort_values(ascending=False).head(n).index
         lines = []
         for kpi in top:
-            r = cur.loc[kpi]
+            r = self.current.loc[kpi]
             change = abs(r["mom_change"])
             lines.append(
                 dict(
@@ -496,6 +501,25 @@ class Report:
         )
         href = f"../{self.data.path.name}/validation.csv" if self.link(SCOPE_KPIS) else None
         return HTML(blocks().data_quality(tone, text, href))
+
+
+def mover_weights(current: pd.DataFrame) -> pd.Series:
+    """How much each KPI moved this month, by id: ``|mom_change|`` in %, a point (pp)
+    weighing as 2 %, for the ok KPIs with a better-direction and such a change.
+    "Largest movers" on a page and the e-mail's "biggest move" rank by it.
+
+    >>> cur = pd.DataFrame({"status": ["ok", "ok"], "mom_change": [-3.0, 2.0],
+    ...     "better": ["up", "up"], "change_unit": ["%", "pp"]}, index=["a", "b"])
+    >>> mover_weights(cur).to_dict()
+    {'a': 3.0, 'b': 4.0}
+    """
+    cur = current[
+        (current["status"] == "ok")
+        & current["mom_change"].notna()
+        & (current["better"] != "neutral")
+        & current["change_unit"].isin(["%", "pp"])
+    ]
+    return cur["mom_change"].abs() * cur["change_unit"].map({"%": 1.0, "pp": 2.0})
 
 
 def _rag(row: pd.Series) -> str:

@@ -57,9 +57,14 @@ def file_sha(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _tree_sha(root: Path, pattern: str = "*") -> str:
-    """One hash of every file under ``root`` matching ``pattern``: names and bytes."""
-    files = sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+def _tree_sha(root: Path, skip: str = "") -> str:
+    """One hash of every file under ``root`` (names and bytes), but ``__pycache__`` and
+    the top-level file named ``skip``."""
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p != root / skip
+    )
     return _sha(*(f"{p.relative_to(root)}:{file_sha(p)}" for p in files))
 
 
@@ -109,11 +114,7 @@ def snapshot_digest(folder: Path) -> str:
     meta = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
     for field in VOLATILE_META:
         meta.pop(field, None)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != SNAPSHOT_FILE)
-    return _sha(
-        json.dumps(meta, sort_keys=True),
-        *(f"{p.relative_to(folder)}:{file_sha(p)}" for p in files),
-    )
+    return _sha(json.dumps(meta, sort_keys=True), _tree_sha(folder, skip=SNAPSHOT_FILE))
 
 
 def page_key(

@@ -33,7 +33,7 @@ from . import charts
 from .config import Config, load_config
 from .errors import KitError
 from .months import Month
-from .notebook import Report
+from .notebook import Report, mover_weights
 from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, scope_label
 from .registry import REGISTRY, get
 from .smtp import Outgoing, check_address, envelope_address, one_line
@@ -275,16 +275,15 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
 
 
 def _card(report: Report, kpi: str) -> dict | None:
-    k = get(kpi)
-    if kpi not in report.current.index:
+    """The page's card (:meth:`Report.card`) as the e-mail draws it: colours for the RAG
+    edge and the change, one note line."""
+    card = report.card(kpi)
+    if card is None:
         return None
-    row = report.current.loc[kpi]
-    if row["status"] == "not_available":
-        return None
-    rag = row["rag"] if isinstance(row["rag"], str) else ""
-    card = dict(
-        name=k.name,
-        ok=row["status"] == "ok",
+    rag = "" if card["rag"] == "none" else card["rag"]
+    out = dict(
+        name=card["name"],
+        ok=card["ok"],
         rag=rag,
         colour=RAG_COLOURS.get(rag, NO_RAG),
         value="n/a",
@@ -296,42 +295,28 @@ def _card(report: Report, kpi: str) -> dict | None:
         attainment="",
     )
     if not card["ok"]:
-        card["note"] = str(row["reason"]).replace("`", "")
-        return card
-    card["value"] = report.fmt(kpi, row["value"])
-    if k.is_model:
-        card["note"] = "made at the end of this month"
-    elif not pd.isna(row["mom_change"]):
-        v = float(row["mom_change"])
-        card["change"] = charts.format_change(v, row["change_unit"], report.cfg.currency)
-        card["arrow"] = "▲" if v > 0 else "▼" if v < 0 else "■"
-        tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
-        card["change_colour"] = TONES.get(tone, MUTED)
-    if not pd.isna(row["target"]):
-        card["target"] = report.fmt(kpi, row["target"])
-        if not pd.isna(row["attainment"]):
-            card["attainment"] = f"{row['attainment']:.0f} %"
-    return card
+        out["note"] = "".join(text for text, _ in card["reason"])
+        return out
+    mom = card["mom"]
+    out.update(value=card["value"], target=card["target"] or "")
+    out["attainment"] = card["attainment"] or ""
+    if mom["value"] is not None:
+        out.update(change=mom["value"], arrow=mom["arrow"])
+        out["change_colour"] = TONES.get(mom["tone"], MUTED)
+    elif get(kpi).is_model:
+        out["note"] = mom["label"]  # "made at the end of this month"
+    return out
 
 
 def biggest_mover(report: Report, skip: tuple[str, ...] = ()) -> str | None:
     """The KPI that moved most this month (relative %, 1 pp weighing as 2 %), among
     those with a better-direction, preferring the pages' headline KPIs; None when
     nothing moved."""
-    cur = report.current
-    cur = cur[
-        (cur["status"] == "ok")
-        & cur["mom_change"].notna()
-        & (cur["better"] != "neutral")
-        & ~cur.index.isin(list(skip))
-        & cur["change_unit"].isin(["%", "pp"])
-    ]
-    familiar = cur[cur.index.isin([k for ks in HEADLINES.values() for k in ks])]
-    cur = familiar if len(familiar) else cur  # a headline KPI of some page, when one moved
-    if cur.empty:
-        return None
-    weight = cur["mom_change"].abs() * cur["change_unit"].map({"%": 1.0, "pp": 2.0})
-    return str(weight.idxmax())
+    weight = mover_weights(report.current)
+    weight = weight[~weight.index.isin(list(skip))]
+    familiar = weight[weight.index.isin([k for ks in HEADLINES.values() for k in ks])]
+    weight = familiar if len(familiar) else weight  # a headline KPI of some page, if one moved
+    return None if weight.empty else str(weight.idxmax())
 
 
 def _charts(report: Report, folder: str, month: str) -> list[Chart]:
