@@ -1,7 +1,7 @@
 """Time and peak memory of the predictive CLV fit (``kpi-kit clv``) on about 23,000 customers.
 
 The orders are simulated with numpy from BG/NBD + Gamma-Gamma at the published CDNOW
-parameters (``kpi_helpers.clv_models.simulate``): first purchases spread over Jan..Mar
+parameters (``kpi_helpers.models.clv_models.simulate``): first purchases spread over Jan..Mar
 2025, purchases to 2025-12-31, one order line per purchase, written as Parquet. Then:
 
 - ``fit_clv``: the whole command's work (open the folder, the account-day query, both fits,
@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi_helpers import clv_models as models
-from kpi_helpers.clv import fit_clv, purchases, rfm
-from kpi_helpers.months import Month
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.core import Month
+from kpi_helpers.data import open_dataset
+from kpi_helpers.models import clv_models as models
+from kpi_helpers.models import fit_clv, purchases, rfm
 
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}

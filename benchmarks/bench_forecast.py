@@ -1,4 +1,4 @@
-"""Backtest of the KPI forecasts (kpi_helpers.forecast) from rolling origins.
+"""Backtest of the KPI forecasts (kpi_helpers.models.forecast) from rolling origins.
 
 For each dataset with 24 months or more, each KPI and each scope, the series is computed
 once through the month before the data's last; from each of the last 12 origins o
@@ -33,11 +33,10 @@ import numpy as np
 import pandas as pd
 
 from kpi_helpers import kpis
-from kpi_helpers.errors import KitError
-from kpi_helpers.forecast import forecast_kpi, forecast_series, prepare_history
-from kpi_helpers.months import Month
-from kpi_helpers.sample_data import generate
-from kpi_helpers.sources import Dataset, open_dataset
+from kpi_helpers.core import KitError, Month
+from kpi_helpers.data import Dataset, open_dataset
+from kpi_helpers.data.sample_data import generate
+from kpi_helpers.models import forecast_kpi, forecast_series, prepare_history
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"

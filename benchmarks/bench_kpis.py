@@ -58,7 +58,7 @@ SELECT * FROM deals FULL JOIN mrr USING (mi, team, rep)
 
 def run_engine(folder: str, month: str, kpis_: list[str] | None) -> int:
     from kpi_helpers import kpis
-    from kpi_helpers.sources import open_dataset
+    from kpi_helpers.data import open_dataset
 
     return len(kpis.compute(open_dataset(folder), month, months=13, scope="all", kpis=kpis_))
 
@@ -66,7 +66,7 @@ def run_engine(folder: str, month: str, kpis_: list[str] | None) -> int:
 def run_sql(folder: str, month: str) -> int:
     import duckdb
 
-    from kpi_helpers.months import Month
+    from kpi_helpers.core import Month
 
     last = Month.parse(month)
     first = last - 12

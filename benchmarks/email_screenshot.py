@@ -23,9 +23,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from kpi_helpers.mail import SmtpSettings, build_message, deliver, find_pack
 from kpi_helpers.pack import CHROMIUM_ARGS, find_chromium
-from kpi_helpers.send import build_message, find_pack
-from kpi_helpers.smtp import SmtpSettings, deliver
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,23 +9,32 @@ import sys
 import time
 from collections.abc import Sequence
 
-from .errors import KitError
+from kpi_helpers.core import KitError
+
+
+def _config(path: str | None):
+    """kpi.toml read and checked whole, its ``[[alerts]]`` rules included, so a bad rule
+    is an error for every command that reads the file."""
+    from kpi_helpers.alerts import rules_of
+    from kpi_helpers.core import load_config
+
+    cfg = load_config(path)
+    rules_of(cfg)
+    return cfg
 
 
 def _dataset(args: argparse.Namespace, cfg=None):
     """kpi.toml (``--config``, unless already read as ``cfg``) and the dataset it names,
     ``--source``/``--mapping`` taking precedence: what compute, forecast, alerts and clv
     open."""
-    from .config import load_config
-    from .sources import open_dataset
+    from kpi_helpers.data import open_dataset
 
-    cfg = cfg or load_config(args.config)
+    cfg = cfg or _config(args.config)
     return cfg, open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .sources import open_dataset
-    from .validate import exit_code, format_report, validate
+    from kpi_helpers.data import exit_code, format_report, open_dataset, validate
 
     ds = open_dataset(args.source, args.mapping)
     findings = validate(ds)
@@ -34,13 +43,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .init import init
+    from kpi_helpers.data import init
 
     return init(args.source, args.out, force=args.force)
 
 
 def _sample_data(args: argparse.Namespace) -> int:
-    from .sample_data import generate
+    from kpi_helpers.data.sample_data import generate
 
     started = time.perf_counter()
     rows = generate(
@@ -68,10 +77,9 @@ def _compute(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from . import kpis
-    from .engine import month_asked
-    from .registry import select
-    from .tables import compute_table
+    from kpi_helpers import kpis
+    from kpi_helpers.catalog import select
+    from kpi_helpers.data import month_asked
 
     cfg, ds = _dataset(args)
     ids = [i for group in args.kpi or [] for i in group.split(",") if i]
@@ -91,7 +99,7 @@ def _compute(args: argparse.Namespace) -> int:
         scope = args.scope if ":" in args.scope else "company"
         for k in (k for k in chosen if k.is_table):
             try:
-                table = compute_table(ds, k.id, args.month, scope, cfg)
+                table = kpis.table(ds, k.id, args.month, scope, cfg)
             except KitError as exc:
                 print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
                 continue
@@ -100,7 +108,7 @@ def _compute(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from .forecast import forecast_kpi
+    from kpi_helpers.models import forecast_kpi
 
     cfg, ds = _dataset(args)
     df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
@@ -111,12 +119,12 @@ def _forecast(args: argparse.Namespace) -> int:
 def _alerts(args: argparse.Namespace) -> int:
     import json
 
-    from . import alerts
-    from .config import load_config
-    from .engine import check_month, month_asked
+    from kpi_helpers import alerts
+    from kpi_helpers.data import check_month, month_asked
 
-    cfg = load_config(args.config)
-    if not cfg.alerts:
+    cfg = _config(args.config)
+    rules = alerts.rules_of(cfg)
+    if not rules:
         where = args.config or "a kpi.toml (pass it with --config)"
         raise KitError(
             f"No alert rules in {where}: add one [[alerts]] table per rule, e.g.\n"
@@ -125,13 +133,13 @@ def _alerts(args: argparse.Namespace) -> int:
     _, ds = _dataset(args, cfg)
     month = month_asked(ds, args.month)
     check_month(ds, month)
-    found = alerts.check_dataset(ds, cfg.alerts, str(month), cfg)
+    found = alerts.check_dataset(ds, rules, str(month), cfg)
     if args.format == "json":
         print(json.dumps([a.as_dict() for a in found.alerts], indent=1, ensure_ascii=False))
         for note in found.notes:
             print(f"kpi-kit alerts: note: {note}", file=sys.stderr)
     else:
-        print(alerts.format_text(found, str(month), len(cfg.alerts)))
+        print(alerts.format_text(found, str(month), len(rules)))
     return 3 if found.alerts else 0
 
 
@@ -167,7 +175,7 @@ def _write_frame(df, out, fmt: str) -> None:
 
 
 def _clv(args: argparse.Namespace) -> int:
-    from .clv import fit_clv, format_summary, write_result
+    from kpi_helpers.models import fit_clv, format_summary, write_result
 
     cfg, ds = _dataset(args)
     result = fit_clv(ds, args.month, args.scope, cfg)
@@ -184,7 +192,7 @@ def _clv(args: argparse.Namespace) -> int:
 def _catalog(args: argparse.Namespace) -> int:
     import html
 
-    from .registry import catalog_frame
+    from kpi_helpers.catalog import catalog_frame
 
     df = catalog_frame()
     if args.format == "csv":
@@ -203,7 +211,7 @@ def _catalog(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from .pack import build_pack, read_build_log
+    from kpi_helpers.pack import build_pack, read_build_log
 
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
@@ -239,7 +247,7 @@ def _pack(args: argparse.Namespace) -> int:
 
 def _smtp_settings(args: argparse.Namespace):
     """The shared SMTP options of send and notify (see ``_smtp_options``)."""
-    from .smtp import SmtpSettings
+    from kpi_helpers.mail import SmtpSettings
 
     return SmtpSettings.parse(
         args.smtp,
@@ -255,7 +263,7 @@ def _smtp_settings(args: argparse.Namespace):
 def _dispatch(args: argparse.Namespace, settings, messages) -> int:
     """Write ``--dry-run`` files or send; one line per message, FAILED lines on stderr;
     exit 1 when any message or recipient failed."""
-    from .smtp import deliver, write_eml
+    from kpi_helpers.mail import deliver, write_eml
 
     if args.dry_run is not None:
         for out in messages:
@@ -277,9 +285,13 @@ def _dispatch(args: argparse.Namespace, settings, messages) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .send import build_message, find_pack, load_recipients, pick_scopes
-    from .smtp import check_address
+    from kpi_helpers.mail import (
+        build_message,
+        check_address,
+        find_pack,
+        load_recipients,
+        pick_scopes,
+    )
 
     settings = _smtp_settings(args)
     pack = find_pack(args.reports, args.month)
@@ -289,7 +301,7 @@ def _send(args: argparse.Namespace) -> int:
         to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
         recipients = dict.fromkeys(pack.snapshot.scopes, to)
     scopes = pick_scopes(pack, args.scopes, recipients)
-    cfg = load_config(args.config)
+    cfg = _config(args.config)
     messages = [
         build_message(pack, s, recipients[s], settings.sender, cfg, args.link_base, args.config)
         for s in scopes
@@ -298,8 +310,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _notify(args: argparse.Namespace) -> int:
-    from .send import notify_message
-    from .smtp import check_address
+    from kpi_helpers.mail import check_address, notify_message
 
     settings = _smtp_settings(args)
     to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]

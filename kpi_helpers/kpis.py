@@ -2,7 +2,7 @@
 
 Example::
 
-    from kpi_helpers.sources import open_dataset
+    from kpi_helpers.data import open_dataset
     from kpi_helpers import kpis
     ds = open_dataset("data/sample")
     kpis.compute(ds, "2026-05", scope="team", families=["pipeline"])
@@ -11,7 +11,7 @@ Example::
     kpis.table(ds, "pipeline_health", "2026-05", scope="team:EMEA")
 
 Every scope of every requested scope type and every month is computed in grouped
-queries (``kpi_helpers.measures``, driven by ``kpi_helpers.engine``): no Python loop
+queries (``kpi_helpers.metrics.measures``, driven by ``kpi_helpers.metrics.engine``): no Python loop
 over teams or months touches the data. Measures are kept on the dataset, so later
 calls on the same ``ds`` (other scopes, table KPIs) reuse them.
 """
@@ -22,13 +22,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from . import predictive, tables
-from .config import Config
-from .engine import TIDY_COLUMNS, Scope, compute_tidy, data_months, parse_scopes
-from .errors import KitError
-from .months import Month
-from .registry import CATALOG, select
-from .sources import Dataset
+from kpi_helpers.catalog import CATALOG, get, select
+from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.data import Dataset, data_months
+from kpi_helpers.metrics import TIDY_COLUMNS, Scope, compute_table, compute_tidy, parse_scopes
+from kpi_helpers.models import MODEL_TABLES, model_table
+from kpi_helpers.models import outlook as predictive
 
 __all__ = ["TIDY_COLUMNS", "Scope", "compute", "data_months", "series", "table"]
 
@@ -60,7 +59,7 @@ def compute(
     % otherwise, e.g. win rate 50 % after 40 %: mom_change 10 (pp). Table KPIs are
     skipped here: use :func:`table`. The outlook KPIs (``revenue_forecast``,
     ``bookings_forecast``, ``predictive_clv``) come from fitted models, for the month asked
-    for and the company and teams (:mod:`kpi_helpers.predictive`).
+    for and the company and teams (:mod:`kpi_helpers.models.outlook`).
     """
     scopes = parse_scopes(scope)
     chosen = [k for k in select(kpis, families) if not k.is_table]
@@ -133,4 +132,7 @@ def table(
 ) -> pd.DataFrame:
     """A table KPI (pipeline_health, funnel, ...) for one month and one scope, e.g.
     ``table(ds, "pipeline_health", "2026-05", scope="team:EMEA")``."""
-    return tables.compute_table(ds, kpi, month, scope, config or Config())
+    cfg = config or Config()
+    if get(kpi).table in MODEL_TABLES:
+        return model_table(ds, kpi, month, scope, cfg)
+    return compute_table(ds, kpi, month, scope, cfg)

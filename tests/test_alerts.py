@@ -9,11 +9,9 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_END
 
-from kpi_helpers.alerts import AlertRule, check, evaluate, needed_scopes, parse_rules
+from kpi_helpers.alerts import AlertRule, check, evaluate, needed_scopes, parse_rules, rules_of
 from kpi_helpers.cli import main
-from kpi_helpers.config import Config, load_config
-from kpi_helpers.errors import KitError
-from kpi_helpers.months import Month
+from kpi_helpers.core import Config, KitError, Month, load_config
 
 M = "2026-05"
 
@@ -266,13 +264,13 @@ def test_a_kpi_toml_with_only_alerts_is_valid(tmp_path):
     )
     cfg = load_config(path)
     assert cfg.currency == "USD" and cfg.rag_amber == 90.0  # everything else defaults
-    assert cfg.alerts == [
+    assert rules_of(cfg) == [
         AlertRule("win_rate", "below", 20.0, "team:*", "Low win rate", 1),
         AlertRule("*", "turns_red", None, "company", "", 2),
         AlertRule("average_order_value", "change_below", -10.0, "company", "", 3),
     ]
-    assert cfg.alerts[0].text() == "Low win rate: Win rate, every team: below 20.0 %"
-    assert load_config(None).alerts == []
+    assert rules_of(cfg)[0].text() == "Low win rate: Win rate, every team: below 20.0 %"
+    assert rules_of(load_config(None)) == []
 
 
 GOOD = '[[alerts]]\nkpi = "win_rate"\nbelow = 20\n\n[[alerts]]\n'
@@ -304,7 +302,7 @@ def test_bad_rules_are_one_clear_error_naming_the_rule(tmp_path, second, message
     path = tmp_path / "kpi.toml"
     path.write_text(GOOD + second + "\n")
     with pytest.raises(KitError) as err:
-        load_config(path)
+        rules_of(load_config(path))
     assert str(err.value).startswith("kpi.toml: [[alerts]] #2"), str(err.value)
     assert message in str(err.value)
 
@@ -313,7 +311,7 @@ def test_alerts_written_as_one_table_is_explained(tmp_path):
     path = tmp_path / "kpi.toml"
     path.write_text('[alerts]\nkpi = "win_rate"\nbelow = 20\n')
     with pytest.raises(KitError, match=r"written \[\[alerts\]\] \(two brackets\)"):
-        load_config(path)
+        rules_of(load_config(path))
 
 
 # ------------------------------------------------------------------ kpi-kit alerts

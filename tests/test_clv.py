@@ -15,13 +15,11 @@ import pytest
 from conftest import SHARED_DATASETS, write_tables
 from scipy import integrate, special, stats
 
-from kpi_helpers import clv_models as M
 from kpi_helpers.cli import main
-from kpi_helpers.clv import fit_clv, horizons, purchases, rfm
-from kpi_helpers.config import Config, load_config
-from kpi_helpers.errors import KitError
-from kpi_helpers.months import Month
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.core import Config, KitError, Month, load_config
+from kpi_helpers.data import open_dataset
+from kpi_helpers.models import clv_models as M
+from kpi_helpers.models import fit_clv, horizons, purchases, rfm
 
 CDNOW = SHARED_DATASETS / "cdnow" / "CDNOW_sample.txt"
 needs_cdnow = pytest.mark.skipif(not CDNOW.is_file(), reason="no shared datasets")

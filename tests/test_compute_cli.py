@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_END
 
+from kpi_helpers.catalog import CATALOG
 from kpi_helpers.cli import main
+from kpi_helpers.core import Month
 from kpi_helpers.kpis import TIDY_COLUMNS
-from kpi_helpers.months import Month
-from kpi_helpers.registry import CATALOG
 
 MIDDLE = str(Month.parse(SAMPLE_END) - 18)  # the sample covers 36 months
 

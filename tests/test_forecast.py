@@ -1,4 +1,4 @@
-"""Forecasts (kpi_helpers.forecast), kpi-kit forecast and the pipeline-weighted forecast."""
+"""Forecasts (kpi_helpers.models.forecast), kpi-kit forecast and the pipeline-weighted forecast."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ import pytest
 from conftest import SAMPLE_END, write_tables
 
 from kpi_helpers.cli import main
-from kpi_helpers.config import Config
-from kpi_helpers.errors import KitError
-from kpi_helpers.forecast import COLUMNS, forecast_kpi, forecast_series
-from kpi_helpers.pipeline_forecast import pipeline_forecast
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.core import Config, KitError
+from kpi_helpers.data import open_dataset
+from kpi_helpers.models import COLUMNS, forecast_kpi, forecast_series, pipeline_forecast
 
 
 def monthly(values, start: str = "2023-01") -> pd.Series:
@@ -86,7 +84,7 @@ def test_a_series_no_model_fits_gives_seasonal_naive():
 
 
 def test_seasonal_naive_repeats_last_year():
-    from kpi_helpers.forecast import _naive
+    from kpi_helpers.models.forecast import _naive
 
     y = np.arange(24, dtype="float64")
     method, mean, lower, upper = _naive(y, 14, seasonal=True)

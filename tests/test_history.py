@@ -16,12 +16,13 @@ import pytest
 from conftest import write_tables
 from kpi_fixture import tables
 
-from kpi_helpers import charts, kpis
-from kpi_helpers.engine import families_out_of_reach
-from kpi_helpers.errors import KitError
-from kpi_helpers.notebook import Report
-from kpi_helpers.registry import get
-from kpi_helpers.sources import open_dataset
+from kpi_helpers import kpis
+from kpi_helpers.catalog import get
+from kpi_helpers.core import KitError
+from kpi_helpers.data import open_dataset
+from kpi_helpers.metrics import families_out_of_reach
+from kpi_helpers.report import charts
+from kpi_helpers.report.notebook import Report
 
 
 @pytest.fixture(scope="module")

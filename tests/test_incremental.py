@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from conftest import SAMPLE_END
 
-from kpi_helpers.errors import KitError
+from kpi_helpers.core import KitError
 from kpi_helpers.pack import build_pack, read_build_log
 
 TEAM = "Partners & Alliances"
@@ -35,7 +35,7 @@ def _custom_page(folder: Path, note: str = "") -> None:
         nbformat.v4.new_markdown_cell("# Extra page"),
         params,
         nbformat.v4.new_code_cell(
-            "from kpi_helpers.notebook import Report\n"
+            "from kpi_helpers.report.notebook import Report\n"
             'report = Report("revenue", month=month, scope=scope, source=source, '
             "snapshot=snapshot)\n"
             'report.title("Extra page")\nreport.cards()'

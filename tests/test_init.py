@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from kpi_helpers.cli import main
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.data import open_dataset
 
 # --------------------------------------------------------------------------- Salesforce
 

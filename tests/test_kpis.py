@@ -14,10 +14,10 @@ from conftest import write_tables
 from kpi_fixture import tables
 
 from kpi_helpers import kpis
-from kpi_helpers.errors import KitError
-from kpi_helpers.measures import merge_spells
-from kpi_helpers.registry import CATALOG, get
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.catalog import CATALOG, get
+from kpi_helpers.core import KitError
+from kpi_helpers.data import open_dataset
+from kpi_helpers.metrics import merge_spells
 
 M = "2026-03"
 # CLV over Apr 2025..Mar 2026: gross profit (revenue - cost) of Y1 200-80, Y2 300-100,
@@ -236,7 +236,7 @@ def test_trend_respects_better_direction(result):
 
 
 def test_rag_thresholds_come_from_config(dataset, tmp_path):
-    from kpi_helpers.config import load_config
+    from kpi_helpers.core import load_config
 
     (tmp_path / "kpi.toml").write_text("[rag]\ngreen = 65\namber = 50\n")
     cfg = load_config(tmp_path / "kpi.toml")
@@ -461,7 +461,8 @@ def test_clear_errors(dataset, call, message):
     ],
 )
 def test_rag_rules_for_single_values_and_columns(value, target, better, expected):
-    from kpi_helpers.compare import _rag, rag_status
+    from kpi_helpers.metrics import rag_status
+    from kpi_helpers.metrics.compare import _rag
 
     assert rag_status(value, target, better) == expected
     column = _rag(pd.Series([value]), pd.Series([target]), pd.Series([better]), 100.0, 90.0)
@@ -600,7 +601,7 @@ def test_subscribers_are_judged_by_their_subscriptions_alone(tmp_path):
 
 
 def test_clv_lifespan_is_capped_by_clv_max_years(dataset, tmp_path):
-    from kpi_helpers.config import load_config
+    from kpi_helpers.core import load_config
 
     # 1 / ANNUAL_CHURN = 2.01 years > 1.5: the lifespan is 1.5 years
     (tmp_path / "kpi.toml").write_text("clv_max_years = 1.5\n")
@@ -613,7 +614,7 @@ def test_clv_lifespan_is_capped_by_clv_max_years(dataset, tmp_path):
 
 @pytest.mark.parametrize("text", ["clv_max_years = 0", "clv_max_years = -2", 'clv_max_years = "5"'])
 def test_clv_max_years_must_be_positive_years(tmp_path, text):
-    from kpi_helpers.config import load_config
+    from kpi_helpers.core import load_config
 
     (tmp_path / "kpi.toml").write_text(text + "\n")
     with pytest.raises(KitError, match="clv_max_years must be a number of years above 0"):

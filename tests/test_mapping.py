@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 from conftest import write_tables
 
-from kpi_helpers.errors import KitError
-from kpi_helpers.mapping import load_mapping
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.core import KitError
+from kpi_helpers.data import load_mapping, open_dataset
 
 DEALS = pd.DataFrame(
     {

@@ -9,11 +9,10 @@ import math
 import pytest
 from conftest import SAMPLE_END
 
-from kpi_helpers import kpis, predictive
-from kpi_helpers.clv import fit_clv
-from kpi_helpers.forecast import forecast_kpi
-from kpi_helpers.pipeline_forecast import pipeline_forecast
-from kpi_helpers.sources import open_dataset
+from kpi_helpers import kpis
+from kpi_helpers.data import open_dataset
+from kpi_helpers.models import fit_clv, forecast_kpi, pipeline_forecast
+from kpi_helpers.models import outlook as predictive
 
 TEAM = "Partners & Alliances"
 

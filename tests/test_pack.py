@@ -18,14 +18,12 @@ from kpi_fixture import tables
 from pypdf import PdfReader
 
 from kpi_helpers import kpis
-from kpi_helpers.charts import format_kpi, format_value
+from kpi_helpers.catalog import CATALOG, format_kpi, format_value, get
 from kpi_helpers.cli import main
-from kpi_helpers.config import load_config
-from kpi_helpers.errors import KitError
+from kpi_helpers.core import KitError, load_config
+from kpi_helpers.data import open_dataset
 from kpi_helpers.pack import build_pack, find_chromium, find_pages
-from kpi_helpers.pages import HEADLINES, PACK_FAMILIES, TITLES
-from kpi_helpers.registry import CATALOG, get
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -304,7 +302,7 @@ def test_names_from_the_data_are_escaped(tmp_path):
 def test_database_password_never_reaches_the_pack(postgres_url, sample_dir, tmp_path):
     import ibis
 
-    from kpi_helpers.sources import open_dataset
+    from kpi_helpers.data import open_dataset
 
     ds = open_dataset(sample_dir)
     con = ibis.connect(postgres_url)
@@ -424,7 +422,7 @@ def _notebook(path: Path, code: list[str], title: str | None, parameters: bool =
 PROBE = [
     "import sys\n"
     "from kpi_helpers import charts\n"
-    "from kpi_helpers.notebook import Report\n"
+    "from kpi_helpers.report.notebook import Report\n"
     'report = Report("revenue", month=month, scope=scope, source=source, snapshot=snapshot)\n'
     'report.title("Revenue by product")',
     'products = report.table("product_performance")\n'
@@ -533,9 +531,9 @@ def test_pages_sharing_a_kernel_do_not_share_state(sample_dir, tmp_path):
 
 @needs_chromium
 def test_snapshot_tables_read_back_as_computed(pack, sample_dir):
-    from kpi_helpers.freeze import TABLE_NAMES
-    from kpi_helpers.live import LiveData
-    from kpi_helpers.snapshot import Snapshot
+    from kpi_helpers.pack import TABLE_NAMES
+    from kpi_helpers.report import Snapshot
+    from kpi_helpers.report.live import LiveData
 
     path, _ = pack
     snap = Snapshot(path / "data")

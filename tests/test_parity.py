@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from kpi_helpers import kpis
-from kpi_helpers.registry import CATALOG
-from kpi_helpers.sample_data import generate
-from kpi_helpers.sources import from_backend, open_dataset
+from kpi_helpers.catalog import CATALOG
+from kpi_helpers.data import from_backend, open_dataset
+from kpi_helpers.data.sample_data import generate
 
 MONTH = "2025-03"  # the sample below ends 2025-06; 3 months: 2025-01..2025-03
 TABLE_SCOPES = ["company", "team:EMEA"]

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, SHARED_DATASETS
 
 from kpi_helpers.cli import main
-from kpi_helpers.sources import open_dataset
+from kpi_helpers.data import open_dataset
 
 SUPERSTORE = SHARED_DATASETS / "superstore"
 OLIST = SHARED_DATASETS / "olist_funnel"

@@ -12,10 +12,8 @@ import pytest
 from conftest import SAMPLE_END
 
 from kpi_helpers.cli import main
-from kpi_helpers.contract import FOREIGN_KEYS, TABLES
-from kpi_helpers.sample_data import MESSY_CHECKS, generate
-from kpi_helpers.sources import open_dataset
-from kpi_helpers.validate import validate
+from kpi_helpers.data import FOREIGN_KEYS, TABLES, open_dataset, validate
+from kpi_helpers.data.sample_data import MESSY_CHECKS, generate
 
 
 @pytest.fixture(scope="module")

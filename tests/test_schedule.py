@@ -14,10 +14,10 @@ import pytest
 import yaml
 from conftest import ROOT, SMTP_PASSWORD
 
-from kpi_helpers.months import Month
+from kpi_helpers.core import Month
+from kpi_helpers.data.sample_data import generate
 from kpi_helpers.pack import find_chromium, read_build_log
-from kpi_helpers.pages import month_label
-from kpi_helpers.sample_data import generate
+from kpi_helpers.report import month_label
 
 SCHEDULE = ROOT / "examples" / "schedule"
 needs_chromium = pytest.mark.skipif(

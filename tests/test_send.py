@@ -15,22 +15,22 @@ import pytest
 from conftest import SAMPLE_END, free_port
 from conftest import SMTP_PASSWORD as PASSWORD
 
-from kpi_helpers.charts import format_kpi
+from kpi_helpers.catalog import format_kpi, get
 from kpi_helpers.cli import main
-from kpi_helpers.errors import KitError
-from kpi_helpers.pack import build_pack, find_chromium
-from kpi_helpers.registry import get
-from kpi_helpers.send import (
+from kpi_helpers.core import Config, KitError
+from kpi_helpers.mail import (
     HTML_LIMIT,
     build_message,
+    check_address,
     find_pack,
     load_recipients,
+    password_from,
     render,
     subject_for,
     summary_content,
 )
-from kpi_helpers.smtp import check_address, password_from
-from kpi_helpers.snapshot import ALERTS_FILE, SNAPSHOT_FILE
+from kpi_helpers.pack import build_pack, find_chromium
+from kpi_helpers.report import ALERTS_FILE, SNAPSHOT_FILE
 
 TEAM = "<b>Partners & Alliances</b>"  # a team name that must be escaped everywhere
 TEAM_SCOPE = f"team:{TEAM}"
@@ -349,7 +349,7 @@ def test_the_html_part_stays_under_the_limit(reports, tmp_path):
     assert len(html.encode()) < HTML_LIMIT and "2988 more in the pack" in html
     # and content is dropped, lowest priority first, when a message would still be too big
     content = summary_content(
-        pack, "company", out_cfg := __import__("kpi_helpers.config").config.Config()
+        pack, "company", out_cfg := Config()
     )  # noqa: E501
     assert out_cfg.company == ""
     content.update(subject="s", links=None, attachment="a.pdf", preheader="")

@@ -12,8 +12,8 @@ import pytest
 from conftest import write_tables
 
 from kpi_helpers.cli import main
-from kpi_helpers.errors import KitError
-from kpi_helpers.sources import open_dataset, redact
+from kpi_helpers.core import KitError
+from kpi_helpers.data import open_dataset, redact
 
 OPPS = pd.DataFrame(
     {

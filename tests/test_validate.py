@@ -10,9 +10,15 @@ import pytest
 from conftest import write_tables
 
 from kpi_helpers.cli import main
-from kpi_helpers.contract import FOREIGN_KEYS, TABLES
-from kpi_helpers.sources import open_dataset
-from kpi_helpers.validate import FINDING_COLUMNS, exit_code, format_report, validate
+from kpi_helpers.data import (
+    FINDING_COLUMNS,
+    FOREIGN_KEYS,
+    TABLES,
+    exit_code,
+    format_report,
+    open_dataset,
+    validate,
+)
 
 AS_OF = datetime(2026, 6, 1)
 

@@ -1,0 +1,298 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from kpi_helpers import kpis as kpi_api
+from kpi_helpers.catalog import KPI, format_change, format_kpi, format_value, get, scope_label
+from kpi_helpers.core import Config, KitError, Month, did_you_mean
+from kpi_helpers.data import UNASSIGNED_TEAM
+from kpi_helpers.metrics import Scope, rep_teams
+
+from .rules import (
+    EVERY,
+    MIN_HISTORY,
+    RANGE_MONTHS,
+    AlertRule,
+    change_words,
+    condition_words,
+    needed_kpis,
+    needed_scopes,
+    scalar_ids,
+)
+
+
+@dataclass
+class Alert:
+    """A rule that fired for one scope and KPI in one month (see ``as_dict``)."""
+
+    kpi: str
+    name: str  # the KPI's name
+    scope: str  # company, team:NAME or rep:ID
+    scope_label: str  # Team EMEA
+    month: str
+    value: float | None
+    value_text: str  # $1.2M, 19.5 %
+    rule: str  # in words: "below 20.0 %"
+    kind: str
+    threshold: float | None
+    team: str = ""  # a rep's team (for the team's page); "" for company and team alerts
+    rule_name: str = ""  # the rule's own ``name``, if it has one
+
+    def as_dict(self) -> dict[str, Any]:
+        """The alert as ``data/alerts.json`` and ``kpi-kit alerts --format json`` hold it."""
+        return asdict(self)
+
+
+@dataclass
+class AlertCheck:
+    """What :func:`check` found: the alerts in order, and notes on what could not be
+    checked (a history too short for ``outside_range``)."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def rows_for_rules(
+    ds: Any,
+    rules: list[AlertRule],
+    month: str,
+    config: Config | None = None,
+    have: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The tidy KPI rows (``kpis.compute`` columns plus ``key``, the scope as text) that
+    ``rules`` read: month m and the 12 before it, only the scopes and KPIs they name.
+
+    ``have`` (rows already computed, with ``key``, e.g. a snapshot's) is used as is:
+    only scopes it lacks are computed from ``ds`` (a ``Dataset``). Named teams and reps
+    are checked first, so an unknown one is an error naming the rule.
+    """
+    _check_names(rules, rep_teams(ds))
+    present = set(have["key"]) if have is not None and len(have) else set()
+    specs = [s for s in needed_scopes(rules) if s not in present]
+    frames = [have] if present else []
+    if specs:
+        ids = needed_kpis(rules)
+        months = RANGE_MONTHS + 1  # m and the 12 months before it
+        got = kpi_api.compute(ds, month, months=months, scope=specs, kpis=ids, config=config)
+        got["key"] = [
+            str(Scope.of_row(t, s)) for t, s in zip(got["scope_type"], got["scope"], strict=True)
+        ]
+        frames.append(got[~got["key"].isin(present)])
+    if not frames:
+        return pd.DataFrame(columns=[*kpi_api.TIDY_COLUMNS, "key"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def check_dataset(
+    ds: Any,
+    rules: list[AlertRule],
+    month: str,
+    config: Config | None = None,
+    have: pd.DataFrame | None = None,
+) -> AlertCheck:
+    """:func:`check` of ``rules`` for ``month`` on the rows :func:`rows_for_rules`
+    computes from ``ds`` (reusing ``have``): what ``kpi-kit alerts``, a pack's snapshot and
+    a live summary page all run."""
+    rows = rows_for_rules(ds, rules, month, config, have)
+    return check(rules, rows, month, config, rep_teams(ds))
+
+
+def _check_names(rules: list[AlertRule], teams_of_reps: dict[str, str]) -> None:
+    teams = sorted(set(teams_of_reps.values()) | {UNASSIGNED_TEAM})
+    for rule in rules:
+        kind, _, name = rule.scope.partition(":")
+        if kind == "team" and name != EVERY and name not in teams:
+            raise KitError(
+                f"{rule.label}: scope {rule.scope!r}: the data has no team {name!r}"
+                f"{did_you_mean(name, teams)}; teams are: {', '.join(teams)}."
+            )
+        if kind == "rep" and name != EVERY and teams_of_reps and name not in teams_of_reps:
+            raise KitError(
+                f"{rule.label}: scope {rule.scope!r}: the data has no rep {name!r}"
+                f"{did_you_mean(name, teams_of_reps)}; reps are ids from the reps table."
+            )
+
+
+def evaluate(
+    rules: list[AlertRule],
+    kpi_rows: pd.DataFrame,
+    month: str,
+    config: Config | None = None,
+    teams_of_reps: dict[str, str] | None = None,
+) -> list[Alert]:
+    """The alerts ``rules`` raise for ``month`` on ``kpi_rows`` (``kpis.compute`` columns
+    plus ``key``; m and m-1..m-12), ordered by rule, then scope (company, teams, reps by
+    name), then KPI. See :func:`check` for the notes beside them.
+
+    Example: a rule ``win_rate below 20`` and a row win_rate 18.0 (ok) in m gives one
+    alert with value 18.0, value_text "18.0 %" and rule "below 20.0 %".
+    """
+    return check(rules, kpi_rows, month, config, teams_of_reps).alerts
+
+
+def check(
+    rules: list[AlertRule],
+    kpi_rows: pd.DataFrame,
+    month: str,
+    config: Config | None = None,
+    teams_of_reps: dict[str, str] | None = None,
+) -> AlertCheck:
+    """:func:`evaluate`, with notes on the scopes a rule could not check.
+
+    ``teams_of_reps`` (rep id -> team) fills each rep alert's ``team``. A named team or
+    rep without any row is a KitError naming the teams (or reps) the rows have."""
+    cfg = config or Config()
+    m = Month.parse(str(month))
+    keys = _ordered_keys(kpi_rows["key"].unique()) if len(kpi_rows) else []
+    ok = kpi_rows[kpi_rows["status"] == "ok"]
+    now = ok[ok["month"] == str(m)]
+    before = kpi_rows[kpi_rows["month"] == str(m - 1)]
+    history = ok[ok["month"].isin([str(m - i) for i in range(1, RANGE_MONTHS + 1)])]
+    kpi_rank = {k: i for i, k in enumerate(scalar_ids())}
+    found = AlertCheck()
+    for rule in rules:
+        scope_keys = _scope_keys(rule, keys)
+        place = {k: i for i, k in enumerate(scope_keys)}
+        rows = now[now["key"].isin(place)]
+        if rule.kpi != EVERY:
+            rows = rows[rows["kpi"] == rule.kpi]
+        else:
+            rows = rows[rows["kpi"].isin(scalar_ids())]
+        fired, notes = _fires(rule, rows, before, history, cfg)
+        found.notes += notes
+        fired = fired.assign(
+            _s=fired["key"].map(place), _k=fired["kpi"].map(kpi_rank).fillna(-1)
+        ).sort_values(["_s", "_k"], kind="stable")
+        for r in fired.to_dict("records"):
+            found.alerts.append(_alert(rule, r, str(m), cfg, teams_of_reps or {}))
+    return found
+
+
+def _ordered_keys(keys) -> list[str]:
+    """Company first, then teams, then reps, each by name."""
+    kinds = {"company": 0, "team": 1, "rep": 2}
+    return sorted(map(str, keys), key=lambda k: (kinds.get(k.partition(":")[0], 3), k))
+
+
+def _scope_keys(rule: AlertRule, keys: list[str]) -> list[str]:
+    kind, _, name = rule.scope.partition(":")
+    if kind == "company":
+        return ["company"]
+    same = [k for k in keys if k.startswith(kind + ":")]
+    if name == EVERY:
+        return same
+    if rule.scope not in keys:
+        known = ", ".join(k.partition(":")[2] for k in same) or "none"
+        raise KitError(
+            f"{rule.label}: scope {rule.scope!r}: the data has no {kind} {name!r}; "
+            f"{kind}s are: {known}."
+        )
+    return [rule.scope]
+
+
+def _fires(
+    rule: AlertRule,
+    rows: pd.DataFrame,
+    before: pd.DataFrame,
+    history: pd.DataFrame,
+    cfg: Config,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of m on which ``rule`` fires (with what its words need), and notes."""
+    t = rule.threshold
+    if rule.kind == "below":
+        return rows[rows["value"] < t], []
+    if rule.kind == "above":
+        return rows[rows["value"] > t], []
+    if rule.kind == "change_below":
+        return rows[rows["mom_change"] < t], []
+    if rule.kind == "change_above":
+        return rows[rows["mom_change"] > t], []
+    if rule.kind == "turns_red":
+        red = rows[rows["rag"] == "red"]
+        was_red = before[before["rag"] == "red"][["key", "kpi"]].assign(_was=True)
+        red = red.merge(was_red, on=["key", "kpi"], how="left")
+        return red[red["_was"].isna()].drop(columns="_was"), []
+    span = history.groupby(["key", "kpi"])["value"].agg(low="min", high="max", known="count")
+    rows = rows.merge(span, left_on=["key", "kpi"], right_index=True, how="left")
+    rows["known"] = rows["known"].fillna(0).astype(int)
+    short = rows[rows["known"] < MIN_HISTORY]
+    notes = []
+    if len(short):
+        scopes = list(dict.fromkeys(short["key"]))
+        shown = ", ".join(scope_label(s) for s in scopes[:5]) + (" ..." if len(scopes) > 5 else "")
+        kpis = list(dict.fromkeys(short["kpi"]))
+        what = get(kpis[0]).name if len(kpis) == 1 else f"{len(kpis)} KPIs"
+        notes.append(
+            f"{rule.label} ({rule.text(cfg.currency)}) not checked for {what} in {shown}: "
+            f"fewer than {MIN_HISTORY} of the {RANGE_MONTHS} earlier months have a value."
+        )
+    checked = rows[rows["known"] >= MIN_HISTORY]
+    return checked[
+        (checked["value"] > checked["high"]) | (checked["value"] < checked["low"])
+    ], notes
+
+
+def _alert(rule: AlertRule, row: dict, month: str, cfg: Config, teams: dict) -> Alert:
+    kpi = get(row["kpi"])
+    value = None if pd.isna(row["value"]) else float(row["value"])
+    scope = str(row["key"])
+    kind, _, name = scope.partition(":")
+    return Alert(
+        kpi=kpi.id,
+        name=kpi.name,
+        scope=scope,
+        scope_label=scope_label(scope),
+        month=month,
+        value=value,
+        value_text=format_kpi(kpi, value, cfg.currency),
+        rule=_fired_words(rule, kpi, row, cfg),
+        kind=rule.kind,
+        threshold=rule.threshold,
+        team=teams.get(name, UNASSIGNED_TEAM) if kind == "rep" else "",
+        rule_name=rule.name,
+    )
+
+
+def _fired_words(rule: AlertRule, kpi: KPI, row: dict, cfg: Config) -> str:
+    """The rule as it fired, e.g. "turned red (attainment 84 %, amber from 90 %)"."""
+    if rule.kind in ("below", "above"):
+        return condition_words(rule, cfg.currency)
+    if rule.kind in ("change_below", "change_above"):
+        words = change_words(rule.kind, rule.threshold, row["change_unit"], cfg.currency)
+        return (
+            f"{words} ({format_change(row['mom_change'], row['change_unit'], cfg.currency)})"
+        )
+    if rule.kind == "turns_red":
+        # one decimal, rounded away from the bound it crossed: 89.97 % reads 89.9 %, not 90
+        att = row["attainment"]
+        if att is None or not math.isfinite(att):  # a target of 0 on a lower-is-better KPI
+            target = row.get("target")
+            known = target is not None and math.isfinite(target)
+            shown = format_value(target, kpi.unit, cfg.currency) if known else ""
+            return f"turned red (target {shown})" if known else "turned red"
+        if kpi.better == "down":  # red above target x 100 / amber (the score is inverted)
+            shown = math.ceil(att * 10) / 10
+            return (
+                f"turned red ({shown:.1f} % of target, amber up to {10000 / cfg.rag_amber:.1f} %)"
+            )
+        shown = math.floor(att * 10) / 10
+        return f"turned red (attainment {shown:.1f} %, amber from {cfg.rag_amber:g} %)"
+    # full precision, like the value: a rounded bound could look like the value itself
+    low, high = (format_value(row[b], kpi.unit, cfg.currency) for b in ("low", "high"))
+    return f"left its {int(row['known'])}-month range {low}–{high}"
+
+
+def format_text(found: AlertCheck, month: str, rules: int) -> str:
+    """``kpi-kit alerts`` text: one line per alert, the notes, then the count."""
+    lines = [f"{a.name} · {a.scope_label}: {a.value_text} — {a.rule}" for a in found.alerts]
+    lines += [f"note: {n}" for n in found.notes]
+    n = len(found.alerts)
+    count = f"{n} alert(s)" if n else "No alerts"
+    lines.append(f"{count} for {month} ({rules} rule(s) checked).")
+    return "\n".join(lines)

@@ -1,0 +1,419 @@
+"""Open a dataset: a folder of CSV/Parquet files, an Excel workbook, a DuckDB file or a
+database URL, optionally through a mapping file, as typed canonical Ibis tables. Example::
+
+    ds = open_dataset("data/sample")
+    ds.table("opportunities").count().execute()
+    ds.frame("reps").head()
+
+A source may also be ``env:NAME``: the database URL is read from that environment
+variable, so a password never travels as a notebook parameter or a CLI argument.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+
+from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
+from kpi_helpers.core import KitError
+from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
+FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+# tables small enough to keep in memory as pandas once read (accounts can be millions)
+SMALL_TABLES = {"reps", "costs", "targets", "financials"}
+
+
+@dataclass
+class Dataset:
+    """Canonical tables of one source, typed per the data contract.
+
+    ``tables`` are the typed tables the KPI engine reads; ``raw`` are the same
+    tables as they were read (text where the source had text), kept so that
+    validation can point at values that did not parse; ``load_errors`` holds, per
+    table, why it could not be read at all.
+    """
+
+    con: ibis.BaseBackend
+    description: str
+    tables: dict[str, ibis.Table] = field(default_factory=dict)
+    raw: dict[str, ibis.Table] = field(default_factory=dict)
+    load_errors: dict[str, str] = field(default_factory=dict)
+    # results computed from this dataset (small frames, data months, KPI measures), so
+    # repeated calls do not query again; the tables must not change once opened
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def backend(self) -> str:
+        return self.con.name
+
+    def has(self, table: str, *columns: str) -> bool:
+        """True when ``table`` was loaded and has every one of ``columns``."""
+        t = self.tables.get(table)
+        return t is not None and all(c in t.columns for c in columns)
+
+    def table(self, name: str) -> ibis.Table:
+        """The typed Ibis table ``name``; a clear error when the dataset lacks it."""
+        if name in self.load_errors:
+            raise KitError(f"Table {name} could not be read: {self.load_errors[name]}")
+        if name not in self.tables:
+            raise KitError(f"The dataset ({self.description}) has no table {name}.")
+        return self.tables[name]
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The typed table ``name`` as a pandas DataFrame; the small tables (``reps``,
+        ``costs``, ``targets``, ``financials``) are read once and handed out as copies."""
+        if name not in SMALL_TABLES:
+            return self.table(name).to_pandas()
+        key = ("frame", name)
+        if key not in self.cache:
+            self.cache[key] = self.table(name).to_pandas()
+        return self.cache[key].copy()
+
+
+SECRET_QUERY_KEYS = ("password", "passwd", "pwd", "secret", "token", "key", "credential")
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, in the user part or in the query string.
+
+    >>> redact("postgresql://kit:s3cret@127.0.0.1:5432/sales")
+    'postgresql://kit:***@127.0.0.1:5432/sales'
+    >>> redact("postgresql://db/sales?user=kit&password=s3cret&sslmode=require")
+    'postgresql://db/sales?user=kit&password=***&sslmode=require'
+    """
+    parts = original = urlsplit(url)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{netloc}")
+    query = "&".join(
+        f"{k}=***" if any(s in k.lower() for s in SECRET_QUERY_KEYS) and sep else f"{k}{sep}{v}"
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    if original.password is None and query == parts.query:
+        return url  # nothing to hide: as given (urlunsplit would normalise it)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------- typing
+
+
+def cast_to_contract(col: ibis.Value, kind: str, lenient: bool) -> ibis.Value:
+    """Cast ``col`` to the contract type ``kind``; unparseable text becomes NULL when
+    ``lenient`` (DuckDB's TRY_CAST), so validation can count it against the raw value."""
+    dtype = col.type()
+
+    def to(target: str) -> ibis.Value:
+        return col.try_cast(target) if lenient else col.cast(target)
+
+    if kind == STR:
+        return col if dtype.is_string() else col.cast("string")
+    if kind in (TIMESTAMP, DATE):
+        if dtype.is_timestamp():
+            return col.cast(dt.Timestamp()) if dtype.timezone else col
+        if dtype.is_date():
+            return col.cast("timestamp")
+        return to("timestamp")
+    if kind in (FLOAT, INT):
+        if dtype.is_floating():
+            return col if dtype == dt.float64 else col.cast("float64")
+        if dtype.is_numeric() or dtype.is_boolean():
+            return col.cast("float64")
+        return to("float64")
+    if kind == MONTH:
+        if dtype.is_timestamp() or dtype.is_date():
+            return col.strftime("%Y-%m")
+        return col if dtype.is_string() else col.cast("string")
+    raise ValueError(kind)
+
+
+def typed(table: ibis.Table, spec: Table, lenient: bool = True) -> ibis.Table:
+    """``table`` with every contract column cast to its contract type; other columns kept."""
+    changes = {}
+    for name in table.columns:
+        column = spec.column(name)
+        if column is not None:
+            cast = cast_to_contract(table[name], column.kind, lenient)
+            if cast is not table[name]:
+                changes[name] = cast.name(name)
+    return table.mutate(**changes) if changes else table
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _find_file(folder: Path, name: str) -> Path | None:
+    for suffix in FILE_SUFFIXES:
+        candidate = folder / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_csv_frame(path: Path, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise KitError(f"{path.name} is empty (0 bytes).")
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            encoding=encoding or "utf-8-sig",
+            sep=delimiter or ("\t" if path.suffix == ".tsv" else ","),
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except UnicodeDecodeError:
+        raise KitError(
+            f"{path.name} is not {encoding or 'UTF-8'} text (is it a binary file?); "
+            'set encoding = "..." in the mapping if it is text in another encoding.'
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise KitError(f"{path.name} could not be read as CSV: {_first_line(exc)}.") from None
+    return frame
+
+
+def _frame_from_file(path: Path, tm: TableMapping | None = None) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types for a broken file
+            raise KitError(
+                f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
+            ) from None
+    return _read_csv_frame(path, tm.encoding if tm else None, tm.delimiter if tm else None)
+
+
+def _register_frame(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ibis.Table:
+    """Store a pandas frame as a DuckDB table; mixed-type columns become text."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(lambda v: None if pd.isna(v) else str(v)).astype("string")
+    return con.create_table(name, frame, overwrite=True)
+
+
+def _load_csv_native(con: ibis.BaseBackend, name: str, path: Path) -> ibis.Table:
+    if path.stat().st_size == 0:
+        raise KitError(f"{path.name} is empty (0 bytes).")
+    raw_name = f"raw_{name}"
+    try:
+        con.raw_sql(
+            f'CREATE OR REPLACE TABLE "{raw_name}" AS SELECT * FROM read_csv({_quote(path)}, '
+            "all_varchar = true, header = true, encoding = 'utf-8')"
+        )
+    except Exception as exc:  # DuckDB's sniffer and decoder errors
+        raise KitError(
+            f"{path.name} could not be read as UTF-8 CSV with a header row: {_first_line(exc)}."
+        ) from None
+    return con.table(raw_name)
+
+
+def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
+    con = ds.con
+    mapped = mapping.tables if mapping else {}
+    cache: dict[str, pd.DataFrame] = {}
+
+    def read(source: str, tm: TableMapping) -> pd.DataFrame:
+        if source not in cache:
+            path = folder / source
+            if not path.is_file():
+                files = sorted(p.name for p in folder.iterdir() if p.is_file())
+                raise KitError(
+                    f"[tables.{tm.table}] reads {source!r}, which is not in {folder}; "
+                    f"files there: {', '.join(files) or 'none'}."
+                )
+            cache[source] = _frame_from_file(path, tm)
+        return cache[source]
+
+    for name, spec in TABLES.items():
+        try:
+            if name in mapped:
+                frame = apply_mapping(mapped[name], read)
+                ds.raw[name] = _register_frame(con, f"raw_{name}", frame)
+            else:
+                path = _find_file(folder, name)
+                if path is None:
+                    continue
+                if path.suffix == ".parquet":
+                    try:
+                        ds.raw[name] = con.read_parquet(path, table_name=f"raw_{name}")
+                    except Exception as exc:
+                        raise KitError(
+                            f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
+                        ) from None
+                    ds.tables[name] = typed(ds.raw[name], spec)
+                    continue
+                if path.suffix == ".csv":
+                    ds.raw[name] = _load_csv_native(con, name, path)
+                else:
+                    ds.raw[name] = _register_frame(con, f"raw_{name}", _frame_from_file(path))
+            ds.tables[name] = con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
+        except KitError as exc:
+            ds.load_errors[name] = str(exc)
+
+
+def _open_excel(path: Path, mapping: Mapping | None, ds: Dataset) -> None:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    except FileNotFoundError:
+        raise KitError(f"Excel workbook {path} does not exist.") from None
+    except Exception as exc:  # zip, XML and openpyxl errors for a file that is not a workbook
+        raise KitError(
+            f"{path.name} is not a readable Excel workbook (.xlsx): {_first_line(exc)}."
+        ) from None
+    _load_frames(sheets, mapping, ds, kind="sheet", where=path.name)
+
+
+def _load_frames(
+    frames: dict[str, pd.DataFrame] | Callable[[str], pd.DataFrame],
+    mapping: Mapping | None,
+    ds: Dataset,
+    kind: str,
+    where: str,
+    names: list[str] | None = None,
+) -> None:
+    """Load canonical tables from named frames (Excel sheets or database tables)."""
+    available = list(frames) if isinstance(frames, dict) else list(names or [])
+
+    def get(source: str, tm: TableMapping | None = None) -> pd.DataFrame:
+        if source not in available:
+            owner = f"[tables.{tm.table}] reads" if tm else "needs"
+            raise KitError(
+                f"{owner} {kind} {source!r}, which {where} does not have; "
+                f"{kind}s there: {', '.join(available) or 'none'}."
+            )
+        return frames[source] if isinstance(frames, dict) else frames(source)
+
+    mapped = mapping.tables if mapping else {}
+    for name, spec in TABLES.items():
+        try:
+            if name in mapped:
+                frame = apply_mapping(mapped[name], get)
+            elif name in available:
+                frame = get(name)
+            else:
+                continue
+            ds.raw[name] = _register_frame(ds.con, f"raw_{name}", frame)
+            ds.tables[name] = ds.con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
+        except KitError as exc:
+            ds.load_errors[name] = str(exc)
+
+
+def _connect(url: str) -> ibis.BaseBackend:
+    try:
+        return ibis.connect(url)
+    except Exception as exc:  # drivers raise their own types: refused, auth, unknown host
+        raise KitError(
+            f"Could not connect to {redact(url)}: {_first_line(exc)}. Check that the "
+            "server is running and the URL (host, port, user, database) is right."
+        ) from None
+
+
+def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) -> None:
+    try:
+        present = set(con.list_tables())
+    except Exception as exc:
+        raise KitError(
+            f"Could not list the tables of {ds.description}: {_first_line(exc)}."
+        ) from None
+    if mapping:
+        # Mapped tables are reshaped in pandas and stored in an embedded DuckDB.
+        ds.con = ibis.duckdb.connect()
+        _load_frames(
+            lambda n: con.table(n).to_pandas(),
+            mapping,
+            ds,
+            kind="table",
+            where=ds.description,
+            names=sorted(present),
+        )
+        return
+    lenient = con.name == "duckdb"
+    for name, spec in TABLES.items():
+        if name in present:
+            ds.raw[name] = con.table(name)
+            ds.tables[name] = typed(ds.raw[name], spec, lenient=lenient)
+
+
+def from_backend(con: ibis.BaseBackend, description: str | None = None) -> Dataset:
+    """A dataset over the canonical tables of an Ibis backend you already connected,
+    for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``."""
+    ds = Dataset(con, description or f"{con.name} backend")
+    _open_database(con, None, ds)
+    if not ds.tables:
+        raise KitError(f"Found no canonical table in {ds.description}.")
+    return ds
+
+
+def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None) -> Dataset:
+    """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``).
+
+    Tables that are absent are simply not in ``Dataset.tables``; tables that exist
+    but cannot be read are in ``Dataset.load_errors`` with the reason.
+    """
+    if isinstance(mapping, (str, Path)):
+        mapping = load_mapping(mapping)
+    text = str(source)
+    if text.startswith("env:"):
+        var = text[4:]
+        text = os.environ.get(var, "")
+        if not text:
+            raise KitError(
+                f"Environment variable {var} is not set; it should hold the "
+                "database URL, e.g. postgresql://user:password@host:5432/db."
+            )
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", text):
+        con = _connect(text)
+        ds = Dataset(con, redact(text))
+        _open_database(con, mapping, ds)
+        return ds
+    path = Path(text)
+    if not path.exists():
+        raise KitError(
+            f"Source {path} does not exist: give a folder of CSV/Parquet files, "
+            "an .xlsx workbook, a .duckdb file or a database URL."
+        )
+    if path.is_dir():
+        ds = Dataset(ibis.duckdb.connect(), f"folder {path}")
+        _open_folder(path, mapping, ds)
+    elif path.suffix.lower() in EXCEL_SUFFIXES:
+        ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}")
+        _open_excel(path, mapping, ds)
+    elif path.suffix.lower() in DUCKDB_SUFFIXES:
+        try:
+            con = ibis.duckdb.connect(str(path), read_only=True)
+        except Exception as exc:
+            raise KitError(
+                f"{path.name} is not a readable DuckDB database: {_first_line(exc)}."
+            ) from None
+        ds = Dataset(con, f"DuckDB file {path.name}")
+        _open_database(con, mapping, ds)
+    else:
+        raise KitError(
+            f"Source {path.name}: unsupported kind; give a folder of CSV/Parquet "
+            "files, an .xlsx workbook, a .duckdb file or a database URL."
+        )
+    if not ds.tables and not ds.load_errors:
+        raise KitError(
+            f"Found no canonical table in {ds.description}: name files after the "
+            f"tables ({', '.join(TABLES)}) or pass --mapping."
+        )
+    return ds

@@ -1,0 +1,65 @@
+"""The metrics layer: scopes, the measures every formula KPI is built from, and the
+engine that computes the catalog for every scope and month in grouped queries (Ibis:
+DuckDB, PostgreSQL or Spark), with comparisons (MoM, YoY, target, RAG) and table KPIs.
+
+>>> Scope.parse("team:EMEA").single
+True
+"""
+
+from .compare import add_comparisons, rag_status, relative_change
+from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
+from .measures import (
+    KEY,
+    Measures,
+    describe_missing,
+    employed_in,
+    merge_spells,
+    missing_inputs,
+    month_of,
+    targets,
+)
+from .scopes import (
+    COMPANY,
+    SCOPE_TYPES,
+    Scope,
+    check_known,
+    known_names,
+    one_scope,
+    parse_scopes,
+    rep_teams,
+    selects,
+    team_of,
+    wanted_rows,
+)
+from .tables import compute_table, table_context
+
+__all__ = [
+    "COMPANY",
+    "KEY",
+    "SCOPE_TYPES",
+    "TIDY_COLUMNS",
+    "Engine",
+    "Measures",
+    "Scope",
+    "add_comparisons",
+    "check_known",
+    "compute_table",
+    "compute_tidy",
+    "table_context",
+    "describe_missing",
+    "employed_in",
+    "families_out_of_reach",
+    "known_names",
+    "merge_spells",
+    "missing_inputs",
+    "month_of",
+    "one_scope",
+    "parse_scopes",
+    "rag_status",
+    "relative_change",
+    "rep_teams",
+    "selects",
+    "targets",
+    "team_of",
+    "wanted_rows",
+]

@@ -1,0 +1,104 @@
+"""Comparisons: month over month, year over year, target, attainment, RAG and trend.
+
+- ``mom_change`` / ``yoy_change``: points for percent and score KPIs
+  (``change_unit`` = "pp"), the difference in the KPI's own unit for signed KPIs
+  (``KPI.signed``: gap to target, EVA, ...; ``change_unit`` = the unit, e.g.
+  "currency"), otherwise the relative change in % (``change_unit`` = "%");
+  undefined (NaN) when the earlier value is missing or, for a relative change, 0.
+- ``attainment`` = value / target x 100, from the ``targets`` table.
+- ``rag``: for better=up, green at attainment >= green (100), amber at >= amber (90), red
+  below; for better=down the score is target / value x 100, so being under target is
+  good. Neutral KPIs and KPIs without a target get no RAG.
+- ``trend``: "improving", "worsening" or "flat" from the MoM change and the KPI's
+  better-direction ("up"/"down"/"flat" for neutral KPIs).
+
+>>> relative_change(110.0, 100.0)
+10.0
+>>> rag_status(95.0, 100.0, "up", green=100, amber=90), rag_status(95.0, 100.0, "down")
+('amber', 'green')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpi_helpers.catalog import DOWN, KPI, NEUTRAL, PERCENT, SCORE, UP
+from kpi_helpers.core import Config
+
+from .measures import KEY
+
+
+def relative_change(value: float, before: float) -> float:
+    """(value - before) / |before| x 100; NaN when ``before`` is 0 or missing."""
+    if before is None or pd.isna(before) or before == 0 or pd.isna(value):
+        return float("nan")
+    return (value - before) / abs(before) * 100.0
+
+
+def rag_status(
+    value: float, target: float, better: str, green: float = 100.0, amber: float = 90.0
+) -> str:
+    """Red/amber/green of ``value`` against ``target``; "" when it cannot be judged."""
+    if better == NEUTRAL or pd.isna(value) or pd.isna(target):
+        return ""
+    if better == UP:
+        if target == 0:
+            return ""
+        score = value / target * 100.0
+    else:
+        if value == 0:
+            return "green" if target >= 0 else ""
+        score = target / value * 100.0
+    return "green" if score >= green else "amber" if score >= amber else "red"
+
+
+def _rag(
+    value: pd.Series, target: pd.Series, better: pd.Series, green: float, amber: float
+) -> np.ndarray:
+    """:func:`rag_status` for whole columns."""
+    up = better == UP
+    score = np.where(up, value / target.where(target != 0), target / value.where(value != 0))
+    score = pd.Series(score, index=value.index)
+    # better=down and value 0: nothing spent, lost or waited: green when the target is >= 0
+    score = score.mask((better == DOWN) & (value == 0) & (target >= 0), np.inf) * 100.0
+    judged = (better != NEUTRAL) & value.notna() & target.notna() & score.notna()
+    words = np.select([score >= green, score >= amber], ["green", "amber"], "red")
+    return np.where(judged, words, "")
+
+
+def _change(value: pd.Series, before: pd.Series, absolute: pd.Series) -> pd.Series:
+    diff = value - before
+    rel = (value - before) / before.abs().where(before != 0) * 100.0
+    return diff.where(absolute, rel)
+
+
+def add_comparisons(
+    long: pd.DataFrame, chosen: list[KPI], targets: pd.DataFrame, cfg: Config
+) -> pd.DataFrame:
+    """Add unit, better, changes, target, attainment, rag and trend to KPI values."""
+    meta = pd.DataFrame(
+        [(k.id, k.unit, k.better, k.signed) for k in chosen],
+        columns=["kpi", "unit", "better", "_signed"],
+    )
+    df = long.merge(meta, on="kpi", how="left")
+    # changes in points for percent and score KPIs, in the KPI's unit for signed ones
+    absolute = df["unit"].isin([PERCENT, SCORE]) | df["_signed"].astype(bool)
+    df["mom_change"] = _change(df["value"], df["previous_month"], absolute)
+    df["yoy_change"] = _change(df["value"], df["same_month_last_year"], absolute)
+    df["change_unit"] = np.where(
+        df["_signed"].astype(bool), df["unit"], np.where(absolute, "pp", "%")
+    )
+    df = df.drop(columns="_signed")
+    df = df.merge(targets, on=KEY + ["kpi"], how="left")
+    df["attainment"] = df["value"] / df["target"].where(df["target"] != 0) * 100.0
+    df["rag"] = _rag(df["value"], df["target"], df["better"], cfg.rag_green, cfg.rag_amber)
+    sign = np.sign(df["mom_change"])
+    direction = sign * np.where(df["better"] == DOWN, -1, 1)
+    words = np.where(
+        df["better"] == NEUTRAL,
+        np.select([sign > 0, sign < 0], ["up", "down"], "flat"),
+        np.select([direction > 0, direction < 0], ["improving", "worsening"], "flat"),
+    )
+    df["trend"] = np.where(df["mom_change"].isna(), "", words)
+    return df

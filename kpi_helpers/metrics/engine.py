@@ -1,0 +1,413 @@
+"""The KPI engine: scopes, the data's months, measure frames and scalar KPI values.
+
+``kpi_helpers.kpis`` is the analyst facade over this module and ``kpi_helpers.metrics.tables``
+uses it for the rep leaderboard. Example::
+
+    from .engine import Scope, compute_tidy
+    compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
+
+Measures are computed by the sources of ``kpi_helpers.metrics.measures`` for every wanted
+scope and month at once, with no more history than the chosen KPIs read, and kept on
+the dataset (``Dataset.cache``), so later calls on the same dataset (another scope,
+a table KPI's leaderboard) reuse them. KPI formulas (``kpi_helpers.catalog.registry``) then
+combine the measures in pandas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpi_helpers.catalog import FAMILIES, KPI, REGISTRY, select
+from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.data import Dataset, check_month, data_months, month_asked
+
+from .compare import add_comparisons
+from .measures import (
+    COMPANY,
+    KEY,
+    SCOPE_TYPES,
+    SOURCES,
+    Measures,
+    Source,
+    describe_missing,
+    employed_in,
+    missing_inputs,
+    targets,
+)
+from .scopes import Scope, check_known, rep_teams, selects, wanted_rows
+
+YOY = 12  # every value carries the same month a year before
+TIDY_COLUMNS = [
+    "month",
+    "scope_type",
+    "scope",
+    "kpi",
+    "value",
+    "unit",
+    "status",
+    "reason",
+    "previous_month",
+    "mom_change",
+    "change_unit",
+    "same_month_last_year",
+    "yoy_change",
+    "target",
+    "attainment",
+    "rag",
+    "trend",
+    "better",
+]
+
+
+def before_data(month: Month) -> str:
+    """The reason of a month before the dataset's first month ``month``.
+
+    >>> before_data(Month.parse("2010-12"))
+    'before the data starts (2010-12)'
+    """
+    return f"before the data starts ({month})"
+
+
+def _config_key(cfg: Config) -> tuple:
+    # the settings measures depend on (RAG thresholds etc. only change the comparisons)
+    return (
+        cfg.customer_lookback_days,
+        tuple(sorted(cfg.stage_probability.items())),
+        cfg.default_probability,
+    )
+
+
+class Engine:
+    """Measures and KPI values for one dataset; measure results are kept on the dataset
+    (``ds.cache``) and reused by later calls that need the same or fewer months and rows."""
+
+    def __init__(self, ds: Dataset, config: Config | None = None):
+        self.ds, self.cfg = ds, config or Config()
+        self.source_of = {p: s for s in SOURCES.values() for p in s.produces}
+        self.results = ds.cache.setdefault(("measures", _config_key(self.cfg)), {})
+
+    # ------------------------------------------------------------------ availability
+    def unavailable(self, measure: str) -> str | None:
+        """Why ``measure`` cannot be computed from this dataset, or None."""
+        missing = missing_inputs(self.ds, self.source_of[measure].needs_of(measure))
+        return describe_missing(missing) if missing else None
+
+    def reason(self, kpi: KPI, scope_type: str) -> str | None:
+        """Why ``kpi`` is not available for ``scope_type``, or None when it is."""
+        reasons = [r for r in (self.unavailable(x) for x in sorted(kpi.measures)) if r]
+        if reasons:
+            return "; ".join(dict.fromkeys(reasons))
+        for x in sorted(kpi.measures):
+            src = self.source_of[x]
+            if scope_type not in src.scope_types:
+                return src.scope_reason
+        return None
+
+    # ------------------------------------------------------------------ measures
+    def source_frame(
+        self,
+        src: Source,
+        first: Month,
+        last: Month,
+        wanted: dict[str, frozenset[tuple[str, str]] | None],
+        names: frozenset[str] | None = None,
+    ) -> pd.DataFrame:
+        """``src``'s measures (KEY columns) for ``first..last``, from the cache when a
+        computation of the same or more months, scope types, rows and measures is there.
+        ``names``: the measures asked for (None: all); a source may skip the others."""
+        types = [st for st in wanted if st in src.scope_types]
+        if not types:
+            return pd.DataFrame(columns=KEY)
+        wanted = {st: wanted[st] for st in types}
+        for (f, la, have, done), df in self.results.get(src.name, {}).items():
+            have = dict(have)
+            if (
+                f <= first.index
+                and la >= last.index
+                and (done is None or (names is not None and names <= done))
+                and all(_covers(have, st, wanted[st]) for st in types)
+            ):
+                mi = df["mi"]
+                return df[(mi >= first.index) & (mi <= last.index) & df["scope_type"].isin(types)]
+
+        def fetch(name: str, fetch_types: list[str], measures: set[str]) -> pd.DataFrame:
+            # another source for the same months, for every scope of those types
+            return self.source_frame(
+                SOURCES[name], first, last, dict.fromkeys(fetch_types), frozenset(measures)
+            )
+
+        ms = Measures(self.ds, self.cfg, first, last, wanted, fetch)
+        ms.names = set(names) if names is not None else None
+        df = src.run(ms, types)
+        have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
+        key = (first.index, last.index, have, names)
+        self.results.setdefault(src.name, {})[key] = df
+        return df
+
+    def measure_frame(
+        self,
+        starts: dict[str, Month],
+        last: Month,
+        scopes: list[Scope],
+    ) -> pd.DataFrame:
+        """Wide frame of the measures in ``starts`` (measure -> first month it is needed),
+        on the complete grid scope_type x scope x month for the wanted ``scopes``.
+
+        Additive measures are 0 where a scope has nothing; ``keep_nan`` ones stay NaN.
+        Months before a measure's start hold placeholders that no kept value reads."""
+        wanted = wanted_rows(scopes)
+        names = {n for n in starts if self.unavailable(n) is None}
+        by_source: dict[str, Month] = {}
+        asked: dict[str, set[str]] = {}
+        for n in names:
+            s = self.source_of[n].name
+            by_source[s] = min(by_source.get(s, starts[n]), starts[n])
+            asked.setdefault(s, set()).add(n)
+        # sources that read others (``reads``) last, so their reads come from the cache
+        order = sorted(by_source.items(), key=lambda kv: (bool(SOURCES[kv[0]].reads), kv[0]))
+        parts = [
+            self.source_frame(SOURCES[s], first, last, wanted, frozenset(asked[s]))
+            for s, first in order
+        ]
+        first = min(starts.values(), default=last)
+        grid = self._grid(parts, first, last, scopes)
+        parts = [p.set_index(KEY) for p in parts if len(p)]
+        frame = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=grid)
+        frame = frame.reindex(grid)
+        for n in starts:
+            if n not in frame.columns:
+                frame[n] = np.nan
+            elif n not in self.source_of[n].keep_nan:
+                frame[n] = frame[n].astype("float64").fillna(0.0)
+        return frame[sorted(starts)].astype("float64")
+
+    def _grid(
+        self, parts: list[pd.DataFrame], first: Month, last: Month, scopes: list[Scope]
+    ) -> pd.MultiIndex:
+        types = [st for st in SCOPE_TYPES if any(st in sc.types for sc in scopes)]
+        found: dict[str, set[str]] = {st: set() for st in types}
+        if "company" in found:
+            found["company"].add(COMPANY)
+        for df in parts:
+            for st, sc in df[["scope_type", "scope"]].drop_duplicates().itertuples(index=False):
+                if st in found:
+                    found[st].add(sc)
+        if self.ds.has("reps", "rep_id", "team"):
+            reps = self.ds.frame("reps")
+            found.get("team", set()).update(reps["team"].dropna())
+            found.get("rep", set()).update(reps["rep_id"].dropna())
+        teams = rep_teams(self.ds)
+        rows = [
+            (st, sc)
+            for st in types
+            for sc in sorted(found[st])
+            if any(selects(s, st, sc, teams) for s in scopes)
+        ]
+        months = range(first.index, last.index + 1)
+        return pd.MultiIndex.from_tuples(
+            [(st, sc, mi) for st, sc in rows for mi in months], names=KEY
+        )
+
+    # ------------------------------------------------------------------ KPIs
+    def values(
+        self, chosen: list[KPI], first: Month, last: Month, scopes: list[Scope]
+    ) -> pd.DataFrame:
+        """Long frame: scope_type, scope, mi, kpi, value, previous_month,
+        same_month_last_year, reason, status for months first..last, ordered by month,
+        scope type, scope and KPI (the order of ``chosen``); rep rows only for reps in use
+        (:func:`reps_in_use`). Each measure is computed from the earliest month a chosen
+        KPI (and its value a year before) reads.
+
+        The measure frame is a complete grid (every scope has the same months, in order),
+        so a KPI's values are a (scope x month) matrix: the month before and the year
+        before are column shifts, and the long frame is built from arrays in one go
+        rather than per KPI with pandas group-bys over string keys."""
+        scalars = [k for k in chosen if not k.is_table]
+        starts: dict[str, Month] = {}
+        for k in scalars:
+            for name, lag in k.lags.items():
+                start = first - (YOY + lag)
+                starts[name] = min(starts.get(name, start), start)
+        frame = self.measure_frame(starts, last, scopes)
+        # months before the data hold no values (never 0), so nothing reads them as 0
+        lo = data_months(self.ds)[0]
+        frame[frame.index.get_level_values("mi") < lo.index] = np.nan
+        self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
+        n_months = last.index - min(starts.values(), default=last).index + 1
+        n_keep = last.index - first.index + 1
+        n_rows = len(frame) // n_months
+        grid = frame.index[::n_months]  # one entry per (scope_type, scope)
+        row_types = grid.get_level_values("scope_type").to_numpy(dtype=object)
+        row_scopes = grid.get_level_values("scope").to_numpy(dtype=object)
+        shape = (len(scalars), n_rows, n_keep)
+        value, before, year_before = np.empty(shape), np.empty(shape), np.empty(shape)
+        if scalars:
+            self.rows = set(zip(row_types, row_scopes, strict=True))
+        reason = np.empty((len(scalars), n_rows), dtype=object)
+        no_target = np.zeros(shape, dtype=bool)
+        for i, kpi in enumerate(scalars):
+            v = kpi.formula(frame, self.cfg)
+            if not v.index.equals(frame.index):
+                v = v.reindex(frame.index)
+            v = v.to_numpy(dtype="float64", copy=True).reshape(n_rows, n_months)
+            v[:, : max(lo.index - (last.index - n_months + 1), 0)] = np.nan  # before the data
+            value[i] = v[:, -n_keep:]
+            before[i] = _shifted(v, 1)[:, -n_keep:]
+            year_before[i] = _shifted(v, YOY)[:, -n_keep:]
+            reasons = {st: self.reason(kpi, st) for st in set(row_types)}
+            reason[i] = [reasons[st] for st in row_types]
+            if "target_monthly_sales_bookings" in kpi.measures:
+                t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_months)
+                no_target[i] = np.isnan(t[:, -n_keep:])
+        no_input = np.broadcast_to(pd.notna(reason)[:, :, None], shape)
+        months = np.arange(first.index, last.index + 1)
+        early = np.broadcast_to(months < lo.index, shape)  # before the data starts
+        na = no_input | early  # not available
+        # months a formula reads (lags) that lie before the data: an undefined value there
+        # says so instead of "an input has no value"
+        reach = np.array([max(k.lags.values(), default=0) for k in scalars], dtype="int64")
+        short = (months[None, :] - reach[:, None]) < lo.index  # KPI x month
+        short = np.broadcast_to(short[:, None, :], shape)
+        for arr in (value, before, year_before):
+            arr[na] = np.nan
+        undefined = ~na & np.isnan(value)
+        # (month, row) pairs kept: every company and team row; rep rows of reps in use
+        keep = reps_in_use(self.ds, row_types, row_scopes, months, value)
+        # final order: month, then row (grid order = scope type, scope), then KPI
+        kept = keep.T  # month x row
+
+        def flat(a: np.ndarray) -> np.ndarray:
+            """KPI x row x month values of the kept (month, row) pairs, in the final order."""
+            return np.moveaxis(a, 0, -1).transpose(1, 0, 2)[kept].ravel()
+
+        j_idx, r_idx = np.nonzero(kept)
+        n_k = len(scalars)
+        pick_r = np.repeat(r_idx, n_k)
+        pick_j = np.repeat(j_idx, n_k)
+        pick_k = np.tile(np.arange(n_k), len(r_idx))
+        reason_out = flat(np.broadcast_to(reason[:, :, None], shape))
+        reason_out[flat(early & ~no_input)] = before_data(lo)
+        status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
+        und = status == "undefined"
+        reason_out[und] = np.select(
+            [flat(no_target)[und], flat(short)[und]],
+            [
+                "no monthly_sales_bookings target for this scope in m",
+                f"it reads months {before_data(lo)}",
+            ],
+            "a denominator is 0 or an input has no value in m",
+        )
+        kpi_ids = np.array([k.id for k in scalars], dtype=object)
+        return pd.DataFrame(
+            {
+                "scope_type": pd.Series(row_types[pick_r], dtype="str"),
+                "scope": pd.Series(row_scopes[pick_r], dtype="str"),
+                "mi": months[pick_j].astype("int64"),
+                "value": flat(value),
+                "previous_month": flat(before),
+                "same_month_last_year": flat(year_before),
+                "kpi": pd.Series(kpi_ids[pick_k], dtype="str"),
+                "reason": pd.Series(reason_out, dtype=object),
+                "status": pd.Series(status, dtype="str"),
+            }
+        )
+
+
+def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str, list[list[str]]]:
+    """The families none of whose KPIs (scalar or table) can be computed from ``ds``, each
+    with the ways to bring it in: the sets of missing tables of its KPIs, smallest first,
+    without a set that holds another. Example: a dataset of deals, accounts and reps gives
+    ``{"subscription": [["subscriptions"]], "profitability": [["costs"], ["financials"],
+    ["orders"]]}`` (cost per lead needs ``costs`` and ``leads``: not listed, as ``costs``
+    alone already brings the family in)."""
+    engine = Engine(ds, config)
+    out: dict[str, list[list[str]]] = {}
+    for family in FAMILIES:
+        ways: set[frozenset[str]] = set()
+        for k in REGISTRY.values():
+            if k.family != family or k.alias_of:
+                continue
+            if k.is_table or k.is_model:
+                miss = missing_inputs(ds, k.table_needs)
+            else:
+                needs = [n for m in k.measures for n in engine.source_of[m].needs_of(m)]
+                miss = missing_inputs(ds, tuple(needs))
+            if not miss:
+                break
+            ways.add(frozenset(need.partition(".")[0] for need in miss))
+        else:
+            least = [w for w in ways if not any(o < w for o in ways)]
+            out[family] = sorted((sorted(w) for w in least), key=lambda w: (len(w), w))
+    return out
+
+
+def _shifted(v: np.ndarray, k: int) -> np.ndarray:
+    """``v`` (scope x month) shifted k months later along each row; NaN before."""
+    out = np.full_like(v, np.nan)
+    if k < v.shape[1]:
+        out[:, k:] = v[:, :-k]
+    return out
+
+
+def _covers(have: dict, st: str, rows: frozenset | None) -> bool:
+    """A cached result with ``have`` rows per scope type holds ``rows`` of type ``st``."""
+    if st not in have:
+        return False
+    return have[st] is None or (rows is not None and rows <= have[st])
+
+
+def reps_in_use(
+    ds: Dataset,
+    row_types: np.ndarray,
+    row_scopes: np.ndarray,
+    months: np.ndarray,
+    value: np.ndarray,
+) -> np.ndarray:
+    """Which (row, month) pairs to show: (rows x months) booleans, True for company and
+    team rows and for reps employed in the month (:func:`employed_in`) or with any
+    non-zero value in it (``value``: KPI x row x month, NaN = no value).
+
+    Example: a rep who left in March with no deals after keeps Jan..Mar only."""
+    keep = np.ones((len(row_types), len(months)), dtype=bool)
+    reps = row_types == "rep"
+    if not reps.any() or not ds.has("reps", "rep_id"):
+        return keep
+    r = ds.frame("reps")
+    busy = (np.nan_to_num(value[:, reps, :], nan=0.0) != 0).any(axis=0)
+    names = row_scopes[reps]
+    for j, mi in enumerate(months):
+        # a set, not np.isin: that sorts Python strings, 100x slower for 3,000 reps
+        employed = set(r.loc[employed_in(r, Month(int(mi))), "rep_id"].dropna())
+        keep[reps, j] = busy[:, j] | np.fromiter((n in employed for n in names), bool, len(names))
+    return keep
+
+
+def compute_tidy(
+    ds: Dataset,
+    month: str,
+    months: int,
+    scopes: list[Scope],
+    kpis: list[str] | None = None,
+    families: list[str] | None = None,
+    config: Config | None = None,
+) -> pd.DataFrame:
+    """The tidy KPI table (``TIDY_COLUMNS``) for the ``months`` months ending with
+    ``month`` and every scope in ``scopes``, computed in one pass; see ``kpis.compute``."""
+    if months < 1:
+        raise KitError("--months must be at least 1.")
+    last = month_asked(ds, month)
+    first = last - (months - 1)
+    check_month(ds, last)
+    chosen = [k for k in select(kpis, families) if not k.is_table and not k.is_model]
+    engine = Engine(ds, config)
+    long = engine.values(chosen, first, last, scopes)
+    teams = rep_teams(ds)
+    for sc in scopes:
+        check_known(sc, teams, seen=[n for k, n in engine.rows if k == sc.kind])
+    tgt = targets(ds, [Month(i) for i in range(first.index, last.index + 1)])
+    # values() gives the final order (month, scope type, scope, KPI); the left merges of
+    # add_comparisons keep it
+    tidy = add_comparisons(long, chosen, tgt, engine.cfg)
+    tidy["month"] = tidy["mi"].map({i: str(Month(int(i))) for i in tidy["mi"].unique()})
+    return tidy[TIDY_COLUMNS].reset_index(drop=True)

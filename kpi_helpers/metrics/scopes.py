@@ -1,0 +1,205 @@
+"""Scopes: the company, a team or a rep, and the one place that knows which exist.
+
+A scope is written ``company``, ``team:NAME`` or ``rep:ID`` (one scope) or ``team``,
+``rep``, ``all`` (every scope of a type). This module owns
+
+- parsing (:class:`Scope`, :func:`parse_scopes`, :func:`one_scope`),
+- attribution of reps to teams (:func:`rep_teams`, :func:`team_of`): a rep missing from
+  the ``reps`` table, and a row with no rep, belong to the team ``unassigned``,
+- validation (:func:`check_known`): a named team or rep must exist; ``unassigned`` always
+  exists (as a team and as a rep) because unattributed rows land there; every message
+  reads ``Unknown team 'X' (did you mean Y?); teams are: ...``,
+
+>>> Scope.parse("team:EMEA"), str(Scope.parse("rep:R1"))
+(Scope(kind='team', name='EMEA', team=None), 'rep:R1')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from kpi_helpers.core import KitError, did_you_mean
+from kpi_helpers.data import UNASSIGNED_TEAM, Dataset
+
+__all__ = [
+    "COMPANY",
+    "SCOPE_TYPES",
+    "UNASSIGNED_TEAM",
+    "Scope",
+    "check_known",
+    "known_names",
+    "one_scope",
+    "parse_scopes",
+    "rep_teams",
+    "selects",
+    "team_of",
+    "wanted_rows",
+]
+
+COMPANY = "company"
+SCOPE_TYPES = ("company", "team", "rep")
+ONE_SCOPE = "company, team:NAME or rep:ID"
+LISTED = 40  # names an unknown-name message lists
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to compute for: a scope type, optionally one named team or rep.
+
+    ``team`` (rep scopes only, not parsed from text) keeps the reps of one team: the rep
+    leaderboard of a team page.
+    """
+
+    kind: str  # company, team, rep or all
+    name: str | None = None
+    team: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | Scope) -> Scope:
+        """``company``, ``team``, ``rep``, ``all``, ``team:NAME`` or ``rep:ID``."""
+        if isinstance(text, Scope):
+            return text
+        kind, _, name = str(text).partition(":")
+        if kind not in (*SCOPE_TYPES, "all") or (name and kind not in ("team", "rep")):
+            raise KitError(
+                f"Unknown scope {text!r}; use company, team, rep, all, team:NAME or rep:ID."
+            )
+        return cls(kind, name or None)
+
+    @classmethod
+    def of_row(cls, scope_type: str, scope: str) -> Scope:
+        """The scope of a tidy row: ``("team", "EMEA")`` -> team:EMEA, the company row ->
+        company."""
+        return cls(scope_type, None if scope_type == "company" else scope)
+
+    def __str__(self) -> str:
+        """The text that parses back: ``company``, ``team``, ``team:EMEA``, ``rep:R1``."""
+        return self.kind if self.name is None else f"{self.kind}:{self.name}"
+
+    @property
+    def single(self) -> bool:
+        """One scope (the company, one team or one rep), not a scope type or ``all``."""
+        return self.kind == "company" or self.name is not None
+
+    @property
+    def types(self) -> list[str]:
+        return list(SCOPE_TYPES) if self.kind == "all" else [self.kind]
+
+    def rows(self) -> frozenset[tuple[str, str]] | None:
+        """The attributed rows this scope reads: None = all; else ("_team"|"_rep", value)."""
+        if self.name is not None:
+            return frozenset({("_team" if self.kind == "team" else "_rep", self.name)})
+        if self.team is not None:
+            return frozenset({("_team", self.team)})
+        return None
+
+
+def parse_scopes(scope: str | Scope | Iterable[str | Scope]) -> list[Scope]:
+    """One scope spec or a list of them (``["company", "team", "rep:r001"]``)."""
+    items = [scope] if isinstance(scope, (str, Scope)) else list(scope)
+    if not items:
+        raise KitError("No scope given: use company, team, rep, all, team:NAME or rep:ID.")
+    return [Scope.parse(s) for s in items]
+
+
+def wanted_rows(scopes: list[Scope]) -> dict[str, frozenset[tuple[str, str]] | None]:
+    """Scope type -> the rows it needs (None = every row), over all ``scopes``."""
+    out: dict[str, frozenset[tuple[str, str]] | None] = {}
+    for sc in scopes:
+        for st in sc.types:
+            rows = sc.rows()
+            if st in out and (out[st] is None or rows is None):
+                out[st] = None
+            else:
+                out[st] = (out.get(st) or frozenset()) | rows if rows is not None else None
+    return {st: out[st] for st in SCOPE_TYPES if st in out}
+
+
+def _selects(scope: Scope, scope_type: str, name: str, teams: dict[str, str]) -> bool:
+    """Whether ``scope`` asks for the row (scope_type, name)."""
+    if scope_type not in scope.types:
+        return False
+    if scope.name is not None:
+        return name == scope.name
+    if scope.team is not None:  # reps of one team; unknown reps are in "unassigned"
+        return teams.get(name, UNASSIGNED_TEAM) == scope.team
+    return True
+
+
+def one_scope(text: str | Scope, what: str) -> Scope:
+    """``text`` as one scope (company, team:NAME or rep:ID); ``what`` names the caller in
+    the error, e.g. ``one_scope("team", "A forecast")`` raises "A forecast needs one scope
+    at a time: company, team:NAME or rep:ID, not 'team'."
+
+    >>> one_scope("rep:R1", "CLV")
+    Scope(kind='rep', name='R1', team=None)
+    """
+    sc = Scope.parse(text)
+    if not sc.single:
+        raise KitError(f"{what} needs one scope at a time: {ONE_SCOPE}, not {str(text)!r}.")
+    return sc
+
+
+def selects(scope: Scope, scope_type: str, name: str, teams: Mapping[str, str]) -> bool:
+    """Whether ``scope`` asks for the row (scope_type, name); ``teams`` is rep -> team."""
+    if scope_type not in scope.types:
+        return False
+    if scope.name is not None:
+        return name == scope.name
+    if scope.team is not None:  # reps of one team
+        return team_of(name, teams) == scope.team
+    return True
+
+
+def rep_teams(ds: Dataset) -> dict[str, str]:
+    """rep_id -> team from ``reps`` (the first team when a rep is listed twice)."""
+    if not ds.has("reps", "rep_id", "team"):
+        return {}
+    r = ds.frame("reps")[["rep_id", "team"]].dropna(subset=["rep_id"])
+    return r.groupby("rep_id")["team"].min().dropna().to_dict()
+
+
+def team_of(rep: str | None, teams: Mapping[str, str]) -> str:
+    """The team a rep's rows count for: its team in ``reps``, else ``unassigned``.
+
+    >>> team_of("R1", {"R1": "EMEA"}), team_of("R9", {"R1": "EMEA"}), team_of(None, {})
+    ('EMEA', 'unassigned', 'unassigned')
+    """
+    return teams.get(rep, UNASSIGNED_TEAM) if rep is not None else UNASSIGNED_TEAM
+
+
+def known_names(kind: str, teams: Mapping[str, str], seen: Iterable[str] = ()) -> list[str]:
+    """The teams (or reps) a scope may name, sorted: those of the ``reps`` table (``teams``
+    is rep -> team), those ``seen`` in the data's rows, and ``unassigned``."""
+    listed = set(teams.values()) if kind == "team" else set(teams)
+    return sorted(listed | set(seen) | {UNASSIGNED_TEAM})
+
+
+def check_known(
+    scope: Scope | str,
+    teams: Mapping[str, str],
+    seen: Iterable[str] = (),
+    where: str = "",
+) -> None:
+    """Raise one KitError when ``scope`` names a team or rep that does not exist (see
+    :func:`known_names`); ``where`` prefixes the message (``kpi.toml: [[alerts]] #2``).
+
+    >>> check_known("team:EMAE", {"R1": "EMEA"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    kpi_helpers.core.errors.KitError: Unknown team 'EMAE' (did you mean EMEA?); teams are: ...
+    """
+    sc = Scope.parse(scope)
+    if sc.name is None or sc.kind not in ("team", "rep"):
+        return
+    known = known_names(sc.kind, teams, seen)
+    if sc.name in known:
+        return
+    listing = ", ".join(known[:LISTED]) + (" ..." if len(known) > LISTED else "")
+    prefix = f"{where}: " if where else ""
+    raise KitError(
+        f"{prefix}Unknown {sc.kind} {sc.name!r}{did_you_mean(sc.name, known)}; "
+        f"{sc.kind}s are: {listing}."
+    )
+
+

@@ -1,0 +1,30 @@
+"""The models layer: KPIs that come from fitted models, not formulas. ETS forecasts of
+the headline series, the pipeline-weighted forecast of next month's bookings, and
+predictive CLV (BG/NBD + Gamma-Gamma); :mod:`.outlook` joins them into catalog rows.
+"""
+
+from . import clv_models
+from .clv import ClvResult, fit_clv, format_summary, horizons, purchases, rfm, write_result
+from .forecast import COLUMNS, forecast_kpi, forecast_series, histories, prepare_history
+from .outlook import MODEL_TABLES, model_rows, model_table
+from .pipeline_forecast import pipeline_forecast
+
+__all__ = [
+    "COLUMNS",
+    "MODEL_TABLES",
+    "ClvResult",
+    "clv_models",
+    "fit_clv",
+    "forecast_kpi",
+    "forecast_series",
+    "format_summary",
+    "histories",
+    "horizons",
+    "model_rows",
+    "model_table",
+    "pipeline_forecast",
+    "prepare_history",
+    "purchases",
+    "rfm",
+    "write_result",
+]

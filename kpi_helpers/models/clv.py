@@ -1,0 +1,338 @@
+"""Predictive customer lifetime value (``predictive_clv``): BG/NBD purchase counts with
+Gamma-Gamma spend, fitted on the orders through the end of a month.
+
+Per KPI_CATALOG.md: a purchase is an account-day with net revenue > 0 (the day's order
+lines summed); frequency x = purchases - 1; recency t_x = days from the first to the last
+purchase / 7; T = days from the first purchase to the last day of m / 7; spend = the mean
+revenue of the repeat purchases. The KPI value is the mean expected 12-month revenue of
+the accounts with P(alive) >= 0.5, discounted monthly at ``clv_discount_rate`` (kpi.toml,
+default 1 %).
+
+12-month CLV of an account = sum over k = 1..12 of expected spend x (E[Y(t_k)] -
+E[Y(t_{k-1})]) / (1 + d)^k, with t_k the weeks from the last day of m to the last day of
+month m+k and E[Y(t)] the BG/NBD conditional expectation. Example::
+
+    from .clv import fit_clv
+    res = fit_clv(open_dataset("data/sample"), "2026-05", scope="team:EMEA")
+    res.predictive_clv, res.notes, res.accounts.head()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
+from kpi_helpers.metrics import Measures, Scope, rep_teams
+from kpi_helpers.models import clv_models as models
+
+HORIZON_MONTHS = 12
+ALIVE = 0.5  # accounts with P(alive) at or above this count in the KPI value
+FEW_CUSTOMERS = 50  # below this, the fit is rough: said in the notes
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary",
+    "p_alive",
+    "expected_purchases_12m",
+    "expected_spend",
+    "clv_12m",
+]
+
+
+@dataclass
+class ClvResult:
+    """A ``predictive_clv`` fit for one scope and month.
+
+    ``predictive_clv`` is None (undefined, "n/a") when no account has P(alive) >= 0.5 or
+    the spend model has no finite mean; ``notes`` say why, and name boundary optima.
+    ``accounts`` has ``ACCOUNT_COLUMNS``, one row per account with a purchase.
+    """
+
+    month: str
+    scope: str
+    customers: int
+    repeat_customers: int
+    bgnbd: dict[str, float]
+    gamma_gamma: dict[str, float]
+    mean_log_likelihood: float  # BG/NBD, per customer
+    gamma_gamma_mean_log_likelihood: float  # per repeat customer
+    converged: bool
+    discount_rate: float
+    predictive_clv: float | None
+    alive_customers: int
+    notes: list[str] = field(default_factory=list)
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def summary(self) -> dict:
+        """Everything but the account table, as plain JSON-ready values (NaN -> None)."""
+
+        def plain(v: float) -> float | None:
+            return float(v) if v is not None and np.isfinite(v) else None
+
+        return {
+            "month": self.month,
+            "scope": self.scope,
+            "customers": self.customers,
+            "repeat_customers": self.repeat_customers,
+            "bgnbd": {k: plain(v) for k, v in self.bgnbd.items()},
+            "gamma_gamma": {k: plain(v) for k, v in self.gamma_gamma.items()},
+            "mean_log_likelihood": plain(self.mean_log_likelihood),
+            "gamma_gamma_mean_log_likelihood": plain(self.gamma_gamma_mean_log_likelihood),
+            "converged": self.converged,
+            "discount_rate": self.discount_rate,
+            "alive_customers": self.alive_customers,
+            "predictive_clv": plain(self.predictive_clv),
+            "notes": self.notes,
+        }
+
+
+def _scope(text: str | Scope) -> Scope:
+    sc = Scope.parse(text)
+    if not sc.single:
+        raise KitError(
+            f"CLV is fitted for one scope at a time: use company, team:NAME or rep:ID, "
+            f"not {str(text)!r}."
+        )
+    return sc
+
+
+def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.DataFrame:
+    """Account-days with net revenue > 0 through the end of ``month``, in ``scope``:
+    columns account_id, day (midnight timestamps), revenue (the day's lines summed).
+
+    Order lines belong to their ``rep_id``, else the account owner, and to that rep's team
+    (as every other KPI of the kit), so a team's purchases are its own lines. Example: lines
+    of 10 and 5 on one day are one purchase of 15; a sale of 40 and its return of -40 on
+    one day are none::
+
+        purchases(ds, Month.parse("2026-03"), "team:North")
+    """
+    sc = _scope(scope)
+    if not ds.has("orders", "account_id", "ordered_at", "revenue"):
+        ds.table("orders")  # says why when the table is missing or unreadable
+        raise KitError(
+            "predictive_clv needs orders with account_id, ordered_at and revenue; "
+            "map those columns (see DATA_CONTRACT.md)."
+        )
+    t = ds.table("orders")
+    t = t.filter(t.ordered_at < month.end, t.account_id.notnull(), t.revenue.notnull())
+    if sc.kind != "company":
+        ms = Measures(ds, Config(), month, month, wanted={sc.kind: sc.rows()})
+        t = ms.keep(ms.by_order(t))
+    g = t.group_by(account_id=t.account_id.cast("string"), day=t.ordered_at.truncate("D"))
+    g = g.aggregate(revenue=t.revenue.sum())
+    df = g.filter(g.revenue > 0).to_pandas()
+    df["day"] = pd.to_datetime(df["day"]).dt.tz_localize(None).astype("datetime64[ns]")
+    df["account_id"] = df["account_id"].astype(object)
+    df["revenue"] = df["revenue"].astype(float)
+    return df.sort_values(["account_id", "day"], kind="stable").reset_index(drop=True)
+
+
+def rfm(days: pd.DataFrame, month: Month) -> pd.DataFrame:
+    """Per account from its purchases (``purchases``): frequency = purchases - 1, recency =
+    days first..last purchase / 7, T = days from the first purchase to the last day of
+    ``month`` / 7, monetary = mean revenue of the repeat purchases (0 without any).
+
+    >>> d = pd.DataFrame({"account_id": ["a", "a", "a", "b"],
+    ...     "day": pd.to_datetime(["2026-01-03", "2026-01-10", "2026-01-17", "2026-01-31"]),
+    ...     "revenue": [5.0, 10.0, 20.0, 7.0]})
+    >>> rfm(d, Month.parse("2026-01"))
+      account_id  frequency  recency    T  monetary
+    0          a          2      2.0  4.0      15.0
+    1          b          0      0.0  0.0       0.0
+    """
+    last_day = pd.Timestamp(month.end) - pd.Timedelta(days=1)
+    g = days.groupby("account_id", sort=True)
+    first, last = g["day"].min(), g["day"].max()
+    n, total, first_rev = g.size(), g["revenue"].sum(), g["revenue"].first()
+    out = pd.DataFrame(
+        {
+            "frequency": (n - 1).astype("int64"),
+            "recency": (last - first).dt.days / 7,
+            "T": (last_day - first).dt.days / 7,
+        }
+    )
+    out["monetary"] = np.where(n > 1, (total - first_rev) / (n - 1).clip(lower=1), 0.0)
+    return out.rename_axis("account_id").reset_index()
+
+
+def horizons(month: Month, months: int = HORIZON_MONTHS) -> np.ndarray:
+    """Weeks from the last day of ``month`` to the last day of each of the next months.
+
+    >>> horizons(Month.parse("2026-01"), 2).round(4).tolist()
+    [4.0, 8.4286]
+    """
+    end = pd.Timestamp(month.end)
+    return np.array([(pd.Timestamp((month + k).end) - end).days / 7 for k in range(1, months + 1)])
+
+
+def account_values(
+    summary: pd.DataFrame,
+    bgnbd: dict[str, float],
+    gamma_gamma: dict[str, float],
+    weeks: np.ndarray,
+    discount_rate: float,
+) -> pd.DataFrame:
+    """``summary`` (from :func:`rfm`) with p_alive, expected_purchases_12m (over the last
+    horizon in ``weeks``), expected_spend and clv_12m = sum_k expected_spend x
+    (E[Y(weeks_k)] - E[Y(weeks_{k-1})]) / (1 + discount_rate)^k. Example::
+
+        account_values(rfm(days, m), fit_bg.params, fit_gg.params, horizons(m), 0.01)
+    """
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    params = (bgnbd["r"], bgnbd["alpha"], bgnbd["a"], bgnbd["b"])
+    cum = np.column_stack(
+        [models.conditional_expected_purchases(*params, w, x, t_x, T) for w in weeks]
+    )
+    per_month = np.diff(cum, axis=1, prepend=0.0)
+    factors = (1 + discount_rate) ** -np.arange(1, len(weeks) + 1, dtype=float)
+    spend = models.conditional_expected_spend(
+        gamma_gamma["p"], gamma_gamma["q"], gamma_gamma["gamma"], x, summary["monetary"]
+    )
+    out = summary.copy()
+    out["p_alive"] = models.p_alive(*params, x, t_x, T)
+    out["expected_purchases_12m"] = cum[:, -1]
+    out["expected_spend"] = spend
+    out["clv_12m"] = spend * (per_month @ factors)
+    return out[ACCOUNT_COLUMNS]
+
+
+def fit_clv(
+    ds: Dataset, month: str, scope: str | Scope = "company", config: Config | None = None
+) -> ClvResult:
+    """Fit BG/NBD and Gamma-Gamma on ``ds``'s orders through the end of ``month``
+    (YYYY-MM or "latest") for ``scope`` (company, team:NAME or rep:ID); see the module.
+
+    predictive_clv = mean over accounts with P(alive) >= 0.5 of
+    sum_{k=1..12} E[spend] x E[purchases in month m+k] / (1 + clv_discount_rate)^k.
+    Example::
+
+        res = fit_clv(open_dataset("data/sample"), "2026-06", "team:EMEA", load_config(None))
+        res.predictive_clv, res.notes, res.accounts.sort_values("clv_12m").tail()
+    """
+    cfg = config or Config()
+    m = month_asked(ds, month)
+    sc = _scope(scope)
+    check_month(ds, m)
+    days = purchases(ds, m, sc)
+    if days.empty:
+        raise KitError(f"No purchases for {_scope_words(ds, sc)} through {m}: nothing to fit.")
+    summary = rfm(days, m)
+    repeat = summary["frequency"] > 0
+    if not repeat.any():
+        raise KitError(
+            f"No account of {_scope_words(ds, sc)} bought on two different days through {m}: "
+            "the models need repeat purchases; pick a later month or a wider scope."
+        )
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    bg = models.fit_bgnbd(x, t_x, T)
+    gg = models.fit_gamma_gamma(x, summary["monetary"].to_numpy(dtype=float))
+    notes = bg.notes + gg.notes
+    if len(summary) < FEW_CUSTOMERS:
+        notes.append(f"Only {len(summary)} customers: the fit is rough.")
+    if not (bg.converged and gg.converged):
+        which = [n for n, f in (("BG/NBD", bg), ("Gamma-Gamma", gg)) if not f.converged]
+        notes.append(f"The {' and '.join(which)} optimiser did not report convergence.")
+    rep = summary[repeat]
+    if repeat.sum() >= 3 and rep["frequency"].nunique() > 1 and rep["monetary"].nunique() > 1:
+        corr = float(np.corrcoef(rep["frequency"], rep["monetary"])[0, 1])
+        if abs(corr) > 0.3:
+            notes.append(
+                f"Spend and purchase frequency are correlated ({corr:+.2f}); Gamma-Gamma "
+                "assumes they are independent, so expected spend is less reliable."
+            )
+    with np.errstate(all="ignore"):
+        accounts = account_values(summary, bg.params, gg.params, horizons(m), cfg.clv_discount_rate)
+    alive = accounts[accounts["p_alive"] >= ALIVE]
+    value: float | None = float(alive["clv_12m"].mean()) if len(alive) else None
+    if not len(alive):
+        notes.append("No account has P(alive) >= 0.5: predictive_clv is undefined.")
+    elif not np.isfinite(alive["clv_12m"]).all():
+        value = None
+        bad = int((~np.isfinite(alive["clv_12m"])).sum())
+        notes.append(
+            f"Gamma-Gamma q = {gg.params['q']:.3g} <= 1 gives no finite mean spend for "
+            "accounts without repeat purchases: predictive_clv is undefined."
+            if gg.params["q"] <= 1
+            else f"The 12-month value of {bad} alive accounts could not be computed "
+            "(numeric overflow): predictive_clv is undefined."
+        )
+    return ClvResult(
+        month=str(m),
+        scope=str(sc),
+        customers=len(summary),
+        repeat_customers=int(repeat.sum()),
+        bgnbd=bg.params,
+        gamma_gamma=gg.params,
+        mean_log_likelihood=bg.mean_log_likelihood,
+        gamma_gamma_mean_log_likelihood=gg.mean_log_likelihood,
+        converged=bg.converged and gg.converged,
+        discount_rate=cfg.clv_discount_rate,
+        predictive_clv=value,
+        alive_customers=len(alive),
+        notes=notes,
+        accounts=accounts,
+    )
+
+
+def _scope_words(ds: Dataset, sc: Scope) -> str:
+    """``sc`` in words; an unknown team or rep name is an error listing the known ones."""
+    if sc.kind == "company":
+        return "the company"
+    teams = rep_teams(ds)
+    known = sorted(set(teams.values()) | {UNASSIGNED_TEAM} if sc.kind == "team" else set(teams))
+    if sc.name in known or not teams:
+        return f"{sc.kind} {sc.name}"
+    listing = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
+    raise KitError(f"Unknown {sc.kind} {sc.name!r}; {sc.kind}s are: {listing}.")
+
+
+def write_result(result: ClvResult, fmt: str, out: str | Path | None) -> str | None:
+    """The summary as JSON or the account table as CSV, to ``out`` (written to a temporary
+    file renamed into place) or returned as text when ``out`` is None. Example::
+
+        write_result(fit_clv(ds, "2026-06"), "csv", "reports/clv.csv")
+    """
+    if fmt == "json":
+        text = json.dumps(result.summary(), indent=1, allow_nan=False) + "\n"
+    else:
+        text = result.accounts.to_csv(index=False)
+    if out is None:
+        return text
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return None
+
+
+def format_summary(result: ClvResult, currency: str = "USD") -> str:
+    """A few lines for the terminal: the KPI value, the parameters and the notes."""
+    value = "n/a" if result.predictive_clv is None else f"{result.predictive_clv:,.2f} {currency}"
+    bg = ", ".join(f"{k} = {v:.4g}" for k, v in result.bgnbd.items())
+    gg = ", ".join(f"{k} = {v:.4g}" for k, v in result.gamma_gamma.items())
+    lines = [
+        f"Predictive CLV ({result.scope}, {result.month}): {value} per account alive "
+        f"(P(alive) >= 0.5: {result.alive_customers:,} of {result.customers:,}; "
+        f"{result.repeat_customers:,} repeat buyers)",
+        f"  BG/NBD: {bg}; mean log-likelihood {result.mean_log_likelihood:.4f}",
+        f"  Gamma-Gamma: {gg}",
+        f"  converged: {'yes' if result.converged else 'no'}",
+    ]
+    return "\n".join(lines + [f"  note: {n}" for n in result.notes])

@@ -1,0 +1,207 @@
+"""The outlook KPIs: values from fitted models rather than formulas over measures.
+
+- ``revenue_forecast``: the ETS forecast of sales revenue for m+1 (:mod:`.forecast`);
+- ``bookings_forecast``: the pipeline-weighted bookings of m+1 (:mod:`.pipeline_forecast`);
+- ``predictive_clv``: the BG/NBD + Gamma-Gamma 12-month CLV (:mod:`.clv`).
+
+A model is fitted for the month asked for (m), for the company and each team: a fit per
+month and rep would cost minutes on a real CRM, and a forecast made in an earlier month
+is what ``benchmarks/bench_forecast.py`` backtests. Other months and reps get rows that
+say so (status ``not_available``). Each fit is kept on the dataset, so the outlook
+tables (``forecasts``, ``pipeline_outlook``, ``clv_accounts``) reuse it.
+
+Example::
+
+    model_rows(ds, [get("revenue_forecast")], skeleton, Month.parse("2026-10"), cfg)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from kpi_helpers.catalog import KPI, get
+from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.data import Dataset, data_months
+from kpi_helpers.metrics import Scope, describe_missing, missing_inputs, table_context
+
+from .clv import ClvResult, fit_clv
+from .forecast import COLUMNS, forecast_series, histories
+from .pipeline_forecast import pipeline_forecast
+
+MODEL_SCOPES = ("company", "team")
+FORECAST_KPIS = (
+    "sales_revenue",
+    "monthly_sales_bookings",
+    "monthly_recurring_revenue",
+    "new_leads",
+)
+HORIZON = 3
+ONLY_M = "a model's value, made for the month asked for only (kpi-kit forecast / clv for others)"
+NOT_REPS = "made for the company and each team, not per rep"
+
+
+def _kept(ds: Dataset, key: tuple, fit: Callable[[], object]) -> object:
+    """``fit()`` once per dataset (a KitError is kept too, and raised again)."""
+    key = ("model", *key)
+    if key not in ds.cache:
+        try:
+            ds.cache[key] = fit()
+        except KitError as exc:
+            ds.cache[key] = exc
+    out = ds.cache[key]
+    if isinstance(out, KitError):
+        raise out
+    return out
+
+
+def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFrame:
+    """The next ``HORIZON`` months of each of ``FORECAST_KPIS`` the data gives, for one
+    scope: columns ``kpi`` + :data:`.forecast.COLUMNS`. KitError when none can be made."""
+
+    def fit() -> pd.DataFrame:
+        parts, why = [], []
+        first = data_months(ds)[0]
+        found = histories(ds, list(FORECAST_KPIS), scope, first, month, cfg)
+        for kpi, series in found.items():
+            if isinstance(series, KitError):
+                why.append(str(series))
+                continue
+            parts.append(forecast_series(series, HORIZON).assign(kpi=kpi))
+        if not parts:
+            raise KitError(f"forecasts are not available: {why[0] if why else 'no series'}")
+        return pd.concat(parts, ignore_index=True)[["kpi", *COLUMNS]]
+
+    return _kept(ds, ("forecasts", month.index, scope), fit)
+
+
+def clv(ds: Dataset, month: Month, scope: str, cfg: Config) -> ClvResult:
+    """The CLV fit of one scope and month (kept on the dataset)."""
+    return _kept(ds, ("clv", month.index, scope), lambda: fit_clv(ds, str(month), scope, cfg))
+
+
+def pipeline(ds: Dataset, month: Month, scope: str, cfg: Config) -> dict:
+    """The pipeline-weighted forecast of m+1 for one scope (kept on the dataset)."""
+    return _kept(
+        ds, ("pipeline", month.index, scope), lambda: pipeline_forecast(ds, str(month), scope, cfg)
+    )
+
+
+def _revenue_forecast(ds: Dataset, month: Month, scope: str, cfg: Config) -> float:
+    f = forecasts(ds, month, scope, cfg)
+    rows = f[f["kpi"] == "sales_revenue"]
+    if rows.empty:
+        raise KitError("no sales revenue series to forecast")
+    return float(rows["forecast"].iloc[0])
+
+
+def _bookings_forecast(ds: Dataset, month: Month, scope: str, cfg: Config) -> float:
+    value = pipeline(ds, month, scope, cfg)["value"]
+    return float("nan") if value is None else float(value)
+
+
+def _predictive_clv(ds: Dataset, month: Month, scope: str, cfg: Config) -> float:
+    value = clv(ds, month, scope, cfg).predictive_clv
+    return float("nan") if value is None else float(value)
+
+
+# the model behind each outlook KPI: its value for one scope at m (NaN: undefined)
+MODELS: dict[str, Callable[[Dataset, Month, str, Config], float]] = {
+    "revenue_forecast": _revenue_forecast,  # the forecast of sales_revenue for m+1
+    "bookings_forecast": _bookings_forecast,  # the pipeline-weighted amount due in m+1
+    "predictive_clv": _predictive_clv,  # mean discounted 12-month CLV, P(alive) >= 0.5
+}
+
+
+def model_rows(
+    ds: Dataset, chosen: list[KPI], skeleton: pd.DataFrame, month: Month, cfg: Config
+) -> pd.DataFrame:
+    """Rows (month, scope_type, scope, kpi, value, status, reason) of the model KPIs
+    ``chosen`` for every (month, scope_type, scope) of ``skeleton``; values for month m
+    (``month``) and the company and team scopes, the other rows say why they have none."""
+    rows = []
+    cells = skeleton[["month", "scope_type", "scope"]].drop_duplicates()
+    for kpi in chosen:
+        missing = missing_inputs(ds, kpi.table_needs)
+        for m, st, sc in cells.itertuples(index=False):
+            value, status, reason = np.nan, "not_available", ""
+            if missing:
+                reason = describe_missing(missing)
+            elif m != str(month):
+                reason = ONLY_M
+            elif st not in MODEL_SCOPES:
+                reason = NOT_REPS
+            else:
+                try:
+                    value = MODELS[kpi.id](ds, month, str(Scope.of_row(st, sc)), cfg)
+                    status = "ok" if np.isfinite(value) else "undefined"
+                    reason = "" if status == "ok" else "the model gives no value for m"
+                except KitError as exc:
+                    status, reason = "undefined", str(exc).rstrip(".")
+            rows.append((m, st, sc, kpi.id, value, status, reason or None))
+    columns = ["month", "scope_type", "scope", "kpi", "value", "status", "reason"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def forecasts_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
+    """The table KPI ``forecasts``: kpi, month, forecast, lower, upper, method (``scope``
+    is one scope: ``tables`` checks it)."""
+    return forecasts(ds, month, str(scope), cfg).copy()
+
+
+def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
+    """The table KPI ``pipeline_outlook``: per stage of the deals due in m+1, then a total
+    row with the target of m+1."""
+    p = pipeline(ds, month, str(scope), cfg)
+    rows = [
+        dict(
+            stage=stage,
+            deals=v["deals"],
+            amount=v["amount"],
+            weighted=v["weighted"],
+            crm_weighted=v["crm_weighted"],
+        )  # fmt: skip
+        for stage, v in p["by_stage"].items()
+    ]
+    rows.append(
+        dict(
+            stage="total",
+            deals=p["deals"],
+            amount=p["open_amount"],
+            weighted=p["value"],
+            crm_weighted=p["crm_weighted"],
+        )  # fmt: skip
+    )
+    out = pd.DataFrame(rows, columns=["stage", "deals", "amount", "weighted", "crm_weighted"])
+    out["target"] = [np.nan] * (len(out) - 1) + [p["target"] if p["target"] is not None else np.nan]
+    out["win_rate"] = p["win_rate"] * 100.0 if p["win_rate"] is not None else np.nan
+    return out.astype({"weighted": "float64", "target": "float64", "win_rate": "float64"})
+
+
+def clv_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
+    """The table KPI ``clv_accounts``: the per-account CLV table, highest CLV first, with
+    the account's name when ``accounts`` has one."""
+    res = clv(ds, month, str(scope), cfg)
+    acc = res.accounts.copy()
+    if ds.has("accounts", "account_id", "account_name"):
+        names = ds.frame("accounts")[["account_id", "account_name"]].drop_duplicates("account_id")
+        acc = acc.merge(names, on="account_id", how="left")
+        acc.insert(1, "account_name", acc.pop("account_name"))
+    return acc.sort_values(["clv_12m", "account_id"], ascending=[False, True], ignore_index=True)
+
+
+MODEL_TABLES = {
+    "forecasts": forecasts_table,  # the next 3 months of the headline series, 80 % intervals
+    "pipeline_outlook": pipeline_table,  # deals due in m+1 per stage, weighted, the target
+    "clv_accounts": clv_table,  # the BG/NBD + Gamma-Gamma CLV of every account
+}
+
+
+def model_table(ds: Dataset, kpi_id: str, month: str, scope: str, cfg: Config) -> pd.DataFrame:
+    """The model table KPI ``kpi_id`` (``forecasts``, ``pipeline_outlook``,
+    ``clv_accounts``) for ``month`` and one ``scope``."""
+    kpi = get(kpi_id)
+    m, sc = table_context(ds, kpi, month, scope)
+    return MODEL_TABLES[kpi.table](ds, m, sc, cfg)

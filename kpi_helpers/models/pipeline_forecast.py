@@ -1,0 +1,194 @@
+"""The pipeline-weighted bookings forecast (the catalog's ``bookings_forecast``).
+
+For month m (S = the start of m+1, the end of m):
+
+- **due deals**: deals open at the end of m (``created_at`` < S and ``closed_at`` empty
+  or >= S) whose ``expected_close_at`` falls in m+1;
+- **historical win rate**: of the deals that were open at a month end in the 12 months
+  before m (the ends of m-12 .. m-1) and have closed since, by the end of m (so a past
+  month's forecast uses only what was known then), the share won:
+  won / (won + lost);
+- **forecast** = sum over the due deals of ``amount`` x the win rate of its stage.
+
+*How "open in that stage at a month end" is read.* The data contract holds a deal's
+current stage only, and a closed deal's stage is exactly ``closed_won`` or
+``closed_lost``: the open stage a closed deal was in at a past month end is not in the
+data. Every deal that counts for the win rate has closed, so its stage then is unknown,
+and the win rate is pooled over all open stages (the same rate weights every stage).
+A per-stage rate needs a stage history (the stage of each deal at each month end),
+which the contract does not have.
+
+Beside it: the CRM-probability-weighted figure, sum of ``amount x probability`` over
+the due deals (``probability`` 0..1; when empty, the stage's default from ``kpi.toml``
+``[stage_probability]``, else ``default_probability``: the rule of
+``sales_opportunities``), and the target of ``monthly_sales_bookings`` for m+1 when the
+targets table has one for the scope.
+
+The expected close date is as recorded: deals that closed since m usually no longer
+carry one, so a forecast made for a past month counts only the deals whose expected
+close date is still recorded. The figure is meant for the latest month.
+
+Example::
+
+    from .pipeline_forecast import pipeline_forecast
+    pipeline_forecast(ds, "2026-10", scope="team:EMEA")
+    # {'month': '2026-11', 'as_of': '2026-10', 'value': 412000.0, 'win_rate': 0.38, ...}
+"""
+
+from __future__ import annotations
+
+import math
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from kpi_helpers.core import Config, KitError, Month, month_index
+from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
+from kpi_helpers.metrics import COMPANY, Scope, rep_teams, targets
+
+WINDOW = 12  # month ends before m whose open deals give the win rate
+NEEDED = ("opportunity_id", "created_at", "stage", "amount", "closed_at")
+OPTIONAL = ("rep_id", "expected_close_at", "probability")
+
+
+def pipeline_forecast(
+    ds: Dataset, month: str, scope: str = "company", config: Config | None = None
+) -> dict:
+    """Pipeline-weighted bookings forecast for m+1, made at the end of ``month`` (m).
+
+    value = sum of ``amount`` x win rate over the deals open at the end of m with
+    ``expected_close_at`` in m+1; win rate = won / (won + lost) among the deals open at a
+    month end in m-12..m-1 and closed by the end of m (pooled over stages: see the module
+    docstring). Returns a dict: ``month`` (m+1), ``as_of`` (m), ``scope``, ``value``
+    (None when the win rate is undefined and deals are due), ``status`` ("ok" or
+    "undefined"), ``reason``, ``deals``, ``open_amount``, ``win_rate`` (0..1),
+    ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target row) and
+    ``by_stage`` (stage -> deals, amount, win_rate, weighted, crm_weighted).
+
+    Example: two deals due in m+1 of 1,000 (proposal) and 3,000 (negotiation), and 4 won
+    of the 10 deals closed from the window: value = (1,000 + 3,000) x 0.4 = 1,600.
+    """
+    cfg = config or Config()
+    m = month_asked(ds, month)
+    check_month(ds, m)
+    sc = Scope.parse(scope)
+    if not sc.single:
+        raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
+    deals = _deals(ds, m, sc)
+    end, next_end = pd.Timestamp(m.end), pd.Timestamp((m + 1).end)
+    created, closed = deals["created_at"], deals["closed_at"]
+
+    open_at_end = (created < end) & (closed.isna() | (closed >= end))
+    expected = deals["expected_close_at"]
+    due = deals[open_at_end & (expected >= end) & (expected < next_end)].copy()
+
+    # deals open at a month end in m-12..m-1 and closed by the end of m: a month boundary
+    # (the start of month j, m-11 <= j <= m) lies in (created_at, closed_at]
+    c_mi = _month_index(created)
+    x_mi = _month_index(closed)
+    seen = (
+        closed.notna()
+        & (closed < end)
+        & deals["stage"].isin(["closed_won", "closed_lost"])
+        & (x_mi >= m.index - WINDOW + 1)
+        & (x_mi > c_mi)
+    )
+    won = int((seen & (deals["stage"] == "closed_won")).sum())
+    lost = int((seen & (deals["stage"] == "closed_lost")).sum())
+    rate = won / (won + lost) if won + lost else math.nan
+
+    prob = due["probability"].astype("float64")
+    stage_default = due["stage"].map(cfg.stage_probability).astype("float64")
+    due["_prob"] = prob.fillna(stage_default).fillna(float(cfg.default_probability))
+    due["_crm"] = due["amount"] * due["_prob"]
+    by_stage = {
+        str(stage): {
+            "deals": int(len(g)),
+            "amount": float(g["amount"].sum()),
+            "win_rate": _none(rate),
+            "weighted": _none(float(g["amount"].sum()) * rate),
+            "crm_weighted": float(g["_crm"].sum()),
+        }
+        for stage, g in due.groupby("stage", sort=True)
+    }
+    amount = float(due["amount"].sum())
+    value = 0.0 if due.empty else amount * rate
+    undefined = not math.isfinite(value)
+    return {
+        "month": str(m + 1),
+        "as_of": str(m),
+        "scope": scope,
+        "value": None if undefined else value,
+        "status": "undefined" if undefined else "ok",
+        "reason": (
+            f"no deal open at a month end in {m - WINDOW}..{m - 1} has closed by the end of {m}"
+            if undefined
+            else ""
+        ),
+        "deals": int(len(due)),
+        "open_amount": amount,
+        "win_rate": _none(rate),
+        "won": won,
+        "lost": lost,
+        "crm_weighted": float(due["_crm"].sum()),
+        "target": _target(ds, m + 1, sc),
+        "by_stage": by_stage,
+    }
+
+
+def _deals(ds: Dataset, m: Month, sc: Scope) -> pd.DataFrame:
+    """The deals created by the end of m and open at the end of m-12 or later (closed at
+    or after the start of m-11, or still open), attributed to the scope's rows."""
+    if not ds.has("opportunities", *NEEDED):
+        needed = ", ".join(NEEDED)
+        raise KitError(f"The pipeline forecast needs table opportunities with columns {needed}.")
+    o = ds.table("opportunities")
+    since = ibis.timestamp((m - WINDOW + 1).start)
+    o = o.filter(
+        o.created_at < ibis.timestamp(m.end), o.closed_at.isnull() | (o.closed_at >= since)
+    )
+    df = o.select(*NEEDED, *(c for c in OPTIONAL if c in o.columns)).to_pandas()
+    for col in OPTIONAL:
+        if col not in df.columns:
+            df[col] = None
+    for col in ("created_at", "closed_at", "expected_close_at"):
+        df[col] = pd.to_datetime(df[col])
+    df["amount"] = df["amount"].astype("float64").fillna(0.0)
+    df["probability"] = pd.to_numeric(df["probability"], errors="coerce")
+    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
+    teams = rep_teams(ds)
+    if sc.kind == "company":
+        return df
+    if sc.kind == "team":
+        team = rep.map(lambda r: teams.get(r, UNASSIGNED_TEAM) if r is not None else None)
+        team = team.fillna(UNASSIGNED_TEAM)
+        known = set(teams.values()) | set(team)
+        if sc.name not in known:
+            raise KitError(f"Unknown team {sc.name!r}; teams are: {', '.join(sorted(known))}.")
+        return df[(team == sc.name).to_numpy()]
+    rep = rep.fillna(UNASSIGNED_TEAM)
+    known = set(teams) | set(rep)
+    if sc.name not in known:
+        listing = ", ".join(sorted(known)[:40]) + (" ..." if len(known) > 40 else "")
+        raise KitError(f"Unknown rep {sc.name!r}; reps are: {listing}.")
+    return df[(rep == sc.name).to_numpy()]
+
+
+def _month_index(ts: pd.Series) -> pd.Series:
+    """year x 12 + month - 1 of each timestamp (NaN where empty)."""
+    return month_index(ts.dt.year, ts.dt.month)
+
+
+def _target(ds: Dataset, month: Month, sc: Scope) -> float | None:
+    """The monthly_sales_bookings target of the scope in ``month``, or None."""
+    t = targets(ds, [month])
+    name = COMPANY if sc.kind == "company" else sc.name
+    row = t[(t["kpi"] == "monthly_sales_bookings") & (t["scope_type"] == sc.kind)]
+    row = row[row["scope"] == name]
+    return float(row["target"].iloc[0]) if len(row) else None
+
+
+def _none(x: float) -> float | None:
+    """None for NaN (JSON-friendly), else the float."""
+    return None if not np.isfinite(x) else float(x)

@@ -1,0 +1,19 @@
+"""The pack layer: a month's review pack. The snapshot (every number computed once),
+the notebook runs (papermill, one kernel per worker), HTML and PDF rendering, the index,
+and the keys that let an unchanged page be reused.
+"""
+
+from .build import BuildRequest, build_pack, find_pages, read_build_log
+from .freeze import TABLE_NAMES, write_snapshot
+from .render import CHROMIUM_ARGS, find_chromium
+
+__all__ = [
+    "CHROMIUM_ARGS",
+    "TABLE_NAMES",
+    "BuildRequest",
+    "build_pack",
+    "find_chromium",
+    "find_pages",
+    "read_build_log",
+    "write_snapshot",
+]

@@ -1,0 +1,587 @@
+"""Build a monthly review pack: every notebook per scope, executed by papermill, rendered
+to HTML in-process, printed to PDF by the system Chromium, with an index page.
+
+The pack is built in a temporary folder beside ``reports/<month>`` and moved into place
+when complete, so a run that stops half-way leaves the previous pack untouched and
+re-running a month replaces only that month. Each notebook runs in its own working
+directory in a pool of worker processes; one notebook failing does not stop the others:
+its executed notebook (with the error) is kept, the index marks it, and the run's exit
+code is non-zero.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from kpi_helpers import kpis
+from kpi_helpers.alerts import rules_of
+from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
+from kpi_helpers.core import Config, KitError, load_config
+from kpi_helpers.core.resources import resource_dir
+from kpi_helpers.data import month_asked, open_dataset
+from kpi_helpers.metrics import families_out_of_reach
+from kpi_helpers.report import (
+    HEADLINES,
+    PACK_FAMILIES,
+    SNAPSHOT_FILE,
+    TEMPLATES,
+    Snapshot,
+    month_label,
+    page_title,
+)
+from kpi_helpers.report.live import LiveData
+
+from .freeze import write_snapshot
+from .keys import (
+    data_key,
+    file_sha,
+    kit_digest,
+    link_files,
+    link_tree,
+    page_key,
+    previous_pages,
+    snapshot_digest,
+    template_digest,
+)
+from .render import close_browser, find_chromium, merge_pdfs
+from .runner import Job, Outcome, run_all
+
+NOTEBOOKS = resource_dir("notebooks")  # KPI_KIT_NOTEBOOKS points elsewhere (the tests do)
+SNAPSHOT_DIR = "data"
+WORK_PREFIX = ".work-"  # a page's working folder while it runs
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """A folder name from a scope: lower-case letters, digits and dashes only, with a short
+    hash when two scopes would collide or nothing readable is left.
+
+    >>> safe_name("team:Partners & Alliances", set())
+    'team-partners-alliances'
+    >>> safe_name("team:../../etc", set())
+    'team-etc'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "scope"
+    if slug in taken or slug in ("scope", "team", "rep"):
+        slug = f"{slug}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
+    taken.add(slug)
+    return slug
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the pack: a notebook run once per scope."""
+
+    name: str  # the file name of its HTML and PDF, without suffix
+    notebook: str
+    title: str
+
+
+# ------------------------------------------------------------------ pages
+
+
+def has_parameters_cell(path: Path) -> bool:
+    """Whether a notebook has a code cell tagged ``parameters`` (papermill's convention)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:
+        raise KitError(f"{path} is not a readable notebook: {exc}.") from None
+    return any(
+        c.cell_type == "code" and "parameters" in c.metadata.get("tags", []) for c in nb.cells
+    )
+
+
+def _notebook_title(path: Path, name: str) -> str:
+    """A custom page's title: its first markdown heading, else its file name."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return page_title(name)
+
+
+def find_pages(custom: str | Path | None = None) -> list[Page]:
+    """The pack's pages: the kit's notebooks plus every notebook in ``custom`` that has a
+    ``parameters`` cell (one named like a kit page replaces it). Order: ``summary``
+    first, the kit's families in their order, then the rest by name."""
+    base = Path(os.environ.get("KPI_KIT_NOTEBOOKS") or NOTEBOOKS)
+    # only the kit's own pages from its folder: not an Untitled.ipynb an analyst left there
+    found = {n: base / f"{n}.ipynb" for n in PACK_FAMILIES if (base / f"{n}.ipynb").exists()}
+    if custom:
+        folder = Path(custom)
+        if not folder.is_dir():
+            raise KitError(f"--notebooks {folder}: no such folder of notebooks.")
+        mine = [p for p in sorted(folder.glob("*.ipynb")) if has_parameters_cell(p)]
+        if not mine:
+            raise KitError(
+                f"--notebooks {folder}: no notebook there has a cell tagged `parameters` "
+                "(tag the cell that sets month, scope and snapshot)."
+            )
+        for path in mine:
+            if path.stem in ("pack", "index") or not re.fullmatch(
+                r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}", path.stem
+            ):
+                raise KitError(
+                    f"Notebook {path.name}: name pages with letters, digits, - and _ only "
+                    "(and not pack or index, which the pack uses)."
+                )
+            found[path.stem] = path
+    kit = [n for n in PACK_FAMILIES if n in found]
+    rest = sorted(n for n in found if n not in PACK_FAMILIES)
+    return [
+        Page(
+            n, str(found[n]), page_title(n) if n in PACK_FAMILIES else _notebook_title(found[n], n)
+        )
+        for n in kit + rest
+    ]
+
+
+# ------------------------------------------------------------------ rendering
+
+
+# ------------------------------------------------------------------ one notebook
+
+
+# ------------------------------------------------------------------ the pack
+
+
+def _data_line(meta: dict) -> str:
+    """The header's data line: source, data-through date, row counts."""
+    counts = meta["row_counts"]
+    shown = [
+        f"{counts[t]:,} {label}"
+        for t, label in (
+            ("opportunities", "deals"),
+            ("leads", "leads"),
+            ("orders", "order lines"),
+            ("subscriptions", "subscriptions"),
+        )
+        if t in counts
+    ]
+    return f"{meta['source']} · data through {meta['data_through']} · " + ", ".join(shown)
+
+
+def _scopes(ds, wanted: str) -> list[str]:
+    teams = sorted(set(ds.frame("reps")["team"].dropna())) if ds.has("reps", "team") else []
+    if wanted in ("all", ""):
+        return ["company"] + [f"team:{t}" for t in teams]
+    scopes = [s.strip() for s in wanted.split(",") if s.strip()]
+    for s in scopes:
+        sc = kpis.Scope.parse(s)
+        if sc.kind == "team" and sc.name not in teams:
+            raise KitError(f"Unknown team {sc.name!r}; teams are: {', '.join(teams)}.")
+        if sc.kind in ("team", "rep") and sc.name is None or sc.kind == "all":
+            raise KitError(f"Scope {s!r}: name one team (team:NAME) or rep (rep:ID).")
+    return scopes
+
+
+def _settings_text(mapping: str | None, config: str | None) -> str:
+    """The mapping's and config's text: part of the snapshot's fingerprint."""
+    return "".join(
+        Path(p).read_text(encoding="utf-8", errors="replace") for p in (mapping, config) if p
+    )
+
+
+def build_pack(
+    month: str,
+    scopes: str = "all",
+    families: list[str] | None = None,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    jobs: int = 2,
+    out: str | Path = "reports",
+    source: str | None = None,
+    mapping: str | None = None,
+    config: str | None = None,
+    progress: bool = True,
+    notebooks: str | Path | None = None,
+    force: bool = False,
+) -> tuple[Path, list[Outcome]]:
+    """Build ``out/<month>/`` and return its path and the outcome of every notebook.
+
+    The engine runs once: the snapshot (``out/<month>/data/``) holds every number of
+    every page, and the notebooks and the index read it. ``notebooks`` is a folder of
+    custom pages (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
+    data step and every page whose inputs did not change from the month's previous
+    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
+    cfg = load_config(config)
+    rules_of(cfg)  # a bad [[alerts]] rule stops the build before anything runs
+    source = source or cfg.source
+    mapping = mapping or cfg.mapping or None
+    pages = find_pages(notebooks or cfg.pack_notebooks or None)
+    names = [p.name for p in pages]
+    for fam in families or []:
+        if fam not in names:
+            raise KitError(f"Unknown page {fam!r}; pages are: {', '.join(names)}.")
+    pages = [p for p in pages if not families or p.name in families]
+    bad = [f for f in formats if f not in ("html", "pdf")]
+    if bad or not formats:
+        raise KitError("--formats takes html and/or pdf, e.g. --formats html,pdf.")
+    chromium = None
+    if "pdf" in formats:
+        chromium = find_chromium()
+        if chromium is None:
+            raise KitError(
+                "PDF needs a Chromium browser and none was found: install one "
+                "(Debian: apt-get install chromium) or set KPI_KIT_CHROMIUM to its "
+                "path; --formats html works without it."
+            )
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            raise KitError("PDF needs the playwright package: make install.") from None
+    # everything below reads the data once to check the request before any work starts
+    ds = open_dataset(source, mapping)
+    lo, hi = kpis.data_months(ds)
+    last = month_asked(ds, month)
+    if not lo <= last <= hi:
+        raise KitError(f"No data for {last}: the dataset covers {lo}..{hi}.")
+    month = str(last)
+    scope_list = _scopes(ds, scopes)
+    out = Path(out).resolve()  # kernels change folder: every path they get is absolute
+    out.mkdir(parents=True, exist_ok=True)
+    with month_lock(out, month):
+        build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+        try:
+            request = BuildRequest(
+                month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
+            )
+            return _build(build_root, out, request, ds, config, progress, force)
+        finally:
+            close_browser()
+            shutil.rmtree(build_root, ignore_errors=True)
+
+
+@contextmanager
+def month_lock(out: Path, month: str) -> Iterator[None]:
+    """Hold ``out/.lock-<month>`` while a month is built: a second build of the same
+    month stops with a clear message instead of racing the first. Under the lock, what a
+    killed build left behind is cleared up: its temporary folders, and a month folder
+    caught between the two renames of the swap is put back."""
+    lock = open(out / f".lock-{month}", "w")  # noqa: SIM115 (held until the build ends)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise KitError(
+                f"Another kpi-kit pack is building {month} into {out} right now; wait for "
+                "it to finish (or stop it) and run again."
+            ) from None
+        final = out / month
+        for old in sorted(out.glob(f".old-{month}-*")):
+            if not final.exists() and (old / month).is_dir():
+                (old / month).rename(final)  # killed between the two renames of the swap
+            shutil.rmtree(old, ignore_errors=True)
+        for stale in out.glob(f".build-{month}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+    finally:
+        lock.close()
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build: checked by :func:`build_pack` before any work starts."""
+
+    month: str
+    scopes: list[str]
+    pages: list[Page]
+    formats: tuple[str, ...]
+    jobs: int
+    chromium: str | None
+    cfg: Config
+    source: str
+    mapping: str | None
+
+
+def _build(
+    build_root: Path,
+    out: Path,
+    req: BuildRequest,
+    ds,
+    config: str | None,
+    progress: bool,
+    force: bool,
+) -> tuple[Path, list[Outcome]]:
+    month, cfg, mapping = req.month, req.cfg, req.mapping
+    build = build_root / month
+    previous = out / month  # the month's pack so far: what a re-run may take over
+    clock = {"started": time.perf_counter()}
+    taken: set[str] = {SNAPSHOT_DIR}
+    folders = {s: safe_name(s, taken) for s in req.scopes}
+    settings = _settings_text(mapping, config)
+    key = data_key(req.source, settings, month, folders, date.today())
+    snap_dir = build / SNAPSHOT_DIR
+    data_reused = not force and key is not None and _data_key_of(previous) == key
+    if data_reused:
+        link_tree(previous / SNAPSHOT_DIR, snap_dir)
+        meta = Snapshot(snap_dir).meta
+    else:
+        live = LiveData(ds, config=cfg, month=month)
+        meta = write_snapshot(
+            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=rules_of(cfg)
+        )
+        del live
+    snapshot = Snapshot(snap_dir)
+    # a family none of whose KPIs the data can give is left out; the index says why
+    out_of_reach = families_out_of_reach(ds, cfg)
+    left_out = [
+        dict(title=p.title, tables=out_of_reach[p.name])
+        for p in req.pages
+        if p.name in out_of_reach
+    ]
+    pages = [p for p in req.pages if p.name not in out_of_reach]
+    clock["snapshot"] = time.perf_counter()
+    del ds  # the pages read the snapshot; the source is not opened again
+    # pages read the snapshot, never the source: a path is named for the record, a
+    # database URL (it may hold a password, papermill#416) not at all
+    source = req.source
+    param_source = str(Path(source).resolve()) if Path(str(source)).exists() else ""
+    generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+    data_line = _data_line(meta)
+    company = cfg.company or "Sales KPI review"
+    reusable = {} if force else previous_pages(previous)
+    inputs = dict(  # the settings too: the currency or company name changes a page
+        snapshot=snapshot_digest(snap_dir) + hashlib.sha256(settings.encode()).hexdigest(),
+        kit=kit_digest(),
+        templates=template_digest(),
+    )
+    notebook_sha = {p.name: file_sha(Path(p.notebook)) for p in pages}
+    job_list, outcomes = [], []
+    for scope in req.scopes:
+        for page in pages:
+            header = dict(
+                title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
+                company=company,
+                scope=scope_label(scope),
+                month=month_label(month),
+                snapshot=data_line,
+            )
+            params = dict(
+                month=month,
+                scope=scope,
+                source=param_source,
+                mapping=str(Path(mapping).resolve()) if mapping else "",
+                config=str(Path(config).resolve()) if config else "",
+                snapshot=f"../../{SNAPSHOT_DIR}",
+            )
+            page_id = page_key(notebook_sha[page.name], params, header, req.formats, **inputs)
+            before = reusable.get((scope, page.name))
+            if before and before["key"] == page_id:
+                link_files(previous, build, before["files"])
+                outcomes.append(
+                    Outcome(
+                        page.name,
+                        scope,
+                        folders[scope],
+                        ok=True,
+                        files=list(before["files"]),
+                        key=page_id,
+                        reused=True,
+                        built_at=before.get("built_at", ""),
+                    )
+                )
+                continue
+            # its own working folder, as deep as notebooks/: the snapshot is ../../data
+            # from both, so an executed notebook kept for audit re-runs where it lies
+            workdir = build / folders[scope] / f"{WORK_PREFIX}{page.name}"
+            workdir.mkdir(parents=True)
+            header |= dict(
+                generated_at=generated,
+                footer=f"{page.title} · {scope_label(scope)} · built {generated}",
+            )
+            job_list.append(
+                Job(
+                    page.name,
+                    scope,
+                    folders[scope],
+                    month,
+                    params,
+                    str(workdir),
+                    str(build / folders[scope]),
+                    header,
+                    req.formats,
+                    req.chromium,
+                    page.notebook,
+                    page_id,
+                )
+            )
+    outcomes += run_all(job_list, req.jobs, progress)
+    clock["pages"] = time.perf_counter()
+    if "pdf" in req.formats:
+        for scope in req.scopes:
+            merge_pdfs(
+                [build / folders[scope] / f"{p.name}.pdf" for p in pages],
+                build / folders[scope] / "pack.pdf",
+            )
+    index_meta = dict(
+        company=company,
+        generated_at=generated,
+        snapshot=data_line,
+        month_label=month_label(month),
+        left_out=left_out,
+        data_reused=data_reused,
+        alerts=_alert_links(snapshot.alerts(), folders, build),
+    )
+    _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
+    clock["index"] = time.perf_counter()
+    _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
+    for work in build.glob(f"*/{WORK_PREFIX}*"):
+        shutil.rmtree(work, ignore_errors=True)
+    final = out / month
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".old-{month}-", dir=out))
+        final.rename(old / month)
+    build.rename(final)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+    return final, outcomes
+
+
+def _alert_links(alerts: list[dict], folders: dict[str, str], build: Path) -> list[dict]:
+    """The alerts with ``href``: the summary page of the alert's scope, else of a rep's
+    team, else of the company; empty when the pack has none of them."""
+    linked = []
+    for alert in alerts:
+        href = ""
+        for scope in (alert["scope"], f"team:{alert.get('team')}", "company"):
+            page = f"{folders[scope]}/summary.html" if scope in folders else ""
+            if page and (build / page).exists():
+                href = page
+                break
+        linked.append(alert | {"href": href})
+    return linked
+
+
+def _data_key_of(month_dir: Path) -> str | None:
+    """The data key the month's previous snapshot was written under, if any."""
+    try:
+        meta = json.loads((month_dir / SNAPSHOT_DIR / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta.get("data_key")
+
+
+def _write_build_log(
+    build: Path, clock: dict[str, float], outcomes: list[Outcome], data: dict
+) -> None:
+    """``build.json``: how long each step took, whether the data step was reused, and
+    how each page went, with its key and files (what the next run may reuse)."""
+    steps = list(clock)
+    seconds = {b: round(clock[b] - clock[a], 2) for a, b in zip(steps, steps[1:], strict=False)}
+    seconds["total"] = round(clock[steps[-1]] - clock["started"], 2)
+    pages = [
+        dict(
+            scope=o.scope,
+            page=o.family,
+            ok=o.ok,
+            seconds=round(o.seconds, 2),
+            error=o.error,
+            key=o.key,
+            reused=o.reused,
+            built_at=o.built_at,
+            files=o.files,
+        )
+        for o in outcomes
+    ]
+    log = dict(seconds=seconds, data=data, pages=pages)
+    (build / "build.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
+
+
+def read_build_log(month_dir: Path) -> dict:
+    """The ``build.json`` of a built pack (see :func:`_write_build_log`)."""
+    return json.loads((Path(month_dir) / "build.json").read_text(encoding="utf-8"))
+
+
+def _write_index(
+    build: Path,
+    scopes: list[str],
+    folders: dict[str, str],
+    pages: list[Page],
+    outcomes: list[Outcome],
+    snapshot: Snapshot,
+    cfg: Config,
+    meta: dict,
+) -> None:
+    """``index.html``: every scope and page with its headline KPIs, from the snapshot."""
+    by_key = {(o.scope, o.family): o for o in outcomes}
+    kpi_rows = snapshot.kpis()
+    kpi_rows = kpi_rows[kpi_rows["month"] == snapshot.month].set_index(["key", "kpi"])
+    scope_rows = []
+    for scope in scopes:
+        folder = folders[scope]
+        entries = []
+        for page in pages:
+            o = by_key.get((scope, page.name))
+            heads = []
+            for kpi in HEADLINES.get(page.name, []):
+                k = get(kpi)
+                if (scope, k.id) not in kpi_rows.index:
+                    continue
+                r = kpi_rows.loc[(scope, k.id)]
+                if r["status"] == "not_available":  # the page says what it needs
+                    continue
+                ok = r["status"] == "ok"
+                value = format_kpi(k, r["value"], cfg.currency) if ok else "n/a"
+                change = format_change(r["mom_change"], r["change_unit"], cfg.currency)
+                tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
+                heads.append(
+                    dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
+                )
+            has_html = (build / folder / f"{page.name}.html").exists()
+            has_pdf = (build / folder / f"{page.name}.pdf").exists()
+            entries.append(
+                dict(
+                    title=page.title,
+                    failed=not (o and o.ok),
+                    error=(o.error if o else "not run"),
+                    headlines=heads,
+                    html=f"{folder}/{page.name}.html" if has_html else "",
+                    pdf=f"{folder}/{page.name}.pdf" if has_pdf else "",
+                    notebook=f"{folder}/notebooks/{page.name}.ipynb",
+                    reused=bool(o and o.reused),
+                    built_at=(o.built_at.replace("T", " ")[:16] if o else ""),
+                )
+            )
+        pdf = f"{folder}/pack.pdf" if (build / folder / "pack.pdf").exists() else ""
+        scope_rows.append(
+            dict(
+                label=scope_label(scope),
+                folder=folder,
+                pages=entries,
+                pdf=pdf,
+                csv=f"{SNAPSHOT_DIR}/{snapshot.kpis_csv(scope)}",
+            )
+        )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
+    css = (TEMPLATES / "kpi_pack" / "pack.css").read_text(encoding="utf-8")
+    page = env.get_template("index.html.j2").render(
+        **meta,
+        scopes=scope_rows,
+        css=Markup(css),
+        failed=sum(1 for o in outcomes if not o.ok),
+        reused=sum(1 for o in outcomes if o.reused),
+        built=len(outcomes),
+        fingerprint=snapshot.meta["fingerprint"][:12],
+        kit_version=snapshot.meta["kit_version"],
+    )
+    (build / "index.html").write_text(page, encoding="utf-8")

@@ -1,0 +1,190 @@
+"""Write a pack's snapshot: every number its pages show, computed once.
+
+:func:`write_snapshot` computes, for every scope of the pack, the whole catalog for the
+month and the 12 before it, every table KPI, and the validation
+findings, then writes them in the layout :mod:`kpi_helpers.report.snapshot` reads, with a
+fingerprint of the data. Nothing in the snapshot holds a secret: the source is
+described as :func:`kpi_helpers.data.sources.redact` prints it.
+
+Example::
+
+    live = LiveData("data/sample", month="2026-10")
+    write_snapshot(live, ["company", "team:EMEA"], {"company": "company",
+                   "team:EMEA": "team-emea"}, Path("reports/2026-10/data"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
+from kpi_helpers.catalog import REGISTRY
+from kpi_helpers.core import KitError, kit_version
+from kpi_helpers.data import EVENT_COLUMNS, TABLES, Dataset
+from kpi_helpers.report import (
+    ALERTS_FILE,
+    KPIS_FILE,
+    SCOPE_KPIS_CSV,
+    SNAPSHOT_FILE,
+    SNAPSHOT_FORMAT,
+    VALIDATION_FILE,
+)
+from kpi_helpers.report.live import LiveData
+
+TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
+
+
+def data_profile(ds: Dataset) -> dict:
+    """Row counts, the last event date in the data and a fingerprint of its contents.
+
+    One aggregate query per table: the row count, every column's non-null count, minimum
+    and maximum, and every numeric column's sum in cents (integers, so the same on every
+    run and backend). The fingerprint is the SHA-256 of all of them: any added, removed or
+    edited row that moves a count, a range or a total to the cent changes it.
+    """
+    counts, stats, last = {}, {}, None
+    for name in TABLES:
+        if not ds.has(name):
+            continue
+        t = ds.table(name)
+        aggs = {"_rows": t.count()}
+        for i, col in enumerate(t.columns):
+            c = t[col]
+            aggs[f"n{i}"] = c.count()
+            if c.type().is_numeric() and not c.type().is_boolean():
+                x = c.cast("float64")
+                finite = x.notnull() & ~x.isnan() & ~x.isinf()
+                # whole cents summed as doubles: exact, so the same in any order, up to
+                # 2**53 cents; NaN and infinities are counted apart instead of summed
+                aggs[f"s{i}"] = (x * 100).round().sum(where=finite)
+                aggs[f"f{i}"] = finite.sum()
+            if c.type().is_temporal() or c.type().is_numeric() or c.type().is_string():
+                aggs[f"lo{i}"], aggs[f"hi{i}"] = c.min(), c.max()
+        row = t.aggregate(**aggs).to_pandas().iloc[0]
+        counts[name] = int(row["_rows"])
+        stats[name] = {k: str(v) for k, v in row.items()}
+        event = EVENT_COLUMNS.get(name)
+        if event in t.columns and pd.notna(row[f"hi{t.columns.index(event)}"]):
+            hi = pd.Timestamp(row[f"hi{t.columns.index(event)}"])
+            last = hi if last is None or hi > last else last
+    digest = hashlib.sha256(json.dumps(stats, sort_keys=True).encode()).hexdigest()
+    return dict(
+        row_counts=counts,
+        data_through=last.strftime("%Y-%m-%d") if last is not None else None,
+        fingerprint=digest,
+    )
+
+
+def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
+    """Parquet (read back by pages) and CSV (linked from pages) of one table. Parquet
+    wants text column names: the labels (say the months 0..11 of a cohort table) and the
+    columns' name are kept in the entry and put back by :meth:`Snapshot.table`."""
+    labels = [c.item() if hasattr(c, "item") else c for c in df.columns]
+    if any(not isinstance(c, (str, int, float, bool)) for c in labels):
+        labels = [str(c) for c in labels]
+    stored = df.copy()
+    stored.columns = [f"c{i}" for i in range(len(labels))]
+    stored.to_parquet(folder / f"{name}.parquet")
+    shown = df.copy()
+    shown.columns = [str(c) for c in labels]
+    shown.to_csv(folder / f"{name}.csv", index=not isinstance(df.index, pd.RangeIndex))
+    return {
+        "parquet": f"{folder.name}/{name}.parquet",
+        "csv": f"{folder.name}/{name}.csv",
+        "columns": labels,
+        "columns_name": df.columns.name,
+    }
+
+
+def write_snapshot(
+    live: LiveData,
+    scopes: list[str],
+    folders: dict[str, str],
+    out: Path,
+    settings_text: str = "",
+    data_key: str | None = None,
+    alert_rules: list[AlertRule] | None = None,
+) -> dict:
+    """Compute and write the snapshot of ``scopes`` into ``out`` (created); return its
+    ``snapshot.json`` contents. ``folders`` maps each scope to its folder name;
+    ``settings_text`` (the mapping and config files' text) joins the fingerprint, since
+    the same data under other settings gives other numbers. ``data_key`` is recorded so
+    that a re-run with the same key can take this snapshot over
+    (:func:`kpi_helpers.pack.keys.data_key`). ``alert_rules`` (kpi.toml's
+    ``[[alerts]]``) are checked into ``alerts.json`` (see :func:`write_alerts`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    kpis = live.kpis_of_scopes(scopes)
+    kpis.to_parquet(out / KPIS_FILE, index=False)
+    tables: dict[str, dict] = {}
+    for scope in scopes:
+        folder = out / folders[scope]
+        folder.mkdir(exist_ok=True)
+        kpis[kpis["key"] == scope].drop(columns="key").to_csv(folder / SCOPE_KPIS_CSV, index=False)
+        tables[scope] = {}
+        for name in TABLE_NAMES:
+            try:
+                df = live.table(name, scope)
+            except KitError as exc:  # a missing input: the page says n/a with this reason
+                tables[scope][name] = {"reason": str(exc)}
+                continue
+            tables[scope][name] = _write_table(df, folder, name)
+    write_alerts(live, list(alert_rules or []), kpis, out)
+    findings = live.findings()
+    findings.to_parquet(out / VALIDATION_FILE, index=False)
+    findings.to_csv(out / "validation.csv", index=False)
+    profile = data_profile(live.ds)
+    fingerprint = hashlib.sha256(
+        (profile["fingerprint"] + settings_text + live.month).encode()
+    ).hexdigest()
+    meta = dict(
+        format=SNAPSHOT_FORMAT,
+        kit_version=kit_version(),
+        created_at=datetime.now().isoformat(timespec="seconds"),
+        month=live.month,
+        source=live.ds.description,
+        data_through=profile["data_through"],
+        row_counts=profile["row_counts"],
+        fingerprint=fingerprint,
+        data_key=data_key,
+        scopes={s: folders[s] for s in scopes},
+        tables=tables,
+    )
+    (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return meta
+
+
+def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out: Path) -> dict:
+    """Check ``rules`` for the month and write ``out/alerts.json``; return its contents.
+
+    The rules read the snapshot's rows (``kpis``: company and the pack's teams); scopes
+    it lacks (every team for ``team:*``, reps) are computed from the dataset, only for
+    the KPIs the rules name. Written with no rules too, so a page can say none are set::
+
+        {"month": "2026-10",
+         "rules": ["Win rate, every team: below 20.0 %"],
+         "alerts": [{"kpi": "win_rate", "name": "Win rate", "scope": "team:EMEA",
+                     "scope_label": "Team EMEA", "month": "2026-10", "value": 18.2,
+                     "value_text": "18.2 %", "rule": "below 20.0 %", "kind": "below",
+                     "threshold": 20.0, "team": "", "rule_name": ""}],
+         "notes": []}
+
+    ``team`` is a rep alert's team ("" otherwise), ``notes`` say which scopes a rule
+    could not check (``outside_range`` on fewer than 6 earlier values).
+    """
+    found = AlertCheck()
+    if rules:
+        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis)
+    payload = dict(
+        month=live.month,
+        rules=[r.text(live.cfg.currency) for r in rules],
+        alerts=[a.as_dict() for a in found.alerts],
+        notes=found.notes,
+    )
+    text = json.dumps(payload, indent=1, ensure_ascii=False)
+    (out / ALERTS_FILE).write_text(text, encoding="utf-8")
+    return payload

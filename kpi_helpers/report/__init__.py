@@ -1,0 +1,50 @@
+"""The report layer: what a page shows. Charts in the house style, the pages' order,
+titles and headlines, the snapshot reader and ``Report``, which a notebook page uses.
+
+Nothing imported here loads a data engine: a page that reads a snapshot never imports
+Ibis. Computing live (``report.live``) is imported only when a page has no snapshot.
+"""
+
+from . import charts
+from .notebook import Report, mover_weights, show
+from .pages import (
+    HEADLINES,
+    PACK_FAMILIES,
+    TEMPLATES,
+    TITLES,
+    TREND_MONTHS,
+    alerts_of_scope,
+    month_label,
+    page_title,
+)
+from .snapshot import (
+    ALERTS_FILE,
+    KPIS_FILE,
+    SCOPE_KPIS_CSV,
+    SNAPSHOT_FILE,
+    SNAPSHOT_FORMAT,
+    VALIDATION_FILE,
+    Snapshot,
+)
+
+__all__ = [
+    "ALERTS_FILE",
+    "HEADLINES",
+    "KPIS_FILE",
+    "PACK_FAMILIES",
+    "SCOPE_KPIS_CSV",
+    "SNAPSHOT_FILE",
+    "SNAPSHOT_FORMAT",
+    "TEMPLATES",
+    "TITLES",
+    "TREND_MONTHS",
+    "VALIDATION_FILE",
+    "Report",
+    "Snapshot",
+    "alerts_of_scope",
+    "charts",
+    "month_label",
+    "mover_weights",
+    "page_title",
+    "show",
+]

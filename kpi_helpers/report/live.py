@@ -1,0 +1,83 @@
+"""The pages' numbers computed from the source: what a notebook uses when it has no
+snapshot (an analyst in JupyterLab), and what :mod:`kpi_helpers.pack.freeze` writes into one.
+
+It offers the same reads as :class:`kpi_helpers.report.snapshot.Snapshot` (``month``, ``kpis``,
+``table``, ``findings``, ``alerts``, ``alert_rules``), so a page does not care where its
+numbers come from.
+
+Example::
+
+    live = LiveData("data/sample", month="latest")
+    live.kpis("team:EMEA", families=["pipeline"])   # 13 months of the family's KPIs
+    live.table("funnel", "company")
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kpi_helpers import kpis as kpi_api
+from kpi_helpers.alerts import check_dataset, rules_of
+from kpi_helpers.core import Config
+from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
+from kpi_helpers.metrics import Scope
+
+from .pages import TREND_MONTHS
+
+
+class LiveData:
+    """One dataset, one month: KPIs, tables and findings computed on request."""
+
+    def __init__(
+        self,
+        source: str | Dataset,
+        mapping: str = "",
+        config: Config | None = None,
+        month: str = "latest",
+    ):
+        self.ds = source if isinstance(source, Dataset) else open_dataset(source, mapping or None)
+        self.cfg = config or Config()
+        self.month = str(month_asked(self.ds, month))
+
+    def kpis(self, scope: str | list[str], families: list[str] | None = None) -> pd.DataFrame:
+        """The tidy KPI rows of one scope (or a list of them) for the month and the 12
+        before it."""
+        return kpi_api.compute(
+            self.ds,
+            self.month,
+            months=TREND_MONTHS,
+            scope=scope,
+            families=families,
+            config=self.cfg,
+        )
+
+    def kpis_of_scopes(self, scopes: list[str]) -> pd.DataFrame:
+        """Every KPI of several pack scopes (``company``, ``team:X``, ``rep:ID``) in one
+        computation, with ``key`` naming the pack scope of each row."""
+        out = self.kpis(scopes)
+        out["key"] = [
+            str(Scope.of_row(t, s)) for t, s in zip(out["scope_type"], out["scope"], strict=True)
+        ]
+        return out
+
+    def table(self, name: str, scope: str) -> pd.DataFrame:
+        """A table KPI (by id); KitError when n/a."""
+        scope = scope if ":" in scope else "company"
+        return kpi_api.table(self.ds, name, self.month, scope, self.cfg)
+
+    def findings(self) -> pd.DataFrame:
+        """The validation findings of the dataset."""
+        return validate(self.ds)
+
+    def alert_rules(self) -> list[str]:
+        """The ``[[alerts]]`` rules of the config, in words (as a snapshot lists them)."""
+        return [r.text(self.cfg.currency) for r in rules_of(self.cfg)]
+
+    def alerts(self) -> list[dict]:
+        """The alerts of the config's rules that fire for the month (as a snapshot holds
+        them); ``[]`` without rules."""
+        rules = rules_of(self.cfg)
+        if not rules:
+            return []
+        found = check_dataset(self.ds, rules, self.month, self.cfg)
+        return [a.as_dict() for a in found.alerts]

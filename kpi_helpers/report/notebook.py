@@ -1,0 +1,548 @@
+"""What the notebooks call: one ``Report`` per notebook run, and the page's HTML blocks.
+
+A page draws its numbers from a pack's snapshot (``snapshot`` set: read with pandas,
+never opening the source or importing Ibis) or computes them live (``snapshot`` empty:
+an analyst in JupyterLab). HTML comes from ``templates/page_blocks.html.j2`` with
+autoescape on, so every value from the data is escaped. A notebook cell is one call::
+
+    report = Report("pipeline", month=month, scope=scope, source=source, snapshot=snapshot)
+    report.title()
+    report.cards()
+    report.trends()
+
+In a pack, every card block, table and chart is followed by a "CSV" link to the data
+behind it, under the pack's ``data/`` folder (relative, so a zipped pack works offline).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import jinja2
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
+from matplotlib.figure import Figure
+
+from kpi_helpers.catalog import FAMILIES, REGISTRY, get, scope_label
+from kpi_helpers.core import Config, KitError, Month, load_config
+from kpi_helpers.report import charts
+
+from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_title
+from .snapshot import Snapshot
+
+SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
+
+
+def reason_parts(reason: str) -> list[tuple[str, bool]]:
+    """A not-available reason split into text and `code` parts (table and column names).
+
+    >>> reason_parts("needs table `leads` <b>")
+    [('needs table ', False), ('leads', True), (' <b>', False)]
+    """
+    parts = re.split(r"`([^`]+)`", str(reason))
+    return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
+
+
+@cache
+def blocks() -> Any:
+    """The page blocks template's macros (Jinja2, autoescape on)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True
+    )
+    return env.get_template("page_blocks.html.j2").module
+
+
+@dataclass
+class Report:
+    """The KPIs of one family (or the summary) for one month and scope, 13 months deep."""
+
+    family: str
+    month: str = "latest"
+    scope: str = "company"
+    source: str = "../data/sample"
+    mapping: str = ""
+    config: str = ""
+    snapshot: str = ""
+    cfg: Config = field(init=False)
+    df: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.family not in (*FAMILIES, "summary"):
+            raise KitError(
+                f"Unknown family {self.family!r}; use summary or one of {', '.join(FAMILIES)}."
+            )
+        self.cfg = load_config(self.config or None)
+        # the summary shows every family; the outlook draws the series it forecasts
+        wide = self.family in ("summary", "outlook")
+        families = list(FAMILIES) if wide else [self.family]
+        if self.snapshot:
+            self.data = Snapshot(self.snapshot)
+            if self.month not in ("", "latest", self.data.month):
+                raise KitError(f"The snapshot holds {self.data.month}, not {self.month}.")
+            df = self.data.kpis(self.scope)
+            family_of = {k: REGISTRY[k].family for k in df["kpi"].unique()}
+            df = df[df["kpi"].map(family_of).isin(families)].reset_index(drop=True)
+        else:
+            # imported here, not at the top: a page drawn from a snapshot must not load the
+            # engine (Ibis, DuckDB) at all
+            from .live import LiveData
+
+            self.data = LiveData(self.source, self.mapping, self.cfg, self.month)
+            df = self.data.kpis(self.scope, families)
+        self.month = self.data.month
+        self.df = df
+        self.current = df[df["month"] == self.month].set_index("kpi")
+        self.unavailable = "no data"
+
+    @property
+    def ds(self) -> Any:
+        """The live dataset (``kpi_helpers.data.sources.Dataset``); None when drawn from a
+        snapshot."""
+        return getattr(self.data, "ds", None)
+
+    def link(self, table: str | None) -> str | None:
+        """The relative link from a pack page to the CSV behind ``table`` (a table KPI,
+        or ``SCOPE_KPIS`` for the scope's KPIs); None outside a pack or for
+        data that is not in the snapshot as shown."""
+        if table is None or not isinstance(self.data, Snapshot):
+            return None
+        if table == SCOPE_KPIS:
+            rel = self.data.kpis_csv(self.scope)
+        else:
+            try:
+                rel = self.data.table_csv(table, self.scope)
+            except KitError:  # not a table of the snapshot
+                return None
+        return f"../{self.data.path.name}/{rel}" if rel else None
+
+    # ---------------------------------------------------------------- text blocks
+    def title(self, text: str | None = None) -> HTML:
+        """The page's title (the family's, or ``text``), with scope and month."""
+        return HTML(
+            blocks().title(
+                text or page_title(self.family), scope_label(self.scope), month_label(self.month)
+            )
+        )
+
+    def fmt(self, kpi: str, value: float) -> str:
+        return charts.format_kpi(get(kpi), value, self.cfg.currency)
+
+    def headlines(self) -> list[str]:
+        """The page's headline KPIs; the summary's are those the data can give, topped up
+        from the families' headlines so a CRM-only export still gets a full row."""
+        wanted = HEADLINES[self.family]
+        if self.family != "summary":
+            return wanted
+        ok = [k for k in wanted if self._available(k)]
+        more = [k for f in FAMILIES for k in HEADLINES[f] if k not in ok and self._available(k)]
+        return (ok + list(dict.fromkeys(more)))[: len(wanted)]
+
+    def _available(self, kpi: str) -> bool:
+        return kpi in self.current.index and self.current.loc[kpi, "status"] != "not_available"
+
+    def cards(self, ids: list[str] | None = None) -> HTML:
+        """Headline KPI cards: value, MoM, YoY, target and RAG (n/a with the reason when a
+        value is undefined). KPIs the data cannot give at all get no card: one line under
+        the cards names them and what they need."""
+        items, missing = [], {}
+        for kpi in ids or self.headlines():
+            k = get(kpi)
+            if k.id not in self.current.index:
+                continue
+            row = self.current.loc[k.id]
+            if row["status"] == "not_available":
+                missing.setdefault(str(row["reason"]).replace("`", ""), []).append(k.name)
+                continue
+            items.append(self.card(k.id))
+        line = "; ".join(f"{' and '.join(names)} ({why})" for why, names in missing.items())
+        line = f"Not available from this data: {line}." if line else None
+        return HTML(blocks().cards(items, line, self.link(SCOPE_KPIS)))
+
+    def card(self, kpi: str) -> dict | None:
+        """One headline card's facts, as the pages and the e-mail show them: ``name``,
+        ``ok``, ``rag`` ("none" without a target); when ok ``value``, ``mom`` and ``yoy``
+        (dicts with ``value``, ``label``, ``tone``, ``arrow``), ``target`` and
+        ``attainment`` (text or None); else ``reason`` (:func:`reason_parts`). None when
+        the data cannot give the KPI at all (no row, or not available)."""
+        k = get(kpi)
+        if k.id not in self.current.index:
+            return None
+        row = self.current.loc[k.id]
+        if row["status"] == "not_available":
+            return None
+        card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
+        if card["ok"]:
+            made = dict(value=None, label="made at the end of this month")
+            mom = self._change(row, "mom_change", "vs last month", 1)
+            yoy = self._change(row, "yoy_change", "vs last year", 12)
+            card.update(
+                value=self.fmt(k.id, row["value"]),
+                mom=made if k.is_model else mom,
+                yoy=None if k.is_model else yoy,
+                target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
+                attainment=(None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"),
+            )
+        else:
+            card["reason"] = reason_parts(row["reason"])
+        return card
+
+    def _change(self, row: pd.Series, col: str, label: str, back: int) -> dict:
+        v = row[col]
+        if pd.isna(v):
+            if self._before_data(row.name, back):
+                label = "no data a year earlier" if back == 12 else "no data a month earlier"
+            return dict(value=None, label=label)
+        tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
+        if col == "yoy_change":
+            better = row["better"]
+            tone = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
+        arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
+        text = charts.format_change(v, row["change_unit"], self.cfg.currency)
+        return dict(value=text, label=label, tone=tone, arrow=arrow)
+
+    def _before_data(self, kpi: str, back: int) -> bool:
+        """Whether ``kpi`` has no value ``back`` months before this month because the
+        data starts later (the KPI is available now, so that month's cause is the date)."""
+        then = str(Month.parse(self.month) - back)
+        rows = self.df[(self.df["kpi"] == kpi) & (self.df["month"] == then)]
+        return bool(len(rows)) and (rows["status"] == "not_available").all()
+
+    def trends(self, ids: list[str] | None = None) -> None:
+        """A 13-month trend chart per headline KPI, with the link to the scope's KPIs."""
+        for kpi in ids or self.headlines():
+            k = get(kpi)
+            rows = self.df[self.df["kpi"] == k.id].set_index("month")
+            rows = rows[rows["status"] != "not_available"]  # the months that exist
+            if rows.empty:
+                continue
+            fig = charts.trend_chart(
+                rows["value"],
+                f"{k.name}, last {len(rows)} months",
+                k.unit,
+                self.cfg.currency,
+                rows["target"],
+            )
+            self.show(fig, data=SCOPE_KPIS)
+
+    def kpi_table(self) -> HTML:
+        """Every KPI of the family this month: value, changes, target, status."""
+        rows = []
+        current = self.current
+        if self.family != "summary":  # the outlook also holds the series it forecasts
+            current = current[[REGISTRY[k].family == self.family for k in current.index]]
+        for kpi, r in current.iterrows():
+            ok = r["status"] == "ok"
+            rows.append(
+                dict(
+                    name=REGISTRY[kpi].name,
+                    ok=ok,
+                    value=self.fmt(kpi, r["value"]) if ok else "",
+                    reason=[] if ok else reason_parts(r["reason"]),
+                    mom=charts.format_change(r["mom_change"], r["change_unit"], self.cfg.currency),
+                    yoy=charts.format_change(r["yoy_change"], r["change_unit"], self.cfg.currency),
+                    target="" if pd.isna(r["target"]) else self.fmt(kpi, r["target"]),
+                    rag=_rag(r),
+                )
+            )
+        return HTML(blocks().kpi_table(rows, self.link(SCOPE_KPIS)))
+
+    def definitions(self) -> HTML:
+        """The definition of every KPI of the family, from the registry."""
+        fams = FAMILIES if self.family == "summary" else [self.family]
+        summary = self.headlines() if self.family == "summary" else []
+        items = [
+            dict(
+                name=k.name,
+                id=k.id,
+                text=f"alias of {k.alias_of}" if k.alias_of else k.definition,
+                note=k.note,
+            )
+            for k in REGISTRY.values()
+            if k.family in fams and (self.family != "summary" or k.id in summary)
+        ]
+        return HTML(blocks().definitions(items))
+
+    # ---------------------------------------------------------------- tables
+    def table(self, kpi: str) -> pd.DataFrame | None:
+        """A table KPI for this month and scope; None (n/a) when its inputs are missing."""
+        return self._table(kpi)
+
+    def _table(self, name: str) -> pd.DataFrame | None:
+        try:
+            df = self.data.table(name, self.scope)
+        except KitError as exc:  # a missing input: shown as n/a with the reason
+            self.unavailable = str(exc)
+            return None
+        self._shown = getattr(self, "_shown", {})
+        self._shown[name] = df
+        return df
+
+    def _name_of(self, df: pd.DataFrame | None, data: str | None) -> str | None:
+        """Which snapshot table ``df`` is: ``data`` when given, else the table this report
+        returned as that very object."""
+        if data is not None or df is None:
+            return data
+        return next((n for n, d in getattr(self, "_shown", {}).items() if d is df), None)
+
+    def show(self, fig: Figure, data: str | None = None) -> None:
+        """Display a chart, then (in a pack) the link to its data: the table ``data`` of
+        the snapshot, or ``SCOPE_KPIS`` for the scope's KPIs; no link when None."""
+        show(fig)
+        href = self.link(data)
+        if href:
+            display(HTML(blocks().data_link(href)))
+
+    def show_table(
+        self,
+        df: pd.DataFrame | None,
+        money: tuple[str, ...] = (),
+        percent: tuple[str, ...] = (),
+        limit: int = 15,
+        data: str | None = None,
+    ) -> HTML:
+        """A table with formatted numbers (escaped), or n/a with the reason; in a pack, with
+        the link to its data (``data`` names the table when ``df`` was filtered)."""
+        if df is None:
+            return HTML(blocks().na_reason(reason_parts(self.unavailable)))
+        if df.empty:
+            return HTML(blocks().na("No rows this month."))
+        shown = df.head(limit)
+        cells = []
+        for col in shown.columns:
+            values = shown[col]
+            if col in money:
+                cells.append(
+                    [charts.format_value(v, "currency", self.cfg.currency) for v in values]
+                )
+            elif col in percent:
+                cells.append([charts.format_value(v, "percent") for v in values])
+            elif pd.api.types.is_float_dtype(values):
+                # counts stay whole numbers ("4 deals", not "4.00") even in a float column
+                whole = bool((values.dropna() % 1 == 0).all())
+                spec = ",.0f" if whole else ",.2f"
+                cells.append([("" if pd.isna(v) else format(v, spec)) for v in values])
+            else:
+                cells.append(["" if _missing(v) else str(v) for v in values])
+        columns = [str(c).replace("_", " ") for c in shown.columns]
+        more = f"{len(df) - limit:,} more rows in the CSV." if len(df) > limit else ""
+        href = self.link(self._name_of(df, data))
+        return HTML(blocks().table(columns, list(zip(*cells, strict=True)), more, href))
+
+    # ---------------------------------------------------------------- summary
+    def alerts(self) -> HTML:
+        """The alerts of kpi.toml's ``[[alerts]]`` rules that fired this month for this
+        page: the company page shows the company's and counts the teams' and reps'; a
+        team page shows the team's and its reps'; a rep page the rep's. From the
+        snapshot in a pack, else checked live. No rules: one muted line saying how to
+        add them."""
+        fired, rules = self.data.alerts(), len(self.data.alert_rules())
+        pack = isinstance(self.data, Snapshot)
+        elsewhere = "listed on the pack's index page" if pack else "kpi-kit alerts lists them"
+        own, others = alerts_of_scope(fired, self.scope)
+        return HTML(blocks().alerts(own, rules, others, elsewhere))
+
+    def movers(self, n: int = 5) -> HTML:
+        """The month's largest movers in plain words."""
+        top = mover_weights(self.current).sort_values(ascending=False).head(n).index
+        lines = []
+        for kpi in top:
+            r = self.current.loc[kpi]
+            change = abs(r["mom_change"])
+            lines.append(
+                dict(
+                    tone={"improving": "good", "worsening": "bad"}.get(r["trend"], ""),
+                    name=REGISTRY[kpi].name,
+                    verb="rose" if r["mom_change"] > 0 else "fell",
+                    change=f"{change:.1f} points"
+                    if r["change_unit"] == "pp"
+                    else f"{change:.1f} %",
+                    value=self.fmt(kpi, r["value"]),
+                    previous=self.fmt(kpi, r["previous_month"]),
+                )
+            )
+        return HTML(blocks().movers(lines))
+
+    # ---------------------------------------------------------------- outlook
+    def forecast_charts(self) -> None:
+        """Per forecast series: the months so far and the next 3 with the 80 % interval,
+        the method named; then the table of forecasts."""
+        f = self.table("forecasts")
+        if f is None:
+            display(self.show_table(None))
+            return
+        for kpi, rows in f.groupby("kpi", sort=False):
+            k = get(kpi)
+            done = self.df[(self.df["kpi"] == kpi) & (self.df["status"] == "ok")]
+            actual = done.set_index("month")["value"]
+            fig = charts.forecast_chart(
+                actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
+            )
+            self.show(fig, data="forecasts")
+        shown = f.assign(kpi=f["kpi"].map(lambda x: get(x).name))
+        units = f["kpi"].map(lambda x: get(x).unit)
+        for col in ("forecast", "lower", "upper"):  # each row in its KPI's unit
+            shown[col] = [
+                charts.format_value(v, u, self.cfg.currency) if pd.notna(v) else ""
+                for v, u in zip(f[col], units, strict=True)
+            ]
+        display(self.show_table(shown, data="forecasts"))
+
+    def forecast_line(self) -> HTML:
+        """One line: "Forecast for next month: $X (80 %: $L–$U)" for sales revenue."""
+        f = self.table("forecasts")
+        rows = f[f["kpi"] == "sales_revenue"] if f is not None else None
+        if rows is None or rows.empty:
+            return HTML(blocks().na("No revenue forecast: the data has no sales revenue."))
+        r = rows.iloc[0]
+        money = lambda v: charts.format_value(v, "currency", self.cfg.currency)  # noqa: E731
+        band = f" (80 %: {money(r['lower'])}–{money(r['upper'])})" if pd.notna(r["lower"]) else ""
+        text = f"Forecast for next month ({month_label(r['month'])}): {money(r['forecast'])}{band}"
+        return HTML(blocks().note(f"{text}, {r['method']}.", self.link("forecasts")))
+
+    def next_month(self) -> HTML:
+        """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""
+        p = self.table("pipeline_outlook")
+        if p is None or p.empty:
+            return self.show_table(p)
+        total = p[p["stage"] == "total"].iloc[0]
+        labels = ["pipeline-weighted", "CRM-weighted", "target"]
+        values = [total["weighted"], total["crm_weighted"], total["target"]]
+        keep = [(a, b) for a, b in zip(labels, values, strict=True) if pd.notna(b)]
+        fig = charts.bar_chart(
+            [a for a, _ in keep],
+            [b for _, b in keep],
+            "Bookings expected next month",
+            "currency",
+            self.cfg.currency,
+        )
+        self.show(fig, data="pipeline_outlook")
+        return self.show_table(
+            p,
+            money=("amount", "weighted", "crm_weighted", "target"),
+            percent=("win_rate",),
+            data="pipeline_outlook",
+        )
+
+    def clv_distribution(self) -> None:
+        """The distribution of the accounts' 12-month predictive CLV."""
+        acc = self.table("clv_accounts")
+        if acc is None:
+            display(self.show_table(None))
+            return
+        fig = charts.histogram(
+            acc["clv_12m"],
+            "Predictive 12-month CLV per account",
+            "currency",
+            ylabel="accounts",
+            currency=self.cfg.currency,
+        )
+        self.show(fig, data="clv_accounts")
+
+    def top_accounts(self, n: int = 10) -> HTML:
+        """The accounts with the highest predictive CLV."""
+        acc = self.table("clv_accounts")
+        if acc is None:
+            return self.show_table(None)
+        return self.show_table(
+            _clv_shown(acc.head(n)),
+            money=("clv_12m", "expected_spend"),
+            percent=("p_alive",),
+            limit=n,
+            data="clv_accounts",
+        )
+
+    def at_risk(self, n: int = 10) -> HTML:
+        """High-value accounts slipping away: among the top fifth by past spend
+        (frequency + 1 purchases x mean spend), those whose P(alive) fell below 50 %."""
+        acc = self.table("clv_accounts")
+        if acc is None:
+            return self.show_table(None)
+        spent = (acc["frequency"] + 1) * acc["monetary"].fillna(0)
+        risky = acc[(spent >= spent.quantile(0.8)) & (acc["p_alive"] < 0.5)]
+        risky = risky.assign(past_spend=spent[risky.index]).sort_values(
+            ["past_spend", "account_id"], ascending=[False, True]
+        )
+        if risky.empty:
+            return HTML(blocks().na("No high-value account has a P(alive) below 50 %."))
+        return self.show_table(
+            _clv_shown(risky.head(n), "past_spend"),
+            money=("clv_12m", "expected_spend", "past_spend"),
+            percent=("p_alive",),
+            limit=n,
+            data="clv_accounts",
+        )
+
+    def data_quality(self) -> HTML:
+        """One line from ``validate``: errors, warnings, and what they are."""
+        f = self.data.findings()
+        errors, warnings = (f["severity"] == "error").sum(), (f["severity"] == "warning").sum()
+        tone = "bad" if errors else "warn" if warnings else "good"
+        detail = "; ".join(
+            f"{r.table}.{r.column}: {r.problem}".rstrip(".:") for r in f.head(3).itertuples()
+        )
+        text = f"Data quality: {errors} error(s), {warnings} warning(s)" + (
+            f" — {detail}" if detail else " — the data meets the contract."
+        )
+        href = f"../{self.data.path.name}/validation.csv" if self.link(SCOPE_KPIS) else None
+        return HTML(blocks().data_quality(tone, text, href))
+
+
+def mover_weights(current: pd.DataFrame) -> pd.Series:
+    """How much each KPI moved this month, by id: ``|mom_change|`` in %, a point (pp)
+    weighing as 2 %, for the ok KPIs with a better-direction and such a change.
+    "Largest movers" on a page and the e-mail's "biggest move" rank by it.
+
+    >>> cur = pd.DataFrame({"status": ["ok", "ok"], "mom_change": [-3.0, 2.0],
+    ...     "better": ["up", "up"], "change_unit": ["%", "pp"]}, index=["a", "b"])
+    >>> mover_weights(cur).to_dict()
+    {'a': 3.0, 'b': 4.0}
+    """
+    cur = current[
+        (current["status"] == "ok")
+        & current["mom_change"].notna()
+        & (current["better"] != "neutral")
+        & current["change_unit"].isin(["%", "pp"])
+    ]
+    return cur["mom_change"].abs() * cur["change_unit"].map({"%": 1.0, "pp": 2.0})
+
+
+def _rag(row: pd.Series) -> str:
+    return row["rag"] if isinstance(row["rag"], str) else ""
+
+
+_CLV_SHOWN = ["account_id", "account_name", "p_alive", "expected_purchases_12m", "expected_spend",
+              "clv_12m"]  # fmt: skip
+
+
+def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
+    """The CLV columns a page shows, P(alive) in percent."""
+    cols = [c for c in [*_CLV_SHOWN, *more] if c in acc.columns]
+    return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+
+
+class HTML:
+    """HTML that Jupyter displays (and nbconvert embeds) as is: only ever the output of
+    the autoescaping page-blocks template."""
+
+    def __init__(self, text: str):
+        self.text = str(text)
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show(fig) -> None:
+    """Display a matplotlib figure as an embedded PNG, then close it."""
+    display(fig)
+    plt.close(fig)

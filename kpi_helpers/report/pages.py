@@ -1,0 +1,96 @@
+"""What the pack's pages and its index share: page order, titles, headline KPIs, labels.
+
+Kept apart from ``notebook`` (which draws pages) and ``pack`` (which builds them) so
+both, and the snapshot, read one list. Nothing here touches data.
+
+>>> page_title("pipeline"), month_label("2026-10")
+('Pipeline and conversion', 'October 2026')
+"""
+
+from __future__ import annotations
+
+from kpi_helpers.catalog import FAMILIES
+from kpi_helpers.core import Month
+from kpi_helpers.core.resources import resource_dir
+
+TEMPLATES = resource_dir("templates")
+PACK_FAMILIES = ("summary", *FAMILIES)
+TREND_MONTHS = 13  # every page shows the month and the 12 before it
+
+HEADLINES = {
+    "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
+    "pipeline": ["pipeline_value", "win_rate", "pipeline_coverage", "sales_cycle_length"],
+    "activity": ["calls_made", "new_leads", "lead_response_time", "account_contact_rate"],
+    "customers": [
+        "active_customers",
+        "churn_rate",
+        "net_promoter_score",
+        "customer_lifetime_value",
+    ],
+    "profitability": ["customer_acquisition_cost", "gross_margin", "ltv_to_cac", "cost_per_lead"],
+    "team": ["sales_target_attainment", "gap_to_target", "sales_per_rep"],
+    "subscription": [
+        "monthly_recurring_revenue",
+        "net_new_mrr",
+        "net_revenue_retention",
+        "revenue_churn_rate",
+    ],
+    "outlook": ["revenue_forecast", "bookings_forecast", "predictive_clv"],
+    "summary": [
+        "sales_revenue",
+        "monthly_sales_bookings",
+        "monthly_sales_growth",
+        "win_rate",
+        "pipeline_coverage",
+        "customer_acquisition_cost",
+        "churn_rate",
+        "net_promoter_score",
+        "monthly_recurring_revenue",
+        "sales_target_attainment",
+    ],
+}
+TITLES = {
+    "summary": "Executive summary",
+    "revenue": "Revenue and growth",
+    "pipeline": "Pipeline and conversion",
+    "activity": "Activity and responsiveness",
+    "customers": "Retention and customer value",
+    "profitability": "Cost and profitability",
+    "team": "People and targets",
+    "subscription": "Recurring revenue",
+    "outlook": "Outlook",
+}
+
+
+def page_title(page: str) -> str:
+    """The kit's title of a page, or a custom page's name made readable.
+
+    >>> page_title("pipeline"), page_title("regional_bookings")
+    ('Pipeline and conversion', 'Regional bookings')
+    """
+    return TITLES.get(page) or page.replace("_", " ").replace("-", " ").strip().capitalize()
+
+
+def month_label(month: str) -> str:
+    """``2026-10`` -> ``October 2026``."""
+    return Month.parse(month).label
+
+
+def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:
+    """The alerts a scope's summary shows, and how many it only counts: the company
+    shows its own and counts the teams' and reps'; a team shows its own and its reps'; a
+    rep its own. The summary page and the e-mail both use this.
+
+    >>> fired = [{"scope": "company"}, {"scope": "team:EMEA"}, {"scope": "rep:R1", "team": "EMEA"}]
+    >>> [len(x) if isinstance(x, list) else x for x in alerts_of_scope(fired, "company")]
+    [1, 2]
+    >>> [a["scope"] for a in alerts_of_scope(fired, "team:EMEA")[0]]
+    ['team:EMEA', 'rep:R1']
+    """
+    kind, _, name = scope.partition(":")
+    own = [
+        a
+        for a in fired
+        if a["scope"] == scope or (kind == "team" and a.get("team") and a.get("team") == name)
+    ]
+    return own, (len(fired) - len(own) if scope == "company" else 0)

@@ -1,0 +1,149 @@
+"""A pack's numbers, read back from ``reports/<month>/data/``: the pages' only source.
+
+``kpi-kit pack`` computes every KPI, table KPI and validation finding once
+(:mod:`kpi_helpers.pack.freeze`) and writes them here; every page and the index then read
+this folder, so a number is the same on every page by construction and a page can be
+rebuilt after the source is gone. This module reads with pandas and pyarrow only: a
+notebook that renders from a snapshot never imports Ibis or opens the source.
+
+Layout::
+
+    data/snapshot.json            month, scopes and their folders, source (no secrets),
+                                  data-through date, row counts, fingerprint, kit version,
+                                  and per scope the table files or why a table is n/a
+    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
+    data/validation.parquet|csv   the validation findings
+    data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.rules)
+    data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
+    data/<scope>/<table>.parquet|csv   each table KPI of the scope
+
+Example::
+
+    snap = Snapshot("reports/2026-10/data")
+    snap.kpis("team:EMEA")              # tidy KPI rows of one scope
+    snap.table("funnel", "company")     # a table KPI, or KitError with the reason
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from kpi_helpers.core import KitError
+
+SNAPSHOT_FILE = "snapshot.json"
+KPIS_FILE = "kpis.parquet"
+VALIDATION_FILE = "validation.parquet"
+SCOPE_KPIS_CSV = "kpis.csv"
+ALERTS_FILE = "alerts.json"
+SNAPSHOT_FORMAT = 1
+
+
+class Snapshot:
+    """Read access to a snapshot folder (see the module's docstring for the layout)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        meta = self.path / SNAPSHOT_FILE
+        try:
+            self.meta = json.loads(meta.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise KitError(
+                f"{self.path} is not a KPI snapshot ({SNAPSHOT_FILE} is missing): point "
+                "snapshot at a pack's data/ folder, or leave it empty to compute live."
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise KitError(f"{meta} is damaged ({exc}); rebuild the pack.") from None
+        if self.meta.get("format") != SNAPSHOT_FORMAT:
+            raise KitError(f"{meta} was written by another kit version; rebuild the pack.")
+        self.month: str = self.meta["month"]
+        self._kpis: pd.DataFrame | None = None
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes of the pack, in its order."""
+        return list(self.meta["scopes"])
+
+    def folder(self, scope: str) -> str:
+        """The scope's folder name (the same under ``data/`` and beside it)."""
+        try:
+            return self.meta["scopes"][scope]
+        except KeyError:
+            raise KitError(
+                f"Scope {scope!r} is not in this snapshot; it has {', '.join(self.scopes)}."
+            ) from None
+
+    def kpis(self, scope: str | None = None) -> pd.DataFrame:
+        """The tidy KPI rows (``kpis.compute`` columns plus ``key``, the pack scope) of one
+        scope, or of every scope when ``scope`` is None."""
+        if self._kpis is None:
+            self._kpis = self._read(KPIS_FILE)
+        if scope is None:
+            return self._kpis
+        self.folder(scope)  # an unknown scope is an error, not an empty page
+        return self._kpis[self._kpis["key"] == scope].drop(columns="key").reset_index(drop=True)
+
+    def table(self, name: str, scope: str) -> pd.DataFrame:
+        """A table KPI of one scope; KitError with the reason when it is n/a."""
+        entry = self._entry(name, scope)
+        if entry.get("reason"):
+            raise KitError(entry["reason"])
+        df = self._read(entry["parquet"])
+        df.columns = pd.Index(entry["columns"], name=entry["columns_name"])
+        return df
+
+    def table_csv(self, name: str, scope: str) -> str | None:
+        """The table's CSV, relative to the snapshot folder; None when the table is n/a."""
+        return self._entry(name, scope).get("csv")
+
+    def kpis_csv(self, scope: str) -> str:
+        """The scope's KPI CSV, relative to the snapshot folder."""
+        return f"{self.folder(scope)}/{SCOPE_KPIS_CSV}"
+
+    def findings(self) -> pd.DataFrame:
+        """The validation findings (``kpi_helpers.data.validate.validate``'s frame)."""
+        return self._read(VALIDATION_FILE)
+
+    def alerts(self) -> list[dict]:
+        """The alerts that fired for the month, in the order they are shown; ``[]`` when
+        the pack had no alert rules. Each is a dict with ``kpi`` (id), ``name``, ``scope``,
+        ``scope_label``, ``month``, ``value`` (a number, or None), ``value_text``,
+        ``rule`` (the rule in words, e.g. "below 20.0 %") and ``kind`` (``below``,
+        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``);
+        also ``threshold`` (None for the last two), ``team`` (a rep alert's team, else
+        "") and ``rule_name`` (the rule's ``name``, else "")."""
+        return list(self._alerts_file().get("alerts", []))
+
+    def alert_rules(self) -> list[str]:
+        """The alert rules the pack checked, in words ("Win rate, every team: below
+        20.0 %"); ``[]`` when kpi.toml had none."""
+        return list(self._alerts_file().get("rules", []))
+
+    def _alerts_file(self) -> dict:
+        path = self.path / ALERTS_FILE
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data["alerts"], list):
+                raise TypeError("no list of alerts")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return data
+
+    def _read(self, rel: str) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(self.path / rel)
+        except FileNotFoundError:
+            raise KitError(f"The snapshot {self.path} lacks {rel}; rebuild the pack.") from None
+
+    def _entry(self, name: str, scope: str) -> dict:
+        self.folder(scope)
+        tables = self.meta["tables"].get(scope, {})
+        if name not in tables:
+            raise KitError(
+                f"No table {name!r} in the snapshot; it has {', '.join(sorted(tables))}."
+            )
+        return tables[name]
