@@ -27,10 +27,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check kpi_helpers tests benchmarks notebooks
 
 format: $(STAMP)

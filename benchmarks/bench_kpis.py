@@ -11,17 +11,22 @@ size"):
 - ``engine-all``: the whole catalog, 13 months, every scope.
 
     .venv/bin/kpi-kit sample-data --out /tmp/large --scale large --end 2026-10 --format parquet
-    .venv/bin/python benchmarks/bench_kpis.py /tmp/large 2026-10
+    .venv/bin/python benchmarks/bench_kpis.py /tmp/large 2026-10 [--before REF]
 
-Ratios are to the SQL side.
+Ratios are to the SQL side. With ``--before REF`` (a commit), the two engine sides also
+run with that version of the kit (checked out into a temporary git worktree, imported
+through ``PYTHONPATH``), in the same run: the before/after of a change.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 THREE = ["win_rate", "monthly_sales_bookings", "monthly_recurring_revenue"]
 
@@ -58,7 +63,11 @@ SELECT * FROM deals FULL JOIN mrr USING (mi, team, rep)
 
 def run_engine(folder: str, month: str, kpis_: list[str] | None) -> int:
     from kpi_helpers import kpis
-    from kpi_helpers.data import open_dataset
+
+    try:
+        from kpi_helpers.data import open_dataset
+    except ImportError:  # a kit from before the layers (--before)
+        from kpi_helpers.sources import open_dataset
 
     return len(kpis.compute(open_dataset(folder), month, months=13, scope="all", kpis=kpis_))
 
@@ -74,14 +83,17 @@ def run_sql(folder: str, month: str) -> int:
     return len(duckdb.connect().execute(sql).df())
 
 
-def child(kind: str, folder: str, month: str) -> tuple[float, float, int]:
-    """Run one side in its own process: (seconds, peak RSS in GiB, rows)."""
+def child(kind: str, folder: str, month: str, tree: str = "") -> tuple[float, float, int]:
+    """Run one side in its own process (with the kit of source tree ``tree``, default
+    the installed one): (seconds, peak RSS in GiB, rows)."""
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     started = time.perf_counter()
     out = subprocess.run(
         ["/usr/bin/time", "-v", sys.executable, __file__, "--child", kind, folder, month],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     took = time.perf_counter() - started
     peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)[1])
@@ -98,12 +110,23 @@ def main() -> None:
         print(rows)
         return
     folder, month = sys.argv[1], sys.argv[2]
+    before = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--before" else ""
     sides = {
         "sql": "3 KPIs, hand-written DuckDB SQL",
         "engine-3": "3 KPIs, engine (kpis.compute)",
         "engine-all": "whole catalog, engine",
     }
     results = {kind: child(kind, folder, month) for kind in sides}
+    if before:
+        with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+            tree = str(Path(tmp) / "kit")
+            subprocess.run(["git", "worktree", "add", "--detach", "-q", tree, before], check=True)
+            try:
+                for kind in ("engine-3", "engine-all"):
+                    sides[kind + "@"] = f"{sides[kind].replace('engine', 'before')} ({before[:7]})"
+                    results[kind + "@"] = child(kind, folder, month, tree)
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", tree], check=True)
     sql_s = results["sql"][0]
     print(f"data: {folder}; 13 months ending {month}; company + every team + every rep")
     print(f"{'side':34} {'seconds':>8} {'x SQL':>6} {'peak RSS':>9} {'rows':>10}")

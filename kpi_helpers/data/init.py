@@ -43,7 +43,7 @@ from .coverage import data_months
 from kpi_helpers.core import KitError
 from .expressions import column_names
 from .mapping import TableMapping, apply_mapping, date_format_fits
-from .sources import open_dataset
+from .sources import frame_from_file, open_dataset
 from .validate import ERROR, format_report, validate
 
 # tried in this order; the generic report (any .csv with the report's labels) comes last
@@ -106,10 +106,8 @@ class _Export:
         return self._headers[name]
 
     def frame(self, name: str) -> pd.DataFrame:
-        from .sources import _frame_from_file
-
         if name not in self._frames:
-            self._frames[name] = _frame_from_file(self.folder / name)
+            self._frames[name] = frame_from_file(self.folder / name)
         return self._frames[name]
 
     def read(self, name: str, tm: TableMapping | None = None) -> pd.DataFrame:

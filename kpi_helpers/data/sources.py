@@ -190,7 +190,10 @@ def _read_csv_frame(path: Path, encoding: str | None, delimiter: str | None) -> 
     return frame
 
 
-def _frame_from_file(path: Path, tm: TableMapping | None = None) -> pd.DataFrame:
+def frame_from_file(path: Path, tm: TableMapping | None = None) -> pd.DataFrame:
+    """One file of a folder export (CSV, Parquet or Excel) as a DataFrame, read with the
+    options of its table mapping ``tm`` (separator, encoding, sheet); a file that cannot
+    be read is one KitError naming it, e.g. ``frame_from_file(Path("exports/User.csv"))``."""
     if path.suffix == ".parquet":
         try:
             return pd.read_parquet(path)
@@ -240,7 +243,7 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                     f"[tables.{tm.table}] reads {source!r}, which is not in {folder}; "
                     f"files there: {', '.join(files) or 'none'}."
                 )
-            cache[source] = _frame_from_file(path, tm)
+            cache[source] = frame_from_file(path, tm)
         return cache[source]
 
     for name, spec in TABLES.items():
@@ -264,7 +267,7 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                 if path.suffix == ".csv":
                     ds.raw[name] = _load_csv_native(con, name, path)
                 else:
-                    ds.raw[name] = _register_frame(con, f"raw_{name}", _frame_from_file(path))
+                    ds.raw[name] = _register_frame(con, f"raw_{name}", frame_from_file(path))
             ds.tables[name] = con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
         except KitError as exc:
             ds.load_errors[name] = str(exc)
