@@ -8,6 +8,7 @@ the month lock) and the kit's version.
 from .config import DEFAULT_STAGE_PROBABILITY, Config, load_config
 from .errors import KitError, did_you_mean
 from .months import Month, month_index, month_range
+from .resources import package_dir, resource_dir
 from .toml import read_toml
 from .version import kit_version
 
@@ -21,5 +22,7 @@ __all__ = [
     "load_config",
     "month_index",
     "month_range",
+    "package_dir",
     "read_toml",
+    "resource_dir",
 ]

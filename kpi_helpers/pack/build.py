@@ -31,8 +31,7 @@ from markupsafe import Markup
 from kpi_helpers import kpis
 from kpi_helpers.alerts import rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
-from kpi_helpers.core import Config, KitError, load_config
-from kpi_helpers.core.resources import resource_dir
+from kpi_helpers.core import Config, KitError, load_config, resource_dir
 from kpi_helpers.data import month_asked, open_dataset
 from kpi_helpers.metrics import families_out_of_reach
 from kpi_helpers.report import (

@@ -32,7 +32,7 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from kpi_helpers.core.resources import package_dir
+from kpi_helpers.core import package_dir
 from kpi_helpers.report import SNAPSHOT_FILE, TEMPLATES
 
 from .freeze import kit_version

@@ -10,8 +10,7 @@ both, and the snapshot, read one list. Nothing here touches data.
 from __future__ import annotations
 
 from kpi_helpers.catalog import FAMILIES
-from kpi_helpers.core import Month
-from kpi_helpers.core.resources import resource_dir
+from kpi_helpers.core import Month, resource_dir
 
 TEMPLATES = resource_dir("templates")
 PACK_FAMILIES = ("summary", *FAMILIES)
