@@ -245,6 +245,162 @@ def _pack(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# The parameters `kpi-kit notebooks` can set in its copies, and what the kit ships.
+NOTEBOOK_PARAMETERS = ("source", "mapping", "config")
+NOTEBOOK_SOURCE = "../data/sample"
+
+
+def _is_database(source: str) -> bool:
+    return "://" in source or source.startswith("env:")
+
+
+def _path_parameter(name: str, value: str, folder) -> str:
+    """``--source``/``--mapping``/``--config`` as the copied notebooks read it: a path
+    relative to their folder (a kernel runs in the notebook's folder); a database URL or
+    ``env:VAR`` as given, but never a URL with a password in it."""
+    import os.path
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    if name == "source" and _is_database(value):
+        if urlsplit(value).password:
+            raise KitError(
+                "--source: the notebooks would keep this URL's password in plain text; put "
+                "the URL in an environment variable and pass --source env:VAR."
+            )
+        return value
+    path = Path(value).resolve()
+    try:
+        return Path(os.path.relpath(path, Path(folder).resolve())).as_posix()
+    except ValueError:  # on another drive (Windows): only the absolute path reaches it
+        return path.as_posix()
+
+
+def _set_parameters(text: str, values: dict[str, str]) -> str:
+    """A notebook's JSON text with new defaults in its ``parameters`` cell (the comment
+    after each value stays)."""
+    import json
+    import re
+
+    import nbformat
+
+    nb = nbformat.reads(text, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if not tagged:
+        raise KitError("A kit notebook has no `parameters` cell: reinstall kpi-helpers.")
+    lines = tagged[0].source.splitlines()
+    for name, value in values.items():
+        literal = json.dumps(value, ensure_ascii=False)  # a Python string literal too
+        assigned = re.compile(rf"{name}\s*=\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
+        for i, line in enumerate(lines):
+            if m := assigned.match(line):
+                lines[i] = f"{name} = {literal}{line[m.end() :]}"
+                break
+        else:
+            lines.append(f"{name} = {literal}")
+    tagged[0].source = "\n".join(lines)
+    return nbformat.writes(nb) + "\n"
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    import os
+    import shlex
+    import tempfile
+    from pathlib import Path
+
+    from kpi_helpers.catalog import FAMILIES
+    from kpi_helpers.core.resources import resource_dir
+
+    folder = Path(args.dir)
+    kit = resource_dir("notebooks")
+    # the pack's pages (report.PACK_FAMILIES, without importing matplotlib), not an
+    # Untitled.ipynb left in a source tree's notebooks/
+    pages = sorted(
+        kit / f"{n}.ipynb" for n in ("summary", *FAMILIES) if (kit / f"{n}.ipynb").is_file()
+    )
+    if not pages:
+        raise KitError(f"The kit's notebooks are missing from {kit}: reinstall kpi-helpers.")
+    if folder.exists() and not folder.is_dir():
+        raise KitError(f"{folder} is a file, not a folder: name a new or an existing folder.")
+    targets = {page: folder / page.name for page in pages}
+    there = [t.name for t in targets.values() if t.exists() or t.is_symlink()]
+    if there and not args.force:
+        raise KitError(
+            f"{folder} already has {', '.join(there)}; nothing was copied. Pass --force to "
+            "replace them (changes made to them are lost), or name another folder."
+        )
+    if dirs := [t.name for t in targets.values() if t.is_dir()]:
+        raise KitError(f"{folder} has folders named like the notebooks: {', '.join(dirs)}.")
+    values = {
+        name: _path_parameter(name, getattr(args, name), folder)
+        for name in NOTEBOOK_PARAMETERS
+        if getattr(args, name)
+    }
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for page, target in targets.items():
+            text = page.read_text(encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(_set_parameters(text, values) if values else text)
+                os.chmod(tmp, 0o666 & ~umask)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    except OSError as exc:
+        at = f": {exc.filename}" if exc.filename else ""
+        raise KitError(
+            f"Could not write the notebooks into {folder}: {exc.strerror or exc}{at}."
+        ) from None
+
+    where = shlex.quote(str(folder))
+    replaced = f" ({len(there)} replaced)" if there else ""
+    print(
+        f"Copied {len(pages)} notebooks to {folder}{replaced}: {', '.join(p.stem for p in pages)}"
+    )
+    source = values.get("source", NOTEBOOK_SOURCE)
+    said = f'Their first code cell, tagged `parameters`, sets month, scope and source = "{source}"'
+    if _is_database(source):
+        print(said + ".")
+    else:
+        data = Path(os.path.normpath(folder.resolve() / source))
+        missing = "" if data.exists() else ", which does not exist yet"
+        print(f"{said},\na path read from the notebook's folder: {data}{missing}.")
+        if missing and "source" not in values:
+            print(f"  Sample data there: kpi-kit sample-data --out {shlex.quote(str(data))}")
+    if "source" not in values:
+        print(
+            f"  Your own data:     kpi-kit notebooks {where} --force --source PATH "
+            "[--mapping FILE] [--config kpi.toml]\n"
+            "                     (PATH: a folder, .xlsx, .duckdb or env:VAR holding a "
+            "database URL),\n"
+            "                     or edit `source` in each notebook's parameters cell."
+        )
+    print(f"Open them: {_jupyter_lab()} {where}")
+    print(
+        f"Edited copies can join the monthly pack: kpi-kit pack --notebooks {where} ... "
+        "(one named like a kit page replaces it)."
+    )
+    return 0
+
+
+def _jupyter_lab() -> str:
+    """The command that starts JupyterLab on this Python, whose kernel imports this kit."""
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    mine = Path(sys.executable).with_name("jupyter")
+    if not mine.exists():
+        return f"{shlex.quote(sys.executable)} -m jupyterlab"
+    found = shutil.which("jupyter")
+    return "jupyter lab" if found and Path(found) == mine else f"{shlex.quote(str(mine))} lab"
+
+
 def _smtp_settings(args: argparse.Namespace):
     """The shared SMTP options of send and notify (see ``_smtp_options``)."""
     from kpi_helpers.mail import SmtpSettings
@@ -481,6 +637,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild every page and the data (by default a re-run reuses what is unchanged)",
     )
     p.set_defaults(run=_pack)
+
+    p = sub.add_parser(
+        "notebooks",
+        help="copy the kit's page notebooks into a folder, to open in JupyterLab",
+        description="Copies the summary and every KPI family's notebook into DIR (created "
+        "if needed) and says how to point them at your data and open them. Existing "
+        "notebooks there are kept unless --force.",
+    )
+    p.add_argument("dir", metavar="DIR", help="the folder to copy the notebooks into")
+    p.add_argument(
+        "--source",
+        metavar="SRC",
+        help="the data the copies read: a folder, .xlsx, .duckdb or env:VAR holding a "
+        "database URL (default ../data/sample, from DIR)",
+    )
+    p.add_argument("--mapping", metavar="FILE", help="the copies' mapping file")
+    p.add_argument("--config", metavar="FILE", help="the copies' kpi.toml")
+    p.add_argument("--force", action="store_true", help="replace notebooks already in DIR")
+    p.set_defaults(run=_notebooks)
 
     p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")
     _dataset_options(p, "kpi.toml (clv_discount_rate, default 0.01 a month)")

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from kpi_helpers import kpis
 from kpi_helpers.catalog import CATALOG, format_kpi, format_value, get
 from kpi_helpers.cli import main
-from kpi_helpers.core import KitError, load_config
+from kpi_helpers.core import KitError, kit_version, load_config
 from kpi_helpers.data import open_dataset
 from kpi_helpers.pack import build_pack, find_chromium, find_pages
 from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES
@@ -370,7 +370,7 @@ def test_snapshot_describes_the_data_without_secrets(pack, sample_dir):
     assert meta["month"] == SAMPLE_END and set(meta["scopes"]) == {"company", f"team:{TEAM}"}
     deals = pd.read_csv(sample_dir / "opportunities.csv")
     assert meta["row_counts"]["opportunities"] == len(deals)
-    assert len(meta["fingerprint"]) == 64 and meta["kit_version"]
+    assert len(meta["fingerprint"]) == 64 and meta["kit_version"] == kit_version()
     assert meta["data_through"] <= pd.Timestamp(SAMPLE_END).strftime("%Y-%m-31")
     rows = pd.read_parquet(path / "data" / "kpis.parquet")
     assert set(rows["month"]) == {

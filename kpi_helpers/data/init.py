@@ -38,9 +38,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi_helpers.core import KitError
+
 from .contract import TABLES
 from .coverage import data_months
-from kpi_helpers.core import KitError
 from .expressions import column_names
 from .mapping import TableMapping, apply_mapping, date_format_fits
 from .sources import frame_from_file, open_dataset

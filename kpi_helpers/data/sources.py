@@ -22,8 +22,9 @@ import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
-from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
 from kpi_helpers.core import KitError
+
+from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
 from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
