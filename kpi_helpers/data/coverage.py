@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpi_helpers.core import KitError
-from kpi_helpers.core import Month
+from kpi_helpers.core import KitError, Month
 
 from .contract import EVENT_COLUMNS
 from .sources import Dataset

@@ -61,10 +61,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi_helpers.core import KitError, read_toml
+
 from .contract import TABLES
-from kpi_helpers.core import KitError
 from .expressions import column_names, evaluate
-from kpi_helpers.core import read_toml
 
 _KEYS = {
     "from",

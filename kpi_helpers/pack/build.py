@@ -11,7 +11,6 @@ code is non-zero.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -19,8 +18,6 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,9 +28,9 @@ from markupsafe import Markup
 from kpi_helpers import kpis
 from kpi_helpers.alerts import rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
-from kpi_helpers.core import Config, KitError, load_config
+from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock
 from kpi_helpers.core.resources import resource_dir
-from kpi_helpers.data import month_asked, open_dataset
+from kpi_helpers.data import check_month, month_asked, open_dataset
 from kpi_helpers.metrics import families_out_of_reach
 from kpi_helpers.report import (
     HEADLINES,
@@ -49,7 +46,6 @@ from kpi_helpers.report.live import LiveData
 from .freeze import write_snapshot
 from .keys import (
     data_key,
-    file_sha,
     kit_digest,
     link_files,
     link_tree,
@@ -250,15 +246,14 @@ def build_pack(
             raise KitError("PDF needs the playwright package: make install.") from None
     # everything below reads the data once to check the request before any work starts
     ds = open_dataset(source, mapping)
-    lo, hi = kpis.data_months(ds)
     last = month_asked(ds, month)
-    if not lo <= last <= hi:
-        raise KitError(f"No data for {last}: the dataset covers {lo}..{hi}.")
+    check_month(ds, last)
     month = str(last)
     scope_list = _scopes(ds, scopes)
     out = Path(out).resolve()  # kernels change folder: every path they get is absolute
     out.mkdir(parents=True, exist_ok=True)
     with month_lock(out, month):
+        clear_leftovers(out, month)
         build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
         try:
             request = BuildRequest(
@@ -270,31 +265,20 @@ def build_pack(
             shutil.rmtree(build_root, ignore_errors=True)
 
 
-@contextmanager
-def month_lock(out: Path, month: str) -> Iterator[None]:
-    """Hold ``out/.lock-<month>`` while a month is built: a second build of the same
-    month stops with a clear message instead of racing the first. Under the lock, what a
-    killed build left behind is cleared up: its temporary folders, and a month folder
-    caught between the two renames of the swap is put back."""
-    lock = open(out / f".lock-{month}", "w")  # noqa: SIM115 (held until the build ends)
-    try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise KitError(
-                f"Another kpi-kit pack is building {month} into {out} right now; wait for "
-                "it to finish (or stop it) and run again."
-            ) from None
-        final = out / month
-        for old in sorted(out.glob(f".old-{month}-*")):
-            if not final.exists() and (old / month).is_dir():
-                (old / month).rename(final)  # killed between the two renames of the swap
-            shutil.rmtree(old, ignore_errors=True)
-        for stale in out.glob(f".build-{month}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        yield
-    finally:
-        lock.close()
+def clear_leftovers(out: Path, month: str) -> None:
+    """Clear up what a killed build of ``month`` left in ``out`` (call it holding the
+    month's lock): its temporary folders; a month folder caught between the two renames
+    of the swap is put back.
+
+    >>> clear_leftovers(Path("no-such-reports"), "2026-10")  # nothing there: nothing done
+    """
+    final = out / month
+    for old in sorted(out.glob(f".old-{month}-*")):
+        if not final.exists() and (old / month).is_dir():
+            (old / month).rename(final)  # killed between the two renames of the swap
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in out.glob(f".build-{month}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
-from kpi_helpers.report import (
-    TEMPLATES,
-)
+from kpi_helpers.core import atomic_path
+from kpi_helpers.report import TEMPLATES
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -110,8 +109,6 @@ def merge_pdfs(parts: list[Path], target: Path) -> int:
     writer = PdfWriter()
     for part in present:
         writer.append(str(part))
-    tmp = target.with_suffix(".pdf.part")
-    with tmp.open("wb") as fh:
+    with atomic_path(target) as tmp, tmp.open("wb") as fh:
         writer.write(fh)
-    tmp.replace(target)
     return len(writer.pages)
