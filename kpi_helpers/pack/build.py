@@ -244,25 +244,26 @@ def build_pack(
             import playwright.sync_api  # noqa: F401
         except ImportError:
             raise KitError("PDF needs the playwright package: make install.") from None
-    # everything below reads the data once to check the request before any work starts
-    ds = open_dataset(source, mapping)
-    last = month_asked(ds, month)
-    check_month(ds, last)
-    month = str(last)
-    scope_list = _scopes(ds, scopes)
-    out = Path(out).resolve()  # kernels change folder: every path they get is absolute
-    out.mkdir(parents=True, exist_ok=True)
-    with month_lock(out, month):
-        clear_leftovers(out, month)
-        build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
-        try:
-            request = BuildRequest(
-                month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
-            )
-            return _build(build_root, out, request, ds, config, progress, force)
-        finally:
-            close_browser()
-            shutil.rmtree(build_root, ignore_errors=True)
+    # everything below reads the data once to check the request before any work starts;
+    # the pages read only the snapshot: _build closes the dataset before they run
+    with open_dataset(source, mapping) as ds:
+        last = month_asked(ds, month)
+        check_month(ds, last)
+        month = str(last)
+        scope_list = _scopes(ds, scopes)
+        out = Path(out).resolve()  # kernels change folder: every path they get is absolute
+        out.mkdir(parents=True, exist_ok=True)
+        with month_lock(out, month):
+            clear_leftovers(out, month)
+            build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+            try:
+                request = BuildRequest(
+                    month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
+                )
+                return _build(build_root, out, request, ds, config, progress, force)
+            finally:
+                close_browser()
+                shutil.rmtree(build_root, ignore_errors=True)
 
 
 def clear_leftovers(out: Path, month: str) -> None:
@@ -334,7 +335,7 @@ def _build(
     ]
     pages = [p for p in req.pages if p.name not in out_of_reach]
     clock["snapshot"] = time.perf_counter()
-    del ds  # the pages read the snapshot; the source is not opened again
+    ds.close()  # the pages read the snapshot; the source is not opened again
     # pages read the snapshot, never the source: a path is named for the record, a
     # database URL (it may hold a password, papermill#416) not at all
     source = req.source
