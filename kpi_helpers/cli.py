@@ -222,7 +222,8 @@ def _pack(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if not o.ok]
     reused = sum(1 for o in outcomes if o.reused)
     for o in failed:
-        print(f"FAILED {o.scope} {o.family}: {o.error}", file=sys.stderr)
+        where = f" (log: {path / o.log})" if o.log else ""
+        print(f"FAILED {o.scope} {o.family}: {o.error}{where}", file=sys.stderr)
     log = read_build_log(path)
     steps = log["seconds"]
     print(

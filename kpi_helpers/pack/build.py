@@ -54,11 +54,12 @@ from .keys import (
     snapshot_digest,
     template_digest,
 )
-from .render import close_browser, find_chromium, merge_pdfs
+from .render import find_chromium, merge_pdfs
 from .runner import Job, Outcome, run_all
 
 NOTEBOOKS = resource_dir("notebooks")  # KPI_KIT_NOTEBOOKS points elsewhere (the tests do)
 SNAPSHOT_DIR = "data"
+LOG_DIR = "build"  # the workers' logs: <month>/build/worker-N.log
 WORK_PREFIX = ".work-"  # a page's working folder while it runs
 
 
@@ -262,7 +263,6 @@ def build_pack(
                 )
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
-                close_browser()
                 shutil.rmtree(build_root, ignore_errors=True)
 
 
@@ -310,7 +310,7 @@ def _build(
     build = build_root / month
     previous = out / month  # the month's pack so far: what a re-run may take over
     clock = {"started": time.perf_counter()}
-    taken: set[str] = {SNAPSHOT_DIR}
+    taken: set[str] = {SNAPSHOT_DIR, LOG_DIR}
     folders = {s: safe_name(s, taken) for s in req.scopes}
     settings = _settings_text(mapping, config)
     key = data_key(req.source, settings, month, folders, date.today())
@@ -409,7 +409,7 @@ def _build(
                     page_id,
                 )
             )
-    outcomes += run_all(job_list, req.jobs, progress)
+    outcomes += run_all(job_list, req.jobs, progress, logs=build / LOG_DIR)
     clock["pages"] = time.perf_counter()
     if "pdf" in req.formats:
         for scope in req.scopes:
@@ -544,6 +544,7 @@ def _write_index(
                     pdf=f"{folder}/{page.name}.pdf" if has_pdf else "",
                     notebook=f"{folder}/notebooks/{page.name}.ipynb",
                     reused=bool(o and o.reused),
+                    log=o.log if o and not o.ok and (build / o.log).is_file() else "",
                     built_at=(o.built_at.replace("T", " ")[:16] if o else ""),
                 )
             )
