@@ -128,7 +128,8 @@ class Dataset:
                 self.con.disconnect()
 
     def check_open(self) -> None:
-        """A clear error when the dataset was closed."""
+        """A clear error when the dataset was closed (``ds.check_open()`` before using
+        ``ds.con`` directly)."""
         if self.closed:
             raise _closed_error(self.description)
 

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 from jupyter_client.manager import KernelManager
@@ -258,10 +259,15 @@ def _kernel_pid(km: KernelManager) -> int | None:
 _WORKER: dict[str, Worker] = {}
 
 
-def start_worker(counter, logs: str) -> None:
+def start_worker(counter: Synchronized, logs: str) -> None:
     """A pool worker's start: take the next number from ``counter`` (a shared integer),
     send stderr (the kernels inherit it) to ``logs/worker-N.log`` (nowhere when ``logs``
-    is ""), and stop the kernel and browser when the process exits."""
+    is ""), and stop the kernel and browser when the process exits. Example::
+
+        ctx = get_context("spawn")
+        ProcessPoolExecutor(2, mp_context=ctx, initializer=start_worker,
+                            initargs=(ctx.Value("i", 0), "reports/.build-x/2026-10/build"))
+    """
     with counter.get_lock():
         counter.value += 1
         number = counter.value
@@ -280,7 +286,11 @@ def start_worker(counter, logs: str) -> None:
 
 
 def current_worker() -> Worker:
-    """This process's worker: the pool's, else one made now and closed at exit."""
+    """This process's worker: the pool's, else one made now and closed at exit.
+
+    >>> current_worker() is current_worker()
+    True
+    """
     if "worker" not in _WORKER:
         worker = _WORKER["worker"] = Worker()
         atexit.register(worker.close)
@@ -288,7 +298,8 @@ def current_worker() -> Worker:
 
 
 def run_job(job: Job) -> Outcome:
-    """Run one page in this process's worker (see :meth:`Worker.run`)."""
+    """Run one page in this process's worker (see :meth:`Worker.run`); what the pool
+    calls. Example: ``outcome = run_job(job)``."""
     return current_worker().run(job)
 
 
@@ -297,7 +308,11 @@ def run_all(
 ) -> list[Outcome]:
     """Run every job in a pool of ``jobs`` worker processes; return their outcomes in
     the order they finish. ``logs`` (created) is a folder directly in the month's folder
-    for the workers' logs, ``worker-1.log`` ...; without it their stderr is dropped."""
+    for the workers' logs, ``worker-1.log`` ...; without it their stderr is dropped.
+    Example::
+
+        outcomes = run_all(job_list, 2, progress=True, logs=month_dir / "build")
+    """
     from tqdm import tqdm  # the progress bar: only when pages run
 
     outcomes: list[Outcome] = []
