@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import KitError, atomic_path
 
 
 def _config(path: str | None):
@@ -144,10 +144,8 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _write_frame(df, out, fmt: str) -> None:
-    """Write ``df`` to ``out`` (a temporary file renamed into place) or to stdout."""
-    import tempfile
-    from pathlib import Path
-
+    """Write ``df`` to ``out`` (atomically: a temporary file renamed into place) or to
+    stdout."""
     if out is None:
         if fmt == "parquet":
             raise KitError("--format parquet needs --out FILE.")
@@ -157,21 +155,13 @@ def _write_frame(df, out, fmt: str) -> None:
             else df.to_csv(index=False)
         )
         return
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:
         if fmt == "parquet":
             df.to_parquet(tmp, index=False)
         elif fmt == "json":
             df.to_json(tmp, orient="records", indent=1)
         else:
             df.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _clv(args: argparse.Namespace) -> int:
@@ -232,7 +222,8 @@ def _pack(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if not o.ok]
     reused = sum(1 for o in outcomes if o.reused)
     for o in failed:
-        print(f"FAILED {o.scope} {o.family}: {o.error}", file=sys.stderr)
+        where = f" (log: {path / o.log})" if o.log else ""
+        print(f"FAILED {o.scope} {o.family}: {o.error}{where}", file=sys.stderr)
     log = read_build_log(path)
     steps = log["seconds"]
     print(

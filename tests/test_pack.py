@@ -81,12 +81,15 @@ def test_every_notebook_ran_for_company_and_team(pack):
     assert len(outcomes) == 2 * len(PACK_FAMILIES)
     assert all(o.ok for o in outcomes), [(o.scope, o.family, o.error) for o in outcomes]
     assert sorted(p.name for p in path.iterdir()) == [
+        "build",
         "build.json",
         "company",
         "data",
         "index.html",
         "team-partners-alliances",
     ]
+    assert sorted(p.name for p in (path / "build").iterdir()) == ["worker-1.log", "worker-2.log"]
+    assert "worker log" not in (path / "index.html").read_text()  # no page failed
     for folder in ("company", "team-partners-alliances"):
         for fam in PACK_FAMILIES:
             assert (path / folder / f"{fam}.html").exists()
@@ -219,15 +222,22 @@ def test_a_failed_notebook_does_not_stop_the_others(sample_dir, tmp_path, monkey
         formats="html",
         out=out,
         source=sample_dir,
+        jobs=1,
     )
     assert code == 1
-    assert "FAILED company pipeline: RuntimeError: pipeline exploded" in capsys.readouterr().err
     month = out / SAMPLE_END
+    log = month / "build" / "worker-1.log"  # one worker ran both pages (jobs 1)
+    assert (
+        f"FAILED company pipeline: RuntimeError: pipeline exploded (log: {log})"
+        in capsys.readouterr().err
+    )
+    assert "FAILED company pipeline: RuntimeError: pipeline exploded" in log.read_text()
     assert (month / "company" / "summary.html").exists()
     kept = nbformat.read(month / "company" / "notebooks" / "pipeline.ipynb", as_version=4)
     assert any(o.get("ename") == "RuntimeError" for c in kept.cells for o in c.get("outputs", []))
     index = (month / "index.html").read_text()
     assert "1 failed notebook(s)" in index and "pipeline exploded" in index
+    assert '<a class="log" href="build/worker-1.log">worker log</a>' in index
     assert "This section could not be computed" in (month / "company" / "pipeline.html").read_text()
 
 

@@ -206,3 +206,125 @@ def test_cli_process_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "orders.parquet is not a readable Parquet file" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+# ------------------------------------------------------------------ closing
+
+
+def _duckdb_file(path):
+    con = duckdb.connect(str(path))
+    for name, frame in _typed_frames().items():
+        con.register("f", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        con.unregister("f")
+    con.close()
+    return path
+
+
+def test_a_closed_dataset_has_let_go_of_its_connection(tmp_path):
+    from kpi_helpers import kpis
+    from kpi_helpers.data import validate
+
+    with open_dataset(write_tables(tmp_path, {"opportunities": OPPS, "reps": REPS})) as ds:
+        con = ds.con
+        _check(ds)
+        kpis.compute(ds, "2026-02")
+        assert "reps" in con.list_tables()
+    assert ds.closed
+    with pytest.raises(duckdb.ConnectionException):  # really closed: the backend says so
+        con.list_tables()
+    ds.close()  # twice is fine
+    uses = [
+        lambda: ds.table("reps"),
+        lambda: ds.frame("reps"),
+        lambda: ds.has("reps"),
+        lambda: ds.tables["reps"],
+        lambda: kpis.compute(ds, "2026-02"),
+        lambda: validate(ds),
+    ]
+    for use in uses:
+        with pytest.raises(KitError, match=r"The dataset \(folder .*\) is closed; open it again"):
+            use()
+
+
+def test_closing_a_duckdb_file_unlocks_it(tmp_path):
+    path = _duckdb_file(tmp_path / "sales.duckdb")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[tables.reps]\nfrom = "reps"\n[tables.reps.columns]\nrep_id = "rep_id"\n')
+    ds = open_dataset(path)
+    with pytest.raises(duckdb.ConnectionException):  # open read-only: no writer meanwhile
+        duckdb.connect(str(path))
+    ds.close()
+    duckdb.connect(str(path)).close()
+    # mapped tables are copied into an embedded DuckDB: the file is let go at once
+    with open_dataset(path, mapping) as mapped:
+        duckdb.connect(str(path)).close()
+        assert sorted(mapped.frame("reps")["rep_id"]) == ["R1", "R2"]
+
+
+def test_a_backend_given_to_from_backend_stays_open_without_the_datasets_caches():
+    import ibis
+
+    from kpi_helpers import kpis
+    from kpi_helpers.data import from_backend
+
+    con = ibis.duckdb.connect()
+    frames = _typed_frames()
+    frames["opportunities"]["account_id"] = ["A1", "A2", "A1"]  # customers: cached facts
+    for name, frame in frames.items():
+        con.create_table(name, frame)
+    ds = from_backend(con)
+    kpis.compute(ds, "2026-02")  # keeps customer facts as Ibis-cached temporary tables
+
+    def cached():
+        return [t for t in con.list_tables() if t.startswith("ibis_cached")]
+
+    assert cached()
+    ds.close()
+    assert cached() == []
+    assert set(con.list_tables()) == {"opportunities", "reps"}  # the caller's, still open
+
+
+def _sessions(url: str) -> int:
+    """Connections to the database of ``url``, other than the one asking."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return con.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+
+
+def _until(condition, seconds: float = 10) -> bool:
+    """Whether ``condition()`` holds within ``seconds`` (a server ends a session a
+    moment after its client closed it)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_closing_a_postgresql_dataset_ends_its_session(postgres_url, tmp_path):
+    import ibis
+
+    setup = ibis.connect(postgres_url)
+    for name, frame in _typed_frames().items():
+        setup.create_table(name, frame, overwrite=True)
+    setup.disconnect()
+    assert _until(lambda: _sessions(postgres_url) == 0)
+    ds = open_dataset(postgres_url)
+    _check(ds)
+    assert _sessions(postgres_url) == 1
+    ds.close()
+    assert _until(lambda: _sessions(postgres_url) == 0)
+    # through a mapping the tables are copied into DuckDB: no session stays open
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[tables.reps]\nfrom = "reps"\n[tables.reps.columns]\nrep_id = "rep_id"\n')
+    with open_dataset(postgres_url, mapping) as mapped:
+        assert _until(lambda: _sessions(postgres_url) == 0)
+        assert sorted(mapped.frame("reps")["rep_id"]) == ["R1", "R2"]

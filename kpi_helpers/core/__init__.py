@@ -7,6 +7,15 @@ the month lock) and the kit's version.
 
 from .config import DEFAULT_STAGE_PROBABILITY, Config, load_config
 from .errors import KitError, did_you_mean
+from .files import (
+    atomic_path,
+    file_sha,
+    month_lock,
+    parts_sha,
+    tree_sha,
+    write_bytes,
+    write_text,
+)
 from .months import Month, month_index, month_range
 from .resources import package_dir, resource_dir
 from .toml import read_toml
@@ -17,12 +26,19 @@ __all__ = [
     "Config",
     "KitError",
     "Month",
+    "atomic_path",
     "did_you_mean",
+    "file_sha",
     "kit_version",
     "load_config",
     "month_index",
+    "month_lock",
     "month_range",
     "package_dir",
+    "parts_sha",
     "read_toml",
     "resource_dir",
+    "tree_sha",
+    "write_bytes",
+    "write_text",
 ]

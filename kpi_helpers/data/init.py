@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import shlex
-import tempfile
 import tomllib
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -38,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import KitError, atomic_path
 
 from .contract import TABLES
 from .coverage import data_months
@@ -395,20 +394,12 @@ def kpi_toml(found: Recognised, mapping_path: Path) -> str:
 
 
 def _write_atomically(files: dict[Path, str]) -> None:
-    """Write every file to a temporary name beside it, then rename each into place."""
-    temps: dict[Path, str] = {}
-    try:
+    """Write every file to a temporary name beside it, then rename each into place: a
+    failed write leaves every file as it was."""
+    with ExitStack() as stack:
+        temps = {path: stack.enter_context(atomic_path(path)) for path in files}
         for path, text in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-            temps[path] = tmp
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        for path, tmp in temps.items():
-            os.replace(tmp, path)
-    finally:
-        for tmp in temps.values():
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            temps[path].write_text(text, encoding="utf-8")
 
 
 def init(source: str | Path, out: str | Path | None = None, force: bool = False) -> int:

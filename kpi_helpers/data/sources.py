@@ -11,9 +11,11 @@ variable, so a password never travels as a notebook parameter or a CLI argument.
 
 from __future__ import annotations
 
+import collections.abc
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
+from ibis.expr.types import CachedTable
 
 from kpi_helpers.core import KitError
 
@@ -34,6 +37,36 @@ FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 SMALL_TABLES = {"reps", "costs", "targets", "financials"}
 
 
+def _closed_error(description: str) -> KitError:
+    return KitError(f"The dataset ({description}) is closed; open it again with open_dataset.")
+
+
+class ClosedTables(collections.abc.Mapping):
+    """What a closed dataset's ``tables`` and ``raw`` become: any use is a clear error
+    (instead of the backend's "connection already closed" deep inside a query).
+
+    >>> "reps" in ClosedTables("folder data/sample")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kpi_helpers.core.errors.KitError: The dataset (folder data/sample) is closed; open it ...
+    """
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+
+    def __getitem__(self, name):
+        raise _closed_error(self.description)
+
+    def __iter__(self):
+        raise _closed_error(self.description)
+
+    def __len__(self):
+        raise _closed_error(self.description)
+
+    def __contains__(self, name):
+        raise _closed_error(self.description)
+
+
 @dataclass
 class Dataset:
     """Canonical tables of one source, typed per the data contract.
@@ -42,6 +75,12 @@ class Dataset:
     tables as they were read (text where the source had text), kept so that
     validation can point at values that did not parse; ``load_errors`` holds, per
     table, why it could not be read at all.
+
+    A dataset holds a connection (an embedded DuckDB, or the database's) until
+    :meth:`close`; as a context manager it closes itself::
+
+        with open_dataset("data/sample") as ds:
+            ds.frame("reps")
     """
 
     con: ibis.BaseBackend
@@ -52,18 +91,57 @@ class Dataset:
     # results computed from this dataset (small frames, data months, KPI measures), so
     # repeated calls do not query again; the tables must not change once opened
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # whether close() disconnects ``con``: not a backend the caller connected (from_backend)
+    owns_con: bool = field(default=True, repr=False, compare=False)
+    closed: bool = field(default=False, repr=False, compare=False)
 
     @property
     def backend(self) -> str:
         return self.con.name
 
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the tables cached in the backend (Ibis ``.cache()``), forget the cached
+        results and disconnect: the embedded DuckDB, a DuckDB file, a PostgreSQL
+        connection. A backend given to :func:`from_backend` stays connected (its owner
+        closes it). Closing twice is fine; using a closed dataset is a clear error.
+
+        >>> ds = open_dataset("data/sample")  # doctest: +SKIP
+        >>> ds.close(); ds.close()            # doctest: +SKIP
+        """
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            for value in self.cache.values():
+                if isinstance(value, CachedTable):
+                    value.release()
+            self.cache.clear()
+        finally:
+            self.tables = self.raw = ClosedTables(self.description)
+            if self.owns_con:
+                self.con.disconnect()
+
+    def check_open(self) -> None:
+        """A clear error when the dataset was closed (``ds.check_open()`` before using
+        ``ds.con`` directly)."""
+        if self.closed:
+            raise _closed_error(self.description)
+
     def has(self, table: str, *columns: str) -> bool:
         """True when ``table`` was loaded and has every one of ``columns``."""
+        self.check_open()
         t = self.tables.get(table)
         return t is not None and all(c in t.columns for c in columns)
 
     def table(self, name: str) -> ibis.Table:
         """The typed Ibis table ``name``; a clear error when the dataset lacks it."""
+        self.check_open()
         if name in self.load_errors:
             raise KitError(f"Table {name} could not be read: {self.load_errors[name]}")
         if name not in self.tables:
@@ -73,6 +151,7 @@ class Dataset:
     def frame(self, name: str) -> pd.DataFrame:
         """The typed table ``name`` as a pandas DataFrame; the small tables (``reps``,
         ``costs``, ``targets``, ``financials``) are read once and handed out as copies."""
+        self.check_open()
         if name not in SMALL_TABLES:
             return self.table(name).to_pandas()
         key = ("frame", name)
@@ -339,16 +418,20 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
             f"Could not list the tables of {ds.description}: {_first_line(exc)}."
         ) from None
     if mapping:
-        # Mapped tables are reshaped in pandas and stored in an embedded DuckDB.
+        # Mapped tables are reshaped in pandas and stored in an embedded DuckDB; the
+        # source's connection (open_dataset's: from_backend maps nothing) is then let go.
         ds.con = ibis.duckdb.connect()
-        _load_frames(
-            lambda n: con.table(n).to_pandas(),
-            mapping,
-            ds,
-            kind="table",
-            where=ds.description,
-            names=sorted(present),
-        )
+        try:
+            _load_frames(
+                lambda n: con.table(n).to_pandas(),
+                mapping,
+                ds,
+                kind="table",
+                where=ds.description,
+                names=sorted(present),
+            )
+        finally:
+            con.disconnect()
         return
     lenient = con.name == "duckdb"
     for name, spec in TABLES.items():
@@ -360,18 +443,33 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
 def from_backend(con: ibis.BaseBackend, description: str | None = None) -> Dataset:
     """A dataset over the canonical tables of an Ibis backend you already connected,
     for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``."""
-    ds = Dataset(con, description or f"{con.name} backend")
+    ds = Dataset(con, description or f"{con.name} backend", owns_con=False)
     _open_database(con, None, ds)
     if not ds.tables:
         raise KitError(f"Found no canonical table in {ds.description}.")
     return ds
 
 
+@contextmanager
+def _closed_on_error(ds: Dataset) -> Iterator[None]:
+    """Close ``ds`` when opening it fails: no connection is left behind."""
+    try:
+        yield
+    except BaseException:
+        ds.close()
+        raise
+
+
 def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None) -> Dataset:
     """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``).
 
     Tables that are absent are simply not in ``Dataset.tables``; tables that exist
-    but cannot be read are in ``Dataset.load_errors`` with the reason.
+    but cannot be read are in ``Dataset.load_errors`` with the reason. The dataset holds
+    its connection until closed: ``with open_dataset(...) as ds:`` closes it at the end.
+
+    >>> with open_dataset("data/sample") as ds:  # doctest: +SKIP
+    ...     ds.frame("reps").shape
+    (24, 4)
     """
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping(mapping)
@@ -387,7 +485,8 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", text):
         con = _connect(text)
         ds = Dataset(con, redact(text))
-        _open_database(con, mapping, ds)
+        with _closed_on_error(ds):
+            _open_database(con, mapping, ds)
         return ds
     path = Path(text)
     if not path.exists():
@@ -397,10 +496,12 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
         )
     if path.is_dir():
         ds = Dataset(ibis.duckdb.connect(), f"folder {path}")
-        _open_folder(path, mapping, ds)
+        with _closed_on_error(ds):
+            _open_folder(path, mapping, ds)
     elif path.suffix.lower() in EXCEL_SUFFIXES:
         ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}")
-        _open_excel(path, mapping, ds)
+        with _closed_on_error(ds):
+            _open_excel(path, mapping, ds)
     elif path.suffix.lower() in DUCKDB_SUFFIXES:
         try:
             con = ibis.duckdb.connect(str(path), read_only=True)
@@ -409,13 +510,15 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
                 f"{path.name} is not a readable DuckDB database: {_first_line(exc)}."
             ) from None
         ds = Dataset(con, f"DuckDB file {path.name}")
-        _open_database(con, mapping, ds)
+        with _closed_on_error(ds):
+            _open_database(con, mapping, ds)
     else:
         raise KitError(
             f"Source {path.name}: unsupported kind; give a folder of CSV/Parquet "
             "files, an .xlsx workbook, a .duckdb file or a database URL."
         )
     if not ds.tables and not ds.load_errors:
+        ds.close()
         raise KitError(
             f"Found no canonical table in {ds.description}: name files after the "
             f"tables ({', '.join(TABLES)}) or pass --mapping."

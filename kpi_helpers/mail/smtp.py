@@ -18,7 +18,6 @@ import re
 import smtplib
 import socket
 import ssl
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.errors import HeaderParseError
@@ -27,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import KitError, write_bytes
 
 TIMEOUT = 30.0  # seconds: connecting, and every command after
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -308,15 +307,6 @@ def _reason(exc: BaseException) -> str:
 def write_eml(folder: str | Path, name: str, message: EmailMessage) -> Path:
     """Write ``message`` to ``folder/<name>.eml`` atomically (a temporary file renamed
     into place); ``name`` must already be a safe file name stem."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.eml"
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(message.as_bytes())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    target = Path(folder) / f"{name}.eml"
+    write_bytes(target, message.as_bytes())
     return target

@@ -20,15 +20,13 @@ month m+k and E[Y(t)] the BG/NBD conditional expectation. Example::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.core import Config, KitError, Month, write_text
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
 from kpi_helpers.metrics import Measures, Scope, rep_teams
 from kpi_helpers.models import clv_models as models
@@ -309,16 +307,7 @@ def write_result(result: ClvResult, fmt: str, out: str | Path | None) -> str | N
         text = result.accounts.to_csv(index=False)
     if out is None:
         return text
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_text(out, text, newline="")
     return None
 
 

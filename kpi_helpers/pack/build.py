@@ -11,7 +11,6 @@ code is non-zero.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -19,8 +18,6 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,8 +28,8 @@ from markupsafe import Markup
 from kpi_helpers import kpis
 from kpi_helpers.alerts import rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
-from kpi_helpers.core import Config, KitError, load_config, resource_dir
-from kpi_helpers.data import month_asked, open_dataset
+from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock, resource_dir
+from kpi_helpers.data import check_month, month_asked, open_dataset
 from kpi_helpers.metrics import families_out_of_reach
 from kpi_helpers.report import (
     HEADLINES,
@@ -48,7 +45,6 @@ from kpi_helpers.report.live import LiveData
 from .freeze import write_snapshot
 from .keys import (
     data_key,
-    file_sha,
     kit_digest,
     link_files,
     link_tree,
@@ -57,11 +53,12 @@ from .keys import (
     snapshot_digest,
     template_digest,
 )
-from .render import close_browser, find_chromium, merge_pdfs
+from .render import find_chromium, merge_pdfs
 from .runner import Job, Outcome, run_all
 
 NOTEBOOKS = resource_dir("notebooks")  # KPI_KIT_NOTEBOOKS points elsewhere (the tests do)
 SNAPSHOT_DIR = "data"
+LOG_DIR = "build"  # the workers' logs: <month>/build/worker-N.log
 WORK_PREFIX = ".work-"  # a page's working folder while it runs
 
 
@@ -247,53 +244,41 @@ def build_pack(
             import playwright.sync_api  # noqa: F401
         except ImportError:
             raise KitError("PDF needs the playwright package: make install.") from None
-    # everything below reads the data once to check the request before any work starts
-    ds = open_dataset(source, mapping)
-    lo, hi = kpis.data_months(ds)
-    last = month_asked(ds, month)
-    if not lo <= last <= hi:
-        raise KitError(f"No data for {last}: the dataset covers {lo}..{hi}.")
-    month = str(last)
-    scope_list = _scopes(ds, scopes)
-    out = Path(out).resolve()  # kernels change folder: every path they get is absolute
-    out.mkdir(parents=True, exist_ok=True)
-    with month_lock(out, month):
-        build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
-        try:
-            request = BuildRequest(
-                month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
-            )
-            return _build(build_root, out, request, ds, config, progress, force)
-        finally:
-            close_browser()
-            shutil.rmtree(build_root, ignore_errors=True)
+    # everything below reads the data once to check the request before any work starts;
+    # the pages read only the snapshot: _build closes the dataset before they run
+    with open_dataset(source, mapping) as ds:
+        last = month_asked(ds, month)
+        check_month(ds, last)
+        month = str(last)
+        scope_list = _scopes(ds, scopes)
+        out = Path(out).resolve()  # kernels change folder: every path they get is absolute
+        out.mkdir(parents=True, exist_ok=True)
+        with month_lock(out, month):
+            clear_leftovers(out, month)
+            build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+            try:
+                request = BuildRequest(
+                    month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
+                )
+                return _build(build_root, out, request, ds, config, progress, force)
+            finally:
+                shutil.rmtree(build_root, ignore_errors=True)
 
 
-@contextmanager
-def month_lock(out: Path, month: str) -> Iterator[None]:
-    """Hold ``out/.lock-<month>`` while a month is built: a second build of the same
-    month stops with a clear message instead of racing the first. Under the lock, what a
-    killed build left behind is cleared up: its temporary folders, and a month folder
-    caught between the two renames of the swap is put back."""
-    lock = open(out / f".lock-{month}", "w")  # noqa: SIM115 (held until the build ends)
-    try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise KitError(
-                f"Another kpi-kit pack is building {month} into {out} right now; wait for "
-                "it to finish (or stop it) and run again."
-            ) from None
-        final = out / month
-        for old in sorted(out.glob(f".old-{month}-*")):
-            if not final.exists() and (old / month).is_dir():
-                (old / month).rename(final)  # killed between the two renames of the swap
-            shutil.rmtree(old, ignore_errors=True)
-        for stale in out.glob(f".build-{month}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        yield
-    finally:
-        lock.close()
+def clear_leftovers(out: Path, month: str) -> None:
+    """Clear up what a killed build of ``month`` left in ``out`` (call it holding the
+    month's lock): its temporary folders; a month folder caught between the two renames
+    of the swap is put back.
+
+    >>> clear_leftovers(Path("no-such-reports"), "2026-10")  # nothing there: nothing done
+    """
+    final = out / month
+    for old in sorted(out.glob(f".old-{month}-*")):
+        if not final.exists() and (old / month).is_dir():
+            (old / month).rename(final)  # killed between the two renames of the swap
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in out.glob(f".build-{month}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -324,7 +309,7 @@ def _build(
     build = build_root / month
     previous = out / month  # the month's pack so far: what a re-run may take over
     clock = {"started": time.perf_counter()}
-    taken: set[str] = {SNAPSHOT_DIR}
+    taken: set[str] = {SNAPSHOT_DIR, LOG_DIR}
     folders = {s: safe_name(s, taken) for s in req.scopes}
     settings = _settings_text(mapping, config)
     key = data_key(req.source, settings, month, folders, date.today())
@@ -349,7 +334,7 @@ def _build(
     ]
     pages = [p for p in req.pages if p.name not in out_of_reach]
     clock["snapshot"] = time.perf_counter()
-    del ds  # the pages read the snapshot; the source is not opened again
+    ds.close()  # the pages read the snapshot; the source is not opened again
     # pages read the snapshot, never the source: a path is named for the record, a
     # database URL (it may hold a password, papermill#416) not at all
     source = req.source
@@ -423,7 +408,7 @@ def _build(
                     page_id,
                 )
             )
-    outcomes += run_all(job_list, req.jobs, progress)
+    outcomes += run_all(job_list, req.jobs, progress, logs=build / LOG_DIR)
     clock["pages"] = time.perf_counter()
     if "pdf" in req.formats:
         for scope in req.scopes:
@@ -558,6 +543,7 @@ def _write_index(
                     pdf=f"{folder}/{page.name}.pdf" if has_pdf else "",
                     notebook=f"{folder}/notebooks/{page.name}.ipynb",
                     reused=bool(o and o.reused),
+                    log=o.log if o and not o.ok and (build / o.log).is_file() else "",
                     built_at=(o.built_at.replace("T", " ")[:16] if o else ""),
                 )
             )

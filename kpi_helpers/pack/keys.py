@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,41 +31,14 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from kpi_helpers.core import package_dir
+from kpi_helpers.core import file_sha, kit_version, package_dir, parts_sha, tree_sha
 from kpi_helpers.report import SNAPSHOT_FILE, TEMPLATES
-
-from .freeze import kit_version
 
 KIT_DIR = package_dir()
 # libraries whose version changes what a page looks like
 RENDERING_LIBRARIES = ("pandas", "numpy", "matplotlib", "nbconvert", "papermill", "jinja2")
 # snapshot.json fields that say when or from where, not what: left out of its digest
 VOLATILE_META = ("created_at", "data_key")
-
-
-def _sha(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def file_sha(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _tree_sha(root: Path, skip: str = "") -> str:
-    """One hash of every file under ``root`` (names and bytes), but ``__pycache__`` and
-    the top-level file named ``skip``."""
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p != root / skip
-    )
-    return _sha(*(f"{p.relative_to(root)}:{file_sha(p)}" for p in files))
 
 
 def kit_digest() -> str:
@@ -78,12 +50,12 @@ def kit_digest() -> str:
             libraries.append(f"{name}={version(name)}")
         except PackageNotFoundError:
             libraries.append(f"{name}=?")
-    return _sha(kit_version(), _tree_sha(KIT_DIR), *libraries)
+    return parts_sha(kit_version(), tree_sha(KIT_DIR), *libraries)
 
 
 def template_digest() -> str:
     """A hash of the kit's templates (the page template, its CSS, the blocks)."""
-    return _tree_sha(TEMPLATES)
+    return tree_sha(TEMPLATES)
 
 
 def source_digest(source: str) -> str | None:
@@ -94,8 +66,8 @@ def source_digest(source: str) -> str | None:
         return None
     if path.is_file():  # with a DuckDB file's write-ahead log: changes not yet merged
         wal = path.with_name(path.name + ".wal")
-        return _sha(path.name, file_sha(path), file_sha(wal) if wal.is_file() else "")
-    return _tree_sha(path)
+        return parts_sha(path.name, file_sha(path), file_sha(wal) if wal.is_file() else "")
+    return tree_sha(path)
 
 
 def data_key(
@@ -106,7 +78,7 @@ def data_key(
     if digest is None:
         return None
     scopes = json.dumps(folders, sort_keys=True)
-    return _sha("data", digest, settings_text, month, scopes, today.isoformat(), kit_digest())
+    return parts_sha("data", digest, settings_text, month, scopes, today.isoformat(), kit_digest())
 
 
 def snapshot_digest(folder: Path) -> str:
@@ -115,7 +87,7 @@ def snapshot_digest(folder: Path) -> str:
     meta = json.loads((folder / SNAPSHOT_FILE).read_text(encoding="utf-8"))
     for field in VOLATILE_META:
         meta.pop(field, None)
-    return _sha(json.dumps(meta, sort_keys=True), _tree_sha(folder, skip=SNAPSHOT_FILE))
+    return parts_sha(json.dumps(meta, sort_keys=True), tree_sha(folder, skip=SNAPSHOT_FILE))
 
 
 def page_key(
@@ -130,7 +102,7 @@ def page_key(
     """The key of one page: a change in any input rebuilds it.
 
     ``header`` must leave out the build time (it changes on every run)."""
-    return _sha(
+    return parts_sha(
         "page",
         notebook_sha,
         json.dumps(parameters, sort_keys=True),
