@@ -432,14 +432,14 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
         print(f"  {table:<{width}}  not mapped: {reason}")
     print(f"Wrote {_shown(mapping_path)} and {_shown(config_path)}.")
     print()
-    ds = open_dataset(found.folder, mapping_path)
-    findings = validate(ds)
-    print(format_report(findings, ds.description))
-    print()
-    try:
-        month = str(data_months(ds)[1])
-    except KitError:  # no dated rows: the user picks the month
-        month = "YYYY-MM"
+    with open_dataset(found.folder, mapping_path) as ds:
+        findings = validate(ds)
+        print(format_report(findings, ds.description))
+        print()
+        try:
+            month = str(data_months(ds)[1])
+        except KitError:  # no dated rows: the user picks the month
+            month = "YYYY-MM"
     errors = bool((findings["severity"] == ERROR).any())
     if errors:
         print("Fix the errors above (in the export, or in the mapping) first; then:")

@@ -29,7 +29,8 @@ import pandas as pd
 from kpi_helpers.core import Config, KitError, Month, write_text
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
 from kpi_helpers.metrics import Measures, Scope, rep_teams
-from kpi_helpers.models import clv_models as models
+
+from . import clv_models as models
 
 HORIZON_MONTHS = 12
 ALIVE = 0.5  # accounts with P(alive) at or above this count in the KPI value
