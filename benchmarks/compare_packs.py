@@ -91,7 +91,7 @@ def strip(value: object) -> object:
 
 def failed_pages(month_dir: Path) -> list[str]:
     """``scope/page`` of every page the build log says failed."""
-    log = json.loads((month_dir / "build" / "build.json").read_text())
+    log = json.loads((month_dir / "build.json").read_text())
     return sorted(f"{p['scope']}/{p['page']}" for p in log["pages"] if not p["ok"])
 
 
