@@ -1,0 +1,60 @@
+"""The data layer: the canonical tables of the data contract, where they come from
+(CSV/Parquet folders, Excel, DuckDB, PostgreSQL, Spark, through a mapping), whether
+they hold what the contract asks (validation), and which months they cover. Also the
+sample data generator and ``kpi-kit init`` for CRM exports.
+
+>>> ds = open_dataset("data/sample")  # doctest: +SKIP
+>>> validate(ds)                       # doctest: +SKIP
+"""
+
+from .contract import (
+    CLOSED_STAGES,
+    EVENT_COLUMNS,
+    FOREIGN_KEYS,
+    TABLES,
+    UNASSIGNED_TEAM,
+    Column,
+    Table,
+    families_using,
+)
+from .coverage import check_month, data_months, month_asked
+from .expressions import column_names, evaluate
+from .init import init
+from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
+from .sources import Dataset, cast_to_contract, from_backend, open_dataset, redact, typed
+from .validate import ERROR, FINDING_COLUMNS, WARNING, Finding, exit_code, format_report, validate
+
+__all__ = [
+    "CLOSED_STAGES",
+    "ERROR",
+    "EVENT_COLUMNS",
+    "FINDING_COLUMNS",
+    "FOREIGN_KEYS",
+    "TABLES",
+    "UNASSIGNED_TEAM",
+    "WARNING",
+    "Column",
+    "Dataset",
+    "Finding",
+    "Mapping",
+    "Table",
+    "TableMapping",
+    "apply_mapping",
+    "cast_to_contract",
+    "check_month",
+    "column_names",
+    "data_months",
+    "date_format_fits",
+    "evaluate",
+    "exit_code",
+    "families_using",
+    "format_report",
+    "from_backend",
+    "init",
+    "load_mapping",
+    "month_asked",
+    "open_dataset",
+    "redact",
+    "typed",
+    "validate",
+]
