@@ -7,17 +7,9 @@ True
 """
 
 from .compare import add_comparisons, rag_status, relative_change
+from .customers import active_spells, first_purchase, merge_spells
 from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
-from .measures import (
-    KEY,
-    Measures,
-    describe_missing,
-    employed_in,
-    merge_spells,
-    missing_inputs,
-    month_of,
-    targets,
-)
+from .measures import KEY, Measures, describe_missing, missing_inputs, month_of
 from .scopes import (
     COMPANY,
     SCOPE_TYPES,
@@ -31,6 +23,7 @@ from .scopes import (
     team_of,
     wanted_rows,
 )
+from .small_tables import employed_in, targets
 from .tables import compute_table, table_context
 
 __all__ = [
@@ -41,6 +34,7 @@ __all__ = [
     "Engine",
     "Measures",
     "Scope",
+    "active_spells",
     "add_comparisons",
     "check_known",
     "compute_table",
@@ -49,6 +43,7 @@ __all__ = [
     "describe_missing",
     "employed_in",
     "families_out_of_reach",
+    "first_purchase",
     "known_names",
     "merge_spells",
     "missing_inputs",

@@ -201,5 +201,3 @@ def check_known(
         f"{prefix}Unknown {sc.kind} {sc.name!r}{did_you_mean(sc.name, known)}; "
         f"{sc.kind}s are: {listing}."
     )
-
-

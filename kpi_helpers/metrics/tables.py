@@ -19,14 +19,9 @@ from kpi_helpers.catalog import KPI, get
 from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset
 
+from .customers import active_spells, first_purchase
 from .engine import Scope, check_month, compute_tidy
-from .measures import (
-    Measures,
-    describe_missing,
-    missing_inputs,
-    month_of,
-    seconds_between,
-)
+from .measures import Measures, describe_missing, missing_inputs, month_of, seconds_between
 from .scopes import one_scope
 
 CLOSED_SINCE = "(closed since)"
@@ -205,7 +200,7 @@ def cohort_retention(ms, keep, month):
     2025-05-15): k0 100, k1 50 (D2), k2 50 (D1), k3 0, k4..k11 NaN.
     """
     lo, hi = month.index - (COHORT_MONTHS - 1), month.index
-    first = ms.first_purchase()
+    first = first_purchase(ms)
     first = first.filter((first.first_mi >= lo) & (first.first_mi <= hi))
     cohort = keep(_scoped(ms, first, "owner")).select("account_id", "first_mi")
     since, until = ibis.timestamp(Month(lo).start), ibis.timestamp(month.end)
@@ -253,7 +248,7 @@ def cohort_retention(ms, keep, month):
 
 @_table
 def product_penetration_rate(ms, keep, month):
-    spells = ms.active_spells(since=month)  # active at the end of m: a spell holding m
+    spells = active_spells(ms, since=month)  # active at the end of m: a spell holding m
     active = keep(_scoped(ms, spells.filter(spells.s <= month.index), "owner"))
     active_ids = set(active.select("account_id").distinct().to_pandas()["account_id"])
     bought = _bought_12m(ms, keep, month)
