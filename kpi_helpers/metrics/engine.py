@@ -9,8 +9,8 @@ uses it for the rep leaderboard. Example::
 Measures are computed by the sources registered in ``.measures`` (one module per table:
 ``.orders``, ``.deals``, ``.leads``, ...) for every wanted scope and month at once, with
 no more history than the chosen KPIs read, and kept on the dataset (``Dataset.cache``),
-so later calls on the same dataset (another scope, a table KPI's leaderboard) reuse them. KPI formulas (``kpi_helpers.catalog.registry``) then
-combine the measures in pandas.
+so later calls on the same dataset (another scope, a table KPI's leaderboard) reuse them.
+KPI formulas (``kpi_helpers.catalog.registry``) then combine the measures in pandas.
 """
 
 from __future__ import annotations
