@@ -9,7 +9,7 @@ True
 from .compare import add_comparisons, rag_status, relative_change
 from .customers import active_spells, first_purchase, merge_spells
 from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
-from .measures import KEY, Measures, describe_missing, missing_inputs, month_of
+from .measures import KEY, Measures, describe_missing, missing_inputs, month_of, open_at_end
 from .scopes import (
     COMPANY,
     SCOPE_TYPES,
@@ -49,6 +49,7 @@ __all__ = [
     "missing_inputs",
     "month_of",
     "one_scope",
+    "open_at_end",
     "parse_scopes",
     "rag_status",
     "relative_change",

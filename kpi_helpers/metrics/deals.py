@@ -84,8 +84,8 @@ def _new_opps(ms: Measures, st: list[str]) -> pd.DataFrame:
     "pipeline", ("opportunities.closed_at",), ("open_deals", "pipeline_value", "weighted_pipeline")
 )
 def _pipeline(ms: Measures, st: list[str]) -> pd.DataFrame:
-    """Deals open at the end of m: created_at < S and (closed_at empty or >= S), S the start
-    of m+1; in months: open from month(created_at) until month(closed_at), exclusive."""
+    """Deals open at the end of m (:func:`open_at_end` of created_at and closed_at): in
+    months, open from month(created_at) until month(closed_at), exclusive."""
     o = ms.ds.table("opportunities")
     default = ibis.cases(
         *[(o.stage == k, float(v)) for k, v in ms.cfg.stage_probability.items()],

@@ -156,6 +156,28 @@ def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
     return later.epoch_seconds().cast("float64") - earlier.epoch_seconds().cast("float64")
 
 
+def open_at_end(start, stop, end):
+    """Whether a row that starts at ``start`` and stops at ``stop`` (empty: not yet) is open
+    at the end of a month m, ``end`` being the first instant after m (the start of m+1):
+    ``start < end <= stop``, or ``start < end`` while ``stop`` is empty.
+
+    The one rule of "open at the end of m": a deal (``created_at``, ``closed_at``), a
+    running subscription (``started_at``, ``ended_at``). For Ibis expressions and pandas
+    Series alike (like ``core.month_index``), in timestamps (``end`` =
+    ``ibis.timestamp(m.end)`` or ``pd.Timestamp(m.end)``) or in month indices (``start``
+    and ``stop`` from :func:`month_of`, ``end`` = m + 1). A deal closed at the very
+    first instant of m+1 was open at the end of m:
+
+    >>> c = pd.Series(pd.to_datetime(["2026-01-05", "2026-01-05", "2026-02-01", "2026-01-05"]))
+    >>> x = pd.Series(pd.to_datetime(["2026-02-01", "2026-01-31", None, None]))
+    >>> open_at_end(c, x, pd.Timestamp(Month.parse("2026-01").end)).tolist()
+    [True, False, False, True]
+    >>> open_at_end(pd.Series([3, 3, 4]), pd.Series([5, 4, None]), 3 + 1).tolist()  # m = 3
+    [True, True, False]
+    """
+    return (start < end) & (stop.isnull() | (stop >= end))
+
+
 class Measures:
     """Attribution and aggregation for months ``first..last`` and the wanted scopes.
 
@@ -395,7 +417,9 @@ class Measures:
         # a NULL start never holds (greatest() would skip it: test it first)
         t = t.filter(start_mi.notnull())
         t = t.mutate(_from=ibis.greatest(start_mi, first), _to=stop_mi)
-        t = t.filter((t._from <= last) & (t._to.isnull() | (t._to > t._from)))
+        # open at the end of its first month (from _from on, :func:`open_at_end` in
+        # months), else it holds at no month end
+        t = t.filter((t._from <= last) & open_at_end(t._from, t._to, t._from + 1))
         plus = t.select(
             _rep="_rep", _team="_team", _mi=t._from, **{k: v(t) for k, v in values.items()}
         )

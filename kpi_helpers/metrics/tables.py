@@ -21,7 +21,14 @@ from kpi_helpers.data import Dataset
 
 from .customers import active_spells, first_purchase
 from .engine import Scope, check_month, compute_tidy
-from .measures import Measures, describe_missing, missing_inputs, month_of, seconds_between
+from .measures import (
+    Measures,
+    describe_missing,
+    missing_inputs,
+    month_of,
+    open_at_end,
+    seconds_between,
+)
 from .scopes import one_scope
 
 CLOSED_SINCE = "(closed since)"
@@ -77,7 +84,7 @@ def pipeline_health(ms, keep, month):
     o = ms.ds.table("opportunities")
     o = _scoped(ms, o, "rep")
     end = ibis.timestamp(month.end)
-    o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
+    o = keep(o.filter(open_at_end(o.created_at, o.closed_at, end)))
     # a deal closed since then was open at the end of m, but its stage then is unknown
     stage = ibis.ifelse(o.stage.isin(["closed_won", "closed_lost"]), CLOSED_SINCE, o.stage)
     o = o.mutate(_age=seconds_between(end, o.created_at) / 86400.0, stage=stage)
@@ -330,8 +337,8 @@ def mrr_movements(ms, keep, month):
     s = ms.ds.table("subscriptions")
     ended = s.ended_at if "ended_at" in s.columns else ibis.null("timestamp")
     now, before = ibis.timestamp(month.end), ibis.timestamp(month.start)
-    running_now = (s.started_at < now) & (ended.isnull() | (ended >= now))
-    running_before = (s.started_at < before) & (ended.isnull() | (ended >= before))
+    running_now = open_at_end(s.started_at, ended, now)
+    running_before = open_at_end(s.started_at, ended, before)  # the end of m-1
     per = s.group_by("account_id").aggregate(
         mrr_now=s.mrr.sum(where=running_now),
         mrr_before=s.mrr.sum(where=running_before),
@@ -456,7 +463,7 @@ def pipeline_by_age(ms, keep, month):
     """Deals open at the end of m by age band: deals and value."""
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
     end = ibis.timestamp(month.end)
-    o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
+    o = keep(o.filter(open_at_end(o.created_at, o.closed_at, end)))
     df = o.select("amount", age=seconds_between(end, o.created_at) / 86400.0).to_pandas()
     bands = [0, 30, 60, 90, 180, np.inf]
     names = ["< 30 days", "30-59 days", "60-89 days", "90-179 days", "180+ days"]

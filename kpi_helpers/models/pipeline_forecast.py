@@ -45,7 +45,7 @@ import pandas as pd
 
 from kpi_helpers.core import Config, KitError, Month, month_index
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
-from kpi_helpers.metrics import COMPANY, Scope, rep_teams, targets
+from kpi_helpers.metrics import COMPANY, Scope, open_at_end, rep_teams, targets
 
 WINDOW = 12  # month ends before m whose open deals give the win rate
 NEEDED = ("opportunity_id", "created_at", "stage", "amount", "closed_at")
@@ -79,20 +79,20 @@ def pipeline_forecast(
     end, next_end = pd.Timestamp(m.end), pd.Timestamp((m + 1).end)
     created, closed = deals["created_at"], deals["closed_at"]
 
-    open_at_end = (created < end) & (closed.isna() | (closed >= end))
     expected = deals["expected_close_at"]
-    due = deals[open_at_end & (expected >= end) & (expected < next_end)].copy()
+    due = deals[open_at_end(created, closed, end) & (expected >= end) & (expected < next_end)]
+    due = due.copy()
 
-    # deals open at a month end in m-12..m-1 and closed by the end of m: a month boundary
-    # (the start of month j, m-11 <= j <= m) lies in (created_at, closed_at]
+    # deals open at a month end in m-12..m-1 and closed by the end of m: the last month end
+    # a deal was open at is the end of the month before the one it closed in (x_mi - 1)
     c_mi = _month_index(created)
     x_mi = _month_index(closed)
     seen = (
         closed.notna()
         & (closed < end)
         & deals["stage"].isin(["closed_won", "closed_lost"])
-        & (x_mi >= m.index - WINDOW + 1)
-        & (x_mi > c_mi)
+        & (x_mi - 1 >= m.index - WINDOW)
+        & open_at_end(c_mi, x_mi, x_mi)  # open at the end of month x_mi - 1
     )
     won = int((seen & (deals["stage"] == "closed_won")).sum())
     lost = int((seen & (deals["stage"] == "closed_lost")).sum())
