@@ -24,11 +24,13 @@ from .scopes import (
     wanted_rows,
 )
 from .small_tables import employed_in, targets
+from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
 
 __all__ = [
     "COMPANY",
     "KEY",
+    "MRR_MOVEMENTS",
     "SCOPE_TYPES",
     "TIDY_COLUMNS",
     "Engine",
@@ -48,6 +50,7 @@ __all__ = [
     "merge_spells",
     "missing_inputs",
     "month_of",
+    "mrr_movement",
     "one_scope",
     "open_at_end",
     "parse_scopes",

@@ -36,10 +36,49 @@ def _mrr(ms: Measures, st: list[str]) -> pd.DataFrame:
 MRR_MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churned")
 
 
+def mrr_movement(before, now, first_month) -> dict:
+    """The one rule of MRR movements: how an account's MRR moved from the end of m-1
+    (``before``) to the end of m (``now``), as movement -> (condition, amount). For Ibis
+    expressions and pandas Series alike; ``first_month`` (boolean): m is the month of the
+    account's first subscription.
+
+    - new: no MRR before, some now, in its first month (amount: now);
+    - reactivation: no MRR before, some now, subscribed in an earlier month (now);
+    - expansion: more than before (now - before);
+    - contraction: less than before, but some (before - now);
+    - churned: some before, none now (before).
+
+    At most one condition holds, and its amount is then > 0; none holds when the MRR did
+    not change. Example, before/now 0/5 (first month), 0/5, 10/15, 10/4, 10/0:
+
+    >>> moves = mrr_movement(
+    ...     pd.Series([0.0, 0.0, 10.0, 10.0, 10.0]),
+    ...     pd.Series([5.0, 5.0, 15.0, 4.0, 0.0]),
+    ...     pd.Series([True, False, False, False, False]),
+    ... )
+    >>> for i in range(5):
+    ...     print([(k, float(amount[i])) for k, (moved, amount) in moves.items() if moved[i]])
+    [('new', 5.0)]
+    [('reactivation', 5.0)]
+    [('expansion', 5.0)]
+    [('contraction', 6.0)]
+    [('churned', 10.0)]
+    """
+    p, c = before, now
+    return {
+        "new": ((p == 0) & (c > 0) & first_month, c),
+        "expansion": ((p > 0) & (c > p), c - p),
+        "reactivation": ((p == 0) & (c > 0) & ~first_month, c),
+        "contraction": ((p > 0) & (c > 0) & (c < p), p - c),
+        "churned": ((p > 0) & (c == 0), p),
+    }
+
+
 def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
     """(account_id, mi, mrr_now, mrr_before, new, expansion, reactivation, contraction,
-    churned) for each account and month ``since``..``last`` whose MRR at the end of the
-    month differs from the month before (other months have no movement).
+    churned: the amounts of :func:`mrr_movement`) for each account and month
+    ``since``..``last`` in which a subscription of the account starts or ends (other
+    months have no movement).
 
     Each subscription adds its MRR in its start month and takes it away in its end
     month; the running sum per account is its MRR at each month end. "No MRR" is told by
@@ -63,17 +102,13 @@ def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
         mrr_before=ibis.ifelse(per.n_now - per.n > 0, per.now - per.d, 0.0),
     )
     j = per.join(first, per.account_id == first._f_id)
-    c, p = j.mrr_now, j.mrr_before
+    moves = mrr_movement(j.mrr_before, j.mrr_now, j._f_mi >= j.mi)
     return j.select(
         "account_id",
         "mi",
         "mrr_now",
         "mrr_before",
-        new=ibis.ifelse((p == 0) & (c > 0) & (j._f_mi >= j.mi), c, 0.0),
-        reactivation=ibis.ifelse((p == 0) & (c > 0) & (j._f_mi < j.mi), c, 0.0),
-        expansion=ibis.ifelse((p > 0) & (c > p), c - p, 0.0),
-        contraction=ibis.ifelse((p > 0) & (c > 0) & (c < p), p - c, 0.0),
-        churned=ibis.ifelse((p > 0) & (c == 0), p, 0.0),
+        **{k: ibis.ifelse(moved, amount, 0.0) for k, (moved, amount) in moves.items()},
     )
 
 

@@ -30,6 +30,7 @@ from .measures import (
     seconds_between,
 )
 from .scopes import one_scope
+from .subscriptions import mrr_movement
 
 CLOSED_SINCE = "(closed since)"
 
@@ -333,7 +334,8 @@ def customer_profitability(ms, keep, month):
 @_table
 def mrr_movements(ms, keep, month):
     """Per account with MRR at the end of m or of m-1: the two MRRs and the movement
-    (new: none before and never before; reactivation: none before, some earlier)."""
+    (:func:`mrr_movement`: new, expansion, reactivation, contraction, churned; else
+    unchanged)."""
     s = ms.ds.table("subscriptions")
     ended = s.ended_at if "ended_at" in s.columns else ibis.null("timestamp")
     now, before = ibis.timestamp(month.end), ibis.timestamp(month.start)
@@ -349,15 +351,9 @@ def mrr_movements(ms, keep, month):
     df = per.select("account_id", "mrr_now", "mrr_before", "_first").to_pandas()
     c, p = df["mrr_now"].fillna(0.0), df["mrr_before"].fillna(0.0)
     df["mrr_now"], df["mrr_before"] = c, p
-    never_before = df["_first"] >= pd.Timestamp(month.start)
+    first_month = df["_first"] >= pd.Timestamp(month.start)
     df["movement"] = "unchanged"
-    for kind, moved in (
-        ("new", (p == 0) & (c > 0) & never_before),
-        ("expansion", (p > 0) & (c > p)),
-        ("reactivation", (p == 0) & (c > 0) & ~never_before),
-        ("contraction", (p > 0) & (c > 0) & (c < p)),
-        ("churned", (p > 0) & (c == 0)),
-    ):
+    for kind, (moved, _) in mrr_movement(p, c, first_month).items():
         df.loc[moved, "movement"] = kind
     df["change"] = df["mrr_now"] - df["mrr_before"]
     df = df[["account_id", "mrr_before", "mrr_now", "movement", "change"]]
