@@ -8,6 +8,7 @@ True
 
 from .compare import add_comparisons, rag_status, relative_change
 from .customers import active_spells, first_purchase, merge_spells
+from .deals import deal_probability
 from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
 from .measures import KEY, Measures, describe_missing, missing_inputs, month_of, open_at_end
 from .scopes import (
@@ -41,6 +42,7 @@ __all__ = [
     "check_known",
     "compute_table",
     "compute_tidy",
+    "deal_probability",
     "table_context",
     "describe_missing",
     "employed_in",

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from kpi_helpers.core import Config
+
 from .measures import Measures, month_of, outer_merge, seconds_between, source
 
 
@@ -80,6 +82,26 @@ def _new_opps(ms: Measures, st: list[str]) -> pd.DataFrame:
     return ms.roll_up(base, st)
 
 
+def deal_probability(o: ibis.Table, config: Config) -> ibis.Value:
+    """The probability (0..1) that each deal of ``o`` (opportunities) is won: its CRM
+    ``probability``, else its stage's default (kpi.toml ``[stage_probability]``), else
+    ``default_probability``. The one rule of the weighted pipeline and the pipeline
+    forecast's CRM-weighted figure.
+
+    >>> o = ibis.memtable(
+    ...     {"stage": ["proposal", "proposal", "demo"], "probability": [None, 0.9, None]}
+    ... )
+    >>> cfg = Config(stage_probability={"proposal": 0.5}, default_probability=0.3)
+    >>> o.select(p=deal_probability(o, cfg)).to_pandas()["p"].tolist()
+    [0.5, 0.9, 0.3]
+    """
+    default = ibis.literal(float(config.default_probability))
+    if config.stage_probability:
+        stages = [(o.stage == k, float(v)) for k, v in config.stage_probability.items()]
+        default = ibis.cases(*stages, else_=default)
+    return o.probability.fill_null(default) if "probability" in o.columns else default
+
+
 @source(
     "pipeline", ("opportunities.closed_at",), ("open_deals", "pipeline_value", "weighted_pipeline")
 )
@@ -87,12 +109,8 @@ def _pipeline(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Deals open at the end of m (:func:`open_at_end` of created_at and closed_at): in
     months, open from month(created_at) until month(closed_at), exclusive."""
     o = ms.ds.table("opportunities")
-    default = ibis.cases(
-        *[(o.stage == k, float(v)) for k, v in ms.cfg.stage_probability.items()],
-        else_=float(ms.cfg.default_probability),
-    )
-    prob = o.probability.fill_null(default) if "probability" in o.columns else default
-    o = ms.by_rep(o.filter(o.created_at < ibis.timestamp(ms.end)).mutate(_prob=prob))
+    o = o.filter(o.created_at < ibis.timestamp(ms.end))
+    o = ms.by_rep(o.mutate(_prob=deal_probability(o, ms.cfg)))
     states = ms.month_deltas(
         o,
         month_of(o.created_at),

@@ -19,9 +19,9 @@ A per-stage rate needs a stage history (the stage of each deal at each month end
 which the contract does not have.
 
 Beside it: the CRM-probability-weighted figure, sum of ``amount x probability`` over
-the due deals (``probability`` 0..1; when empty, the stage's default from ``kpi.toml``
-``[stage_probability]``, else ``default_probability``: the rule of
-``sales_opportunities``), and the target of ``monthly_sales_bookings`` for m+1 when the
+the due deals (``metrics.deal_probability``: the CRM ``probability`` 0..1, else the
+stage's default from ``kpi.toml`` ``[stage_probability]``, else ``default_probability``,
+as in ``weighted_pipeline``), and the target of ``monthly_sales_bookings`` for m+1 when the
 targets table has one for the scope.
 
 The expected close date is as recorded: deals that closed since m usually no longer
@@ -45,11 +45,11 @@ import pandas as pd
 
 from kpi_helpers.core import Config, KitError, Month, month_index
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
-from kpi_helpers.metrics import COMPANY, Scope, open_at_end, rep_teams, targets
+from kpi_helpers.metrics import COMPANY, Scope, deal_probability, open_at_end, rep_teams, targets
 
 WINDOW = 12  # month ends before m whose open deals give the win rate
 NEEDED = ("opportunity_id", "created_at", "stage", "amount", "closed_at")
-OPTIONAL = ("rep_id", "expected_close_at", "probability")
+OPTIONAL = ("rep_id", "expected_close_at")
 
 
 def pipeline_forecast(
@@ -75,7 +75,7 @@ def pipeline_forecast(
     sc = Scope.parse(scope)
     if not sc.single:
         raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
-    deals = _deals(ds, m, sc)
+    deals = _deals(ds, m, sc, cfg)
     end, next_end = pd.Timestamp(m.end), pd.Timestamp((m + 1).end)
     created, closed = deals["created_at"], deals["closed_at"]
 
@@ -98,9 +98,6 @@ def pipeline_forecast(
     lost = int((seen & (deals["stage"] == "closed_lost")).sum())
     rate = won / (won + lost) if won + lost else math.nan
 
-    prob = due["probability"].astype("float64")
-    stage_default = due["stage"].map(cfg.stage_probability).astype("float64")
-    due["_prob"] = prob.fillna(stage_default).fillna(float(cfg.default_probability))
     due["_crm"] = due["amount"] * due["_prob"]
     by_stage = {
         str(stage): {
@@ -137,9 +134,10 @@ def pipeline_forecast(
     }
 
 
-def _deals(ds: Dataset, m: Month, sc: Scope) -> pd.DataFrame:
+def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
     """The deals created by the end of m and open at the end of m-12 or later (closed at
-    or after the start of m-11, or still open), attributed to the scope's rows."""
+    or after the start of m-11, or still open), attributed to the scope's rows, with
+    ``_prob`` (:func:`deal_probability`)."""
     if not ds.has("opportunities", *NEEDED):
         needed = ", ".join(NEEDED)
         raise KitError(f"The pipeline forecast needs table opportunities with columns {needed}.")
@@ -148,14 +146,15 @@ def _deals(ds: Dataset, m: Month, sc: Scope) -> pd.DataFrame:
     o = o.filter(
         o.created_at < ibis.timestamp(m.end), o.closed_at.isnull() | (o.closed_at >= since)
     )
-    df = o.select(*NEEDED, *(c for c in OPTIONAL if c in o.columns)).to_pandas()
+    o = o.mutate(_prob=deal_probability(o, cfg))
+    df = o.select(*NEEDED, *(c for c in OPTIONAL if c in o.columns), "_prob").to_pandas()
     for col in OPTIONAL:
         if col not in df.columns:
             df[col] = None
     for col in ("created_at", "closed_at", "expected_close_at"):
         df[col] = pd.to_datetime(df[col])
     df["amount"] = df["amount"].astype("float64").fillna(0.0)
-    df["probability"] = pd.to_numeric(df["probability"], errors="coerce")
+    df["_prob"] = df["_prob"].astype("float64")
     rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
     teams = rep_teams(ds)
     if sc.kind == "company":
