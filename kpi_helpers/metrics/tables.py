@@ -29,7 +29,7 @@ from .measures import (
     open_at_end,
     seconds_between,
 )
-from .scopes import one_scope
+from .scopes import check_scope, one_scope, rep_teams, team_of
 from .subscriptions import mrr_movement
 
 CLOSED_SINCE = "(closed since)"
@@ -397,11 +397,10 @@ def rep_leaderboard(ms, keep, month):
         wide["activities"] = wide[acts].sum(axis=1)
         wide = wide.drop(columns=acts)
     wide = wide.reset_index().rename(columns={"scope": "rep_id"})
-    reps = ms.ds.frame("reps")[
-        ["rep_id", "team"] + (["rep_name"] if ms.ds.has("reps", "rep_name") else [])
-    ]
-    wide = wide.merge(reps, on="rep_id", how="left")
-    wide["team"] = wide["team"].fillna("unassigned")
+    names = ["rep_id"] + (["rep_name"] if ms.ds.has("reps", "rep_name") else [])
+    wide = wide.merge(ms.ds.frame("reps")[names], on="rep_id", how="left")
+    teams = rep_teams(ms.ds)
+    wide["team"] = [team_of(r, teams) for r in wide["rep_id"]]
     if "rep_name" not in wide:
         wide["rep_name"] = wide["rep_id"]
     wide["rep_name"] = wide["rep_name"].fillna(wide["rep_id"])
@@ -485,7 +484,8 @@ def table_context(
     ds: Dataset, kpi: KPI, month: str | Month, scope: str | Scope
 ) -> tuple[Month, Scope]:
     """What every table KPI checks first: a table KPI whose inputs the data holds, a
-    month the data covers and one scope. Returns the month and the scope."""
+    month the data covers and one scope that exists (:func:`check_scope`). Returns the
+    month and the scope."""
     if not kpi.is_table:
         raise KitError(f"{kpi.id} is a scalar KPI: use compute() or series().")
     missing = missing_inputs(ds, kpi.table_needs)
@@ -493,4 +493,4 @@ def table_context(
         raise KitError(f"{kpi.id} is not available: {describe_missing(missing)}.")
     m = Month.parse(str(month))
     check_month(ds, m)
-    return m, one_scope(scope, "A table KPI")
+    return m, check_scope(ds, one_scope(scope, "A table KPI"))

@@ -45,7 +45,17 @@ import pandas as pd
 
 from kpi_helpers.core import Config, KitError, Month, month_index
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
-from kpi_helpers.metrics import COMPANY, Scope, deal_probability, open_at_end, rep_teams, targets
+from kpi_helpers.metrics import (
+    COMPANY,
+    Scope,
+    check_scope,
+    deal_probability,
+    one_scope,
+    open_at_end,
+    rep_teams,
+    targets,
+    team_of,
+)
 
 WINDOW = 12  # month ends before m whose open deals give the win rate
 NEEDED = ("opportunity_id", "created_at", "stage", "amount", "closed_at")
@@ -72,9 +82,7 @@ def pipeline_forecast(
     cfg = config or Config()
     m = month_asked(ds, month)
     check_month(ds, m)
-    sc = Scope.parse(scope)
-    if not sc.single:
-        raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
+    sc = one_scope(scope, "A forecast")
     deals = _deals(ds, m, sc, cfg)
     end, next_end = pd.Timestamp(m.end), pd.Timestamp((m + 1).end)
     created, closed = deals["created_at"], deals["closed_at"]
@@ -141,6 +149,8 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
     if not ds.has("opportunities", *NEEDED):
         needed = ", ".join(NEEDED)
         raise KitError(f"The pipeline forecast needs table opportunities with columns {needed}.")
+    teams = rep_teams(ds)
+    check_scope(ds, sc, teams=teams)
     o = ds.table("opportunities")
     since = ibis.timestamp((m - WINDOW + 1).start)
     o = o.filter(
@@ -155,23 +165,14 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
         df[col] = pd.to_datetime(df[col])
     df["amount"] = df["amount"].astype("float64").fillna(0.0)
     df["_prob"] = df["_prob"].astype("float64")
-    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
-    teams = rep_teams(ds)
     if sc.kind == "company":
         return df
+    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
     if sc.kind == "team":
-        team = rep.map(lambda r: teams.get(r, UNASSIGNED_TEAM) if r is not None else None)
-        team = team.fillna(UNASSIGNED_TEAM)
-        known = set(teams.values()) | set(team)
-        if sc.name not in known:
-            raise KitError(f"Unknown team {sc.name!r}; teams are: {', '.join(sorted(known))}.")
-        return df[(team == sc.name).to_numpy()]
-    rep = rep.fillna(UNASSIGNED_TEAM)
-    known = set(teams) | set(rep)
-    if sc.name not in known:
-        listing = ", ".join(sorted(known)[:40]) + (" ..." if len(known) > 40 else "")
-        raise KitError(f"Unknown rep {sc.name!r}; reps are: {listing}.")
-    return df[(rep == sc.name).to_numpy()]
+        rows = rep.map(lambda r: team_of(r, teams))
+    else:  # a deal without a rep is the rep unassigned's
+        rows = rep.fillna(UNASSIGNED_TEAM)
+    return df[(rows == sc.name).to_numpy()]
 
 
 def _month_index(ts: pd.Series) -> pd.Series:
