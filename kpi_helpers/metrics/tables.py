@@ -124,7 +124,9 @@ def funnel(ms, keep, month):
             .distinct()
         )
         row["won"] = int(t.semi_join(won_leads, t.lead_id == won_leads._w).count().execute())
-    df = pd.DataFrame({"step": list(row), "leads": [int(v) for v in row.values()]})
+    # a scope without leads in m: 0 at every step (a sum over no rows is NULL)
+    leads = [0 if pd.isna(v) else int(v) for v in row.values()]
+    df = pd.DataFrame({"step": list(row), "leads": leads})
     df["conversion_from_previous"] = _pct(df["leads"], df["leads"].shift(1))
     df["conversion_from_created"] = _pct(df["leads"], df["leads"].iloc[0])
     return df
@@ -279,6 +281,8 @@ def product_affinity(ms, keep, month):
     single = bought.groupby("product")["account_id"].nunique() / n
     pairs = bought.merge(bought, on="account_id", suffixes=("_a", "_b"))
     pairs = pairs[pairs["product_a"] < pairs["product_b"]]
+    if pairs.empty:  # no account bought two products
+        return pd.DataFrame(columns=cols)
     df = (
         pairs.groupby(["product_a", "product_b"])["account_id"]
         .nunique()
