@@ -20,7 +20,10 @@ from .measures import BASE, Measures, flag, month_of, source
 
 
 def customer_events(ms: Measures) -> ibis.Table | None:
-    """(account_id, t): order lines with revenue > 0 and won deals."""
+    """(account_id, t): the events that make an account a customer at t, order lines with
+    revenue > 0 (t = ``ordered_at``) and won deals (t = ``closed_at``); None when the data
+    has neither. Example: a line of 50 on 2026-03-03 and a return of -20 give one event
+    (2026-03-03), a deal won on 2026-03-11 another."""
     parts = []
     if ms.ds.has("orders", "account_id", "ordered_at", "revenue"):
         o = ms.ds.table("orders")
@@ -86,7 +89,9 @@ def active_spells(ms: Measures, since: Month | None = None) -> ibis.Table:
 
 def cached_spells(ms: Measures, since: Month) -> ibis.Table:
     """:func:`active_spells` from ``since``, kept on the dataset; spells computed from
-    an earlier month serve too (they hold the same months from ``since`` on)."""
+    an earlier month serve too (they hold the same months from ``since`` on), e.g.
+    ``cached_spells(ms, ms.first)`` reuses the spells the customers source computed from
+    ``ms.first - 1``."""
     look = ms.cfg.customer_lookback_days
     for key, table in ms.ds.cache.items():
         if key[:2] == ("facts", "spells") and key[2:4] == (ms.last.index, look):
@@ -96,7 +101,9 @@ def cached_spells(ms: Measures, since: Month) -> ibis.Table:
 
 
 def first_purchase(ms: Measures) -> ibis.Table:
-    """(account_id, first_mi): the month of each account's first purchase or win."""
+    """(account_id, first_mi): the month of each account's first purchase or win, the
+    first of its :func:`customer_events`, kept on the dataset. Example: orders in 2025-12
+    and 2026-03 and a deal won in 2026-01: first_mi = the index of 2025-12."""
 
     def build() -> ibis.Table:
         e = customer_events(ms)
@@ -109,7 +116,8 @@ def first_purchase(ms: Measures) -> ibis.Table:
 def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table:
     """Spells (``keys``, a, b: months a..b inclusive) clipped to lo..hi and merged per
     ``keys`` into non-overlapping spells (keys, s, e). Touching spells merge too, so a
-    spell's end is a real stop."""
+    spell's end is a real stop. Example, lo..hi = 2..20: 1..4, 3..6 and 7..9 merge into
+    2..9; 12..30 becomes 12..20."""
     # greatest()/least() skip NULLs on every backend: drop spells without a start first
     t = t.filter(t.a.notnull())
     t = t.mutate(a=ibis.greatest(t.a, lo), b=ibis.least(t.b, hi))

@@ -51,6 +51,8 @@ from .scopes import COMPANY, SCOPE_TYPES
 KEY = ["scope_type", "scope", "mi"]
 BASE = ["mi", "rep", "team"]  # the grain additive measures are aggregated at
 
+# a column of timestamps or month indices: an Ibis expression or a pandas Series
+Column = ibis.Value | pd.Series
 # Which rows a scope type needs: None = every row, else (column, value) pairs where
 # column is "_rep" or "_team" ("team:EMEA" -> {("_team", "EMEA")}).
 Wanted = Mapping[str, frozenset[tuple[str, str]] | None]
@@ -156,7 +158,7 @@ def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
     return later.epoch_seconds().cast("float64") - earlier.epoch_seconds().cast("float64")
 
 
-def open_at_end(start, stop, end):
+def open_at_end(start: Column, stop: Column, end: object) -> Column:
     """Whether a row that starts at ``start`` and stops at ``stop`` (empty: not yet) is open
     at the end of a month m, ``end`` being the first instant after m (the start of m+1):
     ``start < end <= stop``, or ``start < end`` while ``stop`` is empty.
@@ -470,12 +472,14 @@ def selected(
 
 def flag(cond: ibis.Value) -> ibis.Value:
     """1 where ``cond`` holds, else 0, as int64 (PostgreSQL cannot cast a boolean to
-    bigint): count rows with ``flag(cond).sum()``."""
+    bigint), e.g. ``flag(t.mrr != 0).sum()`` counts the rows with MRR."""
     return ibis.ifelse(cond, ibis.literal(1, "int64"), ibis.literal(0, "int64"))
 
 
 def outer_merge(*frames: pd.DataFrame) -> pd.DataFrame:
-    """The measure frames of one source joined on ``KEY`` (outer: every scope of any)."""
+    """The measure frames of one source joined on ``KEY`` (outer: every scope of any),
+    e.g. ``outer_merge(sums, distinct_counts)``; a scope missing from one frame gets NaN
+    there (the engine fills 0 or keeps NaN per measure)."""
     out = frames[0]
     for f in frames[1:]:
         out = out.merge(f, on=KEY, how="outer")

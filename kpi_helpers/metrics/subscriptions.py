@@ -9,7 +9,7 @@ import pandas as pd
 
 from kpi_helpers.core import Month
 
-from .measures import Measures, flag, month_of, source
+from .measures import Column, Measures, flag, month_of, source
 
 
 def _subscriptions(ms: Measures) -> ibis.Table:
@@ -36,7 +36,7 @@ def _mrr(ms: Measures, st: list[str]) -> pd.DataFrame:
 MRR_MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churned")
 
 
-def mrr_movement(before, now, first_month) -> dict:
+def mrr_movement(before: Column, now: Column, first_month: Column) -> dict[str, tuple]:
     """The one rule of MRR movements: how an account's MRR moved from the end of m-1
     (``before``) to the end of m (``now``), as movement -> (condition, amount). For Ibis
     expressions and pandas Series alike; ``first_month`` (boolean): m is the month of the
