@@ -17,10 +17,10 @@ import pandas as pd
 
 from kpi_helpers.catalog import KPI, get
 from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.data import Dataset
+from kpi_helpers.data import Dataset, check_month
 
 from .customers import active_spells, first_purchase
-from .engine import Scope, check_month, compute_tidy
+from .engine import compute_tidy
 from .measures import (
     Measures,
     describe_missing,
@@ -29,7 +29,7 @@ from .measures import (
     open_at_end,
     seconds_between,
 )
-from .scopes import check_scope, one_scope, rep_teams, team_of
+from .scopes import Scope, check_scope, one_scope, rep_teams, team_of
 from .subscriptions import mrr_movement
 
 CLOSED_SINCE = "(closed since)"

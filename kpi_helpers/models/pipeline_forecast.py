@@ -168,11 +168,11 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
     if sc.kind == "company":
         return df
     rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
-    if sc.kind == "team":
-        rows = rep.map(lambda r: team_of(r, teams))
-    else:  # a deal without a rep is the rep unassigned's
-        rows = rep.fillna(UNASSIGNED_TEAM)
-    return df[(rows == sc.name).to_numpy()]
+    if sc.kind == "team":  # the team each deal counts for
+        counts_for = rep.map(lambda r: team_of(r, teams))
+    else:  # the rep; a deal without a rep is the rep unassigned's
+        counts_for = rep.fillna(UNASSIGNED_TEAM)
+    return df[(counts_for == sc.name).to_numpy()]
 
 
 def _month_index(ts: pd.Series) -> pd.Series:
