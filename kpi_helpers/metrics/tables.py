@@ -404,7 +404,7 @@ def rep_leaderboard(ms, keep, month):
     names = ["rep_id"] + (["rep_name"] if ms.ds.has("reps", "rep_name") else [])
     wide = wide.merge(ms.ds.frame("reps")[names], on="rep_id", how="left")
     teams = rep_teams(ms.ds)
-    wide["team"] = [team_of(r, teams) for r in wide["rep_id"]]
+    wide["team"] = wide["rep_id"].map(lambda r: team_of(r, teams))
     if "rep_name" not in wide:
         wide["rep_name"] = wide["rep_id"]
     wide["rep_name"] = wide["rep_name"].fillna(wide["rep_id"])
