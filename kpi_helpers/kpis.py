@@ -25,7 +25,14 @@ import pandas as pd
 from kpi_helpers.catalog import CATALOG, get, select
 from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset, data_months
-from kpi_helpers.metrics import TIDY_COLUMNS, Scope, compute_table, compute_tidy, parse_scopes
+from kpi_helpers.metrics import (
+    TIDY_COLUMNS,
+    Scope,
+    compute_table,
+    compute_tidy,
+    one_scope,
+    parse_scopes,
+)
 from kpi_helpers.models import MODEL_TABLES, model_table
 from kpi_helpers.models import outlook as predictive
 
@@ -110,9 +117,7 @@ def series(
     ``scope`` is ``company``, ``team:NAME`` or ``rep:ID``; ``start``/``end`` default to
     the dataset's first and last month, e.g. ``series(ds, "win_rate", "team:EMEA")``.
     """
-    sc = Scope.parse(scope)
-    if not sc.single:
-        raise KitError("series() needs one scope: company, team:NAME or rep:ID.")
+    sc = one_scope(scope, "series()")
     lo, hi = data_months(ds)
     first = Month.parse(start) if start else lo
     last = Month.parse(end) if end else hi

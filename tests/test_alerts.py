@@ -365,4 +365,5 @@ def test_cli_without_rules_or_with_an_unknown_team_exits_2(sample_dir, tmp_path,
     rules = '[[alerts]]\nkpi = "new_leads"\nscope = "team:Atlantis"\nabove = 0\n'
     assert run_alerts(sample_dir, tmp_path, rules) == 2
     err = capsys.readouterr().err
-    assert "[[alerts]] #1" in err and "no team 'Atlantis'" in err and "Partners & Alliances" in err
+    assert "[[alerts]] #1: scope 'team:Atlantis': Unknown team 'Atlantis'" in err
+    assert "Partners & Alliances" in err

@@ -10,9 +10,8 @@ import pandas as pd
 
 from kpi_helpers import kpis as kpi_api
 from kpi_helpers.catalog import KPI, format_change, format_kpi, format_value, get, scope_label
-from kpi_helpers.core import Config, KitError, Month, did_you_mean
-from kpi_helpers.data import UNASSIGNED_TEAM
-from kpi_helpers.metrics import Scope, rep_teams
+from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.metrics import Scope, check_scope, rep_teams, team_of
 
 from .rules import (
     EVERY,
@@ -72,7 +71,7 @@ def rows_for_rules(
     only scopes it lacks are computed from ``ds`` (a ``Dataset``). Named teams and reps
     are checked first, so an unknown one is an error naming the rule.
     """
-    _check_names(rules, rep_teams(ds))
+    _check_names(ds, rules)
     present = set(have["key"]) if have is not None and len(have) else set()
     specs = [s for s in needed_scopes(rules) if s not in present]
     frames = [have] if present else []
@@ -103,20 +102,14 @@ def check_dataset(
     return check(rules, rows, month, config, rep_teams(ds))
 
 
-def _check_names(rules: list[AlertRule], teams_of_reps: dict[str, str]) -> None:
-    teams = sorted(set(teams_of_reps.values()) | {UNASSIGNED_TEAM})
+def _check_names(ds: Any, rules: list[AlertRule]) -> None:
+    """Each team or rep a rule names exists in ``ds`` (``metrics.check_scope``); the error
+    names the rule: "[[alerts]] #2: scope 'team:EMAE': Unknown team 'EMAE' (did you mean
+    EMEA?); teams are: ..."; ``team:*`` and ``rep:*`` name none."""
+    teams = rep_teams(ds)
     for rule in rules:
-        kind, _, name = rule.scope.partition(":")
-        if kind == "team" and name != EVERY and name not in teams:
-            raise KitError(
-                f"{rule.label}: scope {rule.scope!r}: the data has no team {name!r}"
-                f"{did_you_mean(name, teams)}; teams are: {', '.join(teams)}."
-            )
-        if kind == "rep" and name != EVERY and teams_of_reps and name not in teams_of_reps:
-            raise KitError(
-                f"{rule.label}: scope {rule.scope!r}: the data has no rep {name!r}"
-                f"{did_you_mean(name, teams_of_reps)}; reps are ids from the reps table."
-            )
+        if rule.scope.partition(":")[2] not in ("", EVERY):
+            check_scope(ds, rule.scope, where=f"{rule.label}: scope {rule.scope!r}", teams=teams)
 
 
 def evaluate(
@@ -254,7 +247,7 @@ def _alert(rule: AlertRule, row: dict, month: str, cfg: Config, teams: dict) -> 
         rule=_fired_words(rule, kpi, row, cfg),
         kind=rule.kind,
         threshold=rule.threshold,
-        team=teams.get(name, UNASSIGNED_TEAM) if kind == "rep" else "",
+        team=team_of(name, teams) if kind == "rep" else "",
         rule_name=rule.name,
     )
 
@@ -265,9 +258,7 @@ def _fired_words(rule: AlertRule, kpi: KPI, row: dict, cfg: Config) -> str:
         return condition_words(rule, cfg.currency)
     if rule.kind in ("change_below", "change_above"):
         words = change_words(rule.kind, rule.threshold, row["change_unit"], cfg.currency)
-        return (
-            f"{words} ({format_change(row['mom_change'], row['change_unit'], cfg.currency)})"
-        )
+        return f"{words} ({format_change(row['mom_change'], row['change_unit'], cfg.currency)})"
     if rule.kind == "turns_red":
         # one decimal, rounded away from the bound it crossed: 89.97 % reads 89.9 %, not 90
         att = row["attainment"]

@@ -7,22 +7,17 @@ True
 """
 
 from .compare import add_comparisons, rag_status, relative_change
+from .customers import active_spells, first_purchase, merge_spells
+from .deals import deal_probability
 from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
-from .measures import (
-    KEY,
-    Measures,
-    describe_missing,
-    employed_in,
-    merge_spells,
-    missing_inputs,
-    month_of,
-    targets,
-)
+from .measures import KEY, Measures, describe_missing, missing_inputs, month_of, open_at_end
 from .scopes import (
     COMPANY,
     SCOPE_TYPES,
     Scope,
     check_known,
+    check_scope,
+    has_rep_rows,
     known_names,
     one_scope,
     parse_scopes,
@@ -31,29 +26,39 @@ from .scopes import (
     team_of,
     wanted_rows,
 )
+from .small_tables import employed_in, targets
+from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
 
 __all__ = [
     "COMPANY",
     "KEY",
+    "MRR_MOVEMENTS",
     "SCOPE_TYPES",
     "TIDY_COLUMNS",
     "Engine",
     "Measures",
     "Scope",
+    "active_spells",
     "add_comparisons",
     "check_known",
+    "check_scope",
     "compute_table",
     "compute_tidy",
+    "deal_probability",
     "table_context",
     "describe_missing",
     "employed_in",
     "families_out_of_reach",
+    "first_purchase",
+    "has_rep_rows",
     "known_names",
     "merge_spells",
     "missing_inputs",
     "month_of",
+    "mrr_movement",
     "one_scope",
+    "open_at_end",
     "parse_scopes",
     "rag_status",
     "relative_change",

@@ -6,11 +6,11 @@ uses it for the rep leaderboard. Example::
     from .engine import Scope, compute_tidy
     compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
 
-Measures are computed by the sources of ``kpi_helpers.metrics.measures`` for every wanted
-scope and month at once, with no more history than the chosen KPIs read, and kept on
-the dataset (``Dataset.cache``), so later calls on the same dataset (another scope,
-a table KPI's leaderboard) reuse them. KPI formulas (``kpi_helpers.catalog.registry``) then
-combine the measures in pandas.
+Measures are computed by the sources registered in ``.measures`` (one module per table:
+``.orders``, ``.deals``, ``.leads``, ...) for every wanted scope and month at once, with
+no more history than the chosen KPIs read, and kept on the dataset (``Dataset.cache``),
+so later calls on the same dataset (another scope, a table KPI's leaderboard) reuse them.
+KPI formulas (``kpi_helpers.catalog.registry``) then combine the measures in pandas.
 """
 
 from __future__ import annotations
@@ -22,20 +22,12 @@ from kpi_helpers.catalog import FAMILIES, KPI, REGISTRY, select
 from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset, check_month, data_months, month_asked
 
+# the measure sources register themselves in SOURCES on import: the engine reads them all
+from . import customers, deals, leads, orders, small_tables, subscriptions  # noqa: F401
 from .compare import add_comparisons
-from .measures import (
-    COMPANY,
-    KEY,
-    SCOPE_TYPES,
-    SOURCES,
-    Measures,
-    Source,
-    describe_missing,
-    employed_in,
-    missing_inputs,
-    targets,
-)
-from .scopes import Scope, check_known, rep_teams, selects, wanted_rows
+from .measures import KEY, SOURCES, Measures, Source, describe_missing, missing_inputs
+from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows
+from .small_tables import employed_in, targets
 
 YOY = 12  # every value carries the same month a year before
 TIDY_COLUMNS = [

@@ -6,9 +6,9 @@ A scope is written ``company``, ``team:NAME`` or ``rep:ID`` (one scope) or ``tea
 - parsing (:class:`Scope`, :func:`parse_scopes`, :func:`one_scope`),
 - attribution of reps to teams (:func:`rep_teams`, :func:`team_of`): a rep missing from
   the ``reps`` table, and a row with no rep, belong to the team ``unassigned``,
-- validation (:func:`check_known`): a named team or rep must exist; ``unassigned`` always
-  exists (as a team and as a rep) because unattributed rows land there; every message
-  reads ``Unknown team 'X' (did you mean Y?); teams are: ...``,
+- validation (:func:`check_known`, :func:`check_scope`): a named team or rep must exist;
+  ``unassigned`` always exists (as a team and as a rep) because unattributed rows land
+  there; every message reads ``Unknown team 'X' (did you mean Y?); teams are: ...``.
 
 >>> Scope.parse("team:EMEA"), str(Scope.parse("rep:R1"))
 (Scope(kind='team', name='EMEA', team=None), 'rep:R1')
@@ -28,6 +28,8 @@ __all__ = [
     "UNASSIGNED_TEAM",
     "Scope",
     "check_known",
+    "check_scope",
+    "has_rep_rows",
     "known_names",
     "one_scope",
     "parse_scopes",
@@ -41,6 +43,16 @@ COMPANY = "company"
 SCOPE_TYPES = ("company", "team", "rep")
 ONE_SCOPE = "company, team:NAME or rep:ID"
 LISTED = 40  # names an unknown-name message lists
+# the columns that give a row its rep (DATA_CONTRACT.md): a rep id found in one of them
+# is a rep of the data even when the reps table misses it (its rows count for unassigned)
+REP_COLUMNS = (
+    ("opportunities", "rep_id"),
+    ("leads", "rep_id"),
+    ("activities", "rep_id"),
+    ("orders", "rep_id"),
+    ("accounts", "owner_rep_id"),
+    ("targets", "rep_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -114,17 +126,6 @@ def wanted_rows(scopes: list[Scope]) -> dict[str, frozenset[tuple[str, str]] | N
             else:
                 out[st] = (out.get(st) or frozenset()) | rows if rows is not None else None
     return {st: out[st] for st in SCOPE_TYPES if st in out}
-
-
-def _selects(scope: Scope, scope_type: str, name: str, teams: dict[str, str]) -> bool:
-    """Whether ``scope`` asks for the row (scope_type, name)."""
-    if scope_type not in scope.types:
-        return False
-    if scope.name is not None:
-        return name == scope.name
-    if scope.team is not None:  # reps of one team; unknown reps are in "unassigned"
-        return teams.get(name, UNASSIGNED_TEAM) == scope.team
-    return True
 
 
 def one_scope(text: str | Scope, what: str) -> Scope:
@@ -203,3 +204,37 @@ def check_known(
     )
 
 
+def has_rep_rows(ds: Dataset, rep: str) -> bool:
+    """Whether a row of ``ds`` carries the rep id ``rep`` (in one of ``REP_COLUMNS``), e.g.
+    ``has_rep_rows(ds, "R9")`` is True when a call of R9 is in ``activities`` although
+    ``reps`` has no R9."""
+    for table, column in REP_COLUMNS:
+        if ds.has(table, column):
+            t = ds.table(table)
+            if int(t.filter(t[column] == rep).count().execute()) > 0:
+                return True
+    return False
+
+
+def check_scope(
+    ds: Dataset,
+    scope: Scope | str,
+    where: str = "",
+    teams: Mapping[str, str] | None = None,
+) -> Scope:
+    """:func:`check_known` against a dataset, for callers without computed rows; returns the
+    scope. Known are the teams and reps of the ``reps`` table (``teams``: rep -> team, read
+    from ``ds`` when None), ``unassigned``, and a rep id that rows of ``ds`` carry
+    (:func:`has_rep_rows`, looked up only for a rep the reps table misses). A team needs no
+    look-up: every row's team is a team of the reps table or ``unassigned``.
+
+    Example: ``check_scope(ds, "team:EMAE")`` raises "Unknown team 'EMAE' (did you mean
+    EMEA?); teams are: APAC, EMEA, unassigned."
+    """
+    sc = Scope.parse(scope)
+    teams = rep_teams(ds) if teams is None else teams
+    seen: tuple[str, ...] = ()
+    if sc.kind == "rep" and sc.name is not None and sc.name not in known_names("rep", teams):
+        seen = (sc.name,) if has_rep_rows(ds, sc.name) else ()
+    check_known(sc, teams, seen, where)
+    return sc

@@ -17,17 +17,20 @@ import pandas as pd
 
 from kpi_helpers.catalog import KPI, get
 from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.data import Dataset
+from kpi_helpers.data import Dataset, check_month
 
-from .engine import Scope, check_month, compute_tidy
+from .customers import active_spells, first_purchase
+from .engine import compute_tidy
 from .measures import (
     Measures,
     describe_missing,
     missing_inputs,
     month_of,
+    open_at_end,
     seconds_between,
 )
-from .scopes import one_scope
+from .scopes import Scope, check_scope, one_scope, rep_teams, team_of
+from .subscriptions import mrr_movement
 
 CLOSED_SINCE = "(closed since)"
 
@@ -82,7 +85,7 @@ def pipeline_health(ms, keep, month):
     o = ms.ds.table("opportunities")
     o = _scoped(ms, o, "rep")
     end = ibis.timestamp(month.end)
-    o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
+    o = keep(o.filter(open_at_end(o.created_at, o.closed_at, end)))
     # a deal closed since then was open at the end of m, but its stage then is unknown
     stage = ibis.ifelse(o.stage.isin(["closed_won", "closed_lost"]), CLOSED_SINCE, o.stage)
     o = o.mutate(_age=seconds_between(end, o.created_at) / 86400.0, stage=stage)
@@ -121,7 +124,9 @@ def funnel(ms, keep, month):
             .distinct()
         )
         row["won"] = int(t.semi_join(won_leads, t.lead_id == won_leads._w).count().execute())
-    df = pd.DataFrame({"step": list(row), "leads": [int(v) for v in row.values()]})
+    # a scope without leads in m: 0 at every step (a sum over no rows is NULL)
+    leads = [0 if pd.isna(v) else int(v) for v in row.values()]
+    df = pd.DataFrame({"step": list(row), "leads": leads})
     df["conversion_from_previous"] = _pct(df["leads"], df["leads"].shift(1))
     df["conversion_from_created"] = _pct(df["leads"], df["leads"].iloc[0])
     return df
@@ -205,7 +210,7 @@ def cohort_retention(ms, keep, month):
     2025-05-15): k0 100, k1 50 (D2), k2 50 (D1), k3 0, k4..k11 NaN.
     """
     lo, hi = month.index - (COHORT_MONTHS - 1), month.index
-    first = ms.first_purchase()
+    first = first_purchase(ms)
     first = first.filter((first.first_mi >= lo) & (first.first_mi <= hi))
     cohort = keep(_scoped(ms, first, "owner")).select("account_id", "first_mi")
     since, until = ibis.timestamp(Month(lo).start), ibis.timestamp(month.end)
@@ -253,7 +258,7 @@ def cohort_retention(ms, keep, month):
 
 @_table
 def product_penetration_rate(ms, keep, month):
-    spells = ms.active_spells(since=month)  # active at the end of m: a spell holding m
+    spells = active_spells(ms, since=month)  # active at the end of m: a spell holding m
     active = keep(_scoped(ms, spells.filter(spells.s <= month.index), "owner"))
     active_ids = set(active.select("account_id").distinct().to_pandas()["account_id"])
     bought = _bought_12m(ms, keep, month)
@@ -276,6 +281,8 @@ def product_affinity(ms, keep, month):
     single = bought.groupby("product")["account_id"].nunique() / n
     pairs = bought.merge(bought, on="account_id", suffixes=("_a", "_b"))
     pairs = pairs[pairs["product_a"] < pairs["product_b"]]
+    if pairs.empty:  # no account bought two products
+        return pd.DataFrame(columns=cols)
     df = (
         pairs.groupby(["product_a", "product_b"])["account_id"]
         .nunique()
@@ -331,12 +338,13 @@ def customer_profitability(ms, keep, month):
 @_table
 def mrr_movements(ms, keep, month):
     """Per account with MRR at the end of m or of m-1: the two MRRs and the movement
-    (new: none before and never before; reactivation: none before, some earlier)."""
+    (:func:`mrr_movement`: new, expansion, reactivation, contraction, churned; else
+    unchanged)."""
     s = ms.ds.table("subscriptions")
     ended = s.ended_at if "ended_at" in s.columns else ibis.null("timestamp")
     now, before = ibis.timestamp(month.end), ibis.timestamp(month.start)
-    running_now = (s.started_at < now) & (ended.isnull() | (ended >= now))
-    running_before = (s.started_at < before) & (ended.isnull() | (ended >= before))
+    running_now = open_at_end(s.started_at, ended, now)
+    running_before = open_at_end(s.started_at, ended, before)  # the end of m-1
     per = s.group_by("account_id").aggregate(
         mrr_now=s.mrr.sum(where=running_now),
         mrr_before=s.mrr.sum(where=running_before),
@@ -347,15 +355,9 @@ def mrr_movements(ms, keep, month):
     df = per.select("account_id", "mrr_now", "mrr_before", "_first").to_pandas()
     c, p = df["mrr_now"].fillna(0.0), df["mrr_before"].fillna(0.0)
     df["mrr_now"], df["mrr_before"] = c, p
-    never_before = df["_first"] >= pd.Timestamp(month.start)
+    first_month = df["_first"] >= pd.Timestamp(month.start)
     df["movement"] = "unchanged"
-    for kind, moved in (
-        ("new", (p == 0) & (c > 0) & never_before),
-        ("expansion", (p > 0) & (c > p)),
-        ("reactivation", (p == 0) & (c > 0) & ~never_before),
-        ("contraction", (p > 0) & (c > 0) & (c < p)),
-        ("churned", (p > 0) & (c == 0)),
-    ):
+    for kind, (moved, _) in mrr_movement(p, c, first_month).items():
         df.loc[moved, "movement"] = kind
     df["change"] = df["mrr_now"] - df["mrr_before"]
     df = df[["account_id", "mrr_before", "mrr_now", "movement", "change"]]
@@ -399,11 +401,10 @@ def rep_leaderboard(ms, keep, month):
         wide["activities"] = wide[acts].sum(axis=1)
         wide = wide.drop(columns=acts)
     wide = wide.reset_index().rename(columns={"scope": "rep_id"})
-    reps = ms.ds.frame("reps")[
-        ["rep_id", "team"] + (["rep_name"] if ms.ds.has("reps", "rep_name") else [])
-    ]
-    wide = wide.merge(reps, on="rep_id", how="left")
-    wide["team"] = wide["team"].fillna("unassigned")
+    names = ["rep_id"] + (["rep_name"] if ms.ds.has("reps", "rep_name") else [])
+    wide = wide.merge(ms.ds.frame("reps")[names], on="rep_id", how="left")
+    teams = rep_teams(ms.ds)
+    wide["team"] = wide["rep_id"].map(lambda r: team_of(r, teams))
     if "rep_name" not in wide:
         wide["rep_name"] = wide["rep_id"]
     wide["rep_name"] = wide["rep_name"].fillna(wide["rep_id"])
@@ -461,7 +462,7 @@ def pipeline_by_age(ms, keep, month):
     """Deals open at the end of m by age band: deals and value."""
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
     end = ibis.timestamp(month.end)
-    o = keep(o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end))))
+    o = keep(o.filter(open_at_end(o.created_at, o.closed_at, end)))
     df = o.select("amount", age=seconds_between(end, o.created_at) / 86400.0).to_pandas()
     bands = [0, 30, 60, 90, 180, np.inf]
     names = ["< 30 days", "30-59 days", "60-89 days", "90-179 days", "180+ days"]
@@ -487,7 +488,8 @@ def table_context(
     ds: Dataset, kpi: KPI, month: str | Month, scope: str | Scope
 ) -> tuple[Month, Scope]:
     """What every table KPI checks first: a table KPI whose inputs the data holds, a
-    month the data covers and one scope. Returns the month and the scope."""
+    month the data covers and one scope that exists (:func:`check_scope`). Returns the
+    month and the scope."""
     if not kpi.is_table:
         raise KitError(f"{kpi.id} is a scalar KPI: use compute() or series().")
     missing = missing_inputs(ds, kpi.table_needs)
@@ -495,4 +497,4 @@ def table_context(
         raise KitError(f"{kpi.id} is not available: {describe_missing(missing)}.")
     m = Month.parse(str(month))
     check_month(ds, m)
-    return m, one_scope(scope, "A table KPI")
+    return m, check_scope(ds, one_scope(scope, "A table KPI"))

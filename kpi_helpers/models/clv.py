@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from kpi_helpers.core import Config, KitError, Month, write_text
-from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
-from kpi_helpers.metrics import Measures, Scope, rep_teams
+from kpi_helpers.data import Dataset, check_month, month_asked
+from kpi_helpers.metrics import Measures, Scope, check_scope, one_scope
 
 from . import clv_models as models
 
@@ -95,16 +95,6 @@ class ClvResult:
         }
 
 
-def _scope(text: str | Scope) -> Scope:
-    sc = Scope.parse(text)
-    if not sc.single:
-        raise KitError(
-            f"CLV is fitted for one scope at a time: use company, team:NAME or rep:ID, "
-            f"not {str(text)!r}."
-        )
-    return sc
-
-
 def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.DataFrame:
     """Account-days with net revenue > 0 through the end of ``month``, in ``scope``:
     columns account_id, day (midnight timestamps), revenue (the day's lines summed).
@@ -116,7 +106,7 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
 
         purchases(ds, Month.parse("2026-03"), "team:North")
     """
-    sc = _scope(scope)
+    sc = check_scope(ds, one_scope(scope, "CLV"))
     if not ds.has("orders", "account_id", "ordered_at", "revenue"):
         ds.table("orders")  # says why when the table is missing or unreadable
         raise KitError(
@@ -221,16 +211,16 @@ def fit_clv(
     """
     cfg = config or Config()
     m = month_asked(ds, month)
-    sc = _scope(scope)
+    sc = one_scope(scope, "CLV")
     check_month(ds, m)
-    days = purchases(ds, m, sc)
+    days = purchases(ds, m, sc)  # checks that the team or rep exists
     if days.empty:
-        raise KitError(f"No purchases for {_scope_words(ds, sc)} through {m}: nothing to fit.")
+        raise KitError(f"No purchases for {_scope_words(sc)} through {m}: nothing to fit.")
     summary = rfm(days, m)
     repeat = summary["frequency"] > 0
     if not repeat.any():
         raise KitError(
-            f"No account of {_scope_words(ds, sc)} bought on two different days through {m}: "
+            f"No account of {_scope_words(sc)} bought on two different days through {m}: "
             "the models need repeat purchases; pick a later month or a wider scope."
         )
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
@@ -284,16 +274,9 @@ def fit_clv(
     )
 
 
-def _scope_words(ds: Dataset, sc: Scope) -> str:
-    """``sc`` in words; an unknown team or rep name is an error listing the known ones."""
-    if sc.kind == "company":
-        return "the company"
-    teams = rep_teams(ds)
-    known = sorted(set(teams.values()) | {UNASSIGNED_TEAM} if sc.kind == "team" else set(teams))
-    if sc.name in known or not teams:
-        return f"{sc.kind} {sc.name}"
-    listing = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
-    raise KitError(f"Unknown {sc.kind} {sc.name!r}; {sc.kind}s are: {listing}.")
+def _scope_words(sc: Scope) -> str:
+    """``sc`` in words: the company, team North, rep R1."""
+    return "the company" if sc.kind == "company" else f"{sc.kind} {sc.name}"
 
 
 def write_result(result: ClvResult, fmt: str, out: str | Path | None) -> str | None:

@@ -52,7 +52,7 @@ import pandas as pd
 from kpi_helpers.catalog import get
 from kpi_helpers.core import Config, KitError, Month, month_index
 from kpi_helpers.data import Dataset, data_months, month_asked
-from kpi_helpers.metrics import Scope, compute_tidy
+from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
 COLUMNS = ["month", "forecast", "lower", "upper", "method"]
 LEVEL = 0.8  # 80 % prediction intervals
@@ -131,9 +131,7 @@ def forecast_kpi(
 
     Example: ``forecast_kpi(ds, "new_leads", "2026-10", scope="rep:R00003", horizon=6)``.
     """
-    sc = Scope.parse(scope)
-    if not sc.single:
-        raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
+    one_scope(scope, "A forecast")  # the engine checks that the team or rep exists
     k = get(kpi)
     if k.is_table:
         raise KitError(f"{kpi} is a table KPI: only KPIs with one value per month forecast.")

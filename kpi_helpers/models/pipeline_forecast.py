@@ -19,9 +19,9 @@ A per-stage rate needs a stage history (the stage of each deal at each month end
 which the contract does not have.
 
 Beside it: the CRM-probability-weighted figure, sum of ``amount x probability`` over
-the due deals (``probability`` 0..1; when empty, the stage's default from ``kpi.toml``
-``[stage_probability]``, else ``default_probability``: the rule of
-``sales_opportunities``), and the target of ``monthly_sales_bookings`` for m+1 when the
+the due deals (``metrics.deal_probability``: the CRM ``probability`` 0..1, else the
+stage's default from ``kpi.toml`` ``[stage_probability]``, else ``default_probability``,
+as in ``weighted_pipeline``), and the target of ``monthly_sales_bookings`` for m+1 when the
 targets table has one for the scope.
 
 The expected close date is as recorded: deals that closed since m usually no longer
@@ -45,11 +45,21 @@ import pandas as pd
 
 from kpi_helpers.core import Config, KitError, Month, month_index
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, check_month, month_asked
-from kpi_helpers.metrics import COMPANY, Scope, rep_teams, targets
+from kpi_helpers.metrics import (
+    COMPANY,
+    Scope,
+    check_scope,
+    deal_probability,
+    one_scope,
+    open_at_end,
+    rep_teams,
+    targets,
+    team_of,
+)
 
 WINDOW = 12  # month ends before m whose open deals give the win rate
 NEEDED = ("opportunity_id", "created_at", "stage", "amount", "closed_at")
-OPTIONAL = ("rep_id", "expected_close_at", "probability")
+OPTIONAL = ("rep_id", "expected_close_at")
 
 
 def pipeline_forecast(
@@ -72,35 +82,30 @@ def pipeline_forecast(
     cfg = config or Config()
     m = month_asked(ds, month)
     check_month(ds, m)
-    sc = Scope.parse(scope)
-    if not sc.single:
-        raise KitError(f"A forecast is for one scope: company, team:NAME or rep:ID, not {scope!r}.")
-    deals = _deals(ds, m, sc)
+    sc = one_scope(scope, "A forecast")
+    deals = _deals(ds, m, sc, cfg)
     end, next_end = pd.Timestamp(m.end), pd.Timestamp((m + 1).end)
     created, closed = deals["created_at"], deals["closed_at"]
 
-    open_at_end = (created < end) & (closed.isna() | (closed >= end))
     expected = deals["expected_close_at"]
-    due = deals[open_at_end & (expected >= end) & (expected < next_end)].copy()
+    due = deals[open_at_end(created, closed, end) & (expected >= end) & (expected < next_end)]
+    due = due.copy()
 
-    # deals open at a month end in m-12..m-1 and closed by the end of m: a month boundary
-    # (the start of month j, m-11 <= j <= m) lies in (created_at, closed_at]
+    # deals open at a month end in m-12..m-1 and closed by the end of m: the last month end
+    # a deal was open at is the end of the month before the one it closed in (x_mi - 1)
     c_mi = _month_index(created)
     x_mi = _month_index(closed)
     seen = (
         closed.notna()
         & (closed < end)
         & deals["stage"].isin(["closed_won", "closed_lost"])
-        & (x_mi >= m.index - WINDOW + 1)
-        & (x_mi > c_mi)
+        & (x_mi - 1 >= m.index - WINDOW)
+        & open_at_end(c_mi, x_mi, x_mi)  # open at the end of month x_mi - 1
     )
     won = int((seen & (deals["stage"] == "closed_won")).sum())
     lost = int((seen & (deals["stage"] == "closed_lost")).sum())
     rate = won / (won + lost) if won + lost else math.nan
 
-    prob = due["probability"].astype("float64")
-    stage_default = due["stage"].map(cfg.stage_probability).astype("float64")
-    due["_prob"] = prob.fillna(stage_default).fillna(float(cfg.default_probability))
     due["_crm"] = due["amount"] * due["_prob"]
     by_stage = {
         str(stage): {
@@ -137,42 +142,37 @@ def pipeline_forecast(
     }
 
 
-def _deals(ds: Dataset, m: Month, sc: Scope) -> pd.DataFrame:
+def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
     """The deals created by the end of m and open at the end of m-12 or later (closed at
-    or after the start of m-11, or still open), attributed to the scope's rows."""
+    or after the start of m-11, or still open), attributed to the scope's rows, with
+    ``_prob`` (:func:`deal_probability`)."""
     if not ds.has("opportunities", *NEEDED):
         needed = ", ".join(NEEDED)
         raise KitError(f"The pipeline forecast needs table opportunities with columns {needed}.")
+    teams = rep_teams(ds)
+    check_scope(ds, sc, teams=teams)
     o = ds.table("opportunities")
     since = ibis.timestamp((m - WINDOW + 1).start)
     o = o.filter(
         o.created_at < ibis.timestamp(m.end), o.closed_at.isnull() | (o.closed_at >= since)
     )
-    df = o.select(*NEEDED, *(c for c in OPTIONAL if c in o.columns)).to_pandas()
+    o = o.mutate(_prob=deal_probability(o, cfg))
+    df = o.select(*NEEDED, *(c for c in OPTIONAL if c in o.columns), "_prob").to_pandas()
     for col in OPTIONAL:
         if col not in df.columns:
             df[col] = None
     for col in ("created_at", "closed_at", "expected_close_at"):
         df[col] = pd.to_datetime(df[col])
     df["amount"] = df["amount"].astype("float64").fillna(0.0)
-    df["probability"] = pd.to_numeric(df["probability"], errors="coerce")
-    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
-    teams = rep_teams(ds)
+    df["_prob"] = df["_prob"].astype("float64")
     if sc.kind == "company":
         return df
-    if sc.kind == "team":
-        team = rep.map(lambda r: teams.get(r, UNASSIGNED_TEAM) if r is not None else None)
-        team = team.fillna(UNASSIGNED_TEAM)
-        known = set(teams.values()) | set(team)
-        if sc.name not in known:
-            raise KitError(f"Unknown team {sc.name!r}; teams are: {', '.join(sorted(known))}.")
-        return df[(team == sc.name).to_numpy()]
-    rep = rep.fillna(UNASSIGNED_TEAM)
-    known = set(teams) | set(rep)
-    if sc.name not in known:
-        listing = ", ".join(sorted(known)[:40]) + (" ..." if len(known) > 40 else "")
-        raise KitError(f"Unknown rep {sc.name!r}; reps are: {listing}.")
-    return df[(rep == sc.name).to_numpy()]
+    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
+    if sc.kind == "team":  # the team each deal counts for
+        counts_for = rep.map(lambda r: team_of(r, teams))
+    else:  # the rep; a deal without a rep is the rep unassigned's
+        counts_for = rep.fillna(UNASSIGNED_TEAM)
+    return df[(counts_for == sc.name).to_numpy()]
 
 
 def _month_index(ts: pd.Series) -> pd.Series:

@@ -25,12 +25,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from kpi_helpers import kpis
 from kpi_helpers.alerts import rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
 from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock, resource_dir
 from kpi_helpers.data import check_month, month_asked, open_dataset
-from kpi_helpers.metrics import families_out_of_reach
+from kpi_helpers.metrics import check_scope, families_out_of_reach, one_scope
 from kpi_helpers.report import (
     HEADLINES,
     PACK_FAMILIES,
@@ -177,16 +176,14 @@ def _data_line(meta: dict) -> str:
 
 
 def _scopes(ds, wanted: str) -> list[str]:
+    """The pack's scopes: ``all`` (or nothing) = the company and every team of ``reps``;
+    else the comma-separated scopes, each one scope that exists (``metrics.check_scope``)."""
     teams = sorted(set(ds.frame("reps")["team"].dropna())) if ds.has("reps", "team") else []
     if wanted in ("all", ""):
         return ["company"] + [f"team:{t}" for t in teams]
     scopes = [s.strip() for s in wanted.split(",") if s.strip()]
     for s in scopes:
-        sc = kpis.Scope.parse(s)
-        if sc.kind == "team" and sc.name not in teams:
-            raise KitError(f"Unknown team {sc.name!r}; teams are: {', '.join(teams)}.")
-        if sc.kind in ("team", "rep") and sc.name is None or sc.kind == "all":
-            raise KitError(f"Scope {s!r}: name one team (team:NAME) or rep (rep:ID).")
+        check_scope(ds, one_scope(s, "A pack page"))
     return scopes
 
 
