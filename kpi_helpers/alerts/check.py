@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""Checking alert rules: the tidy KPI rows the rules read (computed, or a snapshot's), which
+rules fire for which scope in month m, and the alerts and notes in words.
+
+    found = check_dataset(ds, rules_of(cfg), "2026-05", cfg)
+    print(format_text(found, "2026-05", len(rules_of(cfg))))
+"""
 
 from __future__ import annotations
 
