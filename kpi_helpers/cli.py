@@ -1,5 +1,11 @@
 """The ``kpi-kit`` command line: one readable message and a non-zero exit on bad input,
-never a traceback."""
+never a traceback.
+
+Each command imports the layers it needs inside its function: ``kpi-kit --help`` and a
+mistyped option answer without loading Ibis, Jupyter or matplotlib (tests/test_layers.py
+holds ``import kpi_helpers.cli`` to that). Nothing else in the kit imports itself inside a
+function, but a page without a snapshot (``report.notebook``, which then loads
+``report.live``)."""
 
 from __future__ import annotations
 

@@ -142,4 +142,3 @@ def _positive_years(value: object, file: str) -> float:
             f"{file}: clv_max_years must be a number of years above 0 (default 5), not {value!r}."
         )
     return float(value)
-

@@ -364,7 +364,7 @@ def chart_png(
     >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
     True
     """
-    from PIL import Image
+    from PIL import Image  # Pillow (through matplotlib): only to size an e-mail's charts
 
     fig = charts.trend_chart(series, title, unit, currency, target)
     fig.set_size_inches(*CHART_INCHES)

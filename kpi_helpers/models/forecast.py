@@ -246,6 +246,7 @@ def _best_ets(
     y: np.ndarray, first: int, horizon: int, candidates: dict[str, str]
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] | None:
     """The forecast of the ETS model of lowest AICc, or None when none fits."""
+    # statsmodels loads only when a model is fitted
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     scale = float(np.mean(np.abs(y)))
@@ -298,6 +299,7 @@ def _best_ets(
 
 def _is_fit_warning(w: warnings.WarningMessage) -> bool:
     """Warnings that say a fit is not to be trusted (convergence, numerical trouble)."""
+    # statsmodels loads only when a model is fitted
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     return issubclass(w.category, (ConvergenceWarning, RuntimeWarning))

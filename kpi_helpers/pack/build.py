@@ -91,7 +91,7 @@ class Page:
 
 def has_parameters_cell(path: Path) -> bool:
     """Whether a notebook has a code cell tagged ``parameters`` (papermill's convention)."""
-    import nbformat
+    import nbformat  # the pack's parent reads a notebook only to find custom pages
 
     try:
         nb = nbformat.read(path, as_version=4)
@@ -104,7 +104,7 @@ def has_parameters_cell(path: Path) -> bool:
 
 def _notebook_title(path: Path, name: str) -> str:
     """A custom page's title: its first markdown heading, else its file name."""
-    import nbformat
+    import nbformat  # the pack's parent reads a notebook only to find custom pages
 
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "markdown":

@@ -348,9 +348,7 @@ def test_the_html_part_stays_under_the_limit(reports, tmp_path):
     html = out.message.get_body(("html",)).get_content()
     assert len(html.encode()) < HTML_LIMIT and "2988 more in the pack" in html
     # and content is dropped, lowest priority first, when a message would still be too big
-    content = summary_content(
-        pack, "company", out_cfg := Config()
-    )  # noqa: E501
+    content = summary_content(pack, "company", out_cfg := Config())  # noqa: E501
     assert out_cfg.company == ""
     content.update(subject="s", links=None, attachment="a.pdf", preheader="")
     full, _, _ = render(content)
