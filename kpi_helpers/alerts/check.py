@@ -15,8 +15,8 @@ import pandas as pd
 
 from kpi_helpers import kpis as kpi_api
 from kpi_helpers.catalog import KPI, format_change, format_kpi, format_value, get, scope_label
-from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.metrics import Scope, check_scope, rep_teams, team_of
+from kpi_helpers.core import Config, Month
+from kpi_helpers.metrics import Scope, check_known, check_scope, rep_teams, team_of
 
 from .rules import (
     EVERY,
@@ -185,12 +185,9 @@ def _scope_keys(rule: AlertRule, keys: list[str]) -> list[str]:
     same = [k for k in keys if k.startswith(kind + ":")]
     if name == EVERY:
         return same
-    if rule.scope not in keys:
-        known = ", ".join(k.partition(":")[2] for k in same) or "none"
-        raise KitError(
-            f"{rule.label}: scope {rule.scope!r}: the data has no {kind} {name!r}; "
-            f"{kind}s are: {known}."
-        )
+    if rule.scope not in keys:  # rows without it: known (unassigned) or an error
+        seen = [k.partition(":")[2] for k in same]
+        check_known(rule.scope, {}, seen, where=f"{rule.label}: scope {rule.scope!r}")
     return [rule.scope]
 
 
