@@ -156,11 +156,19 @@ def main() -> int:
             month_a = next(p for p in (Path(tmp) / "out-before").iterdir() if p.is_dir())
             month_b = Path(tmp) / "out-after" / month_a.name
             lines = compare(month_a, month_b)
+            steps = [
+                json.loads((m / "build.json").read_text())["seconds"] for m in (month_a, month_b)
+            ]
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT)
     print("\n".join(lines))
     diffs = sum(line.startswith("DIFF") for line in lines)
     print(f"pack before ({args.before}): {t_old:.1f} s; after (working tree): {t_new:.1f} s")
+    for side, secs in zip(("before", "after"), steps, strict=True):
+        print(
+            f"  {side:6} steps (build.json): "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in secs.items())
+        )
     print(f"{len(lines) - diffs} same, {diffs} different")
     return 1 if diffs else 0
 

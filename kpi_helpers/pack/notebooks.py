@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import nbformat
-
 from kpi_helpers.catalog import FAMILIES
 from kpi_helpers.core import KitError, resource_dir, write_text
 
@@ -55,6 +53,8 @@ def path_parameter(name: str, value: str, folder: str | Path) -> str:
 def set_parameters(text: str, values: dict[str, str]) -> str:
     """A notebook's JSON text with new defaults in its ``parameters`` cell (the comment
     after each value stays)."""
+    import nbformat  # 2 s of jsonschema: loaded when a copy gets new parameters only
+
     nb = nbformat.reads(text, as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     if not tagged:
