@@ -76,6 +76,16 @@ def same_frames(a: pd.DataFrame, b: pd.DataFrame) -> str:
     return ""
 
 
+def differing_kpis(a: pd.DataFrame, b: pd.DataFrame) -> str:
+    """The KPI ids whose values differ between two tidy frames of the same rows, each
+    with its largest relative difference."""
+    x, y = a["value"].astype(float), b["value"].astype(float)
+    rel = ((x - y).abs() / y.abs().where(y != 0, 1.0)).fillna(0.0)
+    rel[x.isna() != y.isna()] = float("inf")
+    worst = rel[rel > 1e-12].groupby(a["kpi"]).max()
+    return ", ".join(f"{k} {v:.1e}" for k, v in worst.items()) or "none"
+
+
 def read(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
@@ -107,6 +117,8 @@ def compare(before: Path, after: Path) -> list[str]:
         a, b = data_a / rel, data_b / rel
         if rel.suffix in (".parquet", ".csv"):
             why = same_frames(read(a), read(b))
+            if why and rel.name == "kpis.parquet":
+                why += f" (KPIs that differ: {differing_kpis(read(a), read(b))})"
         elif rel.suffix == ".json":
             ja, jb = strip(json.loads(a.read_text())), strip(json.loads(b.read_text()))
             why = "" if ja == jb else "JSON content differs"
