@@ -104,6 +104,31 @@ get_ipython().execution_count = 1
 """
 
 
+class PageKernel(KernelManager):
+    """A kernel manager that keeps the clients it hands out, so the worker can close the
+    one papermill opens for each page: papermill leaves a client open on a kernel it did
+    not start (a heartbeat thread and a dozen sockets a page, until a worker running a
+    few hundred pages reaches the open-files limit)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.clients: list = []
+
+    def client(self, **kwargs):
+        kc = super().client(**kwargs)
+        self.clients.append(kc)
+        return kc
+
+    def close_clients(self) -> None:
+        """Stop every client handed out so far (stopping one twice is harmless)."""
+        while self.clients:
+            kc = self.clients.pop()
+            try:
+                kc.stop_channels()
+            except Exception:  # a client of a dead kernel: nothing left to release
+                pass
+
+
 class Worker:
     """The pages' runner inside one worker process: its kernel, its browser, its log.
 
@@ -120,7 +145,7 @@ class Worker:
     def __init__(self, number: int = 0, log: str = "") -> None:
         self.number = number
         self.log = log
-        self.km: KernelManager | None = None
+        self.km: PageKernel | None = None
         self.kernel_pages = 0  # pages run by the current kernel
         self.printer = Printer()
 
@@ -128,7 +153,7 @@ class Worker:
         """A line in the worker's log (its stderr)."""
         print(f"{datetime.now():%H:%M:%S} {text}", file=sys.stderr, flush=True)
 
-    def kernel(self, workdir: str) -> KernelManager:
+    def kernel(self, workdir: str) -> PageKernel:
         """The worker's Python kernel, reset for a page in ``workdir``; a new one when
         there is none yet, it died or it ran ``KERNEL_PAGES`` pages. papermill runs the
         page in it and leaves it running."""
@@ -136,7 +161,7 @@ class Worker:
             self.close_kernel()
         fresh = self.km is None
         if fresh:
-            km = KernelManager(kernel_name="python3")
+            km = PageKernel(kernel_name="python3")
             km.start_kernel(cwd=workdir)
             self.km, self.kernel_pages = km, 0
             self.note(f"kernel started (pid {_kernel_pid(km)})")
@@ -155,7 +180,7 @@ class Worker:
                     evalue = reply["content"].get("evalue")
                     raise RuntimeError(f"Kernel could not be reset: {evalue}")
         finally:
-            kc.stop_channels()
+            km.close_clients()
         return km
 
     def close_kernel(self) -> None:
@@ -165,6 +190,7 @@ class Worker:
         km, self.km, self.kernel_pages = self.km, None, 0
         if km is None:
             return
+        km.close_clients()
         process = getattr(km.provisioner, "process", None)
         if process is not None and process.poll() is None:
             process.kill()
@@ -229,6 +255,8 @@ class Worker:
                 if attempt == 2 or not executed.exists() and "Kernel" not in str(exc):
                     break
                 outcome.ok, outcome.error = True, ""
+        if self.km is not None:
+            self.km.close_clients()  # papermill's client of this page
         if executed.exists():
             outcome.files.append(f"{job.folder}/notebooks/{executed.name}")
             try:

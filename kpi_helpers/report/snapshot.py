@@ -13,7 +13,7 @@ Layout::
                                   and per scope the table files or why a table is n/a
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
-    data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.rules)
+    data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 

@@ -29,7 +29,11 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium: apt-get install chromium (.ci/run does)"
 )
 MARK = "KPI_KIT_TEST_BUILD"  # set for a build: every process it starts inherits it
-PID = 'import os\nprint("kernel pid", os.getpid())'
+PID = (
+    "import os\n"
+    'print("kernel pid", os.getpid())\n'
+    'print("worker fds", len(os.listdir(f"/proc/{os.getppid()}/fd")))'  # the kernel's parent
+)
 
 
 def _page(path: Path, code: str) -> None:
@@ -194,6 +198,10 @@ def test_a_kernel_is_replaced_after_25_pages(build):
     pids = [_kernel_pid(month, n) for n in names]
     assert len(set(pids[:KERNEL_PAGES])) == 1  # one warm kernel for the first 25 pages
     assert pids[KERNEL_PAGES] != pids[0]  # and a new one for the 26th
+    # the worker closes papermill's client of each page: its open files stay flat (a
+    # client left open costs a dozen sockets a page, 200 more by the 25th page)
+    fds = [int(re.search(r"worker fds (\d+)", _printed(month, n)).group(1)) for n in names]
+    assert max(fds[2:KERNEL_PAGES]) - fds[2] <= 4, fds
 
 
 # Run in the kernel: which of its ancestors (the worker, the build) has the source open.
