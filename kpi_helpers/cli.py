@@ -242,7 +242,6 @@ def _pack(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-# The parameters `kpi-kit notebooks` can set in its copies, and what the kit ships.
 def _notebooks(args: argparse.Namespace) -> int:
     from kpi_helpers.pack import NOTEBOOK_PARAMETERS, copy_notebooks
 

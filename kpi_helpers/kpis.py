@@ -33,8 +33,7 @@ from kpi_helpers.metrics import (
     one_scope,
     parse_scopes,
 )
-from kpi_helpers.models import MODEL_TABLES, model_table
-from kpi_helpers.models import outlook as predictive
+from kpi_helpers.models import MODEL_TABLES, model_rows, model_table
 
 __all__ = ["TIDY_COLUMNS", "Scope", "compute", "data_months", "series", "table"]
 
@@ -80,7 +79,7 @@ def compute(
     if not formulas:
         tidy = tidy.iloc[:0]
     last = Month.parse(base["month"].max())
-    rows = predictive.model_rows(ds, models, base, last, config or Config())
+    rows = model_rows(ds, models, base, last, config or Config())
     meta = {k.id: k for k in models}
     rows["unit"] = rows["kpi"].map(lambda x: meta[x].unit)
     rows["better"] = rows["kpi"].map(lambda x: meta[x].better)

@@ -155,7 +155,7 @@ def check(
     kpi_rank = {k: i for i, k in enumerate(scalar_ids())}
     found = AlertCheck()
     for rule in rules:
-        scope_keys = _scope_keys(rule, keys)
+        scope_keys = _scope_keys(rule, keys, teams_of_reps or {})
         place = {k: i for i, k in enumerate(scope_keys)}
         rows = now[now["key"].isin(place)]
         if rule.kpi != EVERY:
@@ -178,16 +178,17 @@ def _ordered_keys(keys) -> list[str]:
     return sorted(map(str, keys), key=lambda k: (kinds.get(k.partition(":")[0], 3), k))
 
 
-def _scope_keys(rule: AlertRule, keys: list[str]) -> list[str]:
+def _scope_keys(rule: AlertRule, keys: list[str], teams_of_reps: dict[str, str]) -> list[str]:
     kind, _, name = rule.scope.partition(":")
     if kind == "company":
         return ["company"]
     same = [k for k in keys if k.startswith(kind + ":")]
     if name == EVERY:
         return same
-    if rule.scope not in keys:  # rows without it: known (unassigned) or an error
+    if rule.scope not in keys:  # no rows: a known scope (nothing fires) or an error
         seen = [k.partition(":")[2] for k in same]
-        check_known(rule.scope, {}, seen, where=f"{rule.label}: scope {rule.scope!r}")
+        where = f"{rule.label}: scope {rule.scope!r}"
+        check_known(rule.scope, teams_of_reps, seen, where=where)
     return [rule.scope]
 
 

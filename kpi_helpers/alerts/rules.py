@@ -109,7 +109,7 @@ def rules_of(cfg: Config) -> list[AlertRule]:
     >>> rules_of(Config(alert_tables=[{"kpi": "win_rate", "below": 20}]))[0].kind
     'below'
     """
-    return parse_rules(cfg.alert_tables, cfg.file) if cfg.alert_tables else []
+    return [] if cfg.alert_tables == [] else parse_rules(cfg.alert_tables, cfg.file)
 
 
 def _parse_rule(table: object, number: int, file: str) -> AlertRule:

@@ -45,13 +45,13 @@ __all__ = [
 TEMP_SUFFIX = ".part"  # a temporary file of atomic_path: ".<name>.<random>.part"
 
 
-def _new_temp(target: Path) -> Path:
-    """An empty new file beside ``target``, created with the permissions a plain
-    ``open(target, "w")`` would give (0o666 less the umask; ``mkstemp`` would give 0o600)."""
+def _new_temp(target: Path, mode: int = 0o666) -> Path:
+    """An empty new file beside ``target``, created with ``mode`` less the umask: by
+    default what a plain ``open(target, "w")`` gives; 0o600 for a private file."""
     while True:
         temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
         try:
-            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
         except FileExistsError:
             continue
         return temp
@@ -75,11 +75,12 @@ def _fsync(path: Path, folder: bool = False) -> None:
 
 
 @contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
+def atomic_path(target: str | Path, mode: int = 0o666) -> Iterator[Path]:
     """A temporary path beside ``target`` for a writer that wants a file name; when the
     block ends, the file written there is synced to disk and renamed onto ``target``.
     If the block raises, the temporary file is removed and ``target`` is left as it was.
-    The target's folder is created when missing.
+    The target's folder is created when missing; the file gets ``mode`` less the umask
+    (0o600: readable by its owner only).
 
     >>> import tempfile, pandas as pd
     >>> out = Path(tempfile.mkdtemp()) / "kpis.csv"
@@ -90,7 +91,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = _new_temp(target)
+    temp = _new_temp(target, mode)
     try:
         yield temp
         _fsync(temp)
@@ -112,13 +113,17 @@ def write_text(
         fh.write(text)
 
 
-def write_bytes(target: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically (see :func:`atomic_path`).
+def write_bytes(target: str | Path, data: bytes, mode: int = 0o666) -> None:
+    """Write ``data`` to ``target`` atomically (see :func:`atomic_path`), with ``mode``
+    less the umask.
 
-    >>> import tempfile
-    >>> write_bytes(Path(tempfile.mkdtemp()) / "message.eml", b"Subject: hi")
+    >>> import stat, tempfile
+    >>> eml = Path(tempfile.mkdtemp()) / "message.eml"
+    >>> write_bytes(eml, b"Subject: hi", mode=0o600)
+    >>> oct(stat.S_IMODE(eml.stat().st_mode))
+    '0o600'
     """
-    with atomic_path(target) as temp:
+    with atomic_path(target, mode) as temp:
         temp.write_bytes(data)
 
 

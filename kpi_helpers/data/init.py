@@ -348,7 +348,7 @@ def mapping_toml(found: Recognised) -> str:
         f"# Mapping for the {found.name} in {found.folder},",
         f"# written by kpi-kit init on {date.today().isoformat()} from the preset "
         f"kpi_helpers/data/presets/{found.preset}.toml.",
-        "# Edit freely (kpi_helpers/mapping.py documents every key); kpi-kit init --force",
+        "# Edit freely (kpi_helpers/data/mapping.py documents every key); kpi-kit init --force",
         "# writes it again.",
     ]
     for table, reason in found.skipped.items():
@@ -379,7 +379,7 @@ def kpi_toml(found: Recognised, mapping_path: Path) -> str:
     lines = [
         f"# Written by kpi-kit init on {date.today().isoformat()} for the {found.name}.",
         "# Paths are relative to the folder kpi-kit runs from. The keys are documented",
-        "# in kpi_helpers/config.py.",
+        "# in kpi_helpers/core/config.py.",
         f"source = {_value(_shown(found.folder))}",
         f"mapping = {_value(_shown(mapping_path))}",
         "",

@@ -36,12 +36,13 @@ from kpi_helpers.report import (
     HEADLINES,
     SNAPSHOT_FILE,
     TEMPLATES,
+    Report,
     Snapshot,
     alerts_of_scope,
     charts,
     month_label,
+    mover_weights,
 )
-from kpi_helpers.report.notebook import Report, mover_weights
 
 from .smtp import Outgoing, check_address, envelope_address, one_line
 

@@ -308,5 +308,5 @@ def write_eml(folder: str | Path, name: str, message: EmailMessage) -> Path:
     """Write ``message`` to ``folder/<name>.eml`` atomically (a temporary file renamed
     into place); ``name`` must already be a safe file name stem."""
     target = Path(folder) / f"{name}.eml"
-    write_bytes(target, message.as_bytes())
+    write_bytes(target, message.as_bytes(), mode=0o600)  # addresses and figures: private
     return target

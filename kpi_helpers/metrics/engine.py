@@ -1,9 +1,9 @@
-"""The KPI engine: scopes, the data's months, measure frames and scalar KPI values.
+"""The KPI engine: measure frames and scalar KPI values for many scopes and months.
 
 ``kpi_helpers.kpis`` is the analyst facade over this module and ``kpi_helpers.metrics.tables``
 uses it for the rep leaderboard. Example::
 
-    from .engine import Scope, compute_tidy
+    from kpi_helpers.metrics import Scope, compute_tidy
     compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
 
 Measures are computed by the sources registered in ``.measures`` (one module per table:

@@ -12,7 +12,7 @@ default 1 %).
 E[Y(t_{k-1})]) / (1 + d)^k, with t_k the weeks from the last day of m to the last day of
 month m+k and E[Y(t)] the BG/NBD conditional expectation. Example::
 
-    from .clv import fit_clv
+    from kpi_helpers.models import fit_clv
     res = fit_clv(open_dataset("data/sample"), "2026-05", scope="team:EMEA")
     res.predictive_clv, res.notes, res.accounts.head()
 """

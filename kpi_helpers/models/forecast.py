@@ -34,7 +34,7 @@ contains its forecast.
 
 Example::
 
-    from .forecast import forecast_kpi
+    from kpi_helpers.models import forecast_kpi
     forecast_kpi(ds, "sales_revenue", "2026-10", scope="team:EMEA")
     #      month  forecast  lower  upper        method
     # 0  2026-11   ...

@@ -30,7 +30,7 @@ close date is still recorded. The figure is meant for the latest month.
 
 Example::
 
-    from .pipeline_forecast import pipeline_forecast
+    from kpi_helpers.models import pipeline_forecast
     pipeline_forecast(ds, "2026-10", scope="team:EMEA")
     # {'month': '2026-11', 'as_of': '2026-10', 'value': 412000.0, 'win_rate': 0.38, ...}
 """

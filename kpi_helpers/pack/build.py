@@ -39,7 +39,7 @@ from kpi_helpers.report import (
     month_label,
     page_title,
 )
-from kpi_helpers.report.live import LiveData
+from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
 from .freeze import write_snapshot
 from .keys import (
@@ -148,15 +148,6 @@ def find_pages(custom: str | Path | None = None) -> list[Page]:
         )
         for n in kit + rest
     ]
-
-
-# ------------------------------------------------------------------ rendering
-
-
-# ------------------------------------------------------------------ one notebook
-
-
-# ------------------------------------------------------------------ the pack
 
 
 def _data_line(meta: dict) -> str:

@@ -34,7 +34,7 @@ from kpi_helpers.report import (
     SNAPSHOT_FORMAT,
     VALIDATION_FILE,
 )
-from kpi_helpers.report.live import LiveData
+from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
 

@@ -14,10 +14,10 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from kpi_helpers.catalog import FAMILIES
 from kpi_helpers.core import KitError, resource_dir, write_text
+from kpi_helpers.data import redact
+from kpi_helpers.report import PACK_FAMILIES
 
 PARAMETERS = ("source", "mapping", "config")  # what the command may set in the copies
 DEFAULT_SOURCE = "../data/sample"  # the kit notebooks' own default
@@ -37,7 +37,7 @@ def path_parameter(name: str, value: str, folder: str | Path) -> str:
     '../crm'
     """
     if name == "source" and is_database(value):
-        if urlsplit(value).password:
+        if redact(value) != value:  # a password in the user part or in the query string
             raise KitError(
                 "--source: the notebooks would keep this URL's password in plain text; put "
                 "the URL in an environment variable and pass --source env:VAR."
@@ -77,9 +77,7 @@ def kit_pages() -> list[Path]:
     """The kit's page notebooks (the summary and one per family), not an Untitled.ipynb
     left in a source tree's notebooks/."""
     kit = resource_dir("notebooks")
-    pages = sorted(
-        kit / f"{n}.ipynb" for n in ("summary", *FAMILIES) if (kit / f"{n}.ipynb").is_file()
-    )
+    pages = sorted(kit / f"{n}.ipynb" for n in PACK_FAMILIES if (kit / f"{n}.ipynb").is_file())
     if not pages:
         raise KitError(f"The kit's notebooks are missing from {kit}: reinstall kpi-helpers.")
     return pages

@@ -29,8 +29,8 @@ from matplotlib.figure import Figure
 
 from kpi_helpers.catalog import FAMILIES, REGISTRY, get, scope_label
 from kpi_helpers.core import Config, KitError, Month, load_config
-from kpi_helpers.report import charts
 
+from . import charts
 from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_title
 from .snapshot import Snapshot
 

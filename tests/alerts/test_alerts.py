@@ -241,6 +241,16 @@ def test_an_unknown_team_is_named_with_the_teams_that_exist():
     assert "teams are: A, B, unassigned." in str(err.value)
 
 
+def test_a_known_rep_without_rows_fires_nothing():
+    """R5 is in reps (it left more than a year ago, so the rows have none of it): the rule
+    is valid and fires nothing; a rep in no table at all is an error."""
+    teams = {"R1": "A", "R2": "B", "R5": "A"}
+    rules = [rule("new_leads", "above", 5, "rep:R5")]
+    assert check(rules, scoped_rows(), M, teams_of_reps=teams).alerts == []
+    with pytest.raises(KitError, match="Unknown rep 'R6'"):
+        check([rule("new_leads", "above", 5, "rep:R6")], scoped_rows(), M, teams_of_reps=teams)
+
+
 def test_needed_scopes_are_what_compute_takes():
     rules = parse_rules(
         [
@@ -308,9 +318,10 @@ def test_bad_rules_are_one_clear_error_naming_the_rule(tmp_path, second, message
     assert message in str(err.value)
 
 
-def test_alerts_written_as_one_table_is_explained(tmp_path):
+@pytest.mark.parametrize("text", ['[alerts]\nkpi = "win_rate"\nbelow = 20\n', "[alerts]\n"])
+def test_alerts_written_as_one_table_is_explained(tmp_path, text):
     path = tmp_path / "kpi.toml"
-    path.write_text('[alerts]\nkpi = "win_rate"\nbelow = 20\n')
+    path.write_text(text)  # an empty [alerts] too: not silently no rules
     with pytest.raises(KitError, match=r"written \[\[alerts\]\] \(two brackets\)"):
         rules_of(load_config(path))
 

@@ -209,6 +209,7 @@ def test_dry_run_writes_parseable_eml_files_and_sends_nothing(reports, smtp, tmp
     for f in out_dir.iterdir():
         msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
         assert msg.get_content_type() == "multipart/mixed" and msg["To"] == "a@example.com"
+        assert f.stat().st_mode & 0o077 == 0  # addresses and figures: the owner's only
     assert capsys.readouterr().out.count("KB") == 2
     # no server at all is needed for a dry run
     assert send(reports, "--to", "a@example.com", "--dry-run", str(out_dir)) == 0

@@ -94,11 +94,14 @@ def test_sets_the_analysts_source_mapping_and_config(tmp_path, monkeypatch, caps
     assert main(["notebooks", "db", "--source", "env:SALES_DB_URL"]) == 0
     assert _parameters(tmp_path / "db" / "summary.ipynb")["source"] == "env:SALES_DB_URL"
     capsys.readouterr()
-    url = "postgresql://kit:s3cret@db.example/sales"
-    assert main(["notebooks", "leak", "--source", url]) == 2
-    err = capsys.readouterr().err
-    assert "env:VAR" in err and "s3cret" not in err
-    assert not (tmp_path / "leak").exists()
+    for url in (
+        "postgresql://kit:s3cret@db.example/sales",
+        "postgresql://db.example/sales?user=kit&password=s3cret",  # in the query string
+    ):
+        assert main(["notebooks", "leak", "--source", url]) == 2
+        err = capsys.readouterr().err
+        assert "env:VAR" in err and "s3cret" not in err
+        assert not (tmp_path / "leak").exists()
 
 
 def test_a_path_with_quotes_stays_one_python_string(tmp_path, monkeypatch):
