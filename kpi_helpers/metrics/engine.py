@@ -1,9 +1,8 @@
 """The KPI engine: measure frames and scalar KPI values for many scopes and months.
 
 ``kpi_helpers.kpis`` is the analyst facade over this module and ``kpi_helpers.metrics.tables``
-uses it for the rep leaderboard. Example::
+uses it for the rep leaderboard. Example (both names from ``kpi_helpers.metrics``)::
 
-    from kpi_helpers.metrics import Scope, compute_tidy
     compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
 
 Measures are computed by the sources registered in ``.measures`` (one module per table:
@@ -18,12 +17,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# the measure sources register themselves in SOURCES on import (small_tables with the
+# names taken from it below): the engine reads them all
+import kpi_helpers.metrics.customers
+import kpi_helpers.metrics.deals
+import kpi_helpers.metrics.leads
+import kpi_helpers.metrics.orders
+import kpi_helpers.metrics.subscriptions  # noqa: F401
 from kpi_helpers.catalog import FAMILIES, KPI, REGISTRY, select
 from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset, check_month, data_months, month_asked
 
-# the measure sources register themselves in SOURCES on import: the engine reads them all
-from . import customers, deals, leads, orders, small_tables, subscriptions  # noqa: F401
 from .compare import add_comparisons
 from .measures import KEY, SOURCES, Measures, Source, describe_missing, missing_inputs
 from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows

@@ -10,9 +10,9 @@ default 1 %).
 
 12-month CLV of an account = sum over k = 1..12 of expected spend x (E[Y(t_k)] -
 E[Y(t_{k-1})]) / (1 + d)^k, with t_k the weeks from the last day of m to the last day of
-month m+k and E[Y(t)] the BG/NBD conditional expectation. Example::
+month m+k and E[Y(t)] the BG/NBD conditional expectation. Example (``fit_clv`` from
+``kpi_helpers.models``)::
 
-    from kpi_helpers.models import fit_clv
     res = fit_clv(open_dataset("data/sample"), "2026-05", scope="team:EMEA")
     res.predictive_clv, res.notes, res.accounts.head()
 """
@@ -30,7 +30,13 @@ from kpi_helpers.core import Config, KitError, Month, write_text
 from kpi_helpers.data import Dataset, check_month, month_asked
 from kpi_helpers.metrics import Measures, Scope, check_scope, one_scope
 
-from . import clv_models as models
+from .clv_models import (
+    conditional_expected_purchases,
+    conditional_expected_spend,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    p_alive,
+)
 
 HORIZON_MONTHS = 12
 ALIVE = 0.5  # accounts with P(alive) at or above this count in the KPI value
@@ -180,16 +186,14 @@ def account_values(
     """
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     params = (bgnbd["r"], bgnbd["alpha"], bgnbd["a"], bgnbd["b"])
-    cum = np.column_stack(
-        [models.conditional_expected_purchases(*params, w, x, t_x, T) for w in weeks]
-    )
+    cum = np.column_stack([conditional_expected_purchases(*params, w, x, t_x, T) for w in weeks])
     per_month = np.diff(cum, axis=1, prepend=0.0)
     factors = (1 + discount_rate) ** -np.arange(1, len(weeks) + 1, dtype=float)
-    spend = models.conditional_expected_spend(
+    spend = conditional_expected_spend(
         gamma_gamma["p"], gamma_gamma["q"], gamma_gamma["gamma"], x, summary["monetary"]
     )
     out = summary.copy()
-    out["p_alive"] = models.p_alive(*params, x, t_x, T)
+    out["p_alive"] = p_alive(*params, x, t_x, T)
     out["expected_purchases_12m"] = cum[:, -1]
     out["expected_spend"] = spend
     out["clv_12m"] = spend * (per_month @ factors)
@@ -224,8 +228,8 @@ def fit_clv(
             "the models need repeat purchases; pick a later month or a wider scope."
         )
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    bg = models.fit_bgnbd(x, t_x, T)
-    gg = models.fit_gamma_gamma(x, summary["monetary"].to_numpy(dtype=float))
+    bg = fit_bgnbd(x, t_x, T)
+    gg = fit_gamma_gamma(x, summary["monetary"].to_numpy(dtype=float))
     notes = bg.notes + gg.notes
     if len(summary) < FEW_CUSTOMERS:
         notes.append(f"Only {len(summary)} customers: the fit is rough.")

@@ -32,9 +32,8 @@ h = 1..12); one month of history has no residual and no interval (``lower`` and
 (fixed seed) where there is none (a multiplicative season). An interval always
 contains its forecast.
 
-Example::
+Example (``forecast_kpi`` from ``kpi_helpers.models``)::
 
-    from kpi_helpers.models import forecast_kpi
     forecast_kpi(ds, "sales_revenue", "2026-10", scope="team:EMEA")
     #      month  forecast  lower  upper        method
     # 0  2026-11   ...

@@ -28,9 +28,8 @@ The expected close date is as recorded: deals that closed since m usually no lon
 carry one, so a forecast made for a past month counts only the deals whose expected
 close date is still recorded. The figure is meant for the latest month.
 
-Example::
+Example (``pipeline_forecast`` from ``kpi_helpers.models``)::
 
-    from kpi_helpers.models import pipeline_forecast
     pipeline_forecast(ds, "2026-10", scope="team:EMEA")
     # {'month': '2026-11', 'as_of': '2026-10', 'value': 412000.0, 'win_rate': 0.38, ...}
 """

@@ -25,7 +25,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from kpi_helpers.alerts import rules_of
+from kpi_helpers.alerts import AlertRule, rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
 from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock, resource_dir
 from kpi_helpers.data import check_month, month_asked, open_dataset
@@ -207,7 +207,7 @@ def build_pack(
     data step and every page whose inputs did not change from the month's previous
     build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
     cfg = load_config(config)
-    rules_of(cfg)  # a bad [[alerts]] rule stops the build before anything runs
+    rules = rules_of(cfg)  # a bad [[alerts]] rule stops the build before anything runs
     source = source or cfg.source
     mapping = mapping or cfg.mapping or None
     pages = find_pages(notebooks or cfg.pack_notebooks or None)
@@ -246,7 +246,16 @@ def build_pack(
             build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
             try:
                 request = BuildRequest(
-                    month, scope_list, pages, tuple(formats), jobs, chromium, cfg, source, mapping
+                    month,
+                    scope_list,
+                    pages,
+                    tuple(formats),
+                    jobs,
+                    chromium,
+                    cfg,
+                    rules,
+                    source,
+                    mapping,
                 )
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
@@ -280,6 +289,7 @@ class BuildRequest:
     jobs: int
     chromium: str | None
     cfg: Config
+    rules: list[AlertRule]  # the [[alerts]] of cfg, parsed
     source: str
     mapping: str | None
 
@@ -309,7 +319,7 @@ def _build(
     else:
         live = LiveData(ds, config=cfg, month=month)
         meta = write_snapshot(
-            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=rules_of(cfg)
+            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=req.rules
         )
         del live
     snapshot = Snapshot(snap_dir)

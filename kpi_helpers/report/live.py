@@ -14,10 +14,12 @@ Example::
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import pandas as pd
 
 from kpi_helpers import kpis as kpi_api
-from kpi_helpers.alerts import check_dataset, rules_of
+from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
 from kpi_helpers.core import Config
 from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
 from kpi_helpers.metrics import Scope
@@ -69,15 +71,19 @@ class LiveData:
         """The validation findings of the dataset."""
         return validate(self.ds)
 
+    @cached_property
+    def rules(self) -> list[AlertRule]:
+        """The ``[[alerts]]`` rules of the config, parsed once."""
+        return rules_of(self.cfg)
+
     def alert_rules(self) -> list[str]:
         """The ``[[alerts]]`` rules of the config, in words (as a snapshot lists them)."""
-        return [r.text(self.cfg.currency) for r in rules_of(self.cfg)]
+        return [r.text(self.cfg.currency) for r in self.rules]
 
     def alerts(self) -> list[dict]:
         """The alerts of the config's rules that fire for the month (as a snapshot holds
         them); ``[]`` without rules."""
-        rules = rules_of(self.cfg)
-        if not rules:
+        if not self.rules:
             return []
-        found = check_dataset(self.ds, rules, self.month, self.cfg)
+        found = check_dataset(self.ds, self.rules, self.month, self.cfg)
         return [a.as_dict() for a in found.alerts]

@@ -27,10 +27,18 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from kpi_helpers.catalog import FAMILIES, REGISTRY, get, scope_label
+from kpi_helpers.catalog import (
+    FAMILIES,
+    REGISTRY,
+    format_change,
+    format_kpi,
+    format_value,
+    get,
+    scope_label,
+)
 from kpi_helpers.core import Config, KitError, Month, load_config
 
-from . import charts
+from .charts import bar_chart, forecast_chart, histogram, trend_chart
 from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_title
 from .snapshot import Snapshot
 
@@ -129,7 +137,7 @@ class Report:
         )
 
     def fmt(self, kpi: str, value: float) -> str:
-        return charts.format_kpi(get(kpi), value, self.cfg.currency)
+        return format_kpi(get(kpi), value, self.cfg.currency)
 
     def headlines(self) -> list[str]:
         """The page's headline KPIs; the summary's are those the data can give, topped up
@@ -201,7 +209,7 @@ class Report:
             better = row["better"]
             tone = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
         arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
-        text = charts.format_change(v, row["change_unit"], self.cfg.currency)
+        text = format_change(v, row["change_unit"], self.cfg.currency)
         return dict(value=text, label=label, tone=tone, arrow=arrow)
 
     def _before_data(self, kpi: str, back: int) -> bool:
@@ -219,7 +227,7 @@ class Report:
             rows = rows[rows["status"] != "not_available"]  # the months that exist
             if rows.empty:
                 continue
-            fig = charts.trend_chart(
+            fig = trend_chart(
                 rows["value"],
                 f"{k.name}, last {len(rows)} months",
                 k.unit,
@@ -242,8 +250,8 @@ class Report:
                     ok=ok,
                     value=self.fmt(kpi, r["value"]) if ok else "",
                     reason=[] if ok else reason_parts(r["reason"]),
-                    mom=charts.format_change(r["mom_change"], r["change_unit"], self.cfg.currency),
-                    yoy=charts.format_change(r["yoy_change"], r["change_unit"], self.cfg.currency),
+                    mom=format_change(r["mom_change"], r["change_unit"], self.cfg.currency),
+                    yoy=format_change(r["yoy_change"], r["change_unit"], self.cfg.currency),
                     target="" if pd.isna(r["target"]) else self.fmt(kpi, r["target"]),
                     rag=_rag(r),
                 )
@@ -315,11 +323,9 @@ class Report:
         for col in shown.columns:
             values = shown[col]
             if col in money:
-                cells.append(
-                    [charts.format_value(v, "currency", self.cfg.currency) for v in values]
-                )
+                cells.append([format_value(v, "currency", self.cfg.currency) for v in values])
             elif col in percent:
-                cells.append([charts.format_value(v, "percent") for v in values])
+                cells.append([format_value(v, "percent") for v in values])
             elif pd.api.types.is_float_dtype(values):
                 # counts stay whole numbers ("4 deals", not "4.00") even in a float column
                 whole = bool((values.dropna() % 1 == 0).all())
@@ -378,7 +384,7 @@ class Report:
             k = get(kpi)
             done = self.df[(self.df["kpi"] == kpi) & (self.df["status"] == "ok")]
             actual = done.set_index("month")["value"]
-            fig = charts.forecast_chart(
+            fig = forecast_chart(
                 actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
             )
             self.show(fig, data="forecasts")
@@ -386,7 +392,7 @@ class Report:
         units = f["kpi"].map(lambda x: get(x).unit)
         for col in ("forecast", "lower", "upper"):  # each row in its KPI's unit
             shown[col] = [
-                charts.format_value(v, u, self.cfg.currency) if pd.notna(v) else ""
+                format_value(v, u, self.cfg.currency) if pd.notna(v) else ""
                 for v, u in zip(f[col], units, strict=True)
             ]
         display(self.show_table(shown, data="forecasts"))
@@ -398,7 +404,7 @@ class Report:
         if rows is None or rows.empty:
             return HTML(blocks().na("No revenue forecast: the data has no sales revenue."))
         r = rows.iloc[0]
-        money = lambda v: charts.format_value(v, "currency", self.cfg.currency)  # noqa: E731
+        money = lambda v: format_value(v, "currency", self.cfg.currency)  # noqa: E731
         band = f" (80 %: {money(r['lower'])}–{money(r['upper'])})" if pd.notna(r["lower"]) else ""
         text = f"Forecast for next month ({month_label(r['month'])}): {money(r['forecast'])}{band}"
         return HTML(blocks().note(f"{text}, {r['method']}.", self.link("forecasts")))
@@ -412,7 +418,7 @@ class Report:
         labels = ["pipeline-weighted", "CRM-weighted", "target"]
         values = [total["weighted"], total["crm_weighted"], total["target"]]
         keep = [(a, b) for a, b in zip(labels, values, strict=True) if pd.notna(b)]
-        fig = charts.bar_chart(
+        fig = bar_chart(
             [a for a, _ in keep],
             [b for _, b in keep],
             "Bookings expected next month",
@@ -433,7 +439,7 @@ class Report:
         if acc is None:
             display(self.show_table(None))
             return
-        fig = charts.histogram(
+        fig = histogram(
             acc["clv_12m"],
             "Predictive 12-month CLV per account",
             "currency",
