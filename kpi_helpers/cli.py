@@ -42,7 +42,7 @@ def _dataset(args: argparse.Namespace, cfg=None):
 def _validate(args: argparse.Namespace) -> int:
     from kpi_helpers.data import exit_code, format_report, open_dataset, validate
 
-    ds = open_dataset(args.source, args.mapping)
+    ds = open_dataset(args.source, args.mapping, keep_unreadable=True)
     findings = validate(ds)
     print(format_report(findings, ds.description))
     return exit_code(findings)

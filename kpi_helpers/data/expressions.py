@@ -9,6 +9,13 @@ as null), ``coalesce(x, y, ...)`` (per row, the first value that is not null or
 empty) and ``matches(x, 'regex')`` (a case-insensitive regular-expression search
 in the text of ``x``). Nothing in a mapping file can run arbitrary code. Column
 names with spaces or punctuation are written in backticks.
+
+Comparisons (``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``) compare numbers when both
+sides are numbers: a number literal, or a column whose every non-empty value is a
+number (written as the section's ``decimal``/``thousands`` say), so ``Amount > Cost``
+reads ``9 > 10`` as false although the text ``'9'`` sorts after ``'10'``. Text compares
+with text. A number compared with text (``Amount > 'big'``, or ``Amount > 1000`` where
+Amount holds ``n/a``) is an error naming the expression and a value, never a silent false.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import re
 import pandas as pd
 
 from kpi_helpers.core import KitError
+
+from .numbers import CONTRACT, NumberStyle, parse_numbers
 
 _BINARY = {
     ast.Add: operator.add,
@@ -80,14 +89,65 @@ def _as_series(value, frame: pd.DataFrame) -> pd.Series:
     return pd.Series([value] * len(frame), index=frame.index, dtype=object)
 
 
-def _numeric(value):
+def _numeric(value, style: NumberStyle):
     if isinstance(value, pd.Series) and not pd.api.types.is_numeric_dtype(value):
-        return pd.to_numeric(value, errors="coerce")
+        return parse_numbers(value, style)
     return value
 
 
-def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") -> pd.Series:
-    """Evaluate ``expression`` over the columns of ``frame``.
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _comparable(left, right, style: NumberStyle, where: str, expression: str) -> tuple:
+    """``left`` and ``right`` ready to compare: both as numbers when each is a number (a
+    literal, or a column of numbers), else both as they are (text); a number against
+    text is an error naming the expression and a value of the text side."""
+    kinds = []
+    for side in (left, right):
+        if side is None or isinstance(side, (bool, list)):
+            kinds.append("any")
+        elif _is_number(side):
+            kinds.append("number")
+        elif isinstance(side, str):
+            kinds.append("text")
+        elif pd.api.types.is_bool_dtype(side):
+            kinds.append("any")
+        elif pd.api.types.is_numeric_dtype(side):
+            kinds.append("number")
+        else:
+            kept = ~_empty(side)
+            numbers = parse_numbers(side[kept], style)
+            kinds.append("number" if numbers.notna().all() else "text")
+            if not kept.any():
+                kinds[-1] = "any"
+    if set(kinds) == {"number", "text"}:
+        text = left if kinds[0] == "text" else right
+        if isinstance(text, str):
+            shown = f"the text {text!r}"
+        else:
+            kept = text[~_empty(text)]
+            example = kept[parse_numbers(kept, style).isna()].iloc[0]
+            name = f"column {text.name!r}" if isinstance(text.name, str) else "a value"
+            shown = f"{name}, which holds text such as {example!r}"
+        raise KitError(
+            f"{where}: {expression!r} compares a number with {shown}; compare numbers "
+            "with numbers (write 10, not '10'; clean or filter out the text values) or "
+            "text with text."
+        )
+    if "number" in kinds:
+        return _numeric(left, style), _numeric(right, style)
+    return left, right
+
+
+def evaluate(
+    expression: str,
+    frame: pd.DataFrame,
+    where: str = "expression",
+    style: NumberStyle = CONTRACT,
+) -> pd.Series:
+    """Evaluate ``expression`` over the columns of ``frame``; text is read as numbers
+    written in ``style`` (the mapping section's ``decimal``/``thousands``).
 
     >>> df = pd.DataFrame({"Sales": ["10.5", "4"], "Profit": ["2.5", "-1"]})
     >>> evaluate("Sales - Profit", df).tolist()
@@ -96,6 +156,8 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
     [True, False]
     >>> evaluate("'big' if Sales > 5 else 'small'", df).tolist()
     ['big', 'small']
+    >>> evaluate("Sales > Profit", pd.DataFrame({"Sales": ["9"], "Profit": ["10"]})).tolist()
+    [False]
     """
     tree, names = _parse(expression, where)
 
@@ -120,9 +182,10 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
         if isinstance(node, ast.Name):
             return column(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](_numeric(ev(node.left)), _numeric(ev(node.right)))
+            left, right = _numeric(ev(node.left), style), _numeric(ev(node.right), style)
+            return _BINARY[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -_numeric(ev(node.operand))
+            return -_numeric(ev(node.operand), style)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return ~ev(node.operand)
         if isinstance(node, ast.BoolOp):
@@ -138,8 +201,7 @@ def evaluate(expression: str, frame: pd.DataFrame, where: str = "expression") ->
                 hit = left.isin(right)
                 return hit if op is ast.In else ~hit
             if op in _COMPARE:
-                if isinstance(right, (int, float)) or isinstance(left, (int, float)):
-                    left, right = _numeric(left), _numeric(right)
+                left, right = _comparable(left, right, style, where, expression)
                 return _COMPARE[op](left, right)
         if isinstance(node, ast.IfExp):
             test = _as_series(ev(node.test), frame)

@@ -432,7 +432,7 @@ def init(source: str | Path, out: str | Path | None = None, force: bool = False)
         print(f"  {table:<{width}}  not mapped: {reason}")
     print(f"Wrote {_shown(mapping_path)} and {_shown(config_path)}.")
     print()
-    with open_dataset(found.folder, mapping_path) as ds:
+    with open_dataset(found.folder, mapping_path, keep_unreadable=True) as ds:
         findings = validate(ds)
         print(format_report(findings, ds.description))
         print()

@@ -7,6 +7,8 @@ table it feeds. Steps run in this order, each optional::
     from = "Sample - Superstore.csv"        # file in the folder, sheet, or DB table
     encoding = "utf-8-sig"                  # CSV only
     delimiter = ","                         # CSV only
+    decimal = ","                           # numbers written 1.234,56 (see below)
+    thousands = "."
     ignore_case = true                      # headers match the names below in any case
     lookup = { from = "people.csv", on = "Region", columns = ["Regional Manager"] }
     booleans = ["IsClosed"]                 # true/false/1/0/yes/no (any case) -> True/False
@@ -20,7 +22,7 @@ table it feeds. Steps run in this order, each optional::
     deal_type = "new"
     [tables.orders.values.stage]            # source value = canonical value
     Won = "closed_won"
-    [tables.orders.dates]                   # canonical = strptime format, or "iso"
+    [tables.orders.dates]                   # canonical = strptime format, "iso" or "excel"
     ordered_at = "%d/%m/%y"
 
 A table fed by several files has one ``[[tables.NAME]]`` section per file (note the
@@ -28,8 +30,11 @@ double brackets; each section's ``[tables.NAME.columns]`` etc. follow it); each 
 mapped on its own and their rows are stacked, e.g. Salesforce tasks and events both
 feeding ``activities``.
 
-Order: lookup -> booleans -> where -> columns/derive/constants -> values -> dates ->
-unique_by. Only the mapped columns are kept.
+Order: lookup -> booleans -> where -> columns/derive/constants -> values -> numbers ->
+dates -> unique_by. Only the mapped columns are kept; a section that maps no column (no
+``columns``, ``derive`` or ``constants``) keeps the file's columns as they are, named as
+the contract names them: ``[tables.orders]`` with ``from = "orders.csv"`` and
+``decimal = ","`` reads a folder's ``orders.csv`` with decimal commas, nothing else.
 
 - ``lookup`` (one table or a list) left-joins columns of another file on a key;
   ``on = { left = "ManagerId", right = "Id" }`` when the key is named differently on
@@ -43,7 +48,17 @@ unique_by. Only the mapped columns are kept.
 - ``ignore_case = true``: a source header written in another case (``STAGENAME``,
   ``stagename``) is taken as the name the mapping uses (``StageName``), in the
   table's file and its lookups.
-- ``dates``: a strptime format, or ``"iso"`` for ISO 8601 (``2016-10-20``,
+- ``decimal`` (``"."`` or ``","``) and ``thousands`` (``""``, ``"."``, ``","``,
+  ``" "`` or ``"'"``; default ``"."`` with a decimal comma, none with a decimal point):
+  how the file writes numbers. ``1.234,56`` is read as 1234.56 in the contract's number
+  columns and in expressions. Without them, a CSV file's way is detected when its
+  numbers tell it unambiguously (:mod:`kpi_helpers.data.numbers`); when they do not
+  (only values such as ``1.234``, or both ``12.5`` and ``12,5``) that is an error naming
+  the column and these settings. Values written another way are left as they are, for
+  validation to report by row.
+- ``dates``: a strptime format, ``"excel"`` for Excel serial dates (``45567`` is
+  2024-10-02, ``45567.5`` noon of that day: days since 1899-12-30, as Excel counts; the
+  issue's ``date_format = "excel"`` is this, per column), or ``"iso"`` for ISO 8601 (``2016-10-20``,
   ``2016-10-20T00:00:00.000Z``, ``2016-10-20T09:30:00+02:00``). Timestamps with a
   zone (``"iso"`` or a format with ``%z``) are converted to UTC and stored without
   the zone (the kit's timestamps are naive, and kpi.toml has no timezone setting
@@ -65,6 +80,15 @@ from kpi_helpers.core import KitError, read_toml
 
 from .contract import TABLES
 from .expressions import column_names, evaluate
+from .numbers import (
+    CONTRACT,
+    NumberStyle,
+    count_forms_frame,
+    detect_style,
+    number_columns,
+    number_style,
+    to_contract_text,
+)
 
 _KEYS = {
     "from",
@@ -81,8 +105,11 @@ _KEYS = {
     "sheet",
     "ignore_case",
     "booleans",
+    "decimal",
+    "thousands",
 }
 _LOOKUP_KEYS = {"from", "on", "columns", "prefix"}
+CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".txt")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -103,6 +130,7 @@ class TableMapping:
     constants: dict[str, object] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
+    numbers: NumberStyle | None = None  # decimal/thousands; None: detected in a CSV file
     also: list[TableMapping] = field(default_factory=list)  # more parts, rows stacked
 
 
@@ -160,6 +188,7 @@ def _table_mapping(name: str, spec: object, where: str) -> TableMapping:
         constants=dict(spec.get("constants", {})),
         values={k: dict(v) for k, v in spec.get("values", {}).items()},
         dates=dict(spec.get("dates", {})),
+        numbers=number_style(spec.get("decimal"), spec.get("thousands"), where),
     )
     known = set(TABLES[name].names)
     for key in ("columns", "derive", "constants", "values", "dates"):
@@ -195,20 +224,32 @@ def load_mapping(path: str | Path) -> Mapping:
     return Mapping(path, out)
 
 
+# Excel counts days from 1899-12-30 (its 1900 leap-year bug makes that 1900-03-01 = 61)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_LAST = 2958465  # 9999-12-31
+
+
 def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
-    """Parse with ``fmt`` (or ``"iso"``); values that do not match keep their text for
-    validation; values with a zone are converted to UTC and stored without it.
+    """Parse with ``fmt`` (or ``"iso"``, or ``"excel"``); values that do not match keep
+    their text for validation; values with a zone are converted to UTC and stored without it.
 
     >>> _parse_dates(pd.Series(["2016-10-20T23:30:00.000-02:00", "2016-10-20"]), "iso").tolist()
     [Timestamp('2016-10-21 01:30:00'), Timestamp('2016-10-20 00:00:00')]
+    >>> _parse_dates(pd.Series(["45567", "45567.75"]), "excel").tolist()
+    [Timestamp('2024-10-02 00:00:00'), Timestamp('2024-10-02 18:00:00')]
     """
     text = values.astype("string").str.strip()
-    zoned = fmt == "iso" or "%z" in fmt
-    parsed = pd.to_datetime(
-        text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=zoned
-    )
-    if zoned:
-        parsed = parsed.dt.tz_localize(None)
+    if fmt == "excel":
+        days = pd.to_numeric(text, errors="coerce")
+        days = days.where((days >= 1) & (days <= _EXCEL_LAST))
+        parsed = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
+    else:
+        zoned = fmt == "iso" or "%z" in fmt
+        parsed = pd.to_datetime(
+            text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=zoned
+        )
+        if zoned:
+            parsed = parsed.dt.tz_localize(None)
     bad = parsed.isna() & text.notna() & (text != "")
     if not bad.any():
         return parsed
@@ -265,6 +306,33 @@ def _match_case(frame: pd.DataFrame, wanted: set[str]) -> pd.DataFrame:
             if target not in rename.values():
                 rename[col] = target
     return frame.rename(columns=rename) if rename else frame
+
+
+def _keeps_columns(tm: TableMapping) -> bool:
+    """True when the section maps no column: the file's columns are kept as they are."""
+    return not (tm.columns or tm.derive or tm.constants)
+
+
+def _number_style(tm: TableMapping, frame: pd.DataFrame) -> NumberStyle:
+    """How the source writes numbers: the section's ``decimal``/``thousands``, else, for a
+    CSV file, what the values of the columns that become numbers tell (the source columns
+    of the contract's number columns, and those their expressions compute with)."""
+    if tm.numbers is not None:
+        return tm.numbers
+    if not tm.source.lower().endswith(CSV_SUFFIXES):
+        return CONTRACT  # a sheet or a database table: numbers are typed there
+    if _keeps_columns(tm):
+        sources = number_columns(TABLES[tm.table], frame.columns)
+    else:
+        sources = [tm.columns[c] for c in number_columns(TABLES[tm.table], tm.columns)]
+        for canonical in number_columns(TABLES[tm.table], tm.derive):
+            sources += sorted(column_names(tm.derive[canonical], f"[tables.{tm.table}]"))
+    sources = [
+        c
+        for c in dict.fromkeys(sources)
+        if c in frame.columns and not pd.api.types.is_numeric_dtype(frame[c])
+    ]
+    return detect_style(count_forms_frame(frame, sources), tm.source, tm.table)
 
 
 def _names_used(tm: TableMapping) -> set[str]:
@@ -327,9 +395,11 @@ def _apply_one(
         )
     if tm.booleans:
         frame = _booleans(frame, tm.booleans, where)
+    style = _number_style(tm, frame)
     if tm.where:
-        frame = frame[evaluate(tm.where, frame, f"{where}.where").fillna(False).astype(bool)]
-    out = pd.DataFrame(index=frame.index)
+        keep = evaluate(tm.where, frame, f"{where}.where", style)
+        frame = frame[keep.fillna(False).astype(bool)]
+    out = frame.copy() if _keeps_columns(tm) else pd.DataFrame(index=frame.index)
     for canonical, source_col in tm.columns.items():
         if source_col not in frame.columns:
             raise KitError(
@@ -338,13 +408,16 @@ def _apply_one(
             )
         out[canonical] = frame[source_col]
     for canonical, expression in tm.derive.items():
-        out[canonical] = evaluate(expression, frame, f"{where}.derive.{canonical}")
+        out[canonical] = evaluate(expression, frame, f"{where}.derive.{canonical}", style)
     for canonical, value in tm.constants.items():
         out[canonical] = value
     for canonical, translation in tm.values.items():
         if canonical not in out.columns:
             raise KitError(f"{where}.values: {canonical} is not mapped; add it to columns.")
         out[canonical] = out[canonical].replace(translation)
+    for canonical in number_columns(TABLES[tm.table], out.columns):
+        if not pd.api.types.is_numeric_dtype(out[canonical]):
+            out[canonical] = to_contract_text(out[canonical], style)
     for canonical, fmt in tm.dates.items():
         if canonical not in out.columns:
             raise KitError(f"{where}.dates: {canonical} is not mapped; add it to columns.")

@@ -12,8 +12,11 @@ variable, so a password never travels as a notebook parameter or a CLI argument.
 from __future__ import annotations
 
 import collections.abc
+import gzip
+import io
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from kpi_helpers.core import KitError
 
 from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
 from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
+from .numbers import with_contract_numbers
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
@@ -67,6 +71,17 @@ class ClosedTables(collections.abc.Mapping):
         raise _closed_error(self.description)
 
 
+@dataclass(frozen=True)
+class FileNote:
+    """Something about how a file was read that the user should check (validation
+    reports it as a warning), e.g. a file that is not UTF-8, read as Windows-1252."""
+
+    check: str
+    problem: str
+    fix: str
+    examples: tuple[str, ...] = ()
+
+
 @dataclass
 class Dataset:
     """Canonical tables of one source, typed per the data contract.
@@ -74,7 +89,8 @@ class Dataset:
     ``tables`` are the typed tables the KPI engine reads; ``raw`` are the same
     tables as they were read (text where the source had text), kept so that
     validation can point at values that did not parse; ``load_errors`` holds, per
-    table, why it could not be read at all.
+    table, why it could not be read at all (only when opened with ``keep_unreadable``:
+    otherwise that is an error); ``load_notes`` what to check about how it was read.
 
     A dataset holds a connection (an embedded DuckDB, or the database's) until
     :meth:`close`; as a context manager it closes itself::
@@ -88,6 +104,7 @@ class Dataset:
     tables: dict[str, ibis.Table] = field(default_factory=dict)
     raw: dict[str, ibis.Table] = field(default_factory=dict)
     load_errors: dict[str, str] = field(default_factory=dict)
+    load_notes: dict[str, list[FileNote]] = field(default_factory=dict)
     # results computed from this dataset (small frames, data months, KPI measures), so
     # repeated calls do not query again; the tables must not change once opened
     cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -241,28 +258,138 @@ def _quote(path: Path) -> str:
 
 
 def _find_file(folder: Path, name: str) -> Path | None:
+    """The file of table ``name`` in ``folder``; also a path by that name that is not a
+    readable file (a folder, a broken link), for :func:`_check_readable` to explain."""
     for suffix in FILE_SUFFIXES:
         candidate = folder / f"{name}{suffix}"
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():
             return candidate
     return None
 
 
-def _read_csv_frame(path: Path, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+def _check_readable(path: Path) -> None:
+    """A KitError naming ``path`` and why, when it is not a file this process may read.
+
+    >>> _check_readable(Path("/"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kpi_helpers.core.errors.KitError: / is a folder, not a file...
+    """
+    if path.is_symlink() and not path.exists():
+        raise KitError(
+            f"{path.name} is a link to {os.readlink(path)}, which does not exist: "
+            "point it at the export, or remove it."
+        )
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise KitError(f"{path.name or path} is {kind}, not a file: rename or remove it.")
+    if not os.access(path, os.R_OK):
+        raise KitError(
+            f"{path.name} cannot be read: permission denied (it is in {path.parent}); "
+            "give this user read access (chmod +r) or copy the export somewhere it can read."
+        )
+
+
+def _file_bytes(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+
+
+def _as_windows_1252(path: Path, data: bytes) -> tuple[str, FileNote]:
+    """``data`` (the bytes of ``path``, which are not UTF-8) read as Windows-1252, with
+    the note validation shows; an error when they are not text in that encoding either."""
+    binary = KitError(
+        f"{path.name} is neither UTF-8 nor Windows-1252 text (is it a binary file?); "
+        'if it is text in another encoding, set encoding = "..." in its mapping section.'
+    )
+    if b"\x00" in data:
+        raise binary
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise binary from None
+    note = FileNote(
+        "encoding",
+        f"{path.name} is not UTF-8; it was read as Windows-1252 (cp1252): check that "
+        "names with accents read right",
+        f"Save {path.name} as UTF-8, or confirm the encoding in the mapping: "
+        f'[tables.<table>] from = "{path.name}", encoding = "cp1252" (a section without '
+        "columns keeps the file's columns).",
+        tuple(_non_ascii_fields(text)),
+    )
+    return text, note
+
+
+def _non_ascii_fields(text: str, limit: int = 3) -> list[str]:
+    """Up to ``limit`` fields of CSV ``text`` with a non-ASCII character, e.g. names."""
+    found: list[str] = []
+    for line in text.splitlines():
+        if line.isascii():
+            continue
+        for part in re.split(r"[,;\t|]", line):
+            part = part.strip().strip('"').strip()
+            if not part.isascii() and part not in found:
+                found.append(part)
+                if len(found) == limit:
+                    return found
+    return found
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The delimiter of a CSV file, from its header line: the one of ``DELIMITERS`` it
+    holds most often outside quotes (``,`` when none).
+
+    >>> _sniff_delimiter('Deal;"Close Date, UTC";Amount')
+    ';'
+    """
+    outside = re.sub(r'"[^"]*"', "", header)
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _header_line(source: Path | io.StringIO) -> str:
+    if isinstance(source, io.StringIO):
+        return source.getvalue().split("\n", 1)[0]
+    opener = gzip.open if source.name.endswith(".gz") else open
+    with opener(source, "rt", encoding="utf-8-sig", errors="replace") as f:
+        return f.readline()
+
+
+def _read_csv_frame(
+    path: Path, encoding: str | None, delimiter: str | None, notes: list[FileNote] | None
+) -> pd.DataFrame:
+    _check_readable(path)
     if path.stat().st_size == 0:
         raise KitError(f"{path.name} is empty (0 bytes).")
+    source: Path | io.StringIO = path
+    options = {"encoding": encoding or "utf-8-sig"}
+    if encoding is None:
+        data = _file_bytes(path)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            text, note = _as_windows_1252(path, data)
+            source, options = io.StringIO(text), {}
+            if notes is not None:
+                notes.append(note)
+    if delimiter is None and path.suffix != ".tsv":
+        delimiter = _sniff_delimiter(_header_line(source))
     try:
         frame = pd.read_csv(
-            path,
+            source,
             dtype=str,
-            encoding=encoding or "utf-8-sig",
-            sep=delimiter or ("\t" if path.suffix == ".tsv" else ","),
+            sep=delimiter or "\t",
             keep_default_na=False,
             na_values=[""],
+            compression="infer" if source is path else None,
+            **options,
         )
     except UnicodeDecodeError:
         raise KitError(
-            f"{path.name} is not {encoding or 'UTF-8'} text (is it a binary file?); "
+            f"{path.name} is not {encoding} text (is it a binary file?); "
             'set encoding = "..." in the mapping if it is text in another encoding.'
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -270,10 +397,15 @@ def _read_csv_frame(path: Path, encoding: str | None, delimiter: str | None) -> 
     return frame
 
 
-def frame_from_file(path: Path, tm: TableMapping | None = None) -> pd.DataFrame:
+def frame_from_file(
+    path: Path, tm: TableMapping | None = None, notes: list[FileNote] | None = None
+) -> pd.DataFrame:
     """One file of a folder export (CSV, Parquet or Excel) as a DataFrame, read with the
     options of its table mapping ``tm`` (separator, encoding, sheet); a file that cannot
-    be read is one KitError naming it, e.g. ``frame_from_file(Path("exports/User.csv"))``."""
+    be read is one KitError naming it, e.g. ``frame_from_file(Path("exports/User.csv"))``.
+    A CSV file that is not UTF-8 (and whose mapping names no encoding) is read as
+    Windows-1252, and a note saying so is added to ``notes``."""
+    _check_readable(path)
     if path.suffix == ".parquet":
         try:
             return pd.read_parquet(path)
@@ -281,7 +413,9 @@ def frame_from_file(path: Path, tm: TableMapping | None = None) -> pd.DataFrame:
             raise KitError(
                 f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
             ) from None
-    return _read_csv_frame(path, tm.encoding if tm else None, tm.delimiter if tm else None)
+    return _read_csv_frame(
+        path, tm.encoding if tm else None, tm.delimiter if tm else None, notes
+    )
 
 
 def _register_frame(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ibis.Table:
@@ -293,19 +427,47 @@ def _register_frame(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ib
     return con.create_table(name, frame, overwrite=True)
 
 
-def _load_csv_native(con: ibis.BaseBackend, name: str, path: Path) -> ibis.Table:
+def _load_csv_native(
+    con: ibis.BaseBackend, name: str, path: Path, notes: list[FileNote]
+) -> ibis.Table:
+    """CSV ``path`` read by DuckDB (its sniffer finds the delimiter) as text columns. A
+    file that is not UTF-8 is read again as Windows-1252 (a note says so)."""
+    _check_readable(path)
     if path.stat().st_size == 0:
         raise KitError(f"{path.name} is empty (0 bytes).")
     raw_name = f"raw_{name}"
-    try:
+
+    def load(file: Path) -> None:
         con.raw_sql(
-            f'CREATE OR REPLACE TABLE "{raw_name}" AS SELECT * FROM read_csv({_quote(path)}, '
+            f'CREATE OR REPLACE TABLE "{raw_name}" AS SELECT * FROM read_csv({_quote(file)}, '
             "all_varchar = true, header = true, encoding = 'utf-8')"
         )
+
+    try:
+        load(path)
     except Exception as exc:  # DuckDB's sniffer and decoder errors
-        raise KitError(
+        error = KitError(
             f"{path.name} could not be read as UTF-8 CSV with a header row: {_first_line(exc)}."
-        ) from None
+        )
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:  # UTF-8 indeed: not an encoding problem
+            raise error from None
+        text, note = _as_windows_1252(path, data)
+        with tempfile.TemporaryDirectory(prefix="kpi-kit-") as tmp:
+            utf8 = Path(tmp) / path.name
+            utf8.write_text(text, encoding="utf-8")
+            try:
+                load(utf8)
+            except Exception as exc:
+                raise KitError(
+                    f"{path.name} (read as Windows-1252) could not be read as CSV with a "
+                    f"header row: {_first_line(exc)}."
+                ) from None
+        notes.append(note)
     return con.table(raw_name)
 
 
@@ -317,13 +479,13 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
     def read(source: str, tm: TableMapping) -> pd.DataFrame:
         if source not in cache:
             path = folder / source
-            if not path.is_file():
+            if not (path.exists() or path.is_symlink()):
                 files = sorted(p.name for p in folder.iterdir() if p.is_file())
                 raise KitError(
                     f"[tables.{tm.table}] reads {source!r}, which is not in {folder}; "
                     f"files there: {', '.join(files) or 'none'}."
                 )
-            cache[source] = frame_from_file(path, tm)
+            cache[source] = frame_from_file(path, tm, ds.load_notes.setdefault(tm.table, []))
         return cache[source]
 
     for name, spec in TABLES.items():
@@ -335,6 +497,7 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                 path = _find_file(folder, name)
                 if path is None:
                     continue
+                _check_readable(path)
                 if path.suffix == ".parquet":
                     try:
                         ds.raw[name] = con.read_parquet(path, table_name=f"raw_{name}")
@@ -344,13 +507,17 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                         ) from None
                     ds.tables[name] = typed(ds.raw[name], spec)
                     continue
+                notes = ds.load_notes.setdefault(name, [])
                 if path.suffix == ".csv":
-                    ds.raw[name] = _load_csv_native(con, name, path)
+                    raw = _load_csv_native(con, name, path, notes)
                 else:
-                    ds.raw[name] = _register_frame(con, f"raw_{name}", frame_from_file(path))
+                    raw = _register_frame(con, f"raw_{name}", frame_from_file(path, None, notes))
+                ds.raw[name] = with_contract_numbers(raw, spec, path.name)
             ds.tables[name] = con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
         except KitError as exc:
             ds.load_errors[name] = str(exc)
+    for name in [n for n, notes in ds.load_notes.items() if not notes]:
+        del ds.load_notes[name]
 
 
 def _open_excel(path: Path, mapping: Mapping | None, ds: Dataset) -> None:
@@ -460,12 +627,20 @@ def _closed_on_error(ds: Dataset) -> Iterator[None]:
         raise
 
 
-def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None) -> Dataset:
+def open_dataset(
+    source: str | Path,
+    mapping: str | Path | Mapping | None = None,
+    keep_unreadable: bool = False,
+) -> Dataset:
     """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``).
 
-    Tables that are absent are simply not in ``Dataset.tables``; tables that exist
-    but cannot be read are in ``Dataset.load_errors`` with the reason. The dataset holds
-    its connection until closed: ``with open_dataset(...) as ds:`` closes it at the end.
+    Tables that are absent are simply not in ``Dataset.tables``. A table that exists but
+    cannot be read (a corrupt Parquet file, a file that is not text, a folder where a file
+    should be, a bad mapping section) is one KitError listing each file and why: left out,
+    its KPIs would silently be *not available*. With ``keep_unreadable=True`` (what
+    validation uses) such tables are in ``Dataset.load_errors`` with the reason instead.
+    The dataset holds its connection until closed: ``with open_dataset(...) as ds:``
+    closes it at the end.
 
     >>> with open_dataset("data/sample") as ds:  # doctest: +SKIP
     ...     ds.frame("reps").shape
@@ -487,7 +662,7 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
         ds = Dataset(con, redact(text))
         with _closed_on_error(ds):
             _open_database(con, mapping, ds)
-        return ds
+        return _readable(ds, keep_unreadable)
     path = Path(text)
     if not path.exists():
         raise KitError(
@@ -523,4 +698,34 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
             f"Found no canonical table in {ds.description}: name files after the "
             f"tables ({', '.join(TABLES)}) or pass --mapping."
         )
+    return _readable(ds, keep_unreadable)
+
+
+def _readable(ds: Dataset, keep_unreadable: bool) -> Dataset:
+    """``ds``, unless a table could not be read and ``keep_unreadable`` is off: then
+    ``ds`` is closed and the error lists each table's file and reason."""
+    if ds.load_errors and not keep_unreadable:
+        ds.close()
+        raise KitError(unreadable_message(ds.load_errors, ds.description))
     return ds
+
+
+def unreadable_message(load_errors: dict[str, str], description: str) -> str:
+    """The one error for the tables of a dataset that cannot be read.
+
+    >>> print(unreadable_message({"orders": "orders.parquet is not ..."}, "folder x"))
+    1 table of folder x cannot be read, so nothing is computed from it (its KPIs would be missing without a word):
+      orders: orders.parquet is not ...
+    Fix the file (or its mapping section), or move it out of the source; kpi-kit validate lists every problem.
+    """  # noqa: E501
+    n = len(load_errors)
+    lines = [
+        f"{n} table{'s' if n > 1 else ''} of {description} cannot be read, so nothing is "
+        "computed from it (its KPIs would be missing without a word):"
+    ]
+    lines += [f"  {name}: {reason}" for name, reason in load_errors.items()]
+    lines.append(
+        f"Fix the file{'s' if n > 1 else ''} (or {'their' if n > 1 else 'its'} mapping "
+        "section), or move it out of the source; kpi-kit validate lists every problem."
+    )
+    return "\n".join(lines)

@@ -30,10 +30,10 @@ USERS = pd.DataFrame(
 )
 
 
-def _open(tmp_path, toml: str, tables=None):
+def _open(tmp_path, toml: str, tables=None, keep_unreadable: bool = False):
     write_tables(tmp_path, tables or {"deals": DEALS, "users": USERS})
     (tmp_path / "m.toml").write_text(toml)
-    return open_dataset(tmp_path, tmp_path / "m.toml")
+    return open_dataset(tmp_path, tmp_path / "m.toml", keep_unreadable=keep_unreadable)
 
 
 BASE = """
@@ -166,12 +166,12 @@ def test_mapping_file_errors_name_the_key(tmp_path, toml, message):
 
 def test_expression_cannot_run_code(tmp_path):
     toml = BASE + "[tables.opportunities.derive]\nassociated_cost = \"__import__('os')\"\n"
-    ds = _open(tmp_path, toml)
+    ds = _open(tmp_path, toml, keep_unreadable=True)
     assert "uses something mapping expressions do not allow" in ds.load_errors["opportunities"]
 
 
 def test_missing_source_file_is_reported_per_table(tmp_path):
-    ds = _open(tmp_path, BASE.replace("deals.csv", "deals-2026.csv"))
+    ds = _open(tmp_path, BASE.replace("deals.csv", "deals-2026.csv"), keep_unreadable=True)
     assert "reads 'deals-2026.csv', which is not in" in ds.load_errors["opportunities"]
 
 
@@ -214,7 +214,7 @@ def test_a_value_that_is_not_a_boolean_is_one_clear_error(tmp_path):
         '[tables.opportunities]\nfrom = "crm.csv"\nbooleans = ["IsWon"]\n'
         '[tables.opportunities.columns]\nopportunity_id = "ID"\n'
     )
-    ds = _open(tmp_path, toml, {"crm": crm})
+    ds = _open(tmp_path, toml, {"crm": crm}, keep_unreadable=True)
     error = ds.load_errors["opportunities"]
     assert "column 'IsWon' has 1 row(s) that are not true/false, 1/0 or yes/no" in error
     assert "'maybe'" in error

@@ -126,7 +126,7 @@ def test_redact_leaves_urls_without_password():
     "content, expected",
     [
         (b"", "reps.csv is empty (0 bytes)"),
-        (bytes(range(256)) * 4, "reps.csv could not be read as UTF-8 CSV"),
+        (bytes(range(256)) * 4, "reps.csv is neither UTF-8 nor Windows-1252 text"),
         (b"id,name\nR1,Ana\n", "required column rep_id is missing"),
     ],
     ids=["empty", "binary", "wrong-columns"],
