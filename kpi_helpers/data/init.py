@@ -43,7 +43,8 @@ from .contract import TABLES
 from .coverage import data_months
 from .expressions import column_names
 from .mapping import TableMapping, apply_mapping, date_format_fits
-from .sources import frame_from_file, open_dataset
+from .readers import frame_from_file
+from .sources import open_dataset
 from .validate import ERROR, format_report, validate
 
 # tried in this order; the generic report (any .csv with the report's labels) comes last

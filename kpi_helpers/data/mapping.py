@@ -227,6 +227,21 @@ def load_mapping(path: str | Path) -> Mapping:
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug makes that 1900-03-01 = 61)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_LAST = 2958465  # 9999-12-31
+# text that looks like an Excel serial date of 1927 to 2173 (10000 to 99999 days)
+EXCEL_SERIAL = r"^\s*[1-9][0-9]{4}(\.[0-9]+)?\s*$"
+
+
+def excel_dates_fix(table: str, column: str) -> str:
+    """The fix for serial numbers in a date column: the ``"excel"`` dates format.
+
+    >>> excel_dates_fix("orders", "ordered_at")[51:93]
+    '[tables.orders.dates] ordered_at = "excel"'
+    """
+    return (
+        f"If these are Excel serial dates, map them as such: [tables.{table}.dates] "
+        f'{column} = "excel" (a [tables.{table}] section naming only the file, without '
+        "columns, keeps the file's columns as they are)."
+    )
 
 
 def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:

@@ -12,11 +12,8 @@ variable, so a password never travels as a notebook parameter or a CLI argument.
 from __future__ import annotations
 
 import collections.abc
-import gzip
-import io
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,10 +30,17 @@ from kpi_helpers.core import KitError
 from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
 from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from .numbers import with_contract_numbers
+from .readers import (
+    FileNote,
+    check_readable,
+    find_file,
+    first_line,
+    frame_from_file,
+    load_csv_native,
+)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
-FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
 # tables small enough to keep in memory as pandas once read (accounts can be millions)
 SMALL_TABLES = {"reps", "costs", "targets", "financials"}
 
@@ -69,17 +73,6 @@ class ClosedTables(collections.abc.Mapping):
 
     def __contains__(self, name):
         raise _closed_error(self.description)
-
-
-@dataclass(frozen=True)
-class FileNote:
-    """Something about how a file was read that the user should check (validation
-    reports it as a warning), e.g. a file that is not UTF-8, read as Windows-1252."""
-
-    check: str
-    problem: str
-    fix: str
-    examples: tuple[str, ...] = ()
 
 
 @dataclass
@@ -201,11 +194,6 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 # ----------------------------------------------------------------------------- typing
 
 
@@ -253,171 +241,6 @@ def typed(table: ibis.Table, spec: Table, lenient: bool = True) -> ibis.Table:
 # ----------------------------------------------------------------------------- readers
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _find_file(folder: Path, name: str) -> Path | None:
-    """The file of table ``name`` in ``folder``; also a path by that name that is not a
-    readable file (a folder, a broken link), for :func:`_check_readable` to explain."""
-    for suffix in FILE_SUFFIXES:
-        candidate = folder / f"{name}{suffix}"
-        if candidate.exists() or candidate.is_symlink():
-            return candidate
-    return None
-
-
-def _check_readable(path: Path) -> None:
-    """A KitError naming ``path`` and why, when it is not a file this process may read.
-
-    >>> _check_readable(Path("/"))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    kpi_helpers.core.errors.KitError: / is a folder, not a file...
-    """
-    if path.is_symlink() and not path.exists():
-        raise KitError(
-            f"{path.name} is a link to {os.readlink(path)}, which does not exist: "
-            "point it at the export, or remove it."
-        )
-    if not path.is_file():
-        kind = "a folder" if path.is_dir() else "not a regular file"
-        raise KitError(f"{path.name or path} is {kind}, not a file: rename or remove it.")
-    if not os.access(path, os.R_OK):
-        raise KitError(
-            f"{path.name} cannot be read: permission denied (it is in {path.parent}); "
-            "give this user read access (chmod +r) or copy the export somewhere it can read."
-        )
-
-
-def _file_bytes(path: Path) -> bytes:
-    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
-
-
-def _as_windows_1252(path: Path, data: bytes) -> tuple[str, FileNote]:
-    """``data`` (the bytes of ``path``, which are not UTF-8) read as Windows-1252, with
-    the note validation shows; an error when they are not text in that encoding either."""
-    binary = KitError(
-        f"{path.name} is neither UTF-8 nor Windows-1252 text (is it a binary file?); "
-        'if it is text in another encoding, set encoding = "..." in its mapping section.'
-    )
-    if b"\x00" in data:
-        raise binary
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise binary from None
-    note = FileNote(
-        "encoding",
-        f"{path.name} is not UTF-8; it was read as Windows-1252 (cp1252): check that "
-        "names with accents read right",
-        f"Save {path.name} as UTF-8, or confirm the encoding in the mapping: "
-        f'[tables.<table>] from = "{path.name}", encoding = "cp1252" (a section without '
-        "columns keeps the file's columns).",
-        tuple(_non_ascii_fields(text)),
-    )
-    return text, note
-
-
-def _non_ascii_fields(text: str, limit: int = 3) -> list[str]:
-    """Up to ``limit`` fields of CSV ``text`` with a non-ASCII character, e.g. names."""
-    found: list[str] = []
-    for line in text.splitlines():
-        if line.isascii():
-            continue
-        for part in re.split(r"[,;\t|]", line):
-            part = part.strip().strip('"').strip()
-            if not part.isascii() and part not in found:
-                found.append(part)
-                if len(found) == limit:
-                    return found
-    return found
-
-
-DELIMITERS = (",", ";", "\t", "|")
-
-
-def _sniff_delimiter(header: str) -> str:
-    """The delimiter of a CSV file, from its header line: the one of ``DELIMITERS`` it
-    holds most often outside quotes (``,`` when none).
-
-    >>> _sniff_delimiter('Deal;"Close Date, UTC";Amount')
-    ';'
-    """
-    outside = re.sub(r'"[^"]*"', "", header)
-    counts = {d: outside.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _header_line(source: Path | io.StringIO) -> str:
-    if isinstance(source, io.StringIO):
-        return source.getvalue().split("\n", 1)[0]
-    opener = gzip.open if source.name.endswith(".gz") else open
-    with opener(source, "rt", encoding="utf-8-sig", errors="replace") as f:
-        return f.readline()
-
-
-def _read_csv_frame(
-    path: Path, encoding: str | None, delimiter: str | None, notes: list[FileNote] | None
-) -> pd.DataFrame:
-    _check_readable(path)
-    if path.stat().st_size == 0:
-        raise KitError(f"{path.name} is empty (0 bytes).")
-    source: Path | io.StringIO = path
-    options = {"encoding": encoding or "utf-8-sig"}
-    if encoding is None:
-        data = _file_bytes(path)
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            text, note = _as_windows_1252(path, data)
-            source, options = io.StringIO(text), {}
-            if notes is not None:
-                notes.append(note)
-    if delimiter is None and path.suffix != ".tsv":
-        delimiter = _sniff_delimiter(_header_line(source))
-    try:
-        frame = pd.read_csv(
-            source,
-            dtype=str,
-            sep=delimiter or "\t",
-            keep_default_na=False,
-            na_values=[""],
-            compression="infer" if source is path else None,
-            **options,
-        )
-    except UnicodeDecodeError:
-        raise KitError(
-            f"{path.name} is not {encoding} text (is it a binary file?); "
-            'set encoding = "..." in the mapping if it is text in another encoding.'
-        ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise KitError(f"{path.name} could not be read as CSV: {_first_line(exc)}.") from None
-    return frame
-
-
-def frame_from_file(
-    path: Path, tm: TableMapping | None = None, notes: list[FileNote] | None = None
-) -> pd.DataFrame:
-    """One file of a folder export (CSV, Parquet or Excel) as a DataFrame, read with the
-    options of its table mapping ``tm`` (separator, encoding, sheet); a file that cannot
-    be read is one KitError naming it, e.g. ``frame_from_file(Path("exports/User.csv"))``.
-    A CSV file that is not UTF-8 (and whose mapping names no encoding) is read as
-    Windows-1252, and a note saying so is added to ``notes``."""
-    _check_readable(path)
-    if path.suffix == ".parquet":
-        try:
-            return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many types for a broken file
-            raise KitError(
-                f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
-            ) from None
-    return _read_csv_frame(
-        path, tm.encoding if tm else None, tm.delimiter if tm else None, notes
-    )
-
-
 def _register_frame(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ibis.Table:
     """Store a pandas frame as a DuckDB table; mixed-type columns become text."""
     frame = frame.copy()
@@ -425,50 +248,6 @@ def _register_frame(con: ibis.BaseBackend, name: str, frame: pd.DataFrame) -> ib
         if frame[col].dtype == object:
             frame[col] = frame[col].map(lambda v: None if pd.isna(v) else str(v)).astype("string")
     return con.create_table(name, frame, overwrite=True)
-
-
-def _load_csv_native(
-    con: ibis.BaseBackend, name: str, path: Path, notes: list[FileNote]
-) -> ibis.Table:
-    """CSV ``path`` read by DuckDB (its sniffer finds the delimiter) as text columns. A
-    file that is not UTF-8 is read again as Windows-1252 (a note says so)."""
-    _check_readable(path)
-    if path.stat().st_size == 0:
-        raise KitError(f"{path.name} is empty (0 bytes).")
-    raw_name = f"raw_{name}"
-
-    def load(file: Path) -> None:
-        con.raw_sql(
-            f'CREATE OR REPLACE TABLE "{raw_name}" AS SELECT * FROM read_csv({_quote(file)}, '
-            "all_varchar = true, header = true, encoding = 'utf-8')"
-        )
-
-    try:
-        load(path)
-    except Exception as exc:  # DuckDB's sniffer and decoder errors
-        error = KitError(
-            f"{path.name} could not be read as UTF-8 CSV with a header row: {_first_line(exc)}."
-        )
-        data = path.read_bytes()
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:  # UTF-8 indeed: not an encoding problem
-            raise error from None
-        text, note = _as_windows_1252(path, data)
-        with tempfile.TemporaryDirectory(prefix="kpi-kit-") as tmp:
-            utf8 = Path(tmp) / path.name
-            utf8.write_text(text, encoding="utf-8")
-            try:
-                load(utf8)
-            except Exception as exc:
-                raise KitError(
-                    f"{path.name} (read as Windows-1252) could not be read as CSV with a "
-                    f"header row: {_first_line(exc)}."
-                ) from None
-        notes.append(note)
-    return con.table(raw_name)
 
 
 def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
@@ -494,22 +273,22 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                 frame = apply_mapping(mapped[name], read)
                 ds.raw[name] = _register_frame(con, f"raw_{name}", frame)
             else:
-                path = _find_file(folder, name)
+                path = find_file(folder, name)
                 if path is None:
                     continue
-                _check_readable(path)
+                check_readable(path)
                 if path.suffix == ".parquet":
                     try:
                         ds.raw[name] = con.read_parquet(path, table_name=f"raw_{name}")
                     except Exception as exc:
                         raise KitError(
-                            f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
+                            f"{path.name} is not a readable Parquet file: {first_line(exc)}."
                         ) from None
                     ds.tables[name] = typed(ds.raw[name], spec)
                     continue
                 notes = ds.load_notes.setdefault(name, [])
                 if path.suffix == ".csv":
-                    raw = _load_csv_native(con, name, path, notes)
+                    raw = load_csv_native(con, name, path, notes)
                 else:
                     raw = _register_frame(con, f"raw_{name}", frame_from_file(path, None, notes))
                 ds.raw[name] = with_contract_numbers(raw, spec, path.name)
@@ -527,7 +306,7 @@ def _open_excel(path: Path, mapping: Mapping | None, ds: Dataset) -> None:
         raise KitError(f"Excel workbook {path} does not exist.") from None
     except Exception as exc:  # zip, XML and openpyxl errors for a file that is not a workbook
         raise KitError(
-            f"{path.name} is not a readable Excel workbook (.xlsx): {_first_line(exc)}."
+            f"{path.name} is not a readable Excel workbook (.xlsx): {first_line(exc)}."
         ) from None
     _load_frames(sheets, mapping, ds, kind="sheet", where=path.name)
 
@@ -572,7 +351,7 @@ def _connect(url: str) -> ibis.BaseBackend:
         return ibis.connect(url)
     except Exception as exc:  # drivers raise their own types: refused, auth, unknown host
         raise KitError(
-            f"Could not connect to {redact(url)}: {_first_line(exc)}. Check that the "
+            f"Could not connect to {redact(url)}: {first_line(exc)}. Check that the "
             "server is running and the URL (host, port, user, database) is right."
         ) from None
 
@@ -582,7 +361,7 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
         present = set(con.list_tables())
     except Exception as exc:
         raise KitError(
-            f"Could not list the tables of {ds.description}: {_first_line(exc)}."
+            f"Could not list the tables of {ds.description}: {first_line(exc)}."
         ) from None
     if mapping:
         # Mapped tables are reshaped in pandas and stored in an embedded DuckDB; the
@@ -682,7 +461,7 @@ def open_dataset(
             con = ibis.duckdb.connect(str(path), read_only=True)
         except Exception as exc:
             raise KitError(
-                f"{path.name} is not a readable DuckDB database: {_first_line(exc)}."
+                f"{path.name} is not a readable DuckDB database: {first_line(exc)}."
             ) from None
         ds = Dataset(con, f"DuckDB file {path.name}")
         with _closed_on_error(ds):

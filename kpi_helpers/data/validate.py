@@ -39,13 +39,12 @@ from .contract import (
     TIMESTAMP,
     families_using,
 )
+from .mapping import EXCEL_SERIAL, excel_dates_fix
 from .sources import Dataset, cast_to_contract, typed
 
 ERROR, WARNING = "error", "warning"
 FINDING_COLUMNS = ["severity", "table", "column", "check", "problem", "rows", "examples", "fix"]
 _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-# an Excel serial date of the years 1927 to 2173 (10000 to 99999 days after 1899-12-30)
-_EXCEL_SERIAL = r"^\s*[1-9][0-9]{4}(\.[0-9]+)?\s*$"
 # Dates that may legitimately lie ahead of today.
 _MAY_BE_FUTURE = {
     ("opportunities", "expected_close_at"),
@@ -120,26 +119,28 @@ def _columns(t: ibis.Table) -> dict[str, ibis.Value]:
 
 
 def _unparsed(column: str, kind: str) -> BadRows:
-    """Text that is not blank yet does not cast to ``kind`` (and, for dates, does not look
-    like an Excel serial date, which has a check of its own)."""
+    """Text that is not blank yet does not cast to ``kind`` (nor looks like an Excel serial
+    date: :func:`_serial_dates` reports those)."""
 
     def bad(c: Columns) -> ir.BooleanValue:
         value = c[column]
-        blank = value.isnull() | (value.strip() == "")
-        unparsed = ~blank & cast_to_contract(value, kind, lenient=True).isnull()
-        if kind in (TIMESTAMP, DATE):
-            unparsed = unparsed & ~value.re_search(_EXCEL_SERIAL)
-        return unparsed
+        blank = value.isnull() | (value.strip() == "") | value.re_search(EXCEL_SERIAL)
+        return ~blank & cast_to_contract(value, kind, lenient=True).isnull()
 
     return bad
 
 
-def _excel_fix(table: str, column: str) -> str:
-    """How to read a column of Excel serial dates."""
-    return (
-        f'If these are Excel serial dates, read them as such in the mapping: [tables.{table}.'
-        f'dates] {column} = "excel" (a [tables.{table}] section naming only the file, '
-        "without columns, keeps the file's columns as they are)."
+def _serial_dates(table: str, column: str, number_column: bool) -> _RowCheck:
+    """Numbers where dates belong: every value of a number column, or text like 45567."""
+    serial = (lambda c: c[column].notnull()) if number_column else None
+    return _RowCheck(
+        ERROR,
+        column,
+        "excel_date",
+        f"{column} holds numbers, not dates (Excel's serial date 45567 is 2024-10-02)",
+        excel_dates_fix(table, column),
+        serial or (lambda c: c[column].re_search(EXCEL_SERIAL)),
+        raw=True,
     )
 
 
@@ -273,21 +274,11 @@ class _Checker:
         for col in TABLES[name].columns:
             if col.name not in raw.columns or col.kind == STR:
                 continue
-            if col.kind in (TIMESTAMP, DATE) and raw[col.name].type().is_numeric():
-                items.append(
-                    _RowCheck(
-                        ERROR,
-                        col.name,
-                        "number_not_date",
-                        f"{col.name} holds numbers where dates are expected (they are not "
-                        "read as dates)",
-                        _excel_fix(name, col.name),
-                        lambda c, m=col.name: c[m].notnull(),
-                        raw=True,
-                    )
-                )
-                continue
-            if not raw[col.name].type().is_string():
+            dtype = raw[col.name].type()
+            if col.kind in (TIMESTAMP, DATE) and (dtype.is_numeric() or dtype.is_string()):
+                if self.ds.backend == "duckdb":  # where the raw checks run (see run)
+                    items.append(_serial_dates(name, col.name, dtype.is_numeric()))
+            if not dtype.is_string():
                 continue
             if col.kind == MONTH:
                 # Months stay text in the typed table: the same values as the raw ones.
@@ -307,23 +298,9 @@ class _Checker:
                 "Write dates as YYYY-MM-DD[ HH:MM:SS] or give their format in the mapping "
                 f'(dates.{col.name} = "%d/%m/%Y").'
                 if what == "dates"
-                else "Write numbers with a dot as decimal separator and no currency sign or "
-                "thousands separator, or give the file's in its mapping section "
-                '(decimal = ",", thousands = ".").'
+                else "Write numbers as 1234.56 (no currency sign), or say how the file writes "
+                'them in its mapping section (decimal = ",", thousands = ".").'
             )
-            if what == "dates" and self.ds.backend == "duckdb":
-                items.append(
-                    _RowCheck(
-                        ERROR,
-                        col.name,
-                        "excel_date",
-                        f"{col.name} has numbers such as Excel writes dates (45567 is "
-                        "2024-10-02), not dates",
-                        _excel_fix(name, col.name),
-                        lambda c, m=col.name: c[m].re_search(_EXCEL_SERIAL),
-                        raw=True,
-                    )
-                )
             check = "bad_date" if what == "dates" else "bad_number"
             problem = f"{col.name} has values that are not {what}"
             if self.ds.backend == "duckdb":

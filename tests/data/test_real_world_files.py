@@ -337,9 +337,9 @@ def test_a_number_column_where_dates_are_expected_is_an_error(tmp_path):
     ).assign(revenue=[1.0, 2.0]).to_parquet(folder / "orders.parquet", index=False)
     with open_dataset(folder) as ds:
         found = validate(ds).set_index("check")
-    assert found.loc["number_not_date", "severity"] == "error"
-    assert found.loc["number_not_date", "rows"] == 2
-    assert 'ordered_at = "excel"' in found.loc["number_not_date", "fix"]
+    assert found.loc["excel_date", "severity"] == "error"
+    assert found.loc["excel_date", "rows"] == 2
+    assert 'ordered_at = "excel"' in found.loc["excel_date", "fix"]
 
 
 # ------------------------------------------------------------- numbers compare as numbers
