@@ -2,7 +2,7 @@
 
 Errors (:class:`KitError`), months (:class:`Month`), the settings of ``kpi.toml``
 (:class:`Config`, :func:`load_config`), TOML reading, files (atomic writes, tree hashes,
-the month lock) and the kit's version.
+folder swaps, the month lock) and the kit's version.
 """
 
 from .config import DEFAULT_STAGE_PROBABILITY, Config, load_config
@@ -12,6 +12,8 @@ from .files import (
     file_sha,
     month_lock,
     parts_sha,
+    replace_folder,
+    restore_folder,
     tree_sha,
     write_bytes,
     write_text,
@@ -37,7 +39,9 @@ __all__ = [
     "package_dir",
     "parts_sha",
     "read_toml",
+    "replace_folder",
     "resource_dir",
+    "restore_folder",
     "tree_sha",
     "write_bytes",
     "write_text",

@@ -27,7 +27,16 @@ from markupsafe import Markup
 
 from kpi_helpers.alerts import AlertRule, rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
-from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock, resource_dir
+from kpi_helpers.core import (
+    Config,
+    KitError,
+    file_sha,
+    load_config,
+    month_lock,
+    replace_folder,
+    resource_dir,
+    restore_folder,
+)
 from kpi_helpers.data import check_month, month_asked, open_dataset
 from kpi_helpers.metrics import check_scope, families_out_of_reach, one_scope
 from kpi_helpers.report import (
@@ -265,15 +274,11 @@ def build_pack(
 def clear_leftovers(out: Path, month: str) -> None:
     """Clear up what a killed build of ``month`` left in ``out`` (call it holding the
     month's lock): its temporary folders; a month folder caught between the two renames
-    of the swap is put back.
+    of the swap is put back (``core.restore_folder``).
 
     >>> clear_leftovers(Path("no-such-reports"), "2026-10")  # nothing there: nothing done
     """
-    final = out / month
-    for old in sorted(out.glob(f".old-{month}-*")):
-        if not final.exists() and (old / month).is_dir():
-            (old / month).rename(final)  # killed between the two renames of the swap
-        shutil.rmtree(old, ignore_errors=True)
+    restore_folder(out / month)
     for stale in out.glob(f".build-{month}-*"):
         shutil.rmtree(stale, ignore_errors=True)
 
@@ -428,15 +433,7 @@ def _build(
     _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
     for work in build.glob(f"*/{WORK_PREFIX}*"):
         shutil.rmtree(work, ignore_errors=True)
-    final = out / month
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{month}-", dir=out))
-        final.rename(old / month)
-    build.rename(final)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
-    return final, outcomes
+    return replace_folder(build, out / month), outcomes
 
 
 def _alert_links(alerts: list[dict], folders: dict[str, str], build: Path) -> list[dict]:
