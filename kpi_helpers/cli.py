@@ -36,12 +36,27 @@ def _dataset(args: argparse.Namespace, cfg=None):
     from kpi_helpers.data import open_dataset
 
     cfg = cfg or _config(args.config)
+    _warn_password(args, cfg)
     return cfg, open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+
+
+def _warn_password(args: argparse.Namespace, cfg=None) -> None:
+    """One line on stderr when ``--source`` (else kpi.toml's ``source``) is a database URL
+    with a password (``data.password_warning``); it still connects."""
+    source, given_in = args.source, ""
+    if not source and cfg is not None:
+        source, given_in = cfg.source, args.config or "kpi.toml"
+    if "://" in str(source or ""):  # the data layer loads only for a URL
+        from kpi_helpers.data import password_warning
+
+        if note := password_warning(source, given_in):
+            print(f"kpi-kit {args.command}: {note}", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from kpi_helpers.data import exit_code, format_report, open_dataset, validate
 
+    _warn_password(args)
     ds = open_dataset(args.source, args.mapping)
     findings = validate(ds)
     print(format_report(findings, ds.description))
@@ -66,6 +81,7 @@ def _sample_data(args: argparse.Namespace) -> int:
         messy=args.messy,
         end_month=args.end,
         fmt=args.format,
+        force=args.force,
     )
     took = time.perf_counter() - started
     width = max(map(len, rows))
@@ -211,6 +227,7 @@ def _pack(args: argparse.Namespace) -> int:
 
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    _warn_password(args, None if args.source or not args.config else _config(args.config))
     started = time.perf_counter()
     path, outcomes = build_pack(
         args.month,
@@ -395,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_init)
 
     p = sub.add_parser("sample-data", help="write a realistic sample dataset")
-    p.add_argument("--out", required=True, help="folder to write (replaced if it exists)")
+    p.add_argument("--out", required=True, help="new or empty folder, or one it wrote")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     p.add_argument("--months", type=int, default=36)
@@ -404,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["csv", "parquet"], help="default: csv for small, parquet otherwise"
     )
     p.add_argument("--messy", action="store_true", help="add known data-quality problems")
+    p.add_argument("--force", action="store_true", help="replace any --out but ., ~ and /")
     p.set_defaults(run=_sample_data)
 
     p = sub.add_parser("compute", help="compute KPIs into a tidy table")

@@ -21,7 +21,15 @@ from .coverage import check_month, data_months, month_asked
 from .expressions import column_names, evaluate
 from .init import init
 from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
-from .sources import Dataset, cast_to_contract, from_backend, open_dataset, redact, typed
+from .sources import (
+    Dataset,
+    cast_to_contract,
+    from_backend,
+    open_dataset,
+    password_warning,
+    redact,
+    typed,
+)
 from .validate import ERROR, FINDING_COLUMNS, WARNING, Finding, exit_code, format_report, validate
 
 __all__ = [
@@ -54,6 +62,7 @@ __all__ = [
     "load_mapping",
     "month_asked",
     "open_dataset",
+    "password_warning",
     "redact",
     "typed",
     "validate",

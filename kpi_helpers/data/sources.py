@@ -184,6 +184,34 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+def password_warning(source: str | Path | None, given_in: str = "") -> str:
+    """The one-line warning for a database URL with a password in it ("" for anything
+    else: a path, ``env:VAR``, a URL without one), never showing the password.
+    ``given_in`` is the kpi.toml it was read from; empty for the command line.
+
+    >>> password_warning("postgresql://kit:s3cret@db/sales")  # doctest: +NORMALIZE_WHITESPACE
+    'warning: --source postgresql://kit:***@db/sales holds a password, and other users of
+    this machine can read command lines (ps): put the URL in an environment variable and
+    pass --source env:VAR.'
+    >>> password_warning("env:SALES_DB"), password_warning("data/sample")
+    ('', '')
+    """
+    text = str(source or "")
+    if "://" not in text or redact(text) == text:
+        return ""
+    if given_in:
+        return (
+            f"warning: {given_in}: source {redact(text)} holds a password in plain text, "
+            "and the file may be shared or committed: put the URL in an environment "
+            'variable and write source = "env:VAR".'
+        )
+    return (
+        f"warning: --source {redact(text)} holds a password, and other users of this "
+        "machine can read command lines (ps): put the URL in an environment variable and "
+        "pass --source env:VAR."
+    )
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
