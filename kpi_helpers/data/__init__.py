@@ -19,6 +19,7 @@ from .contract import (
 )
 from .coverage import check_month, data_months, month_asked
 from .expressions import column_names, evaluate
+from .findings import CHECK_ORDER, ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .init import init
 from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
 from .sources import (
@@ -30,9 +31,11 @@ from .sources import (
     redact,
     typed,
 )
-from .validate import ERROR, FINDING_COLUMNS, WARNING, Finding, exit_code, format_report, validate
+from .targets import check_unique_targets, target_scopes
+from .validate import exit_code, format_report, validate
 
 __all__ = [
+    "CHECK_ORDER",
     "CLOSED_STAGES",
     "ERROR",
     "EVENT_COLUMNS",
@@ -49,6 +52,7 @@ __all__ = [
     "TableMapping",
     "apply_mapping",
     "cast_to_contract",
+    "check_unique_targets",
     "check_month",
     "column_names",
     "data_months",
@@ -64,6 +68,8 @@ __all__ = [
     "open_dataset",
     "password_warning",
     "redact",
+    "sort_findings",
+    "target_scopes",
     "typed",
     "validate",
 ]

@@ -4,7 +4,12 @@ Every finding names the table, the column, the problem, how many rows have it,
 up to five example IDs and the fix. Severity:
 
 - ``error``: KPIs computed from this data would be wrong (exit code 2);
-- ``warning``: worth fixing, KPIs stay right or are reported as not available (exit 1). Example::
+- ``warning``: worth fixing, KPIs stay right or are reported as not available (exit 1).
+
+Findings come in the order a user should fix them: the kinds of check in
+``CHECK_ORDER`` (a file that cannot be read before the columns it lacks, before values
+that do not parse, ... before what only looks suspicious), then errors before warnings,
+then the tables in contract order. Example::
 
     findings = validate(open_dataset("data/sample"))
     print(format_report(findings, "data/sample"))
@@ -39,10 +44,10 @@ from .contract import (
     TIMESTAMP,
     families_using,
 )
+from .findings import ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .sources import Dataset, cast_to_contract, typed
+from .targets import target_findings
 
-ERROR, WARNING = "error", "warning"
-FINDING_COLUMNS = ["severity", "table", "column", "check", "problem", "rows", "examples", "fix"]
 _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # Dates that may legitimately lie ahead of today.
 _MAY_BE_FUTURE = {
@@ -50,18 +55,6 @@ _MAY_BE_FUTURE = {
     ("subscriptions", "ended_at"),
     ("reps", "left_at"),
 }
-
-
-@dataclass
-class Finding:
-    severity: str
-    table: str
-    column: str
-    check: str
-    problem: str
-    rows: int
-    examples: list[str]
-    fix: str
 
 
 def _key(table: str, t: ibis.Table) -> str | None:
@@ -524,10 +517,18 @@ class _Checker:
                 self.examples(child, t, bad),
             )
 
+    def targets(self, loaded: set[str]) -> None:
+        """The rules of targets (data.targets); a small table, read whole, and reps only
+        when a target names a team or rep."""
+        if "targets" in loaded:
+            reps = partial(self.ds.frame, "reps") if "reps" in loaded else None
+            self.findings += target_findings(self.ds.frame("targets"), reps)
+
 
 def validate(ds: Dataset, as_of: datetime | None = None) -> pd.DataFrame:
-    """All findings for ``ds`` as a DataFrame with columns ``FINDING_COLUMNS``,
-    errors first. ``as_of`` (default: now) is the limit for future timestamps."""
+    """All findings for ``ds`` as a DataFrame with columns ``FINDING_COLUMNS``, in the
+    order a user should fix them (``sort_findings``). ``as_of`` (default: now) is the
+    limit for future timestamps."""
     check = _Checker(ds, as_of or datetime.now())
     check.tables()
     usable: set[str] = set()
@@ -539,10 +540,8 @@ def validate(ds: Dataset, as_of: datetime | None = None) -> pd.DataFrame:
         usable.add(name)
         check.table(name)
     check.foreign_keys(usable)
-    frame = pd.DataFrame([asdict(f) for f in check.findings], columns=FINDING_COLUMNS)
-    order = {ERROR: 0, WARNING: 1}
-    frame["_o"] = frame["severity"].map(order)
-    return frame.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    check.targets(usable)
+    return sort_findings(pd.DataFrame([asdict(f) for f in check.findings], columns=FINDING_COLUMNS))
 
 
 def exit_code(findings: pd.DataFrame) -> int:
@@ -573,6 +572,7 @@ def format_report(findings: pd.DataFrame, description: str) -> str:
 
 
 def _clean(value: str) -> str:
-    """Examples come from the data: keep them on one short, printable line."""
+    """Examples come from the data: keep them on one short, printable line (long enough
+    for a target's month, KPI and team)."""
     value = re.sub(r"[\x00-\x1f\x7f]", "?", str(value))
-    return value if len(value) <= 40 else value[:37] + "..."
+    return value if len(value) <= 60 else value[:57] + "..."

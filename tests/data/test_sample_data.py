@@ -39,6 +39,7 @@ def test_every_foreign_key_resolves(frames):
     teams = set(frames["reps"]["team"])
     assert set(frames["costs"]["team"].dropna()) <= teams
     assert set(frames["targets"]["team"].dropna()) <= teams
+    assert set(frames["targets"]["rep_id"].dropna()) <= set(frames["reps"]["rep_id"])
 
 
 def test_sample_validates_clean(sample_dir):
