@@ -92,8 +92,7 @@ def test_an_unknown_key_with_nothing_close_lists_the_settings(tmp_path):
         ),
         (
             'stage_probability = "high"\n',
-            "[stage_probability] must be a table of name = a probability from 0 to 1, "
-            'not "high"',
+            '[stage_probability] must be a table of name = a probability from 0 to 1, not "high"',
         ),
         (
             '[rag]\ngreen = "100%"\n',
