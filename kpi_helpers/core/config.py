@@ -272,7 +272,7 @@ class SettingsProblems(KitError):
     """Every problem of one ``kpi.toml``, in one message (one line when there is one)."""
 
     def __init__(self, file: str, problems: list[str]):
-        self.problems = problems
+        self.file, self.problems = file, problems
         if len(problems) == 1:
             text = f"{file}: {problems[0]}."
         else:
@@ -280,6 +280,9 @@ class SettingsProblems(KitError):
                 f"  - {p}." for p in problems
             )
         super().__init__(text)
+
+    def __reduce__(self) -> tuple:  # crosses to and from worker processes like a KitError
+        return SettingsProblems, (self.file, self.problems)
 
 
 def _where(s) -> str:
