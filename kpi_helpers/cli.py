@@ -316,14 +316,14 @@ def _send(args: argparse.Namespace) -> int:
     )
 
     settings = _smtp_settings(args)
-    pack = find_pack(args.reports, args.month)
+    cfg = _config(args.config)
+    pack = find_pack(args.reports or cfg.output, args.month)
     if args.recipients:
         recipients = load_recipients(args.recipients, pack.snapshot.scopes)
     else:
         to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
         recipients = dict.fromkeys(pack.snapshot.scopes, to)
     scopes = pick_scopes(pack, args.scopes, recipients)
-    cfg = _config(args.config)
     messages = [
         build_message(pack, s, recipients[s], settings.sender, cfg, args.link_base, args.config)
         for s in scopes
@@ -496,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of custom pages: every notebook there with a `parameters` cell joins "
         "the pack (one named like a kit page replaces it); default [pack] notebooks in kpi.toml",
     )
-    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--out", help="output folder (default: output in kpi.toml, else reports/)")
     _dataset_options(p, "kpi.toml with dataset settings")
     p.add_argument(
         "--force",
@@ -542,7 +542,9 @@ def build_parser() -> argparse.ArgumentParser:
         "message or recipient failed (the others are sent), 2 bad input.",
     )
     p.add_argument("--month", required=True, help="YYYY-MM, latest (newest pack) or previous")
-    p.add_argument("--reports", default="reports", help="the packs' folder (default reports/)")
+    p.add_argument(
+        "--reports", help="the packs' folder (default: output in kpi.toml, else reports/)"
+    )
     p.add_argument("--scopes", help="company,team:NAME,... (default: every scope with a recipient)")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--to", action="append", metavar="ADDR", help="send every scope here")

@@ -5,7 +5,7 @@ Errors (:class:`KitError`), months (:class:`Month`), the settings of ``kpi.toml`
 folder swaps, the month lock) and the kit's version.
 """
 
-from .config import DEFAULT_STAGE_PROBABILITY, Config, load_config
+from .config import DEFAULT_STAGE_PROBABILITY, Config, SettingsRead, load_config
 from .errors import KitError, did_you_mean
 from .files import (
     atomic_path,
@@ -28,6 +28,7 @@ __all__ = [
     "Config",
     "KitError",
     "Month",
+    "SettingsRead",
     "atomic_path",
     "did_you_mean",
     "file_sha",

@@ -94,7 +94,8 @@ def find_pack(reports: str | Path, month: str) -> PackMonth:
         if not found:
             raise KitError(
                 f"No pack under {reports}/ (no <month>/data/{SNAPSHOT_FILE}): build one "
-                f"with `{build_command('latest')}`, or point --reports at the packs."
+                f"with `{build_command('latest')}`, or point --reports (or output in kpi.toml) "
+                "at the packs."
             )
         month = found[-1]
     elif month == "previous":

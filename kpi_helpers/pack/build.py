@@ -200,7 +200,7 @@ def build_pack(
     families: list[str] | None = None,
     formats: tuple[str, ...] = ("html", "pdf"),
     jobs: int = 2,
-    out: str | Path = "reports",
+    out: str | Path | None = None,
     source: str | None = None,
     mapping: str | None = None,
     config: str | None = None,
@@ -211,8 +211,9 @@ def build_pack(
     """Build ``out/<month>/`` and return its path and the outcome of every notebook.
 
     The engine runs once: the snapshot (``out/<month>/data/``) holds every number of
-    every page, and the notebooks and the index read it. ``notebooks`` is a folder of
-    custom pages (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
+    every page, and the notebooks and the index read it. ``out`` is ``output`` in
+    kpi.toml by default (``reports``); ``notebooks`` is a folder of custom pages
+    (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
     data step and every page whose inputs did not change from the month's previous
     build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
     cfg = load_config(config)
@@ -248,7 +249,7 @@ def build_pack(
         check_month(ds, last)
         month = str(last)
         scope_list = _scopes(ds, scopes)
-        out = Path(out).resolve()  # kernels change folder: every path they get is absolute
+        out = Path(out or cfg.output).resolve()  # kernels change folder: absolute paths only
         out.mkdir(parents=True, exist_ok=True)
         with month_lock(out, month):
             clear_leftovers(out, month)

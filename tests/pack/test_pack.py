@@ -641,18 +641,21 @@ def test_outlook_page_and_the_summary_forecast_line(pack):
 
 
 def test_a_relative_out_folder_works_like_make_demo(sample_dir, tmp_path, monkeypatch):
-    """``make demo`` packs into ``reports`` (relative): kernels change folder between
-    pages, so every path the runner hands them must be absolute."""
+    """``make demo`` packs into ``reports`` (relative), and ``output`` in kpi.toml names
+    such a folder without --out: kernels change folder between pages, so every path the
+    runner hands them must be absolute."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "kpi.toml").write_text('output = "packs"\n', encoding="utf-8")
     code = pack_cli(
         month=SAMPLE_END,
         scopes="company",
         families="summary,pipeline,team",
         formats="html",
-        out="reports",
+        config="kpi.toml",
         source=sample_dir,
         jobs=1,
     )
     assert code == 0
-    pages = sorted(p.name for p in (tmp_path / "reports" / SAMPLE_END / "company").glob("*.html"))
+    pages = sorted(p.name for p in (tmp_path / "packs" / SAMPLE_END / "company").glob("*.html"))
     assert pages == ["pipeline.html", "summary.html", "team.html"]
+    assert not (tmp_path / "reports").exists()
