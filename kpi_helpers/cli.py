@@ -32,12 +32,13 @@ def _config(path: str | None):
 def _dataset(args: argparse.Namespace, cfg=None):
     """kpi.toml (``--config``, unless already read as ``cfg``) and the dataset it names,
     ``--source``/``--mapping`` taking precedence: what compute, forecast, alerts and clv
-    open."""
+    open, its months ending in kpi.toml's timezone."""
     from kpi_helpers.data import open_dataset
 
     cfg = cfg or _config(args.config)
     _warn_password(args, cfg)
-    return cfg, open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    source, mapping = args.source or cfg.source, args.mapping or cfg.mapping or None
+    return cfg, open_dataset(source, mapping, cfg.timezone)
 
 
 def _warn_password(args: argparse.Namespace, cfg=None) -> None:

@@ -45,10 +45,11 @@ unique_by. Only the mapped columns are kept.
   table's file and its lookups.
 - ``dates``: a strptime format, or ``"iso"`` for ISO 8601 (``2016-10-20``,
   ``2016-10-20T00:00:00.000Z``, ``2016-10-20T09:30:00+02:00``). Timestamps with a
-  zone (``"iso"`` or a format with ``%z``) are converted to UTC and stored without
-  the zone (the kit's timestamps are naive, and kpi.toml has no timezone setting
-  yet); values without a zone are kept as written. Date values that do not match
-  the format are left as they were, so validation reports them by row instead of
+  zone (``"iso"`` or a format with ``%z``) are converted to kpi.toml's ``timezone``
+  (default UTC) and stored without the zone, as every zone-aware timestamp is (the
+  dataset does it: :func:`kpi_helpers.data.sources.cast_to_contract`); values
+  without a zone are taken as already in it. Date values that do not match the
+  format are left as they were, so validation reports them by row instead of
   losing them.
 - Expressions (``where``, ``derive``) are described in :mod:`kpi_helpers.data.expressions`.
 """
@@ -63,7 +64,7 @@ import pandas as pd
 
 from kpi_helpers.core import KitError, read_toml
 
-from .contract import TABLES
+from .contract import TABLES, ZONED_TEXT
 from .expressions import column_names, evaluate
 
 _KEYS = {
@@ -195,24 +196,46 @@ def load_mapping(path: str | Path) -> Mapping:
     return Mapping(path, out)
 
 
+def _read_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``values`` read with ``fmt`` (or ``"iso"``): the text, the naive timestamps (a
+    value with a zone at its UTC time, else as written; NaT where it does not read) and
+    which values had a zone."""
+    text = values.astype("string").str.strip()
+    pattern = "ISO8601" if fmt == "iso" else fmt
+    if "%z" in fmt:
+        zoned = text.notna() & (text != "")
+    elif fmt == "iso":
+        zoned = text.str.contains(ZONED_TEXT, regex=True)
+    else:
+        zoned = pd.Series(False, index=text.index)
+    zoned = zoned.fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(~zoned), format=pattern, errors="coerce", utc=True)
+    if zoned.any():
+        instants = pd.to_datetime(text.where(zoned), format=pattern, errors="coerce", utc=True)
+        parsed = parsed.where(~zoned, instants)
+    return text, parsed.dt.tz_localize(None), zoned
+
+
 def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     """Parse with ``fmt`` (or ``"iso"``); values that do not match keep their text for
-    validation; values with a zone are converted to UTC and stored without it.
+    validation. A value with a zone comes out as text at its UTC time with ``+00:00``,
+    which the dataset converts to its timezone like any zone-aware timestamp (the rule
+    lives there: :func:`kpi_helpers.data.sources.cast_to_contract`); the others as naive
+    timestamps, taken as already in that zone.
 
     >>> _parse_dates(pd.Series(["2016-10-20T23:30:00.000-02:00", "2016-10-20"]), "iso").tolist()
-    [Timestamp('2016-10-21 01:30:00'), Timestamp('2016-10-20 00:00:00')]
+    ['2016-10-21 01:30:00.000000+00:00', '2016-10-20 00:00:00.000000']
+    >>> _parse_dates(pd.Series(["20/10/2016", ""]), "%d/%m/%Y").tolist()
+    [Timestamp('2016-10-20 00:00:00'), NaT]
     """
-    text = values.astype("string").str.strip()
-    zoned = fmt == "iso" or "%z" in fmt
-    parsed = pd.to_datetime(
-        text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=zoned
-    )
-    if zoned:
-        parsed = parsed.dt.tz_localize(None)
+    text, parsed, zoned = _read_dates(values, fmt)
     bad = parsed.isna() & text.notna() & (text != "")
-    if not bad.any():
+    zoned &= ~bad
+    if not bad.any() and not zoned.any():
         return parsed
-    out = parsed.dt.strftime("%Y-%m-%d %H:%M:%S").astype("object")
+    out = parsed.dt.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if zoned.any() else ""))
+    out = out.astype("object")
+    out[zoned] = out[zoned] + "+00:00"
     out[bad] = text[bad]
     return out
 
@@ -225,7 +248,8 @@ def date_format_fits(values: pd.Series, fmt: str) -> bool:
     >>> date_format_fits(pd.Series(["13/1/2017 00:00"]), "%m/%d/%Y %H:%M")
     False
     """
-    return pd.api.types.is_datetime64_any_dtype(_parse_dates(values, fmt))
+    text, parsed, _ = _read_dates(values, fmt)
+    return not (parsed.isna() & text.notna() & (text != "")).any()
 
 
 def _booleans(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:

@@ -7,6 +7,15 @@ database URL, optionally through a mapping file, as typed canonical Ibis tables.
 
 A source may also be ``env:NAME``: the database URL is read from that environment
 variable, so a password never travels as a notebook parameter or a CLI argument.
+
+Months begin and end at midnight in the dataset's ``timezone`` (kpi.toml's, default UTC):
+a zone-aware timestamp (a database's ``timestamptz``, Spark's ``TIMESTAMP``, a Parquet
+timestamp adjusted to UTC, text such as ``2026-03-31T23:30:00.000+0000``) is converted
+to the wall-clock time there and stored without the zone; naive timestamps, dates and
+text without a zone are taken as already in it. Nothing depends on the computer's zone
+or the database session's::
+
+    ds = open_dataset("exports/salesforce", "mapping.toml", timezone="America/New_York")
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import collections.abc
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +34,9 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 from ibis.expr.types import CachedTable
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, check_timezone
 
-from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
+from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, ZONED_TEXT, Table
 from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -85,6 +94,8 @@ class Dataset:
 
     con: ibis.BaseBackend
     description: str
+    # the IANA zone in which months begin and end; zone-aware timestamps are converted to it
+    timezone: str = DEFAULT_TIMEZONE
     tables: dict[str, ibis.Table] = field(default_factory=dict)
     raw: dict[str, ibis.Table] = field(default_factory=dict)
     load_errors: dict[str, str] = field(default_factory=dict)
@@ -126,6 +137,17 @@ class Dataset:
             self.tables = self.raw = ClosedTables(self.description)
             if self.owns_con:
                 self.con.disconnect()
+
+    def check_timezone(self, timezone: str) -> None:
+        """A clear error when settings whose months end in ``timezone`` (kpi.toml's) meet
+        this dataset, opened for another zone: every month would silently be the other
+        zone's. ``ds.check_timezone(cfg.timezone)`` before computing with ``cfg``."""
+        if timezone != self.timezone:
+            raise KitError(
+                f"The dataset ({self.description}) was opened with months in {self.timezone}"
+                f" time, but the settings say timezone = {timezone!r}: open it with "
+                f"open_dataset(source, mapping, timezone={timezone!r}) (cfg.timezone)."
+            )
 
     def check_open(self) -> None:
         """A clear error when the dataset was closed (``ds.check_open()`` before using
@@ -220,21 +242,73 @@ def _first_line(exc: BaseException) -> str:
 # ----------------------------------------------------------------------------- typing
 
 
-def cast_to_contract(col: ibis.Value, kind: str, lenient: bool) -> ibis.Value:
-    """Cast ``col`` to the contract type ``kind``; unparseable text becomes NULL when
-    ``lenient`` (DuckDB's TRY_CAST), so validation can count it against the raw value."""
-    dtype = col.type()
+@ibis.udf.scalar.builtin(name="timezone")
+def _timezone(zone: str, instant: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():
+    """DuckDB's and PostgreSQL's ``timezone(zone, timestamptz)``: the wall-clock time in
+    ``zone``, whatever the session's TimeZone."""
 
-    def to(target: str) -> ibis.Value:
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")
+def _from_utc_timestamp(instant: dt.Timestamp(), zone: str) -> dt.Timestamp():
+    """Spark's ``from_utc_timestamp(ts, zone)``: the instant moved so that it reads, in
+    the session's zone (UTC, see :func:`from_backend`), as the wall-clock time in ``zone``."""
+
+
+def wall_time(instant: ibis.Value, timezone: str) -> ibis.Value:
+    """A zone-aware timestamp (an instant) as the wall-clock time in ``timezone``, without
+    the zone: the one conversion of the kit's timestamps, on DuckDB, PostgreSQL and Spark.
+
+    >>> t = ibis.memtable({"at": ["2026-04-01T02:00:00Z"]})
+    >>> at = t["at"].cast(dt.Timestamp(timezone="UTC"))
+    >>> t.select(local=wall_time(at, "America/New_York")).to_pandas()["local"].tolist()
+    [Timestamp('2026-03-31 22:00:00')]
+    """
+    backend = ibis.get_backend(instant).name
+    if backend in ("duckdb", "postgres"):
+        return _timezone(timezone, instant)
+    if backend == "pyspark":
+        return _from_utc_timestamp(instant, timezone)
+    if timezone == DEFAULT_TIMEZONE:
+        return instant.cast(dt.Timestamp())  # Ibis runs its sessions in UTC
+    raise KitError(
+        f"timezone = {timezone!r} is supported on DuckDB, PostgreSQL and Spark, not on "
+        f"{backend}; convert the timestamps in the database, or leave timezone at UTC."
+    )
+
+
+def cast_to_contract(
+    col: ibis.Value,
+    kind: str,
+    lenient: bool,
+    timezone: str = DEFAULT_TIMEZONE,
+    instant: bool | None = None,
+) -> ibis.Value:
+    """Cast ``col`` to the contract type ``kind``; unparseable text becomes NULL when
+    ``lenient`` (DuckDB's TRY_CAST), so validation can count it against the raw value.
+
+    Timestamps end up naive, in ``timezone`` (the dataset's): a zone-aware one (an
+    instant: a zone in its type, or ``instant`` for Spark's TIMESTAMP, which Ibis types
+    as naive) and text with a zone (``ZONED_TEXT``) become the wall-clock time there
+    (:func:`wall_time`); naive timestamps, dates and text without a zone are kept as
+    written. E.g. ``cast_to_contract(t.closed_at, "timestamp", True, "Europe/Berlin")``.
+    """
+    dtype = col.type()
+    if instant is None:
+        instant = dtype.is_timestamp() and dtype.timezone is not None
+
+    def to(target: str | dt.DataType) -> ibis.Value:
         return col.try_cast(target) if lenient else col.cast(target)
 
     if kind == STR:
         return col if dtype.is_string() else col.cast("string")
     if kind in (TIMESTAMP, DATE):
         if dtype.is_timestamp():
-            return col.cast(dt.Timestamp()) if dtype.timezone else col
+            return wall_time(col, timezone) if instant else col
         if dtype.is_date():
             return col.cast("timestamp")
+        if dtype.is_string():
+            zoned = wall_time(to(dt.Timestamp(timezone="UTC")), timezone)
+            return col.re_search(ZONED_TEXT).ifelse(zoned, to(dt.Timestamp()))
         return to("timestamp")
     if kind in (FLOAT, INT):
         if dtype.is_floating():
@@ -243,19 +317,31 @@ def cast_to_contract(col: ibis.Value, kind: str, lenient: bool) -> ibis.Value:
             return col.cast("float64")
         return to("float64")
     if kind == MONTH:
+        if dtype.is_timestamp() and instant:
+            return wall_time(col, timezone).strftime("%Y-%m")
         if dtype.is_timestamp() or dtype.is_date():
             return col.strftime("%Y-%m")
         return col if dtype.is_string() else col.cast("string")
     raise ValueError(kind)
 
 
-def typed(table: ibis.Table, spec: Table, lenient: bool = True) -> ibis.Table:
-    """``table`` with every contract column cast to its contract type; other columns kept."""
+def typed(
+    table: ibis.Table,
+    spec: Table,
+    lenient: bool = True,
+    timezone: str = DEFAULT_TIMEZONE,
+    instants: Collection[str] = (),
+) -> ibis.Table:
+    """``table`` with every contract column cast to its contract type, timestamps in
+    ``timezone`` (see :func:`cast_to_contract`; ``instants`` names Spark TIMESTAMP
+    columns); other columns kept. E.g. ``typed(raw, TABLES["orders"], True, "UTC")``."""
     changes = {}
     for name in table.columns:
         column = spec.column(name)
         if column is not None:
-            cast = cast_to_contract(table[name], column.kind, lenient)
+            cast = cast_to_contract(
+                table[name], column.kind, lenient, timezone, True if name in instants else None
+            )
             if cast is not table[name]:
                 changes[name] = cast.name(name)
     return table.mutate(**changes) if changes else table
@@ -370,13 +456,14 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                         raise KitError(
                             f"{path.name} is not a readable Parquet file: {_first_line(exc)}."
                         ) from None
-                    ds.tables[name] = typed(ds.raw[name], spec)
+                    ds.tables[name] = typed(ds.raw[name], spec, timezone=ds.timezone)
                     continue
                 if path.suffix == ".csv":
                     ds.raw[name] = _load_csv_native(con, name, path)
                 else:
                     ds.raw[name] = _register_frame(con, f"raw_{name}", frame_from_file(path))
-            ds.tables[name] = con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
+            table = typed(ds.raw[name], spec, timezone=ds.timezone)
+            ds.tables[name] = con.create_table(name, table, overwrite=True)
         except KitError as exc:
             ds.load_errors[name] = str(exc)
 
@@ -423,7 +510,8 @@ def _load_frames(
             else:
                 continue
             ds.raw[name] = _register_frame(ds.con, f"raw_{name}", frame)
-            ds.tables[name] = ds.con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
+            table = typed(ds.raw[name], spec, timezone=ds.timezone)
+            ds.tables[name] = ds.con.create_table(name, table, overwrite=True)
         except KitError as exc:
             ds.load_errors[name] = str(exc)
 
@@ -465,13 +553,32 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
     for name, spec in TABLES.items():
         if name in present:
             ds.raw[name] = con.table(name)
-            ds.tables[name] = typed(ds.raw[name], spec, lenient=lenient)
+            instants = _spark_instants(con, name) if con.name == "pyspark" else set()
+            ds.tables[name] = typed(ds.raw[name], spec, lenient, ds.timezone, instants)
 
 
-def from_backend(con: ibis.BaseBackend, description: str | None = None) -> Dataset:
+def _spark_instants(con: ibis.BaseBackend, name: str) -> set[str]:
+    """The columns of a Spark table typed TIMESTAMP: instants, shown in the session's zone,
+    which Ibis types as naive like TIMESTAMP_NTZ (a wall-clock time, kept as it is)."""
+    fields = con.raw_sql(f"SELECT * FROM `{name}` LIMIT 0").schema.fields
+    return {f.name for f in fields if type(f.dataType).__name__ == "TimestampType"}
+
+
+def from_backend(
+    con: ibis.BaseBackend, description: str | None = None, timezone: str = DEFAULT_TIMEZONE
+) -> Dataset:
     """A dataset over the canonical tables of an Ibis backend you already connected,
-    for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``."""
-    ds = Dataset(con, description or f"{con.name} backend", owns_con=False)
+    for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``; months
+    end at midnight in ``timezone`` (an IANA name).
+
+    Spark shows its TIMESTAMP values in the session's zone: Ibis sets
+    ``spark.sql.session.timeZone`` to UTC when it connects, and so does this function,
+    so a zone set since does not shift them (do not change it while the dataset is open).
+    """
+    timezone = check_timezone(timezone, "timezone")
+    if con.name == "pyspark":
+        con.raw_sql("SET spark.sql.session.timeZone = UTC")
+    ds = Dataset(con, description or f"{con.name} backend", timezone, owns_con=False)
     _open_database(con, None, ds)
     if not ds.tables:
         raise KitError(f"Found no canonical table in {ds.description}.")
@@ -488,8 +595,14 @@ def _closed_on_error(ds: Dataset) -> Iterator[None]:
         raise
 
 
-def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None) -> Dataset:
-    """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``).
+def open_dataset(
+    source: str | Path,
+    mapping: str | Path | Mapping | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> Dataset:
+    """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``);
+    months begin and end at midnight in ``timezone`` (an IANA name, kpi.toml's
+    ``timezone``: see the module's docstring).
 
     Tables that are absent are simply not in ``Dataset.tables``; tables that exist
     but cannot be read are in ``Dataset.load_errors`` with the reason. The dataset holds
@@ -499,6 +612,7 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
     ...     ds.frame("reps").shape
     (24, 4)
     """
+    timezone = check_timezone(timezone, "timezone")
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping(mapping)
     text = str(source)
@@ -512,7 +626,7 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
             )
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", text):
         con = _connect(text)
-        ds = Dataset(con, redact(text))
+        ds = Dataset(con, redact(text), timezone)
         with _closed_on_error(ds):
             _open_database(con, mapping, ds)
         return ds
@@ -523,11 +637,11 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
             "an .xlsx workbook, a .duckdb file or a database URL."
         )
     if path.is_dir():
-        ds = Dataset(ibis.duckdb.connect(), f"folder {path}")
+        ds = Dataset(ibis.duckdb.connect(), f"folder {path}", timezone)
         with _closed_on_error(ds):
             _open_folder(path, mapping, ds)
     elif path.suffix.lower() in EXCEL_SUFFIXES:
-        ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}")
+        ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}", timezone)
         with _closed_on_error(ds):
             _open_excel(path, mapping, ds)
     elif path.suffix.lower() in DUCKDB_SUFFIXES:
@@ -537,7 +651,7 @@ def open_dataset(source: str | Path, mapping: str | Path | Mapping | None = None
             raise KitError(
                 f"{path.name} is not a readable DuckDB database: {_first_line(exc)}."
             ) from None
-        ds = Dataset(con, f"DuckDB file {path.name}")
+        ds = Dataset(con, f"DuckDB file {path.name}", timezone)
         with _closed_on_error(ds):
             _open_database(con, mapping, ds)
     else:

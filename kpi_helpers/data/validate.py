@@ -31,6 +31,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from kpi_helpers.core import now_in
+
 from .contract import (
     CLOSED_STAGES,
     COST_CATEGORIES,
@@ -231,7 +233,10 @@ class _Checker:
         parsed = [i.column for i in items if isinstance(i, _RowCheck) and i.raw]
         # Raw checks only exist where TRY_CAST does (DuckDB), and there the typed table
         # is ``typed(raw)``: one scan of the raw table serves both kinds of check.
-        rel = typed(raw.mutate(**{_RAW + c: raw[c] for c in parsed}), TABLES[name]) if parsed else t
+        rel = t
+        if parsed:
+            rel = raw.mutate(**{_RAW + c: raw[c] for c in parsed})
+            rel = typed(rel, TABLES[name], True, self.ds.timezone)
         typed_cols = _columns(rel)
         counts: dict[str, ir.Scalar] = {}
         for i, item in enumerate(items):
@@ -681,9 +686,9 @@ class _Checker:
 
 def validate(ds: Dataset, as_of: datetime | None = None) -> pd.DataFrame:
     """All findings for ``ds`` as a DataFrame with columns ``FINDING_COLUMNS``, in the
-    order a user should fix them (``sort_findings``). ``as_of`` (default: now) is the
-    limit for future timestamps."""
-    check = _Checker(ds, as_of or datetime.now())
+    order a user should fix them (``sort_findings``). ``as_of`` (default: now, in the
+    dataset's timezone) is the limit for future timestamps."""
+    check = _Checker(ds, as_of or now_in(ds.timezone))
     check.tables()
     usable: set[str] = set()
     for name in TABLES:

@@ -160,7 +160,8 @@ def find_pages(custom: str | Path | None = None) -> list[Page]:
 
 
 def _data_line(meta: dict) -> str:
-    """The header's data line: source, data-through date, row counts."""
+    """The header's data line: source, data-through date, the zone the months end in,
+    row counts."""
     counts = meta["row_counts"]
     shown = [
         f"{counts[t]:,} {label}"
@@ -172,7 +173,11 @@ def _data_line(meta: dict) -> str:
         )
         if t in counts
     ]
-    return f"{meta['source']} · data through {meta['data_through']} · " + ", ".join(shown)
+    zone = meta.get("timezone", "UTC")
+    return (
+        f"{meta['source']} · data through {meta['data_through']} · months in {zone} time · "
+        + ", ".join(shown)
+    )
 
 
 def _scopes(ds, wanted: str) -> list[str]:
@@ -244,7 +249,7 @@ def build_pack(
             raise KitError("PDF needs the playwright package: make install.") from None
     # everything below reads the data once to check the request before any work starts;
     # the pages read only the snapshot: _build closes the dataset before they run
-    with open_dataset(source, mapping) as ds:
+    with open_dataset(source, mapping, cfg.timezone) as ds:
         last = month_asked(ds, month)
         check_month(ds, last)
         month = str(last)

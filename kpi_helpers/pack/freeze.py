@@ -148,6 +148,7 @@ def write_snapshot(
         month=live.month,
         source=live.ds.description,
         data_through=profile["data_through"],
+        timezone=live.ds.timezone,  # the zone in which the months begin and end
         row_counts=profile["row_counts"],
         fingerprint=fingerprint,
         data_key=data_key,

@@ -9,7 +9,8 @@ notebook that renders from a snapshot never imports Ibis or opens the source.
 Layout::
 
     data/snapshot.json            month, scopes and their folders, source (no secrets),
-                                  data-through date, row counts, fingerprint, kit version,
+                                  data-through date, the time zone the months end in
+                                  (timezone), row counts, fingerprint, kit version,
                                   and per scope the table files or why a table is n/a
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
@@ -60,6 +61,12 @@ class Snapshot:
             raise KitError(f"{meta} was written by another kit version; rebuild the pack.")
         self.month: str = self.meta["month"]
         self._kpis: pd.DataFrame | None = None
+
+    @property
+    def timezone(self) -> str:
+        """The IANA zone in which the snapshot's months begin and end (kpi.toml's
+        ``timezone``); UTC for a snapshot written before the setting existed."""
+        return self.meta.get("timezone", "UTC")
 
     @property
     def scopes(self) -> list[str]:

@@ -49,8 +49,10 @@ def pack(sample_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     (out / "2001-01").mkdir()  # another month: must survive
     (out / "2001-01" / "index.html").write_text("old pack")
-    config = out / "kpi.toml"  # only an alert rule that fires for every team
-    config.write_text(ALERT_RULES, encoding="utf-8")
+    # an alert rule that fires for every team; months in Berlin time (the sample's
+    # timestamps have no zone: taken as Berlin's, the numbers are the same as in UTC)
+    config = out / "kpi.toml"
+    config.write_text('timezone = "Europe/Berlin"\n' + ALERT_RULES, encoding="utf-8")
     path, outcomes = build_pack(
         SAMPLE_END,
         scopes=f"company,team:{TEAM}",
@@ -135,6 +137,8 @@ def test_team_name_is_escaped_in_the_header(pack):
     text = (path / "team-partners-alliances" / "summary.html").read_text(encoding="utf-8")
     assert "Team Partners &amp; Alliances" in text
     assert "Team Partners & Alliances" not in text
+    meta = json.loads((path / "data" / "snapshot.json").read_text())
+    assert f"data through {meta['data_through']} · months in Europe/Berlin time" in text
 
 
 @needs_chromium
@@ -382,6 +386,7 @@ def test_snapshot_describes_the_data_without_secrets(pack, sample_dir):
     assert meta["row_counts"]["opportunities"] == len(deals)
     assert len(meta["fingerprint"]) == 64 and meta["kit_version"] == kit_version()
     assert meta["data_through"] <= pd.Timestamp(SAMPLE_END).strftime("%Y-%m-31")
+    assert meta["timezone"] == "Europe/Berlin"  # kpi.toml's: the zone the months end in
     rows = pd.read_parquet(path / "data" / "kpis.parquet")
     assert set(rows["month"]) == {
         str(p) for p in pd.period_range(end=SAMPLE_END, periods=13, freq="M")
