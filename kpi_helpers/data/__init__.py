@@ -7,6 +7,7 @@ sample data generator and ``kpi-kit init`` for CRM exports.
 >>> validate(ds)                       # doctest: +SKIP
 """
 
+from .casting import cast_to_contract, typed, wall_time
 from .contract import (
     CLOSED_STAGES,
     EVENT_COLUMNS,
@@ -24,12 +25,10 @@ from .init import init
 from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
 from .sources import (
     Dataset,
-    cast_to_contract,
     from_backend,
     open_dataset,
     password_warning,
     redact,
-    typed,
 )
 from .targets import check_unique_targets, target_scopes
 from .validate import exit_code, format_report, validate
@@ -72,4 +71,5 @@ __all__ = [
     "target_scopes",
     "typed",
     "validate",
+    "wall_time",
 ]

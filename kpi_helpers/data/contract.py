@@ -18,7 +18,9 @@ STR, TIMESTAMP, DATE, FLOAT, INT, MONTH = "str", "timestamp", "date", "float", "
 # (2026-03-31T23:30:00.000+0000, 2026-04-01 01:00:00+02:00, 2026-04-01T02:00:00Z). Such a
 # value is an instant, converted to the dataset's timezone; text without one is taken as
 # already in it. A plain date (2026-04-01) never matches: its -01 is the day.
-ZONED_TEXT = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)? *(?:[zZ]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+ZONED_TEXT = (
+    r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)? *" r"(?:[zZ]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+)
 
 CLOSED_STAGES = ("closed_won", "closed_lost")
 DEAL_TYPES = ("new", "upsell", "cross_sell", "renewal")

@@ -33,6 +33,7 @@ import pandas as pd
 
 from kpi_helpers.core import now_in
 
+from .casting import cast_to_contract, typed
 from .contract import (
     CLOSED_STAGES,
     COST_CATEGORIES,
@@ -47,7 +48,7 @@ from .contract import (
     families_using,
 )
 from .findings import ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
-from .sources import Dataset, cast_to_contract, typed
+from .sources import Dataset
 from .targets import target_findings
 
 _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"

@@ -122,7 +122,7 @@ def test_a_deal_won_at_2am_utc_on_april_1_counts_in_march_in_new_york(
     export, monkeypatch, capsys, config, expected
 ):
     monkeypatch.chdir(export)
-    code = main(["compute", "--config", config, "--month", "2026-05", "--months", "3"] + ["--kpi", KPIS])
-    assert code == 0
+    args = ["--config", config, "--month", "2026-05", "--months", "3", "--kpi", KPIS]
+    assert main(["compute", *args]) == 0
     values = _values(capsys.readouterr().out)
     assert {k: values[k] for k in expected} == expected
