@@ -2,7 +2,7 @@
 
 An IANA name (``"Europe/Berlin"``, ``"America/New_York"``; default ``"UTC"``). Zone-aware
 timestamps are converted to it and kept as the wall-clock time there; naive timestamps
-and plain dates are taken as already in it (see :mod:`kpi_helpers.data.sources`).
+and plain dates are taken as already in it (see :mod:`kpi_helpers.data.casting`).
 
 >>> check_timezone("Europe/Berlin")
 'Europe/Berlin'

@@ -32,7 +32,8 @@ def _timezone(zone: str, instant: dt.Timestamp(timezone="UTC")) -> dt.Timestamp(
 @ibis.udf.scalar.builtin(name="from_utc_timestamp")
 def _from_utc_timestamp(instant: dt.Timestamp(), zone: str) -> dt.Timestamp():
     """Spark's ``from_utc_timestamp(ts, zone)``: the instant moved so that it reads, in
-    the session's zone (UTC, see :func:`from_backend`), as the wall-clock time in ``zone``."""
+    the session's zone (UTC: :func:`kpi_helpers.data.sources.from_backend` sets it), as
+    the wall-clock time in ``zone``."""
 
 
 def wall_time(instant: ibis.Value, timezone: str) -> ibis.Value:

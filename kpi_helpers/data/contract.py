@@ -19,7 +19,8 @@ STR, TIMESTAMP, DATE, FLOAT, INT, MONTH = "str", "timestamp", "date", "float", "
 # value is an instant, converted to the dataset's timezone; text without one is taken as
 # already in it. A plain date (2026-04-01) never matches: its -01 is the day.
 ZONED_TEXT = (
-    r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)? *" r"(?:[zZ]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+    r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)? *"  # a time: 23:30, 23:30:00.000
+    r"(?:[zZ]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)$"  # its zone: Z, UTC, +02, +0200, -05:00
 )
 
 CLOSED_STAGES = ("closed_won", "closed_lost")

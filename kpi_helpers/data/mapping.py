@@ -47,7 +47,7 @@ unique_by. Only the mapped columns are kept.
   ``2016-10-20T00:00:00.000Z``, ``2016-10-20T09:30:00+02:00``). Timestamps with a
   zone (``"iso"`` or a format with ``%z``) are converted to kpi.toml's ``timezone``
   (default UTC) and stored without the zone, as every zone-aware timestamp is (the
-  dataset does it: :func:`kpi_helpers.data.sources.cast_to_contract`); values
+  dataset does it: :func:`kpi_helpers.data.casting.cast_to_contract`); values
   without a zone are taken as already in it. Date values that do not match the
   format are left as they were, so validation reports them by row instead of
   losing them.
@@ -220,7 +220,7 @@ def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     """Parse with ``fmt`` (or ``"iso"``); values that do not match keep their text for
     validation. A value with a zone comes out as text at its UTC time with ``+00:00``,
     which the dataset converts to its timezone like any zone-aware timestamp (the rule
-    lives there: :func:`kpi_helpers.data.sources.cast_to_contract`); the others as naive
+    lives there: :func:`kpi_helpers.data.casting.cast_to_contract`); the others as naive
     timestamps, taken as already in that zone.
 
     >>> _parse_dates(pd.Series(["2016-10-20T23:30:00.000-02:00", "2016-10-20"]), "iso").tolist()
