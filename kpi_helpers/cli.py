@@ -301,10 +301,10 @@ def _send(args: argparse.Namespace) -> int:
     settings = _smtp_settings(args)
     pack = find_pack(args.reports, args.month)
     if args.recipients:
-        recipients = load_recipients(args.recipients, pack.snapshot.scopes)
+        recipients = load_recipients(args.recipients, pack.snapshot.paged_scopes)
     else:
         to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
-        recipients = dict.fromkeys(pack.snapshot.scopes, to)
+        recipients = dict.fromkeys(pack.snapshot.paged_scopes, to)
     scopes = pick_scopes(pack, args.scopes, recipients)
     cfg = _config(args.config)
     messages = [

@@ -9,7 +9,7 @@ are escaped; the HTML part stays under :data:`HTML_LIMIT` (Gmail clips longer on
 Example::
 
     pack = find_pack("reports", "previous")
-    recipients = load_recipients("recipients.toml", pack.snapshot.scopes)
+    recipients = load_recipients("recipients.toml", pack.snapshot.paged_scopes)
     for scope in pick_scopes(pack, None, recipients):
         out = build_message(pack, scope, recipients[scope], sender="kpi@example.com")
 """
@@ -170,7 +170,7 @@ def load_recipients(path: str | Path, scopes: list[str]) -> dict[str, list[str]]
 def pick_scopes(pack: PackMonth, wanted: str | None, recipients: dict[str, list[str]]) -> list[str]:
     """The scopes to send: ``wanted`` (comma-separated) or every scope of the pack with a
     recipient, in the pack's order."""
-    scopes = pack.snapshot.scopes
+    scopes = pack.snapshot.paged_scopes
     if wanted:
         chosen = [s.strip() for s in wanted.split(",") if s.strip()]
         unknown = [s for s in chosen if s not in scopes]

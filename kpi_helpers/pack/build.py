@@ -29,7 +29,13 @@ from kpi_helpers.alerts import AlertRule, rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
 from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock, resource_dir
 from kpi_helpers.data import check_month, month_asked, open_dataset
-from kpi_helpers.metrics import check_scope, families_out_of_reach, one_scope
+from kpi_helpers.metrics import (
+    check_scope,
+    families_out_of_reach,
+    one_scope,
+    pack_scopes,
+    quiet_line,
+)
 from kpi_helpers.report import (
     HEADLINES,
     PACK_FAMILIES,
@@ -166,16 +172,17 @@ def _data_line(meta: dict) -> str:
     return f"{meta['source']} · data through {meta['data_through']} · " + ", ".join(shown)
 
 
-def _scopes(ds, wanted: str) -> list[str]:
-    """The pack's scopes: ``all`` (or nothing) = the company and every team of ``reps``;
-    else the comma-separated scopes, each one scope that exists (``metrics.check_scope``)."""
-    teams = sorted(set(ds.frame("reps")["team"].dropna())) if ds.has("reps", "team") else []
+def _scopes(ds, wanted: str) -> tuple[list[str], frozenset[str]]:
+    """The pack's scopes, and those it keeps only when they have data: ``all`` (or
+    nothing) = ``metrics.pack_scopes`` (the company, every team, unassigned when it has
+    rows); else the comma-separated scopes, each one scope that exists
+    (``metrics.check_scope``)."""
     if wanted in ("all", ""):
-        return ["company"] + [f"team:{t}" for t in teams]
+        return pack_scopes(ds)
     scopes = [s.strip() for s in wanted.split(",") if s.strip()]
     for s in scopes:
         check_scope(ds, one_scope(s, "A pack page"))
-    return scopes
+    return scopes, frozenset()
 
 
 def _settings_text(mapping: str | None, config: str | None) -> str:
@@ -238,7 +245,7 @@ def build_pack(
         last = month_asked(ds, month)
         check_month(ds, last)
         month = str(last)
-        scope_list = _scopes(ds, scopes)
+        scope_list, optional = _scopes(ds, scopes)
         out = Path(out).resolve()  # kernels change folder: every path they get is absolute
         out.mkdir(parents=True, exist_ok=True)
         with month_lock(out, month):
@@ -256,6 +263,7 @@ def build_pack(
                     rules,
                     source,
                     mapping,
+                    optional,
                 )
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
@@ -292,6 +300,7 @@ class BuildRequest:
     rules: list[AlertRule]  # the [[alerts]] of cfg, parsed
     source: str
     mapping: str | None
+    optional: frozenset[str] = frozenset()  # scopes kept only when they have data
 
 
 def _build(
@@ -319,10 +328,21 @@ def _build(
     else:
         live = LiveData(ds, config=cfg, month=month)
         meta = write_snapshot(
-            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=req.rules
+            live,
+            req.scopes,
+            folders,
+            snap_dir,
+            settings,
+            data_key=key,
+            alert_rules=req.rules,
+            optional=req.optional,
         )
         del live
     snapshot = Snapshot(snap_dir)
+    # a scope without data gets no pages (the index names it); unassigned without rows
+    # is not in the snapshot at all
+    quiet = [quiet_line(scope_label(s), month) for s in snapshot.quiet_scopes]
+    scopes = snapshot.paged_scopes
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)
     left_out = [
@@ -348,7 +368,7 @@ def _build(
     )
     notebook_sha = {p.name: file_sha(Path(p.notebook)) for p in pages}
     job_list, outcomes = [], []
-    for scope in req.scopes:
+    for scope in scopes:
         for page in pages:
             header = dict(
                 title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
@@ -409,7 +429,7 @@ def _build(
     outcomes += run_all(job_list, req.jobs, progress, logs=build / LOG_DIR)
     clock["pages"] = time.perf_counter()
     if "pdf" in req.formats:
-        for scope in req.scopes:
+        for scope in scopes:
             merge_pdfs(
                 [build / folders[scope] / f"{p.name}.pdf" for p in pages],
                 build / folders[scope] / "pack.pdf",
@@ -420,10 +440,11 @@ def _build(
         snapshot=data_line,
         month_label=month_label(month),
         left_out=left_out,
+        quiet=quiet,
         data_reused=data_reused,
         alerts=_alert_links(snapshot.alerts(), folders, build),
     )
-    _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
+    _write_index(build, scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
     _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
     for work in build.glob(f"*/{WORK_PREFIX}*"):

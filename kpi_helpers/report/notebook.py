@@ -513,7 +513,10 @@ def mover_weights(current: pd.DataFrame) -> pd.Series:
         & (current["better"] != "neutral")
         & current["change_unit"].isin(["%", "pp"])
     ]
-    return cur["mom_change"].abs() * cur["change_unit"].map({"%": 1.0, "pp": 2.0})
+    # astype: mapping an empty text column gives text, and text x float raised a
+    # TypeError on a scope where nothing moved (a team without sales)
+    weight = cur["change_unit"].map({"%": 1.0, "pp": 2.0}).astype("float64")
+    return cur["mom_change"].astype("float64").abs() * weight
 
 
 def _rag(row: pd.Series) -> str:
