@@ -259,8 +259,10 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         config=config or "",
     )
     cards = [c for k in report.headlines() if (c := _card(report, k)) is not None]
-    alerts, other_alerts = None, 0
+    alerts, other_alerts, rules = None, 0, 0
     if (pack.snapshot.path / ALERTS_FILE).exists():
+        # none (and nothing fired): "No alert rules are set", not "No alerts"
+        rules = len(pack.snapshot.alert_rules()) or len(pack.snapshot.alerts())
         own, other_alerts = alerts_of_scope(pack.snapshot.alerts(), scope)
         alerts = [
             {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule")}
@@ -276,6 +278,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         cards=cards,
         alerts=alerts,
         other_alerts=other_alerts,
+        alert_rules=rules,
         charts=_charts(report, folder, pack.month),
     )
 

@@ -44,6 +44,7 @@ from kpi_helpers.report import (
     Snapshot,
     month_label,
     page_title,
+    summary_headlines,
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
@@ -527,16 +528,19 @@ def _write_index(
 ) -> None:
     """``index.html``: every scope and page with its headline KPIs, from the snapshot."""
     by_key = {(o.scope, o.family): o for o in outcomes}
-    kpi_rows = snapshot.kpis()
-    kpi_rows = kpi_rows[kpi_rows["month"] == snapshot.month].set_index(["key", "kpi"])
+    every = snapshot.kpis()
+    kpi_rows = every[every["month"] == snapshot.month].set_index(["key", "kpi"])
     scope_rows = []
     for scope in scopes:
         folder = folders[scope]
         entries = []
+        # the summary's headlines as its page shows them (those with a signal)
+        summary = summary_headlines(every[every["key"] == scope], snapshot.month)
         for page in pages:
             o = by_key.get((scope, page.name))
             heads = []
-            for kpi in HEADLINES.get(page.name, []):
+            wanted = summary if page.name == "summary" else HEADLINES.get(page.name, [])
+            for kpi in wanted:
                 k = get(kpi)
                 if (scope, k.id) not in kpi_rows.index:
                     continue
