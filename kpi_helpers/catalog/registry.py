@@ -1135,7 +1135,7 @@ def kpi_suggestions(word: str, ids: list[str] | None = None) -> list[str]:
 
 
 def did_you_mean_kpi(word: str, ids: list[str] | None = None) -> str:
-    """" (did you mean X or Y?)" for an unknown KPI id (:func:`kpi_suggestions`), or "".
+    """ " (did you mean X or Y?)" for an unknown KPI id (:func:`kpi_suggestions`), or "".
 
     >>> did_you_mean_kpi("revenue")
     ' (did you mean sales_revenue or revenue_forecast or expansion_revenue?)'

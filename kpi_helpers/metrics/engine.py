@@ -332,7 +332,9 @@ def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str
             if not miss:
                 break
             # a table the data has is named with the column it lacks, never "add it"
-            ways.add(frozenset(n if ds.has(n.partition(".")[0]) else n.partition(".")[0] for n in miss))
+            ways.add(
+                frozenset(n if ds.has(n.partition(".")[0]) else n.partition(".")[0] for n in miss)
+            )
         else:
             least = [w for w in ways if not any(o < w for o in ways)]
             out[family] = sorted((sorted(w) for w in least), key=lambda w: (len(w), w))

@@ -43,6 +43,7 @@ from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_titl
 from .snapshot import Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
+TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
 
 
 def reason_parts(reason: str) -> list[tuple[str, bool]]:
@@ -503,7 +504,7 @@ class Report:
         tables = list(dict.fromkeys(absent["table"]))
         line = None
         if tables:
-            names = [t.replace("_", " ") for t in tables]
+            names = [TABLE_WORDS.get(t, t.replace("_", " ")) for t in tables]
             listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
             out = self._out_of_reach(tables)
             line = f"This export has no {listed}" + (
@@ -531,9 +532,7 @@ class Report:
     def _out_of_reach(self, tables: list[str]) -> int:
         """How many of the page's KPIs are n/a for want of one of ``tables``."""
         na = self.current[self.current["status"] == "not_available"]
-        return int(
-            sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"])
-        )
+        return int(sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"]))
 
 
 def summary_headlines(rows: pd.DataFrame, month: str) -> list[str]:
@@ -590,14 +589,11 @@ def shown_columns(df: pd.DataFrame) -> pd.DataFrame:
     >>> list(shown_columns(df).columns)
     ['rep_name']
     """
-    names = {str(c) for c in df.columns}
-    keep = [
-        c
-        for c in df.columns
-        if not (str(c).endswith("_id") and f"{str(c)[:-3]}_name" in names)
-        and not df[c].map(_missing).all()
+    filled = [c for c in df.columns if not df[c].map(_missing).all()]
+    names = {str(c) for c in filled}
+    return df[
+        [c for c in filled if not (str(c).endswith("_id") and f"{str(c)[:-3]}_name" in names)]
     ]
-    return df[keep]
 
 
 def _rag(row: pd.Series) -> str:
