@@ -214,12 +214,18 @@ class Report:
         return bool(len(rows)) and (rows["status"] == "not_available").all()
 
     def trends(self, ids: list[str] | None = None) -> None:
-        """A 13-month trend chart per headline KPI, with the link to the scope's KPIs."""
+        """A 13-month trend chart per headline KPI, with the link to the scope's KPIs; a KPI
+        without a value in any month gets one line saying why, not an empty chart."""
         for kpi in ids or self.headlines():
             k = get(kpi)
             rows = self.df[self.df["kpi"] == k.id].set_index("month")
             rows = rows[rows["status"] != "not_available"]  # the months that exist
             if rows.empty:
+                continue
+            if rows["value"].isna().all():
+                why = str(rows["reason"].iloc[-1]).replace("`", "")
+                text = f"{k.name} has no value in these {len(rows)} months: {why}."
+                display(HTML(blocks().na(text)))
                 continue
             fig = trend_chart(
                 rows["value"],

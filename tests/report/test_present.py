@@ -184,3 +184,15 @@ def test_amounts_are_whole_units_at_every_size():
         "$0",
     ]
     assert format_value(3.47, "currency", "EUR") == "€3.47"  # cents only below 10
+
+
+def test_a_trend_without_any_value_is_one_line_not_an_empty_chart(folder, monkeypatch):
+    shown = []
+    monkeypatch.setattr(notebook, "display", shown.append)
+    page = Report("customers", month=M, source=str(folder))
+    page.trends(["churn_rate"])
+    # the data starts with N1 (2025-06): 10 months, none with customers at its start
+    assert [_text(s) for s in shown] == [
+        "Churn rate has no value in these 10 months: a denominator is 0 or an input has no "
+        "value in m."
+    ]
