@@ -320,10 +320,10 @@ def _send(args: argparse.Namespace) -> int:
     cfg = _config(args.config)
     pack = find_pack(args.reports or cfg.output, args.month)
     if args.recipients:
-        recipients = load_recipients(args.recipients, pack.snapshot.scopes)
+        recipients = load_recipients(args.recipients, pack.snapshot.paged_scopes)
     else:
         to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
-        recipients = dict.fromkeys(pack.snapshot.scopes, to)
+        recipients = dict.fromkeys(pack.snapshot.paged_scopes, to)
     scopes = pick_scopes(pack, args.scopes, recipients)
     messages = [
         build_message(pack, s, recipients[s], settings.sender, cfg, args.link_base, args.config)

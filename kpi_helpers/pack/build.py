@@ -38,7 +38,13 @@ from kpi_helpers.core import (
     restore_folder,
 )
 from kpi_helpers.data import check_month, month_asked, open_dataset
-from kpi_helpers.metrics import check_scope, families_out_of_reach, one_scope
+from kpi_helpers.metrics import (
+    check_scope,
+    families_out_of_reach,
+    one_scope,
+    pack_scopes,
+    quiet_line,
+)
 from kpi_helpers.report import (
     HEADLINES,
     PACK_FAMILIES,
@@ -47,6 +53,7 @@ from kpi_helpers.report import (
     Snapshot,
     month_label,
     page_title,
+    summary_headlines,
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
@@ -180,16 +187,17 @@ def _data_line(meta: dict) -> str:
     )
 
 
-def _scopes(ds, wanted: str) -> list[str]:
-    """The pack's scopes: ``all`` (or nothing) = the company and every team of ``reps``;
-    else the comma-separated scopes, each one scope that exists (``metrics.check_scope``)."""
-    teams = sorted(set(ds.frame("reps")["team"].dropna())) if ds.has("reps", "team") else []
+def _scopes(ds, wanted: str) -> tuple[list[str], frozenset[str]]:
+    """The pack's scopes, and those it keeps only when they have data: ``all`` (or
+    nothing) = ``metrics.pack_scopes`` (the company, every team, unassigned when it has
+    rows); else the comma-separated scopes, each one scope that exists
+    (``metrics.check_scope``)."""
     if wanted in ("all", ""):
-        return ["company"] + [f"team:{t}" for t in teams]
+        return pack_scopes(ds)
     scopes = [s.strip() for s in wanted.split(",") if s.strip()]
     for s in scopes:
         check_scope(ds, one_scope(s, "A pack page"))
-    return scopes
+    return scopes, frozenset()
 
 
 def _settings_text(mapping: str | None, config: str | None) -> str:
@@ -253,7 +261,7 @@ def build_pack(
         last = month_asked(ds, month)
         check_month(ds, last)
         month = str(last)
-        scope_list = _scopes(ds, scopes)
+        scope_list, optional = _scopes(ds, scopes)
         out = Path(out or cfg.output).resolve()  # kernels change folder: absolute paths only
         out.mkdir(parents=True, exist_ok=True)
         with month_lock(out, month):
@@ -271,6 +279,7 @@ def build_pack(
                     rules,
                     source,
                     mapping,
+                    optional,
                 )
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
@@ -303,6 +312,7 @@ class BuildRequest:
     rules: list[AlertRule]  # the [[alerts]] of cfg, parsed
     source: str
     mapping: str | None
+    optional: frozenset[str] = frozenset()  # scopes kept only when they have data
 
 
 def _build(
@@ -330,10 +340,21 @@ def _build(
     else:
         live = LiveData(ds, config=cfg, month=month)
         meta = write_snapshot(
-            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=req.rules
+            live,
+            req.scopes,
+            folders,
+            snap_dir,
+            settings,
+            data_key=key,
+            alert_rules=req.rules,
+            optional=req.optional,
         )
         del live
     snapshot = Snapshot(snap_dir)
+    # a scope without data gets no pages (the index names it); unassigned without rows
+    # is not in the snapshot at all
+    quiet = [quiet_line(scope_label(s), month) for s in snapshot.quiet_scopes]
+    scopes = snapshot.paged_scopes
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)
     left_out = [
@@ -359,7 +380,7 @@ def _build(
     )
     notebook_sha = {p.name: file_sha(Path(p.notebook)) for p in pages}
     job_list, outcomes = [], []
-    for scope in req.scopes:
+    for scope in scopes:
         for page in pages:
             header = dict(
                 title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
@@ -420,7 +441,7 @@ def _build(
     outcomes += run_all(job_list, req.jobs, progress, logs=build / LOG_DIR)
     clock["pages"] = time.perf_counter()
     if "pdf" in req.formats:
-        for scope in req.scopes:
+        for scope in scopes:
             merge_pdfs(
                 [build / folders[scope] / f"{p.name}.pdf" for p in pages],
                 build / folders[scope] / "pack.pdf",
@@ -431,10 +452,11 @@ def _build(
         snapshot=data_line,
         month_label=month_label(month),
         left_out=left_out,
+        quiet=quiet,
         data_reused=data_reused,
         alerts=_alert_links(snapshot.alerts(), folders, build),
     )
-    _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
+    _write_index(build, scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
     _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
     for work in build.glob(f"*/{WORK_PREFIX}*"):
@@ -509,16 +531,19 @@ def _write_index(
 ) -> None:
     """``index.html``: every scope and page with its headline KPIs, from the snapshot."""
     by_key = {(o.scope, o.family): o for o in outcomes}
-    kpi_rows = snapshot.kpis()
-    kpi_rows = kpi_rows[kpi_rows["month"] == snapshot.month].set_index(["key", "kpi"])
+    every = snapshot.kpis()
+    kpi_rows = every[every["month"] == snapshot.month].set_index(["key", "kpi"])
     scope_rows = []
     for scope in scopes:
         folder = folders[scope]
         entries = []
+        # the summary's headlines as its page shows them (those with a signal)
+        summary = summary_headlines(every[every["key"] == scope], snapshot.month)
         for page in pages:
             o = by_key.get((scope, page.name))
             heads = []
-            for kpi in HEADLINES.get(page.name, []):
+            wanted = summary if page.name == "summary" else HEADLINES.get(page.name, [])
+            for kpi in wanted:
                 k = get(kpi)
                 if (scope, k.id) not in kpi_rows.index:
                     continue

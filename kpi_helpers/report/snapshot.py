@@ -70,8 +70,20 @@ class Snapshot:
 
     @property
     def scopes(self) -> list[str]:
-        """The scopes of the pack, in its order."""
+        """The scopes of the pack, in its order (those without pages too)."""
         return list(self.meta["scopes"])
+
+    @property
+    def quiet_scopes(self) -> list[str]:
+        """The scopes without a deal, order, lead, customer or activity in the 13 months:
+        they have KPI rows (all 0 or n/a) but no pages."""
+        return list(self.meta.get("quiet_scopes", []))
+
+    @property
+    def paged_scopes(self) -> list[str]:
+        """The scopes that have pages (and a ``pack.pdf``), in the pack's order."""
+        quiet = set(self.quiet_scopes)
+        return [s for s in self.scopes if s not in quiet]
 
     def folder(self, scope: str) -> str:
         """The scope's folder name (the same under ``data/`` and beside it)."""
