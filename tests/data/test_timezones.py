@@ -16,8 +16,6 @@ the dataset's zone, so it stays 23:30 in both.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import duckdb
@@ -185,14 +183,9 @@ def test_postgresql_gives_duckdbs_values_whatever_its_session_zone(tmp_path, pos
         assert _bookings(pg) == _bookings(duck) == BOOKINGS[zone]
 
 
-def _java() -> bool:
-    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
-
-
-@pytest.mark.skipif(not _java(), reason="Spark needs a Java runtime (.ci/run installs one)")
-def test_spark_gives_duckdbs_values_whatever_its_session_zone(tmp_path):
+@pytest.mark.xdist_group("spark")
+def test_spark_gives_duckdbs_values_whatever_its_session_zone(tmp_path, spark):
     import ibis
-    from pyspark.sql import SparkSession
 
     from kpi_helpers.data import from_backend
 
@@ -201,13 +194,7 @@ def test_spark_gives_duckdbs_values_whatever_its_session_zone(tmp_path):
     o["created_at"] = pd.to_datetime(o["created_at"])  # Spark TIMESTAMP_NTZ: a wall time
     o["closed_at"] = pd.to_datetime(o["closed_at"], format="ISO8601", utc=True)  # TIMESTAMP
     folder = write_tables(tmp_path, tables, fmt="parquet")
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("kpi-timezones")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
     try:
         con = ibis.pyspark.connect(spark)
         con.read_parquet(str(folder / "opportunities.parquet"), table_name="opportunities")
@@ -220,7 +207,8 @@ def test_spark_gives_duckdbs_values_whatever_its_session_zone(tmp_path):
         assert got["created_at"].tolist() == [pd.Timestamp(CREATED)] * 3
         assert _bookings(ds) == expected == BOOKINGS[NY]
     finally:
-        spark.stop()
+        spark.catalog.dropTempView("opportunities")
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
 
 
 def test_an_unknown_zone_is_one_clear_error(tmp_path):
