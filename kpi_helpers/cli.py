@@ -32,16 +32,32 @@ def _config(path: str | None):
 def _dataset(args: argparse.Namespace, cfg=None):
     """kpi.toml (``--config``, unless already read as ``cfg``) and the dataset it names,
     ``--source``/``--mapping`` taking precedence: what compute, forecast, alerts and clv
-    open."""
+    open, its months ending in kpi.toml's timezone."""
     from kpi_helpers.data import open_dataset
 
     cfg = cfg or _config(args.config)
-    return cfg, open_dataset(args.source or cfg.source, args.mapping or cfg.mapping or None)
+    _warn_password(args, cfg)
+    source, mapping = args.source or cfg.source, args.mapping or cfg.mapping or None
+    return cfg, open_dataset(source, mapping, cfg.timezone)
+
+
+def _warn_password(args: argparse.Namespace, cfg=None) -> None:
+    """One line on stderr when ``--source`` (else kpi.toml's ``source``) is a database URL
+    with a password (``data.password_warning``); it still connects."""
+    source, given_in = args.source, ""
+    if not source and cfg is not None:
+        source, given_in = cfg.source, args.config or "kpi.toml"
+    if "://" in str(source or ""):  # the data layer loads only for a URL
+        from kpi_helpers.data import password_warning
+
+        if note := password_warning(source, given_in):
+            print(f"kpi-kit {args.command}: {note}", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from kpi_helpers.data import exit_code, format_report, open_dataset, validate
 
+    _warn_password(args)
     ds = open_dataset(args.source, args.mapping, keep_unreadable=True)
     findings = validate(ds)
     print(format_report(findings, ds.description))
@@ -66,6 +82,7 @@ def _sample_data(args: argparse.Namespace) -> int:
         messy=args.messy,
         end_month=args.end,
         fmt=args.format,
+        force=args.force,
     )
     took = time.perf_counter() - started
     width = max(map(len, rows))
@@ -211,6 +228,7 @@ def _pack(args: argparse.Namespace) -> int:
 
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    _warn_password(args, None if args.source or not args.config else _config(args.config))
     started = time.perf_counter()
     path, outcomes = build_pack(
         args.month,
@@ -299,14 +317,14 @@ def _send(args: argparse.Namespace) -> int:
     )
 
     settings = _smtp_settings(args)
-    pack = find_pack(args.reports, args.month)
+    cfg = _config(args.config)
+    pack = find_pack(args.reports or cfg.output, args.month)
     if args.recipients:
-        recipients = load_recipients(args.recipients, pack.snapshot.scopes)
+        recipients = load_recipients(args.recipients, pack.snapshot.paged_scopes)
     else:
         to = [check_address(a, "--to") for group in args.to for a in group.split(",") if a.strip()]
-        recipients = dict.fromkeys(pack.snapshot.scopes, to)
+        recipients = dict.fromkeys(pack.snapshot.paged_scopes, to)
     scopes = pick_scopes(pack, args.scopes, recipients)
-    cfg = _config(args.config)
     messages = [
         build_message(pack, s, recipients[s], settings.sender, cfg, args.link_base, args.config)
         for s in scopes
@@ -395,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_init)
 
     p = sub.add_parser("sample-data", help="write a realistic sample dataset")
-    p.add_argument("--out", required=True, help="folder to write (replaced if it exists)")
+    p.add_argument("--out", required=True, help="new or empty folder, or one it wrote")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     p.add_argument("--months", type=int, default=36)
@@ -404,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["csv", "parquet"], help="default: csv for small, parquet otherwise"
     )
     p.add_argument("--messy", action="store_true", help="add known data-quality problems")
+    p.add_argument("--force", action="store_true", help="replace any --out but ., ~ and /")
     p.set_defaults(run=_sample_data)
 
     p = sub.add_parser("compute", help="compute KPIs into a tidy table")
@@ -478,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of custom pages: every notebook there with a `parameters` cell joins "
         "the pack (one named like a kit page replaces it); default [pack] notebooks in kpi.toml",
     )
-    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--out", help="output folder (default: output in kpi.toml, else reports/)")
     _dataset_options(p, "kpi.toml with dataset settings")
     p.add_argument(
         "--force",
@@ -524,7 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
         "message or recipient failed (the others are sent), 2 bad input.",
     )
     p.add_argument("--month", required=True, help="YYYY-MM, latest (newest pack) or previous")
-    p.add_argument("--reports", default="reports", help="the packs' folder (default reports/)")
+    p.add_argument(
+        "--reports", help="the packs' folder (default: output in kpi.toml, else reports/)"
+    )
     p.add_argument("--scopes", help="company,team:NAME,... (default: every scope with a recipient)")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--to", action="append", metavar="ADDR", help="send every scope here")

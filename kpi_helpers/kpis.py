@@ -67,6 +67,8 @@ def compute(
     ``bookings_forecast``, ``predictive_clv``) come from fitted models, for the month asked
     for and the company and teams (:mod:`kpi_helpers.models.outlook`).
     """
+    if config is not None:
+        ds.check_timezone(config.timezone)
     scopes = parse_scopes(scope)
     chosen = [k for k in select(kpis, families) if not k.is_table]
     models = [k for k in chosen if k.is_model]
@@ -137,6 +139,7 @@ def table(
     """A table KPI (pipeline_health, funnel, ...) for one month and one scope, e.g.
     ``table(ds, "pipeline_health", "2026-05", scope="team:EMEA")``."""
     cfg = config or Config()
+    ds.check_timezone(cfg.timezone)
     if get(kpi).table in MODEL_TABLES:
         return model_table(ds, kpi, month, scope, cfg)
     return compute_table(ds, kpi, month, scope, cfg)

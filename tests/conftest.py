@@ -200,3 +200,30 @@ def smtp():
     inbox.where = f"127.0.0.1:{port}"
     yield inbox
     server.stop()
+
+
+def has_java() -> bool:
+    """Spark needs a Java runtime (.ci/run installs one)."""
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session per test process (a JVM takes ~20 s to start): tests that
+    use it carry ``@pytest.mark.xdist_group("spark")`` so that they share one process
+    (``pytest -n 2 --dist loadgroup``). Each test sets the session's zone it needs."""
+    if not has_java():
+        pytest.skip("Spark needs a Java runtime (.ci/run installs one)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("kpi-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

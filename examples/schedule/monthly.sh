@@ -12,7 +12,7 @@
 #   KPI_FROM          sender address (default: the kit's)
 #   KPI_CONFIG        kpi.toml (default kpi.toml)
 #   KPI_RECIPIENTS    recipients file (default recipients.toml)
-#   KPI_REPORTS       output folder (default reports)
+#   KPI_REPORTS       output folder (default: output in kpi.toml, else reports)
 #   KPI_LINK_BASE     URL where reports/ is published, for links in the mails (optional)
 #   KPI_PACK_OPTIONS  more options for kpi-kit pack, e.g. "--scopes company" (optional;
 #                     split on spaces, so a team whose name has spaces cannot be named)
@@ -23,7 +23,11 @@ set -uo pipefail
 : "${KPI_OPERATOR:?set KPI_OPERATOR to the address that hears about failures}"
 kit=${KPI_KIT:-kpi-kit}
 config=${KPI_CONFIG:-kpi.toml}
-reports=${KPI_REPORTS:-reports}
+out=() reports=()  # the packs' folder: KPI_REPORTS, else output in kpi.toml (reports)
+if [ -n "${KPI_REPORTS:-}" ]; then
+  out=(--out "$KPI_REPORTS")
+  reports=(--reports "$KPI_REPORTS")
+fi
 smtp=(--smtp "$KPI_SMTP" ${KPI_SMTP_SECURITY---starttls})
 if [ -n "${KPI_SMTP_USER:-}" ]; then
   smtp+=(--user "$KPI_SMTP_USER" --password env:KPI_SMTP_PASSWORD)
@@ -50,10 +54,10 @@ fail() {  # $1: what failed; the log goes to the operator, the exit code to the 
 
 # shellcheck disable=SC2086  # KPI_PACK_OPTIONS is a list of options
 set -f  # no file-name globbing of those options (team:* stays team:*)
-"$kit" pack --month previous --config "$config" --out "$reports" ${KPI_PACK_OPTIONS:-} \
+"$kit" pack --month previous --config "$config" ${out[@]+"${out[@]}"} ${KPI_PACK_OPTIONS:-} \
   >"$log" 2>&1 || fail "the build of last month's pack"
 set +f
-"$kit" send --month previous --config "$config" --reports "$reports" \
+"$kit" send --month previous --config "$config" ${reports[@]+"${reports[@]}"} \
   --recipients "${KPI_RECIPIENTS:-recipients.toml}" "${smtp[@]}" ${link[@]+"${link[@]}"} \
   >>"$log" 2>&1 || fail "sending last month's pack"
 cat "$log"

@@ -37,6 +37,7 @@ from kpi_helpers.catalog import (
     PERCENT,
     REGISTRY,
     SCORE,
+    did_you_mean_kpi,
     format_value,
     get,
     scope_label,
@@ -165,7 +166,7 @@ def _parse_kpi(value: object, kind: str, where: str) -> str:
     text = str(value)
     if text not in REGISTRY:
         raise KitError(
-            f"{where}: kpi {text!r} is not a KPI{did_you_mean(text, REGISTRY)}; "
+            f"{where}: kpi {text!r} is not a KPI{did_you_mean_kpi(text)}; "
             "`kpi-kit catalog` lists every id."
         )
     kpi = get(text)
@@ -173,7 +174,7 @@ def _parse_kpi(value: object, kind: str, where: str) -> str:
         scalars = [k.id for k in CATALOG if not k.is_table]
         raise KitError(
             f"{where}: kpi {text!r} is a table, not one number; alerts need a scalar "
-            f"KPI{did_you_mean(text, scalars)}."
+            f"KPI{did_you_mean_kpi(text, scalars)}."
         )
     return kpi.id
 

@@ -33,7 +33,9 @@ from .registry import (
     TABLE,
     UP,
     catalog_frame,
+    did_you_mean_kpi,
     get,
+    kpi_suggestions,
     select,
 )
 
@@ -57,10 +59,12 @@ __all__ = [
     "TABLE",
     "UP",
     "catalog_frame",
+    "did_you_mean_kpi",
     "format_change",
     "format_kpi",
     "format_value",
     "get",
+    "kpi_suggestions",
     "scope_label",
     "select",
     "tick_decimals",

@@ -31,19 +31,19 @@ def format_value(value: float, unit: str, currency: str = "USD") -> str:
 
     >>> format_value(1234567.8, "currency", "EUR"), format_value(42.857, "percent")
     ('€1,234,568', '42.9 %')
+    >>> [format_value(v, "currency") for v in (0.0, 43.17, 3.47, 2.0, -0.001)]
+    ['$0', '$43', '$3.47', '$2', '$0']
     >>> format_value(float("nan"), "count")
     'n/a'
     """
     if value is None or pd.isna(value):
         return "n/a"
-    if unit == "currency":
+    if unit == "currency":  # whole units, as people say amounts; cents only below 10
         symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-        sign = "-" if value < 0 else ""
-        return (
-            f"{sign}{symbol}{abs(value):,.0f}"
-            if abs(value) >= 100
-            else (f"{sign}{symbol}{abs(value):,.2f}")
-        )
+        amount = abs(value)
+        cents = amount < 10 and round(amount, 2) != round(amount)
+        sign = "-" if value < 0 and round(amount, 2 if cents else 0) else ""
+        return f"{sign}{symbol}{amount:,.{2 if cents else 0}f}"
     if unit == "percent":
         return f"{value:,.1f} %"
     if unit == "days":

@@ -18,6 +18,7 @@ at the KPI they equal.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -1087,12 +1088,70 @@ CATALOG: list[KPI] = [
 
 REGISTRY: dict[str, KPI] = {k.id: k for k in CATALOG}
 
+# the words people use for a KPI, and the headline KPI they most likely mean: suggested
+# first for an unknown id ("bookings" is monthly_sales_bookings, not bookings_forecast)
+COMMON_WORDS = {
+    "bookings": "monthly_sales_bookings",
+    "booking": "monthly_sales_bookings",
+    "revenue": "sales_revenue",
+    "sales": "sales_revenue",
+    "pipeline": "pipeline_value",
+    "pipe": "pipeline_value",
+    "churn": "churn_rate",
+    "quota": "sales_target_attainment",
+    "attainment": "sales_target_attainment",
+    "target": "sales_target_attainment",
+    "mrr": "monthly_recurring_revenue",
+    "arr": "annual_recurring_revenue",
+    "nps": "net_promoter_score",
+    "cac": "customer_acquisition_cost",
+    "ltv": "customer_lifetime_value",
+    "clv": "customer_lifetime_value",
+    "winrate": "win_rate",
+    "wins": "deals_won",
+    "leads": "new_leads",
+    "customers": "active_customers",
+    "margin": "gross_margin",
+    "forecast": "revenue_forecast",
+}
+
+
+def kpi_suggestions(word: str, ids: list[str] | None = None) -> list[str]:
+    """Up to three KPI ids (of ``ids``, by default every id) for a word that is not one:
+    the headline KPI a common word means first, then the closest spellings, then ids
+    holding the word.
+
+    >>> kpi_suggestions("bookings")
+    ['monthly_sales_bookings', 'bookings_forecast']
+    >>> kpi_suggestions("win_rte")
+    ['win_rate']
+    """
+    ids = list(REGISTRY) if ids is None else list(ids)
+    key = word.strip().lower().replace(" ", "_").replace("-", "_")
+    first = [COMMON_WORDS[key]] if COMMON_WORDS.get(key) in ids else []
+    close = difflib.get_close_matches(key, ids, n=3)
+    holding = sorted((i for i in ids if key and key in i), key=len)
+    return list(dict.fromkeys(first + close + holding))[:3]
+
+
+def did_you_mean_kpi(word: str, ids: list[str] | None = None) -> str:
+    """ " (did you mean X or Y?)" for an unknown KPI id (:func:`kpi_suggestions`), or "".
+
+    >>> did_you_mean_kpi("revenue")
+    ' (did you mean sales_revenue or revenue_forecast or expansion_revenue?)'
+    """
+    found = kpi_suggestions(word, ids)
+    return f" (did you mean {' or '.join(found)}?)" if found else ""
+
 
 def get(kpi_id: str) -> KPI:
     """The KPI with ``kpi_id``, aliases resolved to their target."""
     kpi = REGISTRY.get(kpi_id)
     if kpi is None:
-        raise KitError(f"Unknown KPI {kpi_id!r}; KPIs are: {', '.join(REGISTRY)}.")
+        raise KitError(
+            f"Unknown KPI {kpi_id!r}{did_you_mean_kpi(str(kpi_id))}; `kpi-kit catalog` "
+            "lists every id."
+        )
     return REGISTRY[kpi.alias_of] if kpi.alias_of else kpi
 
 

@@ -7,6 +7,8 @@ month lock.
   on one file system), so a reader never sees half a file and a crash leaves the old one.
 * :func:`file_sha`, :func:`tree_sha`, :func:`parts_sha`: SHA-256 fingerprints of a file,
   of a folder (names and bytes) and of a few strings; the pack's keys and digests.
+* :func:`replace_folder` (and :func:`restore_folder`): a folder replaced whole or not at
+  all, the old one removed last; a kill between the two renames is undone by the next run.
 * :func:`month_lock`: one build of a month at a time (``filelock``: ``flock`` on POSIX,
   the Windows API on Windows).
 
@@ -21,9 +23,12 @@ True
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,12 +42,15 @@ __all__ = [
     "file_sha",
     "month_lock",
     "parts_sha",
+    "replace_folder",
+    "restore_folder",
     "tree_sha",
     "write_bytes",
     "write_text",
 ]
 
 TEMP_SUFFIX = ".part"  # a temporary file of atomic_path: ".<name>.<random>.part"
+OLD_PREFIX = ".old-"  # replace_folder parks the old folder in ".old-<name>-<random>/<name>"
 
 
 def _new_temp(target: Path, mode: int = 0o666) -> Path:
@@ -125,6 +133,57 @@ def write_bytes(target: str | Path, data: bytes, mode: int = 0o666) -> None:
     """
     with atomic_path(target, mode) as temp:
         temp.write_bytes(data)
+
+
+# ------------------------------------------------------------------ folders
+
+
+def replace_folder(new: str | Path, target: str | Path) -> Path:
+    """Put the finished folder ``new`` in the place of ``target`` with two renames: the
+    old ``target`` (if any) into ``.old-<name>-<random>/`` beside it, then ``new`` onto
+    ``target``; the old copy is removed last. ``new`` must be on the same file system as
+    ``target`` (write it beside it). A reader sees the old folder or the new one, never a
+    mix; a kill between the two renames leaves the old one parked, and
+    :func:`restore_folder` (which this calls first) puts it back. Returns ``target``.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "data").mkdir(); _ = (root / "data" / "old.csv").write_text("old")
+    >>> (root / ".new").mkdir(); _ = (root / ".new" / "new.csv").write_text("new")
+    >>> sorted(p.name for p in replace_folder(root / ".new", root / "data").iterdir())
+    ['new.csv']
+    >>> sorted(p.name for p in root.iterdir())
+    ['data']
+    """
+    new, target = Path(new), Path(target)
+    restore_folder(target)
+    old = None
+    if target.exists() or target.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{target.name}-", dir=target.parent))
+        target.rename(old / target.name)
+    new.rename(target)
+    _fsync(target.parent, folder=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)  # a leftover is harmless
+    return target
+
+
+def restore_folder(target: str | Path) -> None:
+    """Undo what a killed :func:`replace_folder` of ``target`` left beside it: an old
+    folder caught between the two renames is put back when ``target`` is missing, and
+    the parked old copies are removed. Nothing there: nothing done.
+
+    >>> restore_folder(Path("no-such-folder"))
+    """
+    target = Path(target)
+    pattern = f"{glob.escape(OLD_PREFIX + target.name)}-*"
+    for old in sorted(target.parent.glob(pattern)):
+        inside = list(old.iterdir()) if old.is_dir() else None
+        if inside is None or any(p.name != target.name for p in inside):
+            continue  # not a parking folder of this target (another name's, or a user's)
+        if inside and not (target.exists() or target.is_symlink()):
+            inside[0].rename(target)  # killed between the two renames: the old one back
+        shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ fingerprints

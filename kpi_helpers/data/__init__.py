@@ -7,6 +7,7 @@ sample data generator and ``kpi-kit init`` for CRM exports.
 >>> validate(ds)                       # doctest: +SKIP
 """
 
+from .casting import cast_to_contract, typed, wall_time
 from .contract import (
     CLOSED_STAGES,
     EVENT_COLUMNS,
@@ -19,12 +20,21 @@ from .contract import (
 )
 from .coverage import check_month, data_months, month_asked
 from .expressions import column_names, evaluate
+from .findings import CHECK_ORDER, ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .init import init
 from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
-from .sources import Dataset, cast_to_contract, from_backend, open_dataset, redact, typed
-from .validate import ERROR, FINDING_COLUMNS, WARNING, Finding, exit_code, format_report, validate
+from .sources import (
+    Dataset,
+    from_backend,
+    open_dataset,
+    password_warning,
+    redact,
+)
+from .targets import check_unique_targets, target_scopes
+from .validate import exit_code, format_report, validate
 
 __all__ = [
+    "CHECK_ORDER",
     "CLOSED_STAGES",
     "ERROR",
     "EVENT_COLUMNS",
@@ -41,6 +51,7 @@ __all__ = [
     "TableMapping",
     "apply_mapping",
     "cast_to_contract",
+    "check_unique_targets",
     "check_month",
     "column_names",
     "data_months",
@@ -54,7 +65,11 @@ __all__ = [
     "load_mapping",
     "month_asked",
     "open_dataset",
+    "password_warning",
     "redact",
+    "sort_findings",
+    "target_scopes",
     "typed",
     "validate",
+    "wall_time",
 ]

@@ -14,6 +14,15 @@ from dataclasses import dataclass
 # stored as timestamps (a date is midnight), so one comparison rule serves both.
 STR, TIMESTAMP, DATE, FLOAT, INT, MONTH = "str", "timestamp", "date", "float", "int", "month"
 
+# Timestamp text that carries its zone: a time followed by Z, UTC or an offset
+# (2026-03-31T23:30:00.000+0000, 2026-04-01 01:00:00+02:00, 2026-04-01T02:00:00Z). Such a
+# value is an instant, converted to the dataset's timezone; text without one is taken as
+# already in it. A plain date (2026-04-01) never matches: its -01 is the day.
+ZONED_TEXT = (
+    r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)? *"  # a time: 23:30, 23:30:00.000
+    r"(?:[zZ]|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)$"  # its zone: Z, UTC, +02, +0200, -05:00
+)
+
 CLOSED_STAGES = ("closed_won", "closed_lost")
 DEAL_TYPES = ("new", "upsell", "cross_sell", "renewal")
 ACTIVITY_TYPES = ("call", "email", "meeting")
@@ -136,7 +145,8 @@ TABLES: dict[str, Table] = {
     )
 }
 
-# Foreign keys: (table, column) -> (parent table, parent column).
+# Foreign keys: (table, column) -> (parent table, parent column). targets.team and
+# targets.rep_id are checked with the other rules of targets (validate, data.targets).
 FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("accounts", "owner_rep_id"): ("reps", "rep_id"),
     ("leads", "rep_id"): ("reps", "rep_id"),
@@ -151,7 +161,6 @@ FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("orders", "account_id"): ("accounts", "account_id"),
     ("orders", "rep_id"): ("reps", "rep_id"),
     ("subscriptions", "account_id"): ("accounts", "account_id"),
-    ("targets", "rep_id"): ("reps", "rep_id"),
     ("nps_responses", "account_id"): ("accounts", "account_id"),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpi_helpers.core import KitError, Month
+from kpi_helpers.core import KitError, Month, today_in
 
 from .contract import EVENT_COLUMNS
 from .sources import Dataset
@@ -35,7 +35,8 @@ def data_months(ds: Dataset) -> tuple[Month, Month]:
 
 def month_asked(ds: Dataset, text: str | Month) -> Month:
     """The month a command names: ``YYYY-MM``, ``latest`` (the data's last month) or
-    ``previous`` (the last complete calendar month, for monthly schedules).
+    ``previous`` (the last complete calendar month in the dataset's timezone, for
+    monthly schedules).
 
     >>> str(month_asked(ds, "2026-10"))  # doctest: +SKIP
     '2026-10'
@@ -45,7 +46,7 @@ def month_asked(ds: Dataset, text: str | Month) -> Month:
     if text in ("", "latest"):
         return data_months(ds)[1]
     if text == "previous":
-        return Month.previous()
+        return Month.previous(today_in(ds.timezone))
     return Month.parse(text)
 
 

@@ -383,6 +383,9 @@ def kpi_toml(found: Recognised, mapping_path: Path) -> str:
         "# in kpi_helpers/core/config.py.",
         f"source = {_value(_shown(found.folder))}",
         f"mapping = {_value(_shown(mapping_path))}",
+        "# the IANA zone in which months begin and end, e.g. Europe/Berlin; the export's",
+        "# timestamps with a zone (Salesforce writes UTC) are converted to it",
+        'timezone = "UTC"',
         "",
     ]
     for name, table in found.kpi.items():

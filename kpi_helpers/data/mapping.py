@@ -60,10 +60,11 @@ the contract names them: ``[tables.orders]`` with ``from = "orders.csv"`` and
   2024-10-02, ``45567.5`` noon of that day: days since 1899-12-30, as Excel counts; the
   issue's ``date_format = "excel"`` is this, per column), or ``"iso"`` for ISO 8601 (``2016-10-20``,
   ``2016-10-20T00:00:00.000Z``, ``2016-10-20T09:30:00+02:00``). Timestamps with a
-  zone (``"iso"`` or a format with ``%z``) are converted to UTC and stored without
-  the zone (the kit's timestamps are naive, and kpi.toml has no timezone setting
-  yet); values without a zone are kept as written. Date values that do not match
-  the format are left as they were, so validation reports them by row instead of
+  zone (``"iso"`` or a format with ``%z``) are converted to kpi.toml's ``timezone``
+  (default UTC) and stored without the zone, as every zone-aware timestamp is (the
+  dataset does it: :func:`kpi_helpers.data.casting.cast_to_contract`); values
+  without a zone are taken as already in it. Date values that do not match the
+  format are left as they were, so validation reports them by row instead of
   losing them.
 - Expressions (``where``, ``derive``) are described in :mod:`kpi_helpers.data.expressions`.
 """
@@ -78,7 +79,7 @@ import pandas as pd
 
 from kpi_helpers.core import KitError, read_toml
 
-from .contract import TABLES
+from .contract import TABLES, ZONED_TEXT
 from .expressions import column_names, evaluate
 from .numbers import (
     CONTRACT,
@@ -244,31 +245,53 @@ def excel_dates_fix(table: str, column: str) -> str:
     )
 
 
-def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
-    """Parse with ``fmt`` (or ``"iso"``, or ``"excel"``); values that do not match keep
-    their text for validation; values with a zone are converted to UTC and stored without it.
-
-    >>> _parse_dates(pd.Series(["2016-10-20T23:30:00.000-02:00", "2016-10-20"]), "iso").tolist()
-    [Timestamp('2016-10-21 01:30:00'), Timestamp('2016-10-20 00:00:00')]
-    >>> _parse_dates(pd.Series(["45567", "45567.75"]), "excel").tolist()
-    [Timestamp('2024-10-02 00:00:00'), Timestamp('2024-10-02 18:00:00')]
-    """
+def _read_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``values`` read with ``fmt`` (or ``"iso"``, or ``"excel"``): the text, the naive
+    timestamps (a value with a zone at its UTC time, else as written; NaT where it does
+    not read) and which values had a zone."""
     text = values.astype("string").str.strip()
     if fmt == "excel":
         days = pd.to_numeric(text, errors="coerce")
         days = days.where((days >= 1) & (days <= _EXCEL_LAST))
         parsed = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
+        return text, parsed, pd.Series(False, index=text.index)
+    pattern = "ISO8601" if fmt == "iso" else fmt
+    if "%z" in fmt:
+        zoned = text.notna() & (text != "")
+    elif fmt == "iso":
+        zoned = text.str.contains(ZONED_TEXT, regex=True)
     else:
-        zoned = fmt == "iso" or "%z" in fmt
-        parsed = pd.to_datetime(
-            text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=zoned
-        )
-        if zoned:
-            parsed = parsed.dt.tz_localize(None)
+        zoned = pd.Series(False, index=text.index)
+    zoned = zoned.fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(~zoned), format=pattern, errors="coerce", utc=True)
+    if zoned.any():
+        instants = pd.to_datetime(text.where(zoned), format=pattern, errors="coerce", utc=True)
+        parsed = parsed.where(~zoned, instants)
+    return text, parsed.dt.tz_localize(None), zoned
+
+
+def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """Parse with ``fmt`` (or ``"iso"``, or ``"excel"``); values that do not match keep
+    their text for validation. A value with a zone comes out as text at its UTC time with
+    ``+00:00``, which the dataset converts to its timezone like any zone-aware timestamp
+    (the rule lives there: :func:`kpi_helpers.data.casting.cast_to_contract`); the others
+    as naive timestamps, taken as already in that zone.
+
+    >>> _parse_dates(pd.Series(["2016-10-20T23:30:00.000-02:00", "2016-10-20"]), "iso").tolist()
+    ['2016-10-21 01:30:00.000000+00:00', '2016-10-20 00:00:00.000000']
+    >>> _parse_dates(pd.Series(["20/10/2016", ""]), "%d/%m/%Y").tolist()
+    [Timestamp('2016-10-20 00:00:00'), NaT]
+    >>> _parse_dates(pd.Series(["45567", "45567.75"]), "excel").tolist()
+    [Timestamp('2024-10-02 00:00:00'), Timestamp('2024-10-02 18:00:00')]
+    """
+    text, parsed, zoned = _read_dates(values, fmt)
     bad = parsed.isna() & text.notna() & (text != "")
-    if not bad.any():
+    zoned &= ~bad
+    if not bad.any() and not zoned.any():
         return parsed
-    out = parsed.dt.strftime("%Y-%m-%d %H:%M:%S").astype("object")
+    out = parsed.dt.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if zoned.any() else ""))
+    out = out.astype("object")
+    out[zoned] = out[zoned] + "+00:00"
     out[bad] = text[bad]
     return out
 
@@ -281,7 +304,8 @@ def date_format_fits(values: pd.Series, fmt: str) -> bool:
     >>> date_format_fits(pd.Series(["13/1/2017 00:00"]), "%m/%d/%Y %H:%M")
     False
     """
-    return pd.api.types.is_datetime64_any_dtype(_parse_dates(values, fmt))
+    text, parsed, _ = _read_dates(values, fmt)
+    return not (parsed.isna() & text.notna() & (text != "")).any()
 
 
 def _booleans(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:

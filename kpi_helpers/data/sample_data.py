@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kpi_helpers.core import KitError, replace_folder
+
 from .contract import TABLES
 
 DAY = 86_400
@@ -951,6 +953,55 @@ def _write(frames: dict, out: Path, fmt: str) -> None:
             )
 
 
+MANIFEST = "_sample.json"  # what marks a folder as sample-data's own
+
+
+def check_out(out: str | Path, force: bool = False) -> None:
+    """Raise :class:`KitError` unless sample data may be written to ``out``: a new folder,
+    an empty one, or one sample-data wrote (``_sample.json`` and the contract's tables,
+    nothing else), which is replaced; any other folder only with ``force``. The current
+    folder, the home folder, the root and any folder holding one of them are refused,
+    ``force`` or not: replacing the folder deletes everything in it.
+
+    >>> check_out(Path.cwd(), force=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kpi_helpers.core.errors.KitError: --out ... is the current folder; ...
+    """
+    out = Path(out).expanduser()
+    where, here, home = out.resolve(), Path.cwd().resolve(), Path.home().resolve()
+    refused = [
+        (Path(where.anchor), "the root folder"),
+        (here, "the current folder"),
+        (home, "your home folder"),
+        *((p, "a folder holding the current folder") for p in here.parents),
+        *((p, "a folder holding your home folder") for p in home.parents),
+    ]
+    for path, what in refused:
+        if where == path:
+            raise KitError(
+                f"--out {out} is {what}; sample-data replaces the folder it writes, so it "
+                "never writes there, not even with --force. Pick a new or empty folder, "
+                "e.g. --out data/sample."
+            )
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not out.is_dir():
+        raise KitError(f"--out {out} is a file, not a folder: pick a new or empty folder.")
+    if force:
+        return
+    ours = {MANIFEST} | {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
+    names = sorted(p.name for p in out.iterdir())
+    foreign = names if MANIFEST not in names else [n for n in names if n not in ours]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if foreign[3:] else "")
+        raise KitError(
+            f"--out {out} already holds files sample-data did not write ({shown}); "
+            "writing there would delete them. Pick a new or empty folder, or pass --force "
+            "to replace the folder and everything in it."
+        )
+
+
 def generate(
     out: str | Path,
     seed: int = 7,
@@ -959,23 +1010,31 @@ def generate(
     messy: bool = False,
     end_month: str | None = None,
     fmt: str | None = None,
+    force: bool = False,
 ) -> dict[str, int]:
     """Write the sample dataset to ``out`` and return the row count of each table.
 
-    The folder is written in a temporary sibling and moved into place when
-    complete, so an interrupted run never leaves half a dataset.
+    An existing ``out`` is replaced only when :func:`check_out` allows it (``force``
+    for a folder sample-data did not write). The folder is written beside ``out`` and
+    swapped in when complete (``core.replace_folder``), so an interrupted run never
+    leaves half a dataset and never loses the old one. Example::
+
+        generate("data/sample", seed=7)  # {"leads": ..., "opportunities": ..., ...}
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    out = Path(out).expanduser()
+    check_out(out, force)
     end_month = end_month or last_complete_month()
     fmt = fmt or ("csv" if scale == "small" else "parquet")
     tables = _Generator(seed, scale, end_month, months).run()
     frames: dict = _make_messy(tables) if messy else tables
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        _write(frames, tmp, fmt)
+        new = tmp / out.name
+        new.mkdir()  # not mkdtemp's 0700: the folder the user gets has the usual mode
+        _write(frames, new, fmt)
         meta = {
             "seed": seed,
             "scale": scale,
@@ -987,11 +1046,9 @@ def generate(
         }
         if messy:
             meta["problems"] = [dict(table=t, column=c, check=k) for t, c, k in MESSY_CHECKS]
-        (tmp / "_sample.json").write_text(json.dumps(meta, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
+        (new / MANIFEST).write_text(json.dumps(meta, indent=2) + "\n")
+        check_out(out, force)  # again: files may have landed there while it generated
+        replace_folder(new, out)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return meta["rows"]

@@ -7,6 +7,15 @@ database URL, optionally through a mapping file, as typed canonical Ibis tables.
 
 A source may also be ``env:NAME``: the database URL is read from that environment
 variable, so a password never travels as a notebook parameter or a CLI argument.
+
+Months begin and end at midnight in the dataset's ``timezone`` (kpi.toml's, default UTC):
+a zone-aware timestamp (a database's ``timestamptz``, Spark's ``TIMESTAMP``, a Parquet
+timestamp adjusted to UTC, text such as ``2026-03-31T23:30:00.000+0000``) is converted
+to the wall-clock time there and stored without the zone; naive timestamps, dates and
+text without a zone are taken as already in it. Nothing depends on the computer's zone
+or the database session's::
+
+    ds = open_dataset("exports/salesforce", "mapping.toml", timezone="America/New_York")
 """
 
 from __future__ import annotations
@@ -21,13 +30,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import ibis
-import ibis.expr.datatypes as dt
 import pandas as pd
 from ibis.expr.types import CachedTable
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, check_timezone
 
-from .contract import DATE, FLOAT, INT, MONTH, STR, TABLES, TIMESTAMP, Table
+from .casting import typed
+from .contract import TABLES
 from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from .numbers import with_contract_numbers
 from .readers import (
@@ -94,6 +103,8 @@ class Dataset:
 
     con: ibis.BaseBackend
     description: str
+    # the IANA zone in which months begin and end; zone-aware timestamps are converted to it
+    timezone: str = DEFAULT_TIMEZONE
     tables: dict[str, ibis.Table] = field(default_factory=dict)
     raw: dict[str, ibis.Table] = field(default_factory=dict)
     load_errors: dict[str, str] = field(default_factory=dict)
@@ -136,6 +147,17 @@ class Dataset:
             self.tables = self.raw = ClosedTables(self.description)
             if self.owns_con:
                 self.con.disconnect()
+
+    def check_timezone(self, timezone: str) -> None:
+        """A clear error when settings whose months end in ``timezone`` (kpi.toml's) meet
+        this dataset, opened for another zone: every month would silently be the other
+        zone's. ``ds.check_timezone(cfg.timezone)`` before computing with ``cfg``."""
+        if timezone != self.timezone:
+            raise KitError(
+                f"The dataset ({self.description}) was opened with months in {self.timezone}"
+                f" time, but the settings say timezone = {timezone!r}: open it with "
+                f"open_dataset(source, mapping, timezone={timezone!r}) (cfg.timezone)."
+            )
 
     def check_open(self) -> None:
         """A clear error when the dataset was closed (``ds.check_open()`` before using
@@ -194,48 +216,32 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-# ----------------------------------------------------------------------------- typing
+def password_warning(source: str | Path | None, given_in: str = "") -> str:
+    """The one-line warning for a database URL with a password in it ("" for anything
+    else: a path, ``env:VAR``, a URL without one), never showing the password.
+    ``given_in`` is the kpi.toml it was read from; empty for the command line.
 
-
-def cast_to_contract(col: ibis.Value, kind: str, lenient: bool) -> ibis.Value:
-    """Cast ``col`` to the contract type ``kind``; unparseable text becomes NULL when
-    ``lenient`` (DuckDB's TRY_CAST), so validation can count it against the raw value."""
-    dtype = col.type()
-
-    def to(target: str) -> ibis.Value:
-        return col.try_cast(target) if lenient else col.cast(target)
-
-    if kind == STR:
-        return col if dtype.is_string() else col.cast("string")
-    if kind in (TIMESTAMP, DATE):
-        if dtype.is_timestamp():
-            return col.cast(dt.Timestamp()) if dtype.timezone else col
-        if dtype.is_date():
-            return col.cast("timestamp")
-        return to("timestamp")
-    if kind in (FLOAT, INT):
-        if dtype.is_floating():
-            return col if dtype == dt.float64 else col.cast("float64")
-        if dtype.is_numeric() or dtype.is_boolean():
-            return col.cast("float64")
-        return to("float64")
-    if kind == MONTH:
-        if dtype.is_timestamp() or dtype.is_date():
-            return col.strftime("%Y-%m")
-        return col if dtype.is_string() else col.cast("string")
-    raise ValueError(kind)
-
-
-def typed(table: ibis.Table, spec: Table, lenient: bool = True) -> ibis.Table:
-    """``table`` with every contract column cast to its contract type; other columns kept."""
-    changes = {}
-    for name in table.columns:
-        column = spec.column(name)
-        if column is not None:
-            cast = cast_to_contract(table[name], column.kind, lenient)
-            if cast is not table[name]:
-                changes[name] = cast.name(name)
-    return table.mutate(**changes) if changes else table
+    >>> password_warning("postgresql://kit:s3cret@db/sales")  # doctest: +NORMALIZE_WHITESPACE
+    'warning: --source postgresql://kit:***@db/sales holds a password, and other users of
+    this machine can read command lines (ps): put the URL in an environment variable and
+    pass --source env:VAR.'
+    >>> password_warning("env:SALES_DB"), password_warning("data/sample")
+    ('', '')
+    """
+    text = str(source or "")
+    if "://" not in text or redact(text) == text:
+        return ""
+    if given_in:
+        return (
+            f"warning: {given_in}: source {redact(text)} holds a password in plain text, "
+            "and the file may be shared or committed: put the URL in an environment "
+            'variable and write source = "env:VAR".'
+        )
+    return (
+        f"warning: --source {redact(text)} holds a password, and other users of this "
+        "machine can read command lines (ps): put the URL in an environment variable and "
+        "pass --source env:VAR."
+    )
 
 
 # ----------------------------------------------------------------------------- readers
@@ -284,7 +290,7 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                         raise KitError(
                             f"{path.name} is not a readable Parquet file: {first_line(exc)}."
                         ) from None
-                    ds.tables[name] = typed(ds.raw[name], spec)
+                    ds.tables[name] = typed(ds.raw[name], spec, timezone=ds.timezone)
                     continue
                 notes = ds.load_notes.setdefault(name, [])
                 if path.suffix == ".csv":
@@ -292,7 +298,8 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                 else:
                     raw = _register_frame(con, f"raw_{name}", frame_from_file(path, None, notes))
                 ds.raw[name] = with_contract_numbers(raw, spec, path.name)
-            ds.tables[name] = con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
+            table = typed(ds.raw[name], spec, timezone=ds.timezone)
+            ds.tables[name] = con.create_table(name, table, overwrite=True)
         except KitError as exc:
             ds.load_errors[name] = str(exc)
     for name in [n for n, notes in ds.load_notes.items() if not notes]:
@@ -341,7 +348,8 @@ def _load_frames(
             else:
                 continue
             ds.raw[name] = _register_frame(ds.con, f"raw_{name}", frame)
-            ds.tables[name] = ds.con.create_table(name, typed(ds.raw[name], spec), overwrite=True)
+            table = typed(ds.raw[name], spec, timezone=ds.timezone)
+            ds.tables[name] = ds.con.create_table(name, table, overwrite=True)
         except KitError as exc:
             ds.load_errors[name] = str(exc)
 
@@ -383,13 +391,32 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
     for name, spec in TABLES.items():
         if name in present:
             ds.raw[name] = con.table(name)
-            ds.tables[name] = typed(ds.raw[name], spec, lenient=lenient)
+            instants = _spark_instants(con, name) if con.name == "pyspark" else set()
+            ds.tables[name] = typed(ds.raw[name], spec, lenient, ds.timezone, instants)
 
 
-def from_backend(con: ibis.BaseBackend, description: str | None = None) -> Dataset:
+def _spark_instants(con: ibis.BaseBackend, name: str) -> set[str]:
+    """The columns of a Spark table typed TIMESTAMP: instants, shown in the session's zone,
+    which Ibis types as naive like TIMESTAMP_NTZ (a wall-clock time, kept as it is)."""
+    fields = con.raw_sql(f"SELECT * FROM `{name}` LIMIT 0").schema.fields
+    return {f.name for f in fields if type(f.dataType).__name__ == "TimestampType"}
+
+
+def from_backend(
+    con: ibis.BaseBackend, description: str | None = None, timezone: str = DEFAULT_TIMEZONE
+) -> Dataset:
     """A dataset over the canonical tables of an Ibis backend you already connected,
-    for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``."""
-    ds = Dataset(con, description or f"{con.name} backend", owns_con=False)
+    for example a Spark session: ``from_backend(ibis.pyspark.connect(spark))``; months
+    end at midnight in ``timezone`` (an IANA name).
+
+    Spark shows its TIMESTAMP values in the session's zone: Ibis sets
+    ``spark.sql.session.timeZone`` to UTC when it connects, and so does this function,
+    so a zone set since does not shift them (do not change it while the dataset is open).
+    """
+    timezone = check_timezone(timezone, "timezone")
+    if con.name == "pyspark":
+        con.raw_sql("SET spark.sql.session.timeZone = UTC")
+    ds = Dataset(con, description or f"{con.name} backend", timezone, owns_con=False)
     _open_database(con, None, ds)
     if not ds.tables:
         raise KitError(f"Found no canonical table in {ds.description}.")
@@ -409,9 +436,12 @@ def _closed_on_error(ds: Dataset) -> Iterator[None]:
 def open_dataset(
     source: str | Path,
     mapping: str | Path | Mapping | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
     keep_unreadable: bool = False,
 ) -> Dataset:
-    """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``).
+    """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``);
+    months begin and end at midnight in ``timezone`` (an IANA name, kpi.toml's
+    ``timezone``: see the module's docstring).
 
     Tables that are absent are simply not in ``Dataset.tables``. A table that exists but
     cannot be read (a corrupt Parquet file, a file that is not text, a folder where a file
@@ -425,6 +455,7 @@ def open_dataset(
     ...     ds.frame("reps").shape
     (24, 4)
     """
+    timezone = check_timezone(timezone, "timezone")
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping(mapping)
     text = str(source)
@@ -438,7 +469,7 @@ def open_dataset(
             )
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", text):
         con = _connect(text)
-        ds = Dataset(con, redact(text))
+        ds = Dataset(con, redact(text), timezone)
         with _closed_on_error(ds):
             _open_database(con, mapping, ds)
         return _readable(ds, keep_unreadable)
@@ -449,11 +480,11 @@ def open_dataset(
             "an .xlsx workbook, a .duckdb file or a database URL."
         )
     if path.is_dir():
-        ds = Dataset(ibis.duckdb.connect(), f"folder {path}")
+        ds = Dataset(ibis.duckdb.connect(), f"folder {path}", timezone)
         with _closed_on_error(ds):
             _open_folder(path, mapping, ds)
     elif path.suffix.lower() in EXCEL_SUFFIXES:
-        ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}")
+        ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}", timezone)
         with _closed_on_error(ds):
             _open_excel(path, mapping, ds)
     elif path.suffix.lower() in DUCKDB_SUFFIXES:
@@ -463,7 +494,7 @@ def open_dataset(
             raise KitError(
                 f"{path.name} is not a readable DuckDB database: {first_line(exc)}."
             ) from None
-        ds = Dataset(con, f"DuckDB file {path.name}")
+        ds = Dataset(con, f"DuckDB file {path.name}", timezone)
         with _closed_on_error(ds):
             _open_database(con, mapping, ds)
     else:

@@ -4,7 +4,12 @@ Every finding names the table, the column, the problem, how many rows have it,
 up to five example IDs and the fix. Severity:
 
 - ``error``: KPIs computed from this data would be wrong (exit code 2);
-- ``warning``: worth fixing, KPIs stay right or are reported as not available (exit 1). Example::
+- ``warning``: worth fixing, KPIs stay right or are reported as not available (exit 1).
+
+Findings come in the order a user should fix them: the kinds of check in
+``CHECK_ORDER`` (a file that cannot be read before the columns it lacks, before values
+that do not parse, ... before what only looks suspicious), then errors before warnings,
+then the tables in contract order. Example::
 
     findings = validate(open_dataset("data/sample"))
     print(format_report(findings, "data/sample"))
@@ -26,6 +31,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from kpi_helpers.core import now_in
+
+from .casting import cast_to_contract, typed
 from .contract import (
     CLOSED_STAGES,
     COST_CATEGORIES,
@@ -39,11 +47,11 @@ from .contract import (
     TIMESTAMP,
     families_using,
 )
+from .findings import ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .mapping import EXCEL_SERIAL, excel_dates_fix
-from .sources import Dataset, cast_to_contract, typed
+from .sources import Dataset
+from .targets import target_findings
 
-ERROR, WARNING = "error", "warning"
-FINDING_COLUMNS = ["severity", "table", "column", "check", "problem", "rows", "examples", "fix"]
 _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # Dates that may legitimately lie ahead of today.
 _MAY_BE_FUTURE = {
@@ -51,18 +59,6 @@ _MAY_BE_FUTURE = {
     ("subscriptions", "ended_at"),
     ("reps", "left_at"),
 }
-
-
-@dataclass
-class Finding:
-    severity: str
-    table: str
-    column: str
-    check: str
-    problem: str
-    rows: int
-    examples: list[str]
-    fix: str
 
 
 def _key(table: str, t: ibis.Table) -> str | None:
@@ -111,7 +107,17 @@ class _Separate:
     run: Callable[[], None]
 
 
-_Item = _RowCheck | _Duplicates | _Separate
+@dataclass
+class _Then:
+    """A check in two steps: ``figures`` (name -> an aggregate over the table's columns) are
+    counted with the table's other checks, then ``then`` gets their values; it adds its
+    findings, and queries again (for counts and examples) only when the figures call for it."""
+
+    figures: Callable[[Columns], dict[str, ir.Scalar]]
+    then: Callable[[dict[str, object]], None]
+
+
+_Item = _RowCheck | _Duplicates | _Separate | _Then
 
 
 def _columns(t: ibis.Table) -> dict[str, ibis.Value]:
@@ -146,6 +152,11 @@ def _serial_dates(table: str, column: str, number_column: bool) -> _RowCheck:
 
 def _outside(column: str, allowed: tuple[str, ...]) -> BadRows:
     return lambda c: c[column].notnull() & ~c[column].isin(allowed)
+
+
+def _open(c: Columns) -> ir.BooleanValue:
+    """An open deal: its stage is neither closed_won nor closed_lost."""
+    return c["stage"].notnull() & ~c["stage"].isin(CLOSED_STAGES)
 
 
 class _Checker:
@@ -231,6 +242,7 @@ class _Checker:
         items += self.future(name)
         if name == "opportunities":
             items += self.opportunities()
+            items += self.open_deals() + self.one_deal_type()
         self.run(name, items)
 
     def run(self, name: str, items: list[_Item]) -> None:
@@ -240,7 +252,10 @@ class _Checker:
         parsed = [i.column for i in items if isinstance(i, _RowCheck) and i.raw]
         # Raw checks only exist where TRY_CAST does (DuckDB), and there the typed table
         # is ``typed(raw)``: one scan of the raw table serves both kinds of check.
-        rel = typed(raw.mutate(**{_RAW + c: raw[c] for c in parsed}), TABLES[name]) if parsed else t
+        rel = t
+        if parsed:
+            rel = raw.mutate(**{_RAW + c: raw[c] for c in parsed})
+            rel = typed(rel, TABLES[name], True, self.ds.timezone)
         typed_cols = _columns(rel)
         counts: dict[str, ir.Scalar] = {}
         for i, item in enumerate(items):
@@ -250,6 +265,9 @@ class _Checker:
             elif isinstance(item, _Duplicates):
                 counts[f"ids{i}"] = rel[item.column].count()
                 counts[f"distinct{i}"] = rel[item.column].nunique()
+            elif isinstance(item, _Then):
+                figures = item.figures(typed_cols)
+                counts.update({f"then{i}_{key}": value for key, value in figures.items()})
         found = rel.aggregate(**counts).execute().iloc[0].to_dict() if counts else {}
         for i, item in enumerate(items):
             if isinstance(item, _RowCheck):
@@ -258,6 +276,11 @@ class _Checker:
             elif isinstance(item, _Duplicates):
                 if found[f"ids{i}"] != found[f"distinct{i}"]:
                     self.duplicate_details(name, item.column)
+            elif isinstance(item, _Then):
+                prefix = f"then{i}_"
+                item.then(
+                    {k.removeprefix(prefix): v for k, v in found.items() if k.startswith(prefix)}
+                )
             else:
                 item.run()
 
@@ -430,6 +453,136 @@ class _Checker:
         )
         return items + self._allowed("opportunities", "deal_type", DEAL_TYPES)
 
+    # --- what CRM exports get wrong about deals (issue 21)
+
+    def open_deals(self) -> list[_Item]:
+        """Open deals the pipeline KPIs cannot place: without an account, without an
+        expected close date (the pipeline-weighted forecast needs one), or past their
+        expected close where the deals' data ends (overdue)."""
+        t = self.ds.tables["opportunities"]
+        items: list[_Item] = []
+        if "account_id" in t.columns:
+            items.append(
+                _RowCheck(
+                    WARNING,
+                    "account_id",
+                    "open_without_account",
+                    "open deals without an account: once won, they add no customer, and the "
+                    "customer KPIs (new and active customers, upsell) miss them",
+                    "Link each deal to its account in the CRM (Salesforce AccountId, HubSpot "
+                    "Associated Company) and export again.",
+                    lambda c: _open(c) & c["account_id"].isnull(),
+                )
+            )
+        if "expected_close_at" not in t.columns:
+            return items
+        items.append(
+            _RowCheck(
+                WARNING,
+                "expected_close_at",
+                "open_without_expected_close",
+                "open deals without an expected close date: the pipeline-weighted forecast "
+                "and the overdue pipeline leave them out (with none dated, the forecast is "
+                "not available)",
+                "Give open deals their expected close date in the CRM (Salesforce CloseDate, "
+                "HubSpot Close Date) and export again, or map the CRM's expected close to "
+                "expected_close_at.",
+                lambda c: _open(c) & c["expected_close_at"].isnull(),
+            )
+        )
+        return items + [_Then(self._overdue_figures, self._overdue)]
+
+    def _overdue_figures(self, c: Columns) -> dict[str, ir.Scalar]:
+        """The earliest expected close of an open deal, and where the deals' data ends (the
+        latest created_at or closed_at not after ``as_of``: DATA_CONTRACT "Data through")."""
+        limit = ibis.timestamp(self.as_of.replace(microsecond=0))
+        figures = {"due": c["expected_close_at"].min(where=_open(c))}
+        for column in ("created_at", "closed_at"):
+            if column in c:
+                figures[column] = c[column].max(where=c[column] <= limit)
+        return figures
+
+    def _overdue(self, figures: dict[str, object]) -> None:
+        """Open deals expected to close before the last day of the deals' data: counted and
+        shown only when the earliest expected close lies before that day."""
+        ends = [pd.Timestamp(v) for k, v in figures.items() if k != "due" and pd.notna(v)]
+        if not ends or pd.isna(figures["due"]):
+            return
+        day = max(ends).normalize()
+        if pd.Timestamp(figures["due"]) >= day:
+            return
+        check = _RowCheck(
+            WARNING,
+            "expected_close_at",
+            "open_past_expected_close",
+            f"open deals whose expected close date is before {day:%Y-%m-%d}, where the deals' "
+            "data ends: overdue, yet still counted in the pipeline",
+            "Update the expected close date of the deals still in play and close the others "
+            "(closed_lost) in the CRM; until then the overdue pipeline "
+            "(overdue_pipeline_share) counts them.",
+            lambda c: _open(c) & (c["expected_close_at"] < ibis.timestamp(day.to_pydatetime())),
+        )
+        t = self.ds.tables["opportunities"]
+        self.report("opportunities", check, int(t.count(where=check.bad(_columns(t))).execute()))
+
+    def one_deal_type(self) -> list[_Item]:
+        """One deal type on every deal while accounts win again and again: the CRM's type
+        was not exported or not mapped, and the KPIs of the other types read 0."""
+        t = self.ds.tables["opportunities"]
+        if "account_id" not in t.columns:
+            return []
+        typed = "deal_type" in t.columns
+        default = DEAL_TYPES[0]  # the contract: an empty deal_type is new
+
+        def figures(c: Columns) -> dict[str, ir.Scalar]:
+            deals = c["stage"].isnull().count()  # never null: every row
+            if not typed:
+                return {"deals": deals}
+            kind = c["deal_type"].fill_null(default)
+            return {"deals": deals, "kinds": kind.nunique(), "kind": kind.min()}
+
+        def then(f: dict[str, object]) -> None:
+            if not f["deals"] or f.get("kinds", 1) != 1:
+                return
+            won = t.filter((t["stage"] == CLOSED_STAGES[0]) & t["account_id"].notnull())
+            per_account = won.group_by("account_id").agg(n=won.count())
+            repeat = per_account.filter(per_account.n >= 2)
+            n = int(repeat.count().execute())
+            if not n:
+                return
+            first = repeat.order_by([ibis.desc("n"), "account_id"]).limit(5)
+            examples = first.execute()["account_id"].tolist()
+            kind = str(f.get("kind", default))
+            what = (
+                f"every deal is typed '{kind}'"
+                if typed
+                else f"no deal_type column, so every deal counts as '{kind}',"
+            )
+            accounts = "1 account has" if n == 1 else f"{n} accounts have"
+            effect = (
+                "upsell, cross-sell and expansion read as 0 and every repeat win counts as "
+                "new business"
+                if kind == default
+                else "the KPIs of the other deal types (new deal size, upsell, cross-sell, "
+                "expansion) read as 0"
+            )
+            self.add(
+                WARNING,
+                "opportunities",
+                "deal_type",
+                "one_deal_type",
+                f"{what} although {accounts} 2+ won deals: {effect} (the examples are accounts)",
+                "Map the CRM's deal type to deal_type (Salesforce Type, HubSpot Deal Type) and "
+                "translate its values to new, upsell, cross_sell or renewal under "
+                "[tables.opportunities.values.deal_type]. If the CRM itself gives every deal "
+                "one type, correct it there; until then read upsell, cross-sell and expansion "
+                "as not measured, not as 0.",
+                int(f["deals"]),
+                examples,
+            )
+
+        return [_Then(figures, then)]
+
     def _allowed(
         self, name: str, column: str, allowed: tuple[str, ...], severity: str = WARNING
     ) -> list[_Item]:
@@ -546,11 +699,19 @@ class _Checker:
                 self.examples(child, t, bad),
             )
 
+    def targets(self, loaded: set[str]) -> None:
+        """The rules of targets (data.targets); a small table, read whole, and reps only
+        when a target names a team or rep."""
+        if "targets" in loaded:
+            reps = partial(self.ds.frame, "reps") if "reps" in loaded else None
+            self.findings += target_findings(self.ds.frame("targets"), reps)
+
 
 def validate(ds: Dataset, as_of: datetime | None = None) -> pd.DataFrame:
-    """All findings for ``ds`` as a DataFrame with columns ``FINDING_COLUMNS``,
-    errors first. ``as_of`` (default: now) is the limit for future timestamps."""
-    check = _Checker(ds, as_of or datetime.now())
+    """All findings for ``ds`` as a DataFrame with columns ``FINDING_COLUMNS``, in the
+    order a user should fix them (``sort_findings``). ``as_of`` (default: now, in the
+    dataset's timezone) is the limit for future timestamps."""
+    check = _Checker(ds, as_of or now_in(ds.timezone))
     check.tables()
     usable: set[str] = set()
     for name in TABLES:
@@ -561,10 +722,8 @@ def validate(ds: Dataset, as_of: datetime | None = None) -> pd.DataFrame:
         usable.add(name)
         check.table(name)
     check.foreign_keys(usable)
-    frame = pd.DataFrame([asdict(f) for f in check.findings], columns=FINDING_COLUMNS)
-    order = {ERROR: 0, WARNING: 1}
-    frame["_o"] = frame["severity"].map(order)
-    return frame.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    check.targets(usable)
+    return sort_findings(pd.DataFrame([asdict(f) for f in check.findings], columns=FINDING_COLUMNS))
 
 
 def exit_code(findings: pd.DataFrame) -> int:
@@ -595,6 +754,7 @@ def format_report(findings: pd.DataFrame, description: str) -> str:
 
 
 def _clean(value: str) -> str:
-    """Examples come from the data: keep them on one short, printable line."""
+    """Examples come from the data: keep them on one short, printable line (long enough
+    for a target's month, KPI and team)."""
     value = re.sub(r"[\x00-\x1f\x7f]", "?", str(value))
-    return value if len(value) <= 40 else value[:37] + "..."
+    return value if len(value) <= 60 else value[:57] + "..."

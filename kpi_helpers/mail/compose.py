@@ -9,7 +9,7 @@ are escaped; the HTML part stays under :data:`HTML_LIMIT` (Gmail clips longer on
 Example::
 
     pack = find_pack("reports", "previous")
-    recipients = load_recipients("recipients.toml", pack.snapshot.scopes)
+    recipients = load_recipients("recipients.toml", pack.snapshot.paged_scopes)
     for scope in pick_scopes(pack, None, recipients):
         out = build_message(pack, scope, recipients[scope], sender="kpi@example.com")
 """
@@ -94,7 +94,8 @@ def find_pack(reports: str | Path, month: str) -> PackMonth:
         if not found:
             raise KitError(
                 f"No pack under {reports}/ (no <month>/data/{SNAPSHOT_FILE}): build one "
-                f"with `{build_command('latest')}`, or point --reports at the packs."
+                f"with `{build_command('latest')}`, or point --reports (or output in kpi.toml) "
+                "at the packs."
             )
         month = found[-1]
     elif month == "previous":
@@ -170,7 +171,7 @@ def load_recipients(path: str | Path, scopes: list[str]) -> dict[str, list[str]]
 def pick_scopes(pack: PackMonth, wanted: str | None, recipients: dict[str, list[str]]) -> list[str]:
     """The scopes to send: ``wanted`` (comma-separated) or every scope of the pack with a
     recipient, in the pack's order."""
-    scopes = pack.snapshot.scopes
+    scopes = pack.snapshot.paged_scopes
     if wanted:
         chosen = [s.strip() for s in wanted.split(",") if s.strip()]
         unknown = [s for s in chosen if s not in scopes]
@@ -259,8 +260,10 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         config=config or "",
     )
     cards = [c for k in report.headlines() if (c := _card(report, k)) is not None]
-    alerts, other_alerts = None, 0
+    alerts, other_alerts, rules = None, 0, 0
     if (pack.snapshot.path / ALERTS_FILE).exists():
+        # none (and nothing fired): "No alert rules are set", not "No alerts"
+        rules = len(pack.snapshot.alert_rules()) or len(pack.snapshot.alerts())
         own, other_alerts = alerts_of_scope(pack.snapshot.alerts(), scope)
         alerts = [
             {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule")}
@@ -276,6 +279,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         cards=cards,
         alerts=alerts,
         other_alerts=other_alerts,
+        alert_rules=rules,
         charts=_charts(report, folder, pack.month),
     )
 

@@ -30,6 +30,11 @@ from .measures import Measures, month_of, outer_merge, seconds_between, source
         "upsell_accounts",
         "cross_sell_accounts",
     ),
+    # without the column, no deal counts as quoted: "needs `quoted_at`", not a 0 denominator
+    extra_needs={
+        "quoted_won": ("opportunities.quoted_at",),
+        "quoted_closed": ("opportunities.quoted_at",),
+    },
 )
 def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.ds.table("opportunities")

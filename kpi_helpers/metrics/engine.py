@@ -86,8 +86,8 @@ class Engine:
     # ------------------------------------------------------------------ availability
     def unavailable(self, measure: str) -> str | None:
         """Why ``measure`` cannot be computed from this dataset, or None."""
-        missing = missing_inputs(self.ds, self.source_of[measure].needs_of(measure))
-        return describe_missing(missing) if missing else None
+        missing = missing_inputs(self.ds, self.source_of[measure].needs_of(measure), True)
+        return describe_missing(missing, self.ds) if missing else None
 
     def reason(self, kpi: KPI, scope_type: str) -> str | None:
         """Why ``kpi`` is not available for ``scope_type``, or None when it is."""
@@ -328,10 +328,13 @@ def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str
                 miss = missing_inputs(ds, k.table_needs)
             else:
                 needs = [n for m in k.measures for n in engine.source_of[m].needs_of(m)]
-                miss = missing_inputs(ds, tuple(needs))
+                miss = missing_inputs(ds, tuple(needs), filled=True)
             if not miss:
                 break
-            ways.add(frozenset(need.partition(".")[0] for need in miss))
+            # a table the data has is named with the column it lacks, never "add it"
+            ways.add(
+                frozenset(n if ds.has(n.partition(".")[0]) else n.partition(".")[0] for n in miss)
+            )
         else:
             least = [w for w in ways if not any(o < w for o in ways)]
             out[family] = sorted((sorted(w) for w in least), key=lambda w: (len(w), w))

@@ -115,24 +115,50 @@ def source(
     return register
 
 
-def missing_inputs(ds: Dataset, needs: tuple[str, ...]) -> list[str]:
-    """The needs (``table`` or ``table.column``) that ``ds`` does not meet."""
+def missing_inputs(ds: Dataset, needs: tuple[str, ...], filled: bool = False) -> list[str]:
+    """The needs (``table`` or ``table.column``) that ``ds`` does not meet; with
+    ``filled``, a column empty in every row (:func:`empty_columns`) is not met either
+    (the formula KPIs: a blank column of an export must not read as a count of 0)."""
     out = []
     for need in needs:
         options = need.split("|")  # alternatives: any one will do
-        if not any(_has(ds, option) for option in options):
+        if not any(_has(ds, option, filled) for option in options):
             out.append(options[-1] if len(options) > 1 else need)
     return out
 
 
-def _has(ds: Dataset, need: str) -> bool:
-    """``need``: "table", "table.column" or "table.column,column" (all of them)."""
+def _has(ds: Dataset, need: str, filled: bool = False) -> bool:
+    """``need``: "table", "table.column" or "table.column,column" (all of them; with
+    ``filled`` each with a value in some row)."""
     table, _, columns = need.partition(".")
-    return ds.has(table, *(columns.split(",") if columns else []))
+    cols = columns.split(",") if columns else []
+    if not ds.has(table, *cols):
+        return False
+    return not (filled and cols and set(cols) & empty_columns(ds, table))
 
 
-def describe_missing(missing: list[str]) -> str:
-    """What the missing needs are, in words.
+def empty_columns(ds: Dataset, table: str) -> frozenset[str]:
+    """The columns of ``table`` without a value in any row (none when the table has no
+    rows at all); one query per table, cached with the dataset.
+
+    Example: an export whose ``Quote Date`` column is blank in every row gives
+    ``empty_columns(ds, "opportunities") == {"quoted_at"}``."""
+    key = ("empty_columns", table)
+    if key not in ds.cache:
+        t = ds.table(table)
+        counts = t.aggregate(
+            _rows=t.count(), **{f"c{i}": t[c].count() for i, c in enumerate(t.columns)}
+        ).execute()
+        row = counts.iloc[0]
+        ds.cache[key] = frozenset(
+            c for i, c in enumerate(t.columns) if int(row["_rows"]) and not int(row[f"c{i}"])
+        )
+    return ds.cache[key]
+
+
+def describe_missing(missing: list[str], ds: Dataset | None = None) -> str:
+    """What the missing needs are, in words; given the dataset, a column it has but left
+    empty in every row (:func:`empty_columns`) is said so.
 
     >>> describe_missing(["leads.first_response_at", "opportunities.account_id,closed_at"])
     'needs table `leads` with column `first_response_at` and table `opportunities` with columns `account_id`, `closed_at`'
@@ -140,11 +166,15 @@ def describe_missing(missing: list[str]) -> str:
     parts = []
     for need in missing:
         table, _, columns = need.partition(".")
-        names = ", ".join(f"`{c}`" for c in columns.split(",")) if columns else ""
-        plural = "s" if "," in columns else ""
-        parts.append(
-            f"table `{table}` with column{plural} {names}" if columns else f"table `{table}`"
-        )
+        cols = columns.split(",") if columns else []
+        names = ", ".join(f"`{c}`" for c in cols)
+        plural = "s" if len(cols) > 1 else ""
+        if cols and ds is not None and ds.has(table, *cols):
+            parts.append(f"values in column{plural} {names} of `{table}` (empty in every row)")
+        else:
+            parts.append(
+                f"table `{table}` with column{plural} {names}" if cols else f"table `{table}`"
+            )
     return "needs " + " and ".join(parts)
 
 

@@ -8,7 +8,9 @@ A scope is written ``company``, ``team:NAME`` or ``rep:ID`` (one scope) or ``tea
   the ``reps`` table, and a row with no rep, belong to the team ``unassigned``,
 - validation (:func:`check_known`, :func:`check_scope`): a named team or rep must exist;
   ``unassigned`` always exists (as a team and as a rep) because unattributed rows land
-  there; every message reads ``Unknown team 'X' (did you mean Y?); teams are: ...``.
+  there; every message reads ``Unknown team 'X' (did you mean Y?); teams are: ...``,
+- which scopes a pack covers (:func:`pack_scopes`) and which of them have nothing to show
+  (:func:`has_activity`, :func:`quiet_line`).
 
 >>> Scope.parse("team:EMEA"), str(Scope.parse("rep:R1"))
 (Scope(kind='team', name='EMEA', team=None), 'rep:R1')
@@ -19,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kpi_helpers.core import KitError, did_you_mean
+import pandas as pd
+
+from kpi_helpers.core import KitError, Month, did_you_mean
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset
 
 __all__ = [
@@ -29,10 +33,13 @@ __all__ = [
     "Scope",
     "check_known",
     "check_scope",
+    "has_activity",
     "has_rep_rows",
     "known_names",
     "one_scope",
+    "pack_scopes",
     "parse_scopes",
+    "quiet_line",
     "rep_teams",
     "selects",
     "team_of",
@@ -52,6 +59,20 @@ REP_COLUMNS = (
     ("orders", "rep_id"),
     ("accounts", "owner_rep_id"),
     ("targets", "rep_id"),
+)
+# the KPIs whose value shows that a scope has something to report: a deal created, won,
+# closed or open, an order, a lead, a customer, an activity (win rate: any deal closed)
+ACTIVITY_KPIS = (
+    "new_opportunities",
+    "deals_won",
+    "win_rate",
+    "pipeline_value",
+    "orders_count",
+    "new_leads",
+    "active_customers",
+    "calls_made",
+    "emails_sent",
+    "meetings_held",
 )
 
 
@@ -238,3 +259,46 @@ def check_scope(
         seen = (sc.name,) if has_rep_rows(ds, sc.name) else ()
     check_known(sc, teams, seen, where)
     return sc
+
+
+def pack_scopes(ds: Dataset) -> tuple[list[str], frozenset[str]]:
+    """The scopes of ``kpi-kit pack --scopes all``: the company and every team of the
+    ``reps`` table, then ``team:unassigned`` (where rows without a known rep land); and
+    the scopes to keep only when they have data (:func:`has_activity`): unassigned when no
+    rep of ``reps`` is in it. A team of ``reps`` with no data is left out of the pages and
+    named (:func:`quiet_line`); an unassigned team without rows is simply not there.
+
+    Example: reps in APAC and EMEA gives ``(["company", "team:APAC", "team:EMEA",
+    "team:unassigned"], frozenset({"team:unassigned"}))``.
+    """
+    listed = sorted(set(ds.frame("reps")["team"].dropna())) if ds.has("reps", "team") else []
+    teams = [f"team:{t}" for t in listed]
+    extra = [] if UNASSIGNED_TEAM in listed else [f"team:{UNASSIGNED_TEAM}"]
+    return [COMPANY, *teams, *extra], frozenset(extra)
+
+
+def has_activity(rows: pd.DataFrame) -> bool:
+    """Whether one scope's tidy KPI rows (``kpis.compute``: any months) show a deal, an
+    order, a lead, a customer or an activity: a non-zero value of one of
+    :data:`ACTIVITY_KPIS`, or a win rate (a deal closed). A scope without any gets no pages.
+
+    >>> rows = pd.DataFrame({"kpi": ["deals_won", "win_rate"], "status": ["ok", "undefined"],
+    ...                      "value": [0.0, None]})
+    >>> has_activity(rows), has_activity(rows.assign(status="ok", value=[0.0, 0.0]))
+    (False, True)
+    """
+    r = rows[rows["kpi"].isin(ACTIVITY_KPIS) & (rows["status"] == "ok")]
+    return bool(((r["value"].fillna(0) != 0) | (r["kpi"] == "win_rate")).any())
+
+
+def quiet_line(scope_label: str, month: str, months: int = 13) -> str:
+    """The pack index's line for a scope left out because it has no data
+    (:func:`has_activity`).
+
+    >>> quiet_line("Team unassigned", "2017-12")
+    'Team unassigned: no deals, orders, leads or customers in the 13 months to 2017-12; no pages'
+    """
+    return (
+        f"{scope_label}: no deals, orders, leads or customers in the {months} months to "
+        f"{Month.parse(month)}; no pages"
+    )

@@ -5,11 +5,10 @@ and ``targets``.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from kpi_helpers.core import KitError, Month
-from kpi_helpers.data import Dataset
+from kpi_helpers.data import Dataset, check_unique_targets, target_scopes
 
 from .measures import BASE, KEY, SOURCES, Measures, missing_inputs, source
 from .scopes import COMPANY
@@ -161,22 +160,22 @@ def _targets(ms: Measures, st: list[str]) -> pd.DataFrame:
 
 
 def targets(ds: Dataset, months: list[Month]) -> pd.DataFrame:
-    """(scope_type, scope, mi, kpi, target) from the targets table; company rows have no
-    team and no rep, team rows a team and no rep, rep rows a rep."""
+    """(scope_type, scope, mi, kpi, target) from the targets table, one row per target;
+    company rows have no team and no rep, team rows a team and no rep, rep rows a rep
+    (``data.target_scopes``). A target set by two rows in ``months`` is a KitError
+    (``data.check_unique_targets``), never their sum."""
     if not ds.has("targets", "month", "kpi", "target"):
         return pd.DataFrame(columns=KEY + ["kpi", "target"])
     t = ds.frame("targets")
     t = t[t["month"].isin([str(m) for m in months])]
-    none = pd.Series(None, index=t.index, dtype=object)
-    team = t["team"].replace("", None) if "team" in t else none
-    rep = t["rep_id"].replace("", None) if "rep_id" in t else none
-    out = pd.DataFrame(
+    check_unique_targets(t)
+    t = target_scopes(t)
+    return pd.DataFrame(
         {
-            "scope_type": np.where(rep.notna(), "rep", np.where(team.notna(), "team", "company")),
-            "scope": rep.where(rep.notna(), team.where(team.notna(), COMPANY)).astype(object),
+            "scope_type": t["scope_type"],
+            "scope": t["scope"].where(t["scope"].notna(), COMPANY).astype(object),
             "mi": t["month"].map({x: Month.parse(x).index for x in t["month"].unique()}),
             "kpi": t["kpi"].astype(object),
             "target": t["target"],
         }
-    )
-    return out.groupby(KEY + ["kpi"], as_index=False)["target"].sum()
+    ).reset_index(drop=True)

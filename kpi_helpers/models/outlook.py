@@ -7,8 +7,9 @@
 A model is fitted for the month asked for (m), for the company and each team: a fit per
 month and rep would cost minutes on a real CRM, and a forecast made in an earlier month
 is what ``benchmarks/bench_forecast.py`` backtests. Other months and reps get rows that
-say so (status ``not_available``). Each fit is kept on the dataset, so the outlook
-tables (``forecasts``, ``pipeline_outlook``, ``clv_accounts``) reuse it.
+say so (status ``not_available``). Each fit is kept on the dataset with the settings
+it read, so the outlook tables (``forecasts``, ``pipeline_outlook``, ``clv_accounts``)
+reuse it, and a config that changes one of those settings gets a new fit.
 
 Example::
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import KPI, get
-from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.core import Config, KitError, Month, SettingsRead
 from kpi_helpers.data import Dataset, data_months
 from kpi_helpers.metrics import Scope, describe_missing, missing_inputs, table_context
 
@@ -43,15 +44,22 @@ ONLY_M = "a model's value, made for the month asked for only (kpi-kit forecast /
 NOT_REPS = "made for the company and each team, not per rep"
 
 
-def _kept(ds: Dataset, key: tuple, fit: Callable[[], object]) -> object:
-    """``fit()`` once per dataset (a KitError is kept too, and raised again)."""
-    key = ("model", *key)
-    if key not in ds.cache:
+def _kept(ds: Dataset, key: tuple, cfg: Config, fit: Callable[[Config], object]) -> object:
+    """``fit(cfg)`` once per dataset and values of the settings it read (a KitError is
+    kept too, and raised again): the fit runs on a :class:`SettingsRead` view of ``cfg``,
+    and a kept fit serves a later config only when every setting it read has the same
+    value there, so a fit is keyed by exactly what it read, not by a list kept by hand."""
+    kept = ds.cache.setdefault(("model", *key), [])  # [(the settings read, the fit)]
+    found = [out for read, out in kept if read.same_as(cfg)]
+    if found:
+        out = found[0]
+    else:
+        read = SettingsRead(cfg)
         try:
-            ds.cache[key] = fit()
+            out = fit(read)
         except KitError as exc:
-            ds.cache[key] = exc
-    out = ds.cache[key]
+            out = exc
+        kept.append((read, out))
     if isinstance(out, KitError):
         raise out
     return out
@@ -61,7 +69,7 @@ def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFram
     """The next ``HORIZON`` months of each of ``FORECAST_KPIS`` the data gives, for one
     scope: columns ``kpi`` + :data:`.forecast.COLUMNS`. KitError when none can be made."""
 
-    def fit() -> pd.DataFrame:
+    def fit(cfg: Config) -> pd.DataFrame:
         parts, why = [], []
         first = data_months(ds)[0]
         found = histories(ds, list(FORECAST_KPIS), scope, first, month, cfg)
@@ -74,18 +82,21 @@ def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFram
             raise KitError(f"forecasts are not available: {why[0] if why else 'no series'}")
         return pd.concat(parts, ignore_index=True)[["kpi", *COLUMNS]]
 
-    return _kept(ds, ("forecasts", month.index, scope), fit)
+    return _kept(ds, ("forecasts", month.index, scope), cfg, fit)
 
 
 def clv(ds: Dataset, month: Month, scope: str, cfg: Config) -> ClvResult:
     """The CLV fit of one scope and month (kept on the dataset)."""
-    return _kept(ds, ("clv", month.index, scope), lambda: fit_clv(ds, str(month), scope, cfg))
+    return _kept(ds, ("clv", month.index, scope), cfg, lambda c: fit_clv(ds, str(month), scope, c))
 
 
 def pipeline(ds: Dataset, month: Month, scope: str, cfg: Config) -> dict:
     """The pipeline-weighted forecast of m+1 for one scope (kept on the dataset)."""
     return _kept(
-        ds, ("pipeline", month.index, scope), lambda: pipeline_forecast(ds, str(month), scope, cfg)
+        ds,
+        ("pipeline", month.index, scope),
+        cfg,
+        lambda c: pipeline_forecast(ds, str(month), scope, c),
     )
 
 

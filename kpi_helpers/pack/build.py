@@ -27,9 +27,24 @@ from markupsafe import Markup
 
 from kpi_helpers.alerts import AlertRule, rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
-from kpi_helpers.core import Config, KitError, file_sha, load_config, month_lock, resource_dir
+from kpi_helpers.core import (
+    Config,
+    KitError,
+    file_sha,
+    load_config,
+    month_lock,
+    replace_folder,
+    resource_dir,
+    restore_folder,
+)
 from kpi_helpers.data import check_month, month_asked, open_dataset
-from kpi_helpers.metrics import check_scope, families_out_of_reach, one_scope
+from kpi_helpers.metrics import (
+    check_scope,
+    families_out_of_reach,
+    one_scope,
+    pack_scopes,
+    quiet_line,
+)
 from kpi_helpers.report import (
     HEADLINES,
     PACK_FAMILIES,
@@ -38,6 +53,7 @@ from kpi_helpers.report import (
     Snapshot,
     month_label,
     page_title,
+    summary_headlines,
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
@@ -151,7 +167,8 @@ def find_pages(custom: str | Path | None = None) -> list[Page]:
 
 
 def _data_line(meta: dict) -> str:
-    """The header's data line: source, data-through date, row counts."""
+    """The header's data line: source, data-through date, the zone the months end in,
+    row counts."""
     counts = meta["row_counts"]
     shown = [
         f"{counts[t]:,} {label}"
@@ -163,19 +180,24 @@ def _data_line(meta: dict) -> str:
         )
         if t in counts
     ]
-    return f"{meta['source']} · data through {meta['data_through']} · " + ", ".join(shown)
+    zone = meta.get("timezone", "UTC")
+    return (
+        f"{meta['source']} · data through {meta['data_through']} · months in {zone} time · "
+        + ", ".join(shown)
+    )
 
 
-def _scopes(ds, wanted: str) -> list[str]:
-    """The pack's scopes: ``all`` (or nothing) = the company and every team of ``reps``;
-    else the comma-separated scopes, each one scope that exists (``metrics.check_scope``)."""
-    teams = sorted(set(ds.frame("reps")["team"].dropna())) if ds.has("reps", "team") else []
+def _scopes(ds, wanted: str) -> tuple[list[str], frozenset[str]]:
+    """The pack's scopes, and those it keeps only when they have data: ``all`` (or
+    nothing) = ``metrics.pack_scopes`` (the company, every team, unassigned when it has
+    rows); else the comma-separated scopes, each one scope that exists
+    (``metrics.check_scope``)."""
     if wanted in ("all", ""):
-        return ["company"] + [f"team:{t}" for t in teams]
+        return pack_scopes(ds)
     scopes = [s.strip() for s in wanted.split(",") if s.strip()]
     for s in scopes:
         check_scope(ds, one_scope(s, "A pack page"))
-    return scopes
+    return scopes, frozenset()
 
 
 def _settings_text(mapping: str | None, config: str | None) -> str:
@@ -191,7 +213,7 @@ def build_pack(
     families: list[str] | None = None,
     formats: tuple[str, ...] = ("html", "pdf"),
     jobs: int = 2,
-    out: str | Path = "reports",
+    out: str | Path | None = None,
     source: str | None = None,
     mapping: str | None = None,
     config: str | None = None,
@@ -202,8 +224,9 @@ def build_pack(
     """Build ``out/<month>/`` and return its path and the outcome of every notebook.
 
     The engine runs once: the snapshot (``out/<month>/data/``) holds every number of
-    every page, and the notebooks and the index read it. ``notebooks`` is a folder of
-    custom pages (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
+    every page, and the notebooks and the index read it. ``out`` is ``output`` in
+    kpi.toml by default (``reports``); ``notebooks`` is a folder of custom pages
+    (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
     data step and every page whose inputs did not change from the month's previous
     build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
     cfg = load_config(config)
@@ -234,12 +257,12 @@ def build_pack(
             raise KitError("PDF needs the playwright package: make install.") from None
     # everything below reads the data once to check the request before any work starts;
     # the pages read only the snapshot: _build closes the dataset before they run
-    with open_dataset(source, mapping) as ds:
+    with open_dataset(source, mapping, cfg.timezone) as ds:
         last = month_asked(ds, month)
         check_month(ds, last)
         month = str(last)
-        scope_list = _scopes(ds, scopes)
-        out = Path(out).resolve()  # kernels change folder: every path they get is absolute
+        scope_list, optional = _scopes(ds, scopes)
+        out = Path(out or cfg.output).resolve()  # kernels change folder: absolute paths only
         out.mkdir(parents=True, exist_ok=True)
         with month_lock(out, month):
             clear_leftovers(out, month)
@@ -256,6 +279,7 @@ def build_pack(
                     rules,
                     source,
                     mapping,
+                    optional,
                 )
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
@@ -265,15 +289,11 @@ def build_pack(
 def clear_leftovers(out: Path, month: str) -> None:
     """Clear up what a killed build of ``month`` left in ``out`` (call it holding the
     month's lock): its temporary folders; a month folder caught between the two renames
-    of the swap is put back.
+    of the swap is put back (``core.restore_folder``).
 
     >>> clear_leftovers(Path("no-such-reports"), "2026-10")  # nothing there: nothing done
     """
-    final = out / month
-    for old in sorted(out.glob(f".old-{month}-*")):
-        if not final.exists() and (old / month).is_dir():
-            (old / month).rename(final)  # killed between the two renames of the swap
-        shutil.rmtree(old, ignore_errors=True)
+    restore_folder(out / month)
     for stale in out.glob(f".build-{month}-*"):
         shutil.rmtree(stale, ignore_errors=True)
 
@@ -292,6 +312,7 @@ class BuildRequest:
     rules: list[AlertRule]  # the [[alerts]] of cfg, parsed
     source: str
     mapping: str | None
+    optional: frozenset[str] = frozenset()  # scopes kept only when they have data
 
 
 def _build(
@@ -319,10 +340,21 @@ def _build(
     else:
         live = LiveData(ds, config=cfg, month=month)
         meta = write_snapshot(
-            live, req.scopes, folders, snap_dir, settings, data_key=key, alert_rules=req.rules
+            live,
+            req.scopes,
+            folders,
+            snap_dir,
+            settings,
+            data_key=key,
+            alert_rules=req.rules,
+            optional=req.optional,
         )
         del live
     snapshot = Snapshot(snap_dir)
+    # a scope without data gets no pages (the index names it); unassigned without rows
+    # is not in the snapshot at all
+    quiet = [quiet_line(scope_label(s), month) for s in snapshot.quiet_scopes]
+    scopes = snapshot.paged_scopes
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)
     left_out = [
@@ -348,7 +380,7 @@ def _build(
     )
     notebook_sha = {p.name: file_sha(Path(p.notebook)) for p in pages}
     job_list, outcomes = [], []
-    for scope in req.scopes:
+    for scope in scopes:
         for page in pages:
             header = dict(
                 title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
@@ -409,7 +441,7 @@ def _build(
     outcomes += run_all(job_list, req.jobs, progress, logs=build / LOG_DIR)
     clock["pages"] = time.perf_counter()
     if "pdf" in req.formats:
-        for scope in req.scopes:
+        for scope in scopes:
             merge_pdfs(
                 [build / folders[scope] / f"{p.name}.pdf" for p in pages],
                 build / folders[scope] / "pack.pdf",
@@ -420,23 +452,16 @@ def _build(
         snapshot=data_line,
         month_label=month_label(month),
         left_out=left_out,
+        quiet=quiet,
         data_reused=data_reused,
         alerts=_alert_links(snapshot.alerts(), folders, build),
     )
-    _write_index(build, req.scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
+    _write_index(build, scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
     _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
     for work in build.glob(f"*/{WORK_PREFIX}*"):
         shutil.rmtree(work, ignore_errors=True)
-    final = out / month
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{month}-", dir=out))
-        final.rename(old / month)
-    build.rename(final)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
-    return final, outcomes
+    return replace_folder(build, out / month), outcomes
 
 
 def _alert_links(alerts: list[dict], folders: dict[str, str], build: Path) -> list[dict]:
@@ -506,16 +531,19 @@ def _write_index(
 ) -> None:
     """``index.html``: every scope and page with its headline KPIs, from the snapshot."""
     by_key = {(o.scope, o.family): o for o in outcomes}
-    kpi_rows = snapshot.kpis()
-    kpi_rows = kpi_rows[kpi_rows["month"] == snapshot.month].set_index(["key", "kpi"])
+    every = snapshot.kpis()
+    kpi_rows = every[every["month"] == snapshot.month].set_index(["key", "kpi"])
     scope_rows = []
     for scope in scopes:
         folder = folders[scope]
         entries = []
+        # the summary's headlines as its page shows them (those with a signal)
+        summary = summary_headlines(every[every["key"] == scope], snapshot.month)
         for page in pages:
             o = by_key.get((scope, page.name))
             heads = []
-            for kpi in HEADLINES.get(page.name, []):
+            wanted = summary if page.name == "summary" else HEADLINES.get(page.name, [])
+            for kpi in wanted:
                 k = get(kpi)
                 if (scope, k.id) not in kpi_rows.index:
                     continue

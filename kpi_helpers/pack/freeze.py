@@ -26,6 +26,7 @@ from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import KitError, kit_version
 from kpi_helpers.data import EVENT_COLUMNS, TABLES, Dataset
+from kpi_helpers.metrics import has_activity
 from kpi_helpers.report import (
     ALERTS_FILE,
     KPIS_FILE,
@@ -37,6 +38,7 @@ from kpi_helpers.report import (
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
+QUIET_REASON = "this scope has no deals, orders, leads or customers in the 13 months"
 
 
 def data_profile(ds: Dataset) -> dict:
@@ -109,9 +111,13 @@ def write_snapshot(
     settings_text: str = "",
     data_key: str | None = None,
     alert_rules: list[AlertRule] | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> dict:
     """Compute and write the snapshot of ``scopes`` into ``out`` (created); return its
-    ``snapshot.json`` contents. ``folders`` maps each scope to its folder name;
+    ``snapshot.json`` contents. A team or rep without a deal, order, lead, customer or
+    activity in the 13 months (``metrics.has_activity``) is listed in ``quiet_scopes``:
+    it gets no pages; one in ``optional`` (``team:unassigned`` of ``--scopes all``)
+    is left out of the snapshot instead. ``folders`` maps each scope to its folder name;
     ``settings_text`` (the mapping and config files' text) joins the fingerprint, since
     the same data under other settings gives other numbers. ``data_key`` is recorded so
     that a re-run with the same key can take this snapshot over
@@ -119,6 +125,9 @@ def write_snapshot(
     ``[[alerts]]``) are checked into ``alerts.json`` (see :func:`write_alerts`)."""
     out.mkdir(parents=True, exist_ok=True)
     kpis = live.kpis_of_scopes(scopes)
+    quiet = [s for s in scopes if s != "company" and not has_activity(kpis[kpis["key"] == s])]
+    scopes = [s for s in scopes if not (s in optional and s in quiet)]
+    kpis = kpis[kpis["key"].isin(scopes)].reset_index(drop=True)
     kpis.to_parquet(out / KPIS_FILE, index=False)
     tables: dict[str, dict] = {}
     for scope in scopes:
@@ -127,6 +136,9 @@ def write_snapshot(
         kpis[kpis["key"] == scope].drop(columns="key").to_csv(folder / SCOPE_KPIS_CSV, index=False)
         tables[scope] = {}
         for name in TABLE_NAMES:
+            if scope in quiet:  # no pages: its tables are not computed
+                tables[scope][name] = {"reason": QUIET_REASON}
+                continue
             try:
                 df = live.table(name, scope)
             except KitError as exc:  # a missing input: the page says n/a with this reason
@@ -148,10 +160,12 @@ def write_snapshot(
         month=live.month,
         source=live.ds.description,
         data_through=profile["data_through"],
+        timezone=live.ds.timezone,  # the zone in which the months begin and end
         row_counts=profile["row_counts"],
         fingerprint=fingerprint,
         data_key=data_key,
         scopes={s: folders[s] for s in scopes},
+        quiet_scopes=[s for s in quiet if s in scopes],
         tables=tables,
     )
     (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")

@@ -6,7 +6,7 @@ Ibis. Computing live (``report.live``) is imported only when a page has no snaps
 """
 
 from . import charts
-from .notebook import Report, mover_weights, show
+from .notebook import Report, mover_weights, show, summary_headlines
 from .pages import (
     HEADLINES,
     PACK_FAMILIES,
@@ -47,4 +47,5 @@ __all__ = [
     "mover_weights",
     "page_title",
     "show",
+    "summary_headlines",
 ]

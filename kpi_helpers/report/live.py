@@ -37,9 +37,18 @@ class LiveData:
         config: Config | None = None,
         month: str = "latest",
     ):
-        self.ds = source if isinstance(source, Dataset) else open_dataset(source, mapping or None)
         self.cfg = config or Config()
+        if isinstance(source, Dataset):
+            source.check_timezone(self.cfg.timezone)
+            self.ds = source
+        else:
+            self.ds = open_dataset(source, mapping or None, self.cfg.timezone)
         self.month = str(month_asked(self.ds, month))
+
+    @property
+    def timezone(self) -> str:
+        """The IANA zone in which the months begin and end (the dataset's)."""
+        return self.ds.timezone
 
     def kpis(self, scope: str | list[str], families: list[str] | None = None) -> pd.DataFrame:
         """The tidy KPI rows of one scope (or a list of them) for the month and the 12

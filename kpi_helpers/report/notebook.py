@@ -43,6 +43,7 @@ from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_titl
 from .snapshot import Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
+TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
 
 
 def reason_parts(reason: str) -> list[tuple[str, bool]]:
@@ -140,17 +141,10 @@ class Report:
         return format_kpi(get(kpi), value, self.cfg.currency)
 
     def headlines(self) -> list[str]:
-        """The page's headline KPIs; the summary's are those the data can give, topped up
-        from the families' headlines so a CRM-only export still gets a full row."""
-        wanted = HEADLINES[self.family]
+        """The page's headline KPIs; the summary's are :func:`summary_headlines`."""
         if self.family != "summary":
-            return wanted
-        ok = [k for k in wanted if self._available(k)]
-        more = [k for f in FAMILIES for k in HEADLINES[f] if k not in ok and self._available(k)]
-        return (ok + list(dict.fromkeys(more)))[: len(wanted)]
-
-    def _available(self, kpi: str) -> bool:
-        return kpi in self.current.index and self.current.loc[kpi, "status"] != "not_available"
+            return HEADLINES[self.family]
+        return summary_headlines(self.df, self.month)
 
     def cards(self, ids: list[str] | None = None) -> HTML:
         """Headline KPI cards: value, MoM, YoY, target and RAG (n/a with the reason when a
@@ -220,12 +214,18 @@ class Report:
         return bool(len(rows)) and (rows["status"] == "not_available").all()
 
     def trends(self, ids: list[str] | None = None) -> None:
-        """A 13-month trend chart per headline KPI, with the link to the scope's KPIs."""
+        """A 13-month trend chart per headline KPI, with the link to the scope's KPIs; a KPI
+        without a value in any month gets one line saying why, not an empty chart."""
         for kpi in ids or self.headlines():
             k = get(kpi)
             rows = self.df[self.df["kpi"] == k.id].set_index("month")
             rows = rows[rows["status"] != "not_available"]  # the months that exist
             if rows.empty:
+                continue
+            if rows["value"].isna().all():
+                why = str(rows["reason"].iloc[-1]).replace("`", "")
+                text = f"{k.name} has no value in these {len(rows)} months: {why}."
+                display(HTML(blocks().na(text)))
                 continue
             fig = trend_chart(
                 rows["value"],
@@ -237,12 +237,19 @@ class Report:
             self.show(fig, data=SCOPE_KPIS)
 
     def kpi_table(self) -> HTML:
-        """Every KPI of the family this month: value, changes, target, status."""
-        rows = []
+        """Every KPI of the family this month that the data can give: value, changes,
+        target, status (a column that is empty on every row is left out). The KPIs the
+        data cannot give get no row: one line under the table names them and what they
+        need, e.g. "Not available from this data: Sales revenue, Orders (needs table
+        `orders`)"."""
+        rows, missing = [], {}
         current = self.current
         if self.family != "summary":  # the outlook also holds the series it forecasts
             current = current[[REGISTRY[k].family == self.family for k in current.index]]
         for kpi, r in current.iterrows():
+            if r["status"] == "not_available":
+                missing.setdefault(str(r["reason"]), []).append(REGISTRY[kpi].name)
+                continue
             ok = r["status"] == "ok"
             rows.append(
                 dict(
@@ -256,7 +263,9 @@ class Report:
                     rag=_rag(r),
                 )
             )
-        return HTML(blocks().kpi_table(rows, self.link(SCOPE_KPIS)))
+        shown = [c for c in ("mom", "yoy", "target", "rag") if any(r[c] for r in rows)]
+        groups = [(names, reason_parts(why)) for why, names in missing.items()]
+        return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS)))
 
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
@@ -289,6 +298,13 @@ class Report:
         self._shown[name] = df
         return df
 
+    def nothing_to_show(self, df: pd.DataFrame | None, why: str) -> None:
+        """Say in one sentence why a section shows nothing: the reason its table is n/a
+        (``df`` None), else ``why`` (the table has nothing to draw), e.g.
+        ``report.nothing_to_show(cohorts, "No customer bought for the first time in the
+        12 months.")``."""
+        display(self.show_table(None) if df is None else HTML(blocks().na(why)))
+
     def _name_of(self, df: pd.DataFrame | None, data: str | None) -> str | None:
         """Which snapshot table ``df`` is: ``data`` when given, else the table this report
         returned as that very object."""
@@ -313,12 +329,14 @@ class Report:
         data: str | None = None,
     ) -> HTML:
         """A table with formatted numbers (escaped), or n/a with the reason; in a pack, with
-        the link to its data (``data`` names the table when ``df`` was filtered)."""
+        the link to its data (``data`` names the table when ``df`` was filtered). Columns
+        empty on every row, and ids beside their names, stay in the CSV only
+        (:func:`shown_columns`)."""
         if df is None:
             return HTML(blocks().na_reason(reason_parts(self.unavailable)))
         if df.empty:
             return HTML(blocks().na("No rows this month."))
-        shown = df.head(limit)
+        shown = shown_columns(df).head(limit)
         cells = []
         for col in shown.columns:
             values = shown[col]
@@ -483,18 +501,67 @@ class Report:
         )
 
     def data_quality(self) -> HTML:
-        """One line from ``validate``: errors, warnings, and what they are."""
+        """What validation found, in two parts: the tables the data does not have, in one
+        calm line with the number of KPIs they put out of reach ("This export has no
+        orders, leads: 21 KPIs are out of reach (...)"); then every real problem
+        (errors first), each with its count, an example and the fix."""
         f = self.data.findings()
-        errors, warnings = (f["severity"] == "error").sum(), (f["severity"] == "warning").sum()
-        tone = "bad" if errors else "warn" if warnings else "good"
-        detail = "; ".join(
-            f"{r.table}.{r.column}: {r.problem}".rstrip(".:") for r in f.head(3).itertuples()
-        )
-        text = f"Data quality: {errors} error(s), {warnings} warning(s)" + (
-            f" — {detail}" if detail else " — the data meets the contract."
-        )
+        absent = f[f["check"] == "missing_table"]
+        tables = list(dict.fromkeys(absent["table"]))
+        line = None
+        if tables:
+            names = [TABLE_WORDS.get(t, t.replace("_", " ")) for t in tables]
+            listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+            out = self._out_of_reach(tables)
+            line = f"This export has no {listed}" + (
+                f": {out} KPI{'s are' if out != 1 else ' is'} out of reach (what each needs "
+                "is under All KPIs)."
+                if out
+                else "."
+            )
+        found = f[f["check"] != "missing_table"]
+        found = found.assign(_rank=(found["severity"] != "error").astype(int))
+        problems = [
+            dict(
+                severity=str(r.severity),
+                where=f"{r.table}.{r.column}" if r.column else str(r.table),
+                problem=str(r.problem).rstrip(". "),
+                rows=f"{int(r.rows):,} row{'s' if int(r.rows) != 1 else ''}" if r.rows else "",
+                example=", ".join(str(e) for e in list(r.examples)[:2]) if len(r.examples) else "",
+                fix=str(r.fix),
+            )
+            for r in found.sort_values("_rank", kind="stable").itertuples()
+        ]
         href = f"../{self.data.path.name}/validation.csv" if self.link(SCOPE_KPIS) else None
-        return HTML(blocks().data_quality(tone, text, href))
+        return HTML(blocks().data_quality(line, problems, href))
+
+    def _out_of_reach(self, tables: list[str]) -> int:
+        """How many of the page's KPIs are n/a for want of one of ``tables``."""
+        na = self.current[self.current["status"] == "not_available"]
+        return int(sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"]))
+
+
+def summary_headlines(rows: pd.DataFrame, month: str) -> list[str]:
+    """The summary's headline KPIs for one scope (``rows``: its tidy KPI rows, 13
+    months): the summary's list, topped up from the families' headlines so a CRM-only
+    export still gets a full row, keeping only KPIs with a signal: available this month
+    and not 0 (or n/a) in every month. New customers that are 0 all year (every deal
+    typed "new business" on accounts with repeat wins) make way for the next KPI.
+    The summary page, its e-mail and the pack's index all show these.
+
+    >>> rows = pd.DataFrame({"kpi": ["sales_revenue", "monthly_sales_bookings", "win_rate"],
+    ...     "month": "2026-03", "status": ["not_available", "ok", "ok"],
+    ...     "value": [None, 0.0, 40.0]})
+    >>> summary_headlines(rows, "2026-03")
+    ['win_rate']
+    """
+    ok = rows[rows["status"] == "ok"]
+    signal = set(ok.loc[ok["value"].fillna(0) != 0, "kpi"])
+    now = rows[rows["month"] == month]
+    available = set(now.loc[now["status"] != "not_available", "kpi"]) & signal
+    wanted = HEADLINES["summary"]
+    order = [*wanted, *(k for f in FAMILIES for k in HEADLINES[f])]
+    return [k for k in dict.fromkeys(order) if k in available][: len(wanted)]
 
 
 def mover_weights(current: pd.DataFrame) -> pd.Series:
@@ -513,7 +580,26 @@ def mover_weights(current: pd.DataFrame) -> pd.Series:
         & (current["better"] != "neutral")
         & current["change_unit"].isin(["%", "pp"])
     ]
-    return cur["mom_change"].abs() * cur["change_unit"].map({"%": 1.0, "pp": 2.0})
+    # astype: mapping an empty text column gives text, and text x float raised a
+    # TypeError on a scope where nothing moved (a team without sales)
+    weight = cur["change_unit"].map({"%": 1.0, "pp": 2.0}).astype("float64")
+    return cur["mom_change"].astype("float64").abs() * weight
+
+
+def shown_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a table a page shows: people, teams and accounts by name, so an id
+    beside its name (``rep_id`` beside ``rep_name``) is left out, and so is a column
+    without a value in any row (attainment without targets). The CSV keeps them all.
+
+    >>> df = pd.DataFrame({"rep_id": ["0051x"], "rep_name": ["Ana"], "attainment": [None]})
+    >>> list(shown_columns(df).columns)
+    ['rep_name']
+    """
+    filled = [c for c in df.columns if not df[c].map(_missing).all()]
+    names = {str(c) for c in filled}
+    return df[
+        [c for c in filled if not (str(c).endswith("_id") and f"{str(c)[:-3]}_name" in names)]
+    ]
 
 
 def _rag(row: pd.Series) -> str:
@@ -531,7 +617,13 @@ def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
+    """No value: None, NaN, NaT, NA or blank text."""
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array in a cell: a value
+        return False
 
 
 class HTML:

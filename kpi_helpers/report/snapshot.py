@@ -9,7 +9,8 @@ notebook that renders from a snapshot never imports Ibis or opens the source.
 Layout::
 
     data/snapshot.json            month, scopes and their folders, source (no secrets),
-                                  data-through date, row counts, fingerprint, kit version,
+                                  data-through date, the time zone the months end in
+                                  (timezone), row counts, fingerprint, kit version,
                                   and per scope the table files or why a table is n/a
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
@@ -62,9 +63,27 @@ class Snapshot:
         self._kpis: pd.DataFrame | None = None
 
     @property
+    def timezone(self) -> str:
+        """The IANA zone in which the snapshot's months begin and end (kpi.toml's
+        ``timezone``); UTC for a snapshot written before the setting existed."""
+        return self.meta.get("timezone", "UTC")
+
+    @property
     def scopes(self) -> list[str]:
-        """The scopes of the pack, in its order."""
+        """The scopes of the pack, in its order (those without pages too)."""
         return list(self.meta["scopes"])
+
+    @property
+    def quiet_scopes(self) -> list[str]:
+        """The scopes without a deal, order, lead, customer or activity in the 13 months:
+        they have KPI rows (all 0 or n/a) but no pages."""
+        return list(self.meta.get("quiet_scopes", []))
+
+    @property
+    def paged_scopes(self) -> list[str]:
+        """The scopes that have pages (and a ``pack.pdf``), in the pack's order."""
+        quiet = set(self.quiet_scopes)
+        return [s for s in self.scopes if s not in quiet]
 
     def folder(self, scope: str) -> str:
         """The scope's folder name (the same under ``data/`` and beside it)."""

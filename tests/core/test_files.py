@@ -1,5 +1,5 @@
 """Files as the kit writes and fingerprints them (kpi_helpers.core.files): atomic writes,
-the tree hash, the month lock."""
+folder swaps, the tree hash, the month lock."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,6 +18,8 @@ from kpi_helpers.core import (
     file_sha,
     month_lock,
     parts_sha,
+    replace_folder,
+    restore_folder,
     tree_sha,
     write_bytes,
     write_text,
@@ -53,6 +56,67 @@ def test_text_and_bytes_and_the_usual_permissions(tmp_path):
     os.umask(umask)
     for name in ("a.csv", "b.eml"):  # as open() would make them, not mkstemp's 0600
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def _folder(path: Path, **files: str) -> Path:
+    path.mkdir()
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def _contents(path: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(path.iterdir())}
+
+
+def test_a_folder_is_replaced_whole_and_the_old_one_removed(tmp_path):
+    new = _folder(tmp_path / ".new-data", **{"orders.csv": "new"})
+    _folder(tmp_path / "data", **{"orders.csv": "old", "reps.csv": "old"})
+    assert replace_folder(new, tmp_path / "data") == tmp_path / "data"
+    assert _contents(tmp_path / "data") == {"orders.csv": "new"}  # no old file mixed in
+    assert os.listdir(tmp_path) == ["data"]  # the new name and the parked old one: gone
+    # a target that does not exist yet is simply the new folder
+    replace_folder(_folder(tmp_path / ".other", **{"a.csv": "a"}), tmp_path / "fresh")
+    assert _contents(tmp_path / "fresh") == {"a.csv": "a"}
+
+
+def test_a_kill_between_the_two_renames_loses_nothing(tmp_path, monkeypatch):
+    """The old folder is moved aside before the new one moves in: a kill in between
+    leaves it parked beside the target, and the next swap (or restore_folder) puts it
+    back first. Deleting it before the rename, as sample-data did, lost it."""
+    new = _folder(tmp_path / ".new", **{"orders.csv": "new"})
+    _folder(tmp_path / "data", **{"orders.csv": "old"})
+    rename = Path.rename
+
+    def killed_at_the_second(self, to):
+        if self == new:
+            raise KeyboardInterrupt  # what a kill looks like to the code: it stops here
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", killed_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        replace_folder(new, tmp_path / "data")
+    monkeypatch.undo()
+    assert not (tmp_path / "data").exists()
+    (parked,) = tmp_path.glob(".old-data-*")
+    assert _contents(parked / "data") == {"orders.csv": "old"}
+    restore_folder(tmp_path / "data")
+    assert _contents(tmp_path / "data") == {"orders.csv": "old"}
+    assert sorted(os.listdir(tmp_path)) == [".new", "data"]
+
+
+def test_restore_leaves_what_is_not_its_own(tmp_path):
+    """Another folder's parked copy (``data-2``) and a user's ``.old-data-notes`` with
+    other files in it are not touched; an empty parking folder is cleared."""
+    _folder(tmp_path / ".old-data-2-abcd1234")
+    _folder(tmp_path / ".old-data-2-abcd1234" / "data-2", **{"x.csv": "x"})
+    _folder(tmp_path / ".old-data-notes", **{"mine.txt": "keep"})
+    _folder(tmp_path / ".old-data-empty0000")
+    _folder(tmp_path / "data", **{"orders.csv": "current"})
+    _folder(tmp_path / ".old-data-zz", **{"data": "a parked old copy"})
+    restore_folder(tmp_path / "data")
+    assert sorted(os.listdir(tmp_path)) == [".old-data-2-abcd1234", ".old-data-notes", "data"]
+    assert _contents(tmp_path / "data") == {"orders.csv": "current"}  # not overwritten
 
 
 def test_the_tree_hash_keeps_its_values(tmp_path):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import SAMPLE_END
 
 from kpi_helpers.cli import main
+from kpi_helpers.core import KitError
 from kpi_helpers.data import FOREIGN_KEYS, TABLES, open_dataset, validate
 from kpi_helpers.data.sample_data import MESSY_CHECKS, generate
 
@@ -37,6 +39,7 @@ def test_every_foreign_key_resolves(frames):
     teams = set(frames["reps"]["team"])
     assert set(frames["costs"]["team"].dropna()) <= teams
     assert set(frames["targets"]["team"].dropna()) <= teams
+    assert set(frames["targets"]["rep_id"].dropna()) <= set(frames["reps"]["rep_id"])
 
 
 def test_sample_validates_clean(sample_dir):
@@ -176,3 +179,83 @@ def test_cli_rejects_a_bad_month(capsys):
     with pytest.raises(SystemExit):
         main(["sample-data", "--out", "x", "--end", "2025-13"])
     assert "'2025-13' is not a month written YYYY-MM" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ nothing deleted by mistake
+
+SMALL = ["--months", "13", "--end", "2025-12"]
+
+
+def test_only_a_folder_it_wrote_is_replaced(tmp_path, capsys):
+    """An empty folder is fine and a folder sample-data wrote is replaced; a folder with
+    anything else in it (also a sample folder someone added a file to) is left alone
+    with one message, unless --force. On main any folder was deleted without a word."""
+    out = tmp_path / "data"
+    out.mkdir()
+    assert main(["sample-data", "--out", str(out), *SMALL]) == 0  # empty: fine
+    assert main(["sample-data", "--out", str(out), "--seed", "8", *SMALL]) == 0  # its own
+    assert json.loads((out / "_sample.json").read_text())["seed"] == 8
+    (out / "kpi.toml").write_text('currency = "EUR"\n')  # the user's file
+    before = _digest(out)
+    capsys.readouterr()
+    assert main(["sample-data", "--out", str(out), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"kpi-kit sample-data: --out {out} already holds files sample-data did not write "
+        "(kpi.toml); writing there would delete them. Pick a new or empty folder, or pass "
+        "--force to replace the folder and everything in it.\n"
+    )
+    assert _digest(out) == before  # nothing touched
+    assert main(["sample-data", "--out", str(out), "--force", *SMALL]) == 0
+    assert not (out / "kpi.toml").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing left beside it
+
+
+def test_a_folder_of_work_is_refused_naming_a_few_of_its_files(tmp_path, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("a.xlsx", "b.docx", "c.csv", "d.txt", "e.pdf"):
+        (work / name).write_text(name)
+    assert main(["sample-data", "--out", str(work), *SMALL]) == 2
+    assert "(a.xlsx, b.docx, c.csv and 2 more)" in capsys.readouterr().err
+    assert sorted(p.name for p in work.iterdir()) == ["a.xlsx", "b.docx", "c.csv", "d.txt", "e.pdf"]
+    (tmp_path / "file.csv").write_text("x")
+    assert main(["sample-data", "--out", str(tmp_path / "file.csv"), "--force", *SMALL]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "file.csv").read_text() == "x"
+
+
+@pytest.mark.parametrize(
+    ("out", "what"),
+    [
+        (".", "the current folder"),
+        ("{cwd}", "the current folder"),
+        ("..", "a folder holding the current folder"),
+        ("{tmp}", "a folder holding the current folder"),
+        ("~", "your home folder"),
+        ("{home}", "your home folder"),
+    ],
+)
+def test_the_current_and_home_folders_are_refused_even_with_force(
+    tmp_path, monkeypatch, capsys, out, what
+):
+    home, cwd = tmp_path / "home", tmp_path / "home" / "projects" / "kpi"
+    cwd.mkdir(parents=True)
+    (cwd / "report.xlsx").write_text("a month of work")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    out = out.format(cwd=cwd, tmp=tmp_path, home=home)
+    for force in ([], ["--force"]):
+        assert main(["sample-data", "--out", out, *force, *SMALL]) == 2
+        assert capsys.readouterr().err == (
+            f"kpi-kit sample-data: --out {Path(out).expanduser()} is {what}; sample-data "
+            "replaces the folder it writes, so it never writes there, not even with --force. "
+            "Pick a new or empty folder, e.g. --out data/sample.\n"
+        )
+        assert (cwd / "report.xlsx").read_text() == "a month of work"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # nothing beside it
+
+
+def test_the_root_folder_is_refused_before_any_work():
+    with pytest.raises(KitError, match=r"--out / is the root folder; .* not even with --force"):
+        generate("/", force=True)

@@ -11,12 +11,14 @@ from conftest import write_tables
 
 from kpi_helpers.cli import main
 from kpi_helpers.data import (
+    CHECK_ORDER,
     FINDING_COLUMNS,
     FOREIGN_KEYS,
     TABLES,
     exit_code,
     format_report,
     open_dataset,
+    sort_findings,
     validate,
 )
 
@@ -298,9 +300,11 @@ def test_a_clean_table_costs_one_query(tmp_path, monkeypatch):
     ds = open_dataset(write_tables(tmp_path, clean()))
     sql = _queries(monkeypatch)
     assert validate(ds, as_of=AS_OF).empty
-    # one aggregate of every check per table, one anti join per parent of foreign keys
-    assert len([q for q in sql if "ANTI JOIN" not in q]) == len(TABLES)
-    assert len(sql) == len(TABLES) + _parent_keys(ds)
+    # one aggregate of every check per table, one anti join per parent of foreign keys,
+    # and the small table targets read whole for the checks across its rows (no team or
+    # rep in it: reps is not read)
+    assert len([q for q in sql if "ANTI JOIN" not in q]) == len(TABLES) + 1
+    assert len(sql) == len(TABLES) + _parent_keys(ds) + 1
 
 
 def test_only_checks_that_found_rows_query_for_examples(tmp_path, monkeypatch):
@@ -312,7 +316,7 @@ def test_only_checks_that_found_rows_query_for_examples(tmp_path, monkeypatch):
     findings = validate(ds, as_of=AS_OF)
     assert list(findings["check"]) == ["negative", "unknown_value"]
     assert list(findings["examples"]) == [["O2"], ["O3"]]
-    assert len(sql) == len(TABLES) + _parent_keys(ds) + 2
+    assert len(sql) == len(TABLES) + _parent_keys(ds) + 1 + 2  # + targets, read whole
 
 
 def test_postgresql_finds_what_duckdb_finds(tmp_path, postgres_url):
@@ -344,3 +348,76 @@ def test_postgresql_finds_what_duckdb_finds(tmp_path, postgres_url):
     expected = validate(duck, as_of=AS_OF)
     assert len(expected) == 14, format_report(expected, "duckdb")
     pd.testing.assert_frame_equal(validate(pg, as_of=AS_OF), expected)
+
+
+def test_findings_come_in_the_order_a_user_should_fix_them(tmp_path):
+    """One finding per problem, sorted by the declared kind of check (CHECK_ORDER), errors
+    before warnings within a kind, then tables in contract order. Before: errors by table,
+    then warnings, a missing table first of them."""
+
+    def plant(t):
+        t.pop("financials")
+        t["leads"] = t["leads"].drop(columns="created_at")
+        t["accounts"] = pd.concat([t["accounts"], t["accounts"].iloc[[1]]])
+        t["orders"]["revenue"] = t["orders"]["revenue"].astype(object)
+        t["orders"].loc[2, "revenue"] = "4,00 €"
+        o = t["opportunities"]
+        o["closed_at"] = [None, "2026-02-02", None]
+        o["deal_type"] = ["new", "new", "expansion"]
+        t["activities"]["rep_id"] = ["R9"]
+        t["activities"]["occurred_at"] = ["2027-01-01"]
+        t["costs"]["category"] = ["travel"]
+        t["targets"] = pd.DataFrame(
+            {
+                "month": ["2026-01", "2026-01", "2026-01"],
+                "kpi": ["sales_revenue", "sales_revenue", "sales_revnue"],
+                "target": [1000.0, 1000.0, 5.0],
+            }
+        )
+
+    findings = run(tmp_path, plant)
+    got = list(zip(findings["check"], findings["table"], findings["severity"], strict=True))
+    assert got == [
+        ("missing_column", "leads", "error"),
+        ("bad_number", "orders", "error"),
+        ("duplicate_id", "accounts", "error"),
+        ("closed_without_date", "opportunities", "error"),
+        ("unknown_value", "costs", "error"),
+        ("unknown_value", "opportunities", "warning"),
+        ("orphan_key", "activities", "warning"),
+        ("duplicate_target", "targets", "error"),
+        ("unknown_kpi", "targets", "error"),
+        ("future", "activities", "warning"),
+        ("missing_table", "financials", "warning"),
+    ], format_report(findings, "test")
+    assert set(findings["check"]) <= set(CHECK_ORDER)
+    report = format_report(findings, "test").splitlines()
+    assert report[0] == "Validation of test: 7 error(s), 4 warning(s)"
+    at = report.index(
+        "ERROR   targets.month/kpi/team/rep_id: 1 target(s) set by more than one row, "
+        "which would be added up: 2026-01 sales_revenue company (2 rows: 1,000, 1,000) [2 row(s)]"
+    )
+    assert report[at + 1 : at + 3] == [
+        "        e.g. 2026-01 sales_revenue company",
+        "        fix: Keep one row per month, kpi and team/rep_id (delete the repeated rows; "
+        "if both were meant, write their sum on one row).",
+    ]
+
+
+def test_an_undeclared_kind_of_check_sorts_by_its_severity():
+    """A check another part of the kit adds without declaring it: an error among the value
+    checks (before the links between tables), a warning with the suspicious data."""
+    f = pd.DataFrame(
+        {
+            "check": ["future", "new_warning", "orphan_key", "new_error", "negative"],
+            "severity": ["warning", "warning", "warning", "error", "error"],
+            "table": ["leads"] * 5,
+        }
+    )
+    assert sort_findings(f)["check"].tolist() == [
+        "negative",
+        "new_error",
+        "orphan_key",
+        "new_warning",
+        "future",
+    ]

@@ -215,6 +215,19 @@ def test_dry_run_writes_parseable_eml_files_and_sends_nothing(reports, smtp, tmp
     assert send(reports, "--to", "a@example.com", "--dry-run", str(out_dir)) == 0
 
 
+def test_the_packs_folder_is_output_in_kpi_toml_unless_reports_is_given(
+    reports, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)  # no reports/ here: the packs are where kpi.toml says
+    (tmp_path / "kpi.toml").write_text(f"output = {json.dumps(str(reports))}\n")
+    base = ["send", "--month", "latest", "--config", "kpi.toml", "--to", "a@example.com"]
+    assert main([*base, "--dry-run", "outbox"]) == 0
+    assert (tmp_path / "outbox" / f"{SAMPLE_END}-company.eml").exists()
+    # --reports, when given, wins over kpi.toml
+    assert main([*base, "--reports", "empty", "--dry-run", "outbox"]) == 2
+    assert "No pack under empty/" in _one_error(capsys)
+
+
 def test_a_refused_recipient_does_not_stop_the_others(reports, smtp, tmp_path, capsys):
     smtp.refuse = {"gone@example.com"}
     rec = tmp_path / "recipients.toml"

@@ -8,9 +8,6 @@ three months and every scope on each and compared with DuckDB (relative toleranc
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,25 +105,12 @@ def test_postgresql_parity(reference, postgres_url):
     _assert_same(expected, _everything(ds))
 
 
-def _java() -> bool:
-    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
-
-
-@pytest.mark.skipif(not _java(), reason="Spark needs a Java runtime (.ci/run installs one)")
-def test_spark_parity(reference, sample):
+@pytest.mark.xdist_group("spark")
+def test_spark_parity(reference, sample, spark):
     import ibis
-    from pyspark.sql import SparkSession
 
     duck, expected = reference
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("kpi-parity")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
     try:
         con = ibis.pyspark.connect(spark)
         for name in duck.tables:
@@ -135,4 +119,5 @@ def test_spark_parity(reference, sample):
         assert ds.backend == "pyspark"
         _assert_same(expected, _everything(ds))
     finally:
-        spark.stop()
+        for name in duck.tables:
+            spark.catalog.dropTempView(name)
