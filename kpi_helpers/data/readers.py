@@ -85,7 +85,7 @@ def _file_bytes(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
 
 
-def _as_windows_1252(path: Path, data: bytes) -> tuple[str, FileNote]:
+def _as_windows_1252(path: Path, data: bytes, table: str) -> tuple[str, FileNote]:
     """``data`` (the bytes of ``path``, which are not UTF-8) read as Windows-1252, with
     the note validation shows; an error when they are not text in that encoding either."""
     binary = KitError(
@@ -103,7 +103,7 @@ def _as_windows_1252(path: Path, data: bytes) -> tuple[str, FileNote]:
         f"{path.name} is not UTF-8; it was read as Windows-1252 (cp1252): check that "
         "names with accents read right",
         f"Save {path.name} as UTF-8, or confirm the encoding in the mapping: "
-        f'[tables.<table>] from = "{path.name}", encoding = "cp1252" (a section without '
+        f'[tables.{table}] from = "{path.name}", encoding = "cp1252" (a section without '
         "columns keeps the file's columns).",
         tuple(_non_ascii_fields(text)),
     )
@@ -150,7 +150,11 @@ def _header_line(source: Path | io.StringIO) -> str:
 
 
 def _read_csv_frame(
-    path: Path, encoding: str | None, delimiter: str | None, notes: list[FileNote] | None
+    path: Path,
+    table: str,
+    encoding: str | None,
+    delimiter: str | None,
+    notes: list[FileNote] | None,
 ) -> pd.DataFrame:
     check_readable(path)
     if path.stat().st_size == 0:
@@ -162,7 +166,7 @@ def _read_csv_frame(
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            text, note = _as_windows_1252(path, data)
+            text, note = _as_windows_1252(path, data, table)
             source, options = io.StringIO(text), {}
             if notes is not None:
                 notes.append(note)
@@ -204,7 +208,10 @@ def frame_from_file(
             raise KitError(
                 f"{path.name} is not a readable Parquet file: {first_line(exc)}."
             ) from None
-    return _read_csv_frame(path, tm.encoding if tm else None, tm.delimiter if tm else None, notes)
+    table = tm.table if tm else path.name.split(".")[0]
+    return _read_csv_frame(
+        path, table, tm.encoding if tm else None, tm.delimiter if tm else None, notes
+    )
 
 
 def load_csv_native(
@@ -236,7 +243,7 @@ def load_csv_native(
             pass
         else:  # UTF-8 indeed: not an encoding problem
             raise error from None
-        text, note = _as_windows_1252(path, data)
+        text, note = _as_windows_1252(path, data, name)
         with tempfile.TemporaryDirectory(prefix="kpi-kit-") as tmp:
             utf8 = Path(tmp) / path.name
             utf8.write_text(text, encoding="utf-8")

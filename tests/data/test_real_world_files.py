@@ -268,6 +268,7 @@ def test_a_windows_1252_file_is_read_and_noted(tmp_path, capsys):
     note = findings[findings["check"] == "encoding"].iloc[0]
     assert (note["severity"], note["table"]) == ("warning", "reps")
     assert note["problem"].startswith("reps.csv is not UTF-8; it was read as Windows-1252")
+    assert '[tables.reps] from = "reps.csv", encoding = "cp1252"' in note["fix"]
     assert note["examples"] == ["José Müller", "Süd", "Anaïs Œuvray"]
     # the names come out right in a computed table, written as UTF-8 CSV
     tables = tmp_path / "tables"
