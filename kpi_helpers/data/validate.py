@@ -15,15 +15,16 @@ then the tables in contract order. Example::
     print(format_report(findings, "data/sample"))
 
 The checks of one table are counted together, in one aggregate query; only those that
-found rows query again, for their examples. Foreign keys are one anti join per parent
+found rows query again, for their examples (the kinds of item: data.checks; the checks
+of the opportunities: data.deal_checks). Foreign keys are one anti join per parent
 column.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 from functools import partial
 
@@ -33,12 +34,21 @@ import pandas as pd
 
 from kpi_helpers.core import now_in
 
-from .casting import cast_to_contract, typed
+from .casting import typed
+from .checks import (
+    Duplicates,
+    Item,
+    RowCheck,
+    Separate,
+    Then,
+    columns_of,
+    serial_dates,
+    unknown_values,
+    unparsed,
+)
 from .contract import (
-    CLOSED_STAGES,
     COST_CATEGORIES,
     DATE,
-    DEAL_TYPES,
     FOREIGN_KEYS,
     MONTH,
     NON_NEGATIVE,
@@ -47,8 +57,8 @@ from .contract import (
     TIMESTAMP,
     families_using,
 )
+from .deal_checks import deal_checks
 from .findings import ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
-from .mapping import EXCEL_SERIAL, excel_dates_fix
 from .sources import Dataset
 from .targets import target_findings
 
@@ -70,93 +80,7 @@ def _key(table: str, t: ibis.Table) -> str | None:
     return None
 
 
-Columns = Mapping[str, ibis.Value]
-BadRows = Callable[[Columns], ir.BooleanValue]
 _RAW = "__raw__"  # prefix of the raw columns that sit next to the typed ones in a count
-
-
-@dataclass
-class _RowCheck:
-    """A finding when any row is bad: ``bad`` is the condition on the table's columns.
-
-    A ``raw`` check reads only ``column``, as it was read (the text that may not
-    parse); the others read the typed table.
-    """
-
-    severity: str
-    column: str
-    check: str
-    problem: str
-    fix: str
-    bad: BadRows
-    raw: bool = False
-
-
-@dataclass
-class _Duplicates:
-    """Rows sharing a value of ``column``, the table's ID. Counted as non-null values
-    against distinct values, so the grouped query for details runs only when they differ."""
-
-    column: str
-
-
-@dataclass
-class _Separate:
-    """A check that runs its own query: parsing text where there is no TRY_CAST."""
-
-    run: Callable[[], None]
-
-
-@dataclass
-class _Then:
-    """A check in two steps: ``figures`` (name -> an aggregate over the table's columns) are
-    counted with the table's other checks, then ``then`` gets their values; it adds its
-    findings, and queries again (for counts and examples) only when the figures call for it."""
-
-    figures: Callable[[Columns], dict[str, ir.Scalar]]
-    then: Callable[[dict[str, object]], None]
-
-
-_Item = _RowCheck | _Duplicates | _Separate | _Then
-
-
-def _columns(t: ibis.Table) -> dict[str, ibis.Value]:
-    return {c: t[c] for c in t.columns}
-
-
-def _unparsed(column: str, kind: str) -> BadRows:
-    """Text that is not blank yet does not cast to ``kind`` (nor looks like an Excel serial
-    date: :func:`_serial_dates` reports those)."""
-
-    def bad(c: Columns) -> ir.BooleanValue:
-        value = c[column]
-        blank = value.isnull() | (value.strip() == "") | value.re_search(EXCEL_SERIAL)
-        return ~blank & cast_to_contract(value, kind, lenient=True).isnull()
-
-    return bad
-
-
-def _serial_dates(table: str, column: str, number_column: bool) -> _RowCheck:
-    """Numbers where dates belong: every value of a number column, or text like 45567."""
-    serial = (lambda c: c[column].notnull()) if number_column else None
-    return _RowCheck(
-        ERROR,
-        column,
-        "excel_date",
-        f"{column} holds numbers, not dates (Excel's serial date 45567 is 2024-10-02)",
-        excel_dates_fix(table, column),
-        serial or (lambda c: c[column].re_search(EXCEL_SERIAL)),
-        raw=True,
-    )
-
-
-def _outside(column: str, allowed: tuple[str, ...]) -> BadRows:
-    return lambda c: c[column].notnull() & ~c[column].isin(allowed)
-
-
-def _open(c: Columns) -> ir.BooleanValue:
-    """An open deal: its stage is neither closed_won nor closed_lost."""
-    return c["stage"].notnull() & ~c["stage"].isin(CLOSED_STAGES)
 
 
 class _Checker:
@@ -241,42 +165,41 @@ class _Checker:
         items = [*self.parse(name), *self.duplicates(name), *self.ranges(name)]
         items += self.future(name)
         if name == "opportunities":
-            items += self.opportunities()
-            items += self.open_deals() + self.one_deal_type()
+            items += deal_checks(self.ds.tables[name], self.as_of, self)
         self.run(name, items)
 
-    def run(self, name: str, items: list[_Item]) -> None:
+    def run(self, name: str, items: list[Item]) -> None:
         """Count every check of ``items`` in one aggregate query over table ``name``,
         then add the findings (with examples) in the order of ``items``."""
         t, raw = self.ds.tables[name], self.ds.raw[name]
-        parsed = [i.column for i in items if isinstance(i, _RowCheck) and i.raw]
+        parsed = [i.column for i in items if isinstance(i, RowCheck) and i.raw]
         # Raw checks only exist where TRY_CAST does (DuckDB), and there the typed table
         # is ``typed(raw)``: one scan of the raw table serves both kinds of check.
         rel = t
         if parsed:
             rel = raw.mutate(**{_RAW + c: raw[c] for c in parsed})
             rel = typed(rel, TABLES[name], True, self.ds.timezone)
-        typed_cols = _columns(rel)
+        typed_cols = columns_of(rel)
         counts: dict[str, ir.Scalar] = {}
         for i, item in enumerate(items):
-            if isinstance(item, _RowCheck):
+            if isinstance(item, RowCheck):
                 cols = {item.column: rel[_RAW + item.column]} if item.raw else typed_cols
                 counts[f"bad{i}"] = rel.count(where=item.bad(cols))
-            elif isinstance(item, _Duplicates):
+            elif isinstance(item, Duplicates):
                 counts[f"ids{i}"] = rel[item.column].count()
                 counts[f"distinct{i}"] = rel[item.column].nunique()
-            elif isinstance(item, _Then):
+            elif isinstance(item, Then):
                 figures = item.figures(typed_cols)
                 counts.update({f"then{i}_{key}": value for key, value in figures.items()})
         found = rel.aggregate(**counts).execute().iloc[0].to_dict() if counts else {}
         for i, item in enumerate(items):
-            if isinstance(item, _RowCheck):
+            if isinstance(item, RowCheck):
                 if found[f"bad{i}"]:
                     self.report(name, item, int(found[f"bad{i}"]))
-            elif isinstance(item, _Duplicates):
+            elif isinstance(item, Duplicates):
                 if found[f"ids{i}"] != found[f"distinct{i}"]:
                     self.duplicate_details(name, item.column)
-            elif isinstance(item, _Then):
+            elif isinstance(item, Then):
                 prefix = f"then{i}_"
                 item.then(
                     {k.removeprefix(prefix): v for k, v in found.items() if k.startswith(prefix)}
@@ -284,29 +207,29 @@ class _Checker:
             else:
                 item.run()
 
-    def report(self, name: str, check: _RowCheck, rows: int) -> None:
+    def report(self, name: str, check: RowCheck, rows: int) -> None:
         """Add the finding of ``check``, which found ``rows`` bad rows."""
         t = self.ds.raw[name] if check.raw else self.ds.tables[name]
-        examples = self.examples(name, t, t.filter(check.bad(_columns(t))))
+        examples = self.examples(name, t, t.filter(check.bad(columns_of(t))))
         fields = (check.severity, name, check.column, check.check, check.problem, check.fix)
         self.add(*fields, rows, examples)
 
-    def parse(self, name: str) -> list[_Item]:
+    def parse(self, name: str) -> list[Item]:
         raw = self.ds.raw[name]
-        items: list[_Item] = []
+        items: list[Item] = []
         for col in TABLES[name].columns:
             if col.name not in raw.columns or col.kind == STR:
                 continue
             dtype = raw[col.name].type()
             if col.kind in (TIMESTAMP, DATE) and (dtype.is_numeric() or dtype.is_string()):
                 if self.ds.backend == "duckdb":  # where the raw checks run (see run)
-                    items.append(_serial_dates(name, col.name, dtype.is_numeric()))
+                    items.append(serial_dates(name, col.name, dtype.is_numeric()))
             if not dtype.is_string():
                 continue
             if col.kind == MONTH:
                 # Months stay text in the typed table: the same values as the raw ones.
                 items.append(
-                    _RowCheck(
+                    RowCheck(
                         ERROR,
                         col.name,
                         "bad_month",
@@ -327,11 +250,11 @@ class _Checker:
             check = "bad_date" if what == "dates" else "bad_number"
             problem = f"{col.name} has values that are not {what}"
             if self.ds.backend == "duckdb":
-                bad = _unparsed(col.name, col.kind)
-                items.append(_RowCheck(ERROR, col.name, check, problem, fix, bad, raw=True))
+                bad = unparsed(col.name, col.kind)
+                items.append(RowCheck(ERROR, col.name, check, problem, fix, bad, raw=True))
             else:
                 args = (name, raw, col.name, col.kind, check, problem, fix)
-                items.append(_Separate(partial(self._parse_in_pandas, *args)))
+                items.append(Separate(partial(self._parse_in_pandas, *args)))
         return items
 
     def _parse_in_pandas(
@@ -360,11 +283,11 @@ class _Checker:
             examples = bad[key].head(5).tolist() if key else []
             self.add(ERROR, name, column, check, problem, fix, len(bad), examples)
 
-    def duplicates(self, name: str) -> list[_Item]:
+    def duplicates(self, name: str) -> list[Item]:
         id_col = TABLES[name].id_column
         if not id_col or id_col not in self.ds.tables[name].columns:
             return []
-        return [_Duplicates(id_col)]
+        return [Duplicates(id_col)]
 
     def duplicate_details(self, name: str, id_col: str) -> None:
         t = self.ds.tables[name]
@@ -387,222 +310,10 @@ class _Checker:
                 ex,
             )
 
-    def opportunities(self) -> list[_Item]:
-        t = self.ds.tables["opportunities"]
-
-        def closed(c: Columns) -> ir.BooleanValue:
-            return c["stage"].isin(CLOSED_STAGES)
-
-        items: list[_Item] = []
-        if "closed_at" in t.columns:
-            items += [
-                _RowCheck(
-                    ERROR,
-                    "closed_at",
-                    "closed_without_date",
-                    "closed deals without closed_at",
-                    "Give every closed_won/closed_lost deal the date it closed.",
-                    lambda c: closed(c) & c["closed_at"].isnull(),
-                ),
-                _RowCheck(
-                    ERROR,
-                    "closed_at",
-                    "closed_before_created",
-                    "closed_at is before created_at",
-                    "Correct the dates: a deal cannot close before it is created.",
-                    lambda c: c["closed_at"] < c["created_at"],
-                ),
-                _RowCheck(
-                    WARNING,
-                    "closed_at",
-                    "open_with_close_date",
-                    "open deals (stage not closed_won/closed_lost) have a closed_at",
-                    "Translate the CRM's closed stages to closed_won/closed_lost in the "
-                    "mapping, or clear closed_at of open deals.",
-                    lambda c: ~closed(c) & c["stage"].notnull() & c["closed_at"].notnull(),
-                ),
-            ]
-        else:
-            items.append(
-                _RowCheck(
-                    ERROR,
-                    "closed_at",
-                    "closed_without_date",
-                    "closed deals but no closed_at column",
-                    "Map the CRM's close date to closed_at.",
-                    closed,
-                )
-            )
-
-        def bad_stage(c: Columns) -> ir.BooleanValue:
-            stage = c["stage"]
-            looks_closed = stage.lower().re_search("won|lost|closed") & ~closed(c)
-            return looks_closed | stage.isnull() | (stage.strip() == "")
-
-        items.append(
-            _RowCheck(
-                ERROR,
-                "stage",
-                "bad_stage",
-                "stages outside the contract: closed deals must use exactly closed_won or "
-                "closed_lost (and no stage may be empty)",
-                "Translate the CRM's stage names in the mapping: [tables.opportunities."
-                'values.stage] Won = "closed_won", Lost = "closed_lost".',
-                bad_stage,
-            )
-        )
-        return items + self._allowed("opportunities", "deal_type", DEAL_TYPES)
-
-    # --- what CRM exports get wrong about deals (issue 21)
-
-    def open_deals(self) -> list[_Item]:
-        """Open deals the pipeline KPIs cannot place: without an account, without an
-        expected close date (the pipeline-weighted forecast needs one), or past their
-        expected close where the deals' data ends (overdue)."""
-        t = self.ds.tables["opportunities"]
-        items: list[_Item] = []
-        if "account_id" in t.columns:
-            items.append(
-                _RowCheck(
-                    WARNING,
-                    "account_id",
-                    "open_without_account",
-                    "open deals without an account: once won, they add no customer, and the "
-                    "customer KPIs (new and active customers, upsell) miss them",
-                    "Link each deal to its account in the CRM (Salesforce AccountId, HubSpot "
-                    "Associated Company) and export again.",
-                    lambda c: _open(c) & c["account_id"].isnull(),
-                )
-            )
-        if "expected_close_at" not in t.columns:
-            return items
-        items.append(
-            _RowCheck(
-                WARNING,
-                "expected_close_at",
-                "open_without_expected_close",
-                "open deals without an expected close date: the pipeline-weighted forecast "
-                "and the overdue pipeline leave them out (with none dated, the forecast is "
-                "not available)",
-                "Give open deals their expected close date in the CRM (Salesforce CloseDate, "
-                "HubSpot Close Date) and export again, or map the CRM's expected close to "
-                "expected_close_at.",
-                lambda c: _open(c) & c["expected_close_at"].isnull(),
-            )
-        )
-        return items + [_Then(self._overdue_figures, self._overdue)]
-
-    def _overdue_figures(self, c: Columns) -> dict[str, ir.Scalar]:
-        """The earliest expected close of an open deal, and where the deals' data ends (the
-        latest created_at or closed_at not after ``as_of``: DATA_CONTRACT "Data through")."""
-        limit = ibis.timestamp(self.as_of.replace(microsecond=0))
-        figures = {"due": c["expected_close_at"].min(where=_open(c))}
-        for column in ("created_at", "closed_at"):
-            if column in c:
-                figures[column] = c[column].max(where=c[column] <= limit)
-        return figures
-
-    def _overdue(self, figures: dict[str, object]) -> None:
-        """Open deals expected to close before the last day of the deals' data: counted and
-        shown only when the earliest expected close lies before that day."""
-        ends = [pd.Timestamp(v) for k, v in figures.items() if k != "due" and pd.notna(v)]
-        if not ends or pd.isna(figures["due"]):
-            return
-        day = max(ends).normalize()
-        if pd.Timestamp(figures["due"]) >= day:
-            return
-        check = _RowCheck(
-            WARNING,
-            "expected_close_at",
-            "open_past_expected_close",
-            f"open deals whose expected close date is before {day:%Y-%m-%d}, where the deals' "
-            "data ends: overdue, yet still counted in the pipeline",
-            "Update the expected close date of the deals still in play and close the others "
-            "(closed_lost) in the CRM; until then the overdue pipeline "
-            "(overdue_pipeline_share) counts them.",
-            lambda c: _open(c) & (c["expected_close_at"] < ibis.timestamp(day.to_pydatetime())),
-        )
-        t = self.ds.tables["opportunities"]
-        self.report("opportunities", check, int(t.count(where=check.bad(_columns(t))).execute()))
-
-    def one_deal_type(self) -> list[_Item]:
-        """One deal type on every deal while accounts win again and again: the CRM's type
-        was not exported or not mapped, and the KPIs of the other types read 0."""
-        t = self.ds.tables["opportunities"]
-        if "account_id" not in t.columns:
-            return []
-        typed = "deal_type" in t.columns
-        default = DEAL_TYPES[0]  # the contract: an empty deal_type is new
-
-        def figures(c: Columns) -> dict[str, ir.Scalar]:
-            deals = c["stage"].isnull().count()  # never null: every row
-            if not typed:
-                return {"deals": deals}
-            kind = c["deal_type"].fill_null(default)
-            return {"deals": deals, "kinds": kind.nunique(), "kind": kind.min()}
-
-        def then(f: dict[str, object]) -> None:
-            if not f["deals"] or f.get("kinds", 1) != 1:
-                return
-            won = t.filter((t["stage"] == CLOSED_STAGES[0]) & t["account_id"].notnull())
-            per_account = won.group_by("account_id").agg(n=won.count())
-            repeat = per_account.filter(per_account.n >= 2)
-            n = int(repeat.count().execute())
-            if not n:
-                return
-            first = repeat.order_by([ibis.desc("n"), "account_id"]).limit(5)
-            examples = first.execute()["account_id"].tolist()
-            kind = str(f.get("kind", default))
-            what = (
-                f"every deal is typed '{kind}'"
-                if typed
-                else f"no deal_type column, so every deal counts as '{kind}',"
-            )
-            accounts = "1 account has" if n == 1 else f"{n} accounts have"
-            effect = (
-                "upsell, cross-sell and expansion read as 0 and every repeat win counts as "
-                "new business"
-                if kind == default
-                else "the KPIs of the other deal types (new deal size, upsell, cross-sell, "
-                "expansion) read as 0"
-            )
-            self.add(
-                WARNING,
-                "opportunities",
-                "deal_type",
-                "one_deal_type",
-                f"{what} although {accounts} 2+ won deals: {effect} (the examples are accounts)",
-                "Map the CRM's deal type to deal_type (Salesforce Type, HubSpot Deal Type) and "
-                "translate its values to new, upsell, cross_sell or renewal under "
-                "[tables.opportunities.values.deal_type]. If the CRM itself gives every deal "
-                "one type, correct it there; until then read upsell, cross-sell and expansion "
-                "as not measured, not as 0.",
-                int(f["deals"]),
-                examples,
-            )
-
-        return [_Then(figures, then)]
-
-    def _allowed(
-        self, name: str, column: str, allowed: tuple[str, ...], severity: str = WARNING
-    ) -> list[_Item]:
-        if column not in self.ds.tables[name].columns:
-            return []
-        return [
-            _RowCheck(
-                severity,
-                column,
-                "unknown_value",
-                f"{column} has values outside {', '.join(allowed)}",
-                f"Translate them to one of {', '.join(allowed)} in the mapping's values.",
-                _outside(column, allowed),
-            )
-        ]
-
-    def ranges(self, name: str) -> list[_Item]:
+    def ranges(self, name: str) -> list[Item]:
         t = self.ds.tables[name]
-        items: list[_Item] = [
-            _RowCheck(
+        items: list[Item] = [
+            RowCheck(
                 ERROR,
                 col,
                 "negative",
@@ -615,7 +326,7 @@ class _Checker:
         ]
         if name == "nps_responses" and "score" in t.columns:
             items += [
-                _RowCheck(
+                RowCheck(
                     ERROR,
                     "score",
                     "score_out_of_range",
@@ -623,7 +334,7 @@ class _Checker:
                     "NPS answers are whole numbers from 0 to 10: correct or drop the rows.",
                     lambda c: (c["score"] < 0) | (c["score"] > 10),
                 ),
-                _RowCheck(
+                RowCheck(
                     ERROR,
                     "score",
                     "score_not_whole",
@@ -633,14 +344,14 @@ class _Checker:
                 ),
             ]
         if name == "costs":
-            items += self._allowed("costs", "category", COST_CATEGORIES, ERROR)
+            items += unknown_values(t, "category", COST_CATEGORIES, ERROR)
         return items
 
-    def future(self, name: str) -> list[_Item]:
+    def future(self, name: str) -> list[Item]:
         t = self.ds.tables[name]
         limit = ibis.timestamp(self.as_of.replace(microsecond=0))
         return [
-            _RowCheck(
+            RowCheck(
                 WARNING,
                 col.name,
                 "future",
