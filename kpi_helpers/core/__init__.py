@@ -6,7 +6,7 @@ the month lock) and the kit's version.
 """
 
 from .config import DEFAULT_STAGE_PROBABILITY, Config, load_config
-from .errors import KitError, did_you_mean
+from .errors import KitError, NotAvailable, did_you_mean
 from .files import (
     atomic_path,
     file_sha,
@@ -26,6 +26,7 @@ __all__ = [
     "Config",
     "KitError",
     "Month",
+    "NotAvailable",
     "atomic_path",
     "did_you_mean",
     "file_sha",

@@ -9,15 +9,24 @@ sample data generator and ``kpi-kit init`` for CRM exports.
 
 from .contract import (
     CLOSED_STAGES,
-    EVENT_COLUMNS,
+    FIRST_EVENTS,
     FOREIGN_KEYS,
+    PAST_EVENTS,
     TABLES,
     UNASSIGNED_TEAM,
     Column,
     Table,
     families_using,
 )
-from .coverage import check_month, data_months, month_asked
+from .coverage import (
+    check_month,
+    data_months,
+    data_through,
+    ends_early,
+    first_event,
+    month_asked,
+    start_reason,
+)
 from .expressions import column_names, evaluate
 from .init import init
 from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
@@ -27,9 +36,10 @@ from .validate import ERROR, FINDING_COLUMNS, WARNING, Finding, exit_code, forma
 __all__ = [
     "CLOSED_STAGES",
     "ERROR",
-    "EVENT_COLUMNS",
     "FINDING_COLUMNS",
+    "FIRST_EVENTS",
     "FOREIGN_KEYS",
+    "PAST_EVENTS",
     "TABLES",
     "UNASSIGNED_TEAM",
     "WARNING",
@@ -44,10 +54,13 @@ __all__ = [
     "check_month",
     "column_names",
     "data_months",
+    "data_through",
     "date_format_fits",
+    "ends_early",
     "evaluate",
     "exit_code",
     "families_using",
+    "first_event",
     "format_report",
     "from_backend",
     "init",
@@ -55,6 +68,7 @@ __all__ = [
     "month_asked",
     "open_dataset",
     "redact",
+    "start_reason",
     "typed",
     "validate",
 ]

@@ -150,8 +150,15 @@ def find_pages(custom: str | Path | None = None) -> list[Page]:
     ]
 
 
-def _data_line(meta: dict) -> str:
-    """The header's data line: source, data-through date, row counts."""
+def data_line(meta: dict) -> str:
+    """The header's data line: source, data-through date (and the tables that end more
+    than a month earlier), row counts.
+
+    >>> data_line({"source": "folder crm", "data_through": "2017-12-31",
+    ...            "data_through_note": "leads end 2017-06-30",
+    ...            "row_counts": {"opportunities": 8300, "leads": 900}})
+    'folder crm · data through 2017-12-31 (leads end 2017-06-30) · 8,300 deals, 900 leads'
+    """
     counts = meta["row_counts"]
     shown = [
         f"{counts[t]:,} {label}"
@@ -163,7 +170,9 @@ def _data_line(meta: dict) -> str:
         )
         if t in counts
     ]
-    return f"{meta['source']} · data through {meta['data_through']} · " + ", ".join(shown)
+    note = meta.get("data_through_note")
+    through = meta["data_through"] + (f" ({note})" if note else "")
+    return f"{meta['source']} · data through {through} · " + ", ".join(shown)
 
 
 def _scopes(ds, wanted: str) -> list[str]:
@@ -338,7 +347,7 @@ def _build(
     source = req.source
     param_source = str(Path(source).resolve()) if Path(str(source)).exists() else ""
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
-    data_line = _data_line(meta)
+    snapshot_line = data_line(meta)
     company = cfg.company or "Sales KPI review"
     reusable = {} if force else previous_pages(previous)
     inputs = dict(  # the settings too: the currency or company name changes a page
@@ -355,7 +364,7 @@ def _build(
                 company=company,
                 scope=scope_label(scope),
                 month=month_label(month),
-                snapshot=data_line,
+                snapshot=snapshot_line,
             )
             params = dict(
                 month=month,
@@ -417,7 +426,7 @@ def _build(
     index_meta = dict(
         company=company,
         generated_at=generated,
-        snapshot=data_line,
+        snapshot=snapshot_line,
         month_label=month_label(month),
         left_out=left_out,
         data_reused=data_reused,

@@ -25,7 +25,7 @@ import pandas as pd
 from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import KitError, kit_version
-from kpi_helpers.data import EVENT_COLUMNS, TABLES, Dataset
+from kpi_helpers.data import TABLES, Dataset, data_through, ends_early
 from kpi_helpers.report import (
     ALERTS_FILE,
     KPIS_FILE,
@@ -40,14 +40,16 @@ TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
 
 
 def data_profile(ds: Dataset) -> dict:
-    """Row counts, the last event date in the data and a fingerprint of its contents.
+    """Row counts, the date the data runs through (``data.data_through``: the latest past
+    event not after today; ``data_through_note`` names the tables that end more than a
+    month earlier) and a fingerprint of its contents.
 
     One aggregate query per table: the row count, every column's non-null count, minimum
     and maximum, and every numeric column's sum in cents (integers, so the same on every
     run and backend). The fingerprint is the SHA-256 of all of them: any added, removed or
     edited row that moves a count, a range or a total to the cent changes it.
     """
-    counts, stats, last = {}, {}, None
+    counts, stats = {}, {}
     for name in TABLES:
         if not ds.has(name):
             continue
@@ -68,14 +70,13 @@ def data_profile(ds: Dataset) -> dict:
         row = t.aggregate(**aggs).to_pandas().iloc[0]
         counts[name] = int(row["_rows"])
         stats[name] = {k: str(v) for k, v in row.items()}
-        event = EVENT_COLUMNS.get(name)
-        if event in t.columns and pd.notna(row[f"hi{t.columns.index(event)}"]):
-            hi = pd.Timestamp(row[f"hi{t.columns.index(event)}"])
-            last = hi if last is None or hi > last else last
+    through = data_through(ds)
+    last = max(through.values(), default=None)
     digest = hashlib.sha256(json.dumps(stats, sort_keys=True).encode()).hexdigest()
     return dict(
         row_counts=counts,
         data_through=last.strftime("%Y-%m-%d") if last is not None else None,
+        data_through_note=ends_early(through),
         fingerprint=digest,
     )
 
@@ -148,6 +149,7 @@ def write_snapshot(
         month=live.month,
         source=live.ds.description,
         data_through=profile["data_through"],
+        data_through_note=profile["data_through_note"],
         row_counts=profile["row_counts"],
         fingerprint=fingerprint,
         data_key=data_key,
