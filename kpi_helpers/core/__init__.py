@@ -7,7 +7,7 @@ month lock) and the kit's version.
 """
 
 from .config import DEFAULT_STAGE_PROBABILITY, Config, SettingsRead, load_config
-from .errors import KitError, did_you_mean
+from .errors import KitError, NotAvailable, did_you_mean
 from .files import (
     atomic_path,
     file_sha,
@@ -31,6 +31,7 @@ __all__ = [
     "Config",
     "KitError",
     "Month",
+    "NotAvailable",
     "SettingsRead",
     "atomic_path",
     "check_timezone",

@@ -11,6 +11,11 @@ class KitError(Exception):
     """A problem the user can fix: the message names what is wrong and how to fix it."""
 
 
+class NotAvailable(KitError):
+    """A value the data holds no input for (a model with nothing to fit or weigh): shown
+    as *not available* with this message as the reason, never as 0."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming up to three close matches of ``word``, or "" when none is close.
 

@@ -10,15 +10,24 @@ sample data generator and ``kpi-kit init`` for CRM exports.
 from .casting import cast_to_contract, typed, wall_time
 from .contract import (
     CLOSED_STAGES,
-    EVENT_COLUMNS,
+    FIRST_EVENTS,
     FOREIGN_KEYS,
+    PAST_EVENTS,
     TABLES,
     UNASSIGNED_TEAM,
     Column,
     Table,
     families_using,
 )
-from .coverage import check_month, data_months, month_asked
+from .coverage import (
+    check_month,
+    data_months,
+    data_through,
+    ends_early,
+    first_event,
+    month_asked,
+    start_reason,
+)
 from .expressions import column_names, evaluate
 from .findings import CHECK_ORDER, ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .init import init
@@ -37,9 +46,10 @@ __all__ = [
     "CHECK_ORDER",
     "CLOSED_STAGES",
     "ERROR",
-    "EVENT_COLUMNS",
     "FINDING_COLUMNS",
+    "FIRST_EVENTS",
     "FOREIGN_KEYS",
+    "PAST_EVENTS",
     "TABLES",
     "UNASSIGNED_TEAM",
     "WARNING",
@@ -55,10 +65,13 @@ __all__ = [
     "check_month",
     "column_names",
     "data_months",
+    "data_through",
     "date_format_fits",
+    "ends_early",
     "evaluate",
     "exit_code",
     "families_using",
+    "first_event",
     "format_report",
     "from_backend",
     "init",
@@ -69,6 +82,7 @@ __all__ = [
     "redact",
     "sort_findings",
     "target_scopes",
+    "start_reason",
     "typed",
     "validate",
     "wall_time",

@@ -28,14 +28,27 @@ DEAL_TYPES = ("new", "upsell", "cross_sell", "renewal")
 ACTIVITY_TYPES = ("call", "email", "meeting")
 COST_CATEGORIES = ("marketing", "sales")
 UNASSIGNED_TEAM = "unassigned"
-# the columns that record that something happened (not planned dates such as an expected
-# close or a subscription's end): the data covers the months between their min and max
-EVENT_COLUMNS = {
-    "orders": "ordered_at",
-    "opportunities": "created_at",
-    "leads": "created_at",
-    "activities": "occurred_at",
-    "subscriptions": "started_at",
+# every column that records a past event, per table (DATA_CONTRACT.md, "Data through"):
+# never a planned date (expected_close_at), targets or costs. The data covers the months
+# from their first value through the latest one not after today (``coverage``).
+PAST_EVENTS = {
+    "opportunities": ("created_at", "closed_at"),
+    "leads": ("created_at",),
+    "activities": ("occurred_at",),
+    "orders": ("ordered_at",),
+    "subscriptions": ("started_at", "ended_at"),
+    "nps_responses": ("responded_at",),
+}
+# the first events a KPI's data starts with (DATA_CONTRACT.md, "Where a KPI's data
+# starts"): name -> (table, column, words); a closed deal has a closed stage
+FIRST_EVENTS = {
+    "deal": ("opportunities", "created_at", "the first deal"),
+    "closed_deal": ("opportunities", "closed_at", "the first closed deal"),
+    "order_line": ("orders", "ordered_at", "the first order line"),
+    "lead": ("leads", "created_at", "the first lead"),
+    "activity": ("activities", "occurred_at", "the first activity"),
+    "subscription": ("subscriptions", "started_at", "the first subscription"),
+    "nps_answer": ("nps_responses", "responded_at", "the first NPS answer"),
 }
 
 

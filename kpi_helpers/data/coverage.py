@@ -7,30 +7,133 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import ibis
 import pandas as pd
 
 from kpi_helpers.core import KitError, Month, today_in
 
-from .contract import EVENT_COLUMNS
+from .contract import CLOSED_STAGES, FIRST_EVENTS, PAST_EVENTS
 from .sources import Dataset
 
 
+def _event_bounds(ds: Dataset) -> dict[str, tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
+    """Per past-event column (``table.column``), its first and last timestamp and the last
+    one not after now: one query per table, kept on ``ds``."""
+    if "event_bounds" in ds.cache:
+        return ds.cache["event_bounds"]
+    now = ibis.timestamp(datetime.now().replace(microsecond=0))
+    out = {}
+    for table, columns in PAST_EVENTS.items():
+        cols = [c for c in columns if ds.has(table, c)]
+        if not cols:
+            continue
+        t = ds.table(table)
+        aggs = {}
+        for i, c in enumerate(cols):
+            aggs |= {f"lo{i}": t[c].min(), f"hi{i}": t[c].max()}
+            aggs[f"past{i}"] = t[c].max(where=t[c] <= now)
+        row = t.aggregate(**aggs).to_pandas().iloc[0]
+        for i, c in enumerate(cols):
+            out[f"{table}.{c}"] = tuple(
+                pd.Timestamp(row[k]) if pd.notna(row[k]) else None
+                for k in (f"lo{i}", f"hi{i}", f"past{i}")
+            )
+    ds.cache["event_bounds"] = out
+    return out
+
+
+def data_through(ds: Dataset) -> dict[str, pd.Timestamp]:
+    """Per table, the latest timestamp of its past-event columns not after now
+    (DATA_CONTRACT.md, "Data through": created_at, closed_at, ordered_at, occurred_at,
+    responded_at, started_at / ended_at; never an expected close date, targets or costs).
+
+    A deal created on 2017-12-27 and closed on 2017-12-31 puts the opportunities through
+    2017-12-31::
+
+        data_through(ds)  # {'opportunities': Timestamp('2017-12-31 00:00:00')}
+    """
+    out: dict[str, pd.Timestamp] = {}
+    for key, (_, _, past) in _event_bounds(ds).items():
+        table = key.partition(".")[0]
+        if past is not None and (table not in out or past > out[table]):
+            out[table] = past
+    return out
+
+
+def ends_early(through: dict[str, pd.Timestamp]) -> str:
+    """The tables of ``through`` (:func:`data_through`) that end more than a month before
+    the latest of them, in words ("" when none): the pack header names them.
+
+    >>> ends_early({"opportunities": pd.Timestamp("2017-12-31"),
+    ...             "leads": pd.Timestamp("2017-06-30")})
+    'leads end 2017-06-30'
+    """
+    if not through:
+        return ""
+    latest = max(through.values())
+    early = [
+        f"{table} end {day:%Y-%m-%d}"
+        for table, day in sorted(through.items())
+        if day < latest - pd.DateOffset(months=1)
+    ]
+    return ", ".join(early)
+
+
 def data_months(ds: Dataset) -> tuple[Month, Month]:
-    """The first and last month holding any lead, deal, activity or order (kept on ``ds``)."""
+    """The first month holding any past event (a lead, deal, activity, order line,
+    subscription or NPS answer) and the month the data runs through (:func:`data_through`;
+    the last event when every event lies after now). Kept on ``ds``.
+
+    >>> [str(m) for m in data_months(ds)]  # doctest: +SKIP
+    ['2016-10', '2017-12']
+    """
     if "data_months" in ds.cache:
         return ds.cache["data_months"]
-    bounds = []
-    for table, col in EVENT_COLUMNS.items():
-        if ds.has(table, col):
-            t = ds.table(table)
-            row = t.aggregate(lo=t[col].min(), hi=t[col].max()).to_pandas().iloc[0]
-            bounds += [v for v in (row["lo"], row["hi"]) if pd.notna(v)]
-    if not bounds:
+    bounds = _event_bounds(ds)
+    lows = [lo for lo, _, _ in bounds.values() if lo is not None]
+    if not lows:
         raise KitError(f"The dataset ({ds.description}) has no dated rows: nothing to compute.")
-    lo, hi = min(bounds), max(bounds)
-    out = Month.of(lo), Month.of(hi)
+    through = list(data_through(ds).values()) or [hi for _, hi, _ in bounds.values() if hi]
+    out = Month.of(min(lows)), Month.of(max(through))
     ds.cache["data_months"] = out
     return out
+
+
+def first_event(ds: Dataset, event: str) -> Month | None:
+    """The month of the dataset's first ``event`` (a name of ``FIRST_EVENTS``: ``deal``,
+    ``closed_deal``, ``order_line``, ``lead``, ...), None when the data has none. Where a
+    KPI's data starts is the latest of the first events of its inputs (DATA_CONTRACT.md).
+
+    >>> str(first_event(ds, "closed_deal"))  # doctest: +SKIP
+    '2017-03'
+    """
+    key = ("first_event", event)
+    if key not in ds.cache:
+        table, column, _ = FIRST_EVENTS[event]
+        first = None
+        if event == "closed_deal" and ds.has(table, column, "stage"):
+            t = ds.table(table)
+            t = t.filter(t.stage.isin(list(CLOSED_STAGES)))
+            first = t.aggregate(lo=t[column].min()).to_pandas()["lo"].iloc[0]
+        elif event != "closed_deal":
+            first = (_event_bounds(ds).get(f"{table}.{column}") or (None,))[0]
+        ds.cache[key] = Month.of(pd.Timestamp(first)) if pd.notna(first) else None
+    return ds.cache[key]
+
+
+def start_reason(event: str | None, month: Month) -> str:
+    """The reason of a month before a KPI's data starts at ``month`` with ``event``
+    (None: the dataset's first month).
+
+    >>> start_reason("closed_deal", Month.parse("2017-03"))
+    'before the first closed deal, 2017-03'
+    >>> start_reason(None, Month.parse("2016-10"))
+    'before the data starts, 2016-10'
+    """
+    what = FIRST_EVENTS[event][2] if event else "the data starts"
+    return f"before {what}, {month}"
 
 
 def month_asked(ds: Dataset, text: str | Month) -> Month:

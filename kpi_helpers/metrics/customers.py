@@ -141,6 +141,7 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     "customers",
     ("orders|opportunities.account_id,closed_at",),
     ("active_customers", "new_customers", "customers_lost"),
+    since=("order_line|closed_deal",),
 )
 def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Active customers at the end of m, new customers in m, customers lost in m.
@@ -177,6 +178,7 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     "engagement",
     ("activities.account_id", "orders|opportunities.account_id,closed_at"),
     ("customer_activities",),
+    since=("activity", "order_line|closed_deal"),
 )
 def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Activities in m on an account that is an active customer at the end of m."""
@@ -189,7 +191,12 @@ def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:
     return ms.roll_up(ms.base(j, "_a_mi", lambda x: {"customer_activities": x.count()}), st)
 
 
-@source("nps", ("nps_responses",), ("nps_responses", "nps_promoters", "nps_detractors"))
+@source(
+    "nps",
+    ("nps_responses",),
+    ("nps_responses", "nps_promoters", "nps_detractors"),
+    since=("nps_answer",),
+)
 def _nps(ms: Measures, st: list[str]) -> pd.DataFrame:
     t = ms.in_range(ms.ds.table("nps_responses"), "responded_at")
     t = ms.by_owner(t) if "account_id" in t.columns else ms.by_rep(t, ibis.null("string"))

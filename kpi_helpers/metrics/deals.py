@@ -35,6 +35,7 @@ from .measures import Measures, month_of, outer_merge, seconds_between, source
         "quoted_won": ("opportunities.quoted_at",),
         "quoted_closed": ("opportunities.quoted_at",),
     },
+    since=("closed_deal",),
 )
 def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.ds.table("opportunities")
@@ -80,7 +81,7 @@ def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
     return outer_merge(out, ms.per_type(w, "_c_mi", st, distinct))
 
 
-@source("new_opportunities", ("opportunities",), ("new_opportunities",))
+@source("new_opportunities", ("opportunities",), ("new_opportunities",), since=("deal",))
 def _new_opps(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.by_rep(ms.in_range(ms.ds.table("opportunities"), "created_at"))
     base = ms.base(o, month_of(o.created_at), lambda t: {"new_opportunities": t.count()})
@@ -108,7 +109,10 @@ def deal_probability(o: ibis.Table, config: Config) -> ibis.Value:
 
 
 @source(
-    "pipeline", ("opportunities.closed_at",), ("open_deals", "pipeline_value", "weighted_pipeline")
+    "pipeline",
+    ("opportunities.closed_at",),
+    ("open_deals", "pipeline_value", "weighted_pipeline"),
+    since=("deal",),
 )
 def _pipeline(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Deals open at the end of m (:func:`open_at_end` of created_at and closed_at): in

@@ -26,7 +26,14 @@ import kpi_helpers.metrics.orders
 import kpi_helpers.metrics.subscriptions  # noqa: F401
 from kpi_helpers.catalog import FAMILIES, KPI, REGISTRY, select
 from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.data import Dataset, check_month, data_months, month_asked
+from kpi_helpers.data import (
+    Dataset,
+    check_month,
+    data_months,
+    first_event,
+    month_asked,
+    start_reason,
+)
 
 from .compare import add_comparisons
 from .measures import KEY, SOURCES, Measures, Source, describe_missing, missing_inputs
@@ -54,15 +61,6 @@ TIDY_COLUMNS = [
     "trend",
     "better",
 ]
-
-
-def before_data(month: Month) -> str:
-    """The reason of a month before the dataset's first month ``month``.
-
-    >>> before_data(Month.parse("2010-12"))
-    'before the data starts (2010-12)'
-    """
-    return f"before the data starts ({month})"
 
 
 def _config_key(cfg: Config) -> tuple:
@@ -99,6 +97,33 @@ class Engine:
             if scope_type not in src.scope_types:
                 return src.scope_reason
         return None
+
+    # ------------------------------------------------------------------ where data starts
+    def measure_start(self, measure: str) -> tuple[Month, str | None]:
+        """The month ``measure``'s data starts and the first event that decides it (None:
+        the dataset's first month): the latest of its source's ``since`` events the data
+        has, never before the dataset's first month (DATA_CONTRACT.md, "Where a KPI's
+        data starts"). Example: ``bookings`` on deals created from 2016-10 and first
+        closed in 2017-03 gives ``(Month 2017-03, "closed_deal")``."""
+        start: tuple[Month, str | None] = (data_months(self.ds)[0], None)
+        for need in self.source_of[measure].since:
+            found = [(m, e) for e in need.split("|") if (m := first_event(self.ds, e))]
+            if found:
+                month, event = min(found, key=lambda x: x[0])
+                if month >= start[0]:
+                    start = (month, event)
+        return start
+
+    def start(self, kpi: KPI) -> tuple[Month, str]:
+        """The month ``kpi``'s data starts (the latest start of its measures) and the
+        reason of the months before it, e.g. ``"before the first closed deal, 2017-03"``.
+        """
+        month, event = data_months(self.ds)[0], None
+        for name in sorted(kpi.measures):
+            m, e = self.measure_start(name)
+            if m > month or (m == month and event is None):
+                month, event = m, e
+        return month, start_reason(event, month)
 
     # ------------------------------------------------------------------ measures
     def source_frame(
@@ -226,9 +251,12 @@ class Engine:
                 start = first - (YOY + lag)
                 starts[name] = min(starts.get(name, start), start)
         frame = self.measure_frame(starts, last, scopes)
-        # months before the data hold no values (never 0), so nothing reads them as 0
-        lo = data_months(self.ds)[0]
-        frame[frame.index.get_level_values("mi") < lo.index] = np.nan
+        # months before a measure's data starts hold no values (never 0), so nothing
+        # reads them as 0
+        mi = frame.index.get_level_values("mi")
+        for name in frame.columns:
+            frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
+        begins = [self.start(k) for k in scalars]  # (month, reason) per KPI
         self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
         n_months = last.index - min(starts.values(), default=last).index + 1
         n_keep = last.index - first.index + 1
@@ -247,7 +275,8 @@ class Engine:
             if not v.index.equals(frame.index):
                 v = v.reindex(frame.index)
             v = v.to_numpy(dtype="float64", copy=True).reshape(n_rows, n_months)
-            v[:, : max(lo.index - (last.index - n_months + 1), 0)] = np.nan  # before the data
+            early_months = begins[i][0].index - (last.index - n_months + 1)
+            v[:, : max(early_months, 0)] = np.nan  # before the KPI's data starts
             value[i] = v[:, -n_keep:]
             before[i] = _shifted(v, 1)[:, -n_keep:]
             year_before[i] = _shifted(v, YOY)[:, -n_keep:]
@@ -258,13 +287,19 @@ class Engine:
                 no_target[i] = np.isnan(t[:, -n_keep:])
         no_input = np.broadcast_to(pd.notna(reason)[:, :, None], shape)
         months = np.arange(first.index, last.index + 1)
-        early = np.broadcast_to(months < lo.index, shape)  # before the data starts
+        lo = np.array([b[0].index for b in begins], dtype="int64").reshape(-1, 1)  # KPI x 1
+        early = np.broadcast_to((months[None, :] < lo)[:, None, :], shape)  # before the start
         na = no_input | early  # not available
-        # months a formula reads (lags) that lie before the data: an undefined value there
-        # says so instead of "an input has no value"
-        reach = np.array([max(k.lags.values(), default=0) for k in scalars], dtype="int64")
-        short = (months[None, :] - reach[:, None]) < lo.index  # KPI x month
-        short = np.broadcast_to(short[:, None, :], shape)
+        # months a formula reads (lags) that lie before a measure's data starts: an
+        # undefined value there says so instead of "an input has no value"
+        reads_early = np.full((len(scalars), len(months)), None, dtype=object)  # KPI x month
+        for i, kpi in enumerate(scalars):
+            starts_of = {n: self.measure_start(n) for n in kpi.lags}
+            for name in sorted(kpi.lags, key=lambda n: -starts_of[n][0].index):  # latest first
+                start, event = starts_of[name]
+                hit = (months - kpi.lags[name] < start.index) & pd.isna(reads_early[i])
+                reads_early[i, hit] = f"it reads months {start_reason(event, start)}"
+        short = np.broadcast_to(pd.notna(reads_early)[:, None, :], shape)
         for arr in (value, before, year_before):
             arr[na] = np.nan
         undefined = ~na & np.isnan(value)
@@ -283,14 +318,17 @@ class Engine:
         pick_j = np.repeat(j_idx, n_k)
         pick_k = np.tile(np.arange(n_k), len(r_idx))
         reason_out = flat(np.broadcast_to(reason[:, :, None], shape))
-        reason_out[flat(early & ~no_input)] = before_data(lo)
+        why_early = np.array([b[1] for b in begins], dtype=object).reshape(-1)
+        before_out = flat(np.broadcast_to(why_early[:, None, None], shape))
+        pick = flat(early & ~no_input)
+        reason_out[pick] = before_out[pick]
         status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
         und = status == "undefined"
         reason_out[und] = np.select(
             [flat(no_target)[und], flat(short)[und]],
             [
                 "no monthly_sales_bookings target for this scope in m",
-                f"it reads months {before_data(lo)}",
+                flat(np.broadcast_to(reads_early[:, None, :], shape))[und],
             ],
             "a denominator is 0 or an input has no value in m",
         )

@@ -20,6 +20,7 @@ from .measures import Measures, month_of, outer_merge, seconds_between, source
         "leads_engaged": ("leads.first_response_at", "leads.engaged_at"),
     },
     keep_nan=("response_hours_median",),
+    since=("lead",),
 )
 def _leads(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Leads created in m: all, contacted, their median response hours, engaged."""
@@ -52,7 +53,7 @@ def _leads(ms: Measures, st: list[str]) -> pd.DataFrame:
     return out
 
 
-@source("sql", ("leads.qualified_at",), ("sqls",))
+@source("sql", ("leads.qualified_at",), ("sqls",), since=("lead",))
 def _sqls(ms: Measures, st: list[str]) -> pd.DataFrame:
     t = ms.by_rep(ms.in_range(ms.ds.table("leads"), "qualified_at"))
     return ms.roll_up(ms.base(t, month_of(t.qualified_at), lambda x: {"sqls": x.count()}), st)
@@ -63,6 +64,7 @@ def _sqls(ms: Measures, st: list[str]) -> pd.DataFrame:
     ("activities",),
     ("calls", "emails", "meetings", "successful_calls"),
     extra_needs={"successful_calls": ("activities.outcome",)},
+    since=("activity",),
 )
 def _activities(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Calls, emails, meetings and successful calls in m (types compared lower-cased)."""

@@ -67,6 +67,10 @@ class Source:
     financials) instead of 0. ``scope_types``/``scope_reason``: the scope types the
     measures exist for, and why not for the others. ``reads``: the sources whose
     measures ``run`` fetches (the engine computes those first, so the fetch is cached).
+    ``since``: the first events (``data.FIRST_EVENTS``; "a|b": the earlier of those the
+    data has) before whose month the measures have no value: their data starts at the
+    latest of them (DATA_CONTRACT.md, "Where a KPI's data starts"); none: the data's
+    first month.
     """
 
     name: str
@@ -78,6 +82,7 @@ class Source:
     scope_types: tuple[str, ...] = SCOPE_TYPES
     scope_reason: str = ""
     reads: tuple[str, ...] = ()
+    since: tuple[str, ...] = ()
 
     def needs_of(self, measure: str) -> tuple[str, ...]:
         return self.needs + self.extra_needs.get(measure, ())
@@ -95,6 +100,7 @@ def source(
     scope_types: tuple[str, ...] = SCOPE_TYPES,
     scope_reason: str = "",
     reads: tuple[str, ...] = (),
+    since: tuple[str, ...] = (),
 ) -> Callable[[Run], Run]:
     """Register a measure source (a decorator on its ``run(ms, scope_types)``)."""
 
@@ -109,6 +115,7 @@ def source(
             scope_types,
             scope_reason,
             reads,
+            since,
         )
         return fn
 

@@ -19,7 +19,7 @@ def _subscriptions(ms: Measures) -> ibis.Table:
     return s
 
 
-@source("mrr", ("subscriptions",), ("mrr",))
+@source("mrr", ("subscriptions",), ("mrr",), since=("subscription",))
 def _mrr(ms: Measures, st: list[str]) -> pd.DataFrame:
     """MRR of subscriptions running at the end of m (``started_at`` < S <= ``ended_at``)."""
     s = ms.by_owner(_subscriptions(ms))
@@ -112,7 +112,12 @@ def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
     )
 
 
-@source("mrr_movements", ("subscriptions",), tuple(f"mrr_{k}" for k in MRR_MOVEMENTS))
+@source(
+    "mrr_movements",
+    ("subscriptions",),
+    tuple(f"mrr_{k}" for k in MRR_MOVEMENTS),
+    since=("subscription",),
+)
 def _mrr_movements(ms: Measures, st: list[str]) -> pd.DataFrame:
     j = ms.by_owner(mrr_changes(ms))
     base = ms.base(j, "mi", lambda t: {f"mrr_{k}": t[k].sum() for k in MRR_MOVEMENTS})

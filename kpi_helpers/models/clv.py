@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi_helpers.core import Config, KitError, Month, write_text
+from kpi_helpers.core import Config, KitError, Month, NotAvailable, write_text
 from kpi_helpers.data import Dataset, check_month, month_asked
 from kpi_helpers.metrics import Measures, Scope, check_scope, one_scope
 
@@ -219,7 +219,7 @@ def fit_clv(
     check_month(ds, m)
     days = purchases(ds, m, sc)  # checks that the team or rep exists
     if days.empty:
-        raise KitError(f"No purchases for {_scope_words(sc)} through {m}: nothing to fit.")
+        raise NotAvailable(f"No purchases for {_scope_words(sc)} through {m}: nothing to fit.")
     summary = rfm(days, m)
     repeat = summary["frequency"] > 0
     if not repeat.any():

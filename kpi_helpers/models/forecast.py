@@ -49,9 +49,11 @@ import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import get
-from kpi_helpers.core import Config, KitError, Month, month_index
+from kpi_helpers.core import Config, KitError, Month, NotAvailable, month_index
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
+
+from .pipeline_forecast import pipeline_forecast
 
 COLUMNS = ["month", "forecast", "lower", "upper", "method"]
 LEVEL = 0.8  # 80 % prediction intervals
@@ -134,12 +136,52 @@ def forecast_kpi(
     k = get(kpi)
     if k.is_table:
         raise KitError(f"{kpi} is a table KPI: only KPIs with one value per month forecast.")
+    if k.is_model:
+        return model_forecast(ds, k.id, month, scope, config)
     last = month_asked(ds, month)
     first = data_months(ds)[0]
     found = histories(ds, [k.id], scope, first, last, config)[k.id]
     if isinstance(found, KitError):
         raise found
     return forecast_series(found, horizon)
+
+
+# what ``kpi-kit forecast`` points at for the model KPIs that are no monthly series
+NOT_SERIES = {
+    "revenue_forecast": "it is the forecast of sales_revenue: use --kpi sales_revenue",
+    "predictive_clv": "it is a model's value, not a monthly series: kpi-kit clv fits it",
+}
+
+
+def model_forecast(
+    ds: Dataset, kpi: str, month: str, scope: str = "company", config: Config | None = None
+) -> pd.DataFrame:
+    """``bookings_forecast`` as :func:`forecast_kpi` gives it: one row for m+1 (the
+    pipeline forecasts the month after ``month`` only), with the value, status and reason
+    the pack stores (:func:`.pipeline_forecast.pipeline_forecast`): a KitError
+    (NotAvailable) with that reason when it has no value, never 0. The other model KPIs
+    are no monthly series: a KitError says what to use.
+
+    Example: ``model_forecast(ds, "bookings_forecast", "2026-10")`` -> month 2026-11,
+    forecast 412000.0, method "pipeline-weighted (win rate 38 %)".
+    """
+    if kpi in NOT_SERIES:
+        raise KitError(f"{kpi} cannot be forecast: {NOT_SERIES[kpi]}.")
+    p = pipeline_forecast(ds, month, scope, config)
+    if p["status"] != "ok":
+        error = NotAvailable if p["status"] == "not_available" else KitError
+        what = p["status"].replace("_", " ")
+        raise error(f"{kpi} is {what} for {scope} in {p['as_of']}: {p['reason']}.")
+    rate = f" (win rate {p['win_rate']:.0%})" if p["win_rate"] is not None else ""
+    return pd.DataFrame(
+        {
+            "month": pd.Series([p["month"]], dtype="str"),
+            "forecast": [float(p["value"])],
+            "lower": [np.nan],
+            "upper": [np.nan],
+            "method": pd.Series([f"pipeline-weighted{rate}"], dtype="str"),
+        }
+    )
 
 
 def histories(
@@ -159,7 +201,7 @@ def histories(
     for kpi in kpis:
         rows = tidy[tidy["kpi"] == kpi]
         if len(rows) and (rows["status"] == "not_available").all():
-            out[kpi] = KitError(f"{kpi} is not available: {rows['reason'].iloc[-1]}.")
+            out[kpi] = NotAvailable(f"{kpi} is not available: {rows['reason'].iloc[-1]}.")
             continue
         try:
             series = rows.set_index("month")["value"].rename(kpi)

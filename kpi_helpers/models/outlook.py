@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import KPI, get
-from kpi_helpers.core import Config, KitError, Month, SettingsRead
+from kpi_helpers.core import Config, KitError, Month, NotAvailable, SettingsRead
 from kpi_helpers.data import Dataset, data_months
 from kpi_helpers.metrics import Scope, describe_missing, missing_inputs, table_context
 
@@ -70,17 +70,21 @@ def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFram
     scope: columns ``kpi`` + :data:`.forecast.COLUMNS`. KitError when none can be made."""
 
     def fit(cfg: Config) -> pd.DataFrame:
-        parts, why = [], []
+        parts, why = [], {}
         first = data_months(ds)[0]
         found = histories(ds, list(FORECAST_KPIS), scope, first, month, cfg)
         for kpi, series in found.items():
             if isinstance(series, KitError):
-                why.append(str(series))
+                why[kpi] = series
                 continue
             parts.append(forecast_series(series, HORIZON).assign(kpi=kpi))
         if not parts:
-            raise KitError(f"forecasts are not available: {why[0] if why else 'no series'}")
-        return pd.concat(parts, ignore_index=True)[["kpi", *COLUMNS]]
+            first_why = next(iter(why.values()), None)
+            error = NotAvailable if isinstance(first_why, NotAvailable) else KitError
+            raise error(f"forecasts are not available: {first_why or 'no series'}")
+        out = pd.concat(parts, ignore_index=True)[["kpi", *COLUMNS]]
+        out.attrs["why"] = {k: str(e) for k, e in why.items()}  # the series left out
+        return out
 
     return _kept(ds, ("forecasts", month.index, scope), cfg, fit)
 
@@ -104,13 +108,16 @@ def _revenue_forecast(ds: Dataset, month: Month, scope: str, cfg: Config) -> flo
     f = forecasts(ds, month, scope, cfg)
     rows = f[f["kpi"] == "sales_revenue"]
     if rows.empty:
-        raise KitError("no sales revenue series to forecast")
+        why = f.attrs.get("why", {}).get("sales_revenue", "")
+        raise NotAvailable(f"no sales revenue series to forecast{': ' if why else ''}{why}")
     return float(rows["forecast"].iloc[0])
 
 
 def _bookings_forecast(ds: Dataset, month: Month, scope: str, cfg: Config) -> float:
-    value = pipeline(ds, month, scope, cfg)["value"]
-    return float("nan") if value is None else float(value)
+    p = pipeline(ds, month, scope, cfg)
+    if p["status"] == "not_available":  # nothing to weigh: never 0
+        raise NotAvailable(p["reason"])
+    return float("nan") if p["value"] is None else float(p["value"])
 
 
 def _predictive_clv(ds: Dataset, month: Month, scope: str, cfg: Config) -> float:
@@ -149,6 +156,8 @@ def model_rows(
                     value = MODELS[kpi.id](ds, month, str(Scope.of_row(st, sc)), cfg)
                     status = "ok" if np.isfinite(value) else "undefined"
                     reason = "" if status == "ok" else "the model gives no value for m"
+                except NotAvailable as exc:  # no input: never 0
+                    status, reason = "not_available", str(exc).rstrip(".")
                 except KitError as exc:
                     status, reason = "undefined", str(exc).rstrip(".")
             rows.append((m, st, sc, kpi.id, value, status, reason or None))
@@ -164,8 +173,11 @@ def forecasts_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.
 
 def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
     """The table KPI ``pipeline_outlook``: per stage of the deals due in m+1, then a total
-    row with the target of m+1."""
+    row with the target of m+1. NotAvailable (the page says why) when no open deal has an
+    expected close date."""
     p = pipeline(ds, month, str(scope), cfg)
+    if p["status"] == "not_available":
+        raise NotAvailable(p["reason"])
     rows = [
         dict(
             stage=stage,

@@ -70,10 +70,12 @@ def pipeline_forecast(
     ``expected_close_at`` in m+1; win rate = won / (won + lost) among the deals open at a
     month end in m-12..m-1 and closed by the end of m (pooled over stages: see the module
     docstring). Returns a dict: ``month`` (m+1), ``as_of`` (m), ``scope``, ``value``
-    (None when the win rate is undefined and deals are due), ``status`` ("ok" or
-    "undefined"), ``reason``, ``deals``, ``open_amount``, ``win_rate`` (0..1),
-    ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target row) and
-    ``by_stage`` (stage -> deals, amount, win_rate, weighted, crm_weighted).
+    (None unless the status is "ok"), ``status`` ("ok"; "undefined" when the win rate is
+    undefined and deals are due; "not_available" when no deal is open at the end of m or
+    no open deal has an expected close date: never 0), ``reason`` (for those: how many
+    open deals lack an expected close date), ``deals``, ``open_amount``, ``win_rate``
+    (0..1), ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target row)
+    and ``by_stage`` (stage -> deals, amount, win_rate, weighted, crm_weighted).
 
     Example: two deals due in m+1 of 1,000 (proposal) and 3,000 (negotiation), and 4 won
     of the 10 deals closed from the window: value = (1,000 + 3,000) x 0.4 = 1,600.
@@ -118,18 +120,22 @@ def pipeline_forecast(
     }
     amount = float(due["amount"].sum())
     value = 0.0 if due.empty else amount * rate
-    undefined = not math.isfinite(value)
+    status, reason = "ok", ""
+    no_input = _no_expected_close(deals, m)
+    if no_input:  # nothing to weigh: not available, never 0
+        value, status, reason = math.nan, "not_available", no_input
+    elif not math.isfinite(value):
+        status = "undefined"
+        reason = (
+            f"no deal open at a month end in {m - WINDOW}..{m - 1} has closed by the end of {m}"
+        )
     return {
         "month": str(m + 1),
         "as_of": str(m),
         "scope": scope,
-        "value": None if undefined else value,
-        "status": "undefined" if undefined else "ok",
-        "reason": (
-            f"no deal open at a month end in {m - WINDOW}..{m - 1} has closed by the end of {m}"
-            if undefined
-            else ""
-        ),
+        "value": None if status != "ok" else value,
+        "status": status,
+        "reason": reason,
         "deals": int(len(due)),
         "open_amount": amount,
         "win_rate": _none(rate),
@@ -139,6 +145,20 @@ def pipeline_forecast(
         "target": _target(ds, m + 1, sc),
         "by_stage": by_stage,
     }
+
+
+def _no_expected_close(deals: pd.DataFrame, m: Month) -> str:
+    """Why the deals (of the scope) give no forecast at the end of m: no deal is open, or
+    no open deal has an expected close date ("" when some has one)."""
+    end = pd.Timestamp(m.end)
+    is_open = open_at_end(deals["created_at"], deals["closed_at"], end)
+    n_open = int(is_open.sum())
+    if not n_open:
+        return f"no deal is open at the end of {m}"
+    if deals.loc[is_open, "expected_close_at"].notna().any():
+        return ""
+    lack = "its 1 open deal lacks" if n_open == 1 else f"all {n_open:,} open deals lack"
+    return f"no deal open at the end of {m} has an expected close date: {lack} `expected_close_at`"
 
 
 def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:

@@ -57,7 +57,7 @@ from kpi_helpers.report import (
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
-from .freeze import write_snapshot
+from .freeze import data_line, write_snapshot
 from .keys import (
     data_key,
     kit_digest,
@@ -164,27 +164,6 @@ def find_pages(custom: str | Path | None = None) -> list[Page]:
         )
         for n in kit + rest
     ]
-
-
-def _data_line(meta: dict) -> str:
-    """The header's data line: source, data-through date, the zone the months end in,
-    row counts."""
-    counts = meta["row_counts"]
-    shown = [
-        f"{counts[t]:,} {label}"
-        for t, label in (
-            ("opportunities", "deals"),
-            ("leads", "leads"),
-            ("orders", "order lines"),
-            ("subscriptions", "subscriptions"),
-        )
-        if t in counts
-    ]
-    zone = meta.get("timezone", "UTC")
-    return (
-        f"{meta['source']} · data through {meta['data_through']} · months in {zone} time · "
-        + ", ".join(shown)
-    )
 
 
 def _scopes(ds, wanted: str) -> tuple[list[str], frozenset[str]]:
@@ -370,7 +349,7 @@ def _build(
     source = req.source
     param_source = str(Path(source).resolve()) if Path(str(source)).exists() else ""
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
-    data_line = _data_line(meta)
+    snapshot_line = data_line(meta)
     company = cfg.company or "Sales KPI review"
     reusable = {} if force else previous_pages(previous)
     inputs = dict(  # the settings too: the currency or company name changes a page
@@ -387,7 +366,7 @@ def _build(
                 company=company,
                 scope=scope_label(scope),
                 month=month_label(month),
-                snapshot=data_line,
+                snapshot=snapshot_line,
             )
             params = dict(
                 month=month,
@@ -449,7 +428,7 @@ def _build(
     index_meta = dict(
         company=company,
         generated_at=generated,
-        snapshot=data_line,
+        snapshot=snapshot_line,
         month_label=month_label(month),
         left_out=left_out,
         quiet=quiet,

@@ -25,7 +25,7 @@ import pandas as pd
 from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import KitError, kit_version
-from kpi_helpers.data import EVENT_COLUMNS, TABLES, Dataset
+from kpi_helpers.data import TABLES, Dataset, data_through, ends_early
 from kpi_helpers.metrics import has_activity
 from kpi_helpers.report import (
     ALERTS_FILE,
@@ -42,14 +42,16 @@ QUIET_REASON = "this scope has no deals, orders, leads or customers in the 13 mo
 
 
 def data_profile(ds: Dataset) -> dict:
-    """Row counts, the last event date in the data and a fingerprint of its contents.
+    """Row counts, the date the data runs through (``data.data_through``: the latest past
+    event not after today; ``data_through_note`` names the tables that end more than a
+    month earlier) and a fingerprint of its contents.
 
     One aggregate query per table: the row count, every column's non-null count, minimum
     and maximum, and every numeric column's sum in cents (integers, so the same on every
     run and backend). The fingerprint is the SHA-256 of all of them: any added, removed or
     edited row that moves a count, a range or a total to the cent changes it.
     """
-    counts, stats, last = {}, {}, None
+    counts, stats = {}, {}
     for name in TABLES:
         if not ds.has(name):
             continue
@@ -70,14 +72,13 @@ def data_profile(ds: Dataset) -> dict:
         row = t.aggregate(**aggs).to_pandas().iloc[0]
         counts[name] = int(row["_rows"])
         stats[name] = {k: str(v) for k, v in row.items()}
-        event = EVENT_COLUMNS.get(name)
-        if event in t.columns and pd.notna(row[f"hi{t.columns.index(event)}"]):
-            hi = pd.Timestamp(row[f"hi{t.columns.index(event)}"])
-            last = hi if last is None or hi > last else last
+    through = data_through(ds)
+    last = max(through.values(), default=None)
     digest = hashlib.sha256(json.dumps(stats, sort_keys=True).encode()).hexdigest()
     return dict(
         row_counts=counts,
         data_through=last.strftime("%Y-%m-%d") if last is not None else None,
+        data_through_note=ends_early(through),
         fingerprint=digest,
     )
 
@@ -161,6 +162,7 @@ def write_snapshot(
         source=live.ds.description,
         data_through=profile["data_through"],
         timezone=live.ds.timezone,  # the zone in which the months begin and end
+        data_through_note=profile["data_through_note"],
         row_counts=profile["row_counts"],
         fingerprint=fingerprint,
         data_key=data_key,
@@ -202,3 +204,31 @@ def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out
     text = json.dumps(payload, indent=1, ensure_ascii=False)
     (out / ALERTS_FILE).write_text(text, encoding="utf-8")
     return payload
+
+
+def data_line(meta: dict) -> str:
+    """The header's data line: source, data-through date (and the tables that end more
+    than a month earlier), the zone the months end in, row counts.
+
+    >>> data_line({"source": "folder crm", "data_through": "2017-12-31",
+    ...            "data_through_note": "leads end 2017-06-30", "timezone": "UTC",
+    ...            "row_counts": {"opportunities": 8300}})
+    'folder crm · data through 2017-12-31 (leads end 2017-06-30) · months in UTC time · 8,300 deals'
+    """
+    counts = meta["row_counts"]
+    shown = [
+        f"{counts[t]:,} {label}"
+        for t, label in (
+            ("opportunities", "deals"),
+            ("leads", "leads"),
+            ("orders", "order lines"),
+            ("subscriptions", "subscriptions"),
+        )
+        if t in counts
+    ]
+    note = meta.get("data_through_note")
+    through = meta["data_through"] + (f" ({note})" if note else "")
+    zone = meta.get("timezone", "UTC")
+    return f"{meta['source']} · data through {through} · months in {zone} time · " + ", ".join(
+        shown
+    )

@@ -25,6 +25,7 @@ from kpi_helpers.catalog import (  # noqa: F401 (charts.format_* for pages)
     format_value,
     tick_decimals,
 )
+from kpi_helpers.core import Month
 
 # dark blue, orange, mid grey, light blue, near black, sand: distinct in grayscale too
 PALETTE = ["#1f3b73", "#e07b00", "#7f8c99", "#9cc3e6", "#2b2b2b", "#d9c59a"]
@@ -105,6 +106,21 @@ def _actual_line(ax: plt.Axes, x, values: pd.Series) -> None:
         color=PALETTE[0],
         label="actual",
     )
+
+
+def span_title(name: str, months: list[str], window: int) -> str:
+    """A trend chart's title: the KPI and the months it shows ("YYYY-MM", in order) out of
+    the page's ``window``: "since March 2017" when the KPI's data starts inside the window
+    (the months before it have no value), else "last 13 months".
+
+    >>> span_title("Bookings", ["2017-03", "2017-04"], 13)
+    'Bookings, since March 2017'
+    >>> span_title("Bookings", ["2017-03", "2017-04"], 2)
+    'Bookings, last 2 months'
+    """
+    if months and len(months) < window:
+        return f"{name}, since {Month.parse(months[0]).label}"
+    return f"{name}, last {len(months)} months"
 
 
 def trend_chart(

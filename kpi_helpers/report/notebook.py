@@ -38,7 +38,7 @@ from kpi_helpers.catalog import (
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
-from .charts import bar_chart, forecast_chart, histogram, trend_chart
+from .charts import bar_chart, forecast_chart, histogram, span_title, trend_chart
 from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_title
 from .snapshot import Snapshot
 
@@ -219,6 +219,7 @@ class Report:
         for kpi in ids or self.headlines():
             k = get(kpi)
             rows = self.df[self.df["kpi"] == k.id].set_index("month")
+            window = len(rows)
             rows = rows[rows["status"] != "not_available"]  # the months that exist
             if rows.empty:
                 continue
@@ -229,7 +230,7 @@ class Report:
                 continue
             fig = trend_chart(
                 rows["value"],
-                f"{k.name}, last {len(rows)} months",
+                span_title(k.name, list(rows.index), window),
                 k.unit,
                 self.cfg.currency,
                 rows["target"],
@@ -416,16 +417,21 @@ class Report:
         display(self.show_table(shown, data="forecasts"))
 
     def forecast_line(self) -> HTML:
-        """One line: "Forecast for next month: $X (80 %: $L–$U)" for sales revenue."""
+        """One line: "Sales revenue forecast for next month (November 2026): $X (80 %:
+        $L–$U), ETS(A,N,N)." for the first summary headline the forecasts hold (sales
+        revenue, else bookings: a CRM export has no revenue)."""
         f = self.table("forecasts")
-        rows = f[f["kpi"] == "sales_revenue"] if f is not None else None
-        if rows is None or rows.empty:
-            return HTML(blocks().na("No revenue forecast: the data has no sales revenue."))
-        r = rows.iloc[0]
-        money = lambda v: format_value(v, "currency", self.cfg.currency)  # noqa: E731
-        band = f" (80 %: {money(r['lower'])}–{money(r['upper'])})" if pd.notna(r["lower"]) else ""
-        text = f"Forecast for next month ({month_label(r['month'])}): {money(r['forecast'])}{band}"
-        return HTML(blocks().note(f"{text}, {r['method']}.", self.link("forecasts")))
+        have = set(f["kpi"]) if f is not None else set()
+        kpi = next((k for k in HEADLINES["summary"] if k in have), None)
+        if kpi is None:
+            why = self.unavailable if f is None else "the data has no sales revenue or bookings"
+            return HTML(blocks().na_reason(reason_parts(f"no forecast: {why}")))
+        k = get(kpi)
+        r = f[f["kpi"] == kpi].iloc[0]
+        fmt = lambda v: format_value(v, k.unit, self.cfg.currency)  # noqa: E731
+        band = f" (80 %: {fmt(r['lower'])}–{fmt(r['upper'])})" if pd.notna(r["lower"]) else ""
+        text = f"{k.name} forecast for next month ({month_label(r['month'])}): {fmt(r['forecast'])}"
+        return HTML(blocks().note(f"{text}{band}, {r['method']}.", self.link("forecasts")))
 
     def next_month(self) -> HTML:
         """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""
@@ -433,6 +439,9 @@ class Report:
         if p is None or p.empty:
             return self.show_table(p)
         total = p[p["stage"] == "total"].iloc[0]
+        if not total["deals"]:  # nothing due: a sentence, not an empty chart
+            due = month_label(str(Month.parse(self.month) + 1))
+            return HTML(blocks().na(f"No open deal is expected to close in {due}."))
         labels = ["pipeline-weighted", "CRM-weighted", "target"]
         values = [total["weighted"], total["crm_weighted"], total["target"]]
         keep = [(a, b) for a, b in zip(labels, values, strict=True) if pd.notna(b)]

@@ -426,6 +426,7 @@ def test_the_pack_command_is_printed_when_the_export_covers_13_months(tmp_path, 
     code, out, err = _init(capsys, "--source", export)
     assert code == 0, err
     argv = _next_command(out, "pack")
-    assert argv[argv.index("--month") + 1] == "2017-01"
+    # the data runs through the last close (006M12, 2017-02-01), not the last created deal
+    assert argv[argv.index("--month") + 1] == "2017-02"
     values = _compute(capsys, _next_command(out, "compute"), tmp_path, "deals_won")
-    assert values["deals_won"] == 1  # 006M11, closed 2017-01-01
+    assert values["deals_won"] == 1  # 006M12

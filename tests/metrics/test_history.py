@@ -46,7 +46,7 @@ def test_months_before_the_data_are_not_available_never_zero(dataset):
     # 2025-02 is before the first order: no value, with the reason
     for r in (rev.loc["2025-02"], growth.loc["2025-02"]):
         assert r["status"] == "not_available"
-        assert r["reason"] == "before the data starts (2025-03)"
+        assert r["reason"] == "before the first order line, 2025-03"
         assert math.isnan(r["value"])
     # 2025-03: $100 (Y0); no month before it, so no previous value and no change
     first = rev.loc["2025-03"]
@@ -55,7 +55,7 @@ def test_months_before_the_data_are_not_available_never_zero(dataset):
     assert math.isnan(first["same_month_last_year"]) and math.isnan(first["yoy_change"])
     # growth in 2025-03 reads 2025-02: undefined, and says why
     assert growth.loc["2025-03", "status"] == "undefined"
-    assert growth.loc["2025-03", "reason"] == "it reads months before the data starts (2025-03)"
+    assert growth.loc["2025-03", "reason"] == "it reads months before the first order line, 2025-03"
     # 2025-04: no orders, so $0, after $100: -100 %
     assert rev.loc["2025-04", "value"] == 0.0
     assert rev.loc["2025-04", "previous_month"] == 100.0

@@ -128,6 +128,35 @@ def dataset(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def early(tmp_path_factory):
+    """The fixture with one more lost deal, lead, activity and NPS answer, all on
+    2025-03-02: every KPI's data then starts in 2025-03 with the orders' (DATA_CONTRACT,
+    "Where a KPI's data starts"), so a zero denominator in 2025 lies inside the data."""
+    t = tables()
+    first = {
+        "opportunities": dict(opportunity_id="O0", stage="closed_lost", closed_at="2025-03-03"),
+        "leads": dict(
+            lead_id="Ld0",
+            first_response_at=None,
+            engaged_at=None,
+            qualified_at=None,
+            converted_at=None,
+        ),
+        "activities": dict(activity_id="E0", type="email", outcome=None, account_id=None),
+        "nps_responses": dict(response_id="N0", score=8),
+    }
+    for name, values in first.items():
+        row = t[name].iloc[[0]].copy()
+        for col in ("created_at", "occurred_at", "responded_at"):
+            if col in row.columns:
+                row[col] = "2025-03-02"
+        for col, v in values.items():
+            row[col] = v
+        t[name] = pd.concat([t[name], row], ignore_index=True)
+    return open_dataset(write_tables(tmp_path_factory.mktemp("early"), t))
+
+
+@pytest.fixture(scope="module")
 def result(dataset) -> pd.DataFrame:
     return kpis.compute(dataset, M, scope="all")
 
@@ -298,15 +327,15 @@ def test_rag_thresholds_come_from_config(dataset, tmp_path):
         ("2026-02", "customer_lifetime_value"),  # 11: Mar 2025 has no customer at its start
     ],
 )
-def test_zero_denominator_is_undefined(dataset, month, kpi):
-    row = kpis.compute(dataset, month, kpis=[kpi]).iloc[0]
+def test_zero_denominator_is_undefined(early, month, kpi):
+    row = kpis.compute(early, month, kpis=[kpi]).iloc[0]
     assert row.status == "undefined" and pd.isna(row.value)
     assert row.reason
 
 
-def test_sales_per_rep_undefined_without_reps(dataset):
+def test_sales_per_rep_undefined_without_reps(early):
     # South has no rep before R4 joins in September 2025
-    df = kpis.compute(dataset, "2025-06", scope="team:South", kpis=["sales_per_rep"])
+    df = kpis.compute(early, "2025-06", scope="team:South", kpis=["sales_per_rep"])
     assert df.iloc[0].status == "undefined"
 
 

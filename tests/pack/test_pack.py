@@ -644,7 +644,8 @@ def test_outlook_page_and_the_summary_forecast_line(pack):
     assert re.search(r"ETS\(A,[NA]d?,[NAM]\)|seasonal naive|naive", page)
     summary = (path / "company" / "summary.html").read_text("utf-8")
     line = re.search(
-        r"Forecast for next month \(([^)]*)\): \$[\d,]+ \(80 %: \$[\d,]+–\$[\d,]+\)", summary
+        r"Sales revenue forecast for next month \(([^)]*)\): \$[\d,]+ \(80 %: \$[\d,]+–\$[\d,]+\)",
+        summary,
     )
     assert line, "the summary names next month's revenue forecast with its interval"
 
