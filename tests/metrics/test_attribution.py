@@ -170,3 +170,18 @@ def test_sales_per_rep_divides_by_the_reps_who_sell(tmp_path):
     assert st[(M, "Managers", "sales_per_rep")] == "undefined"  # M1 sells nothing
     assert v[("2026-02", "company", "sales_per_rep")] == 500 / 5  # E4 over 5 reps
     assert v[("2026-02", "unassigned", "sales_per_rep")] == 500.0
+
+
+def test_the_same_rules_on_postgresql(postgres_url, accounts_ds):
+    """The account rule (window functions over the deals), the selling reps and the stale
+    pipeline give the same rows on PostgreSQL as on DuckDB."""
+    import ibis
+
+    con = ibis.connect(postgres_url)
+    for name in accounts_ds.tables:
+        con.create_table(name, accounts_ds.frame(name), overwrite=True)
+    ids = [*CUSTOMER_KPIS, "sales_revenue", "sales_per_rep", "stale_pipeline_share"]
+    duck = kpis.compute(accounts_ds, M, months=3, scope="all", kpis=ids)
+    pg = kpis.compute(open_dataset(postgres_url), M, months=3, scope="all", kpis=ids)
+    assert len(duck) == len(pg) > 3 * len(ids)
+    pd.testing.assert_frame_equal(pg, duck, check_dtype=False)
