@@ -341,7 +341,8 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("new_customers"),
-        note="Attributed to the account owner's team.",
+        note="Attributed to the account's team (DATA_CONTRACT: its owner's, else the "
+        "team of the rep of its latest won deal, else of its latest deal).",
     ),
     _k(
         "product_performance",
@@ -521,8 +522,7 @@ CATALOG: list[KPI] = [
         pct(m("overdue_value"), m("pipeline_value")),
         no_input=(
             none_of(m("open_dated"), m("open_deals")),
-            "no deal open at the end of the month has an expected close date "
-            "(`expected_close_at`)",
+            "no deal open at the end of the month has an expected close date (`expected_close_at`)",
         ),
     ),
     _k(
@@ -675,7 +675,8 @@ CATALOG: list[KPI] = [
         note="Active: an account that has subscribed (a subscription started before the end "
         "of m) while a subscription runs at the end of m; any other account with an order "
         "line with revenue > 0 or a won deal in the lookback (customer_lookback_days, default "
-        "365) before the end of m. Attributed to the account owner's team.",
+        "365) before the end of m. Attributed to the account's team (its owner's, else that "
+        "of the rep of its latest won deal, else of its latest deal).",
     ),
     _k(
         "retention_rate",
@@ -784,7 +785,7 @@ CATALOG: list[KPI] = [
         RATIO,
         UP,
         m("customer_activities") / active,
-        note="Activities count for their rep's team, customers for the account owner's.",
+        note="Activities count for their rep's team, customers for their account's team.",
     ),
     _k(
         "cohort_retention",
@@ -799,7 +800,7 @@ CATALOG: list[KPI] = [
         table="cohort_retention",
         table_needs=("orders|opportunities.account_id,closed_at", "orders|subscriptions"),
         note="First purchase: the first order line with revenue > 0 or first won deal, so a "
-        "cohort is the new customers of its month (by account owner) and k0 can be below "
+        "cohort is the new customers of its month (by account team) and k0 can be below "
         "100 % when a won deal's first order comes later. Columns cohort, customers, k0..k11 "
         "(%); months after m are empty.",
     ),

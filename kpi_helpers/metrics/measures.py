@@ -31,8 +31,8 @@ Scope attribution follows DATA_CONTRACT.md: a row with a ``rep_id`` belongs to
 that rep and the rep's team; account-level rows (subscriptions, NPS answers,
 customers) to the account's rep (:meth:`Measures.account_reps`: its owner, else the rep
 of its latest won deal, else of its latest deal); order lines without a rep to the
-account's rep; unknown reps fall into the team ``unassigned``. The queries are plain Ibis, so they
-run unchanged on DuckDB, PostgreSQL and Spark.
+account's rep; unknown reps fall into the team ``unassigned``. The queries are plain
+Ibis, so they run unchanged on DuckDB, PostgreSQL and Spark.
 """
 
 from __future__ import annotations

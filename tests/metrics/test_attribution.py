@@ -54,9 +54,7 @@ def account_tables() -> dict[str, pd.DataFrame]:
         _deal("D8", "R3", "B6", "closed_won", "2025-11-02", "2025-11-20 10:00"),
     ]
     return {
-        "reps": _frame(
-            "rep_id, team", [("R1", "North"), ("R2", "North"), ("R3", "South")]
-        ),
+        "reps": _frame("rep_id, team", [("R1", "North"), ("R2", "North"), ("R3", "South")]),
         "accounts": _frame(
             "account_id, owner_rep_id",
             [("B1", "R3"), ("B2", None), ("B3", None), ("B4", "X9"), ("B5", None), ("B6", None)],

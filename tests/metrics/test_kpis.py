@@ -353,8 +353,7 @@ def test_overdue_pipeline_is_not_available_without_expected_close_dates(tmp_path
         row = rows.loc[(M, scope)]
         assert row.status == "not_available" and pd.isna(row.value), scope
         assert row.reason == (
-            "no deal open at the end of the month has an expected close date "
-            "(`expected_close_at`)"
+            "no deal open at the end of the month has an expected close date (`expected_close_at`)"
         )
     assert rows.loc[("2026-02", "company"), "value"] == 0.0
     assert rows.loc[("2026-02", "North"), "status"] == "ok"
