@@ -194,7 +194,12 @@ def _stale(ms: Measures, st: list[str]) -> pd.DataFrame:
             d = d.filter(d.created_at < old)
             parts.append(
                 d.select(
-                    "_rep", "_team", "amount", "created_at", _mi=ibis.literal(month.index), _end=end
+                    "_rep",
+                    "_team",
+                    "amount",
+                    "created_at",
+                    _mi=ibis.literal(month.index, "int64"),
+                    _end=end,
                 )
             )
         opens = ms.stacked(_union(parts), st)
