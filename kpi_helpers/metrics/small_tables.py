@@ -41,12 +41,13 @@ def selling_reps(ms: Measures, st: list[str]) -> pd.DataFrame:
     rows = rows[rows["mi"].between(ms.first.index, ms.last.index)].drop_duplicates()
     if ms.ds.has("reps", "rep_id", "left_at"):
         r = ms.ds.frame("reps").dropna(subset=["rep_id"])
-        # a rep listed twice has left when every row says so (the latest date)
-        still = r.loc[r["left_at"].isna(), "rep_id"]
-        left = r[~r["rep_id"].isin(still)].groupby("rep_id")["left_at"].max()
-        starts = rows["mi"].map({mi: Month(int(mi)).start for mi in rows["mi"].unique()})
-        gone = rows["rep"].map(left)
-        rows = rows[~(gone.notna() & (gone < pd.to_datetime(starts)))]
+        keep = pd.Series(True, index=rows.index)
+        for mi in rows["mi"].unique():
+            # gone before m: left before its start (a rep listed twice: on every row)
+            before = (r["left_at"] < Month(int(mi)).start).fillna(False).astype(bool)
+            gone = set(r.loc[before, "rep_id"]) - set(r.loc[~before, "rep_id"])
+            keep &= ~((rows["mi"] == mi) & rows["rep"].isin(gone))
+        rows = rows[keep]
     teams = rep_teams(ms.ds)
     rows = rows.assign(team=[team_of(x, teams) for x in rows["rep"]], selling_reps=1)
     base = rows.astype({"rep": object, "team": object, "mi": "int64"})[BASE + ["selling_reps"]]
