@@ -3,6 +3,8 @@
 m = 2026-03: [2026-03-01, 2026-04-01). m-1 = 2026-02. Teams: North (R1, R2), South (R3, R4).
 R2 left on 2026-02-15 (not active in m); R3 joined on 2026-03-10; R4 joined 2025-09-01.
 R9 is a rep id missing from `reps`: its rows fall into the team `unassigned`.
+Deals open at the end of m: O1 (R1, 2000, expected 2026-03-20: overdue), O2 (R4, 800,
+expected 2026-04-15) and O5 (R4, 400, open since 2025-10-01, expected 2026-01-31: overdue).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def tables() -> dict[str, pd.DataFrame]:
         ),
         "opportunities": _df(
             "opportunity_id, created_at, stage, amount, closed_at, rep_id, account_id, lead_id,"
-            " quoted_at, probability, product, deal_type, contact_method, associated_cost",
+            " quoted_at, probability, product, deal_type, contact_method, associated_cost,"
+            " expected_close_at",
             [
                 (
                     "W1",
@@ -68,6 +71,7 @@ def tables() -> dict[str, pd.DataFrame]:
                     "new",
                     "call",
                     100.0,
+                    "2026-03-05",
                 ),
                 (
                     "W2",
@@ -83,6 +87,7 @@ def tables() -> dict[str, pd.DataFrame]:
                     "Q",
                     "upsell",
                     "email",
+                    None,
                     None,
                 ),
                 (
@@ -100,6 +105,7 @@ def tables() -> dict[str, pd.DataFrame]:
                     "new",
                     "call",
                     None,
+                    None,
                 ),
                 (
                     "O1",
@@ -116,6 +122,7 @@ def tables() -> dict[str, pd.DataFrame]:
                     "new",
                     "meeting",
                     None,
+                    "2026-03-20",
                 ),
                 (
                     "O2",
@@ -132,6 +139,7 @@ def tables() -> dict[str, pd.DataFrame]:
                     "cross_sell",
                     "email",
                     None,
+                    "2026-04-15",
                 ),
                 (
                     "O3",
@@ -147,6 +155,7 @@ def tables() -> dict[str, pd.DataFrame]:
                     "P",
                     "new",
                     "call",
+                    None,
                     None,
                 ),
                 (
@@ -164,6 +173,24 @@ def tables() -> dict[str, pd.DataFrame]:
                     None,
                     "call",
                     None,
+                    None,
+                ),
+                (
+                    "O5",  # open since 2025-10-01: 182 days old at the end of m
+                    "2025-10-01 00:00",
+                    "negotiation",
+                    400.0,
+                    None,
+                    "R4",
+                    "A4",
+                    None,
+                    None,
+                    None,
+                    "Q",
+                    "upsell",
+                    "call",
+                    None,
+                    "2026-01-31",
                 ),
             ],
         ),

@@ -202,15 +202,20 @@ class KPI:
     signed: bool = False
     # what a positive and a negative value mean, when a value reads better in words
     says: tuple[str, str] | None = None
+    # (condition, reason): where the condition (a formula) is not 0, the data has the
+    # KPI's columns but not the values it needs: *not available* with the reason
+    no_input: tuple[F, str] | None = None
 
     @property
     def measures(self) -> frozenset[str]:
-        return self.formula.measures if self.formula is not None else frozenset()
+        return frozenset(self.lags)
 
     @property
     def lags(self) -> dict[str, int]:
-        """Measure -> how many months before m the formula reads it at most."""
-        return self.formula.lags if self.formula is not None else {}
+        """Measure -> how many months before m the formula (and its ``no_input``
+        condition) reads it at most."""
+        lags = self.formula.lags if self.formula is not None else {}
+        return _deepest(lags, self.no_input[0].lags) if self.no_input else lags
 
     @property
     def is_table(self) -> bool:
@@ -221,6 +226,17 @@ class KPI:
         """A value from a fitted model (``kpi_helpers.models.outlook``), not a formula over
         measures: made for the month asked for, for the company and each team."""
         return self.formula is None and self.table is None and self.alias_of is None
+
+
+def none_of(part: F, whole: F) -> F:
+    """1 where ``whole`` is above 0 and ``part`` is 0, else 0: e.g. deals are open, but none
+    of them has an expected close date.
+
+    >>> f = pd.DataFrame({"open": [2.0, 2.0, 0.0], "dated": [0.0, 1.0, 0.0]})
+    >>> none_of(m("dated"), m("open"))(f).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    return F(lambda f: (whole(f) > 0) & (part(f) == 0), _deepest(part.lags, whole.lags))
 
 
 def _k(*args, **kwargs) -> KPI:
@@ -326,7 +342,8 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("new_customers"),
-        note="Attributed to the account owner's team.",
+        note="Attributed to the account's team (DATA_CONTRACT: its owner's, else the "
+        "team of the rep of its latest won deal, else of its latest deal).",
     ),
     _k(
         "product_performance",
@@ -483,6 +500,33 @@ CATALOG: list[KPI] = [
         m("open_deals").shift(1) * avg_deal * win_rate_f / 100.0 / cycle,
     ),
     _k(
+        "stale_pipeline_share",
+        "Stale pipeline",
+        "pipeline",
+        "value of deals open at the end of m whose age (end of m - created_at) exceeds twice "
+        "the median cycle length of the deals won in the 12 months ending with m (at least 30 "
+        "days) / pipeline_value x 100",
+        PERCENT,
+        DOWN,
+        pct(m("stale_value"), m("pipeline_value")),
+        note="Each scope goes by the cycle of its own won deals; 30 days when it won none "
+        "in those 12 months.",
+    ),
+    _k(
+        "overdue_pipeline_share",
+        "Overdue pipeline",
+        "pipeline",
+        "value of deals open at the end of m whose expected_close_at is before the end of m / "
+        "pipeline_value x 100; not available when no open deal has an expected close date",
+        PERCENT,
+        DOWN,
+        pct(m("overdue_value"), m("pipeline_value")),
+        no_input=(
+            none_of(m("open_dated"), m("open_deals")),
+            "no deal open at the end of the month has an expected close date (`expected_close_at`)",
+        ),
+    ),
+    _k(
         "sales_qualified_leads",
         "Sales-qualified leads",
         "pipeline",
@@ -632,7 +676,8 @@ CATALOG: list[KPI] = [
         note="Active: an account that has subscribed (a subscription started before the end "
         "of m) while a subscription runs at the end of m; any other account with an order "
         "line with revenue > 0 or a won deal in the lookback (customer_lookback_days, default "
-        "365) before the end of m. Attributed to the account owner's team.",
+        "365) before the end of m. Attributed to the account's team (its owner's, else that "
+        "of the rep of its latest won deal, else of its latest deal).",
     ),
     _k(
         "retention_rate",
@@ -741,7 +786,7 @@ CATALOG: list[KPI] = [
         RATIO,
         UP,
         m("customer_activities") / active,
-        note="Activities count for their rep's team, customers for the account owner's.",
+        note="Activities count for their rep's team, customers for their account's team.",
     ),
     _k(
         "cohort_retention",
@@ -756,7 +801,7 @@ CATALOG: list[KPI] = [
         table="cohort_retention",
         table_needs=("orders|opportunities.account_id,closed_at", "orders|subscriptions"),
         note="First purchase: the first order line with revenue > 0 or first won deal, so a "
-        "cohort is the new customers of its month (by account owner) and k0 can be below "
+        "cohort is the new customers of its month (by account team) and k0 can be below "
         "100 % when a won deal's first order comes later. Columns cohort, customers, k0..k11 "
         "(%); months after m are empty.",
     ),
@@ -916,11 +961,13 @@ CATALOG: list[KPI] = [
         "sales_per_rep",
         "Sales per rep",
         "team",
-        "monthly_sales_bookings in m / reps active in m",
+        "monthly_sales_bookings in m / the selling reps of m",
         CURRENCY,
         UP,
-        m("bookings") / m("reps_active"),
-        note="A rep is active in m when hired before its end and not gone before its start.",
+        m("bookings") / m("selling_reps"),
+        note="A selling rep owns a deal created or closed, or an order line, in m or the two "
+        "months before and has not left before m (managers who own no deal do not count); "
+        "a rep id missing from reps counts too.",
     ),
     _k(
         "average_sales_per_employee",

@@ -398,7 +398,14 @@ class _Checker:
                 continue
             t, keys = self.ds.tables[child], self.ds.tables[parent].select(pcol)
             bad = t.filter(t[col].notnull()).anti_join(keys, t[col] == keys[pcol])
-            extra = " (their rows fall into the team 'unassigned')" if pcol == "rep_id" else ""
+            extra = ""
+            if pcol == "rep_id":  # DATA_CONTRACT: "An account's rep and team"
+                extra = (
+                    " (each account goes to the rep of its latest won deal, else latest deal, "
+                    "else the team 'unassigned')"
+                    if col == "owner_rep_id"
+                    else " (their rows fall into the team 'unassigned')"
+                )
             self.add(
                 WARNING,
                 child,

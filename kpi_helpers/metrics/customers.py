@@ -146,7 +146,7 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
 def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Active customers at the end of m, new customers in m, customers lost in m.
 
-    Customers are attributed to their account's owner, one scope per account, so the
+    Customers are attributed to their account's rep, one scope per account, so the
     counts add up from reps to teams and the company. A customer is lost in the month
     after its last active month; spells start one month early for the first month's
     losses."""

@@ -270,6 +270,9 @@ class Engine:
             self.rows = set(zip(row_types, row_scopes, strict=True))
         reason = np.empty((len(scalars), n_rows), dtype=object)
         no_target = np.zeros(shape, dtype=bool)
+        # the KPI's columns are there, but not the values it needs (KPI.no_input)
+        no_values = np.zeros(shape, dtype=bool)
+        no_values_reason = np.empty((len(scalars), 1, 1), dtype=object)
         for i, kpi in enumerate(scalars):
             v = kpi.formula(frame, self.cfg)
             if not v.index.equals(frame.index):
@@ -282,6 +285,10 @@ class Engine:
             year_before[i] = _shifted(v, YOY)[:, -n_keep:]
             reasons = {st: self.reason(kpi, st) for st in set(row_types)}
             reason[i] = [reasons[st] for st in row_types]
+            if kpi.no_input is not None:
+                when, no_values_reason[i] = kpi.no_input
+                w = when(frame, self.cfg).to_numpy(dtype="float64").reshape(n_rows, n_months)
+                no_values[i] = np.nan_to_num(w[:, -n_keep:]) != 0
             if "target_monthly_sales_bookings" in kpi.measures:
                 t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_months)
                 no_target[i] = np.isnan(t[:, -n_keep:])
@@ -289,7 +296,8 @@ class Engine:
         months = np.arange(first.index, last.index + 1)
         lo = np.array([b[0].index for b in begins], dtype="int64").reshape(-1, 1)  # KPI x 1
         early = np.broadcast_to((months[None, :] < lo)[:, None, :], shape)  # before the start
-        na = no_input | early  # not available
+        no_values &= ~no_input & ~early
+        na = no_input | early | no_values  # not available
         # months a formula reads (lags) that lie before a measure's data starts: an
         # undefined value there says so instead of "an input has no value"
         reads_early = np.full((len(scalars), len(months)), None, dtype=object)  # KPI x month
@@ -322,6 +330,8 @@ class Engine:
         before_out = flat(np.broadcast_to(why_early[:, None, None], shape))
         pick = flat(early & ~no_input)
         reason_out[pick] = before_out[pick]
+        gaps = flat(no_values)
+        reason_out[gaps] = flat(np.broadcast_to(no_values_reason, shape))[gaps]
         status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
         und = status == "undefined"
         reason_out[und] = np.select(

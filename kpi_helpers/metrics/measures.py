@@ -29,9 +29,10 @@ How the Ibis sources stay cheap on large data:
 
 Scope attribution follows DATA_CONTRACT.md: a row with a ``rep_id`` belongs to
 that rep and the rep's team; account-level rows (subscriptions, NPS answers,
-customers) to the account owner; order lines without a rep to the account owner;
-unknown reps fall into the team ``unassigned``. The queries are plain Ibis, so they
-run unchanged on DuckDB, PostgreSQL and Spark.
+customers) to the account's rep (:meth:`Measures.account_reps`: its owner, else the rep
+of its latest won deal, else of its latest deal); order lines without a rep to the
+account's rep; unknown reps fall into the team ``unassigned``. The queries are plain
+Ibis, so they run unchanged on DuckDB, PostgreSQL and Spark.
 """
 
 from __future__ import annotations
@@ -270,36 +271,90 @@ class Measures:
             _team=j._r_team.fill_null(UNASSIGNED_TEAM), _rep=j._rep.fill_null(UNASSIGNED_TEAM)
         ).drop("_r_id", "_r_team")
 
-    def _owners(self, of: ibis.Table | None = None) -> ibis.Table | None:
-        if not self.ds.has("accounts", "account_id", "owner_rep_id"):
-            return None
-        a = self.ds.table("accounts")
-        if of is not None:
-            # the accounts of ``of`` only, before de-duplicating: the accounts table can
-            # hold millions of prospects while subscriptions or NPS answers touch few
-            a = a.semi_join(of, a.account_id == of.account_id)
-        return a.group_by(_a_id=a.account_id).aggregate(_a_owner=a.owner_rep_id.min())
+    def account_reps(self) -> ibis.Table | None:
+        """(_a_id, _a_rep): each account's rep, the one rule of DATA_CONTRACT.md "An
+        account's rep and team", decided once over the whole data and kept on the dataset
+        (:meth:`facts`); None when the data has neither ``accounts.owner_rep_id`` nor
+        deals with ``account_id`` and ``rep_id``.
 
-    def by_owner(self, t: ibis.Table, rep_first: str | None = None, few: bool = True) -> ibis.Table:
-        """``t`` attributed to its account's owner (or to ``rep_first`` when set).
-        ``few``: ``t`` holds far fewer accounts than ``accounts`` (not order lines)."""
-        owners = self._owners(t if few and rep_first is None else None)
-        if owners is None:
+        In order: its owner (``accounts.owner_rep_id``) when that owner is in ``reps``;
+        else the ``reps`` rep on its most recent won deal (latest ``closed_at``, ties by the
+        greatest ``opportunity_id``); else the ``reps`` rep on its most recent deal (latest
+        ``created_at``, same ties); else its owner even when ``reps`` misses it (its rows
+        then count for that rep id and the team ``unassigned``). The team follows from the
+        rep (:meth:`by_rep`). Example: an account without an owner, won by R1 in January
+        and by R3 in February, with an open deal of R1 created in March, is R3's.
+        """
+        owned = self.ds.has("accounts", "account_id", "owner_rep_id")
+        dealt = self.ds.has("opportunities", "account_id", "rep_id", "created_at")
+        if not owned and not dealt:
+            return None
+        return self.facts(("account_reps",), lambda: self._account_reps(owned, dealt))
+
+    def _account_reps(self, owned: bool, dealt: bool) -> ibis.Table:
+        reps = self._reps()
+        parts = []  # (_a_id, _a_rep, _p): a candidate rep and its rank, 0 first
+
+        def known(t: ibis.Table, rep: str) -> ibis.Table:
+            return t.semi_join(reps, t[rep] == reps._r_id) if reps is not None else t.limit(0)
+
+        def latest(o: ibis.Table, at: str, rank: int) -> ibis.Table:
+            # one row per account: its deal with the latest ``at`` (ties: greatest id, rep)
+            keys = [ibis.desc(at)] + [
+                ibis.desc(c) for c in ("opportunity_id", "rep_id") if c in o.columns
+            ]
+            o = o.filter(o[at].notnull())
+            w = ibis.window(group_by="account_id", order_by=keys)
+            o = o.mutate(_n=ibis.row_number().over(w))
+            o = o.filter(o._n == 0)
+            return o.select(_a_id="account_id", _a_rep="rep_id", _p=ibis.literal(rank, "int64"))
+
+        if owned:
+            a = self.ds.table("accounts")
+            a = a.filter(a.account_id.notnull() & a.owner_rep_id.notnull())
+            k = known(a, "owner_rep_id")
+            k = k.group_by(_a_id=k.account_id).aggregate(_a_rep=k.owner_rep_id.min())
+            parts.append(k.mutate(_p=ibis.literal(0, "int64")))
+            raw = a.group_by(_a_id=a.account_id).aggregate(_a_rep=a.owner_rep_id.min())
+            parts.append(raw.mutate(_p=ibis.literal(3, "int64")))
+        if dealt:
+            o = self.ds.table("opportunities")
+            o = known(o.filter(o.account_id.notnull() & o.rep_id.notnull()), "rep_id")
+            if "closed_at" in o.columns:
+                parts.append(latest(o.filter(o.stage == "closed_won"), "closed_at", 1))
+            parts.append(latest(o, "created_at", 2))
+        both = parts[0]
+        for other in parts[1:]:
+            both = both.union(other, distinct=False)
+        first = both.group_by(_f_id=both._a_id).aggregate(_f=both._p.min())
+        j = both.join(first, (both._a_id == first._f_id) & (both._p == first._f))
+        return j.select("_a_id", "_a_rep")
+
+    def with_account_rep(self, t: ibis.Table, rep_first: str | None = None) -> ibis.Table:
+        """``t`` (with ``account_id``) plus ``_owner_rep``: the ``rep_first`` column where it
+        is set, else the rep of the row's account (:meth:`account_reps`); NULL when neither
+        is known. E.g. an order line without ``rep_id`` gets its account's rep."""
+        acc = self.account_reps()
+        if acc is None:
             rep = t[rep_first] if rep_first else ibis.null("string")
-            return self.by_rep(t, rep)
-        j = t.left_join(owners, t.account_id == owners._a_id)
-        rep = j[rep_first].fill_null(j._a_owner) if rep_first else j._a_owner
-        return self.by_rep(j.mutate(_owner_rep=rep).drop("_a_id", "_a_owner"), "_owner_rep")
+            return t.mutate(_owner_rep=rep)
+        j = t.left_join(acc, t.account_id == acc._a_id)
+        rep = j[rep_first].fill_null(j._a_rep) if rep_first else j._a_rep
+        return j.mutate(_owner_rep=rep).drop("_a_id", "_a_rep")
+
+    def by_owner(self, t: ibis.Table, rep_first: str | None = None) -> ibis.Table:
+        """``t`` attributed to its account's rep and team (:meth:`account_reps`), or to
+        ``rep_first`` where that column is set."""
+        return self.by_rep(self.with_account_rep(t, rep_first), "_owner_rep")
 
     def by_order(self, t: ibis.Table) -> ibis.Table:
-        """Order lines: their own rep, else the account owner.
+        """Order lines: their own rep, else their account's rep.
 
-        Lines with a rep are attributed without the owner lookup; only the lines without
-        one look up the owners of their accounts (usually few or none), instead of
-        de-duplicating millions of accounts for a join every line goes through."""
+        Lines with a rep are attributed without the account lookup; only the lines without
+        one look up their accounts' reps (usually few or none)."""
         if "rep_id" not in t.columns:
             return self.by_owner(t)
-        if self._owners() is None:
+        if self.account_reps() is None:
             return self.by_owner(t, rep_first="rep_id")
         own = t.filter(t.rep_id.notnull())
         own = self.by_rep(own.mutate(_owner_rep=own.rep_id), "_owner_rep")
@@ -351,17 +406,24 @@ class Measures:
         """``metrics`` that do not add up across reps (distinct counts, medians), grouped
         once per scope type: the scope types are stacked with ``union_all``."""
         t = t.mutate(_mi=t[mi] if isinstance(mi, str) else mi)
+        stacked = self.stacked(t, scope_types)
+        g = stacked.group_by(["scope_type", "scope", stacked._mi.name("mi")]).aggregate(
+            **metrics(stacked)
+        )
+        df = g.to_pandas()
+        return df.astype({"scope_type": object, "scope": object, "mi": "int64"})
+
+    def stacked(self, t: ibis.Table, scope_types: list[str]) -> ibis.Table:
+        """The rows of ``t`` (with ``_rep``/``_team``) once per scope type, each with its
+        ``scope_type`` and ``scope`` (``company``, the team or the rep), the wanted scopes
+        only (``union_all``): what :meth:`per_type` groups."""
         stacked = None
         for st in scope_types:
             scope = {"company": ibis.literal(COMPANY), "team": t._team, "rep": t._rep}[st]
             part = self.keep(t, sorted(self.wanted.get(st) or ()))
             part = part.mutate(scope_type=ibis.literal(st), scope=scope.cast("string"))
             stacked = part if stacked is None else stacked.union(part, distinct=False)
-        g = stacked.group_by(["scope_type", "scope", stacked._mi.name("mi")]).aggregate(
-            **metrics(stacked)
-        )
-        df = g.to_pandas()
-        return df.astype({"scope_type": object, "scope": object, "mi": "int64"})
+        return stacked
 
     def distinct_count(
         self, t: ibis.Table, mi: str, key: str, scope_types: list[str], name: str

@@ -1,17 +1,18 @@
-"""Measure sources of the small tables, read into pandas: ``reps`` (reps employed),
+"""Measure sources of the small tables, read into pandas: ``reps`` (selling reps),
 ``costs`` (per team, shared costs split by new leads), ``financials`` (company figures)
 and ``targets``.
 """
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from kpi_helpers.core import KitError, Month
 from kpi_helpers.data import Dataset, check_unique_targets, target_scopes
 
-from .measures import BASE, KEY, SOURCES, Measures, missing_inputs, source
-from .scopes import COMPANY
+from .measures import BASE, KEY, SOURCES, Measures, missing_inputs, month_of, source
+from .scopes import COMPANY, rep_teams, team_of
 
 
 def employed_in(reps: pd.DataFrame, month: Month) -> pd.Series:
@@ -23,17 +24,59 @@ def employed_in(reps: pd.DataFrame, month: Month) -> pd.Series:
     return (hired.isna() | (hired < month.end)) & (left.isna() | (left >= month.start))
 
 
-@source("reps_active", ("reps.team",), ("reps_active",))
-def reps_active(ms: Measures, st: list[str]) -> pd.DataFrame:
-    """Reps employed in each month (:func:`employed_in`), counted per scope."""
-    reps = ms.ds.frame("reps")
-    rows = [
-        reps.loc[employed_in(reps, m), ["rep_id", "team"]].assign(mi=m.index, reps_active=1)
-        for m in ms.months
-    ]
-    base = pd.concat(rows, ignore_index=True).rename(columns={"rep_id": "rep"})
-    base = base.dropna(subset=["rep"]).astype({"rep": object, "team": object, "mi": "int64"})
-    return ms.roll_up(base[BASE + ["reps_active"]], st)
+@source("selling_reps", ("orders|opportunities.rep_id",), ("selling_reps",))
+def selling_reps(ms: Measures, st: list[str]) -> pd.DataFrame:
+    """Selling reps of each month, counted per scope (DATA_CONTRACT.md "A selling rep in
+    m"): a rep id that owns a deal created or closed, or an order line (its ``rep_id``,
+    else its account's rep), in m or the two months before, and has not left before m
+    (``reps.left_at``); counted even when ``reps`` misses it (then for ``unassigned``).
+    Managers and users who never own a deal or an order line are not counted.
+
+    Example: a deal of R1 created in January counts R1 in January, February and March;
+    had R1 left on 15 February, in January and February only."""
+    seen = _selling_months(ms).astype({"rep": object, "mi": "int64"})
+    # a rep sells in m when it acted in m-2..m
+    rows = pd.concat([seen.assign(mi=seen["mi"] + k) for k in range(3)], ignore_index=True)
+    rows = rows[rows["mi"].between(ms.first.index, ms.last.index)].drop_duplicates()
+    if ms.ds.has("reps", "rep_id", "left_at"):
+        r = ms.ds.frame("reps").dropna(subset=["rep_id"])
+        keep = pd.Series(True, index=rows.index)
+        for mi in rows["mi"].unique():
+            # gone before m: left before its start (a rep listed twice: on every row)
+            before = (r["left_at"] < Month(int(mi)).start).fillna(False).astype(bool)
+            gone = set(r.loc[before, "rep_id"]) - set(r.loc[~before, "rep_id"])
+            keep &= ~((rows["mi"] == mi) & rows["rep"].isin(gone))
+        rows = rows[keep]
+    teams = rep_teams(ms.ds)
+    rows = rows.assign(team=[team_of(x, teams) for x in rows["rep"]], selling_reps=1)
+    base = rows.astype({"rep": object, "team": object, "mi": "int64"})[BASE + ["selling_reps"]]
+    return ms.roll_up(base, st)
+
+
+def _selling_months(ms: Measures) -> pd.DataFrame:
+    """(rep, mi): the distinct rep ids owning a deal created or closed, or an order line,
+    in month mi, for the months first-2..last."""
+    start, end = ibis.timestamp((ms.first - 2).start), ibis.timestamp(ms.end)
+    parts = []
+
+    def dated(t: ibis.Table, column: str, rep: str) -> None:
+        t = t.filter(t[rep].notnull() & (t[column] >= start) & (t[column] < end))
+        parts.append(t.select(rep=t[rep], mi=month_of(t[column])))
+
+    if ms.ds.has("opportunities", "rep_id"):
+        o = ms.ds.table("opportunities")
+        for column in ("created_at", "closed_at"):
+            if column in o.columns:
+                dated(o, column, "rep_id")
+    if ms.ds.has("orders"):
+        o = ms.ds.table("orders")
+        o = o.filter((o.ordered_at >= start) & (o.ordered_at < end))
+        rep = "rep_id" if "rep_id" in o.columns else None
+        dated(ms.with_account_rep(o, rep), "ordered_at", "_owner_rep")
+    both = parts[0]
+    for other in parts[1:]:
+        both = both.union(other, distinct=False)
+    return both.distinct().to_pandas()
 
 
 @source(

@@ -69,7 +69,7 @@ def _pct(part, whole):
 
 
 def _scoped(ms: Measures, t: ibis.Table, how: str) -> ibis.Table:
-    """Attribute rows to scopes the way the measures do: by rep, order line or owner."""
+    """Attribute rows to scopes the way the measures do: by rep, order line or account."""
     if how == "rep":
         return ms.by_rep(t)
     return ms.by_order(t) if how == "orders" else ms.by_owner(t)
@@ -202,8 +202,9 @@ def cohort_retention(ms, keep, month):
 
     A cohort is the accounts whose first purchase (first order line with revenue > 0 or
     first won deal: the new customers of that month) fell in its month, attributed to the
-    account owner. Share = active accounts / cohort customers x 100; cells after m are
-    NaN (not yet seen), and so is every cell of a cohort without customers.
+    account's rep (``Measures.account_reps``). Share = active accounts / cohort customers
+    x 100; cells after m are NaN (not yet seen), and so is every cell of a cohort without
+    customers.
 
     Columns: ``cohort`` (YYYY-MM), ``customers``, ``k0``..``k11``. Example, m = 2025-06:
     cohort 2025-03 = D1 (orders in March and May) and D2 (subscribed 2025-03-25 to

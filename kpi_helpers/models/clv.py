@@ -105,7 +105,7 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
     """Account-days with net revenue > 0 through the end of ``month``, in ``scope``:
     columns account_id, day (midnight timestamps), revenue (the day's lines summed).
 
-    Order lines belong to their ``rep_id``, else the account owner, and to that rep's team
+    Order lines belong to their ``rep_id``, else their account's rep, and to that rep's team
     (as every other KPI of the kit), so a team's purchases are its own lines. Example: lines
     of 10 and 5 on one day are one purchase of 15; a sale of 40 and its return of -40 on
     one day are none::

@@ -39,7 +39,15 @@ from kpi_helpers.catalog import (
 from kpi_helpers.core import Config, KitError, Month, load_config
 
 from .charts import bar_chart, forecast_chart, histogram, span_title, trend_chart
-from .pages import HEADLINES, TEMPLATES, alerts_of_scope, month_label, page_title
+from .pages import (
+    FLAG_PAGES,
+    FLAGS,
+    HEADLINES,
+    TEMPLATES,
+    alerts_of_scope,
+    month_label,
+    page_title,
+)
 from .snapshot import Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
@@ -162,7 +170,24 @@ class Report:
             items.append(self.card(k.id))
         line = "; ".join(f"{' and '.join(names)} ({why})" for why, names in missing.items())
         line = f"Not available from this data: {line}." if line else None
-        return HTML(blocks().cards(items, line, self.link(SCOPE_KPIS)))
+        flags = self.flags() if self.family in FLAG_PAGES else []
+        return HTML(blocks().cards(items, line, self.link(SCOPE_KPIS), flags))
+
+    def flags(self) -> list[str]:
+        """The headline flags of this month (``pages.FLAGS``): one sentence per KPI above
+        its limit, e.g. "94.0 % of the open pipeline is stale: older than twice the median
+        cycle of the deals won in the last 12 months (at least 30 days)"."""
+        out = []
+        for kpi, (_, text) in FLAGS.items():
+            if self._flagged(kpi):
+                out.append(f"{self.fmt(kpi, self.current.loc[kpi, 'value'])} {text}")
+        return out
+
+    def _flagged(self, kpi: str) -> bool:
+        if kpi not in FLAGS or kpi not in self.current.index:
+            return False
+        row = self.current.loc[kpi]
+        return row["status"] == "ok" and float(row["value"]) > FLAGS[kpi][0]
 
     def card(self, kpi: str) -> dict | None:
         """One headline card's facts, as the pages and the e-mail show them: ``name``,
@@ -177,6 +202,8 @@ class Report:
         if row["status"] == "not_available":
             return None
         card = dict(name=k.name, ok=row["status"] == "ok", rag=_rag(row) or "none")
+        if card["rag"] == "none" and self._flagged(k.id):
+            card["rag"] = "red"
         if card["ok"]:
             made = dict(value=None, label="made at the end of this month")
             mom = self._change(row, "mom_change", "vs last month", 1)

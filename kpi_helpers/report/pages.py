@@ -18,7 +18,14 @@ TREND_MONTHS = 13  # every page shows the month and the 12 before it
 
 HEADLINES = {
     "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
-    "pipeline": ["pipeline_value", "win_rate", "pipeline_coverage", "sales_cycle_length"],
+    "pipeline": [
+        "pipeline_value",
+        "win_rate",
+        "pipeline_coverage",
+        "sales_cycle_length",
+        "stale_pipeline_share",
+        "overdue_pipeline_share",
+    ],
     "activity": ["calls_made", "new_leads", "lead_response_time", "account_contact_rate"],
     "customers": [
         "active_customers",
@@ -48,6 +55,20 @@ HEADLINES = {
         "sales_target_attainment",
     ],
 }
+# Headline flags: a KPI above its limit this month is said in one flagged line under the
+# cards of the pages in FLAG_PAGES (and its card turns red when it has no target)
+FLAGS = {
+    "stale_pipeline_share": (
+        25.0,
+        "of the open pipeline is stale: older than twice the median cycle of the deals won "
+        "in the last 12 months (at least 30 days)",
+    ),
+    "overdue_pipeline_share": (
+        25.0,
+        "of the open pipeline is overdue: past its expected close date",
+    ),
+}
+FLAG_PAGES = ("summary", "pipeline")
 TITLES = {
     "summary": "Executive summary",
     "revenue": "Revenue and growth",

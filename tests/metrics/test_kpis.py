@@ -44,9 +44,11 @@ COMPANY = {
     # pipeline
     "new_opportunities": 2,  # W2, O2 (O3 is created on the 1st of m+1)
     "deals_won": 2,
-    "pipeline_value": 2800.0,  # O1 2000 + O2 800 (closed on the 1st of m+1: open at end of m)
-    "sales_opportunities": 2000 * 0.4 + 800 * 0.3,  # O2 has no probability: default 0.3
-    "pipeline_coverage": 3300 / 2000,  # open at start: W1 1000 + L1 300 + O1 2000
+    # O1 2000 + O2 800 (closed on the 1st of m+1: open at end of m) + O5 400
+    "pipeline_value": 3200.0,
+    # O2 has no probability: default 0.3; O5 neither: negotiation's default 0.7
+    "sales_opportunities": 2000 * 0.4 + 800 * 0.3 + 400 * 0.7,
+    "pipeline_coverage": 3700 / 2000,  # open at start: W1 1000 + L1 300 + O1 2000 + O5 400
     "win_rate": 2 / 3 * 100,  # won W1, W2; lost L1
     "quote_to_close": 50.0,  # quoted and closed in m: W1 won, L1 lost
     "sales_conversion_rate": 2 / 4 * 100,  # 2 won / 4 leads created in m
@@ -54,7 +56,11 @@ COMPANY = {
     "average_deal_size": 750.0,
     "average_new_deal_size": 1000.0,  # W1 only (W2 is an upsell)
     "sales_cycle_length": (69 + 0.5) / 2,  # W1 69 days, W2 12 hours
-    "sales_velocity": 3 * 750 * (2 / 3) / ((69 + 0.5) / 2),
+    "sales_velocity": 4 * 750 * (2 / 3) / ((69 + 0.5) / 2),
+    # won in Apr 2025..m: W1 69 days, W2 12 hours, median 34.75: stale after 69.5 days;
+    # O1 is 50 days old, O2 17, O5 182 (2025-10-01 to 2026-04-01)
+    "stale_pipeline_share": 400 / 3200 * 100,
+    "overdue_pipeline_share": (2000 + 400) / 3200 * 100,  # O1 (2026-03-20), O5 (2026-01-31)
     "sales_qualified_leads": 2,  # Ld1 (qualified in m), Ld5 (created in m-1, qualified in m)
     # activity
     "calls_made": 4,  # C1, C2, C3, C5 (C4 is on the 1st of m+1)
@@ -91,7 +97,9 @@ COMPANY = {
     # team
     "sales_target_attainment": 1400 / 2000 * 100,
     "gap_to_target": 600.0,
-    "sales_per_rep": 1400 / 3,  # R1, R3 (joined in m), R4; R2 left in m-1
+    # selling reps: R1 (W1, L1, orders), R3 (X2, its account's line), R4 (W2, O2); R2 sold
+    # in Jan but left in m-1
+    "sales_per_rep": 1400 / 3,
     "average_sales_per_employee": 180 / 9,
     # subscription: end of m-1 A1 80 + A2 130 + A6 50 = 260; end of m 120+100+60+70 = 350
     "monthly_recurring_revenue": 350.0,
@@ -119,6 +127,12 @@ TEAMS = {
     ("South", "monthly_recurring_revenue"): 60 + 70,
     ("North", "new_customers"): 0.0,
     ("South", "new_customers"): 3.0,
+    # each team by its own won cycle: North's W1 (69 days) makes 138 days, O1 is 50 days
+    # old; South's W2 (12 hours) makes 30 days (the least), O5 is 182 days old, O2 17
+    ("North", "stale_pipeline_share"): 0.0,
+    ("South", "stale_pipeline_share"): 400 / 1200 * 100,
+    ("North", "overdue_pipeline_share"): 100.0,  # O1
+    ("South", "overdue_pipeline_share"): 400 / 1200 * 100,  # O5 of O2 and O5
 }
 
 
@@ -325,6 +339,9 @@ def test_rag_thresholds_come_from_config(dataset, tmp_path):
         ("2025-05", "revenue_churn_rate"),
         ("2025-07", "customer_lifetime_value"),  # 4 churn rates defined (Apr..Jul 2025), not 12
         ("2026-02", "customer_lifetime_value"),  # 11: Mar 2025 has no customer at its start
+        # no deal open at the end of September 2025 (O5 is created in October)
+        ("2025-09", "stale_pipeline_share"),
+        ("2025-09", "overdue_pipeline_share"),
     ],
 )
 def test_zero_denominator_is_undefined(early, month, kpi):
@@ -333,10 +350,43 @@ def test_zero_denominator_is_undefined(early, month, kpi):
     assert row.reason
 
 
-def test_sales_per_rep_undefined_without_reps(early):
-    # South has no rep before R4 joins in September 2025
+def test_sales_per_rep_undefined_without_selling_reps(early):
+    # no deal or order line of South's reps or accounts in 2025-04..06
     df = kpis.compute(early, "2025-06", scope="team:South", kpis=["sales_per_rep"])
     assert df.iloc[0].status == "undefined"
+
+
+def test_stale_and_overdue_pipeline_a_month_earlier(dataset):
+    """End of 2026-02: open W1 (1000, 59 days old, expected 2026-03-05), L1 (300, 28 days),
+    O1 (2000, 19 days, expected 2026-03-20) and O5 (400, 151 days, expected 2026-01-31).
+    No deal was won in 2025-03..2026-02: stale after 30 days (the least): W1 and O5."""
+    df = kpis.compute(
+        dataset, "2026-02", kpis=["stale_pipeline_share", "overdue_pipeline_share"]
+    ).set_index("kpi")
+    assert df.loc["stale_pipeline_share", "value"] == pytest.approx(1400 / 3700 * 100)
+    assert df.loc["overdue_pipeline_share", "value"] == pytest.approx(400 / 3700 * 100)
+
+
+def test_overdue_pipeline_is_not_available_without_expected_close_dates(tmp_path):
+    """The column is there, but the deals open at the end of m (O1, O2, O5) have no date:
+    not available, for the company and each team, not 0. At the end of 2026-02 W1 is open
+    with a date (2026-03-05, not overdue): 0 % for the company; South's only open deal
+    (O5) has none."""
+    t = tables()
+    o = t["opportunities"]
+    o.loc[o["opportunity_id"].isin(["O1", "O2", "O5"]), "expected_close_at"] = None
+    ds = open_dataset(write_tables(tmp_path, t))
+    df = kpis.compute(ds, M, months=2, scope=["company", "team"], kpis=["overdue_pipeline_share"])
+    rows = df.set_index(["month", "scope"])
+    for scope in ("company", "North", "South"):
+        row = rows.loc[(M, scope)]
+        assert row.status == "not_available" and pd.isna(row.value), scope
+        assert row.reason == (
+            "no deal open at the end of the month has an expected close date (`expected_close_at`)"
+        )
+    assert rows.loc[("2026-02", "company"), "value"] == 0.0
+    assert rows.loc[("2026-02", "North"), "status"] == "ok"
+    assert rows.loc[("2026-02", "South"), "status"] == "not_available"
 
 
 def test_customer_engagement_undefined_without_customers(tmp_path):
@@ -374,6 +424,8 @@ MISSING = {
     "average_new_deal_size": "opportunities",
     "sales_cycle_length": "opportunities",
     "sales_velocity": "opportunities",
+    "stale_pipeline_share": "opportunities.closed_at",
+    "overdue_pipeline_share": "opportunities.expected_close_at",
     "sales_qualified_leads": "leads.qualified_at",
     "calls_made": "activities",
     "emails_sent": "activities",
@@ -406,7 +458,7 @@ MISSING = {
     "cac_payback_months": "costs",
     "sales_target_attainment": "targets",
     "gap_to_target": "targets",
-    "sales_per_rep": "reps",
+    "sales_per_rep": "opportunities",
     "average_sales_per_employee": "financials.employees",
     "monthly_recurring_revenue": "subscriptions",
     "annual_recurring_revenue": "subscriptions",

@@ -68,3 +68,28 @@ def test_a_page_from_a_snapshot_never_loads_the_engine():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+STALE = (
+    "of the open pipeline is stale: older than twice the median cycle of the deals won in "
+    "the last 12 months (at least 30 days)"
+)
+OVERDUE = "of the open pipeline is overdue: past its expected close date"
+
+
+def test_a_stale_or_overdue_pipeline_above_a_quarter_is_flagged(source):
+    """m: company overdue (O1 2000 + O5 400) / 3200 = 75 %, stale O5 400 / 3200 = 12.5 %;
+    South stale and overdue O5 400 / 1200 = 33.3 %."""
+    _, data = source
+    summary = Report("summary", month=M, source=str(data))
+    assert summary.flags() == [f"75.0 % {OVERDUE}"]
+    assert f'<ul class="flags"><li>75.0 % {OVERDUE}</li></ul>' in summary.cards().text
+    assert summary.card("overdue_pipeline_share")["rag"] == "red"  # no target: the flag
+    assert summary.card("stale_pipeline_share")["rag"] == "none"  # 12.5 %: no flag
+
+    south = Report("pipeline", month=M, scope="team:South", source=str(data))
+    html = south.cards().text
+    assert f"<li>33.3 % {STALE}</li><li>33.3 % {OVERDUE}</li>" in html
+    # both are cards of the pipeline page
+    assert '<div class="name">Stale pipeline</div>' in html
+    assert '<div class="name">Overdue pipeline</div>' in html
