@@ -58,7 +58,8 @@ def _validate(args: argparse.Namespace) -> int:
     from kpi_helpers.data import exit_code, format_report, open_dataset, validate
 
     _warn_password(args)
-    ds = open_dataset(args.source, args.mapping, keep_unreadable=True)
+    cfg = _config(args.config)  # its timezone: where days end, for dates in the future
+    ds = open_dataset(args.source, args.mapping, cfg.timezone, keep_unreadable=True)
     findings = validate(ds)
     print(format_report(findings, ds.description))
     return exit_code(findings)
@@ -398,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         "database URL, or env:VAR holding a database URL",
     )
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
+    p.add_argument("--config", help="kpi.toml (its timezone: where days and months end)")
     p.set_defaults(run=_validate)
 
     p = sub.add_parser(

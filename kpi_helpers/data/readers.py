@@ -44,6 +44,17 @@ def first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def unreadable_parquet(path: Path, exc: BaseException) -> KitError:
+    """The error for Parquet file ``path``, which the reader refused with ``exc``: named
+    once, without the full path the reader's message repeats.
+
+    >>> str(unreadable_parquet(Path("/x/orders.parquet"), OSError("No magic bytes in '/x/orders.parquet'")))
+    'orders.parquet is not a readable Parquet file: No magic bytes in.'
+    """  # noqa: E501
+    reason = re.sub(rf"\s*'[^']*{re.escape(path.name)}'", "", first_line(exc)).rstrip(". ")
+    return KitError(f"{path.name} is not a readable Parquet file: {reason}.")
+
+
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -205,9 +216,7 @@ def frame_from_file(
         try:
             return pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
-            raise KitError(
-                f"{path.name} is not a readable Parquet file: {first_line(exc)}."
-            ) from None
+            raise unreadable_parquet(path, exc) from None
     table = tm.table if tm else path.name.split(".")[0]
     return _read_csv_frame(
         path, table, tm.encoding if tm else None, tm.delimiter if tm else None, notes

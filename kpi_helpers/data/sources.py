@@ -46,6 +46,7 @@ from .readers import (
     first_line,
     frame_from_file,
     load_csv_native,
+    unreadable_parquet,
 )
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -287,9 +288,7 @@ def _open_folder(folder: Path, mapping: Mapping | None, ds: Dataset) -> None:
                     try:
                         ds.raw[name] = con.read_parquet(path, table_name=f"raw_{name}")
                     except Exception as exc:
-                        raise KitError(
-                            f"{path.name} is not a readable Parquet file: {first_line(exc)}."
-                        ) from None
+                        raise unreadable_parquet(path, exc) from None
                     ds.tables[name] = typed(ds.raw[name], spec, timezone=ds.timezone)
                     continue
                 notes = ds.load_notes.setdefault(name, [])

@@ -151,7 +151,7 @@ def target_findings(
 
     >>> t = pd.DataFrame({"month": ["2026-10"], "kpi": ["win_rat"], "target": [40.0]})
     >>> [(f.check, f.examples) for f in target_findings(t, None)]
-    [('unknown_kpi', ['win_rat'])]
+    [('unknown_kpi', ['2026-10 win_rat company'])]
     """
     t = target_scopes(frame)
     found: list[Finding] = []
@@ -182,13 +182,19 @@ def target_findings(
                 "unknown_kpi",
                 problem + with_hints(hints),
                 int(t["kpi"].isin(list(hints)).sum()),
-                list(hints)[:5],
+                _rows(t[t["kpi"].isin(list(hints))]),
                 "Write the KPI's id as `kpi-kit catalog` lists it.",
             )
         )
     if read_reps is None or (t["team"].isna() & t["rep_id"].isna()).all():
         return found
     return found + _against_reps(t, read_reps())
+
+
+def _rows(rows: pd.DataFrame) -> list[str]:
+    """The first five of target ``rows`` (from :func:`target_scopes`) as a finding's
+    examples: the rows to correct, by month, KPI and scope (the problem names the values)."""
+    return target_label(rows).head(5).tolist()
 
 
 def _against_reps(t: pd.DataFrame, reps: pd.DataFrame) -> list[Finding]:
@@ -211,7 +217,7 @@ def _against_reps(t: pd.DataFrame, reps: pd.DataFrame) -> list[Finding]:
                 "unknown_team",
                 problem + with_hints(names),
                 len(team_rows),
-                list(names)[:5],
+                _rows(team_rows),
                 "Write the team as reps.team names it, or add the team's reps to reps.",
             )
         )
@@ -226,7 +232,7 @@ def _against_reps(t: pd.DataFrame, reps: pd.DataFrame) -> list[Finding]:
                 "unknown_rep",
                 "rep_id values not found in reps.rep_id: " + with_hints(names),
                 len(rep_rows),
-                list(names)[:5],
+                _rows(rep_rows),
                 "Add the rep to reps (with its team), or correct targets.rep_id.",
             )
         )
@@ -234,17 +240,18 @@ def _against_reps(t: pd.DataFrame, reps: pd.DataFrame) -> list[Finding]:
     moved = t[known & t["team"].notna() & rep_team.notna() & (t["team"] != rep_team)]
     if len(moved):
         pairs = zip(moved["rep_id"], moved["team"], strict=True)
-        examples = list(dict.fromkeys(f"{r}: {team}, not {team_of[r]}" for r, team in pairs))
+        named = list(dict.fromkeys(f"{r} in {team}, not {team_of[r]}" for r, team in pairs))
+        more = f" and {len(named) - 5} more" if len(named) > 5 else ""
         found.append(
             Finding(
                 WARNING,
                 TABLE,
                 "team",
                 "target_team_mismatch",
-                "rep targets name another team than the rep's in reps; a rep's target "
-                "counts for the rep only, whatever team the row names",
+                f"rep targets name another team than the rep's in reps ({'; '.join(named[:5])}"
+                f"{more}); a rep's target counts for the rep only, whatever team the row names",
                 len(moved),
-                examples[:5],
+                _rows(moved),
                 "Write the rep's team (reps.team) in targets.team, or leave it empty.",
             )
         )

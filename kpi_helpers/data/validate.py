@@ -128,7 +128,9 @@ class _Checker:
                     "",
                     "unreadable",
                     self.ds.load_errors[name],
-                    "Fix the file (or the mapping) so the table can be read.",
+                    f"Export {name} again (or correct its mapping section), or move the file "
+                    "out of the source to go without its KPIs; until then every command "
+                    "stops here.",
                 )
             elif name not in self.ds.tables:
                 fams = ", ".join(families_using(name)) or "none"
@@ -350,13 +352,16 @@ class _Checker:
     def future(self, name: str) -> list[Item]:
         t = self.ds.tables[name]
         limit = ibis.timestamp(self.as_of.replace(microsecond=0))
+        zone = self.ds.timezone
         return [
             RowCheck(
                 WARNING,
                 col.name,
                 "future",
-                f"{col.name} is in the future (after {self.as_of:%Y-%m-%d %H:%M})",
-                "Check the export's dates and timezone.",
+                f"{col.name} is in the future (after {self.as_of:%Y-%m-%d %H:%M} in {zone})",
+                f"Check the export's dates. A time written without a zone is read as {zone} "
+                "time (kpi.toml's timezone): if the export writes another zone's (often "
+                "UTC's), export the times with their zone (2026-04-01T02:00:00Z).",
                 lambda c, col=col.name: c[col] > limit,
             )
             for col in TABLES[name].columns

@@ -107,7 +107,8 @@ def test_a_reps_target_is_one_target_whatever_team_the_rows_name(tmp_path):
     assert f.examples == ["2026-02 sales_revenue rep R1"]
     # the row that names the wrong team is a finding of its own
     g = only(found, "target_team_mismatch")
-    assert g.examples == ["R1: South, not North"]
+    assert g.examples == ["2026-02 sales_revenue rep R1"]
+    assert "(R1 in South, not North)" in g.problem
 
 
 def test_a_kpi_that_is_not_a_catalog_id_is_an_error_with_did_you_mean(tmp_path):
@@ -121,7 +122,8 @@ def test_a_kpi_that_is_not_a_catalog_id_is_an_error_with_did_you_mean(tmp_path):
         "unknown_kpi",
     )
     assert (f.severity, f.table, f.column, f.rows) == ("error", "targets", "kpi", 2)
-    assert f.examples == ["sales_revnue"]
+    # the rows to correct; the problem names the value and what it may mean
+    assert f.examples == ["2026-02 sales_revnue company", "2026-03 sales_revnue company"]
     assert "'sales_revnue' (did you mean sales_revenue or " in f.problem
     assert "kpi-kit catalog" in f.fix
 
@@ -139,14 +141,19 @@ def test_an_alias_is_named_with_the_id_targets_are_matched_on(tmp_path):
 def test_a_team_not_in_reps_is_a_warning_naming_it(tmp_path):
     f = only(findings(tmp_path, *GOOD, ("2026-02", "win_rate", 50.0, "Nort", None)), "unknown_team")
     assert (f.severity, f.table, f.column, f.rows) == ("warning", "targets", "team", 1)
-    assert f.examples == ["Nort"]
+    assert f.examples == ["2026-02 win_rate team Nort"]
     assert "'Nort' (did you mean North?)" in f.problem
 
 
 def test_a_rep_not_in_reps_is_one_warning_naming_it(tmp_path):
     found = findings(tmp_path, *GOOD, ("2026-02", "win_rate", 50.0, None, "R9"))
     f = only(found, "unknown_rep")
-    assert (f.severity, f.column, f.rows, f.examples) == ("warning", "rep_id", 1, ["R9"])
+    assert (f.severity, f.column, f.rows, f.examples) == (
+        "warning",
+        "rep_id",
+        1,
+        ["2026-02 win_rate rep R9"],
+    )
     assert "'R9'" in f.problem
     assert checks(found) == {"unknown_rep"}  # not a second finding as an orphan key
 
@@ -170,8 +177,9 @@ def test_a_reps_target_in_another_team_is_a_warning(tmp_path):
         "warning",
         "team",
         1,
-        ["R1: South, not North"],
+        ["2026-02 sales_revenue rep R1"],
     )
+    assert "(R1 in South, not North)" in f.problem
     assert "counts for the rep" in f.problem
 
 
