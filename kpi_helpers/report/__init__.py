@@ -6,7 +6,8 @@ Ibis. Computing live (``report.live``) is imported only when a page has no snaps
 """
 
 from . import charts
-from .notebook import Report, mover_weights, show, summary_headlines
+from .choices import mover_weights, summary_headlines
+from .notebook import Report, show
 from .pages import (
     HEADLINES,
     PACK_FAMILIES,

@@ -16,12 +16,9 @@ behind it, under the pack's ``data/`` folder (relative, so a zipped pack works o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-import jinja2
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
@@ -39,11 +36,12 @@ from kpi_helpers.catalog import (
 from kpi_helpers.core import Config, KitError, Month, load_config
 
 from .charts import bar_chart, forecast_chart, histogram, span_title, trend_chart
+from .choices import missing_value, mover_weights, shown_columns, summary_headlines
+from .html import HTML, blocks, reason_parts
 from .pages import (
     FLAG_PAGES,
     FLAGS,
     HEADLINES,
-    TEMPLATES,
     alerts_of_scope,
     month_label,
     page_title,
@@ -52,25 +50,6 @@ from .snapshot import Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
 TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
-
-
-def reason_parts(reason: str) -> list[tuple[str, bool]]:
-    """A not-available reason split into text and `code` parts (table and column names).
-
-    >>> reason_parts("needs table `leads` <b>")
-    [('needs table ', False), ('leads', True), (' <b>', False)]
-    """
-    parts = re.split(r"`([^`]+)`", str(reason))
-    return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
-
-
-@cache
-def blocks() -> Any:
-    """The page blocks template's macros (Jinja2, autoescape on)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True
-    )
-    return env.get_template("page_blocks.html.j2").module
 
 
 @dataclass
@@ -378,7 +357,7 @@ class Report:
                 spec = ",.0f" if whole else ",.2f"
                 cells.append([("" if pd.isna(v) else format(v, spec)) for v in values])
             else:
-                cells.append(["" if _missing(v) else str(v) for v in values])
+                cells.append(["" if missing_value(v) else str(v) for v in values])
         columns = [str(c).replace("_", " ") for c in shown.columns]
         more = f"{len(df) - limit:,} more rows in the CSV." if len(df) > limit else ""
         href = self.link(self._name_of(df, data))
@@ -577,67 +556,6 @@ class Report:
         return int(sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"]))
 
 
-def summary_headlines(rows: pd.DataFrame, month: str) -> list[str]:
-    """The summary's headline KPIs for one scope (``rows``: its tidy KPI rows, 13
-    months): the summary's list, topped up from the families' headlines so a CRM-only
-    export still gets a full row, keeping only KPIs with a signal: available this month
-    and not 0 (or n/a) in every month. New customers that are 0 all year (every deal
-    typed "new business" on accounts with repeat wins) make way for the next KPI.
-    The summary page, its e-mail and the pack's index all show these.
-
-    >>> rows = pd.DataFrame({"kpi": ["sales_revenue", "monthly_sales_bookings", "win_rate"],
-    ...     "month": "2026-03", "status": ["not_available", "ok", "ok"],
-    ...     "value": [None, 0.0, 40.0]})
-    >>> summary_headlines(rows, "2026-03")
-    ['win_rate']
-    """
-    ok = rows[rows["status"] == "ok"]
-    signal = set(ok.loc[ok["value"].fillna(0) != 0, "kpi"])
-    now = rows[rows["month"] == month]
-    available = set(now.loc[now["status"] != "not_available", "kpi"]) & signal
-    wanted = HEADLINES["summary"]
-    order = [*wanted, *(k for f in FAMILIES for k in HEADLINES[f])]
-    return [k for k in dict.fromkeys(order) if k in available][: len(wanted)]
-
-
-def mover_weights(current: pd.DataFrame) -> pd.Series:
-    """How much each KPI moved this month, by id: ``|mom_change|`` in %, a point (pp)
-    weighing as 2 %, for the ok KPIs with a better-direction and such a change.
-    "Largest movers" on a page and the e-mail's "biggest move" rank by it.
-
-    >>> cur = pd.DataFrame({"status": ["ok", "ok"], "mom_change": [-3.0, 2.0],
-    ...     "better": ["up", "up"], "change_unit": ["%", "pp"]}, index=["a", "b"])
-    >>> mover_weights(cur).to_dict()
-    {'a': 3.0, 'b': 4.0}
-    """
-    cur = current[
-        (current["status"] == "ok")
-        & current["mom_change"].notna()
-        & (current["better"] != "neutral")
-        & current["change_unit"].isin(["%", "pp"])
-    ]
-    # astype: mapping an empty text column gives text, and text x float raised a
-    # TypeError on a scope where nothing moved (a team without sales)
-    weight = cur["change_unit"].map({"%": 1.0, "pp": 2.0}).astype("float64")
-    return cur["mom_change"].astype("float64").abs() * weight
-
-
-def shown_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """The columns of a table a page shows: people, teams and accounts by name, so an id
-    beside its name (``rep_id`` beside ``rep_name``) is left out, and so is a column
-    without a value in any row (attainment without targets). The CSV keeps them all.
-
-    >>> df = pd.DataFrame({"rep_id": ["0051x"], "rep_name": ["Ana"], "attainment": [None]})
-    >>> list(shown_columns(df).columns)
-    ['rep_name']
-    """
-    filled = [c for c in df.columns if not df[c].map(_missing).all()]
-    names = {str(c) for c in filled}
-    return df[
-        [c for c in filled if not (str(c).endswith("_id") and f"{str(c)[:-3]}_name" in names)]
-    ]
-
-
 def _rag(row: pd.Series) -> str:
     return row["rag"] if isinstance(row["rag"], str) else ""
 
@@ -650,30 +568,6 @@ def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
     """The CLV columns a page shows, P(alive) in percent."""
     cols = [c for c in [*_CLV_SHOWN, *more] if c in acc.columns]
     return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
-
-
-def _missing(value) -> bool:
-    """No value: None, NaN, NaT, NA or blank text."""
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # a list or an array in a cell: a value
-        return False
-
-
-class HTML:
-    """HTML that Jupyter displays (and nbconvert embeds) as is: only ever the output of
-    the autoescaping page-blocks template."""
-
-    def __init__(self, text: str):
-        self.text = str(text)
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return self.text
 
 
 def show(fig) -> None:

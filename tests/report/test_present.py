@@ -18,7 +18,8 @@ from kpi_fixture import tables
 
 from kpi_helpers.catalog import format_value
 from kpi_helpers.report import Report, notebook, summary_headlines
-from kpi_helpers.report.notebook import shown_columns
+from kpi_helpers.report.choices import shown_columns
+from kpi_helpers.report.html import HTML
 
 M = "2026-03"
 
@@ -62,7 +63,7 @@ def test_the_kpi_table_shows_values_and_one_line_for_the_rest(summary):
     # no targets: neither a target nor a status column; changes are there (Feb had deals)
     heads = re.findall(r"<th>([^<]*)</th>", table)
     assert heads == ["KPI", "value", "vs last month"]
-    said = _text(notebook.HTML(line))
+    said = _text(HTML(line))
     assert said.startswith("Not available from this data: ")
     assert "Sales revenue, Sales volume (orders)" in said and "(needs table orders)" in said
     assert "Monthly recurring revenue (MRR)" in said and "(needs table subscriptions)" in said
@@ -71,7 +72,7 @@ def test_the_kpi_table_shows_values_and_one_line_for_the_rest(summary):
 def test_data_quality_lists_every_problem_and_one_calm_line(summary):
     box = summary.data_quality().text
     assert box.startswith('<div class="data-quality">')  # no bold orange paragraph
-    items = [_text(notebook.HTML(li)) for li in re.findall(r"<li .*?</li>", box)]
+    items = [_text(HTML(li)) for li in re.findall(r"<li .*?</li>", box)]
     assert items == [  # errors first, each with its count, an example and the fix
         "error accounts.account_id: 1 account_id value(s) appear on more than one row "
         "(2 rows, e.g. A6). Fix: Keep one row per account_id (de-duplicate the export, or "
@@ -96,7 +97,7 @@ def test_data_quality_lists_every_problem_and_one_calm_line(summary):
         "still in play and close the others (closed_lost) in the CRM; until then the overdue "
         "pipeline (overdue_pipeline_share) counts them.",
     ]
-    absent = _text(notebook.HTML(box.split('<p class="absent">')[1]))
+    absent = _text(HTML(box.split('<p class="absent">')[1]))
     missing = ["leads", "activities", "orders", "subscriptions", "costs", "targets",
                "nps_responses", "financials"]  # fmt: skip
     na = summary.current[summary.current["status"] == "not_available"]
