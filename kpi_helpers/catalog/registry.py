@@ -232,11 +232,16 @@ def none_of(part: F, whole: F) -> F:
     """1 where ``whole`` is above 0 and ``part`` is 0, else 0: e.g. deals are open, but none
     of them has an expected close date.
 
-    >>> f = pd.DataFrame({"open": [2.0, 2.0, 0.0], "dated": [0.0, 1.0, 0.0]})
+    A month without any ``part`` (no row gave a value: NaN) counts as 0 of them.
+
+    >>> f = pd.DataFrame({"open": [2.0, 2.0, 0.0, 3.0], "dated": [0.0, 1.0, 0.0, None]})
     >>> none_of(m("dated"), m("open"))(f).tolist()
-    [1.0, 0.0, 0.0]
+    [1.0, 0.0, 0.0, 1.0]
     """
-    return F(lambda f: (whole(f) > 0) & (part(f) == 0), _deepest(part.lags, whole.lags))
+    return F(
+        lambda f: (whole(f).fillna(0) > 0) & (part(f).fillna(0) == 0),
+        _deepest(part.lags, whole.lags),
+    )
 
 
 def _k(*args, **kwargs) -> KPI:

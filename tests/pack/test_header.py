@@ -19,5 +19,6 @@ def test_the_header_says_through_the_last_close_and_names_tables_that_end_early(
     assert profile["data_through_note"] == "leads end 2017-01-15"
     meta = {"source": "folder crm", "row_counts": profile["row_counts"], **profile}
     assert data_line(meta) == (
-        "folder crm · data through 2017-05-31 (leads end 2017-01-15) · 6 deals, 2 leads"
+        "folder crm · data through 2017-05-31 (leads end 2017-01-15) · months in UTC time · "
+        "6 deals, 2 leads"
     )
