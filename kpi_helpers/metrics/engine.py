@@ -88,10 +88,16 @@ class Engine:
         return describe_missing(missing, self.ds) if missing else None
 
     def reason(self, kpi: KPI, scope_type: str) -> str | None:
-        """Why ``kpi`` is not available for ``scope_type``, or None when it is."""
-        reasons = [r for r in (self.unavailable(x) for x in sorted(kpi.measures)) if r]
-        if reasons:
-            return "; ".join(dict.fromkeys(reasons))
+        """Why ``kpi`` is not available for ``scope_type``, or None when it is. What its
+        measures lack is named once ("needs table `leads` with columns
+        `first_response_at`, `engaged_at`"), not once per measure."""
+        missing = [
+            need
+            for x in sorted(kpi.measures)
+            for need in missing_inputs(self.ds, self.source_of[x].needs_of(x), True)
+        ]
+        if missing:
+            return describe_missing(missing, self.ds)
         for x in sorted(kpi.measures):
             src = self.source_of[x]
             if scope_type not in src.scope_types:

@@ -165,16 +165,21 @@ def empty_columns(ds: Dataset, table: str) -> frozenset[str]:
 
 
 def describe_missing(missing: list[str], ds: Dataset | None = None) -> str:
-    """What the missing needs are, in words; given the dataset, a column it has but left
-    empty in every row (:func:`empty_columns`) is said so.
+    """What the missing needs are, in words, each table once; given the dataset, a column
+    it has but left empty in every row (:func:`empty_columns`) is said so.
 
     >>> describe_missing(["leads.first_response_at", "opportunities.account_id,closed_at"])
     'needs table `leads` with column `first_response_at` and table `opportunities` with columns `account_id`, `closed_at`'
+    >>> describe_missing(["leads", "leads.first_response_at", "leads.engaged_at"])
+    'needs table `leads` with columns `first_response_at`, `engaged_at`'
     """  # noqa: E501
-    parts = []
+    wanted: dict[str, list[str]] = {}  # each table once, with every column it lacks
     for need in missing:
         table, _, columns = need.partition(".")
-        cols = columns.split(",") if columns else []
+        cols = wanted.setdefault(table, [])
+        cols.extend(c for c in columns.split(",") if c and c not in cols)
+    parts = []
+    for table, cols in wanted.items():
         names = ", ".join(f"`{c}`" for c in cols)
         plural = "s" if len(cols) > 1 else ""
         if cols and ds is not None and ds.has(table, *cols):

@@ -27,6 +27,7 @@ from datetime import datetime
 from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
+from queue import Empty
 
 from jupyter_client.manager import KernelManager
 
@@ -173,9 +174,7 @@ class Worker:
         try:
             for code in ([WARM_KERNEL] if fresh else []) + [RESET_KERNEL.format(workdir=workdir)]:
                 msg_id = kc.execute(code, silent=True, store_history=False)
-                reply = kc.get_shell_msg(timeout=90)
-                while reply["parent_header"].get("msg_id") != msg_id:
-                    reply = kc.get_shell_msg(timeout=90)
+                reply = _reply(kc, km, msg_id)
                 if reply["content"]["status"] != "ok":
                     evalue = reply["content"].get("evalue")
                     raise RuntimeError(f"Kernel could not be reset: {evalue}")
@@ -377,3 +376,21 @@ def run_all(
             bar.update(1)
         bar.close()
     return outcomes
+
+
+def _reply(kc, km: KernelManager, msg_id: str, timeout: float = 90.0) -> dict:
+    """The kernel's reply to ``msg_id``. A kernel that died before answering (one that
+    could not bind its ports: "Address already in use" in the worker's log) or gave no
+    answer within ``timeout`` seconds raises a RuntimeError naming the kernel, so that
+    :meth:`Worker.run` tries the page once more on a fresh kernel."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            reply = kc.get_shell_msg(timeout=1)
+        except Empty:
+            if not km.is_alive():
+                raise RuntimeError("Kernel died before it answered") from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+    raise RuntimeError(f"Kernel gave no answer in {timeout:.0f} s")
