@@ -227,3 +227,15 @@ def spark():
     )
     yield session
     session.stop()
+
+
+# Module fixtures that build a whole pack (tens of seconds each): the tests that use one
+# run on one xdist worker (--dist loadgroup), so the pack is built once, not once a worker.
+SHARED_BUILDS = frozenset({"pack", "reports", "salesforce"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

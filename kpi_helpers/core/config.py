@@ -59,6 +59,7 @@ days from 1 to 3650, not "365".`` All the problems of a file come in one message
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import re
@@ -137,9 +138,18 @@ def number(lo: float, hi: float, words: str, above: bool = False, below: bool = 
     return Kind(words.format(lo=lo, hi=hi), parse)
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # the tz database's names; "localtime" (the computer's own zone, a link some systems
+    # list) and "Factory" are files of the zone folder, not zones
+    return frozenset(available_timezones()) - {"localtime", "Factory"}
+
+
 def _zone(value: object) -> str | None:
-    """An IANA time zone name that ``zoneinfo`` knows (``"Europe/Berlin"``), else None."""
-    if not isinstance(value, str):
+    """An IANA time zone name that ``zoneinfo`` knows (``"Europe/Berlin"``), else None;
+    never ``"localtime"`` or another file of the zone folder that is not a zone name (the
+    computer's own zone must never matter, and the backends do not know them)."""
+    if not isinstance(value, str) or value not in _zone_names():
         return None
     try:
         ZoneInfo(value)
@@ -161,7 +171,7 @@ CURRENCY = Kind(
 ZONE = Kind(
     'an IANA time zone name in quotes, such as "Europe/Berlin" or "UTC"',
     _zone,
-    lambda v: did_you_mean(v, available_timezones()) if isinstance(v, str) else "",
+    lambda v: did_you_mean(v, _zone_names()) if isinstance(v, str) else "",
 )
 PROBABILITY = number(0, 1, "a probability from {lo} to {hi}")
 PERCENT = number(0, 1000, "an attainment in % from {lo} to {hi}")

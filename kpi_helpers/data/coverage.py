@@ -7,12 +7,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import ibis
 import pandas as pd
 
-from kpi_helpers.core import KitError, Month, today_in
+from kpi_helpers.core import KitError, Month, now_in, today_in
 
 from .contract import CLOSED_STAGES, FIRST_EVENTS, PAST_EVENTS
 from .sources import Dataset
@@ -23,7 +21,7 @@ def _event_bounds(ds: Dataset) -> dict[str, tuple[pd.Timestamp, pd.Timestamp, pd
     one not after now: one query per table, kept on ``ds``."""
     if "event_bounds" in ds.cache:
         return ds.cache["event_bounds"]
-    now = ibis.timestamp(datetime.now().replace(microsecond=0))
+    now = ibis.timestamp(now_in(ds.timezone).replace(microsecond=0))  # the dataset's clock
     out = {}
     for table, columns in PAST_EVENTS.items():
         cols = [c for c in columns if ds.has(table, c)]

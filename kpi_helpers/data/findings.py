@@ -52,7 +52,12 @@ CHECK_ORDER = (
     "unknown_team",
     "unknown_rep",
     "target_team_mismatch",
-    # 8. suspicious data, then what the data lacks
+    # 8. suspicious data (what CRM exports get wrong about deals first), then what the
+    # data lacks
+    "open_without_account",
+    "open_without_expected_close",
+    "open_past_expected_close",
+    "one_deal_type",
     "open_with_close_date",
     "future",
     "missing_table",

@@ -84,7 +84,8 @@ class Engine:
     # ------------------------------------------------------------------ availability
     def unavailable(self, measure: str) -> str | None:
         """Why ``measure`` cannot be computed from this dataset, or None."""
-        missing = missing_inputs(self.ds, self.source_of[measure].needs_of(measure), True)
+        src = self.source_of[measure]
+        missing = missing_inputs(self.ds, src.needs_of(measure), src.filled_of(measure))
         return describe_missing(missing, self.ds) if missing else None
 
     def reason(self, kpi: KPI, scope_type: str) -> str | None:
@@ -94,7 +95,9 @@ class Engine:
         missing = [
             need
             for x in sorted(kpi.measures)
-            for need in missing_inputs(self.ds, self.source_of[x].needs_of(x), True)
+            for need in missing_inputs(
+                self.ds, self.source_of[x].needs_of(x), self.source_of[x].filled_of(x)
+            )
         ]
         if missing:
             return describe_missing(missing, self.ds)
@@ -382,7 +385,8 @@ def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str
                 miss = missing_inputs(ds, k.table_needs)
             else:
                 needs = [n for m in k.measures for n in engine.source_of[m].needs_of(m)]
-                miss = missing_inputs(ds, tuple(needs), filled=True)
+                filled = [n for m in k.measures for n in engine.source_of[m].filled_of(m)]
+                miss = missing_inputs(ds, tuple(needs), tuple(filled))
             if not miss:
                 break
             # a table the data has is named with the column it lacks, never "add it"

@@ -88,6 +88,13 @@ class Source:
     def needs_of(self, measure: str) -> tuple[str, ...]:
         return self.needs + self.extra_needs.get(measure, ())
 
+    def filled_of(self, measure: str) -> tuple[str, ...]:
+        """The needs of ``measure`` whose columns must hold a value in some row: its own
+        columns (``extra_needs``: quoted_at, first_response_at...), where a column blank in
+        every row means no input, never a count of 0. Not the source's shared columns: a
+        blank ``closed_at`` in every row means every deal is open."""
+        return self.extra_needs.get(measure, ())
+
 
 SOURCES: dict[str, Source] = {}
 
@@ -123,14 +130,14 @@ def source(
     return register
 
 
-def missing_inputs(ds: Dataset, needs: tuple[str, ...], filled: bool = False) -> list[str]:
-    """The needs (``table`` or ``table.column``) that ``ds`` does not meet; with
-    ``filled``, a column empty in every row (:func:`empty_columns`) is not met either
-    (the formula KPIs: a blank column of an export must not read as a count of 0)."""
+def missing_inputs(ds: Dataset, needs: tuple[str, ...], filled: tuple[str, ...] = ()) -> list[str]:
+    """The needs (``table`` or ``table.column``) that ``ds`` does not meet; a need also in
+    ``filled`` (:meth:`Source.filled_of`) is not met by a column empty in every row
+    (:func:`empty_columns`) either: a blank column of an export must not read as 0."""
     out = []
     for need in needs:
         options = need.split("|")  # alternatives: any one will do
-        if not any(_has(ds, option, filled) for option in options):
+        if not any(_has(ds, option, need in filled) for option in options):
             out.append(options[-1] if len(options) > 1 else need)
     return out
 

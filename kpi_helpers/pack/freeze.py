@@ -227,7 +227,7 @@ def data_line(meta: dict) -> str:
         if t in counts
     ]
     note = meta.get("data_through_note")
-    through = meta["data_through"] + (f" ({note})" if note else "")
+    through = str(meta["data_through"] or "no past event") + (f" ({note})" if note else "")
     zone = meta.get("timezone", "UTC")
     return f"{meta['source']} · data through {through} · months in {zone} time · " + ", ".join(
         shown

@@ -109,6 +109,11 @@ def test_an_unknown_key_with_nothing_close_lists_the_settings(tmp_path):
             'timezone must be an IANA time zone name in quotes, such as "Europe/Berlin" or '
             '"UTC", not "Europe/Berln" (did you mean Europe/Berlin',
         ),
+        (  # a file of the zone folder, not a zone: the computer's own zone must not matter
+            'timezone = "localtime"\n',
+            'timezone must be an IANA time zone name in quotes, such as "Europe/Berlin" or '
+            '"UTC", not "localtime"',
+        ),
     ],
 )
 def test_a_wrong_value_names_the_key_the_value_and_what_is_expected(tmp_path, text, message):

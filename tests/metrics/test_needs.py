@@ -33,6 +33,20 @@ def test_quote_to_close_without_quote_dates_needs_quoted_at(tmp_path):
     assert row.loc["win_rate", "status"] == "ok"  # the rest of the source is unharmed
 
 
+def test_an_export_of_open_deals_only_has_a_pipeline(tmp_path):
+    # closed_at blank in every row means every deal is open, not "no input": the pipeline
+    # is every deal created before April
+    t = tables()
+    crm = {k: t[k] for k in ("opportunities", "accounts", "reps")}
+    o = crm["opportunities"].assign(closed_at=None, stage="negotiation")
+    crm["opportunities"] = o
+    row = kpis.compute(open_dataset(write_tables(tmp_path, crm)), M).set_index("kpi")
+    assert row.loc["pipeline_value", "status"] == "ok"
+    opened = o[o["created_at"] < "2026-04-01"]["amount"].sum()
+    assert row.loc["pipeline_value", "value"] == opened
+    assert "closed_at" not in " ".join(row["reason"].dropna())
+
+
 def test_a_blank_column_is_said_to_be_empty(tmp_path):
     ds = _crm(tmp_path, quoted_at=None, contact_method=None)
     row = kpis.compute(ds, M).set_index("kpi")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from conftest import SAMPLE_END
 
 from kpi_helpers.core import KitError
+from kpi_helpers.data.sample_data import generate
 from kpi_helpers.pack import build_pack, read_build_log
 
 TEAM = "Partners & Alliances"
@@ -48,10 +48,11 @@ def _custom_page(folder: Path, note: str = "") -> None:
 
 
 @pytest.fixture(scope="module")
-def setup(sample_dir, tmp_path_factory):
+def setup(tmp_path_factory):
+    # 14 months of the small sample: each of the test's data steps computes the catalog
     root = tmp_path_factory.mktemp("incremental")
     source = root / "export"
-    shutil.copytree(sample_dir, source)
+    generate(source, seed=11, scale="small", months=14, end_month=SAMPLE_END)
     _custom_page(root / "pages")
     return root, source
 
