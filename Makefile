@@ -28,7 +28,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks

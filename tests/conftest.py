@@ -209,9 +209,8 @@ def has_java() -> bool:
 
 @pytest.fixture(scope="session")
 def spark():
-    """One local Spark session per test process (a JVM takes ~20 s to start): tests that
-    use it carry ``@pytest.mark.xdist_group("spark")`` so that they share one process
-    (``pytest -n 2 --dist loadgroup``). Each test sets the session's zone it needs."""
+    """One local Spark session per test process (a JVM takes ~20 s to start), shared by
+    the tests that use it. Each test sets the session's zone it needs."""
     if not has_java():
         pytest.skip("Spark needs a Java runtime (.ci/run installs one)")
     from pyspark.sql import SparkSession
@@ -227,15 +226,3 @@ def spark():
     )
     yield session
     session.stop()
-
-
-# Module fixtures that build a whole pack (tens of seconds each): the tests that use one
-# run on one xdist worker (--dist loadgroup), so the pack is built once, not once a worker.
-SHARED_BUILDS = frozenset({"pack", "reports", "salesforce"})
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -183,7 +183,6 @@ def test_postgresql_gives_duckdbs_values_whatever_its_session_zone(tmp_path, pos
         assert _bookings(pg) == _bookings(duck) == BOOKINGS[zone]
 
 
-@pytest.mark.xdist_group("spark")
 def test_spark_gives_duckdbs_values_whatever_its_session_zone(tmp_path, spark):
     import ibis
 

@@ -135,7 +135,6 @@ def test_where_data_starts_is_the_same_on_postgresql(postgres_url, tmp_path):
     pd.testing.assert_frame_equal(a, e, check_exact=False, rtol=1e-9)
 
 
-@pytest.mark.xdist_group("spark")
 def test_spark_parity(reference, sample, spark):
     import ibis
 
