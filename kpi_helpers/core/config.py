@@ -138,6 +138,9 @@ def number(lo: float, hi: float, words: str, above: bool = False, below: bool = 
     return Kind(words.format(lo=lo, hi=hi), parse)
 
 
+DEFAULT_TIMEZONE = "UTC"  # kpi.toml's timezone when it names none
+
+
 @functools.cache
 def _zone_names() -> frozenset[str]:
     # the tz database's names; "localtime" (the computer's own zone, a link some systems
@@ -240,7 +243,7 @@ class Config:
         "the month the fiscal year starts in",
         only=((1,), "quarters and years follow the calendar year for now"),
     )
-    timezone: str = setting("UTC", ZONE, "the zone in which months begin and end")
+    timezone: str = setting(DEFAULT_TIMEZONE, ZONE, "the zone in which months begin and end")
     stage_probability: dict[str, float] = setting(
         DEFAULT_STAGE_PROBABILITY,
         PROBABILITY,

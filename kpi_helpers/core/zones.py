@@ -15,10 +15,8 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime
 
-from .config import ZONE
+from .config import DEFAULT_TIMEZONE, ZONE
 from .errors import KitError
-
-DEFAULT_TIMEZONE = "UTC"  # as Config's timezone
 
 __all__ = ["DEFAULT_TIMEZONE", "check_timezone", "now_in", "today_in"]
 

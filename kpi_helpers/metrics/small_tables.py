@@ -18,10 +18,21 @@ from .scopes import COMPANY, rep_teams, team_of
 def employed_in(reps: pd.DataFrame, month: Month) -> pd.Series:
     """Which reps were employed in ``month``: hired before its end (or no hire date) and not
     gone before its start (or no leaving date)."""
-    missing = pd.Series(pd.NaT, index=reps.index)
-    hired = reps["hired_at"] if "hired_at" in reps else missing
-    left = reps["left_at"] if "left_at" in reps else missing
-    return (hired.isna() | (hired < month.end)) & (left.isna() | (left >= month.start))
+    hired = reps["hired_at"] if "hired_at" in reps else pd.Series(pd.NaT, index=reps.index)
+    return (hired.isna() | (hired < month.end)) & ~gone_before(reps, month)
+
+
+def gone_before(reps: pd.DataFrame, month: Month) -> pd.Series:
+    """The ``reps`` rows whose ``left_at`` lies before ``month`` starts: a rep who leaves
+    during m still counts in m (no leaving date: still there).
+
+    >>> reps = pd.DataFrame({"left_at": pd.to_datetime(["2026-02-15", None])})
+    >>> gone_before(reps, Month.parse("2026-03")).tolist()
+    [True, False]
+    """
+    if "left_at" not in reps:
+        return pd.Series(False, index=reps.index)
+    return (reps["left_at"] < month.start).fillna(False).astype(bool)
 
 
 @source("selling_reps", ("orders|opportunities.rep_id",), ("selling_reps",))
@@ -43,7 +54,7 @@ def selling_reps(ms: Measures, st: list[str]) -> pd.DataFrame:
         keep = pd.Series(True, index=rows.index)
         for mi in rows["mi"].unique():
             # gone before m: left before its start (a rep listed twice: on every row)
-            before = (r["left_at"] < Month(int(mi)).start).fillna(False).astype(bool)
+            before = gone_before(r, Month(int(mi)))
             gone = set(r.loc[before, "rep_id"]) - set(r.loc[~before, "rep_id"])
             keep &= ~((rows["mi"] == mi) & rows["rep"].isin(gone))
         rows = rows[keep]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
-from kpi_helpers.core import KitError, kit_version
+from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
 from kpi_helpers.data import TABLES, Dataset, data_through, ends_early
 from kpi_helpers.metrics import has_activity
 from kpi_helpers.report import (
@@ -228,7 +228,7 @@ def data_line(meta: dict) -> str:
     ]
     note = meta.get("data_through_note")
     through = str(meta["data_through"] or "no past event") + (f" ({note})" if note else "")
-    zone = meta.get("timezone", "UTC")
+    zone = meta.get("timezone", DEFAULT_TIMEZONE)
     return f"{meta['source']} · data through {through} · months in {zone} time · " + ", ".join(
         shown
     )

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import DEFAULT_TIMEZONE, KitError
 
 SNAPSHOT_FILE = "snapshot.json"
 KPIS_FILE = "kpis.parquet"
@@ -66,7 +66,7 @@ class Snapshot:
     def timezone(self) -> str:
         """The IANA zone in which the snapshot's months begin and end (kpi.toml's
         ``timezone``); UTC for a snapshot written before the setting existed."""
-        return self.meta.get("timezone", "UTC")
+        return self.meta.get("timezone", DEFAULT_TIMEZONE)  # snapshots older than the setting
 
     @property
     def scopes(self) -> list[str]:
