@@ -50,6 +50,7 @@ from kpi_helpers.report import (
     PACK_FAMILIES,
     SNAPSHOT_FILE,
     TEMPLATES,
+    TREND_MONTHS,
     Snapshot,
     month_label,
     page_title,
@@ -332,7 +333,7 @@ def _build(
     snapshot = Snapshot(snap_dir)
     # a scope without data gets no pages (the index names it); unassigned without rows
     # is not in the snapshot at all
-    quiet = [quiet_line(scope_label(s), month) for s in snapshot.quiet_scopes]
+    quiet = [quiet_line(scope_label(s), month, TREND_MONTHS) for s in snapshot.quiet_scopes]
     scopes = snapshot.paged_scopes
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)

@@ -33,12 +33,13 @@ from kpi_helpers.report import (
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
+    TREND_MONTHS,
     VALIDATION_FILE,
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
-QUIET_REASON = "this scope has no deals, orders, leads or customers in the 13 months"
+QUIET_REASON = f"this scope has no deals, orders, leads or customers in the {TREND_MONTHS} months"
 
 
 def data_profile(ds: Dataset) -> dict:
