@@ -20,6 +20,7 @@ from .files import (
     write_text,
 )
 from .months import Month, month_index, month_range
+from .periods import MONTHS_IN, PERIOD_KINDS, Calendar, Period
 from .resources import package_dir, resource_dir
 from .toml import read_toml
 from .version import kit_version
@@ -28,10 +29,14 @@ from .zones import DEFAULT_TIMEZONE, check_timezone, now_in, today_in
 __all__ = [
     "DEFAULT_TIMEZONE",
     "DEFAULT_STAGE_PROBABILITY",
+    "MONTHS_IN",
+    "PERIOD_KINDS",
+    "Calendar",
     "Config",
     "KitError",
     "Month",
     "NotAvailable",
+    "Period",
     "SettingsRead",
     "atomic_path",
     "check_timezone",

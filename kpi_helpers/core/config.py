@@ -10,7 +10,7 @@ Every key is optional; missing keys take the defaults below. Example::
     clv_discount_rate = 0.01       # monthly, for predictive_clv (kpi-kit clv)
     timezone = "Europe/Berlin"     # an IANA name: months begin and end at its midnight
     output = "reports"             # the packs' folder (kpi-kit pack --out, send --reports)
-    fiscal_year_start = 1          # only 1 (January) for now
+    fiscal_year_start = 1          # 2: FY2027 runs 2026-02..2027-01
     [stage_probability]
     prospecting = 0.1
     negotiation = 0.7
@@ -240,8 +240,7 @@ class Config:
     fiscal_year_start: int = setting(
         1,
         whole(1, 12, "a month number from {lo} to {hi}"),
-        "the month the fiscal year starts in",
-        only=((1,), "quarters and years follow the calendar year for now"),
+        "the month the fiscal year starts in (quarters and years follow it)",
     )
     timezone: str = setting(DEFAULT_TIMEZONE, ZONE, "the zone in which months begin and end")
     stage_probability: dict[str, float] = setting(

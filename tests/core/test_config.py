@@ -123,14 +123,13 @@ def test_a_wrong_value_names_the_key_the_value_and_what_is_expected(tmp_path, te
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("4", "fiscal_year_start = 4 is not supported yet"),
         ("13", "fiscal_year_start must be a month number from 1 to 12, not 13"),
         ('"April"', 'fiscal_year_start must be a month number from 1 to 12, not "April"'),
     ],
 )
-def test_fiscal_year_start_other_than_january_is_not_supported_yet(tmp_path, value, message):
+def test_fiscal_year_start_is_a_month_number(tmp_path, value, message):
     assert problem(tmp_path, f"fiscal_year_start = {value}\n").startswith(f"kpi.toml: {message}")
-    assert load_config(config_file(tmp_path, "fiscal_year_start = 1\n")).fiscal_year_start == 1
+    assert load_config(config_file(tmp_path, "fiscal_year_start = 4\n")).fiscal_year_start == 4
 
 
 def test_good_values_are_kept_as_the_kit_uses_them(tmp_path):
