@@ -49,6 +49,26 @@ FAMILIES = (
     "subscription",
     "outlook",
 )
+
+
+class Kind:
+    """How a KPI of month m carries over to a quarter or a year (KPI_CATALOG.md,
+    "Periods"); every KPI declares one (an alias takes its target's).
+
+    >>> get("win_rate").kind, get("pipeline_value").kind
+    ('ratio', 'state')
+    """
+
+    FLOW = "flow"  # a sum or count of events in p
+    RATIO = "ratio"  # numerator and denominator each over p, then divided (never a mean)
+    DURATION = "duration"  # a median or mean of durations over the events in p
+    STATE = "state"  # at the end of p's last month
+    SPAN = "span"  # a rate between the start and the end of p (churn, retention, NRR)
+    GROWTH = "growth"  # against the previous period of its kind, or the year before
+    AS_OF = "as_of"  # models, 12-month windows and tables: as of the end of p's last month
+    ALL = (FLOW, RATIO, DURATION, STATE, SPAN, GROWTH, AS_OF)
+
+
 LEVEL = [0, 1]  # group a measure frame by (scope_type, scope)
 # the settings of the formula being computed (F.__call__ sets it, setting() reads it)
 _CONFIG: ContextVar[Config | None] = ContextVar("kpi_formula_config", default=None)
@@ -205,6 +225,8 @@ class KPI:
     # (condition, reason): where the condition (a formula) is not 0, the data has the
     # KPI's columns but not the values it needs: *not available* with the reason
     no_input: tuple[F, str] | None = None
+    # how the KPI carries over to a quarter or a year (one of Kind.ALL; "" for an alias)
+    kind: str = ""
 
     @property
     def measures(self) -> frozenset[str]:
@@ -272,7 +294,14 @@ target_bookings = m("target_monthly_sales_bookings")
 CATALOG: list[KPI] = [
     # ---------------------------------------------------------------- revenue
     _k(
-        "sales_revenue", "Sales revenue", "revenue", "sum of orders.revenue in m", CURRENCY, UP, rev
+        "sales_revenue",
+        "Sales revenue",
+        "revenue",
+        "sum of orders.revenue in m",
+        CURRENCY,
+        UP,
+        rev,
+        kind=Kind.FLOW,
     ),
     _k(
         "orders_count",
@@ -282,6 +311,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         orders,
+        kind=Kind.FLOW,
     ),
     _k(
         "units_sold",
@@ -291,6 +321,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("units"),
+        kind=Kind.FLOW,
     ),
     _k(
         "monthly_sales_growth",
@@ -300,6 +331,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(rev - rev.shift(1), rev.shift(1)),
+        kind=Kind.GROWTH,
     ),
     _k(
         "sales_growth_yoy",
@@ -309,6 +341,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(rev - rev.shift(12), rev.shift(12)),
+        kind=Kind.GROWTH,
     ),
     _k(
         "monthly_sales_bookings",
@@ -319,6 +352,7 @@ CATALOG: list[KPI] = [
         UP,
         m("bookings"),
         note="associated_cost counts as 0 when empty or absent.",
+        kind=Kind.FLOW,
     ),
     _k(
         "average_order_value",
@@ -328,6 +362,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         rev / orders,
+        kind=Kind.RATIO,
     ),
     _k(
         "average_purchase_value",
@@ -349,6 +384,7 @@ CATALOG: list[KPI] = [
         m("new_customers"),
         note="Attributed to the account's team (DATA_CONTRACT: its owner's, else the "
         "team of the rep of its latest won deal, else of its latest deal).",
+        kind=Kind.FLOW,
     ),
     _k(
         "product_performance",
@@ -359,6 +395,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="product_performance",
         table_needs=("orders.product",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "incremental_sales",
@@ -369,6 +406,7 @@ CATALOG: list[KPI] = [
         UP,
         rev - (rev.shift(1) + rev.shift(2) + rev.shift(3)) / 3.0,
         signed=True,
+        kind=Kind.FLOW,
     ),
     # ---------------------------------------------------------------- pipeline
     _k(
@@ -379,8 +417,18 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("new_opportunities"),
+        kind=Kind.FLOW,
     ),
-    _k("deals_won", "Deals closed (won)", "pipeline", "deals won in m", COUNT, UP, won),
+    _k(
+        "deals_won",
+        "Deals closed (won)",
+        "pipeline",
+        "deals won in m",
+        COUNT,
+        UP,
+        won,
+        kind=Kind.FLOW,
+    ),
     _k(
         "pipeline_value",
         "Pipeline value",
@@ -389,6 +437,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         m("pipeline_value"),
+        kind=Kind.STATE,
     ),
     _k(
         "pipeline_health",
@@ -399,6 +448,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="pipeline_health",
         table_needs=("opportunities.closed_at",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "sales_opportunities",
@@ -410,6 +460,7 @@ CATALOG: list[KPI] = [
         m("weighted_pipeline"),
         note="An empty probability takes the stage's default from kpi.toml "
         "(prospecting 0.1, qualification 0.2, proposal 0.5, negotiation 0.7, other 0.3).",
+        kind=Kind.STATE,
     ),
     _k(
         "pipeline_coverage",
@@ -420,6 +471,7 @@ CATALOG: list[KPI] = [
         UP,
         m("pipeline_value").shift(1) / target_bookings,
         note="Undefined when the scope has no monthly_sales_bookings target for m.",
+        kind=Kind.STATE,
     ),
     _k(
         "win_rate",
@@ -429,6 +481,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         win_rate_f,
+        kind=Kind.RATIO,
     ),
     _k(
         "quote_to_close",
@@ -438,6 +491,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(m("quoted_won"), m("quoted_closed")),
+        kind=Kind.RATIO,
     ),
     _k(
         "sales_conversion_rate",
@@ -447,6 +501,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(won, m("leads_created")),
+        kind=Kind.RATIO,
     ),
     _k(
         "lead_to_sale_conversion_rate",
@@ -465,6 +520,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(m("new_customers"), m("leads_created")),
+        kind=Kind.RATIO,
     ),
     _k(
         "average_deal_size",
@@ -474,6 +530,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         avg_deal,
+        kind=Kind.RATIO,
     ),
     _k(
         "average_new_deal_size",
@@ -484,6 +541,7 @@ CATALOG: list[KPI] = [
         UP,
         m("won_new_amount") / m("won_new"),
         note="An empty deal_type counts as new.",
+        kind=Kind.RATIO,
     ),
     _k(
         "sales_cycle_length",
@@ -493,6 +551,7 @@ CATALOG: list[KPI] = [
         DAYS,
         DOWN,
         cycle,
+        kind=Kind.DURATION,
     ),
     _k(
         "sales_velocity",
@@ -503,6 +562,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         m("open_deals").shift(1) * avg_deal * win_rate_f / 100.0 / cycle,
+        kind=Kind.RATIO,
     ),
     _k(
         "stale_pipeline_share",
@@ -516,6 +576,7 @@ CATALOG: list[KPI] = [
         pct(m("stale_value"), m("pipeline_value")),
         note="Each scope goes by the cycle of its own won deals; 30 days when it won none "
         "in those 12 months.",
+        kind=Kind.STATE,
     ),
     _k(
         "overdue_pipeline_share",
@@ -530,6 +591,7 @@ CATALOG: list[KPI] = [
             none_of(m("open_dated"), m("open_deals")),
             "no deal open at the end of the month has an expected close date (`expected_close_at`)",
         ),
+        kind=Kind.STATE,
     ),
     _k(
         "sales_qualified_leads",
@@ -539,6 +601,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("sqls"),
+        kind=Kind.FLOW,
     ),
     _k(
         "funnel",
@@ -550,6 +613,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="funnel",
         table_needs=("leads",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "pipeline_by_age",
@@ -561,6 +625,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="pipeline_by_age",
         table_needs=("opportunities.closed_at",),
+        kind=Kind.AS_OF,
     ),
     # ---------------------------------------------------------------- activity
     _k(
@@ -571,6 +636,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("calls"),
+        kind=Kind.FLOW,
     ),
     _k(
         "emails_sent",
@@ -580,6 +646,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("emails"),
+        kind=Kind.FLOW,
     ),
     _k(
         "meetings_held",
@@ -589,6 +656,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("meetings"),
+        kind=Kind.FLOW,
     ),
     _k(
         "new_leads",
@@ -598,6 +666,7 @@ CATALOG: list[KPI] = [
         COUNT,
         UP,
         m("leads_created"),
+        kind=Kind.FLOW,
     ),
     _k(
         "lead_response_time",
@@ -608,6 +677,7 @@ CATALOG: list[KPI] = [
         HOURS,
         DOWN,
         m("response_hours_median"),
+        kind=Kind.DURATION,
     ),
     _k(
         "response_hours",
@@ -619,6 +689,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="response_hours",
         table_needs=("leads.first_response_at",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "leads_by_source",
@@ -630,6 +701,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="leads_by_source",
         table_needs=("leads.source",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "account_contact_rate",
@@ -639,6 +711,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(m("leads_contacted"), m("leads_created")),
+        kind=Kind.RATIO,
     ),
     _k(
         "account_engagement_rate",
@@ -649,6 +722,7 @@ CATALOG: list[KPI] = [
         UP,
         pct(m("leads_engaged"), m("leads_contacted")),
         note="The numerator counts engaged leads that were also contacted.",
+        kind=Kind.RATIO,
     ),
     _k(
         "sales_by_contact_method",
@@ -659,6 +733,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="sales_by_contact_method",
         table_needs=("opportunities.contact_method", "opportunities.closed_at"),
+        kind=Kind.AS_OF,
     ),
     _k(
         "revenue_per_successful_call",
@@ -668,6 +743,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         won_amount / m("successful_calls"),
+        kind=Kind.RATIO,
     ),
     # ---------------------------------------------------------------- customers
     _k(
@@ -683,6 +759,7 @@ CATALOG: list[KPI] = [
         "line with revenue > 0 or a won deal in the lookback (customer_lookback_days, default "
         "365) before the end of m. Attributed to the account's team (its owner's, else that "
         "of the rep of its latest won deal, else of its latest deal).",
+        kind=Kind.STATE,
     ),
     _k(
         "retention_rate",
@@ -692,6 +769,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(active - m("new_customers"), active_start),
+        kind=Kind.SPAN,
     ),
     _k(
         "churn_rate",
@@ -701,6 +779,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         DOWN,
         churn_rate_f,
+        kind=Kind.SPAN,
     ),
     _k(
         "customer_loss",
@@ -710,6 +789,7 @@ CATALOG: list[KPI] = [
         COUNT,
         DOWN,
         m("customers_lost"),
+        kind=Kind.SPAN,
     ),
     _k(
         "customer_lifetime_value",
@@ -727,6 +807,7 @@ CATALOG: list[KPI] = [
         note="Customers with revenue: accounts with an order line with revenue > 0 in the 12 "
         "months; an empty cost counts as 0. No churn in the 12 months gives the "
         "clv_max_years lifespan.",
+        kind=Kind.AS_OF,
     ),
     _k(
         "net_promoter_score",
@@ -736,6 +817,7 @@ CATALOG: list[KPI] = [
         SCORE,
         UP,
         pct(m("nps_promoters") - m("nps_detractors"), m("nps_responses")),
+        kind=Kind.RATIO,
     ),
     _k(
         "customer_satisfaction",
@@ -754,6 +836,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(m("upsell_accounts"), active_start),
+        kind=Kind.RATIO,
     ),
     _k(
         "cross_sell_rate",
@@ -763,6 +846,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(m("cross_sell_accounts"), active_start),
+        kind=Kind.RATIO,
     ),
     _k(
         "expansion_revenue",
@@ -772,6 +856,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         m("expansion_amount"),
+        kind=Kind.FLOW,
     ),
     _k(
         "average_revenue_per_account",
@@ -781,6 +866,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         rev / m("revenue_accounts"),
+        kind=Kind.RATIO,
     ),
     _k(
         "customer_engagement_score",
@@ -792,6 +878,7 @@ CATALOG: list[KPI] = [
         UP,
         m("customer_activities") / active,
         note="Activities count for their rep's team, customers for their account's team.",
+        kind=Kind.RATIO,
     ),
     _k(
         "cohort_retention",
@@ -809,6 +896,7 @@ CATALOG: list[KPI] = [
         "cohort is the new customers of its month (by account team) and k0 can be below "
         "100 % when a won deal's first order comes later. Columns cohort, customers, k0..k11 "
         "(%); months after m are empty.",
+        kind=Kind.AS_OF,
     ),
     _k(
         "product_penetration_rate",
@@ -820,6 +908,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="product_penetration_rate",
         table_needs=("orders.product",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "product_affinity",
@@ -831,6 +920,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="product_affinity",
         table_needs=("orders.product",),
+        kind=Kind.AS_OF,
     ),
     # ---------------------------------------------------------------- profitability
     _k(
@@ -843,6 +933,7 @@ CATALOG: list[KPI] = [
         cac_f,
         note="Costs with an empty team are shared by the teams in proportion to their new "
         "leads in m. Not available per rep.",
+        kind=Kind.RATIO,
     ),
     _k(
         "cost_per_lead",
@@ -852,6 +943,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         DOWN,
         m("costs_marketing") / m("leads_created"),
+        kind=Kind.RATIO,
     ),
     _k(
         "cost_per_conversion",
@@ -861,6 +953,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         DOWN,
         m("costs_marketing") / m("new_customers"),
+        kind=Kind.RATIO,
     ),
     _k(
         "cost_of_goods_sold",
@@ -870,6 +963,7 @@ CATALOG: list[KPI] = [
         CURRENCY,
         NEUTRAL,
         m("cogs"),
+        kind=Kind.FLOW,
     ),
     _k(
         "gross_margin",
@@ -879,6 +973,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         gross_margin_f,
+        kind=Kind.RATIO,
     ),
     _k(
         "average_profit_margin",
@@ -889,6 +984,7 @@ CATALOG: list[KPI] = [
         UP,
         pct(m("fin_net_income"), rev),
         note="Company scope only: financials are company-wide.",
+        kind=Kind.RATIO,
     ),
     _k(
         "gmroi",
@@ -899,6 +995,7 @@ CATALOG: list[KPI] = [
         UP,
         pct(rev - m("cogs"), m("fin_average_inventory_cost")),
         note="Company scope only.",
+        kind=Kind.RATIO,
     ),
     _k(
         "economic_value_added",
@@ -910,6 +1007,7 @@ CATALOG: list[KPI] = [
         m("fin_nopat") - m("fin_invested_capital") * m("fin_cost_of_capital") / 12.0,
         note="Company scope only.",
         signed=True,
+        kind=Kind.FLOW,
     ),
     _k(
         "customer_profitability",
@@ -920,6 +1018,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="customer_profitability",
         table_needs=("orders.cost",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "ltv_to_cac",
@@ -929,6 +1028,7 @@ CATALOG: list[KPI] = [
         RATIO,
         UP,
         clv_f / cac_f,
+        kind=Kind.RATIO,
     ),
     _k(
         "cac_payback_months",
@@ -939,6 +1039,7 @@ CATALOG: list[KPI] = [
         RATIO,
         DOWN,
         cac_f / (m("new_customer_revenue") / m("new_customers") * gross_margin_f / 100.0),
+        kind=Kind.RATIO,
     ),
     # ---------------------------------------------------------------- team
     _k(
@@ -950,6 +1051,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(m("bookings"), target_bookings),
+        kind=Kind.RATIO,
     ),
     _k(
         "gap_to_target",
@@ -961,6 +1063,7 @@ CATALOG: list[KPI] = [
         target_bookings - m("bookings"),
         signed=True,
         says=("behind target", "ahead of target"),
+        kind=Kind.FLOW,
     ),
     _k(
         "sales_per_rep",
@@ -973,6 +1076,7 @@ CATALOG: list[KPI] = [
         note="A selling rep owns a deal created or closed, or an order line, in m or the two "
         "months before and has not left before m (managers who own no deal do not count); "
         "a rep id missing from reps counts too.",
+        kind=Kind.RATIO,
     ),
     _k(
         "average_sales_per_employee",
@@ -983,6 +1087,7 @@ CATALOG: list[KPI] = [
         UP,
         rev / m("fin_employees"),
         note="Company scope only.",
+        kind=Kind.RATIO,
     ),
     _k(
         "rep_leaderboard",
@@ -994,6 +1099,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="rep_leaderboard",
         table_needs=("opportunities.closed_at",),
+        kind=Kind.AS_OF,
     ),
     # ---------------------------------------------------------------- subscription
     _k(
@@ -1004,8 +1110,18 @@ CATALOG: list[KPI] = [
         CURRENCY,
         UP,
         mrr,
+        kind=Kind.STATE,
     ),
-    _k("annual_recurring_revenue", "ARR", "subscription", "MRR x 12", CURRENCY, UP, mrr * 12.0),
+    _k(
+        "annual_recurring_revenue",
+        "ARR",
+        "subscription",
+        "MRR x 12",
+        CURRENCY,
+        UP,
+        mrr * 12.0,
+        kind=Kind.STATE,
+    ),
     _k(
         "net_new_mrr",
         "Net new MRR",
@@ -1015,6 +1131,7 @@ CATALOG: list[KPI] = [
         UP,
         mv["new"] + mv["expansion"] + mv["reactivation"] - lost_mrr,
         signed=True,
+        kind=Kind.SPAN,
     ),
     _k(
         "mrr_movements",
@@ -1027,6 +1144,7 @@ CATALOG: list[KPI] = [
         table="mrr_movements",
         table_needs=("subscriptions",),
         note="'Had MRR earlier' means a subscription started before the start of m.",
+        kind=Kind.AS_OF,
     ),
     _k(
         "net_revenue_retention",
@@ -1036,6 +1154,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(mrr_start + mv["expansion"] - lost_mrr, mrr_start),
+        kind=Kind.SPAN,
     ),
     _k(
         "gross_revenue_retention",
@@ -1045,6 +1164,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         UP,
         pct(mrr_start - lost_mrr, mrr_start),
+        kind=Kind.SPAN,
     ),
     _k(
         "revenue_churn_rate",
@@ -1054,6 +1174,7 @@ CATALOG: list[KPI] = [
         PERCENT,
         DOWN,
         pct(lost_mrr, mrr_start),
+        kind=Kind.SPAN,
     ),
     _k(
         "saas_quick_ratio",
@@ -1063,6 +1184,7 @@ CATALOG: list[KPI] = [
         RATIO,
         UP,
         (mv["new"] + mv["expansion"] + mv["reactivation"]) / lost_mrr,
+        kind=Kind.SPAN,
     ),
     # ---------------------------------------------------------------- outlook (models)
     _k(
@@ -1077,6 +1199,7 @@ CATALOG: list[KPI] = [
         UP,
         table_needs=("orders",),
         note="Made for the month asked for, for the company and each team.",
+        kind=Kind.AS_OF,
     ),
     _k(
         "bookings_forecast",
@@ -1090,6 +1213,7 @@ CATALOG: list[KPI] = [
         UP,
         table_needs=("opportunities.expected_close_at",),
         note="The win rate is pooled over stages: the data keeps only a deal's current stage.",
+        kind=Kind.AS_OF,
     ),
     _k(
         "predictive_clv",
@@ -1102,6 +1226,7 @@ CATALOG: list[KPI] = [
         UP,
         table_needs=("orders.account_id",),
         note="Made for the month asked for, for the company and each team.",
+        kind=Kind.AS_OF,
     ),
     _k(
         "forecasts",
@@ -1113,6 +1238,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="forecasts",
         table_needs=("orders|opportunities|subscriptions|leads",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "pipeline_outlook",
@@ -1124,6 +1250,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="pipeline_outlook",
         table_needs=("opportunities.expected_close_at",),
+        kind=Kind.AS_OF,
     ),
     _k(
         "clv_accounts",
@@ -1135,6 +1262,7 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="clv_accounts",
         table_needs=("orders.account_id",),
+        kind=Kind.AS_OF,
     ),
 ]
 
