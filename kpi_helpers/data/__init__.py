@@ -7,6 +7,7 @@ sample data generator and ``kpi-kit init`` for CRM exports.
 >>> validate(ds)                       # doctest: +SKIP
 """
 
+from .backends import keep_table, spill_to
 from .casting import cast_to_contract, typed, wall_time
 from .contract import (
     CLOSED_STAGES,
@@ -75,12 +76,14 @@ __all__ = [
     "format_report",
     "from_backend",
     "init",
+    "keep_table",
     "load_mapping",
     "month_asked",
     "open_dataset",
     "password_warning",
     "redact",
     "sort_findings",
+    "spill_to",
     "target_scopes",
     "start_reason",
     "typed",

@@ -11,6 +11,7 @@ from .customers import active_spells, first_purchase, merge_spells
 from .deals import deal_probability
 from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
 from .measures import KEY, Measures, describe_missing, missing_inputs, month_of, open_at_end
+from .profile import Profile, profiling
 from .scopes import (
     COMPANY,
     SCOPE_TYPES,
@@ -34,6 +35,8 @@ from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
 
 __all__ = [
+    "Profile",
+    "profiling",
     "COMPANY",
     "KEY",
     "MRR_MOVEMENTS",

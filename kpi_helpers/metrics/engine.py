@@ -37,6 +37,7 @@ from kpi_helpers.data import (
 
 from .compare import add_comparisons
 from .measures import KEY, SOURCES, Measures, Source, describe_missing, missing_inputs
+from .profile import timed
 from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows
 from .small_tables import employed_in, targets
 
@@ -169,7 +170,8 @@ class Engine:
 
         ms = Measures(self.ds, self.cfg, first, last, wanted, fetch)
         ms.names = set(names) if names is not None else None
-        df = src.run(ms, types)
+        with timed(src.name):  # kpi-kit compute --profile
+            df = src.run(ms, types)
         have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
         key = (first.index, last.index, have, names)
         self.results.setdefault(src.name, {})[key] = df

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from kpi_helpers.core import Config, Month, month_index, month_range
-from kpi_helpers.data import UNASSIGNED_TEAM, Dataset
+from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, keep_table
 
 from .scopes import COMPANY, SCOPE_TYPES
 
@@ -554,10 +554,10 @@ class Measures:
 
     def facts(self, key: tuple, build: Callable[[], ibis.Table]) -> ibis.Table:
         """``build()`` computed once per dataset and kept as a table in the database
-        (Ibis ``cache()``: a temporary table), for the queries that read it again."""
+        (``data.keep_table``: a temporary table), for the queries that read it again."""
         key = ("facts", *key)
         if key not in self.ds.cache:
-            self.ds.cache[key] = build().cache()
+            self.ds.cache[key] = keep_table(self.ds, build())
         return self.ds.cache[key]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from kpi_helpers.data import keep_table
+
 from .customers import first_purchase
 from .measures import KEY, Measures, month_of, outer_merge, source
 from .scopes import COMPANY
@@ -46,7 +48,7 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
 
     # attributed once, read by the sums and the distinct counts, and dropped right after
     # (the engine keeps the resulting measures, not the ~0.5 GB of order lines)
-    with o.cache() as facts:
+    with keep_table(ms.ds, o) as facts:
         out = ms.roll_up(ms.base(facts, "_o_mi", sums), st)
         orders = ms.distinct_count(facts, "_o_mi", "order_id", st, "orders")
         paid = facts.filter(facts.revenue > 0)
