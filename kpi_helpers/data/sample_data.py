@@ -995,8 +995,7 @@ def _write_chunked(out: Path, seed: int, scale: str, end_month: str, months: int
     summed = {}
     for name, keys in MONTHLY_KEYS.items():
         df = pd.concat(monthly[name], ignore_index=True)
-        if name == "targets":  # team targets add up; a rep's is its own (ids differ)
-            df["rep_id"] = df["rep_id"].where(~df["rep_id"].str.endswith("-", na=True))
+        # team targets add up; a rep's is its own (the parts' rep ids differ)
         values = [c for c in df.columns if c not in keys]
         mean = [c for c in values if c == "cost_of_capital"]  # a rate: the parts' average
         agg = {c: ("mean" if c in mean else "sum") for c in values}
