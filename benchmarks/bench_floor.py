@@ -4,7 +4,7 @@ The floor is hand-written DuckDB SQL: one grouped pass per table by (month, rep)
 every column the catalog reads of it (the measure sources' needs), over the Parquet files.
 No engine can read the data in less. Then, in the same process, each family of the
 catalog (``kpis.compute(..., months=13, scope="all", families=[f])``, a fresh dataset
-each, so nothing is reused) and the whole catalog without the models (the seven families but outlook),
+each, so nothing is reused) and the whole catalog without the models (all but outlook),
 each printed as a multiple of the floor:
 
     .venv/bin/kpi-kit sample-data --out /tmp/large --scale large --end 2026-10
