@@ -69,6 +69,7 @@ _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # Dates that may legitimately lie ahead of today.
 _MAY_BE_FUTURE = {
     ("opportunities", "expected_close_at"),
+    ("opportunity_stage_history", "expected_close_at"),
     ("subscriptions", "ended_at"),
     ("reps", "left_at"),
 }
