@@ -1205,14 +1205,16 @@ CATALOG: list[KPI] = [
         "bookings_forecast",
         "Pipeline-weighted forecast",
         "outlook",
-        "amount of deals open at the end of m with expected close in m+1, weighted by the "
-        "win rate of the deals open at a month end in the 12 months before m and closed "
-        "since; the CRM-probability-weighted figure and the target beside it in the table "
+        "amount of deals open at the end of m with expected close in m+1, each weighted by "
+        "the historical win rate of its stage (of the deals that were open in that stage at a "
+        "month end in the 12 months before m and have closed since, the share won); the "
+        "CRM-probability-weighted figure and the target beside it in the table "
         "`pipeline_outlook`",
         CURRENCY,
         UP,
         table_needs=("opportunities.expected_close_at",),
-        note="The win rate is pooled over stages: the data keeps only a deal's current stage.",
+        note="Per stage with the table opportunity_stage_history; without it, the data keeps "
+        "only a deal's current stage and the win rate is pooled over stages.",
         kind=Kind.AS_OF,
     ),
     _k(

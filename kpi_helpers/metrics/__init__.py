@@ -30,6 +30,7 @@ from .scopes import (
     wanted_rows,
 )
 from .small_tables import employed_in, targets
+from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
 
@@ -56,6 +57,7 @@ __all__ = [
     "first_purchase",
     "has_activity",
     "has_rep_rows",
+    "has_stage_history",
     "known_names",
     "merge_spells",
     "missing_inputs",
@@ -70,6 +72,8 @@ __all__ = [
     "relative_change",
     "rep_teams",
     "selects",
+    "stage_at",
+    "stage_history",
     "targets",
     "team_of",
     "wanted_rows",
