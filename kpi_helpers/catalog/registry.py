@@ -451,6 +451,48 @@ CATALOG: list[KPI] = [
         kind=Kind.AS_OF,
     ),
     _k(
+        "stage_conversion",
+        "Stage conversion",
+        "pipeline",
+        "per open stage, over the deals that entered it in the 12 months ending with m: the "
+        "share that reached the next stage (entered a later stage, or were won) and the "
+        "share won, by the end of m",
+        TABLE,
+        NEUTRAL,
+        table="stage_conversion",
+        table_needs=("opportunity_stage_history.entered_at",),
+        note="Needs the stage history (opportunity_stage_history); the stage order is "
+        "kpi.toml's [stage_probability].",
+        kind=Kind.AS_OF,
+    ),
+    _k(
+        "days_in_stage",
+        "Days in stage",
+        "pipeline",
+        "per open stage, for the deals that left it in m (entered another stage or closed): "
+        "the median and the 90th percentile of the days spent in it",
+        TABLE,
+        NEUTRAL,
+        table="days_in_stage",
+        table_needs=("opportunity_stage_history.entered_at",),
+        kind=Kind.AS_OF,
+    ),
+    _k(
+        "pipeline_movement",
+        "Pipeline movement",
+        "pipeline",
+        "a waterfall of pipeline value from the start to the end of m, by stage: new deals, "
+        "moved in and out of each stage, won, lost, amount changes; slipped (expected close "
+        "moved past m) beside it; the parts add up to the change exactly",
+        TABLE,
+        NEUTRAL,
+        table="pipeline_movement",
+        table_needs=("opportunity_stage_history.entered_at",),
+        note="A deal's value and stage at an instant come from the stage history when it "
+        "records them, else from the deal.",
+        kind=Kind.AS_OF,
+    ),
+    _k(
         "sales_opportunities",
         "Sales opportunities (weighted pipeline)",
         "pipeline",

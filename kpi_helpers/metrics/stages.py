@@ -37,19 +37,25 @@ def has_stage_history(ds: Dataset) -> bool:
 
 
 def stage_history(
-    ds: Dataset, until: datetime | None = None, deals: Iterable[str] | None = None
+    ds: Dataset,
+    until: datetime | None = None,
+    deals: Iterable[str] | ibis.Table | None = None,
 ) -> pd.DataFrame:
     """The history rows (``opportunity_id``, ``stage``, ``entered_at``, and ``amount``,
     ``expected_close_at`` when recorded, else NaN) entered before ``until`` (all when None)
-    of ``deals`` (all when None), sorted by deal, ``entered_at`` and ``stage``.
+    of ``deals`` (IDs, or a table with ``opportunity_id``; all when None), sorted by deal, ``entered_at`` and ``stage``.
 
     Example: ``stage_history(ds, until=Month.parse("2026-03").end)``."""
     h = ds.table(STAGE_HISTORY)
     h = h.filter(h.entered_at.notnull() & h.opportunity_id.notnull() & h.stage.notnull())
     if until is not None:
         h = h.filter(h.entered_at < ibis.timestamp(until))
-    if deals is not None:
-        h = h.filter(h.opportunity_id.isin(list(deals)))
+    if deals is not None:  # a semi join: an IN list of thousands of IDs is slow
+        if not isinstance(deals, ibis.Table):
+            ids = pd.Series(list(deals), dtype="object").astype(str).drop_duplicates()
+            deals = ibis.memtable(pd.DataFrame({"opportunity_id": ids}))
+        ids = deals.select(_id=deals.opportunity_id.cast("string"))
+        h = h.semi_join(ids, h.opportunity_id == ids._id)
     kept = [c for c in ROW_VALUES if c in h.columns]
     df = h.select(*HISTORY_COLUMNS, *kept).to_pandas()
     for col in ROW_VALUES:

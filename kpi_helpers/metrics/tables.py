@@ -30,9 +30,8 @@ from .measures import (
     seconds_between,
 )
 from .scopes import Scope, check_scope, one_scope, rep_teams, team_of
+from .stage_tables import CLOSED_SINCE, days_in_stage, pipeline_movement, stage_conversion
 from .subscriptions import mrr_movement
-
-CLOSED_SINCE = "(closed since)"
 
 
 class Keep:
@@ -472,6 +471,11 @@ def pipeline_by_age(ms, keep, month):
         deals=("amount", "size"), value=("amount", "sum")
     )
     return out.reset_index()
+
+
+# the tables of the stage history (metrics.stage_tables)
+for _fn in (stage_conversion, days_in_stage, pipeline_movement):
+    _table(_fn)
 
 
 def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:
