@@ -217,14 +217,45 @@ def _opportunity_csv() -> str:
     return "\n".join(rows) + "\n"
 
 
-def salesforce_export(folder: Path) -> Path:
-    """Write the Salesforce Data Loader export into ``folder`` (created); returns it."""
+# OpportunityHistory (Data Loader API names), issue 19: the path of four deals. W10 went
+# Prospecting -> Proposal/Price Quote -> Closed Won; L04 Prospecting -> Closed Lost; P04 is
+# in Prospecting, with a second row there when its amount went from 1500 to 2000 (no new
+# stage); P06 skipped to Negotiation/Review. Times in UTC, as Salesforce writes them.
+OPPORTUNITY_HISTORY_CSV = f"""\
+Id,OpportunityId,StageName,Amount,CloseDate,ForecastCategory,Probability,CreatedDate
+008A1,{deal_id("W10")},Prospecting,2000,2017-12-20,Pipeline,10,2017-11-01T09:00:00.000Z
+008A2,{deal_id("W10")},Proposal/Price Quote,2000,2017-12-20,BestCase,75,2017-11-20T10:30:00.000Z
+008A3,{deal_id("W10")},Closed Won,2000,2017-12-12,Closed,100,2017-12-12T00:00:00.000Z
+008B1,{deal_id("L04")},Prospecting,900,2017-12-31,Pipeline,10,2017-11-06T00:00:00.000Z
+008B2,{deal_id("L04")},Closed Lost,900,2017-12-20,Omitted,0,2017-12-20T00:00:00.000Z
+008C1,{deal_id("P04")},Prospecting,1500,2017-12-31,Pipeline,10,2017-11-20T00:00:00.000Z
+008C2,{deal_id("P04")},Prospecting,2000,2018-01-31,Pipeline,10,2017-12-05T15:00:00.000Z
+008D1,{deal_id("P06")},Negotiation/Review,2500,2017-12-15,Forecast,90,2017-10-20T00:00:00.000Z
+"""
+# the stage history rows init maps from it: (deal, stage, entered_at, amount, category)
+SALESFORCE_HISTORY = [
+    (deal_id("L04"), "Prospecting", "2017-11-06 00:00:00", 900.0, "pipeline"),
+    (deal_id("L04"), "closed_lost", "2017-12-20 00:00:00", 900.0, "omitted"),
+    (deal_id("P04"), "Prospecting", "2017-11-20 00:00:00", 1500.0, "pipeline"),
+    (deal_id("P04"), "Prospecting", "2017-12-05 15:00:00", 2000.0, "pipeline"),
+    (deal_id("P06"), "Negotiation/Review", "2017-10-20 00:00:00", 2500.0, "commit"),
+    (deal_id("W10"), "Prospecting", "2017-11-01 09:00:00", 2000.0, "pipeline"),
+    (deal_id("W10"), "Proposal/Price Quote", "2017-11-20 10:30:00", 2000.0, "best_case"),
+    (deal_id("W10"), "closed_won", "2017-12-12 00:00:00", 2000.0, "closed"),
+]
+
+
+def salesforce_export(folder: Path, history: bool = False) -> Path:
+    """Write the Salesforce Data Loader export into ``folder`` (created); returns it. With
+    ``history``, also ``OpportunityHistory.csv``."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "Opportunity.csv": _opportunity_csv(),
         "Account.csv": ACCOUNT_CSV,
         "User.csv": USER_CSV,
     }
+    if history:
+        files["OpportunityHistory.csv"] = OPPORTUNITY_HISTORY_CSV
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder

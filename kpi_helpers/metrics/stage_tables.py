@@ -194,9 +194,7 @@ def pipeline_movement(ms: Measures, keep: Keep, month: Month) -> pd.DataFrame:
             {
                 "stage": got["stage"].fillna(d["stage"].where(~closed_stage, CLOSED_SINCE)),
                 "value": got["amount"].astype("float64").fillna(d["amount"]),
-                "expected": pd.to_datetime(got["expected_close_at"]).fillna(
-                    d["expected_close_at"]
-                ),
+                "expected": pd.to_datetime(got["expected_close_at"]).fillna(d["expected_close_at"]),
                 "open": (d["created_at"] < points["at"])
                 & (d["closed_at"].isna() | (d["closed_at"] >= points["at"])),
             }

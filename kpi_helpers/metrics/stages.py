@@ -43,7 +43,8 @@ def stage_history(
 ) -> pd.DataFrame:
     """The history rows (``opportunity_id``, ``stage``, ``entered_at``, and ``amount``,
     ``expected_close_at`` when recorded, else NaN) entered before ``until`` (all when None)
-    of ``deals`` (IDs, or a table with ``opportunity_id``; all when None), sorted by deal, ``entered_at`` and ``stage``.
+    of ``deals`` (IDs, or a table with ``opportunity_id``; all when None), sorted by
+    deal, ``entered_at`` and ``stage``.
 
     Example: ``stage_history(ds, until=Month.parse("2026-03").end)``."""
     h = ds.table(STAGE_HISTORY)

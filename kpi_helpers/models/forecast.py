@@ -172,7 +172,11 @@ def model_forecast(
         error = NotAvailable if p["status"] == "not_available" else KitError
         what = p["status"].replace("_", " ")
         raise error(f"{kpi} is {what} for {scope} in {p['as_of']}: {p['reason']}.")
-    rate = f" (win rate {p['win_rate']:.0%}, {p['win_rate_basis']})" if p["win_rate"] is not None else ""
+    rate = (
+        f" (win rate {p['win_rate']:.0%}, {p['win_rate_basis']})"
+        if p["win_rate"] is not None
+        else ""
+    )
     if p["win_rate_basis"] == PER_STAGE:
         rate = " (per-stage win rates)"
     return pd.DataFrame(

@@ -75,7 +75,8 @@ def pipeline_forecast(
     value = sum of ``amount`` x win rate over the deals open at the end of m with
     ``expected_close_at`` in m+1; win rate = won / (won + lost) among the deals open at a
     month end in m-12..m-1 and closed by the end of m, per stage with a stage history,
-    else pooled over stages (see the module docstring). Returns a dict: ``month`` (m+1), ``as_of`` (m), ``scope``, ``value``
+    else pooled over stages (see the module docstring). Returns a dict: ``month`` (m+1),
+    ``as_of`` (m), ``scope``, ``value``
     (None unless the status is "ok"), ``status`` ("ok"; "undefined" when the win rate is
     undefined and deals are due; "not_available" when no deal is open at the end of m or
     no open deal has an expected close date: never 0), ``reason`` (for those: how many

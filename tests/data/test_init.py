@@ -11,6 +11,7 @@ import tomllib
 
 import pandas as pd
 import pytest
+from crm_exports import SALESFORCE_HISTORY, salesforce_export
 
 from kpi_helpers.cli import main
 from kpi_helpers.data import open_dataset
@@ -430,3 +431,23 @@ def test_the_pack_command_is_printed_when_the_export_covers_13_months(tmp_path, 
     assert argv[argv.index("--month") + 1] == "2017-02"
     values = _compute(capsys, _next_command(out, "compute"), tmp_path, "deals_won")
     assert values["deals_won"] == 1  # 006M12
+
+
+def test_salesforce_opportunity_history_becomes_the_stage_history(tmp_path, capsys):
+    export = salesforce_export(tmp_path / "sf", history=True)
+    code, out, err = _init(capsys, "--source", export, "--out", tmp_path / "kit")
+    assert code == 0, err
+    assert "opportunity_stage_history" in out and "OpportunityHistory.csv" in out
+    mapping = tomllib.loads((tmp_path / "kit" / "mapping.toml").read_text())
+    section = mapping["tables"]["opportunity_stage_history"]
+    assert section["columns"]["entered_at"] == "CreatedDate"
+    ds = open_dataset(export, tmp_path / "kit" / "mapping.toml")
+    h = ds.frame("opportunity_stage_history").sort_values(["opportunity_id", "entered_at"])
+    got = [
+        (r.opportunity_id, r.stage, str(r.entered_at), r.amount, r.forecast_category)
+        for r in h.itertuples()
+    ]
+    assert got == SALESFORCE_HISTORY
+    # every deal of the history is a deal, each ends in the deal's stage: init's validation
+    # (printed) names no finding of the table
+    assert "Validation of folder" in out and "opportunity_stage_history." not in out

@@ -61,9 +61,7 @@ def test_each_broken_rule_is_one_warning_naming_the_deals(tmp_path):
     ]
     found = findings(tmp_path, history)
     found = found[found["table"] == "opportunity_stage_history"]
-    got = {
-        f.check: (f.severity, f.column, f.rows, list(f.examples)) for f in found.itertuples()
-    }
+    got = {f.check: (f.severity, f.column, f.rows, list(f.examples)) for f in found.itertuples()}
     assert got == {
         "orphan_key": ("warning", "opportunity_id", 1, ["O9"]),
         "history_unordered": ("warning", "entered_at", 1, ["O2"]),

@@ -61,7 +61,9 @@ def forecasts(tmp_path_factory):
     root = tmp_path_factory.mktemp("stages")
     pooled = open_dataset(write_tables(root / "pooled", {"opportunities": DEALS}))
     staged = open_dataset(
-        write_tables(root / "staged", {"opportunities": DEALS, "opportunity_stage_history": HISTORY})
+        write_tables(
+            root / "staged", {"opportunities": DEALS, "opportunity_stage_history": HISTORY}
+        )
     )
     return pipeline_forecast(pooled, M), pipeline_forecast(staged, M)
 
