@@ -36,7 +36,16 @@ from kpi_helpers.data import (
 )
 
 from .compare import add_comparisons
-from .measures import KEY, SOURCES, Measures, Source, describe_missing, missing_inputs
+from .measures import (
+    KEY,
+    MONTHS,
+    SOURCES,
+    Measures,
+    Slots,
+    Source,
+    describe_missing,
+    missing_inputs,
+)
 from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows
 from .small_tables import employed_in, targets
 
@@ -142,22 +151,29 @@ class Engine:
         last: Month,
         wanted: dict[str, frozenset[tuple[str, str]] | None],
         names: frozenset[str] | None = None,
+        slots: Slots = MONTHS,
     ) -> pd.DataFrame:
         """``src``'s measures (KEY columns) for ``first..last``, from the cache when a
         computation of the same or more months, scope types, rows and measures is there.
-        ``names``: the measures asked for (None: all); a source may skip the others."""
+        ``names``: the measures asked for (None: all); a source may skip the others.
+        ``slots``: periods to group the measures that do not add up over months by
+        (:class:`Slots`; ``mi`` then holds the period), reused for the same months only."""
         types = [st for st in wanted if st in src.scope_types]
         if not types:
             return pd.DataFrame(columns=KEY)
         wanted = {st: wanted[st] for st in types}
-        for (f, la, have, done), df in self.results.get(src.name, {}).items():
+        for (f, la, have, done, sl), df in self.results.get(src.name, {}).items():
             have = dict(have)
+            same = sl == slots and (slots.monthly or (f, la) == (first.index, last.index))
             if (
-                f <= first.index
+                same
+                and f <= first.index
                 and la >= last.index
                 and (done is None or (names is not None and names <= done))
                 and all(_covers(have, st, wanted[st]) for st in types)
             ):
+                if not slots.monthly:
+                    return df[df["scope_type"].isin(types)]
                 mi = df["mi"]
                 return df[(mi >= first.index) & (mi <= last.index) & df["scope_type"].isin(types)]
 
@@ -167,11 +183,11 @@ class Engine:
                 SOURCES[name], first, last, dict.fromkeys(fetch_types), frozenset(measures)
             )
 
-        ms = Measures(self.ds, self.cfg, first, last, wanted, fetch)
+        ms = Measures(self.ds, self.cfg, first, last, wanted, fetch, slots)
         ms.names = set(names) if names is not None else None
         df = src.run(ms, types)
         have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
-        key = (first.index, last.index, have, names)
+        key = (first.index, last.index, have, names, slots)
         self.results.setdefault(src.name, {})[key] = df
         return df
 
@@ -266,22 +282,15 @@ class Engine:
         for name in frame.columns:
             frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
         begins = [self.start(k) for k in scalars]  # (month, reason) per KPI
-        self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
         n_months = last.index - min(starts.values(), default=last).index + 1
         n_keep = last.index - first.index + 1
         n_rows = len(frame) // n_months
         grid = frame.index[::n_months]  # one entry per (scope_type, scope)
-        row_types = grid.get_level_values("scope_type").to_numpy(dtype=object)
-        row_scopes = grid.get_level_values("scope").to_numpy(dtype=object)
         shape = (len(scalars), n_rows, n_keep)
         value, before, year_before = np.empty(shape), np.empty(shape), np.empty(shape)
-        if scalars:
-            self.rows = set(zip(row_types, row_scopes, strict=True))
-        reason = np.empty((len(scalars), n_rows), dtype=object)
         no_target = np.zeros(shape, dtype=bool)
         # the KPI's columns are there, but not the values it needs (KPI.no_input)
         no_values = np.zeros(shape, dtype=bool)
-        no_values_reason = np.empty((len(scalars), 1, 1), dtype=object)
         for i, kpi in enumerate(scalars):
             v = kpi.formula(frame, self.cfg)
             if not v.index.equals(frame.index):
@@ -292,41 +301,87 @@ class Engine:
             value[i] = v[:, -n_keep:]
             before[i] = _shifted(v, 1)[:, -n_keep:]
             year_before[i] = _shifted(v, YOY)[:, -n_keep:]
+            no_values[i], no_target[i] = self._gaps(kpi, frame, n_rows, n_months, n_keep)
+        months = np.arange(first.index, last.index + 1)
+        return self._long(
+            scalars, grid, (value, before, year_before), no_values, no_target, months, months, 1
+        )
+
+    def _gaps(
+        self, kpi: KPI, frame: pd.DataFrame, n_rows: int, n_slots: int, n_keep: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows x kept slots) where ``kpi``'s inputs hold no values (``KPI.no_input``),
+        and where its bookings target is missing."""
+        no_values = np.zeros((n_rows, n_keep), dtype=bool)
+        no_target = np.zeros((n_rows, n_keep), dtype=bool)
+        if kpi.no_input is not None:
+            when = kpi.no_input[0](frame, self.cfg)
+            w = when.to_numpy(dtype="float64").reshape(n_rows, n_slots)
+            no_values = np.nan_to_num(w[:, -n_keep:]) != 0
+        if "target_monthly_sales_bookings" in kpi.measures:
+            t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_slots)
+            no_target = np.isnan(t[:, -n_keep:])
+        return no_values, no_target
+
+    def _long(
+        self,
+        scalars: list[KPI],
+        grid: pd.MultiIndex,
+        values: tuple[np.ndarray, np.ndarray, np.ndarray],
+        no_values: np.ndarray,
+        no_target: np.ndarray,
+        slots: np.ndarray,
+        slot_first: np.ndarray,
+        months_per_slot: int,
+        slot_last: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """The long frame of :meth:`values` from the KPI x row x slot ``values`` (value,
+        previous, year before); ``slots``: the kept slots (months, or periods), each
+        starting with the month ``slot_first`` (and ending with ``slot_last``: the month
+        whose employed reps are shown); a slot before a KPI's data start is not
+        available."""
+        value, before, year_before = values
+        shape = value.shape
+        row_types = grid.get_level_values("scope_type").to_numpy(dtype=object)
+        row_scopes = grid.get_level_values("scope").to_numpy(dtype=object)
+        begins = [self.start(k) for k in scalars]  # (month, reason) per KPI
+        self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
+        if scalars:
+            self.rows = set(zip(row_types, row_scopes, strict=True))
+        reason = np.empty((len(scalars), len(row_types)), dtype=object)
+        no_values_reason = np.empty((len(scalars), 1, 1), dtype=object)
+        for i, kpi in enumerate(scalars):
             reasons = {st: self.reason(kpi, st) for st in set(row_types)}
             reason[i] = [reasons[st] for st in row_types]
             if kpi.no_input is not None:
-                when, no_values_reason[i] = kpi.no_input
-                w = when(frame, self.cfg).to_numpy(dtype="float64").reshape(n_rows, n_months)
-                no_values[i] = np.nan_to_num(w[:, -n_keep:]) != 0
-            if "target_monthly_sales_bookings" in kpi.measures:
-                t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_months)
-                no_target[i] = np.isnan(t[:, -n_keep:])
+                no_values_reason[i] = kpi.no_input[1]
         no_input = np.broadcast_to(pd.notna(reason)[:, :, None], shape)
-        months = np.arange(first.index, last.index + 1)
         lo = np.array([b[0].index for b in begins], dtype="int64").reshape(-1, 1)  # KPI x 1
-        early = np.broadcast_to((months[None, :] < lo)[:, None, :], shape)  # before the start
-        no_values &= ~no_input & ~early
+        early = np.broadcast_to((slot_first[None, :] < lo)[:, None, :], shape)  # before start
+        no_values = no_values & ~no_input & ~early
         na = no_input | early | no_values  # not available
         # months a formula reads (lags) that lie before a measure's data starts: an
         # undefined value there says so instead of "an input has no value"
-        reads_early = np.full((len(scalars), len(months)), None, dtype=object)  # KPI x month
+        reads_early = np.full((len(scalars), len(slots)), None, dtype=object)  # KPI x slot
         for i, kpi in enumerate(scalars):
             starts_of = {n: self.measure_start(n) for n in kpi.lags}
             for name in sorted(kpi.lags, key=lambda n: -starts_of[n][0].index):  # latest first
                 start, event = starts_of[name]
-                hit = (months - kpi.lags[name] < start.index) & pd.isna(reads_early[i])
+                back = kpi.lags[name] * months_per_slot
+                hit = (slot_first - back < start.index) & pd.isna(reads_early[i])
                 reads_early[i, hit] = f"it reads months {start_reason(event, start)}"
         short = np.broadcast_to(pd.notna(reads_early)[:, None, :], shape)
         for arr in (value, before, year_before):
             arr[na] = np.nan
         undefined = ~na & np.isnan(value)
-        # (month, row) pairs kept: every company and team row; rep rows of reps in use
-        keep = reps_in_use(self.ds, row_types, row_scopes, months, value)
-        # final order: month, then row (grid order = scope type, scope), then KPI
-        kept = keep.T  # month x row
+        # (slot, row) pairs kept: every company and team row; rep rows of reps in use
+        shown = slots if slot_last is None else slot_last
+        keep = reps_in_use(self.ds, row_types, row_scopes, shown, value)
+        # final order: slot, then row (grid order = scope type, scope), then KPI
+        kept = keep.T  # slot x row
 
         def flat(a: np.ndarray) -> np.ndarray:
-            """KPI x row x month values of the kept (month, row) pairs, in the final order."""
+            """KPI x row x slot values of the kept (slot, row) pairs, in the final order."""
             return np.moveaxis(a, 0, -1).transpose(1, 0, 2)[kept].ravel()
 
         j_idx, r_idx = np.nonzero(kept)
@@ -356,7 +411,7 @@ class Engine:
             {
                 "scope_type": pd.Series(row_types[pick_r], dtype="str"),
                 "scope": pd.Series(row_scopes[pick_r], dtype="str"),
-                "mi": months[pick_j].astype("int64"),
+                "mi": slots[pick_j].astype("int64"),
                 "value": flat(value),
                 "previous_month": flat(before),
                 "same_month_last_year": flat(year_before),
