@@ -26,6 +26,8 @@ from typing import Protocol
 
 import pandas as pd
 
+from kpi_helpers.core import Config
+
 from .registry import (
     KPI,
     F,
@@ -37,7 +39,6 @@ from .registry import (
     pct,
     rev,
 )
-from kpi_helpers.core import Config
 
 MONTHS_WITH_DATA = "months_with_data"  # period frame column: k of "to date (k of n months)"
 # period frame column: the bookings targets of every month of p, also those after the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpi_helpers.catalog import F, MONTHS_WITH_DATA
+from kpi_helpers.catalog import MONTHS_WITH_DATA, F
 from kpi_helpers.core import MONTHS_IN, Calendar, Config, Period
 
 from .measures import Slots
