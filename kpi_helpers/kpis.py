@@ -66,7 +66,8 @@ def compute(
     value, unit, status, reason, previous_month, mom_change, change_unit,
     same_month_last_year, yoy_change, target, attainment, rag, trend, better`` (for a
     quarter, ``previous_month`` and ``mom_change`` are against the previous quarter and
-    ``month`` is its last month with data). ``status`` is ``ok``, ``undefined`` (a zero denominator) or
+    ``month`` is its last month with data). ``status`` is ``ok``, ``undefined`` (a zero
+    denominator) or
     ``not_available`` (``reason`` names the missing input). ``mom_change``/``yoy_change``
     are percentage points for percent KPIs (``change_unit`` "pp") and relative changes in
     % otherwise, e.g. win rate 50 % after 40 %: mom_change 10 (pp). Table KPIs are
