@@ -337,7 +337,9 @@ class Engine:
         scalars = [k for k in chosen if not k.is_table]
         # history: a year and a period before the first period, 13 months of windows
         n_back = per_year + 1 + -(-13 // n)
-        start = cal.period(kind, periods[0].first - n * n_back)
+        # (never before the period holding the data's first month: no measure is there)
+        start = cal.period(kind, max(periods[0].first - n * n_back, data_months(self.ds)[0]))
+        n_back = (periods[0].first.index - start.first.index) // n
         grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back + len(periods))]
         names = {x for k in scalars for x in k.measures}
         frame = self.measure_frame(dict.fromkeys(names, start.first), through, scopes)
