@@ -337,8 +337,10 @@ class Engine:
         scalars = [k for k in chosen if not k.is_table]
         # history: a year and a period before the first period, 13 months of windows
         n_back = per_year + 1 + -(-13 // n)
-        # (never before the period holding the data's first month: no measure is there)
-        start = cal.period(kind, max(periods[0].first - n * n_back, data_months(self.ds)[0]))
+        # (never before the period holding the data's first month: no measure is there,
+        # but always from the year before the last period: its base when it is to date)
+        earliest = max(periods[0].first - n * n_back, data_months(self.ds)[0])
+        start = cal.period(kind, min(earliest, periods[-1].first - n * per_year))
         n_back = (periods[0].first.index - start.first.index) // n
         grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back + len(periods))]
         names = {x for k in scalars for x in k.measures}
