@@ -84,8 +84,8 @@ def slots_for(period: Period, calendar: Calendar, take: int = 0) -> Slots:
     >>> from kpi_helpers.core import Month
     >>> cal = Calendar(11)
     >>> s = slots_for(cal.period("quarter", Month.parse("2026-01")), cal)
-    >>> (s.n, s.offset)
-    (3, 10)
+    >>> (s.n, s.offset)  # quarters begin in months 2, 5, 8, 11 (index % 3 == 1)
+    (3, 1)
     """
     n = MONTHS_IN[period.kind]
     return Slots(n, (calendar.fiscal_year_start - 1) % n if n > 1 else 0, take)
