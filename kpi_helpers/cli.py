@@ -112,7 +112,15 @@ def _compute(args: argparse.Namespace) -> int:
     args.month = str(month_asked(ds, args.month))
     scalars = [k.id for k in chosen if not k.is_table]
     df = (
-        kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars, config=cfg)
+        kpis.compute(
+            ds,
+            args.month,
+            months=args.periods,
+            scope=args.scope,
+            kpis=scalars,
+            config=cfg,
+            period=args.period,
+        )
         if scalars
         else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
     )
@@ -434,7 +442,20 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="last month: YYYY-MM, latest (in the data) or previous (last complete month)",
     )
-    p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
+    p.add_argument(
+        "--period",
+        choices=["month", "quarter", "year"],
+        default="month",
+        help="month, fiscal quarter or fiscal year (kpi.toml's fiscal_year_start; default month)",
+    )
+    p.add_argument(
+        "--periods",
+        "--months",
+        dest="periods",
+        type=int,
+        default=1,
+        help="how many periods ending with the one holding --month (--months: the same)",
+    )
     p.add_argument(
         "--scope",
         default="company",

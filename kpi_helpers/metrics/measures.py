@@ -230,11 +230,63 @@ def open_at_end(start: Column, stop: Column, end: object) -> Column:
     return (start < end) & (stop.isnull() | (stop >= end))
 
 
+@dataclass(frozen=True)
+class Slots:
+    """The time slots the measures that do not add up over months are grouped by: months
+    (the default, ``MONTHS``), or periods of ``n`` months, a period's first month m having
+    ``(m - offset) % n == 0``; with ``take`` < n only the leading ``take`` months of each
+    period count (the bases of a to-date period) and the others fall in slot -1.
+
+    The slot of month index ``mi`` is ``(mi - offset) // n`` (for Ibis expressions and
+    ints alike); fiscal quarters from November (offset 10): 2025-11..2026-01 is one slot.
+
+    >>> q = Slots(3, 10)
+    >>> q.of(month_index(2025, 11)) == q.of(month_index(2026, 1)) != q.of(month_index(2026, 2))
+    True
+    >>> q.first_of(q.of(month_index(2026, 1))) == month_index(2025, 11)
+    True
+    """
+
+    n: int = 1
+    offset: int = 0
+    take: int = 0  # 0: every month of the period
+
+    @property
+    def monthly(self) -> bool:
+        return self.n == 1
+
+    def of(self, mi):
+        """The slot of a month index (an int or an Ibis integer expression)."""
+        if self.monthly:
+            return mi
+        d = mi - self.offset
+        slot = d // self.n
+        if not self.take or self.take >= self.n:
+            return slot
+        if isinstance(d, int):
+            return slot if d - slot * self.n < self.take else -1
+        return ibis.ifelse(d - slot * self.n < self.take, slot, ibis.literal(-1, "int64"))
+
+    def first_of(self, slot):
+        """The first month index of a slot."""
+        return slot if self.monthly else slot * self.n + self.offset
+
+    def counted(self) -> int:
+        """How many leading months of each period count."""
+        return self.take if self.take and self.take < self.n else self.n
+
+
+MONTHS = Slots()
+
+
 class Measures:
     """Attribution and aggregation for months ``first..last`` and the wanted scopes.
 
     ``wanted`` maps each scope type to the rows it needs (see ``Wanted``); ``fetch``
     computes another source for the same months (the engine passes its cached one).
+    ``slots``: what the measures that do not add up over months (distinct counts,
+    medians, movements between two instants) are grouped by, months by default
+    (:class:`Slots`; their ``mi`` column then holds the slot).
     """
 
     def __init__(
@@ -245,13 +297,28 @@ class Measures:
         last: Month,
         wanted: Wanted | None = None,
         fetch: Callable[[str, list[str], set[str]], pd.DataFrame] | None = None,
+        slots: Slots = MONTHS,
     ):
         self.ds, self.cfg, self.first, self.last = ds, config, first, last
+        self.slots = slots
         self.months = month_range(first, last)
         self.start, self.end = first.start, last.end
         self.wanted = dict(wanted) if wanted is not None else dict.fromkeys(SCOPE_TYPES)
         self.fetch = fetch or (lambda name, types, names: SOURCES[name].run(self, types))
         self.names: set[str] | None = None  # the measures asked for (None: all)
+
+    def slotted(self, t: ibis.Table, mi: str) -> tuple[ibis.Table, str]:
+        """``t`` with the slot (:class:`Slots`) of its month column ``mi``, and the slot
+        column's name: ``(t, mi)`` unchanged when the slots are months."""
+        if self.slots.monthly:
+            return t, mi
+        return t.mutate(_slot=self.slots.of(t[mi])), "_slot"
+
+    def slot_last(self, slot: ibis.Value) -> ibis.Value:
+        """The last month index of a slot that counts, never after ``last`` (a period to
+        date ends with the data)."""
+        end = self.slots.first_of(slot) + (self.slots.counted() - 1)
+        return end if self.slots.monthly else ibis.least(end, self.last.index)
 
     def asked(self, *names: str) -> bool:
         """Whether any of ``names`` is asked for: a source skips the queries of the rest."""
