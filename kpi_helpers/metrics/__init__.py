@@ -29,12 +29,19 @@ from .scopes import (
     team_of,
     wanted_rows,
 )
+from .segments import CROSS, JOIN, MISSING, NO_VALUE, SEP, Segment
 from .small_tables import employed_in, targets
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
 
 __all__ = [
     "COMPANY",
+    "CROSS",
+    "JOIN",
+    "MISSING",
+    "NO_VALUE",
+    "SEP",
+    "Segment",
     "KEY",
     "MRR_MOVEMENTS",
     "SCOPE_TYPES",
