@@ -18,7 +18,7 @@ from .bridge import (
 )
 from .explain import DIMENSIONS, Explanation, explain
 from .shape import bridge_kind, linear, ratio_of
-from .words import amount_text, driver_line, paragraph, segment_name
+from .words import amount_text, driver_line, paragraph, rendered, segment_name
 
 __all__ = [
     "DIMENSIONS",
@@ -37,6 +37,7 @@ __all__ = [
     "pick",
     "ratio",
     "ratio_of",
+    "rendered",
     "ratio_target",
     "segment_name",
 ]

@@ -103,3 +103,25 @@ def paragraph(out, k: KPI, currency: str = "USD") -> str:
     if out.drivers and abs(out.rest) > 1e-9 * max(1.0, abs(change)):
         text += f"; everything else {amount_text(k, out.rest, currency)}"
     return text + "."
+
+
+def rendered(e, k: KPI, fmt: str, currency: str = "USD") -> str:
+    """An Explanation as ``kpi-kit explain`` prints it: ``text`` (the paragraph, then a
+    table of the chosen drivers and the skipped dimensions), ``json`` or ``csv``."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(e.as_dict(), indent=1, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return e.frame().to_csv(index=False)
+    lines = [e.text, ""]
+    if e.drivers:
+        lines.append(f"{'driver':<40} {'contribution':>14} {'share':>7}")
+        for d, p in e.drivers:
+            share = f"{p.share * 100:.0f} %" if math.isfinite(p.share) else ""
+            name = segment_name(d, p.segment)[:40]
+            lines.append(f"{name:<40} {amount_text(k, p.contribution, currency):>14} {share:>7}")
+        lines.append(f"{'everything else':<40} {amount_text(k, e.rest, currency):>14}")
+    for d, why in e.skipped.items():
+        lines.append(f"not split by {d}: {why}")
+    return "\n".join(lines).rstrip() + "\n"

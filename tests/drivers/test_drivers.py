@@ -257,3 +257,45 @@ def test_parts_add_up_on_the_sample(sample, scope, base):
         for name, parts in e.dimensions.items():
             total = sum(p.contribution for p in parts)
             assert total == pytest.approx(e.change, rel=1e-9, abs=1e-9), (kpi, scope, name)
+
+
+# ------------------------------------------------------------------ kpi-kit explain
+
+
+def test_explain_command_json_and_errors(tmp_path, capsys):
+    from kpi_helpers.cli import main
+
+    src = _world(tmp_path / "w", "team")
+    out = tmp_path / "why.json"
+    args = ["explain", "--source", str(src), "--month", "2026-03"]
+    assert (
+        main([*args, "--kpi", "monthly_sales_bookings", "--format", "json", "--out", str(out)]) == 0
+    )
+    import json
+
+    got = json.loads(out.read_text(encoding="utf-8"))
+    assert {
+        "kpi",
+        "scope",
+        "month",
+        "base",
+        "value",
+        "base_value",
+        "change",
+        "kind",
+        "drivers",
+        "dimensions",
+        "unexplained_share",
+        "text",
+    } <= set(got)
+    assert (got["kind"], got["change"]) == ("additive", -10_500.0)
+    top = got["drivers"][0]
+    assert (top["dimension"], top["segment"], top["contribution"], top["share"]) == (
+        "team",
+        "B",
+        -10_500.0,
+        1.0,
+    )
+    assert set(top) >= {"rate_effect", "mix_effect", "value", "base_value"}
+    assert main([*args, "--kpi", "monthly_sales_bookings", "--dimensions", "colour"]) == 2
+    assert "Unknown dimension colour" in capsys.readouterr().err
