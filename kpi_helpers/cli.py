@@ -139,6 +139,22 @@ def _compute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from kpi_helpers.catalog import get
+    from kpi_helpers.core.files import write_text
+    from kpi_helpers.drivers import explain, rendered
+
+    cfg, ds = _dataset(args)
+    dims = [d for d in args.dimensions.split(",") if d] if args.dimensions else None
+    e = explain(ds, args.kpi, args.scope, args.month, args.vs, dims, cfg)
+    text = rendered(e, get(e.kpi), args.format, cfg.currency)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_text(args.out, text)
+    return 0
+
+
 def _forecast(args: argparse.Namespace) -> int:
     from kpi_helpers.models import forecast_kpi
 
@@ -467,6 +483,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
     p.set_defaults(run=_compute)
+
+    p = sub.add_parser("explain", help="why a KPI moved: its exact drivers (team, product...)")
+    _dataset_options(p, "kpi.toml with dataset settings")
+    p.add_argument("--month", required=True, help="YYYY-MM, latest or previous")
+    p.add_argument("--kpi", required=True, help="KPI id, e.g. monthly_sales_bookings")
+    p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument("--vs", choices=["previous", "year", "target"], default="previous")
+    p.add_argument("--dimensions", help="comma-separated, e.g. team,product (default: all)")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(run=_explain)
 
     p = sub.add_parser(
         "forecast",

@@ -82,8 +82,18 @@ class F:
     more history than the formula needs.
     """
 
-    def __init__(self, fn: Callable[[pd.DataFrame], pd.Series], lags: dict[str, int]):
+    def __init__(
+        self,
+        fn: Callable[[pd.DataFrame], pd.Series],
+        lags: dict[str, int],
+        op: str = "",
+        args: tuple = (),
+    ):
         self.fn, self.lags = fn, dict(lags)
+        # the formula's shape, read by the drivers of a change (kpi_helpers.drivers):
+        # "m" (args: the measure's name), "c" (a constant), "+", "-", "*", "/" (args: the
+        # two F operands); "" for anything else (shifts, windows, settings)
+        self.op, self.args = op, args
 
     @property
     def measures(self) -> frozenset[str]:
@@ -102,32 +112,34 @@ class F:
 
     @staticmethod
     def lift(x) -> F:
-        return x if isinstance(x, F) else F(lambda f, v=float(x): pd.Series(v, index=f.index), {})
+        if isinstance(x, F):
+            return x
+        return F(lambda f, v=float(x): pd.Series(v, index=f.index), {}, "c", (float(x),))
 
-    def _op(self, other, op) -> F:
+    def _op(self, other, op, sign: str = "") -> F:
         o = F.lift(other)
-        return F(lambda f: op(self(f), o(f)), _deepest(self.lags, o.lags))
+        return F(lambda f: op(self(f), o(f)), _deepest(self.lags, o.lags), sign, (self, o))
 
     def __add__(self, o):
-        return self._op(o, lambda a, b: a + b)
+        return self._op(o, lambda a, b: a + b, "+")
 
     def __radd__(self, o):
         return F.lift(o) + self
 
     def __sub__(self, o):
-        return self._op(o, lambda a, b: a - b)
+        return self._op(o, lambda a, b: a - b, "-")
 
     def __rsub__(self, o):
         return F.lift(o) - self
 
     def __mul__(self, o):
-        return self._op(o, lambda a, b: a * b)
+        return self._op(o, lambda a, b: a * b, "*")
 
     def __rmul__(self, o):
         return F.lift(o) * self
 
     def __truediv__(self, o):
-        return self._op(o, lambda a, b: a / b.where(b != 0))
+        return self._op(o, lambda a, b: a / b.where(b != 0), "/")
 
     def __rtruediv__(self, o):
         return F.lift(o) / self
@@ -165,7 +177,7 @@ def _rolling(s: pd.Series, n: int, min_periods: int, how: str) -> pd.Series:
 
 def m(name: str) -> F:
     """The base measure ``name``."""
-    return F(lambda f: f[name], {name: 0})
+    return F(lambda f: f[name], {name: 0}, "m", (name,))
 
 
 def pct(numerator: F, denominator: F) -> F:

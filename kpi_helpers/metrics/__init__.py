@@ -29,6 +29,7 @@ from .scopes import (
     team_of,
     wanted_rows,
 )
+from .segments import CROSS, JOIN, MISSING, NO_VALUE, SEP, Segment
 from .small_tables import employed_in, targets
 from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
@@ -36,6 +37,12 @@ from .tables import compute_table, table_context
 
 __all__ = [
     "COMPANY",
+    "CROSS",
+    "JOIN",
+    "MISSING",
+    "NO_VALUE",
+    "SEP",
+    "Segment",
     "KEY",
     "MRR_MOVEMENTS",
     "SCOPE_TYPES",

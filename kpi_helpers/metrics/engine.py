@@ -56,6 +56,7 @@ from .measures import (
 )
 from .periods import GROUPED, PeriodFrame, carry_of, slots_for
 from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows
+from .segments import Segment
 from .small_tables import employed_in, targets
 
 YOY = 12  # every value carries the same month a year before
@@ -98,10 +99,11 @@ class Engine:
     """Measures and KPI values for one dataset; measure results are kept on the dataset
     (``ds.cache``) and reused by later calls that need the same or fewer months and rows."""
 
-    def __init__(self, ds: Dataset, config: Config | None = None):
-        self.ds, self.cfg = ds, config or Config()
+    def __init__(self, ds: Dataset, config: Config | None = None, segment: Segment | None = None):
+        self.ds, self.cfg, self.segment = ds, config or Config(), segment
         self.source_of = {p: s for s in SOURCES.values() for p in s.produces}
-        self.results = ds.cache.setdefault(("measures", _config_key(self.cfg)), {})
+        key = ("measures", _config_key(self.cfg)) + ((segment,) if segment else ())
+        self.results = ds.cache.setdefault(key, {})
 
     # ------------------------------------------------------------------ availability
     def unavailable(self, measure: str) -> str | None:
@@ -198,6 +200,7 @@ class Engine:
 
         ms = Measures(self.ds, self.cfg, first, last, wanted, fetch, slots)
         ms.names = set(names) if names is not None else None
+        ms.segment = self.segment
         df = src.run(ms, types)
         have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
         key = (first.index, last.index, have, names, slots)

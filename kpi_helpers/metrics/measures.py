@@ -48,6 +48,7 @@ from kpi_helpers.core import Config, Month, month_index, month_range
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset
 
 from .scopes import COMPANY, SCOPE_TYPES
+from .segments import Segment, split
 
 KEY = ["scope_type", "scope", "mi"]
 BASE = ["mi", "rep", "team"]  # the grain additive measures are aggregated at
@@ -306,6 +307,7 @@ class Measures:
         self.wanted = dict(wanted) if wanted is not None else dict.fromkeys(SCOPE_TYPES)
         self.fetch = fetch or (lambda name, types, names: SOURCES[name].run(self, types))
         self.names: set[str] | None = None  # the measures asked for (None: all)
+        self.segment: Segment | None = None
 
     def slotted(self, t: ibis.Table, mi: str) -> tuple[ibis.Table, str]:
         """``t`` with the slot (:class:`Slots`) of its month column ``mi``, and the slot
@@ -342,13 +344,14 @@ class Measures:
         t = t.mutate(_rep=rep_expr)
         reps = self._reps()
         if reps is None:
-            return t.mutate(
-                _team=ibis.literal(UNASSIGNED_TEAM), _rep=t._rep.fill_null(UNASSIGNED_TEAM)
-            )
-        j = t.left_join(reps, t._rep == reps._r_id)
-        return j.mutate(
-            _team=j._r_team.fill_null(UNASSIGNED_TEAM), _rep=j._rep.fill_null(UNASSIGNED_TEAM)
-        ).drop("_r_id", "_r_team")
+            t = t.mutate(_rep=t._rep.fill_null(UNASSIGNED_TEAM))
+            t = t.mutate(_team=ibis.literal(UNASSIGNED_TEAM))
+        else:
+            j = t.left_join(reps, t._rep == reps._r_id)
+            t = j.mutate(
+                _team=j._r_team.fill_null(UNASSIGNED_TEAM), _rep=j._rep.fill_null(UNASSIGNED_TEAM)
+            ).drop("_r_id", "_r_team")
+        return t if self.segment is None else split(self.ds, self.segment, t)
 
     def account_reps(self) -> ibis.Table | None:
         """(_a_id, _a_rep): each account's rep, the one rule of DATA_CONTRACT.md "An
