@@ -30,10 +30,11 @@ from .coverage import (
     month_asked,
     start_reason,
 )
+from .dates import date_format_fits
 from .expressions import column_names, evaluate
 from .findings import CHECK_ORDER, ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .init import init
-from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
+from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from .sources import (
     Dataset,
     from_backend,

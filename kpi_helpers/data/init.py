@@ -43,8 +43,9 @@ from kpi_helpers.core import KitError, atomic_path
 
 from .contract import TABLES
 from .coverage import data_months
+from .dates import date_format_fits
 from .expressions import column_names
-from .mapping import TableMapping, apply_mapping, date_format_fits
+from .mapping import TableMapping, apply_mapping
 from .readers import frame_from_file
 from .sources import open_dataset
 from .validate import ERROR, format_report, validate
