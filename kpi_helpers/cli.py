@@ -127,7 +127,15 @@ def _compute_into(args: argparse.Namespace, cfg, ds) -> None:
     args.month = str(month_asked(ds, args.month))
     scalars = [k.id for k in chosen if not k.is_table]
     df = (
-        kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars, config=cfg)
+        kpis.compute(
+            ds,
+            args.month,
+            months=args.periods,
+            scope=args.scope,
+            kpis=scalars,
+            config=cfg,
+            period=args.period,
+        )
         if scalars
         else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
     )
@@ -143,6 +151,22 @@ def _compute_into(args: argparse.Namespace, cfg, ds) -> None:
                 print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
                 continue
             _write_frame(table, out / f"{k.id}.{args.format}", args.format)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from kpi_helpers.catalog import get
+    from kpi_helpers.core.files import write_text
+    from kpi_helpers.drivers import explain, rendered
+
+    cfg, ds = _dataset(args)
+    dims = [d for d in args.dimensions.split(",") if d] if args.dimensions else None
+    e = explain(ds, args.kpi, args.scope, args.month, args.vs, dims, cfg)
+    text = rendered(e, get(e.kpi), args.format, cfg.currency)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_text(args.out, text)
+    return 0
 
 
 def _forecast(args: argparse.Namespace) -> int:
@@ -456,7 +480,20 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="last month: YYYY-MM, latest (in the data) or previous (last complete month)",
     )
-    p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
+    p.add_argument(
+        "--period",
+        choices=["month", "quarter", "year"],
+        default="month",
+        help="month, fiscal quarter or fiscal year (kpi.toml's fiscal_year_start; default month)",
+    )
+    p.add_argument(
+        "--periods",
+        "--months",
+        dest="periods",
+        type=int,
+        default=1,
+        help="how many periods ending with the one holding --month (--months: the same)",
+    )
     p.add_argument(
         "--scope",
         default="company",
@@ -473,6 +510,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the seconds per measure source and per query (slowest first) on stderr",
     )
     p.set_defaults(run=_compute)
+
+    p = sub.add_parser("explain", help="why a KPI moved: its exact drivers (team, product...)")
+    _dataset_options(p, "kpi.toml with dataset settings")
+    p.add_argument("--month", required=True, help="YYYY-MM, latest or previous")
+    p.add_argument("--kpi", required=True, help="KPI id, e.g. monthly_sales_bookings")
+    p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument("--vs", choices=["previous", "year", "target"], default="previous")
+    p.add_argument("--dimensions", help="comma-separated, e.g. team,product (default: all)")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(run=_explain)
 
     p = sub.add_parser(
         "forecast",

@@ -13,7 +13,9 @@ from .contract import (
     CLOSED_STAGES,
     FIRST_EVENTS,
     FOREIGN_KEYS,
+    OPTIONAL_TABLES,
     PAST_EVENTS,
+    STAGE_HISTORY,
     TABLES,
     UNASSIGNED_TEAM,
     Column,
@@ -29,10 +31,11 @@ from .coverage import (
     month_asked,
     start_reason,
 )
+from .dates import date_format_fits
 from .expressions import column_names, evaluate
 from .findings import CHECK_ORDER, ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .init import init
-from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
+from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from .sources import (
     Dataset,
     from_backend,
@@ -50,7 +53,9 @@ __all__ = [
     "FINDING_COLUMNS",
     "FIRST_EVENTS",
     "FOREIGN_KEYS",
+    "OPTIONAL_TABLES",
     "PAST_EVENTS",
+    "STAGE_HISTORY",
     "TABLES",
     "UNASSIGNED_TEAM",
     "WARNING",

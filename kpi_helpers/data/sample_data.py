@@ -231,6 +231,7 @@ def _money(x: np.ndarray) -> np.ndarray:
 class _Generator:
     def __init__(self, seed: int, scale: str, end_month: str, months: int):
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.scale = SCALES[scale]
         self.period = _period(end_month, months)
         self.tables: dict[str, pa.Table] = {}
@@ -489,6 +490,7 @@ class _Generator:
         prob = np.where(closed_ok, np.nan, STAGE_PROBABILITY[np.minimum(d["stage_idx"], 3)])
         expected = d["created"] + d["cycle"].astype(np.int64)
         expected = np.maximum(expected, self.period.end + 3 * DAY)
+        self.deal_expected = expected
         deal_types = np.array(["new", "upsell", "cross_sell", "renewal"])
         self.tables["opportunities"] = pa.table(
             {
@@ -507,6 +509,56 @@ class _Generator:
                 "deal_type": pa.array(deal_types[d["deal_type"]]),
                 "contact_method": pa.array(d["contact"]),
                 "associated_cost": pa.array(_money(d["amount"] * rng.uniform(0.02, 0.08, n))),
+            }
+        )
+
+    def stage_history(self, seed: int) -> None:
+        """Each deal's path through the open stages, one row per stage it entered.
+
+        A deal enters stage k of ``OPEN_STAGES`` at created + k/4 of its cycle: an open
+        deal reached its current stage, a won deal went through all four, a lost deal
+        dropped out after a stage drawn here (more often an early one), and a closed deal
+        enters closed_won/closed_lost at its close. The amount and the expected close of
+        a row are the deal's own from its last row on; some deals were smaller or larger
+        and expected to close earlier before (the slips the movement waterfall shows).
+        Drawn from its own generator: the other tables stay as they were without it.
+        """
+        rng = np.random.default_rng([seed, 19])
+        d, n = self.deal, self.n_deals
+        lost = d["is_closed"] & ~d["won"]
+        drop = rng.choice(len(OPEN_STAGES), n, p=[0.35, 0.3, 0.2, 0.15])
+        last = np.where(d["is_closed"], np.where(lost, drop, len(OPEN_STAGES) - 1), d["stage_idx"])
+        per_deal = last + 1 + d["is_closed"]
+        deal = np.repeat(np.arange(n), per_deal)
+        k = np.arange(len(deal)) - np.repeat(np.cumsum(per_deal) - per_deal, per_deal)
+        closing = k > last[deal]  # the closed row, after the open stages
+        step = (d["cycle"][deal] * k / len(OPEN_STAGES)).astype(np.int64)
+        entered = np.where(closing, d["closed"][deal], d["created"][deal] + step)
+        stage = np.where(closing, d["stage"][deal], OPEN_STAGES[np.minimum(k, 3)])
+        latest = np.r_[deal[1:] != deal[:-1], True]  # each deal's last row
+        expected_now = np.where(d["is_closed"], d["closed"], self.deal_expected)
+        early = rng.random(n) < 0.4  # deals whose amount or close date moved
+        factor = np.where(early, rng.uniform(0.7, 1.3, n), 1.0)
+        slip = np.where(rng.random(n) < 0.4, rng.exponential(20.0, n) * DAY, 0).astype(np.int64)
+        before = ~latest & (k < 2)  # the rows before the deal's latest estimate
+        amount = np.where(before, _money(d["amount"][deal] * factor[deal]), d["amount"][deal])
+        expected = expected_now[deal] - np.where(before, slip[deal], 0)
+        category = dict(
+            prospecting="pipeline",
+            qualification="pipeline",
+            proposal="best_case",
+            negotiation="commit",
+            closed_won="closed",
+            closed_lost="omitted",
+        )
+        self.tables["opportunity_stage_history"] = pa.table(
+            {
+                "opportunity_id": _ids("O", deal, 7),
+                "stage": pa.array(stage),
+                "entered_at": _ts(entered),
+                "amount": pa.array(amount),
+                "expected_close_at": _date(expected),
+                "forecast_category": pa.array(np.vectorize(category.get)(stage)),
             }
         )
 
@@ -893,6 +945,7 @@ class _Generator:
         self.activities()
         self.nps()
         self.monthly()
+        self.stage_history(self.seed)
         return {name: self.tables[name] for name in TABLES}
 
 

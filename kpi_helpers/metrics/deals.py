@@ -88,8 +88,8 @@ def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
     if not ms.asked("upsell_accounts", "cross_sell_accounts"):
         return out
     w = o.filter(o._won & o._type.isin(["upsell", "cross_sell"]))
-    w = w.select("_c_mi", "_rep", "_team", "_acct", "_type")
-    return outer_merge(out, ms.per_type(w, "_c_mi", st, distinct))
+    w, slot = ms.slotted(w.select("_c_mi", "_rep", "_team", "_acct", "_type"), "_c_mi")
+    return outer_merge(out, ms.per_type(w, slot, st, distinct))
 
 
 @source("new_opportunities", ("opportunities",), ("new_opportunities",), since=("deal",))
