@@ -21,6 +21,7 @@ from .pages import (
 from .snapshot import (
     ALERTS_FILE,
     KPIS_FILE,
+    REPS_FILE,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
@@ -32,6 +33,7 @@ __all__ = [
     "ALERTS_FILE",
     "HEADLINES",
     "KPIS_FILE",
+    "REPS_FILE",
     "PACK_FAMILIES",
     "SCOPE_KPIS_CSV",
     "SNAPSHOT_FILE",
