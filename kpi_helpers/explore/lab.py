@@ -88,6 +88,8 @@ def lab_command(
         argv.append(f"--IdentityProvider.token={token}")
     if not browser:
         argv.append("--no-browser")
+    if getattr(os, "geteuid", lambda: 1)() == 0:  # a container's root: bound to 127.0.0.1
+        argv.append("--allow-root")
     argv.append(str(notebook))
     env = {**os.environ, PACK_ENV: str(folder)}
     return argv, env, notebook

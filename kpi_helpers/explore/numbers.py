@@ -62,9 +62,11 @@ class Numbers:
         every = snapshot.kpis()
         self.months = sorted(every["month"].unique())
         self._reports: OrderedDict[str, Report] = OrderedDict()
+        self._at: OrderedDict[tuple[str, str], Report] = OrderedDict()  # scope, month
+        self._series: OrderedDict[str, dict[str, pd.DataFrame]] = OrderedDict()  # per scope
         # once: the rows of each (kpi, month) in the pack scopes' and the reps' frames
         self._frames = [every, snapshot.rep_kpis()]
-        self._at = [f.groupby(["kpi", "month"], sort=False).indices for f in self._frames]
+        self._rows = [f.groupby(["kpi", "month"], sort=False).indices for f in self._frames]
         shown = set(every["kpi"])
         self.kpis = [
             k.id
@@ -118,11 +120,20 @@ class Numbers:
             self._reports.popitem(last=False)
         return rep
 
+    def at(self, scope: str, month: str) -> Report:
+        """The scope's report as of ``month`` (``Report.at``), kept open."""
+        key = (scope, month)
+        if key not in self._at:
+            self._at[key] = self.report(scope).at(month)
+            if len(self._at) > 4 * CACHED_REPORTS:
+                self._at.popitem(last=False)
+        return self._at[key]
+
     def card_html(self, scope: str, month: str, kpi: str) -> str:
         """The KPI's card exactly as the pages draw it (``Report.card`` through the pages'
         ``cards`` block: value, changes, target, RAG), or the pages' line saying why the
         data cannot give it."""
-        rep = self.report(scope).at(month)
+        rep = self.at(scope, month)
         card = rep.card(kpi)
         line = None
         if card is None:
@@ -133,7 +144,7 @@ class Numbers:
 
     def value_text(self, scope: str, month: str, kpi: str) -> str | None:
         """The card's value as the pages print it; None when the card has none."""
-        card = self.report(scope).at(month).card(kpi)
+        card = self.at(scope, month).card(kpi)
         return card.get("value") if card else None
 
     def title_html(self, scope: str, month: str, kpi: str) -> str:
@@ -143,10 +154,19 @@ class Numbers:
     def trend(self, scope: str, month: str, kpi: str) -> pd.DataFrame:
         """Up to :data:`TREND_SPAN` months up to ``month``: ``month``, ``value``,
         ``target`` (the months the KPI exists: not-available months are left out)."""
-        df = self.report(scope).df
-        rows = df[(df["kpi"] == kpi) & (df["month"] <= month)]
-        rows = rows[rows["status"] != "not_available"].tail(TREND_SPAN)
-        return rows[["month", "value", "target"]].reset_index(drop=True)
+        if scope not in self._series:  # once per scope: its months, KPI by KPI
+            df = self.report(scope).df
+            df = df[df["status"] != "not_available"].sort_values("month", kind="stable")
+            cols = ["month", "value", "target"]
+            self._series[scope] = {
+                k: g[cols].reset_index(drop=True) for k, g in df.groupby("kpi", sort=False)
+            }
+            if len(self._series) > CACHED_REPORTS:
+                self._series.popitem(last=False)
+        rows = self._series[scope].get(kpi)
+        if rows is None:
+            return pd.DataFrame(columns=["month", "value", "target"])
+        return rows[rows["month"] <= month].tail(TREND_SPAN).reset_index(drop=True)
 
     def forecast(self, scope: str, month: str, kpi: str) -> pd.DataFrame | None:
         """The snapshot's forecast of ``kpi`` after ``month`` (month, forecast, lower,
@@ -172,7 +192,7 @@ class Numbers:
             return pd.DataFrame(columns=cols + ["value_text", "compared_text", "change_text"])
         frame_no = 1 if scope.startswith("team:") else 0
         frame = self._frames[frame_no]
-        rows = frame.take(self._at[frame_no].get((kpi, month), []))
+        rows = frame.take(self._rows[frame_no].get((kpi, month), []))
         rows = rows[rows["key"].isin(kids)]
         col, change, _ = COMPARE[compare]
         ok = rows["status"] == "ok"
@@ -224,6 +244,6 @@ class Numbers:
 
     def reason_of(self, scope: str, month: str, kpi: str) -> list[tuple[str, bool]]:
         """Why the KPI has no value (for a short line), as the pages split reasons."""
-        cur = self.report(scope).at(month).current
+        cur = self.at(scope, month).current
         why = cur.loc[kpi, "reason"] if kpi in cur.index else "no row for this KPI"
         return reason_parts(str(why))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 WIDTH, HEIGHT = 720, 230
-LEFT, RIGHT, TOP, BOTTOM = 78, 12, 26, 26
+LEFT, RIGHT, TOP, BOTTOM = 78, 24, 26, 26
 
 
 def _runs(xs: list[float], ys: list[float]) -> list[str]:

@@ -36,8 +36,8 @@ from .numbers import COMPARE, Numbers
 from .trend import trend_layout
 
 BARS = 25  # bars drawn at most (the list beside holds every team or rep)
-BAR_PX = 260  # the longest bar
-NAME_WIDTH = "200px"
+BAR_PX = 200  # the longest bar
+NAME_WIDTH = "180px"
 ROWS = 15  # table rows shown (the CSV holds all)
 
 
@@ -77,12 +77,21 @@ class Explorer:
             c.style.description_width = "90px"
         self.kpi.layout.width = "420px"
         self.crumbs = w.HBox(layout=w.Layout(align_items="center"))
+        # made once, then only their texts change: a redraw creates no widget
+        self._crumb_scopes = ["company"] * 3
+        self._crumb_buttons = [w.Button(layout=w.Layout(width="auto")) for _ in range(3)]
+        for i, b in enumerate(self._crumb_buttons):
+            b.add_class("crumb")
+            b.on_click(lambda _, i=i: self.go(self._crumb_scopes[i]))
+        self._seps = [w.HTML(str(explore_blocks().sep())) for _ in range(2)]
         self.title = w.HTML()
         self.card = w.HTML()
         self.trend = w.HTML()
         self.heading = w.HTML()
-        self.bars = w.VBox()
-        self.pick = w.Select(description="Drill into", rows=12, layout=w.Layout(width="320px"))
+        self._bar_scopes = [""] * BARS
+        self.bars = w.VBox([self._bar_row(i) for i in range(BARS)])
+        self.bars.layout.min_width = "560px"
+        self.pick = w.Select(description="Drill into", rows=12, layout=w.Layout(width="260px"))
         self.table = w.HTML()
         self.download = w.HTML()
         style = w.HTML(str(explore_blocks().style(pack_css())))
@@ -175,18 +184,24 @@ class Explorer:
             explore_blocks().download(f"data:text/csv;base64,{csv}", name, len(data))
         )
 
+    def _bar_row(self, i: int) -> w.HBox:
+        """Bar ``i`` of the breakdown: a button with the name (click: drill in), the bar."""
+        name = w.Button(layout=w.Layout(width=NAME_WIDTH, min_width=NAME_WIDTH, flex="0 0 auto"))
+        name.add_class("bar-name")
+        name.on_click(lambda _: self.go(self._bar_scopes[i]))
+        bar = w.HTML(layout=w.Layout(flex="1 1 auto"))
+        return w.HBox([name, bar], layout=w.Layout(align_items="center", display="none"))
+
     def _draw_crumbs(self, scope: str) -> None:
-        parts: list[w.Widget] = []
         path = self.n.path(scope)
+        parts: list[w.Widget] = []
         for i, c in enumerate(path):
             if i:
-                parts.append(w.HTML(str(explore_blocks().sep())))
-            b = w.Button(description=c.short, tooltip=c.label, layout=w.Layout(width="auto"))
-            b.add_class("crumb")
-            if i == len(path) - 1 or c.scope not in self.n.choices:
-                b.disabled = True
-            else:
-                b.on_click(lambda _, s=c.scope: self.go(s))
+                parts.append(self._seps[i - 1])
+            b = self._crumb_buttons[i]
+            b.description, b.tooltip = c.short, c.label
+            b.disabled = i == len(path) - 1 or c.scope not in self.n.choices
+            self._crumb_scopes[i] = c.scope
             parts.append(b)
         self.crumbs.children = parts
 
@@ -208,7 +223,8 @@ class Explorer:
             self.heading.value = str(
                 explore_blocks().heading("Breakdown", "A rep is the last level: no breakdown.")
             )
-            self.bars.children = []
+            for row in self.bars.children:
+                row.layout.display = "none"
             self.busy = True
             self.pick.options = []
             self.busy = False
@@ -221,21 +237,18 @@ class Explorer:
         vals = top["value"].abs()
         peak = float(vals.max()) if vals.notna().any() and vals.max() > 0 else 1.0
         word = COMPARE[compare][2]
-        rows = []
-        for r, v in zip(top.itertuples(), vals, strict=True):
+        for i, row in enumerate(self.bars.children):
+            if i >= len(top):
+                row.layout.display = "none"
+                continue
+            r, v = top.iloc[i], vals.iloc[i]
             px = 0 if pd.isna(v) else max(2, int(BAR_PX * float(v) / peak))
-            name = w.Button(
-                description=r.name,
-                tooltip=f"drill into {r.name}",
-                layout=w.Layout(width=NAME_WIDTH),
-            )
-            name.add_class("bar-name")
-            name.on_click(lambda _, s=r.scope: self.go(s))
-            bar = w.HTML(
-                str(explore_blocks().bar(px, r.rag or "none", r.value_text, r.compared_text, word))
-            )
-            rows.append(w.HBox([name, bar], layout=w.Layout(align_items="center")))
-        self.bars.children = rows
+            name, bar = row.children
+            name.description, name.tooltip = r["name"], f"drill into {r['name']}"
+            texts = r["value_text"], r["compared_text"], word
+            bar.value = str(explore_blocks().bar(px, r["rag"] or "none", *texts))
+            self._bar_scopes[i] = r["scope"]
+            row.layout.display = "flex"
         self.busy = True
         self.pick.options = [(f"{r.name} · {r.value_text}", r.scope) for r in b.itertuples()]
         self.pick.value = None

@@ -113,7 +113,7 @@ def crumbs(ex: Explorer) -> list[str]:
 
 
 def bars(ex: Explorer) -> list[w.Button]:
-    return [row.children[0] for row in ex.bars.children]
+    return [row.children[0] for row in ex.bars.children if row.layout.display != "none"]
 
 
 def test_controls_carry_their_labels_and_choices(ex):
@@ -170,6 +170,7 @@ def test_breakdown_drills_down_and_the_breadcrumb_goes_back_up(ex):
 def test_compare_with_sets_the_breakdown_against_the_choice(ex):
     ex.compare.value = "previous"
     assert "(previous month $90)" in ex.bars.children[0].children[1].value  # EMEA: 120 on 90
+    assert ex.bars.children[2].layout.display == "none"  # two teams: the other bars hidden
     assert "<td>+33.3 %</td>" in ex.table.value
     ex.compare.value = "target"
     assert "<th>target</th><th>attainment</th>" in ex.table.value
