@@ -70,7 +70,8 @@ def main() -> None:
           f"p95 {p95:.0f} ms, max {every[-1]:.0f} ms")  # fmt: skip
     cpu.sort()
     c95 = cpu[max(0, round(0.95 * len(cpu)) - 1)]
-    print(f"CPU time: median {statistics.median(cpu):.0f} ms, p95 {c95:.0f} ms, max {cpu[-1]:.0f} ms")
+    mid = statistics.median(cpu)
+    print(f"CPU time: median {mid:.0f} ms, p95 {c95:.0f} ms, max {cpu[-1]:.0f} ms")
     for what, v in sorted(times.items()):
         print(
             f"  {what:8} n={len(v):3}  median {statistics.median(v):5.0f} ms  max {max(v):5.0f} ms"
