@@ -20,7 +20,7 @@ import pandas as pd
 from kpi_helpers.catalog import FAMILIES, REGISTRY, format_change, format_kpi, get
 from kpi_helpers.core import Config, KitError, load_config
 from kpi_helpers.report import Report, Snapshot, month_label, page_title
-from kpi_helpers.report.html import blocks, reason_parts
+from kpi_helpers.report.html import blocks
 
 TREND_SPAN = 24  # the trend shows up to this many months (a snapshot holds 13)
 CACHED_REPORTS = 64  # the scopes whose Report stays open (each holds 13 months of KPIs)
@@ -241,9 +241,3 @@ class Numbers:
             )
         t = self.trend(scope, month, kpi)
         return pd.DataFrame({"month": t["month"], get(kpi).name: t["value"], "target": t["target"]})
-
-    def reason_of(self, scope: str, month: str, kpi: str) -> list[tuple[str, bool]]:
-        """Why the KPI has no value (for a short line), as the pages split reasons."""
-        cur = self.at(scope, month).current
-        why = cur.loc[kpi, "reason"] if kpi in cur.index else "no row for this KPI"
-        return reason_parts(str(why))

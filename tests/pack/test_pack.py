@@ -783,12 +783,7 @@ def explore_in_browser(url: str, snap: Snapshot, team: str, shot: Path | None) -
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
             explorer = page.locator(".kpi-explorer")
-            try:
-                explorer.wait_for(timeout=120_000)
-            except Exception:
-                page.screenshot(path="/tmp/explore-fail.png")
-                print(page.locator(".jp-OutputArea").all_inner_texts())
-                raise
+            explorer.wait_for(timeout=120_000)
             scope = explorer.get_by_label("Scope")
             for label in ("Month", "KPI", "Compare with"):
                 expect(explorer.get_by_text(label, exact=True)).to_be_visible()
