@@ -27,6 +27,7 @@ from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
 from kpi_helpers.data import TABLES, UNASSIGNED_TEAM, Dataset, data_through, ends_early
 from kpi_helpers.metrics import has_activity, rep_teams
+from kpi_helpers.metrics.scopes import REP_COLUMNS
 from kpi_helpers.report import (
     ALERTS_FILE,
     KPIS_FILE,
@@ -110,7 +111,10 @@ def write_reps(live: LiveData, out: Path) -> dict[str, dict]:
     """Every rep's KPIs (13 months, one computation) into ``out/reps.parquet``, for the
     explorer: only the reps with data in the months (:func:`has_activity`). Returns
     ``rep:ID`` -> ``{"name", "team"}`` (the ``reps`` table's name, else the id; its team,
-    else unassigned), which ``snapshot.json`` keeps as ``reps``."""
+    else unassigned), which ``snapshot.json`` keeps as ``reps``; ``{}`` (and no file)
+    when no table of the data names a rep."""
+    if not any(live.ds.has(table, column) for table, column in REP_COLUMNS):
+        return {}
     rows = live.kpis_of_scopes(["rep"])
     active = [k for k, g in rows.groupby("key", sort=True) if has_activity(g)]
     rows = rows[rows["key"].isin(active)].reset_index(drop=True)

@@ -13,7 +13,7 @@ import re
 import ipywidgets as w
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, write_tables
 
 from kpi_helpers.catalog import get
 from kpi_helpers.cli import main
@@ -21,7 +21,9 @@ from kpi_helpers.explore import latest_pack
 from kpi_helpers.explore.numbers import Numbers
 from kpi_helpers.explore.sources import open_explorer
 from kpi_helpers.explore.widgets import Explorer
+from kpi_helpers.pack.freeze import write_reps
 from kpi_helpers.report import Report, Snapshot
+from kpi_helpers.report.live import LiveData
 
 MONTHS = ["2026-09", "2026-10", "2026-11"]
 BAD_TEAM = "<b>Partners</b>"  # a name that must be escaped in every HTML widget
@@ -237,3 +239,13 @@ def test_the_notebook_opens_the_pack_its_environment_names():
     first = "".join(nb["cells"][1]["source"])
     assert 'os.environ.get("KPI_KIT_PACK", "")' in first
     assert "parameters" in nb["cells"][1]["metadata"]["tags"]
+
+
+def test_data_without_reps_gives_a_snapshot_without_reps(tmp_path):
+    """Orders that name no rep: no rep scopes, no reps.parquet (the engine is not asked
+    for reps it cannot have)."""
+    write_tables(tmp_path, {"orders": "order_id,account_id,ordered_at,amount\n"
+                                      "o1,a1,2026-01-05,10\no2,a2,2026-02-03,20\n"})  # fmt: skip
+    live = LiveData(str(tmp_path), month="2026-02")
+    assert write_reps(live, tmp_path) == {}
+    assert not (tmp_path / "reps.parquet").exists()
