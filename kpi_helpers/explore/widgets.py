@@ -92,6 +92,9 @@ class Explorer:
         self.bars = w.VBox([self._bar_row(i) for i in range(BARS)])
         self.bars.layout.min_width = "560px"
         self.pick = w.Select(description="Drill into", rows=12, layout=w.Layout(width="260px"))
+        # the hook for "why it moved": the drivers of the change (issue 17) draw here, under
+        # the breakdown; until they land it stays empty and the breakdown alone explains
+        self.why = w.HTML()
         self.table = w.HTML()
         self.download = w.HTML()
         style = w.HTML(str(explore_blocks().style(pack_css())))
@@ -107,6 +110,7 @@ class Explorer:
                 self.trend,
                 self.heading,
                 w.HBox([self.bars, self.pick]),
+                self.why,
                 self.download,
                 self.table,
             ]

@@ -14,12 +14,13 @@ import ipywidgets as w
 import pandas as pd
 import pytest
 from conftest import ROOT, write_tables
+from kpi_fixture import tables
 
 from kpi_helpers.catalog import get
 from kpi_helpers.cli import main
 from kpi_helpers.explore import latest_pack
 from kpi_helpers.explore.numbers import Numbers
-from kpi_helpers.explore.sources import open_explorer
+from kpi_helpers.explore.sources import open_explorer, open_numbers
 from kpi_helpers.explore.widgets import Explorer
 from kpi_helpers.pack.freeze import write_reps
 from kpi_helpers.report import Report, Snapshot
@@ -249,3 +250,16 @@ def test_data_without_reps_gives_a_snapshot_without_reps(tmp_path):
     live = LiveData(str(tmp_path), month="2026-02")
     assert write_reps(live, tmp_path) == {}
     assert not (tmp_path / "reps.parquet").exists()
+
+
+def test_live_mode_computes_once_per_source_and_month(tmp_path):
+    """kpi_fixture's dataset (its March 2026 worked out by hand in test_kpis.py)."""
+    write_tables(tmp_path, tables())
+    first = open_numbers(source=str(tmp_path), month="2026-03")
+    again = open_numbers(source=str(tmp_path), month="2026-03")
+    assert again.snap is first.snap  # cached: computed once
+    assert first.value_text("company", "2026-03", "sales_revenue") == "$180"
+    assert first.value_text("team:North", "2026-03", "sales_revenue") == "$60"  # R1's lines
+    assert first.value_text("team:South", "2026-03", "sales_revenue") == "$120"
+    assert set(first.children("team:North")) <= {"rep:R1", "rep:R2"}
+    assert "rep:R1" in first.children("team:North")
