@@ -19,7 +19,7 @@ import pandas as pd
 
 from kpi_helpers.catalog import FAMILIES, REGISTRY, format_change, format_kpi, get
 from kpi_helpers.core import Config, KitError, load_config
-from kpi_helpers.report import Report, Snapshot, month_label, page_title
+from kpi_helpers.report import Report, Snapshot, compact, month_label, page_title
 from kpi_helpers.report.html import blocks
 
 TREND_SPAN = 24  # the trend shows up to this many months (a snapshot holds 13)
@@ -63,10 +63,12 @@ class Numbers:
         self.months = sorted(every["month"].unique())
         self._reports: OrderedDict[str, Report] = OrderedDict()
         self._at: OrderedDict[tuple[str, str], Report] = OrderedDict()  # scope, month
-        self._series: OrderedDict[str, dict[str, pd.DataFrame]] = OrderedDict()  # per scope
+        self._series: OrderedDict[str, tuple[dict, dict]] = OrderedDict()  # per scope
         # once: the rows of each (kpi, month) in the pack scopes' and the reps' frames
-        self._frames = [every, snapshot.rep_kpis()]
+        self._frames = [compact(every), compact(snapshot.rep_kpis())]
         self._rows = [f.groupby(["kpi", "month"], sort=False).indices for f in self._frames]
+        if reps:  # the reps' rows made quick to take now, not on the first click on a rep
+            snapshot.kpis(next(iter(reps)))
         shown = set(every["kpi"])
         self.kpis = [
             k.id
@@ -136,10 +138,11 @@ class Numbers:
         rep = self.at(scope, month)
         card = rep.card(kpi)
         line = None
-        if card is None:
-            row = rep.current.loc[kpi] if kpi in rep.current.index else None
-            why = "no row" if row is None else str(row["reason"]).replace("`", "")
+        if card is None and kpi in rep.current.index:  # the pages' line
+            why = str(rep.current.loc[kpi, "reason"]).replace("`", "")
             line = f"Not available from this data: {get(kpi).name} ({why})."
+        elif card is None:  # a rep before they joined or after they left
+            line = f"{self.choices[scope].label} has no figures in {month_label(month)}."
         return str(blocks().cards([card] if card else [], line, None, ()))
 
     def value_text(self, scope: str, month: str, kpi: str) -> str | None:
@@ -156,17 +159,15 @@ class Numbers:
         ``target`` (the months the KPI exists: not-available months are left out)."""
         if scope not in self._series:  # once per scope: its months, KPI by KPI
             df = self.report(scope).df
-            df = df[df["status"] != "not_available"].sort_values("month", kind="stable")
-            cols = ["month", "value", "target"]
-            self._series[scope] = {
-                k: g[cols].reset_index(drop=True) for k, g in df.groupby("kpi", sort=False)
-            }
+            df = df[df["status"] != "not_available"].sort_values(["kpi", "month"])
+            cols = {c: df[c].to_numpy() for c in ("month", "value", "target")}
+            self._series[scope] = (cols, df.groupby("kpi", sort=False).indices)
             if len(self._series) > CACHED_REPORTS:
                 self._series.popitem(last=False)
-        rows = self._series[scope].get(kpi)
-        if rows is None:
-            return pd.DataFrame(columns=["month", "value", "target"])
-        return rows[rows["month"] <= month].tail(TREND_SPAN).reset_index(drop=True)
+        cols, at = self._series[scope]
+        pos = at.get(kpi, [])
+        pos = [i for i in pos if cols["month"][i] <= month][-TREND_SPAN:]
+        return pd.DataFrame({c: v[pos] for c, v in cols.items()})
 
     def forecast(self, scope: str, month: str, kpi: str) -> pd.DataFrame | None:
         """The snapshot's forecast of ``kpi`` after ``month`` (month, forecast, lower,
@@ -203,7 +204,7 @@ class Numbers:
                 "value": rows["value"].where(ok).to_numpy(float),
                 "compared": rows[col].to_numpy(float),
                 "change": rows[change].to_numpy(float),
-                "rag": rows["rag"].fillna("").to_numpy(),
+                "rag": rows["rag"].astype(object).fillna("").to_numpy(),
             }
         )
         out = out.sort_values(["value", "name"], ascending=[False, True], na_position="last")

@@ -27,6 +27,7 @@ from .snapshot import (
     SNAPSHOT_FORMAT,
     VALIDATION_FILE,
     Snapshot,
+    compact,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Snapshot",
     "alerts_of_scope",
     "charts",
+    "compact",
     "month_label",
     "mover_weights",
     "page_title",

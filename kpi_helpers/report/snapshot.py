@@ -45,6 +45,18 @@ REPS_FILE = "reps.parquet"
 SNAPSHOT_FORMAT = 1
 
 
+def compact(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its text columns as categories: taking a few rows of a large snapshot
+    is then a quick numpy take, not Arrow's (a hundred times slower on millions of rows).
+    ``.astype(df.dtypes.to_dict())`` gives the rows back exactly as read.
+
+    >>> compact(pd.DataFrame({"kpi": ["a", "b"], "value": [1.0, 2.0]})).dtypes.tolist()
+    [CategoricalDtype(categories=['a', 'b'], ordered=False, categories_dtype=str), dtype('float64')]
+    """
+    text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)]
+    return df.astype({c: "category" for c in text})
+
+
 class Snapshot:
     """Read access to a snapshot folder (see the module's docstring for the layout)."""
 
@@ -65,7 +77,7 @@ class Snapshot:
         self.month: str = self.meta["month"]
         self._kpis: pd.DataFrame | None = None
         self._reps: pd.DataFrame | None = None
-        self._rows: dict[str, dict] = {}  # per file: key -> its row positions
+        self._rows: dict[str, tuple[pd.DataFrame, dict]] = {}  # per file: see kpis
 
     @property
     def timezone(self) -> str:
@@ -118,10 +130,11 @@ class Snapshot:
             frame, name = self.rep_kpis(), REPS_FILE
         else:
             self.folder(scope)  # an unknown scope is an error, not an empty page
-        if name not in self._rows:  # once per file: then a scope's rows are one take
-            self._rows[name] = frame.groupby("key", sort=False, observed=True).indices
-        rows = self._rows[name].get(scope, [])
-        return frame.take(rows).drop(columns="key").reset_index(drop=True)
+        if name not in self._rows:  # once per file: then a scope's rows are one quick take
+            self._rows[name] = (compact(frame), frame.groupby("key", sort=False).indices)
+        fast, rows = self._rows[name]
+        out = fast.take(rows.get(scope, [])).astype(frame.dtypes.to_dict())
+        return out.drop(columns="key").reset_index(drop=True)
 
     def rep_kpis(self) -> pd.DataFrame:
         """Every rep's tidy KPI rows (with ``key``, ``rep:ID``); empty without reps."""

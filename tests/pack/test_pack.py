@@ -705,7 +705,7 @@ def test_the_explorer_shows_the_packs_numbers(pack):
     assert seen > 40
     reps = Snapshot(path / "data").rep_kpis()
     now = reps[reps["month"] == month]
-    assert now["key"].nunique() == len(numbers.snap.reps) > 5
+    assert set(reps["key"]) == set(numbers.snap.reps) and len(numbers.snap.reps) > 5
     for (key, kpi), row in now.set_index(["key", "kpi"]).iterrows():
         if kpi in HEADLINES["summary"] and row["status"] == "ok":
             assert numbers.value_text(key, month, kpi) == format_kpi(get(kpi), row["value"])
