@@ -38,7 +38,7 @@ def _dataset(args: argparse.Namespace, cfg=None):
     cfg = cfg or _config(args.config)
     _warn_password(args, cfg)
     source, mapping = args.source or cfg.source, args.mapping or cfg.mapping or None
-    return cfg, open_dataset(source, mapping, cfg.timezone)
+    return cfg, open_dataset(source, mapping, cfg.timezone, database=args.database)
 
 
 def _warn_password(args: argparse.Namespace, cfg=None) -> None:
@@ -59,7 +59,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     _warn_password(args)
     cfg = _config(args.config)  # its timezone: where days end, for dates in the future
-    ds = open_dataset(args.source, args.mapping, cfg.timezone, keep_unreadable=True)
+    ds = open_dataset(
+        args.source, args.mapping, cfg.timezone, keep_unreadable=True, database=args.database
+    )
     findings = validate(ds)
     print(format_report(findings, ds.description))
     return exit_code(findings)
@@ -97,6 +99,20 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 
 def _compute(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from kpi_helpers.metrics import profiling
+
+    cfg, ds = _dataset(args)
+    with profiling() if args.profile else nullcontext() as prof:
+        _compute_into(args, cfg, ds)
+    if prof is not None:
+        print(prof.report(), file=sys.stderr)
+    return 0
+
+
+def _compute_into(args: argparse.Namespace, cfg, ds) -> None:
+    """What ``kpi-kit compute`` writes: the tidy table, and the table KPIs with --tables."""
     from pathlib import Path
 
     import pandas as pd
@@ -105,14 +121,21 @@ def _compute(args: argparse.Namespace) -> int:
     from kpi_helpers.catalog import select
     from kpi_helpers.data import month_asked
 
-    cfg, ds = _dataset(args)
     ids = [i for group in args.kpi or [] for i in group.split(",") if i]
     families = [f for group in args.family or [] for f in group.split(",") if f]
     chosen = select(ids or None, families or None)
     args.month = str(month_asked(ds, args.month))
     scalars = [k.id for k in chosen if not k.is_table]
     df = (
-        kpis.compute(ds, args.month, months=args.months, scope=args.scope, kpis=scalars, config=cfg)
+        kpis.compute(
+            ds,
+            args.month,
+            months=args.periods,
+            scope=args.scope,
+            kpis=scalars,
+            config=cfg,
+            period=args.period,
+        )
         if scalars
         else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
     )
@@ -128,6 +151,21 @@ def _compute(args: argparse.Namespace) -> int:
                 print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
                 continue
             _write_frame(table, out / f"{k.id}.{args.format}", args.format)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from kpi_helpers.catalog import get
+    from kpi_helpers.core.files import write_text
+    from kpi_helpers.drivers import explain, rendered
+
+    cfg, ds = _dataset(args)
+    dims = [d for d in args.dimensions.split(",") if d] if args.dimensions else None
+    e = explain(ds, args.kpi, args.scope, args.month, args.vs, dims, cfg)
+    text = rendered(e, get(e.kpi), args.format, cfg.currency)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_text(args.out, text)
     return 0
 
 
@@ -241,6 +279,7 @@ def _pack(args: argparse.Namespace) -> int:
         source=args.source,
         mapping=args.mapping,
         config=args.config,
+        database=args.database,
         notebooks=args.notebooks,
         force=args.force,
     )
@@ -377,6 +416,7 @@ def _dataset_options(p: argparse.ArgumentParser, config_help: str) -> None:
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help=config_help)
+    p.add_argument("--database", help="the database of a Spark Connect --source (sc://HOST:PORT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -400,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml (its timezone: where days and months end)")
+    p.add_argument("--database", help="the database of a Spark Connect --source (sc://HOST:PORT)")
     p.set_defaults(run=_validate)
 
     p = sub.add_parser(
@@ -417,7 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample-data", help="write a realistic sample dataset")
     p.add_argument("--out", required=True, help="new or empty folder, or one it wrote")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    p.add_argument(
+        "--scale",
+        choices=["small", "medium", "large", "xlarge"],
+        default="small",
+        help="xlarge: 4 x large, written a quarter at a time",
+    )
     p.add_argument("--months", type=int, default=36)
     p.add_argument("--end", type=_month, help="last month (YYYY-MM); default: last complete")
     p.add_argument(
@@ -434,7 +480,20 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="last month: YYYY-MM, latest (in the data) or previous (last complete month)",
     )
-    p.add_argument("--months", type=int, default=1, help="how many months ending with --month")
+    p.add_argument(
+        "--period",
+        choices=["month", "quarter", "year"],
+        default="month",
+        help="month, fiscal quarter or fiscal year (kpi.toml's fiscal_year_start; default month)",
+    )
+    p.add_argument(
+        "--periods",
+        "--months",
+        dest="periods",
+        type=int,
+        default=1,
+        help="how many periods ending with the one holding --month (--months: the same)",
+    )
     p.add_argument(
         "--scope",
         default="company",
@@ -445,7 +504,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="print the seconds per measure source and per query (slowest first) on stderr",
+    )
     p.set_defaults(run=_compute)
+
+    p = sub.add_parser("explain", help="why a KPI moved: its exact drivers (team, product...)")
+    _dataset_options(p, "kpi.toml with dataset settings")
+    p.add_argument("--month", required=True, help="YYYY-MM, latest or previous")
+    p.add_argument("--kpi", required=True, help="KPI id, e.g. monthly_sales_bookings")
+    p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument("--vs", choices=["previous", "year", "target"], default="previous")
+    p.add_argument("--dimensions", help="comma-separated, e.g. team,product (default: all)")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(run=_explain)
 
     p = sub.add_parser(
         "forecast",

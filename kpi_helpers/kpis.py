@@ -49,17 +49,25 @@ def compute(
     kpis: list[str] | None = None,
     families: list[str] | None = None,
     config: Config | None = None,
+    period: str = "month",
 ) -> pd.DataFrame:
     """KPIs for the ``months`` months ending with ``month`` ("YYYY-MM", or "latest" for the
-    dataset's last month), one row per month x scope x KPI.
+    dataset's last month), one row per month x scope x KPI. With ``period="quarter"``
+    (or ``"year"``): the ``months`` fiscal quarters (years, of ``config.fiscal_year_start``)
+    ending with the one that holds ``month``, each computed over its months (a ratio from
+    the quarter's numerator and denominator, a state at its end; KPI_CATALOG.md
+    "Periods"), e.g. ``compute(ds, "2026-01", 4, period="quarter", config=cfg)``.
 
     ``scope`` is ``company``, ``team``, ``rep``, ``all``, ``team:NAME``, ``rep:ID`` or a
     list of those (``["company", "team", "rep:r001"]``), computed in one pass; a named
     scope reads only its own rows.
 
-    Columns: ``month, scope_type, scope, kpi, value, unit, status, reason, previous_month,
-    mom_change, change_unit, same_month_last_year, yoy_change, target, attainment, rag,
-    trend, better``. ``status`` is ``ok``, ``undefined`` (a zero denominator) or
+    Columns: ``month, period, period_start, period_end, to_date, scope_type, scope, kpi,
+    value, unit, status, reason, previous_month, mom_change, change_unit,
+    same_month_last_year, yoy_change, target, attainment, rag, trend, better`` (for a
+    quarter, ``previous_month`` and ``mom_change`` are against the previous quarter and
+    ``month`` is its last month with data). ``status`` is ``ok``, ``undefined`` (a zero
+    denominator) or
     ``not_available`` (``reason`` names the missing input). ``mom_change``/``yoy_change``
     are percentage points for percent KPIs (``change_unit`` "pp") and relative changes in
     % otherwise, e.g. win rate 50 % after 40 %: mom_change 10 (pp). Table KPIs are
@@ -73,15 +81,18 @@ def compute(
     chosen = [k for k in select(kpis, families) if not k.is_table]
     models = [k for k in chosen if k.is_model]
     if not models:
-        return compute_tidy(ds, month, months, scopes, kpis, families, config)
+        return compute_tidy(ds, month, months, scopes, kpis, families, config, period)
     formulas = [k.id for k in chosen if not k.is_model]
     # the (month, scope) rows the model KPIs get: those the formula KPIs get
-    tidy = compute_tidy(ds, month, months, scopes, formulas or [SKELETON], None, config)
+    tidy = compute_tidy(ds, month, months, scopes, formulas or [SKELETON], None, config, period)
     base = tidy
     if not formulas:
         tidy = tidy.iloc[:0]
     last = Month.parse(base["month"].max())
     rows = model_rows(ds, models, base, last, config or Config())
+    # a model's value is that of the period's last month with data (kind as_of)
+    spans = ["period", "period_start", "period_end", "to_date"]
+    rows = rows.join(base.drop_duplicates("month").set_index("month")[spans], on="month")
     meta = {k.id: k for k in models}
     rows["unit"] = rows["kpi"].map(lambda x: meta[x].unit)
     rows["better"] = rows["kpi"].map(lambda x: meta[x].better)

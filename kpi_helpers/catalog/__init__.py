@@ -16,6 +16,7 @@ from .format import (
     scope_label,
     tick_decimals,
 )
+from .periods import MONTHS_WITH_DATA, PERIOD_RULES, TARGET_ALL_MONTHS, period_value
 from .registry import (
     CATALOG,
     COUNT,
@@ -32,6 +33,7 @@ from .registry import (
     SCORE,
     TABLE,
     UP,
+    F,
     Kind,
     catalog_frame,
     did_you_mean_kpi,
@@ -49,8 +51,12 @@ __all__ = [
     "DOWN",
     "FAMILIES",
     "HOURS",
+    "F",
     "KPI",
     "Kind",
+    "MONTHS_WITH_DATA",
+    "PERIOD_RULES",
+    "TARGET_ALL_MONTHS",
     "NEUTRAL",
     "PERCENT",
     "RATIO",
@@ -67,6 +73,7 @@ __all__ = [
     "format_value",
     "get",
     "kpi_suggestions",
+    "period_value",
     "scope_label",
     "select",
     "tick_decimals",

@@ -82,8 +82,18 @@ class F:
     more history than the formula needs.
     """
 
-    def __init__(self, fn: Callable[[pd.DataFrame], pd.Series], lags: dict[str, int]):
+    def __init__(
+        self,
+        fn: Callable[[pd.DataFrame], pd.Series],
+        lags: dict[str, int],
+        op: str = "",
+        args: tuple = (),
+    ):
         self.fn, self.lags = fn, dict(lags)
+        # the formula's shape, read by the drivers of a change (kpi_helpers.drivers):
+        # "m" (args: the measure's name), "c" (a constant), "+", "-", "*", "/" (args: the
+        # two F operands); "" for anything else (shifts, windows, settings)
+        self.op, self.args = op, args
 
     @property
     def measures(self) -> frozenset[str]:
@@ -102,32 +112,34 @@ class F:
 
     @staticmethod
     def lift(x) -> F:
-        return x if isinstance(x, F) else F(lambda f, v=float(x): pd.Series(v, index=f.index), {})
+        if isinstance(x, F):
+            return x
+        return F(lambda f, v=float(x): pd.Series(v, index=f.index), {}, "c", (float(x),))
 
-    def _op(self, other, op) -> F:
+    def _op(self, other, op, sign: str = "") -> F:
         o = F.lift(other)
-        return F(lambda f: op(self(f), o(f)), _deepest(self.lags, o.lags))
+        return F(lambda f: op(self(f), o(f)), _deepest(self.lags, o.lags), sign, (self, o))
 
     def __add__(self, o):
-        return self._op(o, lambda a, b: a + b)
+        return self._op(o, lambda a, b: a + b, "+")
 
     def __radd__(self, o):
         return F.lift(o) + self
 
     def __sub__(self, o):
-        return self._op(o, lambda a, b: a - b)
+        return self._op(o, lambda a, b: a - b, "-")
 
     def __rsub__(self, o):
         return F.lift(o) - self
 
     def __mul__(self, o):
-        return self._op(o, lambda a, b: a * b)
+        return self._op(o, lambda a, b: a * b, "*")
 
     def __rmul__(self, o):
         return F.lift(o) * self
 
     def __truediv__(self, o):
-        return self._op(o, lambda a, b: a / b.where(b != 0))
+        return self._op(o, lambda a, b: a / b.where(b != 0), "/")
 
     def __rtruediv__(self, o):
         return F.lift(o) / self
@@ -165,7 +177,7 @@ def _rolling(s: pd.Series, n: int, min_periods: int, how: str) -> pd.Series:
 
 def m(name: str) -> F:
     """The base measure ``name``."""
-    return F(lambda f: f[name], {name: 0})
+    return F(lambda f: f[name], {name: 0}, "m", (name,))
 
 
 def pct(numerator: F, denominator: F) -> F:
@@ -448,6 +460,48 @@ CATALOG: list[KPI] = [
         NEUTRAL,
         table="pipeline_health",
         table_needs=("opportunities.closed_at",),
+        kind=Kind.AS_OF,
+    ),
+    _k(
+        "stage_conversion",
+        "Stage conversion",
+        "pipeline",
+        "per open stage, over the deals that entered it in the 12 months ending with m: the "
+        "share that reached the next stage (entered a later stage, or were won) and the "
+        "share won, by the end of m",
+        TABLE,
+        NEUTRAL,
+        table="stage_conversion",
+        table_needs=("opportunity_stage_history.entered_at",),
+        note="Needs the stage history (opportunity_stage_history); the stage order is "
+        "kpi.toml's [stage_probability].",
+        kind=Kind.AS_OF,
+    ),
+    _k(
+        "days_in_stage",
+        "Days in stage",
+        "pipeline",
+        "per open stage, for the deals that left it in m (entered another stage or closed): "
+        "the median and the 90th percentile of the days spent in it",
+        TABLE,
+        NEUTRAL,
+        table="days_in_stage",
+        table_needs=("opportunity_stage_history.entered_at",),
+        kind=Kind.AS_OF,
+    ),
+    _k(
+        "pipeline_movement",
+        "Pipeline movement",
+        "pipeline",
+        "a waterfall of pipeline value from the start to the end of m, by stage: new deals, "
+        "moved in and out of each stage, won, lost, amount changes; slipped (expected close "
+        "moved past m) beside it; the parts add up to the change exactly",
+        TABLE,
+        NEUTRAL,
+        table="pipeline_movement",
+        table_needs=("opportunity_stage_history.entered_at",),
+        note="A deal's value and stage at an instant come from the stage history when it "
+        "records them, else from the deal.",
         kind=Kind.AS_OF,
     ),
     _k(
@@ -1205,14 +1259,16 @@ CATALOG: list[KPI] = [
         "bookings_forecast",
         "Pipeline-weighted forecast",
         "outlook",
-        "amount of deals open at the end of m with expected close in m+1, weighted by the "
-        "win rate of the deals open at a month end in the 12 months before m and closed "
-        "since; the CRM-probability-weighted figure and the target beside it in the table "
+        "amount of deals open at the end of m with expected close in m+1, each weighted by "
+        "the historical win rate of its stage (of the deals that were open in that stage at a "
+        "month end in the 12 months before m and have closed since, the share won); the "
+        "CRM-probability-weighted figure and the target beside it in the table "
         "`pipeline_outlook`",
         CURRENCY,
         UP,
         table_needs=("opportunities.expected_close_at",),
-        note="The win rate is pooled over stages: the data keeps only a deal's current stage.",
+        note="Per stage with the table opportunity_stage_history; without it, the data keeps "
+        "only a deal's current stage and the win rate is pooled over stages.",
         kind=Kind.AS_OF,
     ),
     _k(

@@ -19,6 +19,8 @@ Every key is optional; missing keys take the defaults below. Example::
     amber = 90                     # at or above: amber; below: red
     [pack]
     notebooks = "my_pages"         # custom pages that join every pack
+    [drivers]
+    dimensions = ["Vertical__c"]   # extra columns "why it moved" splits by (kpi-kit explain)
 
     [[alerts]]                     # threshold alerts: one table per rule (kpi_helpers.alerts.rules)
     name = "Win rate too low"      # optional label
@@ -176,6 +178,12 @@ ZONE = Kind(
     _zone,
     lambda v: did_you_mean(v, _zone_names()) if isinstance(v, str) else "",
 )
+NAMES = Kind(
+    'a list of names in quotes, e.g. ["LeadSource", "Vertical__c"]',
+    lambda v: (
+        tuple(v) if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v) else None
+    ),
+)
 PROBABILITY = number(0, 1, "a probability from {lo} to {hi}")
 PERCENT = number(0, 1000, "an attainment in % from {lo} to {hi}")
 
@@ -262,6 +270,12 @@ class Config:
         0.01,
         number(0, 1, "a monthly rate from {lo} to below {hi} (0.01 for 1 % a month)", below=True),
         "the monthly discount rate of predictive_clv",
+    )
+    drivers_dimensions: tuple = setting(
+        (),
+        NAMES,
+        "extra columns the drivers of a change split by (kpi-kit explain)",
+        "drivers.dimensions",
     )
     # [[alerts]] as written; kpi_helpers.alerts.rules_of(cfg) parses and checks them
     alert_tables: list = field(default_factory=list)

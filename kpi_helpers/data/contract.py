@@ -155,8 +155,18 @@ TABLES: dict[str, Table] = {
             "month:month*, net_income:float, nopat:float, invested_capital:float,"
             " cost_of_capital:float, average_inventory_cost:float, employees:float",
         ),
+        _t(
+            "opportunity_stage_history",
+            None,  # one row per deal and stage it entered
+            "opportunity_id:str*, stage:str*, entered_at:timestamp*, amount:float,"
+            " expected_close_at:date, forecast_category:str",
+        ),
     )
 }
+# Tables the contract marks "Optional:": a dataset without them is complete (no
+# missing-table warning); the KPIs that need them say so, and the others fall back.
+OPTIONAL_TABLES = ("opportunity_stage_history",)
+STAGE_HISTORY = "opportunity_stage_history"
 
 # Foreign keys: (table, column) -> (parent table, parent column). targets.team and
 # targets.rep_id are checked with the other rules of targets (validate, data.targets).
@@ -175,12 +185,13 @@ FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("orders", "rep_id"): ("reps", "rep_id"),
     ("subscriptions", "account_id"): ("accounts", "account_id"),
     ("nps_responses", "account_id"): ("accounts", "account_id"),
+    ("opportunity_stage_history", "opportunity_id"): ("opportunities", "opportunity_id"),
 }
 
 # Which tables each KPI family reads; a missing table disables (part of) these.
 FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "revenue": ("orders", "opportunities"),
-    "pipeline": ("opportunities", "leads", "targets"),
+    "pipeline": ("opportunities", "leads", "targets", "opportunity_stage_history"),
     "activity": ("activities", "leads", "opportunities"),
     "customers": (
         "orders",
@@ -198,6 +209,7 @@ FAMILY_TABLES: dict[str, tuple[str, ...]] = {
 # Columns that must never be negative (returns make negative revenue legitimate).
 NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     "opportunities": ("amount", "associated_cost"),
+    "opportunity_stage_history": ("amount",),
     "subscriptions": ("mrr",),
     "costs": ("amount",),
     "targets": ("target",),

@@ -59,6 +59,10 @@ CHECK_ORDER = (
     "open_past_expected_close",
     "one_deal_type",
     "open_with_close_date",
+    "history_unordered",  # the stage history against its deals (data.history_checks)
+    "history_before_created",
+    "history_after_close",
+    "history_last_stage",
     "future",
     "missing_table",
 )

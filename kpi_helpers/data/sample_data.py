@@ -164,6 +164,10 @@ SCALES = {
     "medium": dict(leads=4_000, reps=40),
     "large": dict(leads=76_000, reps=300),
 }
+# scales made of several independent parts of another scale, generated and written one
+# part at a time (so memory stays at one part's): xlarge is 4 x large, ids prefixed
+# "X1-".. "X4-" per part, the monthly tables (costs, targets, financials) added up
+CHUNKED = {"xlarge": ("large", 4)}
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,7 @@ def _money(x: np.ndarray) -> np.ndarray:
 class _Generator:
     def __init__(self, seed: int, scale: str, end_month: str, months: int):
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.scale = SCALES[scale]
         self.period = _period(end_month, months)
         self.tables: dict[str, pa.Table] = {}
@@ -485,6 +490,7 @@ class _Generator:
         prob = np.where(closed_ok, np.nan, STAGE_PROBABILITY[np.minimum(d["stage_idx"], 3)])
         expected = d["created"] + d["cycle"].astype(np.int64)
         expected = np.maximum(expected, self.period.end + 3 * DAY)
+        self.deal_expected = expected
         deal_types = np.array(["new", "upsell", "cross_sell", "renewal"])
         self.tables["opportunities"] = pa.table(
             {
@@ -503,6 +509,56 @@ class _Generator:
                 "deal_type": pa.array(deal_types[d["deal_type"]]),
                 "contact_method": pa.array(d["contact"]),
                 "associated_cost": pa.array(_money(d["amount"] * rng.uniform(0.02, 0.08, n))),
+            }
+        )
+
+    def stage_history(self, seed: int) -> None:
+        """Each deal's path through the open stages, one row per stage it entered.
+
+        A deal enters stage k of ``OPEN_STAGES`` at created + k/4 of its cycle: an open
+        deal reached its current stage, a won deal went through all four, a lost deal
+        dropped out after a stage drawn here (more often an early one), and a closed deal
+        enters closed_won/closed_lost at its close. The amount and the expected close of
+        a row are the deal's own from its last row on; some deals were smaller or larger
+        and expected to close earlier before (the slips the movement waterfall shows).
+        Drawn from its own generator: the other tables stay as they were without it.
+        """
+        rng = np.random.default_rng([seed, 19])
+        d, n = self.deal, self.n_deals
+        lost = d["is_closed"] & ~d["won"]
+        drop = rng.choice(len(OPEN_STAGES), n, p=[0.35, 0.3, 0.2, 0.15])
+        last = np.where(d["is_closed"], np.where(lost, drop, len(OPEN_STAGES) - 1), d["stage_idx"])
+        per_deal = last + 1 + d["is_closed"]
+        deal = np.repeat(np.arange(n), per_deal)
+        k = np.arange(len(deal)) - np.repeat(np.cumsum(per_deal) - per_deal, per_deal)
+        closing = k > last[deal]  # the closed row, after the open stages
+        step = (d["cycle"][deal] * k / len(OPEN_STAGES)).astype(np.int64)
+        entered = np.where(closing, d["closed"][deal], d["created"][deal] + step)
+        stage = np.where(closing, d["stage"][deal], OPEN_STAGES[np.minimum(k, 3)])
+        latest = np.r_[deal[1:] != deal[:-1], True]  # each deal's last row
+        expected_now = np.where(d["is_closed"], d["closed"], self.deal_expected)
+        early = rng.random(n) < 0.4  # deals whose amount or close date moved
+        factor = np.where(early, rng.uniform(0.7, 1.3, n), 1.0)
+        slip = np.where(rng.random(n) < 0.4, rng.exponential(20.0, n) * DAY, 0).astype(np.int64)
+        before = ~latest & (k < 2)  # the rows before the deal's latest estimate
+        amount = np.where(before, _money(d["amount"][deal] * factor[deal]), d["amount"][deal])
+        expected = expected_now[deal] - np.where(before, slip[deal], 0)
+        category = dict(
+            prospecting="pipeline",
+            qualification="pipeline",
+            proposal="best_case",
+            negotiation="commit",
+            closed_won="closed",
+            closed_lost="omitted",
+        )
+        self.tables["opportunity_stage_history"] = pa.table(
+            {
+                "opportunity_id": _ids("O", deal, 7),
+                "stage": pa.array(stage),
+                "entered_at": _ts(entered),
+                "amount": pa.array(amount),
+                "expected_close_at": _date(expected),
+                "forecast_category": pa.array(np.vectorize(category.get)(stage)),
             }
         )
 
@@ -889,6 +945,7 @@ class _Generator:
         self.activities()
         self.nps()
         self.monthly()
+        self.stage_history(self.seed)
         return {name: self.tables[name] for name in TABLES}
 
 
@@ -932,6 +989,73 @@ def _make_messy(tables: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:
 
 
 # ------------------------------------------------------------------------- writing
+
+
+# the monthly tables' keys: the parts' rows with the same key are added up
+MONTHLY_KEYS = {
+    "costs": ["month", "category", "channel", "team"],
+    "targets": ["month", "kpi", "team", "rep_id"],
+    "financials": ["month"],
+}
+
+
+def _part_ids(table: pa.Table, part: int) -> pa.Table:
+    """``table`` with every id column (``*_id``) prefixed ``X<part>-``: parts never
+    share a rep, an account or a deal."""
+    for i, name in enumerate(table.column_names):
+        if name.endswith("_id"):
+            col = table.column(i).cast(pa.string())
+            table = table.set_column(i, name, pc.binary_join_element_wise(f"X{part}-", col, ""))
+    return table
+
+
+def _write_chunked(out: Path, seed: int, scale: str, end_month: str, months: int, fmt: str):
+    """Write the parts of a chunked scale (``CHUNKED``) one after the other, appending each
+    part's rows to the files; returns the row counts. Only one part is in memory."""
+    base, parts = CHUNKED[scale]
+    writers: dict[str, pq.ParquetWriter] = {}
+    monthly: dict[str, list[pd.DataFrame]] = {name: [] for name in MONTHLY_KEYS}
+    rows: dict[str, int] = dict.fromkeys(TABLES, 0)
+    try:
+        for part in range(1, parts + 1):
+            tables = _Generator(seed * 1_000 + part, base, end_month, months).run()
+            for name in TABLES:
+                table = _part_ids(tables.pop(name), part)
+                if name in MONTHLY_KEYS:
+                    monthly[name].append(table.to_pandas())
+                    continue
+                rows[name] += table.num_rows
+                if fmt == "parquet":
+                    if name not in writers:
+                        writers[name] = pq.ParquetWriter(
+                            out / f"{name}.parquet", table.schema, compression="zstd"
+                        )
+                    writers[name].write_table(table.cast(writers[name].schema))
+                else:
+                    table.to_pandas().to_csv(
+                        out / f"{name}.csv",
+                        index=False,
+                        date_format="%Y-%m-%d %H:%M:%S",
+                        lineterminator="\n",
+                        mode="w" if part == 1 else "a",
+                        header=part == 1,
+                    )
+                del table
+            del tables
+    finally:
+        for writer in writers.values():
+            writer.close()
+    summed = {}
+    for name, keys in MONTHLY_KEYS.items():
+        df = pd.concat(monthly[name], ignore_index=True)
+        # team targets add up; a rep's is its own (the parts' rep ids differ)
+        values = [c for c in df.columns if c not in keys]
+        mean = [c for c in values if c == "cost_of_capital"]  # a rate: the parts' average
+        agg = {c: ("mean" if c in mean else "sum") for c in values}
+        summed[name] = df.groupby(keys, dropna=False, sort=False, as_index=False).agg(agg)
+        rows[name] = len(summed[name])
+    _write(summed, out, fmt)
+    return rows
 
 
 def _write(frames: dict, out: Path, fmt: str) -> None:
@@ -1021,20 +1145,28 @@ def generate(
 
         generate("data/sample", seed=7)  # {"leads": ..., "opportunities": ..., ...}
     """
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    if scale not in SCALES and scale not in CHUNKED:
+        raise ValueError(f"scale must be one of {', '.join([*SCALES, *CHUNKED])}")
+    if messy and scale in CHUNKED:
+        raise KitError(f"--messy is for the scales {', '.join(SCALES)}, not {scale}.")
     out = Path(out).expanduser()
     check_out(out, force)
     end_month = end_month or last_complete_month()
     fmt = fmt or ("csv" if scale == "small" else "parquet")
-    tables = _Generator(seed, scale, end_month, months).run()
-    frames: dict = _make_messy(tables) if messy else tables
+    frames: dict = {}
+    if scale not in CHUNKED:
+        tables = _Generator(seed, scale, end_month, months).run()
+        frames = _make_messy(tables) if messy else tables
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         new = tmp / out.name
         new.mkdir()  # not mkdtemp's 0700: the folder the user gets has the usual mode
-        _write(frames, new, fmt)
+        if scale in CHUNKED:
+            rows = _write_chunked(new, seed, scale, end_month, months, fmt)
+        else:
+            _write(frames, new, fmt)
+            rows = {k: len(v) for k, v in frames.items()}
         meta = {
             "seed": seed,
             "scale": scale,
@@ -1042,7 +1174,7 @@ def generate(
             "end_month": end_month,
             "messy": messy,
             "format": fmt,
-            "rows": {k: len(v) for k, v in frames.items()},
+            "rows": rows,
         }
         if messy:
             meta["problems"] = [dict(table=t, column=c, check=k) for t, c, k in MESSY_CHECKS]

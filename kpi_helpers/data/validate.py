@@ -52,6 +52,8 @@ from .contract import (
     FOREIGN_KEYS,
     MONTH,
     NON_NEGATIVE,
+    OPTIONAL_TABLES,
+    STAGE_HISTORY,
     STR,
     TABLES,
     TIMESTAMP,
@@ -59,6 +61,7 @@ from .contract import (
 )
 from .deal_checks import deal_checks
 from .findings import ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
+from .history_checks import history_checks
 from .sources import Dataset
 from .targets import target_findings
 
@@ -66,6 +69,7 @@ _MONTH_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # Dates that may legitimately lie ahead of today.
 _MAY_BE_FUTURE = {
     ("opportunities", "expected_close_at"),
+    ("opportunity_stage_history", "expected_close_at"),
     ("subscriptions", "ended_at"),
     ("reps", "left_at"),
 }
@@ -132,7 +136,7 @@ class _Checker:
                     "out of the source to go without its KPIs; until then every command "
                     "stops here.",
                 )
-            elif name not in self.ds.tables:
+            elif name not in self.ds.tables and name not in OPTIONAL_TABLES:
                 fams = ", ".join(families_using(name)) or "none"
                 self.add(
                     WARNING,
@@ -168,6 +172,8 @@ class _Checker:
         items += self.future(name)
         if name == "opportunities":
             items += deal_checks(self.ds.tables[name], self.as_of, self)
+        if name == STAGE_HISTORY:
+            items += history_checks(self.ds, self)
         self.run(name, items)
 
     def run(self, name: str, items: list[Item]) -> None:

@@ -9,8 +9,9 @@ True
 from .compare import add_comparisons, rag_status, relative_change
 from .customers import active_spells, first_purchase, merge_spells
 from .deals import deal_probability
-from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
+from .engine import Engine, families_out_of_reach
 from .measures import KEY, Measures, describe_missing, missing_inputs, month_of, open_at_end
+from .profile import Profile, profiling
 from .scopes import (
     COMPANY,
     SCOPE_TYPES,
@@ -29,12 +30,23 @@ from .scopes import (
     team_of,
     wanted_rows,
 )
+from .segments import CROSS, JOIN, MISSING, NO_VALUE, SEP, Segment
 from .small_tables import employed_in, targets
+from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
+from .tidy import TIDY_COLUMNS, compute_tidy
 
 __all__ = [
+    "Profile",
+    "profiling",
     "COMPANY",
+    "CROSS",
+    "JOIN",
+    "MISSING",
+    "NO_VALUE",
+    "SEP",
+    "Segment",
     "KEY",
     "MRR_MOVEMENTS",
     "SCOPE_TYPES",
@@ -56,6 +68,7 @@ __all__ = [
     "first_purchase",
     "has_activity",
     "has_rep_rows",
+    "has_stage_history",
     "known_names",
     "merge_spells",
     "missing_inputs",
@@ -70,6 +83,8 @@ __all__ = [
     "relative_change",
     "rep_teams",
     "selects",
+    "stage_at",
+    "stage_history",
     "targets",
     "team_of",
     "wanted_rows",

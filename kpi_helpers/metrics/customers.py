@@ -15,6 +15,7 @@ import ibis
 import pandas as pd
 
 from kpi_helpers.core import Month
+from kpi_helpers.data import keep_table
 
 from .measures import BASE, Measures, flag, month_of, source
 
@@ -152,7 +153,7 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     losses."""
     first, last = ms.first.index, ms.last.index
     spells = cached_spells(ms, ms.first - 1)
-    spells = ms.by_owner(spells).cache()  # read by the states and the losses
+    spells = keep_table(ms.ds, ms.by_owner(spells))  # read by the states and the losses
     active = spells.filter(spells.e >= first).select(
         "_rep", "_team", "account_id", _start=ibis.greatest(spells.s, first), _stop=spells.e + 1
     )
@@ -164,14 +165,32 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
             plus.union(minus, distinct=False), "_mi", lambda t: {"active_customers": t._d.sum()}
         )
     )
-    lost = spells.filter(spells.e < last)
-    lost = ms.base(lost, lost.e + 1, lambda t: {"customers_lost": t.count()})
+    lost = ms.base(*_lost(ms, spells), lambda t: {"customers_lost": t.count()})
     fp = first_purchase(ms)
     fp = ms.by_owner(fp.filter((fp.first_mi >= first) & (fp.first_mi <= last)))
     new = ms.base(fp, "first_mi", lambda t: {"new_customers": t.count()})
     base = pd.concat([states, lost, new], ignore_index=True)
     base = base.groupby(BASE, as_index=False).sum(min_count=1)
     return ms.roll_up(base.fillna(0), st)
+
+
+def _lost(ms: Measures, spells: ibis.Table) -> tuple[ibis.Table, ibis.Value]:
+    """The spells whose end loses a customer, and the month (slot) it is lost in: the
+    month after the spell's last. Over a period p (:class:`Slots`): an account active at
+    the start of p (its spell began before p) whose spell ends in p and that is not
+    active again at the end of p (its next spell, if any, starts after p's last month).
+
+    Example, a quarter Nov..Jan: active Aug..Nov, lost in Dec: lost in the quarter; active
+    Aug..Nov and again from Jan: not lost; active Dec only (new in it): not lost."""
+    lost = spells.filter(spells.e < ms.last.index)
+    if ms.slots.monthly:
+        return lost, lost.e + 1
+    w = ibis.window(group_by="account_id", order_by="s")
+    t = spells.mutate(_next=spells.s.lead().over(w))
+    t = t.filter(t.e < ms.last.index).mutate(_p=ms.slots.of(t.e + 1))
+    begun = t.s < ms.slots.first_of(t._p)
+    t = t.filter(begun & (t._next.isnull() | (t._next > ms.slot_last(t._p))))
+    return t, t._p
 
 
 @source(
@@ -181,12 +200,15 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     since=("activity", "order_line|closed_deal"),
 )
 def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:
-    """Activities in m on an account that is an active customer at the end of m."""
+    """Activities in m on an account that is an active customer at the end of m (in a
+    period: activities in p of the accounts active at the end of p)."""
     t = ms.in_range(ms.ds.table("activities"), "occurred_at")
-    t = t.filter(t.account_id.notnull()).mutate(_a_mi=month_of(t.occurred_at))
+    t = t.filter(t.account_id.notnull()).mutate(_a_mi=ms.slots.of(month_of(t.occurred_at)))
     spells = cached_spells(ms, ms.first)
     c = spells.select(_c_id=spells.account_id, _c_s=spells.s, _c_e=spells.e)
-    j = t.join(c, (t.account_id == c._c_id) & (t._a_mi >= c._c_s) & (t._a_mi <= c._c_e))
+    # active at the end of m (of a period: at the end of its last month)
+    end = ms.slot_last(t._a_mi)
+    j = t.join(c, (t.account_id == c._c_id) & (end >= c._c_s) & (end <= c._c_e))
     j = ms.by_rep(j.drop("_c_id", "_c_s", "_c_e"))
     return ms.roll_up(ms.base(j, "_a_mi", lambda x: {"customer_activities": x.count()}), st)
 

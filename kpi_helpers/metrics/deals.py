@@ -11,6 +11,7 @@ import ibis
 import pandas as pd
 
 from kpi_helpers.core import Config
+from kpi_helpers.data import keep_table
 
 from .measures import (
     BASE,
@@ -87,8 +88,8 @@ def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
     if not ms.asked("upsell_accounts", "cross_sell_accounts"):
         return out
     w = o.filter(o._won & o._type.isin(["upsell", "cross_sell"]))
-    w = w.select("_c_mi", "_rep", "_team", "_acct", "_type")
-    return outer_merge(out, ms.per_type(w, "_c_mi", st, distinct))
+    w, slot = ms.slotted(w.select("_c_mi", "_rep", "_team", "_acct", "_type"), "_c_mi")
+    return outer_merge(out, ms.per_type(w, slot, st, distinct))
 
 
 @source("new_opportunities", ("opportunities",), ("new_opportunities",), since=("deal",))
@@ -194,7 +195,7 @@ def _stale(ms: Measures, st: list[str]) -> pd.DataFrame:
         & (o.closed_at.isnull() | (o.closed_at >= ibis.timestamp(ms.first.end)))
     )
     o = ms.by_rep(o).select("_rep", "_team", "amount", "created_at", "closed_at")
-    with o.cache() as deals:
+    with keep_table(ms.ds, o) as deals:
         parts = []
         for month in ms.months:
             end = ibis.timestamp(month.end)

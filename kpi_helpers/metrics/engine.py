@@ -1,11 +1,12 @@
 """The KPI engine: measure frames and scalar KPI values for many scopes and months.
 
-``kpi_helpers.kpis`` is the analyst facade over this module and ``kpi_helpers.metrics.tables``
-uses it for the rep leaderboard. Example (both names from ``kpi_helpers.metrics``)::
+``.tidy`` builds the tidy KPI table on it (``compute_tidy``, behind ``kpi_helpers.kpis``)
+and ``kpi_helpers.metrics.tables`` uses it for the rep leaderboard; ``.long_frame`` turns
+its value arrays into rows. Example (both names from ``kpi_helpers.metrics``)::
 
-    compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
+    Engine(ds).values(chosen, Month.parse("2026-01"), Month.parse("2026-05"), [COMPANY_SCOPE])
 
-Measures are computed by the sources registered in ``.measures`` (one module per table:
+Measures are computed by the sources registered in ``.needs`` (one module per table:
 ``.orders``, ``.deals``, ``.leads``, ...) for every wanted scope and month at once, with
 no more history than the chosen KPIs read, and kept on the dataset (``Dataset.cache``),
 so later calls on the same dataset (another scope, a table KPI's leaderboard) reuse them.
@@ -24,43 +25,40 @@ import kpi_helpers.metrics.deals
 import kpi_helpers.metrics.leads
 import kpi_helpers.metrics.orders
 import kpi_helpers.metrics.subscriptions  # noqa: F401
-from kpi_helpers.catalog import FAMILIES, KPI, REGISTRY, select
-from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.catalog import (
+    FAMILIES,
+    KPI,
+    REGISTRY,
+    TARGET_ALL_MONTHS,
+    Kind,
+    period_value,
+)
+from kpi_helpers.core import MONTHS_IN, Calendar, Config, Month, Period
 from kpi_helpers.data import (
     Dataset,
-    check_month,
     data_months,
     first_event,
-    month_asked,
     start_reason,
 )
 
-from .compare import add_comparisons
-from .measures import KEY, SOURCES, Measures, Source, describe_missing, missing_inputs
-from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows
-from .small_tables import employed_in, targets
+from .long_frame import long_frame
+from .measures import (
+    KEY,
+    MONTHS,
+    SOURCES,
+    Measures,
+    Slots,
+    Source,
+    describe_missing,
+    missing_inputs,
+)
+from .periods import GROUPED, PeriodFrame, carry_of, slots_for
+from .profile import timed
+from .scopes import COMPANY, SCOPE_TYPES, Scope, rep_teams, selects, wanted_rows
+from .segments import Segment
+from .small_tables import targets
 
 YOY = 12  # every value carries the same month a year before
-TIDY_COLUMNS = [
-    "month",
-    "scope_type",
-    "scope",
-    "kpi",
-    "value",
-    "unit",
-    "status",
-    "reason",
-    "previous_month",
-    "mom_change",
-    "change_unit",
-    "same_month_last_year",
-    "yoy_change",
-    "target",
-    "attainment",
-    "rag",
-    "trend",
-    "better",
-]
 
 
 def _config_key(cfg: Config) -> tuple:
@@ -76,10 +74,11 @@ class Engine:
     """Measures and KPI values for one dataset; measure results are kept on the dataset
     (``ds.cache``) and reused by later calls that need the same or fewer months and rows."""
 
-    def __init__(self, ds: Dataset, config: Config | None = None):
-        self.ds, self.cfg = ds, config or Config()
+    def __init__(self, ds: Dataset, config: Config | None = None, segment: Segment | None = None):
+        self.ds, self.cfg, self.segment = ds, config or Config(), segment
         self.source_of = {p: s for s in SOURCES.values() for p in s.produces}
-        self.results = ds.cache.setdefault(("measures", _config_key(self.cfg)), {})
+        key = ("measures", _config_key(self.cfg)) + ((segment,) if segment else ())
+        self.results = ds.cache.setdefault(key, {})
 
     # ------------------------------------------------------------------ availability
     def unavailable(self, measure: str) -> str | None:
@@ -142,22 +141,29 @@ class Engine:
         last: Month,
         wanted: dict[str, frozenset[tuple[str, str]] | None],
         names: frozenset[str] | None = None,
+        slots: Slots = MONTHS,
     ) -> pd.DataFrame:
         """``src``'s measures (KEY columns) for ``first..last``, from the cache when a
         computation of the same or more months, scope types, rows and measures is there.
-        ``names``: the measures asked for (None: all); a source may skip the others."""
+        ``names``: the measures asked for (None: all); a source may skip the others.
+        ``slots``: periods to group the measures that do not add up over months by
+        (:class:`Slots`; ``mi`` then holds the period), reused for the same months only."""
         types = [st for st in wanted if st in src.scope_types]
         if not types:
             return pd.DataFrame(columns=KEY)
         wanted = {st: wanted[st] for st in types}
-        for (f, la, have, done), df in self.results.get(src.name, {}).items():
+        for (f, la, have, done, sl), df in self.results.get(src.name, {}).items():
             have = dict(have)
+            same = sl == slots and (slots.monthly or (f, la) == (first.index, last.index))
             if (
-                f <= first.index
+                same
+                and f <= first.index
                 and la >= last.index
                 and (done is None or (names is not None and names <= done))
                 and all(_covers(have, st, wanted[st]) for st in types)
             ):
+                if not slots.monthly:
+                    return df[df["scope_type"].isin(types)]
                 mi = df["mi"]
                 return df[(mi >= first.index) & (mi <= last.index) & df["scope_type"].isin(types)]
 
@@ -167,11 +173,13 @@ class Engine:
                 SOURCES[name], first, last, dict.fromkeys(fetch_types), frozenset(measures)
             )
 
-        ms = Measures(self.ds, self.cfg, first, last, wanted, fetch)
+        ms = Measures(self.ds, self.cfg, first, last, wanted, fetch, slots)
         ms.names = set(names) if names is not None else None
-        df = src.run(ms, types)
+        ms.segment = self.segment
+        with timed(src.name):  # kpi-kit compute --profile
+            df = src.run(ms, types)
         have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
-        key = (first.index, last.index, have, names)
+        key = (first.index, last.index, have, names, slots)
         self.results.setdefault(src.name, {})[key] = df
         return df
 
@@ -266,22 +274,15 @@ class Engine:
         for name in frame.columns:
             frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
         begins = [self.start(k) for k in scalars]  # (month, reason) per KPI
-        self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
         n_months = last.index - min(starts.values(), default=last).index + 1
         n_keep = last.index - first.index + 1
         n_rows = len(frame) // n_months
         grid = frame.index[::n_months]  # one entry per (scope_type, scope)
-        row_types = grid.get_level_values("scope_type").to_numpy(dtype=object)
-        row_scopes = grid.get_level_values("scope").to_numpy(dtype=object)
         shape = (len(scalars), n_rows, n_keep)
         value, before, year_before = np.empty(shape), np.empty(shape), np.empty(shape)
-        if scalars:
-            self.rows = set(zip(row_types, row_scopes, strict=True))
-        reason = np.empty((len(scalars), n_rows), dtype=object)
         no_target = np.zeros(shape, dtype=bool)
         # the KPI's columns are there, but not the values it needs (KPI.no_input)
         no_values = np.zeros(shape, dtype=bool)
-        no_values_reason = np.empty((len(scalars), 1, 1), dtype=object)
         for i, kpi in enumerate(scalars):
             v = kpi.formula(frame, self.cfg)
             if not v.index.equals(frame.index):
@@ -292,79 +293,172 @@ class Engine:
             value[i] = v[:, -n_keep:]
             before[i] = _shifted(v, 1)[:, -n_keep:]
             year_before[i] = _shifted(v, YOY)[:, -n_keep:]
-            reasons = {st: self.reason(kpi, st) for st in set(row_types)}
-            reason[i] = [reasons[st] for st in row_types]
-            if kpi.no_input is not None:
-                when, no_values_reason[i] = kpi.no_input
-                w = when(frame, self.cfg).to_numpy(dtype="float64").reshape(n_rows, n_months)
-                no_values[i] = np.nan_to_num(w[:, -n_keep:]) != 0
-            if "target_monthly_sales_bookings" in kpi.measures:
-                t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_months)
-                no_target[i] = np.isnan(t[:, -n_keep:])
-        no_input = np.broadcast_to(pd.notna(reason)[:, :, None], shape)
+            no_values[i], no_target[i] = self._gaps(kpi, frame, n_rows, n_months, n_keep)
         months = np.arange(first.index, last.index + 1)
-        lo = np.array([b[0].index for b in begins], dtype="int64").reshape(-1, 1)  # KPI x 1
-        early = np.broadcast_to((months[None, :] < lo)[:, None, :], shape)  # before the start
-        no_values &= ~no_input & ~early
-        na = no_input | early | no_values  # not available
-        # months a formula reads (lags) that lie before a measure's data starts: an
-        # undefined value there says so instead of "an input has no value"
-        reads_early = np.full((len(scalars), len(months)), None, dtype=object)  # KPI x month
+        return self._long(
+            scalars, grid, (value, before, year_before), no_values, no_target, months, months, 1
+        )
+
+    def period_values(self, chosen: list[KPI], periods: list[Period], scopes: list[Scope]):
+        """:meth:`values` for ``periods`` (quarters or fiscal years, oldest first, the last
+        one cut to the data: ``Period.through``); ``mi`` holds the period's position in
+        ``periods``. One pass with the months: the monthly measure frame (the same queries
+        as :meth:`values`) carried over to periods (``metrics.periods.CARRY``), plus the
+        measures that do not add up over months grouped by period in their queries; then
+        each KPI's formula on the period frame (``catalog.period_value``). A period to
+        date is compared with the same leading months of the previous period and of the
+        period a year before (and its growth KPIs are those spans' growth)."""
+        cal = Calendar(self.cfg.fiscal_year_start)
+        kind, last_p = periods[-1].kind, periods[-1]
+        n = MONTHS_IN[kind]
+        per_year = 12 // n
+        through = last_p.through
+        scalars = [k for k in chosen if not k.is_table]
+        # history: a year and a period before the first period, 13 months of windows
+        n_back = per_year + 1 + -(-13 // n)
+        # (never before the period holding the data's first month: no measure is there,
+        # but always from the year before the last period: its base when it is to date)
+        earliest = max(periods[0].first - n * n_back, data_months(self.ds)[0])
+        start = cal.period(kind, min(earliest, periods[-1].first - n * per_year))
+        n_back = (periods[0].first.index - start.first.index) // n
+        grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back + len(periods))]
+        names = {x for k in scalars for x in k.measures}
+        frame = self.measure_frame(dict.fromkeys(names, start.first), through, scopes)
+        mi = frame.index.get_level_values("mi")
+        for name in frame.columns:
+            frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
+        n_months = through.index - start.first.index + 1
+        rows = frame.index[::n_months]
+        n_rows, n_slots = len(rows), len(grid_p)
+        k = last_p.months_with_data
+        full = np.full(n_slots, n)
+        full[-1] = k
+        slots = slots_for(last_p, cal)
+        grouped = self._grouped(names, start.first, through, scopes, slots, grid_p)
+        keep_nan = {x for x in names if x in self.source_of[x].keep_nan}
+        pf = PeriodFrame(frame, n, full, rows.droplevel("mi"), self.cfg)
+        pframe = pf.frame(grouped, keep_nan)
+        target_all = self._target_all(grid_p, rows.droplevel("mi"), pf.grid_index())
+        pframe[TARGET_ALL_MONTHS] = target_all
+        cut = None
+        if last_p.to_date:  # the bases: the same leading months
+            bases = [n_slots - 1, n_slots - 2, n_slots - 1 - per_year]
+            counted = full.copy()
+            counted[bases] = k
+            taken = self._grouped(
+                names, start.first, through, scopes, slots_for(last_p, cal, k), grid_p
+            )
+            mixed = _pick_periods(grouped, taken, set(bases))
+            cf = PeriodFrame(frame, n, counted, rows.droplevel("mi"), self.cfg)
+            cut = (cf, cf.frame(mixed, keep_nan))
+            cut[1][TARGET_ALL_MONTHS] = target_all
+        n_keep = len(periods)
+        shape = (len(scalars), n_rows, n_keep)
+        value, before, year_before = np.empty(shape), np.empty(shape), np.empty(shape)
+        no_values = np.zeros(shape, dtype=bool)
+        no_target = np.zeros(shape, dtype=bool)
         for i, kpi in enumerate(scalars):
-            starts_of = {n: self.measure_start(n) for n in kpi.lags}
-            for name in sorted(kpi.lags, key=lambda n: -starts_of[n][0].index):  # latest first
-                start, event = starts_of[name]
-                hit = (months - kpi.lags[name] < start.index) & pd.isna(reads_early[i])
-                reads_early[i, hit] = f"it reads months {start_reason(event, start)}"
-        short = np.broadcast_to(pd.notna(reads_early)[:, None, :], shape)
-        for arr in (value, before, year_before):
-            arr[na] = np.nan
-        undefined = ~na & np.isnan(value)
-        # (month, row) pairs kept: every company and team row; rep rows of reps in use
-        keep = reps_in_use(self.ds, row_types, row_scopes, months, value)
-        # final order: month, then row (grid order = scope type, scope), then KPI
-        kept = keep.T  # month x row
-
-        def flat(a: np.ndarray) -> np.ndarray:
-            """KPI x row x month values of the kept (month, row) pairs, in the final order."""
-            return np.moveaxis(a, 0, -1).transpose(1, 0, 2)[kept].ravel()
-
-        j_idx, r_idx = np.nonzero(kept)
-        n_k = len(scalars)
-        pick_r = np.repeat(r_idx, n_k)
-        pick_j = np.repeat(j_idx, n_k)
-        pick_k = np.tile(np.arange(n_k), len(r_idx))
-        reason_out = flat(np.broadcast_to(reason[:, :, None], shape))
-        why_early = np.array([b[1] for b in begins], dtype=object).reshape(-1)
-        before_out = flat(np.broadcast_to(why_early[:, None, None], shape))
-        pick = flat(early & ~no_input)
-        reason_out[pick] = before_out[pick]
-        gaps = flat(no_values)
-        reason_out[gaps] = flat(np.broadcast_to(no_values_reason, shape))[gaps]
-        status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
-        und = status == "undefined"
-        reason_out[und] = np.select(
-            [flat(no_target)[und], flat(short)[und]],
-            [
-                "no monthly_sales_bookings target for this scope in m",
-                flat(np.broadcast_to(reads_early[:, None, :], shape))[und],
-            ],
-            "a denominator is 0 or an input has no value in m",
+            v = _matrix(period_value(kpi, pframe, pf, per_year, self.cfg), pframe, n_rows)
+            value[i] = v[:, -n_keep:]
+            before[i] = _shifted(v, 1)[:, -n_keep:]
+            year_before[i] = _shifted(v, per_year)[:, -n_keep:]
+            if cut is not None:
+                c = _matrix(period_value(kpi, cut[1], cut[0], per_year, self.cfg), cut[1], n_rows)
+                if kpi.kind == Kind.GROWTH:
+                    value[i][:, -1] = c[:, -1]
+                before[i][:, -1] = c[:, -2]
+                year_before[i][:, -1] = c[:, -1 - per_year]
+            no_values[i], no_target[i] = self._gaps(kpi, pframe, n_rows, n_slots, n_keep)
+        firsts = np.array([p.first.index for p in periods], dtype="int64")
+        ends = np.array([p.through.index for p in periods], dtype="int64")
+        positions = np.arange(len(periods), dtype="int64")
+        return self._long(
+            scalars,
+            rows.droplevel("mi"),
+            (value, before, year_before),
+            no_values,
+            no_target,
+            positions,
+            firsts,
+            n,
+            ends,
         )
-        kpi_ids = np.array([k.id for k in scalars], dtype=object)
-        return pd.DataFrame(
-            {
-                "scope_type": pd.Series(row_types[pick_r], dtype="str"),
-                "scope": pd.Series(row_scopes[pick_r], dtype="str"),
-                "mi": months[pick_j].astype("int64"),
-                "value": flat(value),
-                "previous_month": flat(before),
-                "same_month_last_year": flat(year_before),
-                "kpi": pd.Series(kpi_ids[pick_k], dtype="str"),
-                "reason": pd.Series(reason_out, dtype=object),
-                "status": pd.Series(status, dtype="str"),
-            }
-        )
+
+    def _grouped(
+        self,
+        names: set[str],
+        first: Month,
+        last: Month,
+        scopes: list[Scope],
+        slots: Slots,
+        grid_p: list[Period],
+    ) -> pd.DataFrame | None:
+        """The measures of ``names`` that do not add up over months (``CARRY``:
+        grouped), grouped by the periods of ``slots`` in their sources' queries; ``mi``
+        = the period's position in ``grid_p`` (periods outside it dropped)."""
+        wanted = wanted_rows(scopes)
+        asked: dict[str, set[str]] = {}
+        for x in names:
+            if carry_of(x) == GROUPED and self.unavailable(x) is None:
+                asked.setdefault(self.source_of[x].name, set()).add(x)
+        if not asked:
+            return None
+        position = {slots.of(p.first.index): j for j, p in enumerate(grid_p)}
+        parts = []
+        for src, wanted_names in sorted(asked.items()):
+            df = self.source_frame(
+                SOURCES[src], first, last, wanted, frozenset(wanted_names), slots
+            )
+            cols = [c for c in df.columns if c in wanted_names]
+            df = df[df["mi"].isin(position)].copy()
+            df["mi"] = df["mi"].map(position).astype("int64")
+            parts.append(df.set_index(KEY)[cols])
+        out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+        return out.reset_index()
+
+    def _target_all(self, grid_p: list[Period], rows: pd.Index, index: pd.MultiIndex) -> np.ndarray:
+        """The bookings targets of every month of each period (NaN unless each month has
+        one), also for months after the data: ``catalog.TARGET_ALL_MONTHS``."""
+        months = [m for p in grid_p for m in p.all_months()]
+        t = targets(self.ds, months)
+        t = t[t["kpi"] == "monthly_sales_bookings"]
+        n = grid_p[0].n_months
+        out = np.full((len(rows), len(grid_p)), np.nan)
+        if t.empty:
+            return out.ravel()
+        first = grid_p[0].first.index
+        t = t.assign(j=(t["mi"] - first) // n)
+        counts = t.groupby(["scope_type", "scope", "j"])["target"].agg(["sum", "count"])
+        place = {key: r for r, key in enumerate(rows)}
+        for (st, sc, j), row in counts.iterrows():
+            r = place.get((st, sc))
+            if r is not None and 0 <= j < len(grid_p) and row["count"] == n:
+                out[r, j] = row["sum"]
+        return out.ravel()
+
+    def _gaps(
+        self, kpi: KPI, frame: pd.DataFrame, n_rows: int, n_slots: int, n_keep: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows x kept slots) where ``kpi``'s inputs hold no values (``KPI.no_input``),
+        and where its bookings target is missing."""
+        no_values = np.zeros((n_rows, n_keep), dtype=bool)
+        no_target = np.zeros((n_rows, n_keep), dtype=bool)
+        if kpi.no_input is not None:
+            when = kpi.no_input[0](frame, self.cfg)
+            w = when.to_numpy(dtype="float64").reshape(n_rows, n_slots)
+            no_values = np.nan_to_num(w[:, -n_keep:]) != 0
+        if "target_monthly_sales_bookings" in kpi.measures:
+            t = frame["target_monthly_sales_bookings"].to_numpy().reshape(n_rows, n_slots)
+            no_target = np.isnan(t[:, -n_keep:])
+        return no_values, no_target
+
+    def _long(self, scalars: list[KPI], grid: pd.MultiIndex, *rest, **kw) -> pd.DataFrame:
+        """:func:`long_frame` of the KPI x row x slot values; keeps the (scope_type,
+        scope) rows computed in ``self.rows``."""
+        self.rows: set[tuple[str, str]] = set()
+        if scalars:
+            self.rows = set(zip(grid.get_level_values(0), grid.get_level_values(1), strict=True))
+        return long_frame(self, scalars, grid, *rest, **kw)
 
 
 def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str, list[list[str]]]:
@@ -399,6 +493,23 @@ def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str
     return out
 
 
+def _matrix(v: pd.Series, frame: pd.DataFrame, n_rows: int) -> np.ndarray:
+    """A KPI's values on a period frame as a (row x period) matrix."""
+    if not v.index.equals(frame.index):
+        v = v.reindex(frame.index)
+    return v.to_numpy(dtype="float64", copy=True).reshape(n_rows, -1)
+
+
+def _pick_periods(
+    main: pd.DataFrame | None, taken: pd.DataFrame | None, positions: set[int]
+) -> pd.DataFrame | None:
+    """Grouped measures from ``taken`` for the periods at ``positions``, else ``main``."""
+    if main is None or taken is None:
+        return main
+    keep = main[~main["mi"].isin(positions)]
+    return pd.concat([keep, taken[taken["mi"].isin(positions)]], ignore_index=True)
+
+
 def _shifted(v: np.ndarray, k: int) -> np.ndarray:
     """``v`` (scope x month) shifted k months later along each row; NaN before."""
     out = np.full_like(v, np.nan)
@@ -412,59 +523,3 @@ def _covers(have: dict, st: str, rows: frozenset | None) -> bool:
     if st not in have:
         return False
     return have[st] is None or (rows is not None and rows <= have[st])
-
-
-def reps_in_use(
-    ds: Dataset,
-    row_types: np.ndarray,
-    row_scopes: np.ndarray,
-    months: np.ndarray,
-    value: np.ndarray,
-) -> np.ndarray:
-    """Which (row, month) pairs to show: (rows x months) booleans, True for company and
-    team rows and for reps employed in the month (:func:`employed_in`) or with any
-    non-zero value in it (``value``: KPI x row x month, NaN = no value).
-
-    Example: a rep who left in March with no deals after keeps Jan..Mar only."""
-    keep = np.ones((len(row_types), len(months)), dtype=bool)
-    reps = row_types == "rep"
-    if not reps.any() or not ds.has("reps", "rep_id"):
-        return keep
-    r = ds.frame("reps")
-    busy = (np.nan_to_num(value[:, reps, :], nan=0.0) != 0).any(axis=0)
-    names = row_scopes[reps]
-    for j, mi in enumerate(months):
-        # a set, not np.isin: that sorts Python strings, 100x slower for 3,000 reps
-        employed = set(r.loc[employed_in(r, Month(int(mi))), "rep_id"].dropna())
-        keep[reps, j] = busy[:, j] | np.fromiter((n in employed for n in names), bool, len(names))
-    return keep
-
-
-def compute_tidy(
-    ds: Dataset,
-    month: str,
-    months: int,
-    scopes: list[Scope],
-    kpis: list[str] | None = None,
-    families: list[str] | None = None,
-    config: Config | None = None,
-) -> pd.DataFrame:
-    """The tidy KPI table (``TIDY_COLUMNS``) for the ``months`` months ending with
-    ``month`` and every scope in ``scopes``, computed in one pass; see ``kpis.compute``."""
-    if months < 1:
-        raise KitError("--months must be at least 1.")
-    last = month_asked(ds, month)
-    first = last - (months - 1)
-    check_month(ds, last)
-    chosen = [k for k in select(kpis, families) if not k.is_table and not k.is_model]
-    engine = Engine(ds, config)
-    long = engine.values(chosen, first, last, scopes)
-    teams = rep_teams(ds)
-    for sc in scopes:
-        check_known(sc, teams, seen=[n for k, n in engine.rows if k == sc.kind])
-    tgt = targets(ds, [Month(i) for i in range(first.index, last.index + 1)])
-    # values() gives the final order (month, scope type, scope, KPI); the left merges of
-    # add_comparisons keep it
-    tidy = add_comparisons(long, chosen, tgt, engine.cfg)
-    tidy["month"] = tidy["mi"].map({i: str(Month(int(i))) for i in tidy["mi"].unique()})
-    return tidy[TIDY_COLUMNS].reset_index(drop=True)

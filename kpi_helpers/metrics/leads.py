@@ -48,7 +48,8 @@ def _leads(ms: Measures, st: list[str]) -> pd.DataFrame:
             "_team",
             _hours=seconds_between(c.first_response_at, c.created_at) / 3600.0,
         )
-        med = ms.per_type(c, "_l_mi", st, lambda x: {"response_hours_median": x._hours.median()})
+        c, slot = ms.slotted(c, "_l_mi")  # a period's median is over its leads
+        med = ms.per_type(c, slot, st, lambda x: {"response_hours_median": x._hours.median()})
         out = outer_merge(out, med)
     return out
 

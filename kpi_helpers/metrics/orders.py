@@ -8,6 +8,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from kpi_helpers.data import keep_table
+
 from .customers import first_purchase
 from .measures import KEY, Measures, month_of, outer_merge, source
 from .scopes import COMPANY
@@ -46,11 +48,14 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
 
     # attributed once, read by the sums and the distinct counts, and dropped right after
     # (the engine keeps the resulting measures, not the ~0.5 GB of order lines)
-    with o.cache() as facts:
+    # distinct orders and accounts are counted per slot (a month, or a period: an order
+    # whose lines span two months of a quarter counts once in it)
+    o, slot = ms.slotted(o, "_o_mi")
+    with keep_table(ms.ds, o) as facts:
         out = ms.roll_up(ms.base(facts, "_o_mi", sums), st)
-        orders = ms.distinct_count(facts, "_o_mi", "order_id", st, "orders")
+        orders = ms.distinct_count(facts, slot, "order_id", st, "orders")
         paid = facts.filter(facts.revenue > 0)
-        accounts = ms.distinct_count(paid, "_o_mi", "account_id", st, "revenue_accounts")
+        accounts = ms.distinct_count(paid, slot, "account_id", st, "revenue_accounts")
     return outer_merge(out, orders, accounts)
 
 
@@ -62,9 +67,12 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
 )
 def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.in_range(ms.ds.table("orders"), "ordered_at")
-    o = o.mutate(_o_mi=month_of(o.ordered_at))
+    """Revenue in m (or period p: :class:`Slots`) from the accounts whose first purchase
+    falls in m (p): in a quarter, the second month's orders of a customer new in its first
+    month count."""
+    o = o.mutate(_o_mi=ms.slots.of(month_of(o.ordered_at)))
     first = first_purchase(ms)
-    f = first.select(_f_id=first.account_id, _f_mi=first.first_mi)
+    f = first.select(_f_id=first.account_id, _f_mi=ms.slots.of(first.first_mi))
     j = o.join(f, (o.account_id == f._f_id) & (o._o_mi == f._f_mi))
     j = ms.by_order(j.drop("_f_id", "_f_mi"))
     return ms.roll_up(ms.base(j, "_o_mi", lambda t: {"new_customer_revenue": t.revenue.sum()}), st)

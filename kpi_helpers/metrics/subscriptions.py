@@ -108,6 +108,7 @@ def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
         "mi",
         "mrr_now",
         "mrr_before",
+        first_mi=j._f_mi,
         **{k: ibis.ifelse(moved, amount, 0.0) for k, (moved, amount) in moves.items()},
     )
 
@@ -119,6 +120,30 @@ def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
     since=("subscription",),
 )
 def _mrr_movements(ms: Measures, st: list[str]) -> pd.DataFrame:
-    j = ms.by_owner(mrr_changes(ms))
+    """MRR movements in m; over a period p (:class:`Slots`), per account between the
+    start and the end of p: its MRR before its first change in p against its MRR after
+    its last change in p (new when its first subscription month is in p)."""
+    c = mrr_changes(ms)
+    if ms.slots.monthly:
+        j = c
+    else:
+        c = c.mutate(_p=ms.slots.of(c.mi))
+        keys = ["account_id", "_p"]
+        c = c.mutate(
+            _a=ibis.row_number().over(ibis.window(group_by=keys, order_by="mi")),
+            _z=ibis.row_number().over(ibis.window(group_by=keys, order_by=ibis.desc("mi"))),
+        )
+        g = c.group_by(keys).aggregate(
+            _b=c.mrr_before.sum(where=c._a == 0),
+            _n=c.mrr_now.sum(where=c._z == 0),
+            _f=c.first_mi.min(),
+        )
+        moves = mrr_movement(g._b, g._n, ms.slots.of(g._f) >= g._p)
+        j = g.select(
+            "account_id",
+            mi=g._p,
+            **{k: ibis.ifelse(moved, amount, 0.0) for k, (moved, amount) in moves.items()},
+        )
+    j = ms.by_owner(j)
     base = ms.base(j, "mi", lambda t: {f"mrr_{k}": t[k].sum() for k in MRR_MOVEMENTS})
     return ms.roll_up(base, st)

@@ -20,7 +20,6 @@ from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset, check_month
 
 from .customers import active_spells, first_purchase
-from .engine import compute_tidy
 from .measures import (
     Measures,
     describe_missing,
@@ -30,9 +29,9 @@ from .measures import (
     seconds_between,
 )
 from .scopes import Scope, check_scope, one_scope, rep_teams, team_of
+from .stage_tables import CLOSED_SINCE, days_in_stage, pipeline_movement, stage_conversion
 from .subscriptions import mrr_movement
-
-CLOSED_SINCE = "(closed since)"
+from .tidy import compute_tidy
 
 
 class Keep:
@@ -472,6 +471,11 @@ def pipeline_by_age(ms, keep, month):
         deals=("amount", "size"), value=("amount", "sum")
     )
     return out.reset_index()
+
+
+# the tables of the stage history (metrics.stage_tables)
+for _fn in (stage_conversion, days_in_stage, pipeline_movement):
+    _table(_fn)
 
 
 def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:

@@ -53,7 +53,7 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, month_index
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
-from .pipeline_forecast import pipeline_forecast
+from .pipeline_forecast import PER_STAGE, pipeline_forecast
 
 COLUMNS = ["month", "forecast", "lower", "upper", "method"]
 LEVEL = 0.8  # 80 % prediction intervals
@@ -172,7 +172,13 @@ def model_forecast(
         error = NotAvailable if p["status"] == "not_available" else KitError
         what = p["status"].replace("_", " ")
         raise error(f"{kpi} is {what} for {scope} in {p['as_of']}: {p['reason']}.")
-    rate = f" (win rate {p['win_rate']:.0%})" if p["win_rate"] is not None else ""
+    rate = (
+        f" (win rate {p['win_rate']:.0%}, {p['win_rate_basis']})"
+        if p["win_rate"] is not None
+        else ""
+    )
+    if p["win_rate_basis"] == PER_STAGE:
+        rate = " (per-stage win rates)"
     return pd.DataFrame(
         {
             "month": pd.Series([p["month"]], dtype="str"),

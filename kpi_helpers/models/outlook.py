@@ -199,7 +199,10 @@ def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.D
     )
     out = pd.DataFrame(rows, columns=["stage", "deals", "amount", "weighted", "crm_weighted"])
     out["target"] = [np.nan] * (len(out) - 1) + [p["target"] if p["target"] is not None else np.nan]
-    out["win_rate"] = p["win_rate"] * 100.0 if p["win_rate"] is not None else np.nan
+    # each stage's own rate (per stage with a stage history); the total row: the pooled one
+    rates = [v["win_rate"] for v in p["by_stage"].values()] + [p["win_rate"]]
+    out["win_rate"] = [r * 100.0 if r is not None else np.nan for r in rates]
+    out["win_rate_basis"] = p["win_rate_basis"]
     return out.astype({"weighted": "float64", "target": "float64", "win_rate": "float64"})
 
 

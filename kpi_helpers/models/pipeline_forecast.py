@@ -10,13 +10,15 @@ For month m (S = the start of m+1, the end of m):
   won / (won + lost);
 - **forecast** = sum over the due deals of ``amount`` x the win rate of its stage.
 
-*How "open in that stage at a month end" is read.* The data contract holds a deal's
-current stage only, and a closed deal's stage is exactly ``closed_won`` or
-``closed_lost``: the open stage a closed deal was in at a past month end is not in the
-data. Every deal that counts for the win rate has closed, so its stage then is unknown,
-and the win rate is pooled over all open stages (the same rate weights every stage).
-A per-stage rate needs a stage history (the stage of each deal at each month end),
-which the contract does not have.
+*Per-stage win rates.* With a stage history (``opportunity_stage_history``), the stage a
+deal was in at each past month end is known (``metrics.stage_at``): the win rate of
+stage s is won / (won + lost) over the deals that were in s at some month end of
+m-12..m-1 and have closed by the end of m (a deal counts once for each stage it was in
+at a month end), and each due deal is weighed by the rate of its stage at the end of m.
+A stage no such deal was in takes the pooled rate. Without the history, the stage a
+closed deal was in is not in the data (its stage is ``closed_won`` or ``closed_lost``), so
+the win rate is *pooled over stages* (one rate for every stage) and ``win_rate_basis``
+says so.
 
 Beside it: the CRM-probability-weighted figure, sum of ``amount x probability`` over
 the due deals (``metrics.deal_probability``: the CRM ``probability`` 0..1, else the
@@ -49,14 +51,18 @@ from kpi_helpers.metrics import (
     Scope,
     check_scope,
     deal_probability,
+    has_stage_history,
     one_scope,
     open_at_end,
     rep_teams,
+    stage_at,
+    stage_history,
     targets,
     team_of,
 )
 
 WINDOW = 12  # month ends before m whose open deals give the win rate
+PER_STAGE, POOLED = "per stage", "pooled over stages"  # win_rate_basis
 NEEDED = ("opportunity_id", "created_at", "stage", "amount", "closed_at")
 OPTIONAL = ("rep_id", "expected_close_at")
 
@@ -68,14 +74,17 @@ def pipeline_forecast(
 
     value = sum of ``amount`` x win rate over the deals open at the end of m with
     ``expected_close_at`` in m+1; win rate = won / (won + lost) among the deals open at a
-    month end in m-12..m-1 and closed by the end of m (pooled over stages: see the module
-    docstring). Returns a dict: ``month`` (m+1), ``as_of`` (m), ``scope``, ``value``
+    month end in m-12..m-1 and closed by the end of m, per stage with a stage history,
+    else pooled over stages (see the module docstring). Returns a dict: ``month`` (m+1),
+    ``as_of`` (m), ``scope``, ``value``
     (None unless the status is "ok"), ``status`` ("ok"; "undefined" when the win rate is
     undefined and deals are due; "not_available" when no deal is open at the end of m or
     no open deal has an expected close date: never 0), ``reason`` (for those: how many
     open deals lack an expected close date), ``deals``, ``open_amount``, ``win_rate``
-    (0..1), ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target row)
-    and ``by_stage`` (stage -> deals, amount, win_rate, weighted, crm_weighted).
+    (0..1, pooled), ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target
+    row), ``by_stage`` (stage of the due deals -> deals, amount, win_rate, weighted,
+    crm_weighted), ``win_rate_basis`` ("per stage" or "pooled over stages") and
+    ``stage_win_rates`` (stage -> won, lost, win_rate; empty when pooled).
 
     Example: two deals due in m+1 of 1,000 (proposal) and 3,000 (negotiation), and 4 won
     of the 10 deals closed from the window: value = (1,000 + 3,000) x 0.4 = 1,600.
@@ -106,20 +115,30 @@ def pipeline_forecast(
     won = int((seen & (deals["stage"] == "closed_won")).sum())
     lost = int((seen & (deals["stage"] == "closed_lost")).sum())
     rate = won / (won + lost) if won + lost else math.nan
+    basis, per_stage = POOLED, {}
+    if has_stage_history(ds):
+        basis = PER_STAGE
+        history = stage_history(ds, until=m.end, deals=deals["opportunity_id"])
+        per_stage = _stage_win_rates(deals[seen], history, m)
+        now = stage_at(history, pd.DataFrame({"opportunity_id": due["opportunity_id"], "at": end}))
+        due["stage"] = now["stage"].fillna(due["stage"].reset_index(drop=True)).to_numpy()
+    due["_rate"] = due["stage"].map(lambda s: per_stage.get(s, {}).get("win_rate", rate))
+    due["_rate"] = due["_rate"].astype("float64")
 
     due["_crm"] = due["amount"] * due["_prob"]
     by_stage = {
         str(stage): {
             "deals": int(len(g)),
             "amount": float(g["amount"].sum()),
-            "win_rate": _none(rate),
-            "weighted": _none(float(g["amount"].sum()) * rate),
+            "win_rate": _none(float(g["_rate"].iloc[0])),
+            "weighted": _none(float(np.sum(g["amount"].to_numpy() * g["_rate"].to_numpy()))),
             "crm_weighted": float(g["_crm"].sum()),
         }
         for stage, g in due.groupby("stage", sort=True)
     }
     amount = float(due["amount"].sum())
-    value = 0.0 if due.empty else amount * rate
+    # numpy's sum: a due deal without a rate makes the forecast undefined, not smaller
+    value = float(np.sum(due["amount"].to_numpy() * due["_rate"].to_numpy()))
     status, reason = "ok", ""
     no_input = _no_expected_close(deals, m)
     if no_input:  # nothing to weigh: not available, never 0
@@ -144,7 +163,31 @@ def pipeline_forecast(
         "crm_weighted": float(due["_crm"].sum()),
         "target": _target(ds, m + 1, sc),
         "by_stage": by_stage,
+        "win_rate_basis": basis,
+        "stage_win_rates": per_stage,
     }
+
+
+def _stage_win_rates(seen: pd.DataFrame, history: pd.DataFrame, m: Month) -> dict:
+    """Per stage: won, lost and win_rate (NaN-free: a stage with no closed deal is left
+    out) of the closed deals ``seen`` that were in the stage at a month end of
+    m-12..m-1 (each deal once per stage)."""
+    first = np.maximum(_month_index(seen["created_at"]), m.index - WINDOW).astype(int)
+    last = (_month_index(seen["closed_at"]) - 1).astype(int)
+    n = np.maximum(last - first + 1, 0).to_numpy()
+    ids = np.repeat(seen["opportunity_id"].astype(str).to_numpy(), n)
+    won = np.repeat((seen["stage"] == "closed_won").to_numpy(), n)
+    offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    months = np.repeat(first.to_numpy(), n) + offset
+    ends = [pd.Timestamp(Month(int(j)).end) for j in months]
+    points = pd.DataFrame({"opportunity_id": ids, "at": ends, "won": won})
+    at = stage_at(history, points).dropna(subset=["stage"])
+    at = at.drop_duplicates(["opportunity_id", "stage"])
+    out = {}
+    for stage, g in at.groupby("stage", sort=True):
+        w, lost = int(g["won"].sum()), int((~g["won"]).sum())
+        out[str(stage)] = {"won": w, "lost": lost, "win_rate": w / (w + lost)}
+    return out
 
 
 def _no_expected_close(deals: pd.DataFrame, m: Month) -> str:

@@ -38,7 +38,7 @@ from kpi_helpers.core import (
     resource_dir,
     restore_folder,
 )
-from kpi_helpers.data import check_month, month_asked, open_dataset
+from kpi_helpers.data import check_month, month_asked, open_dataset, spill_to
 from kpi_helpers.metrics import (
     check_scope,
     families_out_of_reach,
@@ -201,6 +201,7 @@ def build_pack(
     progress: bool = True,
     notebooks: str | Path | None = None,
     force: bool = False,
+    database: str | None = None,
 ) -> tuple[Path, list[Outcome]]:
     """Build ``out/<month>/`` and return its path and the outcome of every notebook.
 
@@ -209,7 +210,9 @@ def build_pack(
     kpi.toml by default (``reports``); ``notebooks`` is a folder of custom pages
     (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
     data step and every page whose inputs did not change from the month's previous
-    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
+    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything. ``database``:
+    the database of a Spark Connect ``source``. DuckDB spills into the build's folder
+    inside ``out`` when the data outgrows its memory limit."""
     cfg = load_config(config)
     rules = rules_of(cfg)  # a bad [[alerts]] rule stops the build before anything runs
     source = source or cfg.source
@@ -238,7 +241,7 @@ def build_pack(
             raise KitError("PDF needs the playwright package: make install.") from None
     # everything below reads the data once to check the request before any work starts;
     # the pages read only the snapshot: _build closes the dataset before they run
-    with open_dataset(source, mapping, cfg.timezone) as ds:
+    with open_dataset(source, mapping, cfg.timezone, database=database) as ds:
         last = month_asked(ds, month)
         check_month(ds, last)
         month = str(last)
@@ -248,6 +251,7 @@ def build_pack(
         with month_lock(out, month):
             clear_leftovers(out, month)
             build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+            spill_to(ds, build_root / "spill")
             try:
                 request = BuildRequest(
                     month,

@@ -330,6 +330,11 @@ class Report:
         12 months.")``."""
         display(self.show_table(None) if df is None else HTML(blocks().na(why)))
 
+    def say(self, text: str) -> None:
+        """Show one sentence in the muted style of an empty section, e.g. why a section has
+        nothing to show: ``report.say("The data has no stage history.")``."""
+        display(HTML(blocks().na(text)))
+
     def _name_of(self, df: pd.DataFrame | None, data: str | None) -> str | None:
         """Which snapshot table ``df`` is: ``data`` when given, else the table this report
         returned as that very object."""

@@ -47,6 +47,27 @@ def test_sample_validates_clean(sample_dir):
     assert findings.empty, findings.to_string()
 
 
+def test_the_stage_history_follows_each_deal(frames):
+    o = frames["opportunities"].set_index("opportunity_id")
+    h = frames["opportunity_stage_history"]
+    assert set(h["opportunity_id"]) == set(o.index)  # every deal, and only deals
+    by_deal = h.groupby("opportunity_id", sort=False)
+    first, last = by_deal.first(), by_deal.last()
+    assert (first["entered_at"] == o.loc[first.index, "created_at"]).all()
+    assert (last["stage"] == o.loc[last.index, "stage"]).all()
+    assert (last["amount"] == o.loc[last.index, "amount"]).all()
+    closed = o["closed_at"].notna()
+    assert (last.loc[closed[closed].index, "entered_at"] == o.loc[closed, "closed_at"]).all()
+    # stages in the order of the path, each entered after the one before
+    assert (by_deal["entered_at"].diff().dropna() > pd.Timedelta(0)).all()
+    rank = {"prospecting": 0, "qualification": 1, "proposal": 2, "negotiation": 3}
+    step = h["stage"].map(rank).fillna(4)
+    assert (step.groupby(h["opportunity_id"]).diff().dropna() > 0).all()
+    # lost deals drop out at every stage, won deals went through negotiation
+    lost_at = h[h["opportunity_id"].isin(o.index[o["stage"] == "closed_lost"])]
+    assert set(lost_at.groupby("opportunity_id")["stage"].nth(-2)) == set(rank)
+
+
 def test_funnel_is_consistent(frames):
     leads, opps = frames["leads"], frames["opportunities"].set_index("opportunity_id")
     # every step happens after the previous one, and only for leads that took it

@@ -14,6 +14,7 @@ from kpi_helpers.data import (
     CHECK_ORDER,
     FINDING_COLUMNS,
     FOREIGN_KEYS,
+    OPTIONAL_TABLES,
     TABLES,
     exit_code,
     format_report,
@@ -303,8 +304,10 @@ def test_a_clean_table_costs_one_query(tmp_path, monkeypatch):
     # one aggregate of every check per table, one anti join per parent of foreign keys,
     # and the small table targets read whole for the checks across its rows (no team or
     # rep in it: reps is not read)
-    assert len([q for q in sql if "ANTI JOIN" not in q]) == len(TABLES) + 1
-    assert len(sql) == len(TABLES) + _parent_keys(ds) + 1
+    # (every table of the contract but the optional stage history, checked apart)
+    assert len([q for q in sql if "ANTI JOIN" not in q]) == len(ds.tables) + 1
+    assert len(ds.tables) == len(TABLES) - len(OPTIONAL_TABLES)
+    assert len(sql) == len(ds.tables) + _parent_keys(ds) + 1
 
 
 def test_only_checks_that_found_rows_query_for_examples(tmp_path, monkeypatch):
@@ -316,7 +319,7 @@ def test_only_checks_that_found_rows_query_for_examples(tmp_path, monkeypatch):
     findings = validate(ds, as_of=AS_OF)
     assert list(findings["check"]) == ["negative", "unknown_value"]
     assert list(findings["examples"]) == [["O2"], ["O3"]]
-    assert len(sql) == len(TABLES) + _parent_keys(ds) + 1 + 2  # + targets, read whole
+    assert len(sql) == len(ds.tables) + _parent_keys(ds) + 1 + 2  # + targets, read whole
 
 
 def test_postgresql_finds_what_duckdb_finds(tmp_path, postgres_url):

@@ -16,7 +16,7 @@ from late_start_fixture import tables as late_start_tables
 
 from kpi_helpers import kpis
 from kpi_helpers.catalog import CATALOG
-from kpi_helpers.core import KitError
+from kpi_helpers.core import Config, KitError
 from kpi_helpers.data import data_through, first_event, from_backend, open_dataset
 from kpi_helpers.data.sample_data import generate
 
@@ -37,8 +37,18 @@ def reference(sample):
     return ds, _everything(ds)
 
 
+QUARTERS = Config(fiscal_year_start=11)  # FY2025-Q3 = 2025-05..07: to date (2 of 3 months)
+
+
 def _everything(ds) -> tuple[pd.DataFrame, dict[tuple[str, str], pd.DataFrame]]:
     scalars = kpis.compute(ds, MONTH, months=3, scope="all")
+    # one fiscal quarter to date and the one before, company and teams: periods group the
+    # measures that do not add up over months in their queries (distinct counts, medians,
+    # span losses, MRR movements), the same on every backend
+    quarters = kpis.compute(
+        ds, "2025-06", 2, ["company", "team"], config=QUARTERS, period="quarter"
+    )
+    scalars = pd.concat([scalars, quarters.assign(month="Q " + quarters["period"])])
     tables = {
         (k.id, sc): _table(ds, k.id, sc) for k in CATALOG if k.is_table for sc in TABLE_SCOPES
     }
@@ -60,6 +70,7 @@ def _assert_same(expected, actual) -> None:
     exp_scalars, exp_tables = expected
     act_scalars, act_tables = actual
     key = ["month", "scope_type", "scope", "kpi"]
+    assert (exp_scalars["month"].str.startswith("Q FY2025-Q")).sum() > 2 * 60
     e = exp_scalars.sort_values(key).reset_index(drop=True)
     a = act_scalars.sort_values(key).reset_index(drop=True)
     assert len(e) > 3 * 60 and e[key].equals(a[key])
@@ -150,3 +161,27 @@ def test_spark_parity(reference, sample, spark):
     finally:
         for name in duck.tables:
             spark.catalog.dropTempView(name)
+
+
+def test_spark_connect_parity(reference, sample, spark_connect):
+    """kpi-kit's sc:// source on a real Spark Connect server: the sample's tables saved in
+    its database ``sales``, the whole catalog (scalars, every scope, 3 months) the same as
+    on DuckDB; the facts the engine keeps (data.keep_table) work there too. The table
+    KPIs run the same queries as in-process Spark (test_spark_parity)."""
+    from pyspark.sql import SparkSession
+
+    duck, (scalars, _) = reference
+    session = SparkSession.builder.remote(spark_connect).create()
+    try:
+        session.sql("CREATE DATABASE IF NOT EXISTS sales")
+        for name in duck.tables:
+            frame = session.read.parquet(str(sample / f"{name}.parquet"))
+            frame.write.mode("overwrite").saveAsTable(f"sales.{name}")
+    finally:
+        session.stop()
+    ds = open_dataset(f"{spark_connect}/;database=sales")
+    try:
+        assert ds.backend == "pyspark" and set(ds.tables) == set(duck.tables)
+        _assert_same((scalars, {}), (kpis.compute(ds, MONTH, months=3, scope="all"), {}))
+    finally:
+        ds.close()

@@ -82,7 +82,7 @@ def test_with_an_expected_close_date_the_forecast_has_its_value(dated, tmp_path,
     assert (row["status"], row["value"]) == ("ok", pytest.approx(525.0))
     f = forecast_kpi(dated, "bookings_forecast", M)
     assert f[["month", "forecast"]].values.tolist() == [["2017-06", pytest.approx(525.0)]]
-    assert f["method"].iloc[0] == "pipeline-weighted (win rate 75%)"
+    assert f["method"].iloc[0] == "pipeline-weighted (win rate 75%, pooled over stages)"
 
 
 def test_no_model_kpi_shows_zero_for_no_input(crm):

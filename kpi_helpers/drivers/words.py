@@ -1,0 +1,127 @@
+"""The words of "why it moved": a driver's line and the paragraph ("explains", never
+"because": contributions tell the arithmetic of a change, not its cause).
+
+>>> from kpi_helpers.catalog import get
+>>> amount_text(get("win_rate"), -4.12), amount_text(get("deals_won"), 3.0)
+('-4.1 pp', '+3')
+"""
+
+from __future__ import annotations
+
+import math
+
+from kpi_helpers.catalog import KPI, PERCENT, format_value
+
+from .bridge import NOT_ALLOCATED, REST, Part
+
+
+def moved(out, k: KPI) -> bool:
+    """Whether ``out`` (an Explanation) changed more than rounding."""
+    return abs(out.change) > 1e-9 * max(1.0, abs(out.value), abs(out.base_value))
+
+
+def amount_text(k: KPI, x: float, currency: str = "USD") -> str:
+    """A contribution in the KPI's unit, signed: points for percent KPIs."""
+    if k.unit == PERCENT:
+        return f"{x:+,.1f} pp"
+    text = format_value(x, k.unit, currency)
+    return text if text.startswith("-") else "+" + text
+
+
+def segment_name(dimension: str, segment: str) -> str:
+    """A segment as the text names it: "Team EMEA", "Core Platform (product)".
+
+    >>> segment_name("team", "EMEA"), segment_name("product × region", "A × EU")
+    ('Team EMEA', 'A × EU (product × region)')
+    """
+    if segment in (REST, NOT_ALLOCATED):
+        return segment.strip("()").capitalize() if segment == REST else "The target not allocated"
+    if dimension == "team":
+        return f"Team {segment}"
+    if dimension == "rep":
+        return f"Rep {segment}"
+    return f"{segment} ({dimension})"
+
+
+def driver_line(k: KPI, dimension: str, p: Part, currency: str = "USD") -> str:
+    """One driver in words: "EMEA explains 71 % (-$14,000)"; for a ratio with its rate and
+    mix effects.
+
+    >>> from kpi_helpers.catalog import get
+    >>> driver_line(get("deals_won"), "team", Part("EMEA", -14.0, 20.0, 34.0, share=0.71))
+    'Team EMEA explains 71 % (-14)'
+    """
+    amount = amount_text(k, p.contribution, currency)
+    if p.rate_effect is not None and p.rate_effect and p.mix_effect:
+        amount += (
+            f": its own rate {amount_text(k, p.rate_effect, currency)}, "
+            f"mix {amount_text(k, p.mix_effect, currency)}"
+        )
+    share = f"{p.share * 100:.0f} %" if math.isfinite(p.share) else "part"
+    return f"{segment_name(dimension, p.segment)} explains {share} ({amount})"
+
+
+def paragraph(out, k: KPI, currency: str = "USD") -> str:
+    """The paragraph: what changed, then the drivers ("explains", never "because")."""
+    what = "its target" if out.base == "target" else out.base_month
+    v = format_value(out.value, k.unit, currency)
+    bv = format_value(out.base_value, k.unit, currency)
+    if out.reason:
+        return f"{k.name}: no drivers against {what}: {out.reason}."
+    change = out.change
+    if not moved(out, k) or v == bv and out.kind != "none" and not out.drivers:
+        head = f"{k.name} is unchanged ({v}) against {what}"
+        parts = [(d, p) for d, ps in out.dimensions.items() for p in ps if "×" not in d]
+        parts = sorted(parts, key=lambda dp: -abs(dp[1].contribution or 0))[:2]
+        if len(parts) == 2 and parts[0][1].contribution and parts[1][1].contribution:
+            (d1, p1), (d2, p2) = parts
+            return (
+                f"{head}: {segment_name(d1, p1.segment)} "
+                f"({amount_text(k, p1.contribution, currency)}) and "
+                f"{segment_name(d2, p2.segment)} ({amount_text(k, p2.contribution, currency)}) "
+                "offset each other."
+            )
+        return head + "."
+    verb = "rose" if change > 0 else "fell"
+    if k.unit == PERCENT:
+        by = f"{abs(change):,.1f} pp"
+    elif out.base_value:
+        by = f"{abs(change) / abs(out.base_value) * 100:,.1f} %"
+    else:
+        by = format_value(abs(change), k.unit, currency)
+    vs = "against its target" if out.base == "target" else f"from {out.base_month} to {out.month}"
+    head = f"{k.name} {verb} {by} ({bv} -> {v}) {vs}"
+    if out.kind == "none":
+        return (
+            f"{head}. A {'median, model or growth rate' if k.formula else 'model'} has no "
+            "exact split into parts: each segment's value on both sides is shown instead."
+        )
+    if not out.drivers:
+        return head + "."
+    lines = [driver_line(k, d, p, currency) for d, p in out.drivers]
+    text = f"{head}: " + "; ".join(lines)
+    if out.drivers and abs(out.rest) > 1e-9 * max(1.0, abs(change)):
+        text += f"; everything else {amount_text(k, out.rest, currency)}"
+    return text + "."
+
+
+def rendered(e, k: KPI, fmt: str, currency: str = "USD") -> str:
+    """An Explanation as ``kpi-kit explain`` prints it: ``text`` (the paragraph, then a
+    table of the chosen drivers and the skipped dimensions), ``json`` or ``csv``."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(e.as_dict(), indent=1, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return e.frame().to_csv(index=False)
+    lines = [e.text, ""]
+    if e.drivers:
+        lines.append(f"{'driver':<40} {'contribution':>14} {'share':>7}")
+        for d, p in e.drivers:
+            share = f"{p.share * 100:.0f} %" if math.isfinite(p.share) else ""
+            name = segment_name(d, p.segment)[:40]
+            lines.append(f"{name:<40} {amount_text(k, p.contribution, currency):>14} {share:>7}")
+        lines.append(f"{'everything else':<40} {amount_text(k, e.rest, currency):>14}")
+    for d, why in e.skipped.items():
+        lines.append(f"not split by {d}: {why}")
+    return "\n".join(lines).rstrip() + "\n"

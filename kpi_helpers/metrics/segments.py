@@ -1,0 +1,67 @@
+"""Measure rows split by the segments of one or more dimensions (product, industry,
+lead source, a custom column...), for the drivers of a change (``kpi_helpers.drivers``):
+the engine's sources attribute rows to reps and teams (``Measures.by_rep``), and with a
+:class:`Segment` set, every attributed row also carries its segment, so one definition of
+each measure runs per segment on every backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+
+from kpi_helpers.data import Dataset
+
+SEP = "\u241f"  # between a scope and its segment in a segmented measure row
+CROSS = " × "  # between the values of two dimensions, as people read a cross
+JOIN = "\u241e"  # between the values of the dimensions of a segmented measure row
+NO_VALUE = "(none)"  # the segment of an empty value
+MISSING = "\u2400missing"  # the segment of rows that do not carry the dimension's column
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The dimensions measure rows are split by (:meth:`Measures.segmented`), each part
+    ``(table, column, key)``: ``("", "product", "")`` the row's own column,
+    ``("accounts", "industry", "account_id")`` a column of another table reached by
+    ``key``, ``("scope", "_team", "")`` the row's team."""
+
+    parts: tuple[tuple[str, str, str], ...]
+    only: tuple[str, str] | None = None  # ("_rep", "R1"): the rows of one rep only
+
+
+def split(ds: Dataset, segment: Segment, t: ibis.Table) -> ibis.Table:
+    """``t`` (with ``_rep``/``_team``) split by :attr:`segment`, when set: ``_team``
+    becomes "team SEP value" and ``_rep`` the value, so the team rows of the measures
+    are (team, segment) pairs and the rep rows the segments (the drivers of a
+    change). A dimension's column that ``t`` cannot reach gives the value
+    ``MISSING``."""
+    if segment.only is not None:
+        col, name = segment.only
+        t = t.filter(t[col] == name)
+    values = []
+    for i, (table, column, key) in enumerate(segment.parts):
+        if table == "scope":
+            values.append(t[column])
+            continue
+        if not table:
+            v = t[column] if column in t.columns else None
+        elif key in t.columns and ds.has(table, key, column):
+            h = ds.table(table)
+            h = h.filter(h[key].notnull())
+            g = h.group_by(**{f"_d{i}k": h[key]}).aggregate(**{f"_d{i}v": h[column].min()})
+            t = t.left_join(g, t[key] == g[f"_d{i}k"]).drop(f"_d{i}k")
+            v = t[f"_d{i}v"]
+        else:
+            v = None
+        if v is None:
+            values.append(ibis.literal(MISSING))
+        else:
+            v = v.cast("string")
+            values.append(ibis.ifelse(v.isnull() | (v.strip() == ""), NO_VALUE, v))
+    value = values[0]
+    for v in values[1:]:
+        value = value + JOIN + v
+    t = t.mutate(_team=t._team + SEP + value, _rep=value)
+    return t.drop(*[c for c in t.columns if c.startswith("_d") and c[2:-1].isdigit()])

@@ -1,0 +1,301 @@
+"""Why it moved (KPI_CATALOG.md): the bridge arithmetic on hand-worked numbers, explain()
+on small hand-made datasets (injected causes, invariance) and on the sample (the parts
+add up to the change)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import write_tables
+
+from kpi_helpers.core import KitError
+from kpi_helpers.data import open_dataset
+from kpi_helpers.drivers import REST, additive, explain, pick, ratio
+from kpi_helpers.report.pages import HEADLINES
+
+# ------------------------------------------------------------------ the arithmetic
+
+
+def test_ratio_rate_and_mix_of_opposite_signs():
+    # win rate: EMEA 6/10 -> 6/10 won (rate same), US 2/10 -> 4/20 (rate same 20 %), but
+    # more of the closed deals are US's (low rate): mix pulls down; EMEA's rate then rises
+    # to 8/10: rate up. Before: 8/20 = 40 %; after: (8 + 4) / 30 = 40 % ... made unequal:
+    # after EMEA 8/10, US 4/20: 12/30 = 40 %. Rate effect EMEA: (0.8-0.6) x (1/3+1/2)/2
+    # = 0.0833 -> +8.33 pp; mix EMEA: (1/3-1/2) x (0.8+0.6)/2 = -0.1167 -> -11.67 pp;
+    # mix US: (2/3-1/2) x 0.2 = +3.33 pp; total 0.
+    parts = ratio(
+        {"EMEA": (8, 6), "US": (4, 2)}, {"EMEA": (10, 10), "US": (20, 10)}, (12, 30, 8, 20), 100
+    )
+    emea, us = parts
+    assert emea.rate_effect == pytest.approx(100 / 12)
+    assert emea.mix_effect == pytest.approx(-35 / 3)
+    assert emea.rate_effect > 0 > emea.mix_effect
+    assert us.rate_effect == pytest.approx(0.0)
+    assert us.mix_effect == pytest.approx(10 / 3)
+    assert sum(p.contribution for p in parts) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_segments_on_one_side_only():
+    # additive: "new" only this month, "old" only last month
+    parts = additive({"new": (30.0, 0.0), "old": (0.0, 10.0), "same": (5.0, 5.0)})
+    assert [(p.segment, p.contribution) for p in parts] == [
+        ("new", 30.0),
+        ("old", -10.0),
+        ("same", 0.0),
+    ]
+    assert [p.share for p in parts] == [1.5, -0.5, 0.0]
+    # ratio: a segment on one side has no rate effect, its whole part is mix
+    # before: a 1/4; after: a 1/4, b 3/4 -> 25 % -> 50 %
+    parts = ratio({"a": (1, 1), "b": (3, 0)}, {"a": (4, 4), "b": (4, 0)}, (4, 8, 1, 4), 100)
+    a, b = parts
+    assert (b.rate_effect, b.mix_effect) == (0.0, pytest.approx(37.5))
+    assert math.isnan(b.base_value) and b.value == 75.0
+    # a: rate 0, mix (0.5 - 1) x 0.25 = -12.5 pp
+    assert a.contribution == pytest.approx(-12.5)
+    assert a.contribution + b.contribution == pytest.approx(25.0)
+
+
+def test_rest_keeps_the_parts_exact():
+    # the scope holds 7 and 3; segment a 5 and 0: the rest 2 and 3 is a part of -1
+    parts = additive({"a": (5.0, 0.0)}, total=(7.0, 3.0))
+    rest = parts[-1]
+    assert (rest.segment, rest.value, rest.base_value, rest.contribution) == (REST, 2.0, 3.0, -1.0)
+    assert sum(p.contribution for p in parts) == 4.0
+
+
+def test_pick_fewest_drivers_and_single_dimension_on_ties():
+    a = additive({"x": (0.0, 10.0), "y": (10.0, 10.0)})
+    b = additive({"p": (0.0, 10.0), "q": (10.0, 10.0)})
+    name, drivers, rest = pick({"first": a, "first × second": b}, -10.0)
+    assert (name, [d.segment for d in drivers], rest) == ("first", ["x"], 0.0)
+    # three equal parts: 2 of 3 leave 33 % (> 20 %): all three, nothing left
+    c = additive({"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)})
+    assert len(pick({"d": c}, -3.0)[1]) == 3
+
+
+# ------------------------------------------------------------------ hand-made data
+
+TEAMS = {"A": ["a1", "a2"], "B": ["b1"], "C": ["c1"]}
+PRODUCTS = {"P1": 1000.0, "P2": 2000.0, "P3": 500.0}
+SOURCES = ["web", "event", "referral"]
+
+
+def _world(folder: Path, cause: str | None = None, scale: float = 1.0) -> Path:
+    """Deals won in 2026-02 and an exact repeat in 2026-03, then one ``cause`` in March:
+    "team" (team B loses half its won deals), "price" (P2 sells 30 % cheaper) or
+    "source" (no deal from the lead source "event")."""
+    reps = [(r, t) for t, rs in TEAMS.items() for r in rs]
+    leads, deals = [], []
+    n = 0
+    for month in ("2026-02", "2026-03"):
+        for rep, team in reps:
+            for product, price in PRODUCTS.items():
+                for src in SOURCES:
+                    copies = 2
+                    if month == "2026-03" and cause == "team" and team == "B":
+                        copies = 1
+                    if month == "2026-03" and cause == "source" and src == "event":
+                        copies = 0
+                    amount = price * (
+                        0.7 if month == "2026-03" and cause == "price" and product == "P2" else 1.0
+                    )
+                    for _ in range(copies):
+                        n += 1
+                        leads.append((f"L{n}", f"{month}-01", src, rep))
+                        deals.append(
+                            (
+                                f"O{n}",
+                                f"{month}-02",
+                                "closed_won",
+                                amount * scale,
+                                f"{month}-10",
+                                rep,
+                                f"L{n}",
+                                product,
+                                "new",
+                            )
+                        )
+    return write_tables(
+        folder,
+        {
+            "reps": pd.DataFrame(reps, columns=["rep_id", "team"]),
+            "leads": pd.DataFrame(leads, columns=["lead_id", "created_at", "source", "rep_id"]),
+            "opportunities": pd.DataFrame(
+                deals,
+                columns=[
+                    "opportunity_id",
+                    "created_at",
+                    "stage",
+                    "amount",
+                    "closed_at",
+                    "rep_id",
+                    "lead_id",
+                    "product",
+                    "deal_type",
+                ],
+            ),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("cause", "dimension", "segment"),
+    [("team", "team", "B"), ("price", "product", "P2"), ("source", "lead_source", "event")],
+)
+def test_injected_cause_ranks_first(tmp_path, cause, dimension, segment):
+    ds = open_dataset(_world(tmp_path, cause))
+    e = explain(ds, "monthly_sales_bookings", "company", "2026-03")
+    assert e.change < 0
+    top_dim, top = e.drivers[0]
+    assert (top_dim, top.segment) == (dimension, segment)
+    assert top.share >= 0.8
+    assert "explains" in e.text and "because" not in e.text
+
+
+def test_additive_over_two_dimensions_by_hand(tmp_path):
+    # team B loses half its deals: 9 deals x (1000 + 2000 + 500) / 3 products... by hand:
+    # B (one rep) won 2 x 3 sources of each product = 6 x 3,500 = 21,000 in Feb, 10,500 in
+    # March; the other teams the same in both months
+    ds = open_dataset(_world(tmp_path, "team"))
+    e = explain(ds, "monthly_sales_bookings", "company", "2026-03", dimensions=["team", "product"])
+    assert (e.value, e.base_value) == (4 * 21_000 - 10_500, 4 * 21_000)
+    team = {p.segment: p.contribution for p in e.dimensions["team"]}
+    assert team == {"A": 0.0, "B": -10_500.0, "C": 0.0}
+    product = {p.segment: p.contribution for p in e.dimensions["product"]}
+    assert product == {"P1": -3_000.0, "P2": -6_000.0, "P3": -1_500.0}
+    for parts in e.dimensions.values():
+        assert sum(p.contribution for p in parts) == pytest.approx(e.change, rel=1e-9)
+    assert e.text.startswith("Monthly sales bookings fell 12.5 % ($84,000 -> $73,500)")
+    assert "Team B explains 100 % (-$10,500)" in e.text
+
+
+def test_invariant_to_dimension_order_and_scale(tmp_path):
+    ds = open_dataset(_world(tmp_path / "one", "price"))
+    dims = ["team", "product", "lead_source", "deal_type"]
+    e1 = explain(ds, "monthly_sales_bookings", "company", "2026-03", dimensions=dims)
+    e2 = explain(ds, "monthly_sales_bookings", "company", "2026-03", dimensions=dims[::-1])
+    big = open_dataset(_world(tmp_path / "big", "price", scale=1000.0))
+    e3 = explain(big, "monthly_sales_bookings", "company", "2026-03", dimensions=dims)
+
+    def drivers(e, k=1.0):
+        return [
+            (d, p.segment, round(p.contribution * k, 6), round(p.share, 12)) for d, p in e.drivers
+        ]
+
+    assert drivers(e1) == drivers(e2) == drivers(e3, 1 / 1000)
+    assert drivers(e1)[0][:2] == ("product", "P2")
+
+
+def test_a_base_of_zero(tmp_path):
+    # every deal of February is lost: bookings and win rate from 0
+    world = _world(tmp_path / "w")
+    deals = pd.read_csv(world / "opportunities.csv")
+    deals.loc[deals["closed_at"].str.startswith("2026-02"), "stage"] = "closed_lost"
+    write_tables(world, {"opportunities": deals})
+    ds = open_dataset(world)
+    e = explain(ds, "monthly_sales_bookings", "company", "2026-03", dimensions=["team"])
+    assert (e.base_value, e.value) == (0.0, 84_000.0)
+    assert e.text.startswith("Monthly sales bookings rose $84,000 ($0 -> $84,000)")
+    # team A (3 reps... 2 reps) won 2 x 2 x 3 x 3,500 / 3... by hand: a rep wins 6 deals of
+    # each product: 21,000; A has 2 reps: 42,000 = 50 %
+    assert {p.segment: p.share for p in e.dimensions["team"]} == {"A": 0.5, "B": 0.25, "C": 0.25}
+    w = explain(ds, "win_rate", "company", "2026-03", dimensions=["team"])
+    assert (w.base_value, w.value) == (0.0, 100.0)
+    # the same share of the closed deals on both sides: all rate, no mix
+    assert [(p.segment, p.rate_effect, p.mix_effect) for p in w.dimensions["team"]] == [
+        ("A", 50.0, 0.0),
+        ("B", 25.0, 0.0),
+        ("C", 25.0, 0.0),
+    ]
+
+
+def test_a_median_has_no_bridge_and_says_so(tmp_path):
+    folder = write_tables(
+        tmp_path,
+        {
+            "reps": "rep_id,team\nr1,A\nr2,B\n",
+            "leads": "lead_id,created_at,rep_id,first_response_at\n"
+            "L1,2026-02-01 00:00,r1,2026-02-01 02:00\nL2,2026-02-01 00:00,r2,2026-02-01 04:00\n"
+            "L3,2026-03-01 00:00,r1,2026-03-01 06:00\nL4,2026-03-01 00:00,r2,2026-03-01 08:00\n",
+        },
+    )
+    e = explain(open_dataset(folder), "lead_response_time", "company", "2026-03")
+    assert e.kind == "none" and e.drivers == []
+    assert "no exact split" in e.text
+    team = {p.segment: (p.value, p.base_value) for p in e.dimensions["team"]}
+    assert team == {"A": (6.0, 2.0), "B": (8.0, 4.0)}
+
+
+def test_unknown_dimension_is_one_message(tmp_path):
+    ds = open_dataset(_world(tmp_path))
+    with pytest.raises(KitError, match="Unknown dimension colour"):
+        explain(ds, "monthly_sales_bookings", "company", "2026-03", dimensions=["colour"])
+
+
+# ------------------------------------------------------------------ the sample
+
+
+@pytest.fixture(scope="module")
+def sample(sample_dir):
+    return open_dataset(sample_dir)
+
+
+@pytest.mark.parametrize(
+    ("scope", "base"), [("company", "previous"), ("team:EMEA", "year"), ("company", "target")]
+)
+def test_parts_add_up_on_the_sample(sample, scope, base):
+    # every headline of the summary; the dimensions the sample fills, kept few for speed
+    dims = ["team", "rep", "product", "region"] if base != "target" else None
+    for kpi in HEADLINES["summary"]:
+        e = explain(sample, kpi, scope, "latest", base=base, dimensions=dims, pairs="none")
+        if e.kind == "none" or e.reason:
+            continue
+        assert e.dimensions or e.skipped, (kpi, scope, base)
+        for name, parts in e.dimensions.items():
+            total = sum(p.contribution for p in parts)
+            assert total == pytest.approx(e.change, rel=1e-9, abs=1e-9), (kpi, scope, name)
+
+
+# ------------------------------------------------------------------ kpi-kit explain
+
+
+def test_explain_command_json_and_errors(tmp_path, capsys):
+    from kpi_helpers.cli import main
+
+    src = _world(tmp_path / "w", "team")
+    out = tmp_path / "why.json"
+    args = ["explain", "--source", str(src), "--month", "2026-03"]
+    assert (
+        main([*args, "--kpi", "monthly_sales_bookings", "--format", "json", "--out", str(out)]) == 0
+    )
+    import json
+
+    got = json.loads(out.read_text(encoding="utf-8"))
+    assert {
+        "kpi",
+        "scope",
+        "month",
+        "base",
+        "value",
+        "base_value",
+        "change",
+        "kind",
+        "drivers",
+        "dimensions",
+        "unexplained_share",
+        "text",
+    } <= set(got)
+    assert (got["kind"], got["change"]) == ("additive", -10_500.0)
+    top = got["drivers"][0]
+    assert (top["dimension"], top["segment"], top["contribution"], top["share"]) == (
+        "team",
+        "B",
+        -10_500.0,
+        1.0,
+    )
+    assert set(top) >= {"rate_effect", "mix_effect", "value", "base_value"}
+    assert main([*args, "--kpi", "monthly_sales_bookings", "--dimensions", "colour"]) == 2
+    assert "Unknown dimension colour" in capsys.readouterr().err
