@@ -1,11 +1,10 @@
 """The ``kpi-kit`` command line: one readable message and a non-zero exit on bad input,
 never a traceback.
 
-Each command imports the layers it needs inside its function: ``kpi-kit --help`` and a
-mistyped option answer without loading Ibis, Jupyter or matplotlib (tests/test_layers.py
-holds ``import kpi_helpers.cli`` to that). Nothing else in the kit imports itself inside a
-function, but a page without a snapshot (``report.notebook``, which then loads
-``report.live``)."""
+Each command imports the layers it needs inside its function (``explore``: its light
+``explore.lab``), so ``kpi-kit --help`` and a mistyped option load no Ibis, Jupyter or
+matplotlib (tests/test_layers.py holds ``import kpi_helpers.cli`` to that). Nothing else
+imports the kit inside a function, but a page without a snapshot (``report.notebook``)."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import time
 from collections.abc import Sequence
 
 from kpi_helpers.core import KitError, atomic_path
+from kpi_helpers.explore import add_command as add_explore_command  # light: core only
 
 
 def _config(path: str | None):
@@ -602,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace notebooks already in DIR")
     p.set_defaults(run=_notebooks)
 
+    add_explore_command(sub)  # kpi-kit explore (kpi_helpers.explore.lab)
     p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")
     _dataset_options(p, "kpi.toml (clv_discount_rate, default 0.01 a month)")
     p.add_argument("--month", required=True, help="calibration ends with this month: YYYY-MM")

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -439,6 +440,7 @@ def _build(
         quiet=quiet,
         data_reused=data_reused,
         alerts=_alert_links(snapshot.alerts(), folders, build),
+        explore=explore_line(previous),
     )
     _write_index(build, scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
@@ -496,6 +498,21 @@ def _write_build_log(
     ]
     log = dict(seconds=seconds, data=data, pages=pages)
     (build / "build.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
+
+
+def explore_line(month_dir: Path) -> str:
+    """The one command that opens a pack in the JupyterLab explorer, as the index shows
+    it: the pack's folder relative to the working folder when under it.
+
+    >>> explore_line(Path("reports/2026-11"))
+    'kpi-kit explore reports/2026-11'
+    """
+    folder = Path(month_dir)
+    try:
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:  # elsewhere: its absolute path
+        folder = folder.resolve()
+    return f"kpi-kit explore {shlex.quote(folder.as_posix())}"
 
 
 def read_build_log(month_dir: Path) -> dict:

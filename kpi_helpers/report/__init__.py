@@ -21,17 +21,20 @@ from .pages import (
 from .snapshot import (
     ALERTS_FILE,
     KPIS_FILE,
+    REPS_FILE,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
     VALIDATION_FILE,
     Snapshot,
+    compact,
 )
 
 __all__ = [
     "ALERTS_FILE",
     "HEADLINES",
     "KPIS_FILE",
+    "REPS_FILE",
     "PACK_FAMILIES",
     "SCOPE_KPIS_CSV",
     "SNAPSHOT_FILE",
@@ -44,6 +47,7 @@ __all__ = [
     "Snapshot",
     "alerts_of_scope",
     "charts",
+    "compact",
     "month_label",
     "mover_weights",
     "page_title",
