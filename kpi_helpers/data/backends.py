@@ -44,6 +44,7 @@ class Dataset(Protocol):
 
     def check_open(self) -> None: ...
 
+
 MEMORY_LIMIT_ENV = "KPI_KIT_MEMORY_LIMIT"
 MEMORY_SHARE = 0.6  # of the machine's memory, when KPI_KIT_MEMORY_LIMIT is not set
 SPARK_CONNECT = re.compile(r"^sc://", re.IGNORECASE)
