@@ -16,7 +16,7 @@ from .bridge import (
     ratio,
     ratio_target,
 )
-from .explain import DIMENSIONS, Explanation, explain
+from .explain import DIMENSIONS, Explanation, explain, explain_many
 from .shape import bridge_kind, linear, ratio_of
 from .words import amount_text, driver_line, paragraph, rendered, segment_name
 
@@ -32,6 +32,7 @@ __all__ = [
     "bridge_kind",
     "driver_line",
     "explain",
+    "explain_many",
     "linear",
     "paragraph",
     "pick",
