@@ -18,7 +18,7 @@ from .bridge import (
 )
 from .explain import DIMENSIONS, Explanation, explain, explain_many
 from .shape import bridge_kind, linear, ratio_of
-from .words import amount_text, driver_line, paragraph, rendered, segment_name
+from .words import amount_text, driver_line, entry, paragraph, rendered, segment_name
 
 __all__ = [
     "DIMENSIONS",
@@ -31,6 +31,7 @@ __all__ = [
     "amount_text",
     "bridge_kind",
     "driver_line",
+    "entry",
     "explain",
     "explain_many",
     "linear",

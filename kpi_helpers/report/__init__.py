@@ -20,7 +20,9 @@ from .pages import (
 )
 from .snapshot import (
     ALERTS_FILE,
+    DRIVERS_FILE,
     KPIS_FILE,
+    SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
@@ -30,6 +32,8 @@ from .snapshot import (
 
 __all__ = [
     "ALERTS_FILE",
+    "DRIVERS_FILE",
+    "SCOPE_DRIVERS_CSV",
     "HEADLINES",
     "KPIS_FILE",
     "PACK_FAMILIES",
