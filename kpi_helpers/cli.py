@@ -1,11 +1,10 @@
 """The ``kpi-kit`` command line: one readable message and a non-zero exit on bad input,
 never a traceback.
 
-Each command imports the layers it needs inside its function: ``kpi-kit --help`` and a
-mistyped option answer without loading Ibis, Jupyter or matplotlib (tests/test_layers.py
-holds ``import kpi_helpers.cli`` to that). Nothing else in the kit imports itself inside a
-function, but a page without a snapshot (``report.notebook``, which then loads
-``report.live``)."""
+Each command imports the layers it needs inside its function (``explore``: its light
+``explore.lab``), so ``kpi-kit --help`` and a mistyped option load no Ibis, Jupyter or
+matplotlib (tests/test_layers.py holds ``import kpi_helpers.cli`` to that). Nothing else
+imports the kit inside a function, but a page without a snapshot (``report.notebook``)."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import time
 from collections.abc import Sequence
 
 from kpi_helpers.core import KitError, atomic_path
+from kpi_helpers.explore import add_command as add_explore_command  # light: core only
 
 
 def _config(path: str | None):
@@ -38,7 +38,7 @@ def _dataset(args: argparse.Namespace, cfg=None):
     cfg = cfg or _config(args.config)
     _warn_password(args, cfg)
     source, mapping = args.source or cfg.source, args.mapping or cfg.mapping or None
-    return cfg, open_dataset(source, mapping, cfg.timezone)
+    return cfg, open_dataset(source, mapping, cfg.timezone, database=args.database)
 
 
 def _warn_password(args: argparse.Namespace, cfg=None) -> None:
@@ -59,7 +59,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     _warn_password(args)
     cfg = _config(args.config)  # its timezone: where days end, for dates in the future
-    ds = open_dataset(args.source, args.mapping, cfg.timezone, keep_unreadable=True)
+    ds = open_dataset(
+        args.source, args.mapping, cfg.timezone, keep_unreadable=True, database=args.database
+    )
     findings = validate(ds)
     print(format_report(findings, ds.description))
     return exit_code(findings)
@@ -97,6 +99,20 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 
 def _compute(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from kpi_helpers.metrics import profiling
+
+    cfg, ds = _dataset(args)
+    with profiling() if args.profile else nullcontext() as prof:
+        _compute_into(args, cfg, ds)
+    if prof is not None:
+        print(prof.report(), file=sys.stderr)
+    return 0
+
+
+def _compute_into(args: argparse.Namespace, cfg, ds) -> None:
+    """What ``kpi-kit compute`` writes: the tidy table, and the table KPIs with --tables."""
     from pathlib import Path
 
     import pandas as pd
@@ -105,7 +121,6 @@ def _compute(args: argparse.Namespace) -> int:
     from kpi_helpers.catalog import select
     from kpi_helpers.data import month_asked
 
-    cfg, ds = _dataset(args)
     ids = [i for group in args.kpi or [] for i in group.split(",") if i]
     families = [f for group in args.family or [] for f in group.split(",") if f]
     chosen = select(ids or None, families or None)
@@ -136,7 +151,6 @@ def _compute(args: argparse.Namespace) -> int:
                 print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
                 continue
             _write_frame(table, out / f"{k.id}.{args.format}", args.format)
-    return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -265,6 +279,7 @@ def _pack(args: argparse.Namespace) -> int:
         source=args.source,
         mapping=args.mapping,
         config=args.config,
+        database=args.database,
         notebooks=args.notebooks,
         force=args.force,
     )
@@ -401,6 +416,7 @@ def _dataset_options(p: argparse.ArgumentParser, config_help: str) -> None:
     p.add_argument("--source", help="dataset (default: source in kpi.toml, else data/sample)")
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help=config_help)
+    p.add_argument("--database", help="the database of a Spark Connect --source (sc://HOST:PORT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -424,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mapping", help="TOML mapping file for a foreign export")
     p.add_argument("--config", help="kpi.toml (its timezone: where days and months end)")
+    p.add_argument("--database", help="the database of a Spark Connect --source (sc://HOST:PORT)")
     p.set_defaults(run=_validate)
 
     p = sub.add_parser(
@@ -441,7 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample-data", help="write a realistic sample dataset")
     p.add_argument("--out", required=True, help="new or empty folder, or one it wrote")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    p.add_argument(
+        "--scale",
+        choices=["small", "medium", "large", "xlarge"],
+        default="small",
+        help="xlarge: 4 x large, written a quarter at a time",
+    )
     p.add_argument("--months", type=int, default=36)
     p.add_argument("--end", type=_month, help="last month (YYYY-MM); default: last complete")
     p.add_argument(
@@ -482,6 +504,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="print the seconds per measure source and per query (slowest first) on stderr",
+    )
     p.set_defaults(run=_compute)
 
     p = sub.add_parser("explain", help="why a KPI moved: its exact drivers (team, product...)")
@@ -575,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace notebooks already in DIR")
     p.set_defaults(run=_notebooks)
 
+    add_explore_command(sub)  # kpi-kit explore (kpi_helpers.explore.lab)
     p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")
     _dataset_options(p, "kpi.toml (clv_discount_rate, default 0.01 a month)")
     p.add_argument("--month", required=True, help="calibration ends with this month: YYYY-MM")

@@ -226,3 +226,51 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory):
+    """A real Spark Connect server on 127.0.0.1 (from the jars pyspark ships, via
+    spark-submit), one per test session: yields its ``sc://`` URL. Tables saved there land
+    in this session's warehouse folder."""
+    if not has_java():
+        pytest.skip("Spark Connect needs a Java runtime (.ci/run installs one)")
+    pytest.importorskip("grpc", reason="Spark Connect needs pyspark[connect] (requirements.txt)")
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    base = tmp_path_factory.mktemp("spark-connect")
+    port = free_port()
+    cmd = [str(home / "bin" / "spark-submit"), "--master", "local[2]"]
+    cmd += ["--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
+    for conf in (
+        "spark.connect.grpc.binding.address=127.0.0.1",
+        f"spark.connect.grpc.binding.port={port}",
+        "spark.ui.enabled=false",
+        "spark.sql.shuffle.partitions=4",
+        "spark.driver.memory=2g",
+        f"spark.sql.warehouse.dir={base / 'warehouse'}",
+    ):
+        cmd += ["--conf", conf]
+    log = (base / "server.log").open("w")
+    server = subprocess.Popen(
+        [*cmd, "spark-internal"],
+        cwd=base,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "SPARK_HOME": str(home)},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while "Spark Connect server started" not in (base / "server.log").read_text():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"Spark Connect did not start: {(base / 'server.log').read_text()[-2000:]}"
+                )
+            time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+        log.close()

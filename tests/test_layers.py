@@ -58,6 +58,7 @@ def test_every_module_of_the_package_is_in_a_layer():
         ("kpi_helpers.report", ["ibis", "duckdb", "kpi_helpers.data", "kpi_helpers.metrics"]),
         ("kpi_helpers.report.notebook", ["ibis", "duckdb", "kpi_helpers.kpis"]),
         ("kpi_helpers.cli", ["ibis", "matplotlib", "pandas"]),
+        ("kpi_helpers.explore", ["ibis", "matplotlib", "pandas", "ipywidgets"]),
         ("kpi_helpers.alerts.rules", ["ibis", "duckdb", "matplotlib"]),
     ],
 )

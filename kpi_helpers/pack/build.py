@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -37,7 +38,7 @@ from kpi_helpers.core import (
     resource_dir,
     restore_folder,
 )
-from kpi_helpers.data import check_month, month_asked, open_dataset
+from kpi_helpers.data import check_month, month_asked, open_dataset, spill_to
 from kpi_helpers.metrics import (
     check_scope,
     families_out_of_reach,
@@ -200,6 +201,7 @@ def build_pack(
     progress: bool = True,
     notebooks: str | Path | None = None,
     force: bool = False,
+    database: str | None = None,
 ) -> tuple[Path, list[Outcome]]:
     """Build ``out/<month>/`` and return its path and the outcome of every notebook.
 
@@ -208,7 +210,9 @@ def build_pack(
     kpi.toml by default (``reports``); ``notebooks`` is a folder of custom pages
     (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
     data step and every page whose inputs did not change from the month's previous
-    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
+    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything. ``database``:
+    the database of a Spark Connect ``source``. DuckDB spills into the build's folder
+    inside ``out`` when the data outgrows its memory limit."""
     cfg = load_config(config)
     rules = rules_of(cfg)  # a bad [[alerts]] rule stops the build before anything runs
     source = source or cfg.source
@@ -237,7 +241,7 @@ def build_pack(
             raise KitError("PDF needs the playwright package: make install.") from None
     # everything below reads the data once to check the request before any work starts;
     # the pages read only the snapshot: _build closes the dataset before they run
-    with open_dataset(source, mapping, cfg.timezone) as ds:
+    with open_dataset(source, mapping, cfg.timezone, database=database) as ds:
         last = month_asked(ds, month)
         check_month(ds, last)
         month = str(last)
@@ -247,6 +251,7 @@ def build_pack(
         with month_lock(out, month):
             clear_leftovers(out, month)
             build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+            spill_to(ds, build_root / "spill")
             try:
                 request = BuildRequest(
                     month,
@@ -435,6 +440,7 @@ def _build(
         quiet=quiet,
         data_reused=data_reused,
         alerts=_alert_links(snapshot.alerts(), folders, build),
+        explore=explore_line(previous),
     )
     _write_index(build, scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
@@ -492,6 +498,21 @@ def _write_build_log(
     ]
     log = dict(seconds=seconds, data=data, pages=pages)
     (build / "build.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
+
+
+def explore_line(month_dir: Path) -> str:
+    """The one command that opens a pack in the JupyterLab explorer, as the index shows
+    it: the pack's folder relative to the working folder when under it.
+
+    >>> explore_line(Path("reports/2026-11"))
+    'kpi-kit explore reports/2026-11'
+    """
+    folder = Path(month_dir)
+    try:
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:  # elsewhere: its absolute path
+        folder = folder.resolve()
+    return f"kpi-kit explore {shlex.quote(folder.as_posix())}"
 
 
 def read_build_log(month_dir: Path) -> dict:

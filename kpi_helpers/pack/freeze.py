@@ -26,14 +26,15 @@ import pandas as pd
 from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
-from kpi_helpers.data import TABLES, Dataset, data_through, ends_early
+from kpi_helpers.data import TABLES, UNASSIGNED_TEAM, Dataset, data_through, ends_early
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import has_activity
+from kpi_helpers.metrics import REP_COLUMNS, has_activity, rep_teams
 from kpi_helpers.report import (
     ALERTS_FILE,
     DRIVERS_FILE,
     HEADLINES,
     KPIS_FILE,
+    REPS_FILE,
     SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
@@ -112,6 +113,29 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
     }
 
 
+def write_reps(live: LiveData, out: Path) -> dict[str, dict]:
+    """Every rep's KPIs (13 months, one computation) into ``out/reps.parquet``, for the
+    explorer: only the reps with data in the months (:func:`has_activity`). Returns
+    ``rep:ID`` -> ``{"name", "team"}`` (the ``reps`` table's name, else the id; its team,
+    else unassigned), which ``snapshot.json`` keeps as ``reps``; ``{}`` (and no file)
+    when no table of the data names a rep."""
+    if not any(live.ds.has(table, column) for table, column in REP_COLUMNS):
+        return {}
+    rows = live.kpis_of_scopes(["rep"])
+    active = [k for k, g in rows.groupby("key", sort=True) if has_activity(g)]
+    rows = rows[rows["key"].isin(active)].reset_index(drop=True)
+    rows.to_parquet(out / REPS_FILE, index=False)
+    teams = rep_teams(live.ds)
+    names = {}
+    if live.ds.has("reps", "rep_id", "rep_name"):
+        r = live.ds.frame("reps")[["rep_id", "rep_name"]].dropna()
+        names = dict(zip(r["rep_id"].astype(str), r["rep_name"].astype(str), strict=True))
+    return {
+        key: dict(name=names.get(key[4:], key[4:]), team=teams.get(key[4:]) or UNASSIGNED_TEAM)
+        for key in active
+    }
+
+
 def write_snapshot(
     live: LiveData,
     scopes: list[str],
@@ -155,6 +179,7 @@ def write_snapshot(
                 continue
             tables[scope][name] = _write_table(df, folder, name)
     write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
+    reps = write_reps(live, out)
     write_alerts(live, list(alert_rules or []), kpis, out)
     findings = live.findings()
     findings.to_parquet(out / VALIDATION_FILE, index=False)
@@ -177,6 +202,7 @@ def write_snapshot(
         data_key=data_key,
         scopes={s: folders[s] for s in scopes},
         quiet_scopes=[s for s in quiet if s in scopes],
+        reps=reps,
         tables=tables,
     )
     (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")

@@ -22,12 +22,14 @@ from .snapshot import (
     ALERTS_FILE,
     DRIVERS_FILE,
     KPIS_FILE,
+    REPS_FILE,
     SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
     VALIDATION_FILE,
     Snapshot,
+    compact,
 )
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "SCOPE_DRIVERS_CSV",
     "HEADLINES",
     "KPIS_FILE",
+    "REPS_FILE",
     "PACK_FAMILIES",
     "SCOPE_KPIS_CSV",
     "SNAPSHOT_FILE",
@@ -48,6 +51,7 @@ __all__ = [
     "Snapshot",
     "alerts_of_scope",
     "charts",
+    "compact",
     "month_label",
     "mover_weights",
     "page_title",

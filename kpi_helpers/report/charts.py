@@ -166,7 +166,11 @@ def bar_chart(
     currency: str = "USD",
     horizontal: bool = True,
 ) -> Figure:
-    """Bars with value labels; horizontal for long category names."""
+    """Bars with value labels; horizontal for long category names. A negative bar's label
+    sits beyond its tip, inside the axes (the movement chart of the pipeline page).
+
+    Example: ``bar_chart(["start", "won", "end"], [1000, -800, 200], "Movement", "currency")``.
+    """
     fig, ax = _fig(max(2.2, 0.38 * len(labels) + 1.0) if horizontal else SIZE[1])
     labels = [str(v) for v in labels]
     if horizontal:
@@ -182,6 +186,8 @@ def bar_chart(
     ax.bar_label(
         bars, labels=[format_value(v, unit, currency) for v in values], fontsize=8, padding=3
     )
+    if min(values, default=0) < 0:  # room beyond a negative bar's tip for its label, clear
+        ax.margins(**{"x" if horizontal else "y": 0.2})  # of the category names
     ax.set_title(title)
     return fig
 

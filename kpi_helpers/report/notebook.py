@@ -16,6 +16,7 @@ behind it, under the pack's ``data/`` folder (relative, so a zipped pack works o
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,7 @@ class Report:
     source: str = "../data/sample"
     mapping: str = ""
     config: str = ""
-    snapshot: str = ""
+    snapshot: str | Snapshot = ""  # a pack's data/ folder, or a Snapshot already open
     cfg: Config = field(init=False)
     df: pd.DataFrame = field(init=False)
 
@@ -83,7 +84,8 @@ class Report:
         wide = self.family in ("summary", "outlook")
         families = list(FAMILIES) if wide else [self.family]
         if self.snapshot:
-            self.data = Snapshot(self.snapshot)
+            snap = self.snapshot
+            self.data = snap if isinstance(snap, Snapshot) else Snapshot(snap)
             if self.month not in ("", "latest", self.data.month):
                 raise KitError(f"The snapshot holds {self.data.month}, not {self.month}.")
             df = self.data.kpis(self.scope)
@@ -100,6 +102,22 @@ class Report:
         self.df = df
         self.current = df[df["month"] == self.month].set_index("kpi")
         self.unavailable = "no data"
+
+    def at(self, month: str) -> Report:
+        """This report as of an earlier month of its 13 (the explorer's ``Month``): its
+        cards, changes and trends end there (no card where the scope has no row then);
+        its tables stay the report's month's.
+
+        Example: ``report.at("2026-09").card("win_rate")``."""
+        if month == self.month:
+            return self
+        if month > self.month:
+            raise KitError(f"{self.month}'s report holds no later month {month}.")
+        other = copy.copy(self)
+        other.month = month
+        other.df = self.df[self.df["month"] <= month].reset_index(drop=True)
+        other.current = self.df[self.df["month"] == month].set_index("kpi")
+        return other
 
     @property
     def ds(self) -> Any:
@@ -318,6 +336,11 @@ class Report:
         ``report.nothing_to_show(cohorts, "No customer bought for the first time in the
         12 months.")``."""
         display(self.show_table(None) if df is None else HTML(blocks().na(why)))
+
+    def say(self, text: str) -> None:
+        """Show one sentence in the muted style of an empty section, e.g. why a section has
+        nothing to show: ``report.say("The data has no stage history.")``."""
+        display(HTML(blocks().na(text)))
 
     def _name_of(self, df: pd.DataFrame | None, data: str | None) -> str | None:
         """Which snapshot table ``df`` is: ``data`` when given, else the table this report

@@ -215,3 +215,42 @@ def test_a_trend_without_any_value_is_one_line_not_an_empty_chart(folder, monkey
         "Churn rate has no value in these 10 months: a denominator is 0 or an input has no "
         "value in m."
     ]
+
+
+def test_negative_bars_keep_their_value_labels_clear_of_the_axis_labels():
+    """A movement chart (start 1000, won -800, end 200): the -800 label sits left of its
+    bar's tip, inside the axes, not over the category names."""
+    from kpi_helpers.report import charts
+
+    for horizontal in (True, False):
+        fig = charts.bar_chart(["start", "won", "end"], [1000, -800, 200], "t", "currency",
+                               horizontal=horizontal)  # fmt: skip
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        box = ax.get_window_extent()
+        (label,) = [t for t in ax.texts if t.get_text().startswith("-")]
+        at = label.get_window_extent()
+        assert (at.x0 >= box.x0) if horizontal else (at.y0 >= box.y0), horizontal
+
+
+def test_the_stage_history_section_says_once_that_the_data_has_none(summary, monkeypatch):
+    """The pipeline page's stage history cell on deals without opportunity_stage_history:
+    one sentence saying so and how to add it, no empty tables."""
+    import json
+
+    from conftest import ROOT
+
+    from kpi_helpers.report import charts
+
+    cells = json.loads((ROOT / "notebooks" / "pipeline.ipynb").read_text())["cells"]
+    (code,) = ["".join(c["source"]) for c in cells if '"stage_conversion"' in "".join(c["source"])]
+    shown = []
+    monkeypatch.setattr(notebook, "display", shown.append)
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    exec(code, {"report": summary, "charts": charts})  # any page's report reads the table
+    assert [_text(s) for s in shown] == [
+        "The data has no stage history (the table opportunity_stage_history), so these tables "
+        "are not shown. Export Salesforce's OpportunityHistory.csv, or HubSpot deals with "
+        'their "Date entered" stage properties, with the other files and run kpi-kit init '
+        "--force again (README: Start from a Salesforce or HubSpot export)."
+    ]
