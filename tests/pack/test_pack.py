@@ -29,7 +29,7 @@ from kpi_helpers.data import open_dataset
 from kpi_helpers.explore import lab_command
 from kpi_helpers.explore.numbers import Numbers
 from kpi_helpers.pack import build_pack, find_chromium, find_pages
-from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES, Snapshot
+from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES, Snapshot, summary_headlines
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -814,3 +814,29 @@ def explore_in_browser(url: str, snap: Snapshot, team: str, shot: Path | None) -
             expect(title).to_contain_text(numbers.choices[top["scope"]].label, timeout=t)
         finally:
             browser.close()
+
+
+@needs_chromium
+def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
+    path, _ = pack
+    data = json.loads((path / "data" / "drivers.json").read_text("utf-8"))
+    assert data["month"] == SAMPLE_END and data["bases"] == ["previous", "year"]
+    assert set(data["scopes"]) == {"company", f"team:{TEAM}"}
+    snap = Snapshot(path / "data")
+    company = snap.drivers("company")
+    shown = summary_headlines(snap.kpis("company"), SAMPLE_END)
+    assert set(shown) | set(HEADLINES["pipeline"]) <= set(company)
+    bridged = [e for e in company.values() if e["bridge"]]
+    assert bridged
+    for e in bridged:  # the waterfall's steps add up to the change
+        steps = sum(x for _, x in e["bridge"])
+        assert abs(steps - e["change"]) <= 1e-9 * max(1.0, abs(e["change"])), e["kpi"]
+    summary = (path / "company" / "summary.html").read_text("utf-8")
+    assert "Why it moved" in summary and '<ul class="why-moved">' in summary
+    first = next(company[k] for k in shown if company[k]["drivers"])
+    assert html.escape(first["text"].removeprefix(first["name"]), quote=False) in summary
+    assert 'href="../data/company/drivers.csv"' in summary
+    csv = pd.read_csv(path / "data" / "company" / "drivers.csv")
+    assert {"kpi", "base", "dimension", "segment", "contribution"} <= set(csv.columns)
+    pipeline = (path / "company" / "pipeline.html").read_text("utf-8")
+    assert '<ul class="why-moved">' in pipeline
