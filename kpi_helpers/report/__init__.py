@@ -6,7 +6,7 @@ Ibis. Computing live (``report.live``) is imported only when a page has no snaps
 """
 
 from . import charts
-from .choices import mover_weights, summary_headlines
+from .choices import beyond_usual, mover_weights, summary_headlines
 from .notebook import Report, show
 from .pages import (
     HEADLINES,
@@ -50,6 +50,7 @@ __all__ = [
     "Report",
     "Snapshot",
     "alerts_of_scope",
+    "beyond_usual",
     "charts",
     "compact",
     "month_label",

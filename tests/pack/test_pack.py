@@ -29,7 +29,14 @@ from kpi_helpers.data import open_dataset
 from kpi_helpers.explore import lab_command
 from kpi_helpers.explore.numbers import Numbers
 from kpi_helpers.pack import build_pack, find_chromium, find_pages
-from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES, Snapshot, summary_headlines
+from kpi_helpers.report import (
+    HEADLINES,
+    PACK_FAMILIES,
+    TITLES,
+    Snapshot,
+    beyond_usual,
+    summary_headlines,
+)
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -840,3 +847,13 @@ def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
     assert {"kpi", "base", "dimension", "segment", "contribution"} <= set(csv.columns)
     pipeline = (path / "company" / "pipeline.html").read_text("utf-8")
     assert '<ul class="why-moved">' in pipeline
+    # the index: the top driver beside each summary headline that moved beyond usual
+    index = (path / "index.html").read_text("utf-8")
+    rows = snap.kpis("company")
+    unusual = [k for k in shown if beyond_usual(rows, k, SAMPLE_END) and company[k]["top"]]
+    usual = [k for k in shown if k not in unusual and company[k]["top"]]
+    assert unusual and usual, (unusual, usual)  # the sample has both
+    for k in unusual:
+        assert f"· {html.escape(company[k]['top'][0])}</span>" in index, k
+    for k in usual:
+        assert f"· {html.escape(company[k]['top'][0])}</span>" not in index, k
