@@ -18,7 +18,16 @@ from .bridge import (
 )
 from .explain import DIMENSIONS, Explanation, explain, explain_many
 from .shape import bridge_kind, linear, ratio_of
-from .words import amount_text, driver_line, entry, paragraph, rendered, segment_name
+from .words import (
+    amount_text,
+    driver_line,
+    entry,
+    moved_words,
+    paragraph,
+    rendered,
+    segment_name,
+    why_line,
+)
 
 __all__ = [
     "DIMENSIONS",
@@ -35,6 +44,7 @@ __all__ = [
     "explain",
     "explain_many",
     "linear",
+    "moved_words",
     "paragraph",
     "pick",
     "ratio",
@@ -42,4 +52,5 @@ __all__ = [
     "rendered",
     "ratio_target",
     "segment_name",
+    "why_line",
 ]

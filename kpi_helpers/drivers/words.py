@@ -20,6 +20,26 @@ def moved(out, k: KPI) -> bool:
     return abs(out.change) > 1e-9 * max(1.0, abs(out.value), abs(out.base_value))
 
 
+def moved_words(out, k: KPI, currency: str = "USD") -> str:
+    """How ``out`` (an Explanation) moved, in words: "rose 49.1 %", "fell 1.5 pp" (points
+    for percent KPIs; the amount from a base of 0).
+
+    >>> from kpi_helpers.catalog import get
+    >>> from kpi_helpers.drivers.explain import Explanation
+    >>> e = Explanation("deals_won", "company", "2026-05", "previous", "2026-04", 41.0,
+    ...                 50.0, "additive")
+    >>> moved_words(e, get("deals_won")), moved_words(e, get("win_rate"))
+    ('fell 18.0 %', 'fell 9.0 pp')
+    """
+    change = out.value - out.base_value
+    verb = "rose" if change > 0 else "fell"
+    if k.unit == PERCENT:
+        return f"{verb} {abs(change):,.1f} pp"
+    if out.base_value:
+        return f"{verb} {abs(change) / abs(out.base_value) * 100:,.1f} %"
+    return f"{verb} {format_value(abs(change), k.unit, currency)}"
+
+
 def amount_text(k: KPI, x: float, currency: str = "USD") -> str:
     """A contribution in the KPI's unit, signed: points for percent KPIs."""
     if k.unit == PERCENT:
@@ -100,15 +120,8 @@ def paragraph(out, k: KPI, currency: str = "USD") -> str:
                 "offset each other."
             )
         return head + "."
-    verb = "rose" if change > 0 else "fell"
-    if k.unit == PERCENT:
-        by = f"{abs(change):,.1f} pp"
-    elif out.base_value:
-        by = f"{abs(change) / abs(out.base_value) * 100:,.1f} %"
-    else:
-        by = format_value(abs(change), k.unit, currency)
     vs = "against its target" if out.base == "target" else f"from {out.base_month} to {out.month}"
-    head = f"{k.name} {verb} {by} ({bv} -> {v}) {vs}"
+    head = f"{k.name} {moved_words(out, k, currency)} ({bv} -> {v}) {vs}"
     if out.kind == "none":
         return (
             f"{head}. A {'median, model or growth rate' if k.formula else 'model'} has no "
@@ -146,6 +159,25 @@ def rendered(e, k: KPI, fmt: str, currency: str = "USD") -> str:
     for d, why in e.skipped.items():
         lines.append(f"not split by {d}: {why}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def why_line(e, k: KPI, currency: str = "USD", top: int = 2) -> str:
+    """What moved and its ``top`` drivers, in one line, as an alert carries it:
+    "Deals closed (won) fell 41.2 %: Team EMEA explains 71 % (-10)"; "" without drivers.
+
+    >>> from kpi_helpers.catalog import get
+    >>> from kpi_helpers.drivers.explain import Explanation
+    >>> e = Explanation("deals_won", "company", "2026-05", "previous", "2026-04", 20.0,
+    ...                 34.0, "additive", drivers=[("team", Part("EMEA", -10.0, 5.0, 15.0,
+    ...                 share=10 / 14))], rest=-4.0)
+    >>> why_line(e, get("deals_won"))
+    'Deals closed (won) fell 41.2 %: Team EMEA explains 71 % (-10)'
+    """
+    if not e.drivers or not moved(e, k):
+        return ""
+    word = "rise" if e.change > 0 else "fall"
+    lines = [driver_line(k, d, p, currency, word) for d, p in e.drivers[:top]]
+    return f"{k.name} {moved_words(e, k, currency)}: " + "; ".join(lines)
 
 
 def entry(e, k: KPI, currency: str = "USD") -> dict:
@@ -195,6 +227,7 @@ def entry(e, k: KPI, currency: str = "USD") -> dict:
         "text": e.text,
         "drivers": drivers,
         "top": [x["line"] for x in drivers[:2]],
+        "why": why_line(e, k, currency) if drivers and finite else "",
         "bridge": bridge,
         "reason": e.reason,
     }

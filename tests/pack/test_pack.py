@@ -19,6 +19,7 @@ import papermill as pm
 import pytest
 from conftest import ROOT, SAMPLE_END, free_port, write_tables
 from kpi_fixture import tables
+from markupsafe import escape
 from pypdf import PdfReader
 
 from kpi_helpers import kpis
@@ -635,6 +636,9 @@ def test_alerts_reach_the_snapshot_the_summary_pages_and_the_index(pack):
     team = (path / "team-partners-alliances" / "summary.html").read_text("utf-8")
     assert f"Lead delivery (new leads)</strong> · Team Partners &amp; Alliances: {line}" in team
     assert "Team EMEA" not in team  # another team's alert is not on this team's page
+    # with why it moved (its top drivers), on the page as in alerts.json
+    assert ours["why"].startswith("Lead delivery (new leads) ") and ours["drivers"]
+    assert f'<span class="alert-why">{escape(ours["why"])}</span>' in team
     company = (path / "company" / "summary.html").read_text("utf-8")
     assert "No alerts for the company this month (1 rule checked)." in company
     assert "5 alerts for teams and reps" in company
@@ -841,7 +845,7 @@ def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
     summary = (path / "company" / "summary.html").read_text("utf-8")
     assert "Why it moved" in summary and '<ul class="why-moved">' in summary
     first = next(company[k] for k in shown if company[k]["drivers"])
-    assert html.escape(first["text"].removeprefix(first["name"]), quote=False) in summary
+    assert escape(first["text"].removeprefix(first["name"])) in summary
     assert 'href="../data/company/drivers.csv"' in summary
     csv = pd.read_csv(path / "data" / "company" / "drivers.csv")
     assert {"kpi", "base", "dimension", "segment", "contribution"} <= set(csv.columns)
@@ -854,6 +858,6 @@ def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
     usual = [k for k in shown if k not in unusual and company[k]["top"]]
     assert unusual and usual, (unusual, usual)  # the sample has both
     for k in unusual:
-        assert f"· {html.escape(company[k]['top'][0])}</span>" in index, k
+        assert f"· {escape(company[k]['top'][0])}</span>" in index, k
     for k in usual:
-        assert f"· {html.escape(company[k]['top'][0])}</span>" not in index, k
+        assert f"· {escape(company[k]['top'][0])}</span>" not in index, k
