@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_END, write_tables
+from conftest import SAMPLE_END, one_team_drops
 
 from kpi_helpers.alerts import AlertRule, check, evaluate, needed_scopes, parse_rules, rules_of
 from kpi_helpers.cli import main
@@ -387,28 +387,11 @@ def test_cli_without_rules_or_with_an_unknown_team_exits_2(sample_dir, tmp_path,
 # ------------------------------------------------------------------ why it moved
 
 
-def _one_team_drops(folder, team_b: str = "B") -> str:
-    """Won deals of $1,000: in April rep a1 (team A) 4, reps b1 and b2 (team ``team_b``)
-    2 each; in May b1 and b2 win 1 each. Bookings $8,000 -> $6,000: -25 %, all of it
-    team B's (-$2,000: 100 %); by rep it takes two reps."""
-    deals = []
-    for month, per_b in (("2026-04", 2), ("2026-05", 1)):
-        for rep, n in (("a1", 4), ("b1", per_b), ("b2", per_b)):
-            for i in range(n):
-                oid = f"O{month}{rep}{i}"
-                deals.append((oid, f"{month}-01", "closed_won", 1000.0, f"{month}-15", rep))
-    cols = ["opportunity_id", "created_at", "stage", "amount", "closed_at", "rep_id"]
-    reps = pd.DataFrame({"rep_id": ["a1", "b1", "b2"], "team": ["A", team_b, team_b]})
-    return str(
-        write_tables(folder, {"reps": reps, "opportunities": pd.DataFrame(deals, columns=cols)})
-    )
-
-
 def test_an_alert_carries_its_top_driver(tmp_path, capsys):
     from kpi_helpers.alerts import check_dataset
     from kpi_helpers.data import open_dataset
 
-    src = _one_team_drops(tmp_path / "data")
+    src = str(one_team_drops(tmp_path / "data"))
     rules = [rule("monthly_sales_bookings", "change_below", -10.0)]
     (alert,) = check_dataset(open_dataset(src), rules, M).alerts
     assert alert.drivers == ["Team B explains 100 % (-$2,000)"]
