@@ -558,18 +558,10 @@ def _write_index(
                 value = format_kpi(k, r["value"], cfg.currency) if ok else "n/a"
                 change = format_change(r["mom_change"], r["change_unit"], cfg.currency)
                 tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
-                top = why.get(k.id, {}).get("top") or [""]
-                driver = top[0] if beyond_usual(mine, k.id, snapshot.month) else ""
-                heads.append(
-                    dict(
-                        name=k.name,
-                        value=value,
-                        change=change,
-                        tone=tone,
-                        rag=r["rag"] or "",
-                        driver=driver,
-                    )
-                )
+                top = (why.get(k.id, {}).get("top") or [""])[0]
+                driver = top if beyond_usual(mine, k.id, snapshot.month) else ""
+                row = dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
+                heads.append(row | {"driver": driver})
             has_html = (build / folder / f"{page.name}.html").exists()
             has_pdf = (build / folder / f"{page.name}.pdf").exists()
             entries.append(

@@ -23,9 +23,10 @@ from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
 from kpi_helpers.catalog import get
 from kpi_helpers.core import Config
 from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
+from kpi_helpers.drivers import entry, explain_many
 from kpi_helpers.metrics import Scope
 
-from .pages import TREND_MONTHS
+from .pages import HEADLINES, TREND_MONTHS
 
 
 class LiveData:
@@ -82,10 +83,6 @@ class LiveData:
     ) -> dict[str, dict]:
         """Why ``kpis`` moved for ``scope`` against ``base``, by KPI id, as a snapshot
         holds them (:meth:`Snapshot.drivers`), computed in one batch."""
-        from kpi_helpers.drivers import entry, explain_many
-
-        from .pages import HEADLINES
-
         found = explain_many(
             self.ds, kpis or HEADLINES["summary"], [scope], self.month, (base,), self.cfg
         )
