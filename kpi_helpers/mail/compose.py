@@ -266,7 +266,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         rules = len(pack.snapshot.alert_rules()) or len(pack.snapshot.alerts())
         own, other_alerts = alerts_of_scope(pack.snapshot.alerts(), scope)
         alerts = [
-            {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule")}
+            {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule", "why")}
             | {"who": one_line(a.get("scope_label") or "") if a["scope"] != scope else ""}
             for a in own
         ]

@@ -14,6 +14,7 @@ from .measures import KEY, Measures, describe_missing, missing_inputs, month_of,
 from .profile import Profile, profiling
 from .scopes import (
     COMPANY,
+    REP_COLUMNS,
     SCOPE_TYPES,
     Scope,
     check_known,
@@ -38,6 +39,7 @@ from .tables import compute_table, table_context
 from .tidy import TIDY_COLUMNS, compute_tidy
 
 __all__ = [
+    "REP_COLUMNS",
     "Profile",
     "profiling",
     "COMPANY",

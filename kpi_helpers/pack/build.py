@@ -53,6 +53,7 @@ from kpi_helpers.report import (
     TEMPLATES,
     TREND_MONTHS,
     Snapshot,
+    beyond_usual,
     month_label,
     page_title,
     summary_headlines,
@@ -539,7 +540,9 @@ def _write_index(
         folder = folders[scope]
         entries = []
         # the summary's headlines as its page shows them (those with a signal)
-        summary = summary_headlines(every[every["key"] == scope], snapshot.month)
+        mine = every[every["key"] == scope]
+        summary = summary_headlines(mine, snapshot.month)
+        why = snapshot.drivers(scope)  # a headline that moved beyond usual: its top driver
         for page in pages:
             o = by_key.get((scope, page.name))
             heads = []
@@ -555,9 +558,10 @@ def _write_index(
                 value = format_kpi(k, r["value"], cfg.currency) if ok else "n/a"
                 change = format_change(r["mom_change"], r["change_unit"], cfg.currency)
                 tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
-                heads.append(
-                    dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
-                )
+                top = (why.get(k.id, {}).get("top") or [""])[0]
+                driver = top if beyond_usual(mine, k.id, snapshot.month) else ""
+                row = dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
+                heads.append(row | {"driver": driver})
             has_html = (build / folder / f"{page.name}.html").exists()
             has_pdf = (build / folder / f"{page.name}.pdf").exists()
             entries.append(

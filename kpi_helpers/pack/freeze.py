@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -26,21 +27,26 @@ from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
 from kpi_helpers.data import TABLES, UNASSIGNED_TEAM, Dataset, data_through, ends_early
-from kpi_helpers.metrics import has_activity, rep_teams
-from kpi_helpers.metrics.scopes import REP_COLUMNS
+from kpi_helpers.drivers import entry, explain_many
+from kpi_helpers.metrics import REP_COLUMNS, has_activity, rep_teams
 from kpi_helpers.report import (
     ALERTS_FILE,
+    DRIVERS_FILE,
+    HEADLINES,
     KPIS_FILE,
     REPS_FILE,
+    SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
     TREND_MONTHS,
     VALIDATION_FILE,
+    summary_headlines,
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
+DRIVER_BASES = ("previous", "year")  # why the headlines moved: against these bases
 QUIET_REASON = f"this scope has no deals, orders, leads or customers in the {TREND_MONTHS} months"
 
 
@@ -172,6 +178,7 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
+    write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
     reps = write_reps(live, out)
     write_alerts(live, list(alert_rules or []), kpis, out)
     findings = live.findings()
@@ -200,6 +207,58 @@ def write_snapshot(
     )
     (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
+
+
+def write_drivers(
+    live: LiveData, scopes: list[str], folders: dict[str, str], kpis: pd.DataFrame, out: Path
+) -> dict:
+    """Why every headline moved (the summary's and each family page's), for every paged
+    scope, against :data:`DRIVER_BASES`: ``out/drivers.json`` (``drivers.entry`` per
+    KPI, scope and base; :meth:`Snapshot.drivers` reads it) and per scope
+    ``<scope>/drivers.csv`` (every part of every partition). Computed in one batch
+    (``drivers.explain_many``): one measure frame and one split query per source, the
+    tidy rows read from ``kpis``. Returns the JSON's contents::
+
+        {"month": "2026-10", "bases": ["previous", "year"],
+         "scopes": {"company": [{"kpi": "win_rate", "base": "previous", "text": ...}]}}
+    """
+    now = kpis[kpis["month"] == live.month]
+    wanted = [k for f, ks in HEADLINES.items() if f != "summary" for k in ks]
+    for scope in scopes:
+        wanted += summary_headlines(kpis[kpis["key"] == scope], live.month)
+    wanted = list(dict.fromkeys(wanted))
+    found = (
+        explain_many(live.ds, wanted, scopes, live.month, DRIVER_BASES, live.cfg, rows=now)
+        if scopes
+        else {}
+    )
+    payload: dict = dict(month=live.month, bases=list(DRIVER_BASES), scopes={})
+    for scope in scopes:
+        mine = [(key, e) for key, e in found.items() if key[1] == scope]
+        payload["scopes"][scope] = [entry(e, REGISTRY[e.kpi], live.cfg.currency) for _, e in mine]
+        frames = [e.frame().assign(kpi=e.kpi, base=e.base) for _, e in mine]
+        frames = [f for f in frames if len(f)]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if len(table):
+            first = ["kpi", "base"]
+            table = table[first + [c for c in table.columns if c not in first]]
+        folder = out / folders[scope]
+        folder.mkdir(exist_ok=True)
+        table.to_csv(folder / SCOPE_DRIVERS_CSV, index=False)
+    text = json.dumps(_no_nan(payload), indent=1, ensure_ascii=False, allow_nan=False)
+    (out / DRIVERS_FILE).write_text(text, encoding="utf-8")
+    return payload
+
+
+def _no_nan(x: object) -> object:
+    """``x`` with every NaN or infinity as None (JSON has neither)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _no_nan(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_no_nan(v) for v in x]
+    return x
 
 
 def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out: Path) -> dict:

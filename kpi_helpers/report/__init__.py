@@ -6,7 +6,7 @@ Ibis. Computing live (``report.live``) is imported only when a page has no snaps
 """
 
 from . import charts
-from .choices import mover_weights, summary_headlines
+from .choices import beyond_usual, mover_weights, summary_headlines
 from .notebook import Report, show
 from .pages import (
     HEADLINES,
@@ -20,8 +20,10 @@ from .pages import (
 )
 from .snapshot import (
     ALERTS_FILE,
+    DRIVERS_FILE,
     KPIS_FILE,
     REPS_FILE,
+    SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
@@ -32,6 +34,8 @@ from .snapshot import (
 
 __all__ = [
     "ALERTS_FILE",
+    "DRIVERS_FILE",
+    "SCOPE_DRIVERS_CSV",
     "HEADLINES",
     "KPIS_FILE",
     "REPS_FILE",
@@ -46,6 +50,7 @@ __all__ = [
     "Report",
     "Snapshot",
     "alerts_of_scope",
+    "beyond_usual",
     "charts",
     "compact",
     "month_label",

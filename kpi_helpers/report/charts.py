@@ -211,11 +211,21 @@ def funnel_chart(steps: pd.DataFrame, title: str) -> Figure:
 
 
 def waterfall_chart(
-    start: float, steps: list[tuple[str, float]], end_label: str, title: str, currency: str = "USD"
+    start: float,
+    steps: list[tuple[str, float]],
+    end_label: str,
+    title: str,
+    currency: str = "USD",
+    unit: str = "currency",
+    start_label: str = "start",
 ) -> Figure:
-    """A waterfall from ``start`` through signed ``steps`` to the end total."""
+    """A waterfall from ``start`` through signed ``steps`` to the end total, in ``unit``
+    (a KPI's unit: currency, count, percent...). "Why it moved" draws the bridge from
+    last month's value through each driver and "everything else" to this month's:
+    ``waterfall_chart(46.0, [("Team EMEA", -4.3), ("Everything else", -1.7)],
+    "May 2026", "Win rate", unit="percent", start_label="April 2026")``."""
     fig, ax = _fig(3.0)
-    labels, bottoms, heights, colors = ["start"], [0.0], [start], [NEUTRAL_C]
+    labels, bottoms, heights, colors = [start_label], [0.0], [start], [NEUTRAL_C]
     level = start
     for name, delta in steps:
         labels.append(name)
@@ -230,16 +240,23 @@ def waterfall_chart(
     bars = ax.bar(labels, heights, bottom=bottoms, color=colors, hatch=None)
     for bar, (_, delta) in zip(bars[1:-1], steps, strict=True):
         bar.set_hatch("" if delta >= 0 else "//")
-    values = [start] + [d for _, d in steps] + [level]
-    ax.bar_label(
-        bars, labels=[format_value(v, "currency", currency) for v in values], fontsize=8, padding=2
-    )
-    ax.yaxis.set_major_formatter(axis_formatter("currency", currency))
+    texts = [format_value(start, unit, currency)]
+    for _, d in steps:
+        t = f"{d:.1f} pp" if unit == "percent" else format_value(d, unit, currency)
+        texts.append(t if t.startswith("-") else "+" + t)
+    texts.append(format_value(level, unit, currency))
+    ax.bar_label(bars, labels=texts, fontsize=8, padding=2)
+    ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     # zoom on the movements: the start and end bars are cut (their labels keep the totals)
     levels = [b + h for b, h in zip(bottoms, heights, strict=True)] + bottoms[1:-1]
-    biggest = max([abs(d) for _, d in steps] + [1.0])
-    low = max(0.0, min(levels) - 1.5 * biggest)
+    biggest = max([abs(d) for _, d in steps] + [abs(start) * 1e-6, 1e-9])
+    low = min(levels) - 1.5 * biggest
+    if min(start, level) >= 0:
+        low = max(0.0, low)
     ax.set_ylim(low, max(levels) + 0.3 * biggest)
+    if len(labels) > 5:
+        ax.tick_params(axis="x", labelsize=8)
+        plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
     ax.set_title(title)
     return fig
 

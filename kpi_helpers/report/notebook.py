@@ -36,7 +36,14 @@ from kpi_helpers.catalog import (
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
-from .charts import bar_chart, forecast_chart, histogram, span_title, trend_chart
+from .charts import (
+    bar_chart,
+    forecast_chart,
+    histogram,
+    span_title,
+    trend_chart,
+    waterfall_chart,
+)
 from .choices import missing_value, mover_weights, shown_columns, summary_headlines
 from .html import HTML, blocks, reason_parts
 from .pages import (
@@ -419,6 +426,43 @@ class Report:
                 )
             )
         return HTML(blocks().movers(lines))
+
+    def why_moved(self, ids: list[str] | None = None, charts: int = 3) -> None:
+        """Why the headlines moved since last month ("Why it moved", KPI_CATALOG.md): the
+        paragraph of each headline that has drivers, then a waterfall (bridge) from last
+        month's value through the top drivers and "everything else" to this month's for
+        the ``charts`` largest movers among them, and the link to the drivers' CSV. A
+        pack reads them from its snapshot; live, they are computed for the headlines."""
+        ids = ids or self.headlines()
+        found = self.data.drivers(self.scope, "previous", ids)
+        shown = [found[k] for k in ids if k in found]
+        items = [
+            dict(name=e["name"], text=e["text"].removeprefix(e["name"]))
+            for e in shown
+            if e["drivers"]
+        ]
+        plain = [e["name"] for e in shown if e["kind"] == "none" and not e["reason"]]
+        weights = mover_weights(self.current)
+        ranked = sorted(
+            (e for e in shown if e["bridge"]),
+            key=lambda e: -float(weights.get(e["kpi"], 0.0)),
+        )
+        csv = self.data.drivers_csv(self.scope) if isinstance(self.data, Snapshot) else None
+        href = f"../{self.data.path.name}/{csv}" if csv else None
+        display(HTML(blocks().why(items, plain, None)))
+        for e in ranked[:charts]:
+            fig = waterfall_chart(
+                e["base_value"],
+                [(str(label), float(x)) for label, x in e["bridge"]],
+                month_label(e["month"]),
+                f"{e['name']}: from {month_label(e['base_month'])} to {month_label(e['month'])}",
+                self.cfg.currency,
+                unit=e["unit"],
+                start_label=month_label(e["base_month"]),
+            )
+            show(fig)
+        if href:
+            display(HTML(blocks().data_link(href, "every part of every split of the headlines")))
 
     # ---------------------------------------------------------------- outlook
     def forecast_charts(self) -> None:

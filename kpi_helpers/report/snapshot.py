@@ -17,6 +17,9 @@ Layout::
                                   explorer's reps; snapshot.json's ``reps`` names them)
     data/validation.parquet|csv   the validation findings
     data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
+    data/drivers.json             why the headlines moved (kpi_helpers.drivers.entry), per
+                                  scope, against the previous month and the year before
+    data/<scope>/drivers.csv      every part of every partition behind them
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
@@ -41,6 +44,8 @@ KPIS_FILE = "kpis.parquet"
 VALIDATION_FILE = "validation.parquet"
 SCOPE_KPIS_CSV = "kpis.csv"
 ALERTS_FILE = "alerts.json"
+DRIVERS_FILE = "drivers.json"
+SCOPE_DRIVERS_CSV = "drivers.csv"
 REPS_FILE = "reps.parquet"
 SNAPSHOT_FORMAT = 1
 
@@ -180,6 +185,35 @@ class Snapshot:
         """The alert rules the pack checked, in words ("Win rate, every team: below
         20.0 %"); ``[]`` when kpi.toml had none."""
         return list(self._alerts_file().get("rules", []))
+
+    def drivers(
+        self, scope: str, base: str = "previous", kpis: list[str] | None = None
+    ) -> dict[str, dict]:
+        """Why each headline of ``scope`` moved against ``base`` (previous or year), by KPI
+        id: dicts with ``name``, ``text`` (the paragraph), ``drivers`` (each ``label``,
+        ``amount``, ``share``, ``line``), ``top`` (the first two lines), ``bridge`` (the
+        waterfall's steps), ``value``, ``base_value``, ``change``, ``unit``; ``{}`` for
+        a snapshot written without drivers. ``kpis``: those only (None: all it holds).
+
+        Example: ``snap.drivers("company")["win_rate"]["text"]``."""
+        path = self.path / DRIVERS_FILE
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = data["scopes"].get(scope, [])
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return {
+            e["kpi"]: e
+            for e in entries
+            if e.get("base") == base and (kpis is None or e["kpi"] in kpis)
+        }
+
+    def drivers_csv(self, scope: str) -> str | None:
+        """The scope's drivers CSV, relative to the snapshot folder; None without one."""
+        rel = f"{self.folder(scope)}/{SCOPE_DRIVERS_CSV}"
+        return rel if (self.path / rel).exists() else None
 
     def _alerts_file(self) -> dict:
         path = self.path / ALERTS_FILE

@@ -19,6 +19,7 @@ import papermill as pm
 import pytest
 from conftest import ROOT, SAMPLE_END, free_port, write_tables
 from kpi_fixture import tables
+from markupsafe import escape
 from pypdf import PdfReader
 
 from kpi_helpers import kpis
@@ -29,7 +30,14 @@ from kpi_helpers.data import open_dataset
 from kpi_helpers.explore import lab_command
 from kpi_helpers.explore.numbers import Numbers
 from kpi_helpers.pack import build_pack, find_chromium, find_pages
-from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES, Snapshot
+from kpi_helpers.report import (
+    HEADLINES,
+    PACK_FAMILIES,
+    TITLES,
+    Snapshot,
+    beyond_usual,
+    summary_headlines,
+)
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -628,6 +636,9 @@ def test_alerts_reach_the_snapshot_the_summary_pages_and_the_index(pack):
     team = (path / "team-partners-alliances" / "summary.html").read_text("utf-8")
     assert f"Lead delivery (new leads)</strong> · Team Partners &amp; Alliances: {line}" in team
     assert "Team EMEA" not in team  # another team's alert is not on this team's page
+    # with why it moved (its top drivers), on the page as in alerts.json
+    assert ours["why"].startswith("Lead delivery (new leads) ") and ours["drivers"]
+    assert f'<span class="alert-why">{escape(ours["why"])}</span>' in team
     company = (path / "company" / "summary.html").read_text("utf-8")
     assert "No alerts for the company this month (1 rule checked)." in company
     assert "5 alerts for teams and reps" in company
@@ -814,3 +825,39 @@ def explore_in_browser(url: str, snap: Snapshot, team: str, shot: Path | None) -
             expect(title).to_contain_text(numbers.choices[top["scope"]].label, timeout=t)
         finally:
             browser.close()
+
+
+@needs_chromium
+def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
+    path, _ = pack
+    data = json.loads((path / "data" / "drivers.json").read_text("utf-8"))
+    assert data["month"] == SAMPLE_END and data["bases"] == ["previous", "year"]
+    assert set(data["scopes"]) == {"company", f"team:{TEAM}"}
+    snap = Snapshot(path / "data")
+    company = snap.drivers("company")
+    shown = summary_headlines(snap.kpis("company"), SAMPLE_END)
+    assert set(shown) | set(HEADLINES["pipeline"]) <= set(company)
+    bridged = [e for e in company.values() if e["bridge"]]
+    assert bridged
+    for e in bridged:  # the waterfall's steps add up to the change
+        steps = sum(x for _, x in e["bridge"])
+        assert abs(steps - e["change"]) <= 1e-9 * max(1.0, abs(e["change"])), e["kpi"]
+    summary = (path / "company" / "summary.html").read_text("utf-8")
+    assert "Why it moved" in summary and '<ul class="why-moved">' in summary
+    first = next(company[k] for k in shown if company[k]["drivers"])
+    assert escape(first["text"].removeprefix(first["name"])) in summary
+    assert 'href="../data/company/drivers.csv"' in summary
+    csv = pd.read_csv(path / "data" / "company" / "drivers.csv")
+    assert {"kpi", "base", "dimension", "segment", "contribution"} <= set(csv.columns)
+    pipeline = (path / "company" / "pipeline.html").read_text("utf-8")
+    assert '<ul class="why-moved">' in pipeline
+    # the index: the top driver beside each summary headline that moved beyond usual
+    index = (path / "index.html").read_text("utf-8")
+    rows = snap.kpis("company")
+    unusual = [k for k in shown if beyond_usual(rows, k, SAMPLE_END) and company[k]["top"]]
+    usual = [k for k in shown if k not in unusual and company[k]["top"]]
+    assert unusual and usual, (unusual, usual)  # the sample has both
+    for k in unusual:
+        assert f"· {escape(company[k]['top'][0])}</span>" in index, k
+    for k in usual:
+        assert f"· {escape(company[k]['top'][0])}</span>" not in index, k

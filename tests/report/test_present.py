@@ -17,7 +17,7 @@ from conftest import write_tables
 from kpi_fixture import tables
 
 from kpi_helpers.catalog import format_value
-from kpi_helpers.report import Report, notebook, summary_headlines
+from kpi_helpers.report import Report, beyond_usual, notebook, summary_headlines
 from kpi_helpers.report.choices import shown_columns
 from kpi_helpers.report.html import HTML
 
@@ -254,3 +254,24 @@ def test_the_stage_history_section_says_once_that_the_data_has_none(summary, mon
         'their "Date entered" stage properties, with the other files and run kpi-kit init '
         "--force again (README: Start from a Salesforce or HubSpot export)."
     ]
+
+
+def test_a_move_beyond_the_usual_range():
+    # 12 months of bookings moving by 10, 20, ..., 110 (absolute), then a 13th month
+    months = [str(p) for p in pd.period_range("2025-06", periods=13, freq="M")]
+    steps = [10, -20, 30, -40, 50, -60, 70, -80, 90, -100, 110]
+    values = [1000.0]
+    for s in steps:
+        values.append(values[-1] + s)
+    # the 80th percentile of |10|..|110| (numpy's linear): 10 + 0.8 * 10 * 10 = 90
+    rows = lambda last: pd.DataFrame(  # noqa: E731
+        {"kpi": "monthly_sales_bookings", "month": months, "value": [*values, values[-1] + last]}
+    )
+    assert beyond_usual(rows(-91), "monthly_sales_bookings", months[-1])
+    assert not beyond_usual(rows(90), "monthly_sales_bookings", months[-1])
+    # another KPI, or a month without its value, never moved beyond usual
+    assert not beyond_usual(rows(500), "win_rate", months[-1])
+    assert not beyond_usual(rows(500), "monthly_sales_bookings", "2027-01")
+    # only 5 earlier changes: no usual range to judge by
+    assert not beyond_usual(rows(500).iloc[6:], "monthly_sales_bookings", months[-1])
+    assert beyond_usual(rows(500).iloc[5:], "monthly_sales_bookings", months[-1])
