@@ -75,7 +75,8 @@ def pipeline_forecast(
     no open deal has an expected close date: never 0), ``reason`` (for those: how many
     open deals lack an expected close date), ``deals``, ``open_amount``, ``win_rate``
     (0..1), ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target row)
-    and ``by_stage`` (stage -> deals, amount, win_rate, weighted, crm_weighted).
+    ``by_stage`` (stage -> deals, amount, win_rate, weighted, crm_weighted) and
+    ``due_amounts`` (the amount of each due deal: pacing simulates which close).
 
     Example: two deals due in m+1 of 1,000 (proposal) and 3,000 (negotiation), and 4 won
     of the 10 deals closed from the window: value = (1,000 + 3,000) x 0.4 = 1,600.
@@ -144,6 +145,7 @@ def pipeline_forecast(
         "crm_weighted": float(due["_crm"].sum()),
         "target": _target(ds, m + 1, sc),
         "by_stage": by_stage,
+        "due_amounts": [float(a) for a in due["amount"]],  # each due deal's amount
     }
 
 
