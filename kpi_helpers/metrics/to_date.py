@@ -109,9 +109,7 @@ def to_date_figures(rows: pd.DataFrame, month: str, fiscal_year_start: int = 1) 
                     year_before=before,
                     change=_none(relative_change(value, before)) if value is not None else None,
                     target=target,
-                    attainment=(
-                        value / target * 100.0 if value is not None and target else None
-                    ),
+                    attainment=(value / target * 100.0 if value is not None and target else None),
                 )
             )
     numbers = ["value", "year_before", "change", "target", "attainment"]

@@ -30,6 +30,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from kpi_helpers.catalog import PACED
 from kpi_helpers.core import Calendar, Config, KitError, Month
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import COMPANY, Scope, targets
@@ -37,7 +38,6 @@ from kpi_helpers.metrics import COMPANY, Scope, targets
 from .forecast import LEVEL, SIMULATIONS, forecast_paths, histories
 from .outlook import forecasts, pipeline
 
-PACED = ("sales_revenue", "monthly_sales_bookings")  # the quarter's paced flows
 PACE_SCOPES = ("company", "team")
 
 
@@ -160,9 +160,7 @@ def _rest(
             paths = paths.copy()
             paths[:, 0] = won.astype("float64") @ amounts
             points[0] = float(p["value"])
-            words = "pipeline-weighted next month" + (
-                f", then {method}" if remaining > 1 else ""
-            )
+            words = "pipeline-weighted next month" + (f", then {method}" if remaining > 1 else "")
     return points, paths, words
 
 

@@ -15,6 +15,9 @@ Layout::
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
     data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
+    data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
+    data/pacing.json              the quarter's pace of revenue and bookings, company and
+                                  teams (models.pacing)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
@@ -39,6 +42,8 @@ KPIS_FILE = "kpis.parquet"
 VALIDATION_FILE = "validation.parquet"
 SCOPE_KPIS_CSV = "kpis.csv"
 ALERTS_FILE = "alerts.json"
+TO_DATE_FILE = "to_date.parquet"
+PACING_FILE = "pacing.json"
 SNAPSHOT_FORMAT = 1
 
 
@@ -120,6 +125,25 @@ class Snapshot:
     def kpis_csv(self, scope: str) -> str:
         """The scope's KPI CSV, relative to the snapshot folder."""
         return f"{self.folder(scope)}/{SCOPE_KPIS_CSV}"
+
+    def to_date(self, scope: str | None = None) -> pd.DataFrame:
+        """QTD and YTD of the flow KPIs (``metrics.to_date.TO_DATE_COLUMNS``) of one scope,
+        or of all; empty for a snapshot written before they existed."""
+        if not (self.path / TO_DATE_FILE).exists():
+            return pd.DataFrame(columns=["key", "kpi", "span"])
+        df = self._read(TO_DATE_FILE)
+        return df if scope is None else df[df["key"] == scope].reset_index(drop=True)
+
+    def pacing(self, scopes: list[str]) -> list[dict]:
+        """The quarter's pace of each of ``scopes`` (``models.pacing.pacing``'s dicts)."""
+        path = self.path / PACING_FILE
+        if not path.exists():
+            return []
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return [r for r in rows if r["key"] in scopes]
 
     def findings(self) -> pd.DataFrame:
         """The validation findings (``kpi_helpers.data.validate.validate``'s frame)."""
