@@ -85,7 +85,8 @@ def pacing(
     ``kpi``, ``quarter`` (its label), ``months`` (months done, through m), ``of_months``
     (3), ``actual`` (QTD), ``rest`` (the remaining months' forecast), ``pace``,
     ``lower``, ``upper`` (80 %), ``target`` (None without all three months' targets),
-    ``attainment``, ``below`` and ``method`` (the forecasts used, in words). A KPI
+    ``attainment``, ``below`` and ``method`` (the forecasts used, in words; "" when m
+    ends the quarter). A KPI
     without a series, or whose quarter starts before its data, is left out; a rep gets
     ``[]`` (the models are fitted for the company and teams)."""
     cfg = config or Config()
@@ -143,7 +144,7 @@ def _rest(
     """The point forecasts, simulated paths and method words of the remaining months;
     None when they cannot be made."""
     if remaining == 0:
-        return [], None, "the quarter's actual"
+        return [], None, ""
     rows = table[table["kpi"] == kpi] if table is not None else pd.DataFrame()
     if len(rows) < remaining:
         return None

@@ -513,9 +513,9 @@ class Report:
                 else " (no target for every month of the quarter)"
             )
             done = f"{p['quarter']}, {p['months']} of {p['of_months']} months done"
+            how = f"; {p['method']}" if p["method"] else ""
             out.append(
-                f"{k.name}: on pace for {fmt(p['pace'])} this quarter{band}{goal} "
-                f"({done}; {p['method']})."
+                f"{k.name}: on pace for {fmt(p['pace'])} this quarter{band}{goal} ({done}{how})."
             )
         return out
 
