@@ -30,6 +30,7 @@ from kpi_helpers.metrics import has_activity
 from kpi_helpers.report import (
     ALERTS_FILE,
     KPIS_FILE,
+    PACING_CSV,
     PACING_FILE,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
@@ -155,6 +156,7 @@ def write_snapshot(
     pace = live.pacing([s for s in scopes if s not in quiet])
     text = json.dumps(pace, indent=1, ensure_ascii=False)
     (out / PACING_FILE).write_text(text, encoding="utf-8")
+    pd.DataFrame(pace).to_csv(out / PACING_CSV, index=False)
     write_alerts(live, list(alert_rules or []), kpis, out, pace)
     findings = live.findings()
     findings.to_parquet(out / VALIDATION_FILE, index=False)

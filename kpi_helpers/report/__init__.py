@@ -21,6 +21,7 @@ from .pages import (
 from .snapshot import (
     ALERTS_FILE,
     KPIS_FILE,
+    PACING_CSV,
     PACING_FILE,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
@@ -34,6 +35,7 @@ __all__ = [
     "ALERTS_FILE",
     "HEADLINES",
     "KPIS_FILE",
+    "PACING_CSV",
     "PACING_FILE",
     "PACK_FAMILIES",
     "SCOPE_KPIS_CSV",

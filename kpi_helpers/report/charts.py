@@ -334,7 +334,7 @@ def pace_chart(pace: pd.DataFrame, title: str, unit: str, currency: str = "USD")
     >>> len(pace_chart(df, "Bookings: on pace?", "currency").axes)
     1
     """
-    fig, ax = _fig(max(2.2, 0.5 * len(pace) + 1.2))
+    fig, ax = _fig(max(2.4, 0.5 * len(pace) + 1.6))
     y = np.arange(len(pace))[::-1]
     ax.barh(y, pace["actual"], height=0.5, color=PALETTE[3], label="quarter to date")
     ax.hlines(y, pace["lower"], pace["upper"], color=PALETTE[0], linewidth=2.2,
@@ -349,6 +349,7 @@ def pace_chart(pace: pd.DataFrame, title: str, unit: str, currency: str = "USD")
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     ax.set_ylim(-0.7, len(pace) - 0.3)
-    ax.legend(loc="lower right", fontsize=8, ncol=3, bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(title, pad=18)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8,
+              markerscale=0.5)  # fmt: skip
+    ax.set_title(title)
     return fig

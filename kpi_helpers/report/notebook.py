@@ -47,7 +47,7 @@ from .pages import (
     month_label,
     page_title,
 )
-from .snapshot import PACING_FILE, Snapshot
+from .snapshot import PACING_CSV, Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
 PACING = "pacing"  # what a link names for the snapshot's pacing (no table has this name)
@@ -111,7 +111,7 @@ class Report:
         if table == SCOPE_KPIS:
             rel = self.data.kpis_csv(self.scope)
         elif table == PACING:
-            rel = PACING_FILE
+            rel = PACING_CSV
         else:
             try:
                 rel = self.data.table_csv(table, self.scope)

@@ -16,7 +16,7 @@ Layout::
     data/validation.parquet|csv   the validation findings
     data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
     data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
-    data/pacing.json              the quarter's pace of revenue and bookings, company and
+    data/pacing.json|csv          the quarter's pace of revenue and bookings, company and
                                   teams (models.pacing)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
@@ -44,6 +44,7 @@ SCOPE_KPIS_CSV = "kpis.csv"
 ALERTS_FILE = "alerts.json"
 TO_DATE_FILE = "to_date.parquet"
 PACING_FILE = "pacing.json"
+PACING_CSV = "pacing.csv"  # the same rows, linked from the pages
 SNAPSHOT_FORMAT = 1
 
 
