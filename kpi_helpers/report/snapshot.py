@@ -156,8 +156,8 @@ class Snapshot:
         ``scope_label``, ``month``, ``value`` (a number, or None), ``value_text``,
         ``rule`` (the rule in words, e.g. "below 20.0 %") and ``kind`` (``below``,
         ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``,
-        ``pace_below``); also ``threshold`` (None for the last three), ``team`` (a rep alert's team, else
-        "") and ``rule_name`` (the rule's ``name``, else "")."""
+        ``pace_below``); also ``threshold`` (None for the last three), ``team`` (a rep
+        alert's team, else "") and ``rule_name`` (the rule's ``name``, else "")."""
         return list(self._alerts_file().get("alerts", []))
 
     def alert_rules(self) -> list[str]:
