@@ -688,7 +688,7 @@ def test_summary_shows_quarter_to_date_and_the_pace(pack):
     assert f"· target {money(target)} · {qtd / target * 100:.0f} %" in page
     assert f'<span class="span">YTD</span> {money(ytd)}' in page
     assert (
-        f"Sales revenue: on pace for {money(qtd)} this quarter (the quarter&#39;s actual: no "
+        f"Sales revenue: on pace for {money(qtd)} this quarter (the quarter's actual: no "
         f"month left) against a {money(target)} target (2026-Q2, 3 of 3 months done)." in page
     )
     pace = json.loads((path / "data" / "pacing.json").read_text("utf-8"))
