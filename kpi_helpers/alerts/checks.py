@@ -17,6 +17,7 @@ from kpi_helpers import kpis as kpi_api
 from kpi_helpers.catalog import KPI, format_change, format_kpi, format_value, get, scope_label
 from kpi_helpers.core import Config, Month
 from kpi_helpers.metrics import Scope, check_known, check_scope, rep_teams, team_of
+from kpi_helpers.models.pacing import PACE_SCOPES, pacing
 
 from .rules import (
     EVERY,
@@ -99,12 +100,21 @@ def check_dataset(
     month: str,
     config: Config | None = None,
     have: pd.DataFrame | None = None,
+    pace: list[dict] | None = None,
 ) -> AlertCheck:
     """:func:`check` of ``rules`` for ``month`` on the rows :func:`rows_for_rules`
     computes from ``ds`` (reusing ``have``): what ``kpi-kit alerts``, a pack's snapshot and
-    a live summary page all run."""
+    a live summary page all run. ``pace_below`` reads ``pace`` (a snapshot's pacing) and
+    makes the pace of the company and teams it lacks (``models.pacing.pacing``)."""
     rows = rows_for_rules(ds, rules, month, config, have)
-    return check(rules, rows, month, config, rep_teams(ds))
+    if any(r.kind == "pace_below" for r in rules):
+        pace = list(pace or [])
+        known = {p["key"] for p in pace}
+        keys = [k for k in _ordered_keys(rows["key"].unique()) if k not in known]
+        for key in keys:
+            if key.partition(":")[0] in PACE_SCOPES:
+                pace += pacing(ds, month, key, config)
+    return check(rules, rows, month, config, rep_teams(ds), pace)
 
 
 def _check_names(ds: Any, rules: list[AlertRule]) -> None:
@@ -140,11 +150,14 @@ def check(
     month: str,
     config: Config | None = None,
     teams_of_reps: dict[str, str] | None = None,
+    pace: list[dict] | None = None,
 ) -> AlertCheck:
     """:func:`evaluate`, with notes on the scopes a rule could not check.
 
     ``teams_of_reps`` (rep id -> team) fills each rep alert's ``team``. A named team or
-    rep without any row is a KitError naming the teams (or reps) the rows have."""
+    rep without any row is a KitError naming the teams (or reps) the rows have.
+    ``pace`` (``models.pacing.pacing``'s dicts) is what ``pace_below`` checks: it fires
+    where ``below`` is true (pace and the top of its 80 % interval under the target)."""
     cfg = config or Config()
     m = Month.parse(str(month))
     keys = _ordered_keys(kpi_rows["key"].unique()) if len(kpi_rows) else []
@@ -162,6 +175,9 @@ def check(
             rows = rows[rows["kpi"] == rule.kpi]
         else:
             rows = rows[rows["kpi"].isin(scalar_ids())]
+        if rule.kind == "pace_below":
+            found.alerts += _pace_alerts(rule, pace or [], place, str(m), cfg)
+            continue
         fired, notes = _fires(rule, rows, before, history, cfg)
         found.notes += notes
         fired = fired.assign(
@@ -170,6 +186,42 @@ def check(
         for r in fired.to_dict("records"):
             found.alerts.append(_alert(rule, r, str(m), cfg, teams_of_reps or {}))
     return found
+
+
+def _pace_alerts(
+    rule: AlertRule, pace: list[dict], place: dict[str, int], month: str, cfg: Config
+) -> list[Alert]:
+    """The ``pace_below`` alerts of ``rule``: a paced KPI of a scope in ``place`` whose pace
+    and interval top are under the quarter's target, e.g. "on pace for $1.4M this quarter
+    (80 %: $1.2M–$1.6M) against a $2.2M target (2026-Q3)"."""
+    hits = [p for p in pace if p["key"] in place and p["below"] and (rule.kpi in (EVERY, p["kpi"]))]
+    out = []
+    for p in sorted(hits, key=lambda p: place[p["key"]]):
+        kpi = get(p["kpi"])
+
+        def money(v: float, unit: str = kpi.unit) -> str:
+            return format_value(v, unit, cfg.currency)
+
+        words = (
+            f"on pace for {money(p['pace'])} this quarter (80 %: {money(p['lower'])}–"
+            f"{money(p['upper'])}) against a {money(p['target'])} target ({p['quarter']})"
+        )
+        out.append(
+            Alert(
+                kpi=kpi.id,
+                name=kpi.name,
+                scope=p["key"],
+                scope_label=scope_label(p["key"]),
+                month=month,
+                value=float(p["pace"]),
+                value_text=money(p["pace"]),
+                rule=words,
+                kind=rule.kind,
+                threshold=None,
+                rule_name=rule.name,
+            )
+        )
+    return out
 
 
 def _ordered_keys(keys) -> list[str]:

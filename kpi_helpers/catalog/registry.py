@@ -69,6 +69,9 @@ class Kind:
     ALL = (FLOW, RATIO, DURATION, STATE, SPAN, GROWTH, AS_OF)
 
 
+# the flows with a quarter's pace (KPI_CATALOG.md, "Pacing"; kpi_helpers.models.pacing)
+PACED = ("sales_revenue", "monthly_sales_bookings")
+
 LEVEL = [0, 1]  # group a measure frame by (scope_type, scope)
 # the settings of the formula being computed (F.__call__ sets it, setting() reads it)
 _CONFIG: ContextVar[Config | None] = ContextVar("kpi_formula_config", default=None)

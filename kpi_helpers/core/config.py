@@ -51,6 +51,9 @@ Alert conditions, exactly one per rule, on month m's value (status ok only):
 - ``outside_range = true``: the value is above the maximum or below the minimum of the
   12 months before; at least 6 of them need a value, else the rule is not checked
   (``kpi-kit alerts`` and ``data/alerts.json`` say so) and never fires.
+- ``pace_below = true`` (``sales_revenue`` or ``monthly_sales_bookings``, company or
+  teams): the quarter's pace (QTD actual + the forecast of its remaining months) is
+  under the quarter's target and so is the top of its 80 % interval.
 
 Every key is checked (:class:`Config`): a key the kit does not know is an error with a
 "did you mean", and a value of the wrong type or out of range names the key, the value

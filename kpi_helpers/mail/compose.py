@@ -280,6 +280,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         alerts=alerts,
         other_alerts=other_alerts,
         alert_rules=rules,
+        pacing=[one_line(line) for line in report.pace_lines()],
         charts=_charts(report, folder, pack.month),
     )
 

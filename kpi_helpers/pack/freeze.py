@@ -30,9 +30,12 @@ from kpi_helpers.metrics import has_activity
 from kpi_helpers.report import (
     ALERTS_FILE,
     KPIS_FILE,
+    PACING_CSV,
+    PACING_FILE,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
+    TO_DATE_FILE,
     TREND_MONTHS,
     VALIDATION_FILE,
 )
@@ -147,7 +150,14 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
-    write_alerts(live, list(alert_rules or []), kpis, out)
+    to_date = live.to_date(kpis)  # QTD and YTD of the flows, read by pages and mail
+    to_date.to_parquet(out / TO_DATE_FILE, index=False)
+    to_date.to_csv(out / "to_date.csv", index=False)
+    pace = live.pacing([s for s in scopes if s not in quiet])
+    text = json.dumps(pace, indent=1, ensure_ascii=False)
+    (out / PACING_FILE).write_text(text, encoding="utf-8")
+    pd.DataFrame(pace).to_csv(out / PACING_CSV, index=False)
+    write_alerts(live, list(alert_rules or []), kpis, out, pace)
     findings = live.findings()
     findings.to_parquet(out / VALIDATION_FILE, index=False)
     findings.to_csv(out / "validation.csv", index=False)
@@ -175,7 +185,13 @@ def write_snapshot(
     return meta
 
 
-def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out: Path) -> dict:
+def write_alerts(
+    live: LiveData,
+    rules: list[AlertRule],
+    kpis: pd.DataFrame,
+    out: Path,
+    pace: list[dict] | None = None,
+) -> dict:
     """Check ``rules`` for the month and write ``out/alerts.json``; return its contents.
 
     The rules read the snapshot's rows (``kpis``: company and the pack's teams); scopes
@@ -191,11 +207,12 @@ def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out
          "notes": []}
 
     ``team`` is a rep alert's team ("" otherwise), ``notes`` say which scopes a rule
-    could not check (``outside_range`` on fewer than 6 earlier values).
+    could not check (``outside_range`` on fewer than 6 earlier values). ``pace`` (the
+    snapshot's pacing) is what ``pace_below`` reads for the scopes it holds.
     """
     found = AlertCheck()
     if rules:
-        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis)
+        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis, pace=pace)
     payload = dict(
         month=live.month,
         rules=[r.text(live.cfg.currency) for r in rules],

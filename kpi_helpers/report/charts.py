@@ -322,3 +322,34 @@ def forecast_chart(
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title(title)
     return fig
+
+
+def pace_chart(pace: pd.DataFrame, title: str, unit: str, currency: str = "USD") -> Figure:
+    """A bullet chart of the quarter's pace, one row per scope (``pace``: columns
+    ``label``, ``actual``, ``pace``, ``lower``, ``upper``, ``target``): the QTD actual as
+    a bar, the pace as a dot on its 80 % interval, the quarter's target as a tick.
+
+    >>> df = pd.DataFrame({"label": ["EMEA"], "actual": [3.0], "pace": [5.0],
+    ...     "lower": [4.5], "upper": [5.6], "target": [5.2]})
+    >>> len(pace_chart(df, "Bookings: on pace?", "currency").axes)
+    1
+    """
+    fig, ax = _fig(max(2.4, 0.5 * len(pace) + 1.6))
+    y = np.arange(len(pace))[::-1]
+    ax.barh(y, pace["actual"], height=0.5, color=PALETTE[3], label="quarter to date")
+    ax.hlines(y, pace["lower"], pace["upper"], color=PALETTE[0], linewidth=2.2,
+              label="pace, 80 % interval")  # fmt: skip
+    ax.plot(pace["pace"], y, "o", color=PALETTE[0], markersize=6)
+    has = pace["target"].notna()
+    if has.any():
+        ax.plot(pace["target"][has], y[has.to_numpy()], "|", color=BAD, markersize=22,
+                markeredgewidth=2.5, label="quarter target")  # fmt: skip
+    ax.set_yticks(y, [str(v) for v in pace["label"]])
+    ax.xaxis.set_major_formatter(axis_formatter(unit, currency))
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.set_ylim(-0.7, len(pace) - 0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8,
+              markerscale=0.5)  # fmt: skip
+    ax.set_title(title)
+    return fig

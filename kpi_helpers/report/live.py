@@ -22,7 +22,8 @@ from kpi_helpers import kpis as kpi_api
 from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
 from kpi_helpers.core import Config
 from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
-from kpi_helpers.metrics import Scope
+from kpi_helpers.metrics import Scope, to_date_figures
+from kpi_helpers.models.pacing import pacing
 
 from .pages import TREND_MONTHS
 
@@ -70,6 +71,17 @@ class LiveData:
             str(Scope.of_row(t, s)) for t, s in zip(out["scope_type"], out["scope"], strict=True)
         ]
         return out
+
+    def to_date(self, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+        """QTD and YTD of the flow KPIs (``metrics.to_date_figures``) over ``rows`` (tidy
+        rows with ``key``; by default the company's), with kpi.toml's fiscal year."""
+        if rows is None:
+            rows = self.kpis_of_scopes(["company"])
+        return to_date_figures(rows, self.month, self.cfg.fiscal_year_start)
+
+    def pacing(self, scopes: list[str]) -> list[dict]:
+        """The quarter's pace of each scope (``models.pacing.pacing``; none for reps)."""
+        return [p for s in scopes for p in pacing(self.ds, self.month, s, self.cfg)]
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
         """A table KPI (by id); KitError when n/a."""

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from kpi_helpers.catalog import (
     FAMILIES,
     REGISTRY,
+    Kind,
     format_change,
     format_kpi,
     format_value,
@@ -35,7 +36,7 @@ from kpi_helpers.catalog import (
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
-from .charts import bar_chart, forecast_chart, histogram, span_title, trend_chart
+from .charts import bar_chart, forecast_chart, histogram, pace_chart, span_title, trend_chart
 from .choices import missing_value, mover_weights, shown_columns, summary_headlines
 from .html import HTML, blocks, reason_parts
 from .pages import (
@@ -46,9 +47,10 @@ from .pages import (
     month_label,
     page_title,
 )
-from .snapshot import Snapshot
+from .snapshot import PACING_CSV, Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
+PACING = "pacing"  # what a link names for the snapshot's pacing (no table has this name)
 TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
 
 
@@ -108,6 +110,8 @@ class Report:
             return None
         if table == SCOPE_KPIS:
             rel = self.data.kpis_csv(self.scope)
+        elif table == PACING:
+            rel = PACING_CSV
         else:
             try:
                 rel = self.data.table_csv(table, self.scope)
@@ -193,10 +197,54 @@ class Report:
                 yoy=None if k.is_model else yoy,
                 target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
                 attainment=(None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"),
+                to_date=self.to_date_lines(k.id) if k.kind == Kind.FLOW else [],
             )
         else:
             card["reason"] = reason_parts(row["reason"])
         return card
+
+    def to_date(self) -> pd.DataFrame:
+        """QTD and YTD of the scope's flow KPIs (``metrics.to_date_figures``), from the
+        snapshot in a pack, else computed from the page's monthly rows."""
+        if getattr(self, "_to_date", None) is None:
+            if isinstance(self.data, Snapshot):
+                self._to_date = self.data.to_date(self.scope)
+            else:
+                self._to_date = self.data.to_date(self.df.assign(key=self.scope))
+        return self._to_date
+
+    def to_date_lines(self, kpi: str) -> list[dict]:
+        """A flow card's QTD and YTD, as the pages and the e-mail show them: ``span``
+        ("QTD"), ``label`` ("2026-Q4 to date (2 of 3 months)"), ``value``, ``year_before``,
+        ``change`` (a dict as ``mom``), ``target`` and ``attainment`` (text or "")."""
+        rows = self.to_date()
+        out = []
+        for r in rows[rows["kpi"] == kpi].itertuples():
+            if pd.isna(r.value):
+                continue
+            change = dict(value=None, label="vs a year before")
+            if pd.notna(r.change):
+                good = (r.change > 0) == (get(kpi).better == "up")
+                change = dict(
+                    value=format_change(r.change, "%", self.cfg.currency),
+                    label="vs a year before",
+                    tone=""
+                    if get(kpi).better == "neutral" or r.change == 0
+                    else ("good" if good else "bad"),
+                    arrow="▲" if r.change > 0 else "▼" if r.change < 0 else "■",
+                )
+            out.append(
+                dict(
+                    span=r.span,
+                    label=r.label,
+                    value=self.fmt(kpi, r.value),
+                    year_before="" if pd.isna(r.year_before) else self.fmt(kpi, r.year_before),
+                    change=change,
+                    target="" if pd.isna(r.target) else self.fmt(kpi, r.target),
+                    attainment="" if pd.isna(r.attainment) else f"{r.attainment:.0f} %",
+                )
+            )
+        return out
 
     def _change(self, row: pd.Series, col: str, label: str, back: int) -> dict:
         v = row[col]
@@ -438,6 +486,62 @@ class Report:
         band = f" (80 %: {fmt(r['lower'])}–{fmt(r['upper'])})" if pd.notna(r["lower"]) else ""
         text = f"{k.name} forecast for next month ({month_label(r['month'])}): {fmt(r['forecast'])}"
         return HTML(blocks().note(f"{text}{band}, {r['method']}.", self.link("forecasts")))
+
+    def pace(self, scopes: list[str] | None = None) -> list[dict]:
+        """The quarter's pace (``models.pacing.pacing``) of ``scopes`` (this scope by
+        default): from the snapshot in a pack, else computed."""
+        return self.data.pacing(scopes or [self.scope])
+
+    def pace_lines(self) -> list[str]:
+        """The pacing sentences of this scope, one per paced KPI, e.g. "Sales revenue: on
+        pace for $5.2M this quarter (80 %: $4.8M–$5.6M) against a $5.0M target (2026-Q4,
+        2 of 3 months done; ETS(A,N,N))"; the summary page and the e-mail show them."""
+        out = []
+        for p in self.pace():
+            k = get(p["kpi"])
+
+            def fmt(v: float, unit: str = k.unit) -> str:
+                return format_value(v, unit, self.cfg.currency)
+
+            if p["months"] == p["of_months"]:
+                band = " (the quarter's actual: no month left)"
+            else:
+                band = f" (80 %: {fmt(p['lower'])}–{fmt(p['upper'])})"
+            goal = (
+                f" against a {fmt(p['target'])} target"
+                if p["target"] is not None
+                else " (no target for every month of the quarter)"
+            )
+            done = f"{p['quarter']}, {p['months']} of {p['of_months']} months done"
+            how = f"; {p['method']}" if p["method"] else ""
+            out.append(
+                f"{k.name}: on pace for {fmt(p['pace'])} this quarter{band}{goal} ({done}{how})."
+            )
+        return out
+
+    def pacing(self) -> None:
+        """Pacing for the quarter: the sentences of :meth:`pace_lines`, then per paced KPI
+        with a target a bullet chart of the company and its teams (a team's page: the
+        team) with the QTD actual, the pace's 80 % interval and the quarter's target."""
+        lines = self.pace_lines()
+        if not lines:
+            why = "pacing needs a revenue or bookings forecast (company and teams)"
+            display(HTML(blocks().na(f"No pace for the quarter: {why}.")))
+            return
+        display(HTML(blocks().notes(lines, self.link(PACING))))
+        scopes = [self.scope]
+        if self.scope == "company" and isinstance(self.data, Snapshot):
+            scopes = [
+                s for s in self.data.paged_scopes if s.partition(":")[0] in ("company", "team")
+            ]
+        pace = pd.DataFrame(self.pace(scopes))
+        for kpi, rows in pace.groupby("kpi", sort=False):
+            if rows["target"].isna().all():
+                continue
+            k = get(kpi)
+            rows = rows.assign(label=rows["key"].map(scope_label))
+            title = f"{k.name}: {rows['quarter'].iloc[0]} to date, pace and target"
+            self.show(pace_chart(rows, title, k.unit, self.cfg.currency), data=PACING)
 
     def next_month(self) -> HTML:
         """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""

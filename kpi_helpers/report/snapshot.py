@@ -15,6 +15,9 @@ Layout::
     data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
     data/validation.parquet|csv   the validation findings
     data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
+    data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
+    data/pacing.json|csv          the quarter's pace of revenue and bookings, company and
+                                  teams (models.pacing)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
@@ -39,6 +42,9 @@ KPIS_FILE = "kpis.parquet"
 VALIDATION_FILE = "validation.parquet"
 SCOPE_KPIS_CSV = "kpis.csv"
 ALERTS_FILE = "alerts.json"
+TO_DATE_FILE = "to_date.parquet"
+PACING_FILE = "pacing.json"
+PACING_CSV = "pacing.csv"  # the same rows, linked from the pages
 SNAPSHOT_FORMAT = 1
 
 
@@ -121,6 +127,25 @@ class Snapshot:
         """The scope's KPI CSV, relative to the snapshot folder."""
         return f"{self.folder(scope)}/{SCOPE_KPIS_CSV}"
 
+    def to_date(self, scope: str | None = None) -> pd.DataFrame:
+        """QTD and YTD of the flow KPIs (``metrics.to_date.TO_DATE_COLUMNS``) of one scope,
+        or of all; empty for a snapshot written before they existed."""
+        if not (self.path / TO_DATE_FILE).exists():
+            return pd.DataFrame(columns=["key", "kpi", "span"])
+        df = self._read(TO_DATE_FILE)
+        return df if scope is None else df[df["key"] == scope].reset_index(drop=True)
+
+    def pacing(self, scopes: list[str]) -> list[dict]:
+        """The quarter's pace of each of ``scopes`` (``models.pacing.pacing``'s dicts)."""
+        path = self.path / PACING_FILE
+        if not path.exists():
+            return []
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return [r for r in rows if r["key"] in scopes]
+
     def findings(self) -> pd.DataFrame:
         """The validation findings (``kpi_helpers.data.validate.validate``'s frame)."""
         return self._read(VALIDATION_FILE)
@@ -130,9 +155,9 @@ class Snapshot:
         the pack had no alert rules. Each is a dict with ``kpi`` (id), ``name``, ``scope``,
         ``scope_label``, ``month``, ``value`` (a number, or None), ``value_text``,
         ``rule`` (the rule in words, e.g. "below 20.0 %") and ``kind`` (``below``,
-        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``);
-        also ``threshold`` (None for the last two), ``team`` (a rep alert's team, else
-        "") and ``rule_name`` (the rule's ``name``, else "")."""
+        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``,
+        ``pace_below``); also ``threshold`` (None for the last three), ``team`` (a rep
+        alert's team, else "") and ``rule_name`` (the rule's ``name``, else "")."""
         return list(self._alerts_file().get("alerts", []))
 
     def alert_rules(self) -> list[str]:
