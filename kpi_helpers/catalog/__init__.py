@@ -15,6 +15,7 @@ from .format import (
     format_value,
     scope_label,
     tick_decimals,
+    track_record_text,
 )
 from .registry import (
     CATALOG,
@@ -70,4 +71,5 @@ __all__ = [
     "scope_label",
     "select",
     "tick_decimals",
+    "track_record_text",
 ]

@@ -129,9 +129,11 @@ def forecast_series(
     method, mean, lower, upper, spec = fit
     bt = backtest(y, months[0], spec, horizon)
     floor = 0.0 if never_negative else None
+    model_lower, model_upper = lower, upper
     lower, upper, how = calibrate(bt, mean, lower, upper)
     if floor is not None:
-        mean, lower, upper = (np.maximum(a, floor) for a in (mean, lower, upper))
+        clipped = (np.maximum(a, floor) for a in (mean, lower, upper, model_lower, model_upper))
+        mean, lower, upper, model_lower, model_upper = clipped
     track = track_record(bt, Z, floor)
     out = pd.DataFrame(
         {
@@ -148,6 +150,11 @@ def forecast_series(
         }
     )
     out.attrs["candidates"] = candidates
+    # the model's own bounds, before calibration (benchmarks/bench_forecast.py compares)
+    out.attrs["model_bounds"] = (
+        np.minimum(model_lower, mean).tolist(),
+        np.maximum(model_upper, mean).tolist(),
+    )
     _remember(key, out)
     return out.copy()
 
