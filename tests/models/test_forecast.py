@@ -288,3 +288,13 @@ def test_pipeline_forecast_errors(pipeline_ds):
         pipeline_forecast(pipeline_ds, "2026-03", "rep")
     with pytest.raises(KitError, match="No data for 2030-01"):
         pipeline_forecast(pipeline_ds, "2030-01")
+
+
+def test_cli_text_says_how_the_interval_was_made(sample_dir, capsys):
+    args = ["forecast", "--source", str(sample_dir), "--month", SAMPLE_END, "--jobs", "1"]
+    args += ["--kpi", "sales_revenue", "--scope", "team:EMEA", "--horizon", "4"]
+    assert main([*args, "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    interval = next(line for line in out.splitlines() if line.startswith("interval: "))
+    assert "conformal (" in interval or interval == "interval: model", interval
+    assert "track record: the 80 % interval held " in out and "of the last 12 months" in out
