@@ -576,14 +576,18 @@ def forecast_many(tasks: list[tuple[pd.Series, int, bool]]) -> list[pd.DataFrame
     todo = [(t, k) for t in tasks if (k := _task_key(t)) is not None and k not in _FITS]
     if jobs > 1 and len(todo) >= MIN_PARALLEL:
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
         from multiprocessing import get_context
 
-        # spawn: no fork of a process holding DuckDB threads
-        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
-            done = pool.map(fit_task, [t for t, _ in todo])
-            for (_, key), out in zip(todo, done, strict=True):
-                if isinstance(out, pd.DataFrame):
-                    _remember(key, out)
+        try:  # spawn: no fork of a process holding DuckDB threads
+            ctx = get_context("spawn")
+            with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=ctx) as pool:
+                done = pool.map(fit_task, [t for t, _ in todo])
+                for (_, key), out in zip(todo, done, strict=True):
+                    if isinstance(out, pd.DataFrame):
+                        _remember(key, out)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # no workers here (a script without a __main__ guard): the fits run below
     return [fit_task(t) for t in tasks]  # from the cache where the workers made them
 
 
