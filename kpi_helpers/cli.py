@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from kpi_helpers.core import KitError, atomic_path
+from kpi_helpers.core import KitError, atomic_path, write_text
 
 
 def _config(path: str | None):
@@ -111,19 +111,22 @@ def _compute(args: argparse.Namespace) -> int:
     chosen = select(ids or None, families or None)
     args.month = str(month_asked(ds, args.month))
     scalars = [k.id for k in chosen if not k.is_table]
-    df = (
-        kpis.compute(
-            ds,
-            args.month,
-            months=args.periods,
-            scope=args.scope,
-            kpis=scalars,
-            config=cfg,
-            period=args.period,
+    from kpi_helpers.models import fit_jobs
+
+    with fit_jobs(args.jobs):
+        df = (
+            kpis.compute(
+                ds,
+                args.month,
+                months=args.periods,
+                scope=args.scope,
+                kpis=scalars,
+                config=cfg,
+                period=args.period,
+            )
+            if scalars
+            else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
         )
-        if scalars
-        else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
-    )
     _write_frame(df, args.out, args.format)
     if args.tables:
         out = Path(args.tables)
@@ -156,12 +159,34 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from kpi_helpers.models import forecast_kpi
+    from kpi_helpers.models import fit_jobs, forecast_kpi
 
     cfg, ds = _dataset(args)
-    df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
+    with fit_jobs(args.jobs):
+        df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
+    if args.format == "text":
+        text = _forecast_text(df)
+        if args.out is None:
+            print(text)
+        else:
+            write_text(args.out, text + "\n")
+        return 0
     _write_frame(df, args.out, args.format)
     return 0
+
+
+def _forecast_text(df) -> str:
+    """The forecast as a table, then how its interval was made and its track record."""
+    from kpi_helpers.catalog import track_record_text
+
+    shown = df[["month", "forecast", "lower", "upper", "interval"]].round(2)
+    lines = [shown.to_string(index=False), f"method: {df['method'].iloc[0]}"]
+    lines.append("interval: " + ", ".join(dict.fromkeys(df["interval"])))
+    first = df.iloc[0]
+    track = track_record_text(first["track_held"], first["track_origins"], first["track_mape"])
+    if track:
+        lines.append(f"track record: {track}")
+    return "\n".join(lines)
 
 
 def _alerts(args: argparse.Namespace) -> int:
@@ -254,20 +279,23 @@ def _pack(args: argparse.Namespace) -> int:
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     _warn_password(args, None if args.source or not args.config else _config(args.config))
+    from kpi_helpers.models import fit_jobs
+
     started = time.perf_counter()
-    path, outcomes = build_pack(
-        args.month,
-        scopes=args.scopes,
-        families=families,
-        formats=formats,
-        jobs=args.jobs,
-        out=args.out,
-        source=args.source,
-        mapping=args.mapping,
-        config=args.config,
-        notebooks=args.notebooks,
-        force=args.force,
-    )
+    with fit_jobs(args.jobs):
+        path, outcomes = build_pack(
+            args.month,
+            scopes=args.scopes,
+            families=families,
+            formats=formats,
+            jobs=args.jobs,
+            out=args.out,
+            source=args.source,
+            mapping=args.mapping,
+            config=args.config,
+            notebooks=args.notebooks,
+            force=args.force,
+        )
     failed = [o for o in outcomes if not o.ok]
     reused = sum(1 for o in outcomes if o.reused)
     for o in failed:
@@ -403,6 +431,14 @@ def _dataset_options(p: argparse.ArgumentParser, config_help: str) -> None:
     p.add_argument("--config", help=config_help)
 
 
+def _jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="worker processes for the forecast fits (default: the machine's cores, at most 4)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kpi-kit",
@@ -482,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
+    _jobs_option(p)
     p.set_defaults(run=_compute)
 
     p = sub.add_parser("explain", help="why a KPI moved: its exact drivers (team, product...)")
@@ -507,8 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", required=True, help="KPI id, e.g. sales_revenue")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
     p.add_argument("--horizon", type=int, default=3, help="months ahead (default 3)")
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    p.add_argument("--format", choices=["csv", "json", "parquet", "text"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
+    _jobs_option(p)
     p.set_defaults(run=_forecast)
 
     p = sub.add_parser(
@@ -541,7 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="pages to build: summary, KPI families, custom pages (default: all), comma-separated",
     )
     p.add_argument("--formats", default="html,pdf", help="html and/or pdf (default both)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--jobs", type=int, default=2, help="worker processes, pages and forecast fits (default 2)"
+    )
     p.add_argument(
         "--notebooks",
         help="folder of custom pages: every notebook there with a `parameters` cell joins "

@@ -15,6 +15,7 @@ from .format import (
     format_value,
     scope_label,
     tick_decimals,
+    track_record_text,
 )
 from .periods import MONTHS_WITH_DATA, PERIOD_RULES, TARGET_ALL_MONTHS, period_value
 from .registry import (
@@ -79,4 +80,5 @@ __all__ = [
     "scope_label",
     "select",
     "tick_decimals",
+    "track_record_text",
 ]

@@ -259,6 +259,18 @@ class KPI:
         return self.unit == TABLE
 
     @property
+    def never_negative(self) -> bool:
+        """No value can fall below 0: an amount, count, duration, share or ratio that
+        the catalog does not mark ``signed``; growth and scores (NPS) can be negative.
+        Forecasts of such a KPI and their intervals are clipped at 0.
+
+        >>> get("new_leads").never_negative, get("net_new_mrr").never_negative
+        (True, False)
+        """
+        units = (CURRENCY, COUNT, PERCENT, DAYS, HOURS, RATIO)
+        return not self.signed and self.kind != Kind.GROWTH and self.unit in units
+
+    @property
     def is_model(self) -> bool:
         """A value from a fitted model (``kpi_helpers.models.outlook``), not a formula over
         measures: made for the month asked for, for the company and each team."""

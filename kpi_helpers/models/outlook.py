@@ -29,7 +29,7 @@ from kpi_helpers.data import Dataset, data_months
 from kpi_helpers.metrics import Scope, describe_missing, missing_inputs, table_context
 
 from .clv import ClvResult, fit_clv
-from .forecast import COLUMNS, forecast_series, histories
+from .forecast import COLUMNS, forecast_many, histories
 from .pipeline_forecast import pipeline_forecast
 
 MODEL_SCOPES = ("company", "team")
@@ -50,9 +50,11 @@ def _kept(ds: Dataset, key: tuple, cfg: Config, fit: Callable[[Config], object])
     and a kept fit serves a later config only when every setting it read has the same
     value there, so a fit is keyed by exactly what it read, not by a list kept by hand."""
     kept = ds.cache.setdefault(("model", *key), [])  # [(the settings read, the fit)]
-    found = [out for read, out in kept if read.same_as(cfg)]
+    found = [(read, out) for read, out in kept if read.same_as(cfg)]
     if found:
-        out = found[0]
+        read, out = found[0]
+        for name in read.read:  # an enclosing fit's view notes what this one read
+            getattr(cfg, name)
     else:
         read = SettingsRead(cfg)
         try:
@@ -65,19 +67,53 @@ def _kept(ds: Dataset, key: tuple, cfg: Config, fit: Callable[[Config], object])
     return out
 
 
+def forecast_histories(
+    ds: Dataset, month: Month, scope: str, cfg: Config
+) -> dict[str, pd.Series | KitError]:
+    """The series of each of ``FORECAST_KPIS`` for one scope through ``month``, ready to
+    forecast, or the KitError that says why not (kept on the dataset)."""
+
+    def fit(cfg: Config) -> dict[str, pd.Series | KitError]:
+        return histories(ds, list(FORECAST_KPIS), scope, data_months(ds)[0], month, cfg)
+
+    return _kept(ds, ("forecast_histories", month.index, scope), cfg, fit)
+
+
+def _tasks(found: dict[str, pd.Series | KitError]) -> list[tuple[pd.Series, int, bool]]:
+    return [
+        (s, HORIZON, get(kpi).never_negative)
+        for kpi, s in found.items()
+        if not isinstance(s, KitError)
+    ]
+
+
+def prefit_forecasts(ds: Dataset, month: Month, scopes: list[str], cfg: Config) -> None:
+    """Fit the forecasts of every scope of ``scopes`` at once, so that the fits run in
+    parallel (``forecast.fit_jobs``) and :func:`forecasts` finds them in the cache."""
+    tasks = []
+    for scope in scopes:
+        try:
+            tasks += _tasks(forecast_histories(ds, month, scope, cfg))
+        except KitError:
+            continue  # forecasts() says why
+    forecast_many(tasks)
+
+
 def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFrame:
     """The next ``HORIZON`` months of each of ``FORECAST_KPIS`` the data gives, for one
-    scope: columns ``kpi`` + :data:`.forecast.COLUMNS`. KitError when none can be made."""
+    scope: columns ``kpi`` + :data:`.forecast.COLUMNS`; forecasts and bounds of a KPI
+    that cannot be negative are clipped at 0. KitError when none can be made."""
 
     def fit(cfg: Config) -> pd.DataFrame:
-        parts, why = [], {}
-        first = data_months(ds)[0]
-        found = histories(ds, list(FORECAST_KPIS), scope, first, month, cfg)
-        for kpi, series in found.items():
-            if isinstance(series, KitError):
-                why[kpi] = series
-                continue
-            parts.append(forecast_series(series, HORIZON).assign(kpi=kpi))
+        found = forecast_histories(ds, month, scope, cfg)
+        why = {k: s for k, s in found.items() if isinstance(s, KitError)}
+        series = {k: s for k, s in found.items() if not isinstance(s, KitError)}
+        parts = []
+        for kpi, f in zip(series, forecast_many(_tasks(series)), strict=True):
+            if isinstance(f, KitError):
+                why[kpi] = f
+            else:
+                parts.append(f.assign(kpi=kpi))
         if not parts:
             first_why = next(iter(why.values()), None)
             error = NotAvailable if isinstance(first_why, NotAvailable) else KitError
@@ -141,6 +177,11 @@ def model_rows(
     (``month``) and the company and team scopes, the other rows say why they have none."""
     rows = []
     cells = skeleton[["month", "scope_type", "scope"]].drop_duplicates()
+    if any(k.id == "revenue_forecast" for k in chosen):  # the fits of all scopes at once
+        now = cells[(cells["month"] == str(month)) & cells["scope_type"].isin(MODEL_SCOPES)]
+        scopes = [str(Scope.of_row(st, sc)) for _, st, sc in now.itertuples(index=False)]
+        if not missing_inputs(ds, get("revenue_forecast").table_needs):
+            prefit_forecasts(ds, month, scopes, cfg)
     for kpi in chosen:
         missing = missing_inputs(ds, kpi.table_needs)
         for m, st, sc in cells.itertuples(index=False):

@@ -33,6 +33,7 @@ from kpi_helpers.catalog import (
     format_value,
     get,
     scope_label,
+    track_record_text,
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
@@ -461,7 +462,9 @@ class Report:
                 actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
             )
             self.show(fig, data="forecasts")
-        shown = f.assign(kpi=f["kpi"].map(lambda x: get(x).name))
+            display(HTML(blocks().caption(forecast_caption(rows))))
+        shown = f.drop(columns=[c for c in f.columns if c.startswith("track_")])
+        shown = shown.assign(kpi=f["kpi"].map(lambda x: get(x).name))
         units = f["kpi"].map(lambda x: get(x).unit)
         for col in ("forecast", "lower", "upper"):  # each row in its KPI's unit
             shown[col] = [
@@ -672,6 +675,25 @@ def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
     """The CLV columns a page shows, P(alive) in percent."""
     cols = [c for c in [*_CLV_SHOWN, *more] if c in acc.columns]
     return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
+
+
+def forecast_caption(rows: pd.DataFrame) -> str:
+    """How one series' forecast interval was made and its track record, from its rows of
+    the ``forecasts`` table (a snapshot made before they existed: "").
+
+    >>> rows = pd.DataFrame({"interval": ["conformal (14 windows)"], "track_held": [10],
+    ...                      "track_origins": [12], "track_mape": [6.24]})
+    >>> for part in forecast_caption(rows).split(". "):
+    ...     print(part)
+    80 % interval: conformal (14 windows)
+    Track record: the 80 % interval held 10 of the last 12 months; MAPE 6.2 %.
+    """
+    if "interval" not in rows:
+        return ""
+    r = rows.iloc[0]
+    text = f"80 % interval: {', '.join(dict.fromkeys(rows['interval'].astype(str)))}."
+    track = track_record_text(r.get("track_held"), r.get("track_origins"), r.get("track_mape"))
+    return text + (f" Track record: {track}." if track else "")
 
 
 def show(fig) -> None:
