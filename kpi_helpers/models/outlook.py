@@ -235,10 +235,23 @@ def clv_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFr
         then = None
     acc = at_risk(res.accounts, then, month - TREND_MONTHS)
     if ds.has("accounts", "account_id", "account_name"):
-        names = ds.frame("accounts")[["account_id", "account_name"]].drop_duplicates("account_id")
-        acc = acc.merge(names, on="account_id", how="left")
+        acc = acc.merge(_account_names(ds, month), on="account_id", how="left")
         acc.insert(1, "account_name", acc.pop("account_name"))
     return acc.sort_values(["clv_12m", "account_id"], ascending=[False, True], ignore_index=True)
+
+
+def _account_names(ds: Dataset, month: Month) -> pd.DataFrame:
+    """account_id, account_name of the accounts with an order line through the end of
+    ``month``: two columns of those rows only, read once per dataset and month (every
+    scope's ``clv_accounts`` names its accounts from it)."""
+    key = ("clv_account_names", month.index)
+    if key not in ds.cache:
+        a, o = ds.table("accounts"), ds.table("orders")
+        o = o.filter(o.ordered_at < month.end)
+        a = a.semi_join(o, a.account_id == o.account_id)
+        a = a.select(account_id=a.account_id.cast("string"), account_name=a.account_name)
+        ds.cache[key] = a.to_pandas().drop_duplicates("account_id")
+    return ds.cache[key]
 
 
 MODEL_TABLES = {

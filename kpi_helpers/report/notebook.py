@@ -529,7 +529,7 @@ class Report:
                 limit=n,
                 data="clv_accounts",
             ).text
-        return HTML(blocks().note(said, None) + table)
+        return HTML(str(blocks().note(said, None)) + str(table))  # both escaped already
 
     def data_quality(self) -> HTML:
         """What validation found, in two parts: the tables the data does not have, in one
