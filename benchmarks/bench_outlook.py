@@ -13,7 +13,7 @@ Every step runs once, in the pack's order, on one dataset (so kept fits and the 
 cached facts are reused as in a pack). ``--profile`` prints cProfile's top functions.
 
     .venv/bin/python benchmarks/bench_outlook.py data/sample [--month 2026-10]
-        [--clv-fit company|scope] [--profile]
+        [--clv-fit company|scope] [--steps clv,clv_accounts] [--profile]
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
     p.add_argument("--month", default="latest")
     p.add_argument("--clv-fit", default="company", choices=["company", "scope"])
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--steps", help="comma-separated steps to run (default: all)")
     args = p.parse_args()
     started = time.perf_counter()
     ds = open_dataset(args.source)
@@ -56,6 +57,8 @@ def main() -> None:
         "clv": lambda s: outlook.clv(ds, m, s, cfg),
         "clv_accounts (at risk)": lambda s: outlook.clv_table(ds, m, Scope.parse(s), cfg),
     }
+    if args.steps:
+        steps = {k: v for k, v in steps.items() if k.split()[0] in args.steps.split(",")}
     prof = cProfile.Profile() if args.profile else None
     per_step: dict[str, list[float]] = {}
     for name, step in steps.items():
@@ -79,8 +82,8 @@ def main() -> None:
     wall, cpu = (sum(v[i] for v in per_step.values()) for i in (0, 1))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"outlook family, {len(scopes)} scopes: {wall:.1f} s (CPU of this process {cpu:.1f} "
-        f"s; DuckDB's threads count too); peak memory {peak:,.0f} MB"
+        f"outlook family, {len(scopes)} scopes: {wall:.1f} s (CPU {cpu:.1f} s: every thread "
+        f"of this process, DuckDB's too); peak memory {peak:,.0f} MB"
     )
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(35)

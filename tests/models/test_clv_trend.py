@@ -86,12 +86,17 @@ def ds(folder):
     return open_dataset(folder)
 
 
+@pytest.fixture(scope="module")
+def company(ds):
+    return fit_clv(ds, M_)
+
+
 # --------------------------------------------------------------------------- one fit per pack
 
 
-def test_team_value_is_the_mean_of_the_company_fits_predictions(ds):
-    company = fit_clv(ds, M_)
-    north = fit_clv(ds, M_, "team:North")
+def test_team_value_is_the_mean_of_the_company_fits_predictions(ds, company):
+    north = fit_clv(ds, M_, "team:North", company=lambda: company)
+    assert north.predictive_clv == fit_clv(ds, M_, "team:North").predictive_clv  # fits it
     assert north.fitted_on == "company" and north.bgnbd == company.bgnbd
     assert north.gamma_gamma == company.gamma_gamma
     # the team's accounts by their owner: S01 is North's although R2 (South) sold every line
@@ -106,21 +111,21 @@ def test_team_value_is_the_mean_of_the_company_fits_predictions(ds):
     assert north.customers == 13 and north.alive_customers == len(alive)
     assert north.predictive_clv == pytest.approx(alive["clv_12m"].mean(), rel=1e-12)
     # the teams split the company's accounts: every account in exactly one of them
-    south = fit_clv(ds, M_, "team:South")
+    south = fit_clv(ds, M_, "team:South", company=lambda: company)
     assert set(south.accounts["account_id"]) == set(company.accounts["account_id"]) - NORTH
     assert "company's fit (26 customers) predicts the 13 accounts of team North" in north.notes[0]
 
 
-def test_a_team_level_fit_is_asked_for_in_kpi_toml(ds, folder, tmp_path):
+def test_a_team_level_fit_is_asked_for_in_kpi_toml(ds, company, tmp_path):
     cfg = tmp_path / "kpi.toml"
     cfg.write_text('clv_fit = "scope"\n')
     own = fit_clv(ds, M_, "team:North", load_config(cfg))
     # its own order lines: S01's lines are R2's, so South's, and North has no S01
     assert own.fitted_on == "team:North" and "S01" not in set(own.accounts["account_id"])
-    assert own.bgnbd != fit_clv(ds, M_).bgnbd
+    assert own.bgnbd != company.bgnbd
     # the company is the same whichever way the teams are fitted
     assert fit_clv(ds, M_, config=load_config(cfg)).predictive_clv == pytest.approx(
-        fit_clv(ds, M_).predictive_clv, rel=1e-12
+        company.predictive_clv, rel=1e-12
     )
     cfg.write_text('clv_fit = "teams"\n')
     with pytest.raises(KitError, match="clv_fit must be"):
