@@ -10,6 +10,7 @@ function, but a page without a snapshot (``report.notebook``, which then loads
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -241,6 +242,8 @@ def _clv(args: argparse.Namespace) -> int:
     from kpi_helpers.models import fit_clv, format_summary, write_result
 
     cfg, ds = _dataset(args)
+    if args.fit:  # over kpi.toml's clv_fit
+        cfg = dataclasses.replace(cfg, clv_fit=args.fit)
     result = fit_clv(ds, args.month, args.scope, cfg)
     text = write_result(result, args.format, args.out)
     if text is None:  # written to --out: the summary, with the notes, on the terminal
@@ -619,6 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_options(p, "kpi.toml (clv_discount_rate, default 0.01 a month)")
     p.add_argument("--month", required=True, help="calibration ends with this month: YYYY-MM")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument(
+        "--fit",
+        choices=["company", "scope"],
+        help="a team or rep: the company fit's predictions for its accounts, or a fit on its "
+        "own orders (default: kpi.toml's clv_fit, else company)",
+    )
     p.add_argument(
         "--format", choices=["json", "csv"], default="json", help="json summary or csv accounts"
     )

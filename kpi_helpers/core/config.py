@@ -8,6 +8,7 @@ Every key is optional; missing keys take the defaults below. Example::
     customer_lookback_days = 365
     clv_max_years = 5              # the longest customer lifespan CLV assumes
     clv_discount_rate = 0.01       # monthly, for predictive_clv (kpi-kit clv)
+    clv_fit = "company"            # "scope": each team's predictive_clv fits its own orders
     timezone = "Europe/Berlin"     # an IANA name: months begin and end at its midnight
     output = "reports"             # the packs' folder (kpi-kit pack --out, send --reports)
     fiscal_year_start = 1          # 2: FY2027 runs 2026-02..2027-01
@@ -187,6 +188,10 @@ NAMES = Kind(
         tuple(v) if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v) else None
     ),
 )
+CLV_FIT = Kind(
+    '"company" (one fit serves every team) or "scope" (each team fits alone)',
+    lambda v: v if v in ("company", "scope") else None,
+)
 PROBABILITY = number(0, 1, "a probability from {lo} to {hi}")
 PERCENT = number(0, 1000, "an attainment in % from {lo} to {hi}")
 
@@ -279,6 +284,12 @@ class Config:
         NAMES,
         "extra columns the drivers of a change split by (kpi-kit explain)",
         "drivers.dimensions",
+    )
+    clv_fit: str = setting(
+        "company",
+        CLV_FIT,
+        "predictive_clv of a team or rep: the company fit's predictions for its accounts "
+        '("company") or a fit on its own orders ("scope")',
     )
     # [[alerts]] as written; kpi_helpers.alerts.rules_of(cfg) parses and checks them
     alert_tables: list = field(default_factory=list)

@@ -7,9 +7,12 @@
 A model is fitted for the month asked for (m), for the company and each team: a fit per
 month and rep would cost minutes on a real CRM, and a forecast made in an earlier month
 is what ``benchmarks/bench_forecast.py`` backtests. Other months and reps get rows that
-say so (status ``not_available``). Each fit is kept on the dataset with the settings
-it read, so the outlook tables (``forecasts``, ``pipeline_outlook``, ``clv_accounts``)
-reuse it, and a config that changes one of those settings gets a new fit.
+say so (status ``not_available``). CLV is fitted once, for the company: the teams take
+its per-account predictions (unless ``clv_fit = "scope"``), and the at-risk columns of
+``clv_accounts`` compare it with a second company fit at m-3. Each fit is kept on the
+dataset with the settings it read, so the outlook tables (``forecasts``,
+``pipeline_outlook``, ``clv_accounts``) reuse it, and a config that changes one of those
+settings gets a new fit.
 
 Example::
 
@@ -28,7 +31,7 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, SettingsRead
 from kpi_helpers.data import Dataset, data_months
 from kpi_helpers.metrics import Scope, describe_missing, missing_inputs, table_context
 
-from .clv import ClvResult, fit_clv
+from .clv import TREND_MONTHS, ClvResult, at_risk, fit_clv
 from .forecast import COLUMNS, forecast_many, histories
 from .pipeline_forecast import pipeline_forecast
 
@@ -126,8 +129,26 @@ def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFram
 
 
 def clv(ds: Dataset, month: Month, scope: str, cfg: Config) -> ClvResult:
-    """The CLV fit of one scope and month (kept on the dataset)."""
-    return _kept(ds, ("clv", month.index, scope), cfg, lambda c: fit_clv(ds, str(month), scope, c))
+    """The CLV fit of one scope and month (kept on the dataset); a team takes the kept
+    company fit's predictions unless ``clv_fit = "scope"`` (:func:`.clv.fit_clv`)."""
+
+    def fit(c: Config) -> ClvResult:
+        return fit_clv(ds, str(month), scope, c, company=lambda: clv(ds, month, "company", c))
+
+    return _kept(ds, ("clv", month.index, scope), cfg, fit)
+
+
+def clv_then(ds: Dataset, month: Month, scope: str, cfg: Config) -> ClvResult:
+    """The at-risk trend's earlier side: the CLV fit at m-3 on the data through m-3 for
+    one scope (kept), its optimisers started from the fit at m."""
+    then = month - TREND_MONTHS
+
+    def fit(c: Config) -> ClvResult:
+        start = clv(ds, month, scope, c)
+        earlier = lambda: clv_then(ds, month, "company", c)  # noqa: E731
+        return fit_clv(ds, str(then), scope, c, start=start, company=earlier)
+
+    return _kept(ds, ("clv_then", month.index, scope), cfg, fit)
 
 
 def pipeline(ds: Dataset, month: Month, scope: str, cfg: Config) -> dict:
@@ -249,20 +270,38 @@ def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.D
 
 def clv_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
     """The table KPI ``clv_accounts``: the per-account CLV table, highest CLV first, with
-    the account's name when ``accounts`` has one."""
+    the account's name when ``accounts`` has one, and the at-risk columns
+    (:func:`.clv.at_risk`: P(alive) now against the fit at m-3)."""
     res = clv(ds, month, str(scope), cfg)
-    acc = res.accounts.copy()
+    try:
+        then = clv_then(ds, month, str(scope), cfg).accounts
+    except KitError:  # no fit at m-3 (too early, no repeat buyers yet): no trend
+        then = None
+    acc = at_risk(res.accounts, then, month - TREND_MONTHS)
     if ds.has("accounts", "account_id", "account_name"):
-        names = ds.frame("accounts")[["account_id", "account_name"]].drop_duplicates("account_id")
-        acc = acc.merge(names, on="account_id", how="left")
+        acc = acc.merge(_account_names(ds, month), on="account_id", how="left")
         acc.insert(1, "account_name", acc.pop("account_name"))
     return acc.sort_values(["clv_12m", "account_id"], ascending=[False, True], ignore_index=True)
+
+
+def _account_names(ds: Dataset, month: Month) -> pd.DataFrame:
+    """account_id, account_name of the accounts with an order line through the end of
+    ``month``: two columns of those rows only, read once per dataset and month (every
+    scope's ``clv_accounts`` names its accounts from it)."""
+    key = ("clv_account_names", month.index)
+    if key not in ds.cache:
+        a, o = ds.table("accounts"), ds.table("orders")
+        o = o.filter(o.ordered_at < month.end)
+        a = a.semi_join(o, a.account_id == o.account_id)
+        a = a.select(account_id=a.account_id.cast("string"), account_name=a.account_name)
+        ds.cache[key] = a.to_pandas().drop_duplicates("account_id")
+    return ds.cache[key]
 
 
 MODEL_TABLES = {
     "forecasts": forecasts_table,  # the next 3 months of the headline series, 80 % intervals
     "pipeline_outlook": pipeline_table,  # deals due in m+1 per stage, weighted, the target
-    "clv_accounts": clv_table,  # the BG/NBD + Gamma-Gamma CLV of every account
+    "clv_accounts": clv_table,  # the BG/NBD + Gamma-Gamma CLV of every account, at risk
 }
 
 

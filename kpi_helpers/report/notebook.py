@@ -602,25 +602,41 @@ class Report:
         )
 
     def at_risk(self, n: int = 10) -> HTML:
-        """High-value accounts slipping away: among the top fifth by past spend
-        (frequency + 1 purchases x mean spend), those whose P(alive) fell below 50 %."""
+        """High-value accounts slipping away: the sentence "Since the end of July 2026, 42
+        accounts fell below 50 % P(alive), 5 of them in the top fifth by past spend.", then
+        the accounts the table ``clv_accounts`` marks ``at_risk`` (top fifth by past spend,
+        P(alive) fallen by 10 points or more against the fit at m-3), largest fall first."""
         acc = self.table("clv_accounts")
         if acc is None:
             return self.show_table(None)
-        spent = (acc["frequency"] + 1) * acc["monetary"].fillna(0)
-        risky = acc[(spent >= spent.quantile(0.8)) & (acc["p_alive"] < 0.5)]
-        risky = risky.assign(past_spend=spent[risky.index]).sort_values(
-            ["past_spend", "account_id"], ascending=[False, True]
+        since = month_label(str(acc["since"].iloc[0])) if len(acc) else ""
+        if acc.empty or acc["p_alive_then"].isna().all():
+            return HTML(
+                blocks().na(f"No P(alive) to compare with: no fit on the orders through {since}.")
+            )
+        fell = acc["fell_below_half"]
+        top = fell & acc["top_fifth"]
+        said = (
+            f"Since the end of {since}, {int(fell.sum()):,} account"
+            f"{'s' if fell.sum() != 1 else ''} fell below 50 % P(alive), "
+            f"{int(top.sum()):,} of them in the top fifth by past spend."
         )
+        risky = acc[acc["at_risk"]]
+        risky = risky.assign(
+            fall=risky["p_alive_then"] - risky["p_alive"],
+            p_alive_then=risky["p_alive_then"] * 100.0,
+        ).sort_values(["fall", "past_spend", "account_id"], ascending=[False, False, True])
         if risky.empty:
-            return HTML(blocks().na("No high-value account has a P(alive) below 50 %."))
-        return self.show_table(
-            _clv_shown(risky.head(n), "past_spend"),
-            money=("clv_12m", "expected_spend", "past_spend"),
-            percent=("p_alive",),
-            limit=n,
-            data="clv_accounts",
-        )
+            table = blocks().na("No account in the top fifth by past spend is at risk.")
+        else:
+            table = self.show_table(
+                _clv_shown(risky.head(n), "p_alive_then", "past_spend"),
+                money=("clv_12m", "expected_spend", "past_spend"),
+                percent=("p_alive", "p_alive_then"),
+                limit=n,
+                data="clv_accounts",
+            ).text
+        return HTML(str(blocks().note(said, None)) + str(table))  # both escaped already
 
     def data_quality(self) -> HTML:
         """What validation found, in two parts: the tables the data does not have, in one
