@@ -163,6 +163,15 @@ def _forecast(args: argparse.Namespace) -> int:
     from kpi_helpers.models import fit_jobs, forecast_kpi
 
     cfg, ds = _dataset(args)
+    if args.period != "month":
+        from kpi_helpers.models import period_forecast
+
+        with fit_jobs(args.jobs):
+            df = period_forecast(ds, args.kpi, args.month, args.period, args.scope, cfg)
+        if args.format == "text":
+            args.format = "csv"  # one row: the period's sum, its interval from summed paths
+        _write_frame(df, args.out, args.format)
+        return 0
     with fit_jobs(args.jobs):
         df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
     if args.format == "text":
@@ -207,13 +216,20 @@ def _alerts(args: argparse.Namespace) -> int:
     _, ds = _dataset(args, cfg)
     month = month_asked(ds, args.month)
     check_month(ds, month)
-    found = alerts.check_dataset(ds, rules, str(month), cfg)
+    label = str(month)
+    if args.period != "month":  # the period holding --month, through its last month with data
+        from kpi_helpers.core import Calendar
+
+        span = Calendar(cfg.fiscal_year_start).period(args.period, month)
+        span = span.cut(month_asked(ds, "latest"))
+        month, label = span.through, span.label + (f" {span.status}" if span.status else "")
+    found = alerts.check_dataset(ds, rules, str(month), cfg, period=args.period)
     if args.format == "json":
         print(json.dumps([a.as_dict() for a in found.alerts], indent=1, ensure_ascii=False))
         for note in found.notes:
             print(f"kpi-kit alerts: note: {note}", file=sys.stderr)
     else:
-        print(alerts.format_text(found, str(month), len(rules)))
+        print(alerts.format_text(found, label, len(rules)))
     return 3 if found.alerts else 0
 
 
@@ -298,6 +314,7 @@ def _pack(args: argparse.Namespace) -> int:
             config=args.config,
             notebooks=args.notebooks,
             force=args.force,
+            period=args.period,
         )
     failed = [o for o in outcomes if not o.ok]
     reused = sum(1 for o in outcomes if o.reused)
@@ -314,6 +331,13 @@ def _pack(args: argparse.Namespace) -> int:
     )
     print(f"Pack: {(path / 'index.html').resolve()}")
     return 1 if failed else 0
+
+
+def _period_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--period month|quarter|year`` (default month; kpi.toml's fiscal_year_start)."""
+    p.add_argument(
+        "--period", choices=["month", "quarter", "year"], default="month", help=f"{what}"
+    )
 
 
 def _notebooks(args: argparse.Namespace) -> int:
@@ -547,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", required=True, help="KPI id, e.g. sales_revenue")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
     p.add_argument("--horizon", type=int, default=3, help="months ahead (default 3)")
+    _period_option(p, "quarter or year: the next one's total, its interval from summed paths")
     p.add_argument("--format", choices=["csv", "json", "parquet", "text"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
     _jobs_option(p)
@@ -563,6 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--month", required=True, help="YYYY-MM, latest (in the data) or previous (last complete)"
     )
     p.add_argument("--format", choices=["text", "json"], default="text")
+    _period_option(p, "quarter or year: the rules read the period holding --month")
     p.set_defaults(run=_alerts)
 
     p = sub.add_parser("pack", help="build the monthly review pack (HTML and PDF)")
@@ -582,6 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="pages to build: summary, KPI families, custom pages (default: all), comma-separated",
     )
     p.add_argument("--formats", default="html,pdf", help="html and/or pdf (default both)")
+    _period_option(p, "quarter (a QBR pack, reports/2026-Q4/) or year: the period holding --month")
     p.add_argument(
         "--jobs", type=int, default=2, help="worker processes, pages and forecast fits (default 2)"
     )

@@ -69,9 +69,11 @@ def rows_for_rules(
     month: str,
     config: Config | None = None,
     have: pd.DataFrame | None = None,
+    period: str = "month",
 ) -> pd.DataFrame:
     """The tidy KPI rows (``kpis.compute`` columns plus ``key``, the scope as text) that
-    ``rules`` read: month m and the 12 before it, only the scopes and KPIs they name.
+    ``rules`` read: month m and the 12 before it, only the scopes and KPIs they name
+    (``period`` "quarter" or "year": the period holding m and the 12 before it).
 
     ``have`` (rows already computed, with ``key``, e.g. a snapshot's) is used as is:
     only scopes it lacks are computed from ``ds`` (a ``Dataset``). Named teams and reps
@@ -84,7 +86,9 @@ def rows_for_rules(
     if specs:
         ids = needed_kpis(rules)
         months = RANGE_MONTHS + 1  # m and the 12 months before it
-        got = kpi_api.compute(ds, month, months=months, scope=specs, kpis=ids, config=config)
+        got = kpi_api.compute(
+            ds, month, months=months, scope=specs, kpis=ids, config=config, period=period
+        )
         got["key"] = [
             str(Scope.of_row(t, s)) for t, s in zip(got["scope_type"], got["scope"], strict=True)
         ]
@@ -101,12 +105,19 @@ def check_dataset(
     config: Config | None = None,
     have: pd.DataFrame | None = None,
     pace: list[dict] | None = None,
+    period: str = "month",
 ) -> AlertCheck:
     """:func:`check` of ``rules`` for ``month`` on the rows :func:`rows_for_rules`
     computes from ``ds`` (reusing ``have``): what ``kpi-kit alerts``, a pack's snapshot and
     a live summary page all run. ``pace_below`` reads ``pace`` (a snapshot's pacing) and
-    makes the pace of the company and teams it lacks (``models.pacing.pacing``)."""
-    rows = rows_for_rules(ds, rules, month, config, have)
+    makes the pace of the company and teams it lacks (``models.pacing.pacing``).
+    ``period`` "quarter" (or "year"): the rules read the rows of the period holding
+    ``month`` (its last month with data) against the periods before it
+    (:func:`period_steps`): ``below 100`` on ``sales_target_attainment`` is the
+    quarter's attainment of the quarter's target."""
+    rows = rows_for_rules(ds, rules, month, config, have, period)
+    if period != "month":
+        rows = period_steps(rows, month)
     if any(r.kind == "pace_below" for r in rules):
         pace = list(pace or [])
         known = {p["key"] for p in pace}
@@ -115,6 +126,25 @@ def check_dataset(
             if key.partition(":")[0] in PACE_SCOPES:
                 pace += pacing(ds, month, key, config)
     return check(rules, rows, month, config, rep_teams(ds), pace)
+
+
+def period_steps(rows: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Period rows (``kpis.compute(..., period="quarter")``) set one step apart so that
+    the monthly rules read them: the latest period's rows get ``month`` (its last month
+    with data), the period before it ``month`` - 1, and so on. A change "month over
+    month" is then quarter over quarter, a 12-month range the 12 periods before.
+
+    >>> rows = pd.DataFrame({"period_start": ["2026-07", "2026-10"],
+    ...                      "month": ["2026-09", "2026-11"], "value": [1.0, 2.0]})
+    >>> period_steps(rows, "2026-11")["month"].tolist()
+    ['2026-10', '2026-11']
+    """
+    if rows.empty:
+        return rows
+    starts = sorted(rows["period_start"].unique())
+    last = Month.parse(str(month))
+    step = {s: str(last - (len(starts) - 1 - i)) for i, s in enumerate(starts)}
+    return rows.assign(month=rows["period_start"].map(step))
 
 
 def _check_names(ds: Any, rules: list[AlertRule]) -> None:

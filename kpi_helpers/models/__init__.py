@@ -16,6 +16,7 @@ from .forecast import (
     prepare_history,
 )
 from .outlook import MODEL_TABLES, model_rows, model_table
+from .period_forecast import period_forecast, period_total
 from .pipeline_forecast import pipeline_forecast
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "fit_clv",
     "forecast_kpi",
     "forecast_many",
+    "period_forecast",
+    "period_total",
     "forecast_series",
     "format_summary",
     "histories",

@@ -14,9 +14,11 @@ from .pages import (
     TEMPLATES,
     TITLES,
     TREND_MONTHS,
+    TREND_PERIODS,
     alerts_of_scope,
     month_label,
     page_title,
+    period_label,
 )
 from .snapshot import (
     ALERTS_FILE,
@@ -45,6 +47,7 @@ __all__ = [
     "TITLES",
     "TO_DATE_FILE",
     "TREND_MONTHS",
+    "TREND_PERIODS",
     "VALIDATION_FILE",
     "Report",
     "Snapshot",
@@ -53,6 +56,7 @@ __all__ = [
     "month_label",
     "mover_weights",
     "page_title",
+    "period_label",
     "show",
     "summary_headlines",
 ]
