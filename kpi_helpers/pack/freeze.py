@@ -163,13 +163,15 @@ def write_snapshot(
     findings.to_csv(out / "validation.csv", index=False)
     profile = data_profile(live.ds)
     fingerprint = hashlib.sha256(
-        (profile["fingerprint"] + settings_text + live.month).encode()
+        (profile["fingerprint"] + settings_text + live.label).encode()
     ).hexdigest()
     meta = dict(
         format=SNAPSHOT_FORMAT,
         kit_version=kit_version(),
         created_at=datetime.now().isoformat(timespec="seconds"),
         month=live.month,
+        period=live.period,
+        label=live.label,
         source=live.ds.description,
         data_through=profile["data_through"],
         timezone=live.ds.timezone,  # the zone in which the months begin and end
@@ -212,7 +214,9 @@ def write_alerts(
     """
     found = AlertCheck()
     if rules:
-        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis, pace=pace)
+        found = check_dataset(
+            live.ds, rules, live.month, live.cfg, have=kpis, pace=pace, period=live.period
+        )
     payload = dict(
         month=live.month,
         rules=[r.text(live.cfg.currency) for r in rules],

@@ -11,6 +11,7 @@ from .notebook import Report, show
 from .pages import (
     HEADLINES,
     PACK_FAMILIES,
+    PERIOD_FOLDER,
     TEMPLATES,
     TITLES,
     TREND_MONTHS,
@@ -47,6 +48,7 @@ __all__ = [
     "TITLES",
     "TO_DATE_FILE",
     "TREND_MONTHS",
+    "PERIOD_FOLDER",
     "TREND_PERIODS",
     "VALIDATION_FILE",
     "Report",

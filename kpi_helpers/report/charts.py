@@ -9,6 +9,8 @@ an account called "$5 & Co" prints as written.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -142,9 +144,7 @@ def trend_chart(
             label="target",
         )
         ax.legend(loc="upper left", fontsize=8.5)
-    ax.set_xticks(
-        x, [m[2:] if i % 2 == 0 else "" for i, m in enumerate(series.index)], fontsize=8.5
-    )
+    ax.set_xticks(x, tick_labels([str(m) for m in series.index]), fontsize=8.5)
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     if unit == "count":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -156,6 +156,21 @@ def trend_chart(
         ax.set_ylim(bottom=0, top=top)
     ax.set_title(title)
     return fig
+
+
+def tick_labels(labels: list[str]) -> list[str]:
+    """A trend's x labels: 13 months every other one, shortened ("26-10"); quarters and
+    years each one, their century dropped ("26-Q4", "FY27-Q1", "FY27").
+
+    >>> tick_labels(["2026-09", "2026-10", "2026-11"])
+    ['26-09', '', '26-11']
+    >>> tick_labels(["FY2027-Q1", "FY2027-Q2"]), tick_labels(["2026-Q4", "FY2027"])
+    (['FY27-Q1', 'FY27-Q2'], ['26-Q4', 'FY27'])
+    """
+    short = [re.sub(r"^(FY)?[0-9]{2}([0-9]{2})", r"\1\2", m) for m in labels]
+    if all(re.fullmatch(r"[0-9]{2}-[0-9]{2}", m) for m in short):  # months
+        return [m if i % 2 == 0 else "" for i, m in enumerate(short)]
+    return short
 
 
 def bar_chart(

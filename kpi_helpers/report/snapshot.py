@@ -8,11 +8,15 @@ notebook that renders from a snapshot never imports Ibis or opens the source.
 
 Layout::
 
-    data/snapshot.json            month, scopes and their folders, source (no secrets),
+    data/snapshot.json            month (a quarter's or year's last month with data),
+                                  period (month, quarter, year) and label (2026-Q4),
+                                  scopes and their folders, source (no secrets),
                                   data-through date, the time zone the months end in
                                   (timezone), row counts, fingerprint, kit version,
                                   and per scope the table files or why a table is n/a
-    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
+    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy);
+                                  a quarter pack: the last 8 quarters (the engine's
+                                  period values, columns period, period_start, ...)
     data/validation.parquet|csv   the validation findings
     data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
     data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
@@ -73,6 +77,17 @@ class Snapshot:
         """The IANA zone in which the snapshot's months begin and end (kpi.toml's
         ``timezone``); UTC for a snapshot written before the setting existed."""
         return self.meta.get("timezone", DEFAULT_TIMEZONE)  # snapshots older than the setting
+
+    @property
+    def period(self) -> str:
+        """The pack's period kind: ``month``, ``quarter`` (a QBR) or ``year``."""
+        return self.meta.get("period", "month")  # snapshots older than periods: a month
+
+    @property
+    def label(self) -> str:
+        """The pack's period as its folder is named: ``2026-10``, ``2026-Q4``, ``FY2027``;
+        ``month`` is its last month with data."""
+        return self.meta.get("label", self.month)
 
     @property
     def scopes(self) -> list[str]:
