@@ -595,7 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--month",
         required=True,
-        help="YYYY-MM, latest (the data's last month) or previous (the last complete month)",
+        help="YYYY-MM, latest (the data's last month) or previous (the last complete month); "
+        "with --period: complete (the last quarter or year the data covers in full)",
     )
     p.add_argument(
         "--scopes",

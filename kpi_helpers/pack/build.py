@@ -32,6 +32,7 @@ from kpi_helpers.core import (
     Calendar,
     Config,
     KitError,
+    Month,
     file_sha,
     load_config,
     month_lock,
@@ -39,7 +40,7 @@ from kpi_helpers.core import (
     resource_dir,
     restore_folder,
 )
-from kpi_helpers.data import check_month, month_asked, open_dataset
+from kpi_helpers.data import Dataset, check_month, month_asked, open_dataset
 from kpi_helpers.metrics import (
     check_scope,
     families_out_of_reach,
@@ -248,6 +249,8 @@ def build_pack(
     # everything below reads the data once to check the request before any work starts;
     # the pages read only the snapshot: _build closes the dataset before they run
     with open_dataset(source, mapping, cfg.timezone) as ds:
+        if period != "month" and month == "complete":  # the last period the data covers
+            month = str(last_complete(ds, period, Calendar(cfg.fiscal_year_start)))
         last = month_asked(ds, month)
         check_month(ds, last)
         month = label = str(last)
@@ -282,6 +285,18 @@ def build_pack(
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
                 shutil.rmtree(build_root, ignore_errors=True)
+
+
+def last_complete(ds: Dataset, kind: str, calendar: Calendar) -> Month:
+    """The last month of the last ``kind`` ("quarter", "year") the data of ``ds`` covers in
+    full (``kpi-kit pack --period quarter --month complete``): the period holding the
+    data's last month if that month ends it, else the one before.
+
+    Example: data through 2026-11, calendar quarters: ``Month 2026-09`` (2026-Q3).
+    """
+    latest = month_asked(ds, "latest")
+    span = calendar.period(kind, latest)
+    return latest if span.last == latest else span.first - 1
 
 
 def clear_leftovers(out: Path, month: str) -> None:
@@ -401,7 +416,7 @@ def _build(
                 snapshot=f"../../{SNAPSHOT_DIR}",
             )
             if req.period != "month":  # a monthly page's key stays as it was
-                params["period"] = req.period
+                params["period"] = header["period"] = req.period
             page_id = page_key(notebook_sha[page.name], params, header, req.formats, **inputs)
             before = reusable.get((scope, page.name))
             if before and before["key"] == page_id:

@@ -7,16 +7,18 @@ from __future__ import annotations
 import html
 import importlib
 
+import pandas as pd
 import pytest
-from conftest import SAMPLE_END
+from conftest import SAMPLE_END, write_tables
 
 from kpi_helpers import kpis
 from kpi_helpers.catalog import format_change, format_value
-from kpi_helpers.core import load_config
+from kpi_helpers.core import Calendar, load_config
 from kpi_helpers.data import open_dataset
 from kpi_helpers.mail import find_pack
 from kpi_helpers.mail.compose import summary_content
 from kpi_helpers.pack import build_pack
+from kpi_helpers.pack.build import last_complete
 from kpi_helpers.report import Report
 
 # fiscal years from February: SAMPLE_END (2026-06) is the 2nd month of FY2027-Q2 (May-July)
@@ -133,3 +135,38 @@ def test_send_finds_the_qbr_by_its_label(qbr):
     content = summary_content(pack, "company", cfg)
     assert content["month_label"] == TO_DATE
     assert [c.alt for c in content["charts"]][:1] == ["Sales revenue, last 8 quarters"]
+
+
+@pytest.mark.parametrize(
+    "kind, fiscal_year_start, month",
+    [
+        ("quarter", 1, "2026-09"),  # 2026-Q4 has October and November: Q3 is the last whole
+        ("quarter", 2, "2026-10"),  # FY2027-Q3 is August..October
+        ("quarter", 12, "2026-11"),  # FY2027-Q4 is September..November: complete
+        ("year", 1, "2025-12"),
+    ],
+)
+def test_month_complete_is_the_last_period_the_data_covers(
+    tmp_path, kind, fiscal_year_start, month
+):
+    won = pd.DataFrame(
+        {
+            "opportunity_id": ["D1", "D2"],
+            "account_id": "A1",
+            "rep_id": "r1",
+            "created_at": "2025-01-05",
+            "closed_at": ["2025-02-10", "2026-11-20"],  # the data runs through 2026-11
+            "stage": "closed_won",
+            "amount": 10.0,
+        }
+    )
+    folder = write_tables(
+        tmp_path / "data",
+        {
+            "reps": pd.DataFrame({"rep_id": ["r1"], "name": ["Ann"], "team": ["T"]}),
+            "accounts": pd.DataFrame({"account_id": ["A1"], "owner_rep_id": ["r1"]}),
+            "opportunities": won,
+        },
+    )
+    with open_dataset(str(folder)) as ds:
+        assert str(last_complete(ds, kind, Calendar(fiscal_year_start))) == month
