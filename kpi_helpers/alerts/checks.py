@@ -18,6 +18,7 @@ from kpi_helpers.catalog import KPI, format_change, format_kpi, format_value, ge
 from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.drivers import driver_line, explain_many, why_line
 from kpi_helpers.metrics import Scope, check_known, check_scope, rep_teams, team_of
+from kpi_helpers.models.pacing import PACE_SCOPES, pacing
 
 from .rules import (
     EVERY,
@@ -74,9 +75,11 @@ def rows_for_rules(
     month: str,
     config: Config | None = None,
     have: pd.DataFrame | None = None,
+    period: str = "month",
 ) -> pd.DataFrame:
     """The tidy KPI rows (``kpis.compute`` columns plus ``key``, the scope as text) that
-    ``rules`` read: month m and the 12 before it, only the scopes and KPIs they name.
+    ``rules`` read: month m and the 12 before it, only the scopes and KPIs they name
+    (``period`` "quarter" or "year": the period holding m and the 12 before it).
 
     ``have`` (rows already computed, with ``key``, e.g. a snapshot's) is used as is:
     only scopes it lacks are computed from ``ds`` (a ``Dataset``). Named teams and reps
@@ -89,7 +92,9 @@ def rows_for_rules(
     if specs:
         ids = needed_kpis(rules)
         months = RANGE_MONTHS + 1  # m and the 12 months before it
-        got = kpi_api.compute(ds, month, months=months, scope=specs, kpis=ids, config=config)
+        got = kpi_api.compute(
+            ds, month, months=months, scope=specs, kpis=ids, config=config, period=period
+        )
         got["key"] = [
             str(Scope.of_row(t, s)) for t, s in zip(got["scope_type"], got["scope"], strict=True)
         ]
@@ -105,14 +110,50 @@ def check_dataset(
     month: str,
     config: Config | None = None,
     have: pd.DataFrame | None = None,
+    pace: list[dict] | None = None,
+    period: str = "month",
 ) -> AlertCheck:
     """:func:`check` of ``rules`` for ``month`` on the rows :func:`rows_for_rules`
     computes from ``ds`` (reusing ``have``): what ``kpi-kit alerts``, a pack's snapshot and
-    a live summary page all run."""
-    rows = rows_for_rules(ds, rules, month, config, have)
-    found = check(rules, rows, month, config, rep_teams(ds))
-    add_drivers(found, ds, month, config, rows)
+    a live summary page all run. ``pace_below`` reads ``pace`` (a snapshot's pacing) and
+    makes the pace of the company and teams it lacks (``models.pacing.pacing``).
+    ``period`` "quarter" (or "year"): the rules read the rows of the period holding
+    ``month`` (its last month with data) against the periods before it
+    (:func:`period_steps`): ``below 100`` on ``sales_target_attainment`` is the
+    quarter's attainment of the quarter's target."""
+    rows = rows_for_rules(ds, rules, month, config, have, period)
+    if period != "month":
+        rows = period_steps(rows, month)
+    if any(r.kind == "pace_below" for r in rules):
+        pace = list(pace or [])
+        known = {p["key"] for p in pace}
+        keys = [k for k in _ordered_keys(rows["key"].unique()) if k not in known]
+        for key in keys:
+            if key.partition(":")[0] in PACE_SCOPES:
+                pace += pacing(ds, month, key, config)
+    found = check(rules, rows, month, config, rep_teams(ds), pace)
+    if period == "month":  # drivers explain a month's change (not yet a period's)
+        add_drivers(found, ds, month, config, rows)
     return found
+
+
+def period_steps(rows: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Period rows (``kpis.compute(..., period="quarter")``) set one step apart so that
+    the monthly rules read them: the latest period's rows get ``month`` (its last month
+    with data), the period before it ``month`` - 1, and so on. A change "month over
+    month" is then quarter over quarter, a 12-month range the 12 periods before.
+
+    >>> rows = pd.DataFrame({"period_start": ["2026-07", "2026-10"],
+    ...                      "month": ["2026-09", "2026-11"], "value": [1.0, 2.0]})
+    >>> period_steps(rows, "2026-11")["month"].tolist()
+    ['2026-10', '2026-11']
+    """
+    if rows.empty:
+        return rows
+    starts = sorted(rows["period_start"].unique())
+    last = Month.parse(str(month))
+    step = {s: str(last - (len(starts) - 1 - i)) for i, s in enumerate(starts)}
+    return rows.assign(month=rows["period_start"].map(step))
 
 
 def add_drivers(
@@ -186,11 +227,14 @@ def check(
     month: str,
     config: Config | None = None,
     teams_of_reps: dict[str, str] | None = None,
+    pace: list[dict] | None = None,
 ) -> AlertCheck:
     """:func:`evaluate`, with notes on the scopes a rule could not check.
 
     ``teams_of_reps`` (rep id -> team) fills each rep alert's ``team``. A named team or
-    rep without any row is a KitError naming the teams (or reps) the rows have."""
+    rep without any row is a KitError naming the teams (or reps) the rows have.
+    ``pace`` (``models.pacing.pacing``'s dicts) is what ``pace_below`` checks: it fires
+    where ``below`` is true (pace and the top of its 80 % interval under the target)."""
     cfg = config or Config()
     m = Month.parse(str(month))
     keys = _ordered_keys(kpi_rows["key"].unique()) if len(kpi_rows) else []
@@ -208,6 +252,9 @@ def check(
             rows = rows[rows["kpi"] == rule.kpi]
         else:
             rows = rows[rows["kpi"].isin(scalar_ids())]
+        if rule.kind == "pace_below":
+            found.alerts += _pace_alerts(rule, pace or [], place, str(m), cfg)
+            continue
         fired, notes = _fires(rule, rows, before, history, cfg)
         found.notes += notes
         fired = fired.assign(
@@ -216,6 +263,42 @@ def check(
         for r in fired.to_dict("records"):
             found.alerts.append(_alert(rule, r, str(m), cfg, teams_of_reps or {}))
     return found
+
+
+def _pace_alerts(
+    rule: AlertRule, pace: list[dict], place: dict[str, int], month: str, cfg: Config
+) -> list[Alert]:
+    """The ``pace_below`` alerts of ``rule``: a paced KPI of a scope in ``place`` whose pace
+    and interval top are under the quarter's target, e.g. "on pace for $1.4M this quarter
+    (80 %: $1.2M–$1.6M) against a $2.2M target (2026-Q3)"."""
+    hits = [p for p in pace if p["key"] in place and p["below"] and (rule.kpi in (EVERY, p["kpi"]))]
+    out = []
+    for p in sorted(hits, key=lambda p: place[p["key"]]):
+        kpi = get(p["kpi"])
+
+        def money(v: float, unit: str = kpi.unit) -> str:
+            return format_value(v, unit, cfg.currency)
+
+        words = (
+            f"on pace for {money(p['pace'])} this quarter (80 %: {money(p['lower'])}–"
+            f"{money(p['upper'])}) against a {money(p['target'])} target ({p['quarter']})"
+        )
+        out.append(
+            Alert(
+                kpi=kpi.id,
+                name=kpi.name,
+                scope=p["key"],
+                scope_label=scope_label(p["key"]),
+                month=month,
+                value=float(p["pace"]),
+                value_text=money(p["pace"]),
+                rule=words,
+                kind=rule.kind,
+                threshold=None,
+                rule_name=rule.name,
+            )
+        )
+    return out
 
 
 def _ordered_keys(keys) -> list[str]:

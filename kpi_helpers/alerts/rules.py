@@ -17,6 +17,9 @@ condition, checked on the row of month m with status ``ok``:
 - ``outside_range = true``: the value is above the maximum or below the minimum of the
   ``ok`` values of m-12..m-1; with fewer than ``MIN_HISTORY`` (6) such values the rule is
   not checked for that scope and a note says so (it never fires on a short history).
+- ``pace_below = true`` (sales_revenue or monthly_sales_bookings, company or teams):
+  the quarter's pace (``models.pacing``: QTD actual + the forecast of its remaining
+  months) is under the quarter's target, and so is the top of its 80 % interval.
 
 Example::
 
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from kpi_helpers.catalog import (
     CATALOG,
     KPI,
+    PACED,
     PERCENT,
     REGISTRY,
     SCORE,
@@ -45,7 +49,7 @@ from kpi_helpers.catalog import (
 from kpi_helpers.core import Config, KitError, did_you_mean
 
 THRESHOLDS = ("below", "above", "change_below", "change_above")
-FLAGS = ("turns_red", "outside_range")
+FLAGS = ("turns_red", "outside_range", "pace_below")
 CONDITIONS = THRESHOLDS + FLAGS
 RULE_KEYS = ("kpi", "scope", "name", *CONDITIONS)
 MIN_HISTORY = 6  # ok values of the 12 months before m that outside_range needs
@@ -128,10 +132,16 @@ def _parse_rule(table: object, number: int, file: str) -> AlertRule:
         found = f"{' and '.join(conditions)}" if conditions else "none"
         raise KitError(
             f"{where}: give exactly one condition (found {found}): below, above, "
-            "change_below, change_above (a number) or turns_red, outside_range (= true)."
+            "change_below, change_above (a number) or turns_red, outside_range, pace_below "
+            "(= true)."
         )
     kind = conditions[0]
     kpi_id = _parse_kpi(table.get("kpi"), kind, where)
+    if kind == "pace_below" and kpi_id not in PACED:
+        raise KitError(
+            f"{where}: pace_below is checked on {' and '.join(PACED)} (the KPIs with a "
+            f"quarter's pace), not on {kpi_id!r}."
+        )
     threshold = None
     value = table[kind]
     if kind in FLAGS:
@@ -157,7 +167,7 @@ def _parse_kpi(value: object, kind: str, where: str) -> str:
     if value is None:
         raise KitError(f'{where}: kpi is missing: name a KPI id (kpi = "win_rate").')
     if value == EVERY:
-        if kind not in FLAGS:
+        if kind not in ("turns_red", "outside_range"):
             raise KitError(
                 f'{where}: kpi = "*" (every KPI) works only with turns_red or outside_range; '
                 f"{kind} needs one KPI, since a threshold is in that KPI's unit."
@@ -242,6 +252,8 @@ def condition_words(rule: AlertRule, currency: str) -> str:
         return "turns red"
     if rule.kind == "outside_range":
         return f"leaves its {RANGE_MONTHS}-month range"
+    if rule.kind == "pace_below":
+        return "on pace to miss the quarter's target"
     kpi = get(rule.kpi)
     if rule.kind in ("below", "above"):
         return f"{rule.kind} {format_value(rule.threshold, kpi.unit, currency)}"

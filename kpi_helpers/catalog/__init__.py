@@ -15,6 +15,7 @@ from .format import (
     format_value,
     scope_label,
     tick_decimals,
+    track_record_text,
 )
 from .periods import MONTHS_WITH_DATA, PERIOD_RULES, TARGET_ALL_MONTHS, period_value
 from .registry import (
@@ -27,6 +28,7 @@ from .registry import (
     HOURS,
     KPI,
     NEUTRAL,
+    PACED,
     PERCENT,
     RATIO,
     REGISTRY,
@@ -58,6 +60,7 @@ __all__ = [
     "PERIOD_RULES",
     "TARGET_ALL_MONTHS",
     "NEUTRAL",
+    "PACED",
     "PERCENT",
     "RATIO",
     "REGISTRY",
@@ -77,4 +80,5 @@ __all__ = [
     "scope_label",
     "select",
     "tick_decimals",
+    "track_record_text",
 ]

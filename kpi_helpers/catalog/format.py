@@ -114,3 +114,18 @@ def scope_label(scope: str) -> str:
     """``team:EMEA`` -> ``Team EMEA``; ``company`` -> ``Company``."""
     kind, _, name = scope.partition(":")
     return kind.capitalize() + (f" {name}" if name else "")
+
+
+def track_record_text(held: float, origins: float, mape: float = float("nan")) -> str:
+    """A forecast's track record in words (the forecasts' ``track_*`` columns); "" when
+    there is none (no origin, or no series: the pipeline forecast).
+
+    >>> track_record_text(10, 12, 6.24)
+    'the 80 % interval held 10 of the last 12 months; MAPE 6.2 %'
+    >>> track_record_text(float("nan"), float("nan"))
+    ''
+    """
+    if not (pd.notna(origins) and origins > 0):
+        return ""
+    text = f"the 80 % interval held {int(held)} of the last {int(origins)} months"
+    return text + (f"; MAPE {mape:.1f} %" if pd.notna(mape) else "")

@@ -69,6 +69,9 @@ class Kind:
     ALL = (FLOW, RATIO, DURATION, STATE, SPAN, GROWTH, AS_OF)
 
 
+# the flows with a quarter's pace (KPI_CATALOG.md, "Pacing"; kpi_helpers.models.pacing)
+PACED = ("sales_revenue", "monthly_sales_bookings")
+
 LEVEL = [0, 1]  # group a measure frame by (scope_type, scope)
 # the settings of the formula being computed (F.__call__ sets it, setting() reads it)
 _CONFIG: ContextVar[Config | None] = ContextVar("kpi_formula_config", default=None)
@@ -254,6 +257,18 @@ class KPI:
     @property
     def is_table(self) -> bool:
         return self.unit == TABLE
+
+    @property
+    def never_negative(self) -> bool:
+        """No value can fall below 0: an amount, count, duration, share or ratio that
+        the catalog does not mark ``signed``; growth and scores (NPS) can be negative.
+        Forecasts of such a KPI and their intervals are clipped at 0.
+
+        >>> get("new_leads").never_negative, get("net_new_mrr").never_negative
+        (True, False)
+        """
+        units = (CURRENCY, COUNT, PERCENT, DAYS, HOURS, RATIO)
+        return not self.signed and self.kind != Kind.GROWTH and self.unit in units
 
     @property
     def is_model(self) -> bool:

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
-from kpi_helpers.core import KitError
+from kpi_helpers.core import KitError, write_text
 
 from .options import (
     dataset_options,
+    jobs_option,
     open_data,
+    period_option,
     read_config,
     write_frame,
 )
@@ -44,19 +47,22 @@ def compute_into(args: argparse.Namespace, cfg, ds) -> None:
     chosen = select(ids or None, families or None)
     args.month = str(month_asked(ds, args.month))
     scalars = [k.id for k in chosen if not k.is_table]
-    df = (
-        kpis.compute(
-            ds,
-            args.month,
-            months=args.periods,
-            scope=args.scope,
-            kpis=scalars,
-            config=cfg,
-            period=args.period,
+    from kpi_helpers.models import fit_jobs
+
+    with fit_jobs(args.jobs):
+        df = (
+            kpis.compute(
+                ds,
+                args.month,
+                months=args.periods,
+                scope=args.scope,
+                kpis=scalars,
+                config=cfg,
+                period=args.period,
+            )
+            if scalars
+            else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
         )
-        if scalars
-        else pd.DataFrame(columns=kpis.TIDY_COLUMNS)
-    )
     write_frame(df, args.out, args.format)
     if args.tables:
         out = Path(args.tables)
@@ -88,12 +94,43 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def forecast(args: argparse.Namespace) -> int:
-    from kpi_helpers.models import forecast_kpi
+    from kpi_helpers.models import fit_jobs, forecast_kpi
 
     cfg, ds = open_data(args)
-    df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
+    if args.period != "month":
+        from kpi_helpers.models import period_forecast
+
+        with fit_jobs(args.jobs):
+            df = period_forecast(ds, args.kpi, args.month, args.period, args.scope, cfg)
+        if args.format == "text":
+            args.format = "csv"  # one row: the period's sum, its interval from summed paths
+        write_frame(df, args.out, args.format)
+        return 0
+    with fit_jobs(args.jobs):
+        df = forecast_kpi(ds, args.kpi, args.month, args.scope, args.horizon, cfg)
+    if args.format == "text":
+        text = forecast_text(df)
+        if args.out is None:
+            print(text)
+        else:
+            write_text(args.out, text + "\n")
+        return 0
     write_frame(df, args.out, args.format)
     return 0
+
+
+def forecast_text(df) -> str:
+    """The forecast as a table, then how its interval was made and its track record."""
+    from kpi_helpers.catalog import track_record_text
+
+    shown = df[["month", "forecast", "lower", "upper", "interval"]].round(2)
+    lines = [shown.to_string(index=False), f"method: {df['method'].iloc[0]}"]
+    lines.append("interval: " + ", ".join(dict.fromkeys(df["interval"])))
+    first = df.iloc[0]
+    track = track_record_text(first["track_held"], first["track_origins"], first["track_mape"])
+    if track:
+        lines.append(f"track record: {track}")
+    return "\n".join(lines)
 
 
 def alerts(args: argparse.Namespace) -> int:
@@ -113,13 +150,20 @@ def alerts(args: argparse.Namespace) -> int:
     _, ds = open_data(args, cfg)
     month = month_asked(ds, args.month)
     check_month(ds, month)
-    found = alerts.check_dataset(ds, rules, str(month), cfg)
+    label = str(month)
+    if args.period != "month":  # the period holding --month, through its last month with data
+        from kpi_helpers.core import Calendar
+
+        span = Calendar(cfg.fiscal_year_start).period(args.period, month)
+        span = span.cut(month_asked(ds, "latest"))
+        month, label = span.through, span.label + (f" {span.status}" if span.status else "")
+    found = alerts.check_dataset(ds, rules, str(month), cfg, period=args.period)
     if args.format == "json":
         print(json.dumps([a.as_dict() for a in found.alerts], indent=1, ensure_ascii=False))
         for note in found.notes:
             print(f"kpi-kit alerts: note: {note}", file=sys.stderr)
     else:
-        print(alerts.format_text(found, str(month), len(rules)))
+        print(alerts.format_text(found, label, len(rules)))
     return 3 if found.alerts else 0
 
 
@@ -127,6 +171,8 @@ def clv(args: argparse.Namespace) -> int:
     from kpi_helpers.models import fit_clv, format_summary, write_result
 
     cfg, ds = open_data(args)
+    if args.fit:  # over kpi.toml's clv_fit
+        cfg = dataclasses.replace(cfg, clv_fit=args.fit)
     result = fit_clv(ds, args.month, args.scope, cfg)
     text = write_result(result, args.format, args.out)
     if text is None:  # written to --out: the summary, with the notes, on the terminal
@@ -171,6 +217,7 @@ def add_kpi_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
     p.add_argument("--tables", help="folder for the table KPIs, one file each")
+    jobs_option(p)
     p.add_argument(
         "--profile",
         action="store_true",
@@ -201,8 +248,10 @@ def add_kpi_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kpi", required=True, help="KPI id, e.g. sales_revenue")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
     p.add_argument("--horizon", type=int, default=3, help="months ahead (default 3)")
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    period_option(p, "quarter or year: the next one's total, its interval from summed paths")
+    p.add_argument("--format", choices=["csv", "json", "parquet", "text"], default="csv")
     p.add_argument("--out", help="file to write (default: standard output)")
+    jobs_option(p)
     p.set_defaults(run=forecast)
 
     p = sub.add_parser(
@@ -216,12 +265,19 @@ def add_kpi_commands(sub: argparse._SubParsersAction) -> None:
         "--month", required=True, help="YYYY-MM, latest (in the data) or previous (last complete)"
     )
     p.add_argument("--format", choices=["text", "json"], default="text")
+    period_option(p, "quarter or year: the rules read the period holding --month")
     p.set_defaults(run=alerts)
 
     p = sub.add_parser("clv", help="fit predictive CLV (BG/NBD + Gamma-Gamma) for one scope")
     dataset_options(p, "kpi.toml (clv_discount_rate, default 0.01 a month)")
     p.add_argument("--month", required=True, help="calibration ends with this month: YYYY-MM")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
+    p.add_argument(
+        "--fit",
+        choices=["company", "scope"],
+        help="a team or rep: the company fit's predictions for its accounts, or a fit on its "
+        "own orders (default: kpi.toml's clv_fit, else company)",
+    )
     p.add_argument(
         "--format", choices=["json", "csv"], default="json", help="json summary or csv accounts"
     )

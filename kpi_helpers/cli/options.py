@@ -67,6 +67,20 @@ def write_frame(df, out, fmt: str) -> None:
             df.to_csv(tmp, index=False)
 
 
+def period_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--period month|quarter|year`` (default month; kpi.toml's fiscal_year_start)."""
+    p.add_argument("--period", choices=["month", "quarter", "year"], default="month", help=what)
+
+
+def jobs_option(p: argparse.ArgumentParser) -> None:
+    """``--jobs``: worker processes for the forecast fits."""
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="worker processes for the forecast fits (default: the machine's cores, at most 4)",
+    )
+
+
 def month_text(text: str) -> str:
     import re
 

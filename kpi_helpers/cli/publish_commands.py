@@ -11,6 +11,7 @@ from kpi_helpers.explore import add_command as add_explore_command
 
 from .options import (
     dataset_options,
+    period_option,
     read_config,
     smtp_options,
     warn_password,
@@ -23,21 +24,25 @@ def pack(args: argparse.Namespace) -> int:
     families = [f for group in args.families or [] for f in group.split(",") if f] or None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     warn_password(args, None if args.source or not args.config else read_config(args.config))
+    from kpi_helpers.models import fit_jobs
+
     started = time.perf_counter()
-    path, outcomes = build_pack(
-        args.month,
-        scopes=args.scopes,
-        families=families,
-        formats=formats,
-        jobs=args.jobs,
-        out=args.out,
-        source=args.source,
-        mapping=args.mapping,
-        config=args.config,
-        database=args.database,
-        notebooks=args.notebooks,
-        force=args.force,
-    )
+    with fit_jobs(args.jobs):
+        path, outcomes = build_pack(
+            args.month,
+            scopes=args.scopes,
+            families=families,
+            formats=formats,
+            jobs=args.jobs,
+            out=args.out,
+            source=args.source,
+            mapping=args.mapping,
+            config=args.config,
+            database=args.database,
+            notebooks=args.notebooks,
+            force=args.force,
+            period=args.period,
+        )
     failed = [o for o in outcomes if not o.ok]
     reused = sum(1 for o in outcomes if o.reused)
     for o in failed:
@@ -143,7 +148,8 @@ def add_publish_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--month",
         required=True,
-        help="YYYY-MM, latest (the data's last month) or previous (the last complete month)",
+        help="YYYY-MM, latest (the data's last month) or previous (the last complete month); "
+        "with --period: complete (the last quarter or year the data covers in full)",
     )
     p.add_argument(
         "--scopes",
@@ -156,7 +162,10 @@ def add_publish_commands(sub: argparse._SubParsersAction) -> None:
         help="pages to build: summary, KPI families, custom pages (default: all), comma-separated",
     )
     p.add_argument("--formats", default="html,pdf", help="html and/or pdf (default both)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    period_option(p, "quarter (a QBR pack, reports/2026-Q4/) or year: the period holding --month")
+    p.add_argument(
+        "--jobs", type=int, default=2, help="worker processes, pages and forecast fits (default 2)"
+    )
     p.add_argument(
         "--notebooks",
         help="folder of custom pages: every notebook there with a `parameters` cell joins "

@@ -8,6 +8,7 @@ Every key is optional; missing keys take the defaults below. Example::
     customer_lookback_days = 365
     clv_max_years = 5              # the longest customer lifespan CLV assumes
     clv_discount_rate = 0.01       # monthly, for predictive_clv (kpi-kit clv)
+    clv_fit = "company"            # "scope": each team's predictive_clv fits its own orders
     timezone = "Europe/Berlin"     # an IANA name: months begin and end at its midnight
     output = "reports"             # the packs' folder (kpi-kit pack --out, send --reports)
     fiscal_year_start = 1          # 2: FY2027 runs 2026-02..2027-01
@@ -51,6 +52,9 @@ Alert conditions, exactly one per rule, on month m's value (status ok only):
 - ``outside_range = true``: the value is above the maximum or below the minimum of the
   12 months before; at least 6 of them need a value, else the rule is not checked
   (``kpi-kit alerts`` and ``data/alerts.json`` say so) and never fires.
+- ``pace_below = true`` (``sales_revenue`` or ``monthly_sales_bookings``, company or
+  teams): the quarter's pace (QTD actual + the forecast of its remaining months) is
+  under the quarter's target and so is the top of its 80 % interval.
 
 Every key is checked (:class:`Config`): a key the kit does not know is an error with a
 "did you mean", and a value of the wrong type or out of range names the key, the value
@@ -184,6 +188,10 @@ NAMES = Kind(
         tuple(v) if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v) else None
     ),
 )
+CLV_FIT = Kind(
+    '"company" (one fit serves every team) or "scope" (each team fits alone)',
+    lambda v: v if v in ("company", "scope") else None,
+)
 PROBABILITY = number(0, 1, "a probability from {lo} to {hi}")
 PERCENT = number(0, 1000, "an attainment in % from {lo} to {hi}")
 
@@ -276,6 +284,12 @@ class Config:
         NAMES,
         "extra columns the drivers of a change split by (kpi-kit explain)",
         "drivers.dimensions",
+    )
+    clv_fit: str = setting(
+        "company",
+        CLV_FIT,
+        "predictive_clv of a team or rep: the company fit's predictions for its accounts "
+        '("company") or a fit on its own orders ("scope")',
     )
     # [[alerts]] as written; kpi_helpers.alerts.rules_of(cfg) parses and checks them
     alert_tables: list = field(default_factory=list)

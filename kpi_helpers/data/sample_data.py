@@ -879,7 +879,7 @@ class _Generator:
             stretch = rng.uniform(0.95, 1.15, actual.shape)
             return np.round(np.maximum(trail, floor) * 1.05 * stretch / step) * step
 
-        rows = []
+        rows, ahead = [], []
         for kpi, actual, step in (
             ("monthly_sales_bookings", book_tm, 100.0),
             ("sales_revenue", rev_tm, 100.0),
@@ -903,6 +903,24 @@ class _Generator:
                     {"month": months, "kpi": kpi, "target": company, "team": None, "rep_id": None}
                 )
             )
+            # the plan of the months left in the last month's quarter (at most 2, whatever
+            # fiscal_year_start), so that quarter's target adds up: the team's level of
+            # the last 12 months grown 5 %, no stretch (no draw: the data stays the same)
+            level = np.round(actual[:, -12:].mean(axis=1) * 1.05 / step) * step
+            level = np.maximum(level, step)
+            for k in (1, 2):
+                month = str(pd.Period(months[-1], "M") + k)
+                ahead.append(
+                    pd.DataFrame(
+                        {
+                            "month": month,
+                            "kpi": kpi,
+                            "target": [*level, level.sum()],
+                            "team": [*team_names, None],
+                            "rep_id": None,
+                        }
+                    )
+                )
         # rep targets for bookings: the team target split over the slots
         book_target = rows[0]["target"].to_numpy().reshape(n_teams, n_m)
         mid = (p.months[:-1] + p.months[1:]) // 2
@@ -921,7 +939,7 @@ class _Generator:
                     }
                 )
             )
-        targets = pd.concat(rows, ignore_index=True)
+        targets = pd.concat([*rows, *ahead], ignore_index=True)
         self.tables["targets"] = pa.Table.from_pandas(targets, preserve_index=False)
         revenue = rev_tm.sum(axis=0)
         margin = rng.normal(0.11, 0.03, n_m)

@@ -37,6 +37,7 @@ from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
 from .tidy import TIDY_COLUMNS, compute_tidy
+from .to_date import TO_DATE_COLUMNS, to_date_figures, to_date_kpis
 
 __all__ = [
     "REP_COLUMNS",
@@ -53,6 +54,7 @@ __all__ = [
     "MRR_MOVEMENTS",
     "SCOPE_TYPES",
     "TIDY_COLUMNS",
+    "TO_DATE_COLUMNS",
     "Engine",
     "Measures",
     "Scope",
@@ -64,6 +66,8 @@ __all__ = [
     "compute_tidy",
     "deal_probability",
     "table_context",
+    "to_date_figures",
+    "to_date_kpis",
     "describe_missing",
     "employed_in",
     "families_out_of_reach",

@@ -317,8 +317,10 @@ class Engine:
         # history: a year and a period before the first period, 13 months of windows
         n_back = per_year + 1 + -(-13 // n)
         # (never before the period holding the data's first month: no measure is there,
-        # but always from the year before the last period: its base when it is to date)
-        earliest = max(periods[0].first - n * n_back, data_months(self.ds)[0])
+        # but always from the year before the last period: its base when it is to date,
+        # and from the first period asked, also when it is before the data)
+        first_data = min(data_months(self.ds)[0], periods[0].first)
+        earliest = max(periods[0].first - n * n_back, first_data)
         start = cal.period(kind, min(earliest, periods[-1].first - n * per_year))
         n_back = (periods[0].first.index - start.first.index) // n
         grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back + len(periods))]

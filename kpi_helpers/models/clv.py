@@ -20,9 +20,11 @@ month m+k and E[Y(t)] the BG/NBD conditional expectation. Example (``fit_clv`` f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -41,6 +43,10 @@ from .clv_models import (
 HORIZON_MONTHS = 12
 ALIVE = 0.5  # accounts with P(alive) at or above this count in the KPI value
 FEW_CUSTOMERS = 50  # below this, the fit is rough: said in the notes
+TREND_MONTHS = 3  # at risk: P(alive) now against the fit at m-3 on the data through m-3
+RISK_FALL = 0.10  # at risk: P(alive) fell by this much or more since m-3
+TOP_SPEND = 0.8  # at risk: accounts with past spend at or above this quantile (top fifth)
+FIT_ALONE = 'clv_fit = "scope" in kpi.toml (kpi-kit clv --fit scope) fits each scope alone'
 ACCOUNT_COLUMNS = [
     "account_id",
     "frequency",
@@ -61,6 +67,9 @@ class ClvResult:
     ``predictive_clv`` is None (undefined, "n/a") when no account has P(alive) >= 0.5 or
     the spend model has no finite mean; ``notes`` say why, and name boundary optima.
     ``accounts`` has ``ACCOUNT_COLUMNS``, one row per account with a purchase.
+    ``fitted_on``: the scope whose orders the models were fitted on: the scope itself, or
+    ``company`` when a team's or rep's accounts take the company fit's predictions (the
+    parameters and likelihoods are then the company's).
     """
 
     month: str
@@ -77,6 +86,8 @@ class ClvResult:
     alive_customers: int
     notes: list[str] = field(default_factory=list)
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    fitted_on: str = ""
+    fit_notes: list[str] = field(default_factory=list, repr=False)  # the models' own notes
 
     def summary(self) -> dict:
         """Everything but the account table, as plain JSON-ready values (NaN -> None)."""
@@ -87,6 +98,7 @@ class ClvResult:
         return {
             "month": self.month,
             "scope": self.scope,
+            "fitted_on": self.fitted_on or self.scope,
             "customers": self.customers,
             "repeat_customers": self.repeat_customers,
             "bgnbd": {k: plain(v) for k, v in self.bgnbd.items()},
@@ -113,13 +125,7 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
         purchases(ds, Month.parse("2026-03"), "team:North")
     """
     sc = check_scope(ds, one_scope(scope, "CLV"))
-    if not ds.has("orders", "account_id", "ordered_at", "revenue"):
-        ds.table("orders")  # says why when the table is missing or unreadable
-        raise KitError(
-            "predictive_clv needs orders with account_id, ordered_at and revenue; "
-            "map those columns (see DATA_CONTRACT.md)."
-        )
-    t = ds.table("orders")
+    t = _orders(ds)
     t = t.filter(t.ordered_at < month.end, t.account_id.notnull(), t.revenue.notnull())
     if sc.kind != "company":
         ms = Measures(ds, Config(), month, month, wanted={sc.kind: sc.rows()})
@@ -131,6 +137,17 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
     df["account_id"] = df["account_id"].astype(object)
     df["revenue"] = df["revenue"].astype(float)
     return df.sort_values(["account_id", "day"], kind="stable").reset_index(drop=True)
+
+
+def _orders(ds: Dataset) -> ibis.Table:
+    """The orders table, or one KitError saying which columns predictive_clv needs."""
+    if not ds.has("orders", "account_id", "ordered_at", "revenue"):
+        ds.table("orders")  # says why when the table is missing or unreadable
+        raise KitError(
+            "predictive_clv needs orders with account_id, ordered_at and revenue; "
+            "map those columns (see DATA_CONTRACT.md)."
+        )
+    return ds.table("orders")
 
 
 def rfm(days: pd.DataFrame, month: Month) -> pd.DataFrame:
@@ -201,14 +218,27 @@ def account_values(
 
 
 def fit_clv(
-    ds: Dataset, month: str, scope: str | Scope = "company", config: Config | None = None
+    ds: Dataset,
+    month: str,
+    scope: str | Scope = "company",
+    config: Config | None = None,
+    start: ClvResult | None = None,
+    company: Callable[[], ClvResult] | None = None,
 ) -> ClvResult:
     """Fit BG/NBD and Gamma-Gamma on ``ds``'s orders through the end of ``month``
     (YYYY-MM or "latest") for ``scope`` (company, team:NAME or rep:ID); see the module.
 
     predictive_clv = mean over accounts with P(alive) >= 0.5 of
     sum_{k=1..12} E[spend] x E[purchases in month m+k] / (1 + clv_discount_rate)^k.
-    Example::
+
+    A team or rep takes the company's fit (kpi.toml ``clv_fit = "company"``, the
+    default): the models are fitted once, on the company's orders, and the scope gets the
+    per-account predictions of its accounts (:func:`scope_accounts`), its value their mean
+    as above. ``clv_fit = "scope"`` fits the scope's own order lines instead.
+    ``company``: a function that gives the company's fit for ``month`` (a caller that
+    keeps fits passes its kept one; default: fitted here). ``start``: an earlier fit whose
+    parameters start the optimisers (a warm start: the optimum is the same, found in
+    fewer steps). Example::
 
         res = fit_clv(open_dataset("data/sample"), "2026-06", "team:EMEA", load_config(None))
         res.predictive_clv, res.notes, res.accounts.sort_values("clv_12m").tail()
@@ -217,6 +247,10 @@ def fit_clv(
     m = month_asked(ds, month)
     sc = one_scope(scope, "CLV")
     check_month(ds, m)
+    if sc.kind != "company" and cfg.clv_fit == "company":
+        ids = scope_accounts(ds, m, sc)  # checks that the team or rep exists
+        whole = company() if company is not None else fit_clv(ds, str(m), "company", cfg, start)
+        return _predicted_for(whole, ids, sc)
     days = purchases(ds, m, sc)  # checks that the team or rep exists
     if days.empty:
         raise NotAvailable(f"No purchases for {_scope_words(sc)} through {m}: nothing to fit.")
@@ -228,8 +262,12 @@ def fit_clv(
             "the models need repeat purchases; pick a later month or a wider scope."
         )
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    bg = fit_bgnbd(x, t_x, T)
-    gg = fit_gamma_gamma(x, summary["monetary"].to_numpy(dtype=float))
+    bg = fit_bgnbd(x, t_x, T, start.bgnbd if start is not None else None)
+    gg = fit_gamma_gamma(
+        x,
+        summary["monetary"].to_numpy(dtype=float),
+        start.gamma_gamma if start is not None else None,
+    )
     notes = bg.notes + gg.notes
     if len(summary) < FEW_CUSTOMERS:
         notes.append(f"Only {len(summary)} customers: the fit is rough.")
@@ -246,20 +284,7 @@ def fit_clv(
             )
     with np.errstate(all="ignore"):
         accounts = account_values(summary, bg.params, gg.params, horizons(m), cfg.clv_discount_rate)
-    alive = accounts[accounts["p_alive"] >= ALIVE]
-    value: float | None = float(alive["clv_12m"].mean()) if len(alive) else None
-    if not len(alive):
-        notes.append("No account has P(alive) >= 0.5: predictive_clv is undefined.")
-    elif not np.isfinite(alive["clv_12m"]).all():
-        value = None
-        bad = int((~np.isfinite(alive["clv_12m"])).sum())
-        notes.append(
-            f"Gamma-Gamma q = {gg.params['q']:.3g} <= 1 gives no finite mean spend for "
-            "accounts without repeat purchases: predictive_clv is undefined."
-            if gg.params["q"] <= 1
-            else f"The 12-month value of {bad} alive accounts could not be computed "
-            "(numeric overflow): predictive_clv is undefined."
-        )
+    value, alive, said = _value(accounts, gg.params)
     return ClvResult(
         month=str(m),
         scope=str(sc),
@@ -272,10 +297,120 @@ def fit_clv(
         converged=bg.converged and gg.converged,
         discount_rate=cfg.clv_discount_rate,
         predictive_clv=value,
-        alive_customers=len(alive),
-        notes=notes,
+        alive_customers=alive,
+        notes=notes + said,
         accounts=accounts,
+        fitted_on=str(sc),
+        fit_notes=notes,
     )
+
+
+def _value(accounts: pd.DataFrame, gamma_gamma: dict[str, float]) -> tuple[float | None, int, list]:
+    """predictive_clv of ``accounts`` (the mean clv_12m of those with P(alive) >= 0.5; None
+    when undefined), how many are alive, and the notes that say why it is undefined."""
+    alive = accounts[accounts["p_alive"] >= ALIVE]
+    value: float | None = float(alive["clv_12m"].mean()) if len(alive) else None
+    notes = []
+    if not len(alive):
+        notes.append("No account has P(alive) >= 0.5: predictive_clv is undefined.")
+    elif not np.isfinite(alive["clv_12m"]).all():
+        value = None
+        bad = int((~np.isfinite(alive["clv_12m"])).sum())
+        notes.append(
+            f"Gamma-Gamma q = {gamma_gamma['q']:.3g} <= 1 gives no finite mean spend for "
+            "accounts without repeat purchases: predictive_clv is undefined."
+            if gamma_gamma["q"] <= 1
+            else f"The 12-month value of {bad} alive accounts could not be computed "
+            "(numeric overflow): predictive_clv is undefined."
+        )
+    return value, len(alive), notes
+
+
+def scope_accounts(ds: Dataset, month: Month, scope: str | Scope) -> set[str]:
+    """The accounts with an order line through the end of ``month`` that belong to
+    ``scope`` (team:NAME or rep:ID) by DATA_CONTRACT.md's "An account's rep and team" (its
+    owner, else the rep of its latest won deal, else of its latest deal; the team is that
+    rep's), as every customer KPI counts them: the accounts whose company-fit predictions
+    a team's or rep's predictive_clv averages. Example::
+
+        scope_accounts(ds, Month.parse("2026-03"), "team:North")  # {"A1", "A7", ...}
+    """
+    sc = check_scope(ds, one_scope(scope, "CLV"))
+    t = _orders(ds)
+    t = t.filter(t.ordered_at < month.end, t.account_id.notnull())
+    a = t.select("account_id").distinct()
+    if sc.kind != "company":
+        ms = Measures(ds, Config(), month, month, wanted={sc.kind: sc.rows()})
+        a = ms.keep(ms.by_owner(a))
+    return set(a.select(id=a.account_id.cast("string")).to_pandas()["id"])
+
+
+def _predicted_for(whole: ClvResult, ids: set[str], sc: Scope) -> ClvResult:
+    """The company fit ``whole`` for the accounts ``ids`` of ``sc``: their rows, and the
+    KPI value, counts and notes over them (the parameters stay the company's)."""
+    acc = whole.accounts[whole.accounts["account_id"].isin(ids)].reset_index(drop=True)
+    if acc.empty:
+        raise NotAvailable(
+            f"No account of {_scope_words(sc)} has a purchase through {whole.month}: "
+            "nothing to predict."
+        )
+    value, alive, said = _value(acc, whole.gamma_gamma)
+    how = (
+        f"The company's fit ({whole.customers:,} customers) predicts the {len(acc):,} "
+        f"accounts of {_scope_words(sc)}; {FIT_ALONE}."
+    )
+    return ClvResult(
+        month=whole.month,
+        scope=str(sc),
+        customers=len(acc),
+        repeat_customers=int((acc["frequency"] > 0).sum()),
+        bgnbd=whole.bgnbd,
+        gamma_gamma=whole.gamma_gamma,
+        mean_log_likelihood=whole.mean_log_likelihood,
+        gamma_gamma_mean_log_likelihood=whole.gamma_gamma_mean_log_likelihood,
+        converged=whole.converged,
+        discount_rate=whole.discount_rate,
+        predictive_clv=value,
+        alive_customers=alive,
+        notes=[how, *whole.fit_notes, *said],
+        accounts=acc,
+        fitted_on=whole.fitted_on,
+        fit_notes=whole.fit_notes,
+    )
+
+
+def at_risk(accounts: pd.DataFrame, then: pd.DataFrame | None, since: Month) -> pd.DataFrame:
+    """``accounts`` (``ACCOUNT_COLUMNS``, the fit at m) with the at-risk columns:
+
+    - ``past_spend``: (frequency + 1) x monetary;
+    - ``p_alive_then``: P(alive) at the end of ``since`` (m-3) from ``then``, the fit on
+      the data through m-3 (NaN for an account without a purchase by then, and for all
+      when there is no such fit);
+    - ``since``: that month;
+    - ``fell_below_half``: P(alive) was >= 0.5 then and is < 0.5 now;
+    - ``top_fifth``: past spend at or above the 0.8 quantile of the accounts given;
+    - ``at_risk``: in the top fifth and P(alive) fell by ``RISK_FALL`` (10 points) or more.
+
+    >>> now = pd.DataFrame({"account_id": ["a", "b"], "frequency": [3, 0],
+    ...     "monetary": [50.0, 0.0], "p_alive": [0.3, 1.0]})
+    >>> was = pd.DataFrame({"account_id": ["a"], "p_alive": [0.8]})
+    >>> at_risk(now, was, Month.parse("2026-07"))[["past_spend", "p_alive_then",
+    ...     "fell_below_half", "at_risk"]].values.tolist()
+    [[200.0, 0.8, True, True], [0.0, nan, False, False]]
+    """
+    out = accounts.copy()
+    out["past_spend"] = (out["frequency"] + 1) * out["monetary"].fillna(0.0)
+    if then is None:
+        out["p_alive_then"] = np.nan
+    else:
+        was = then.drop_duplicates("account_id").set_index("account_id")["p_alive"]
+        out["p_alive_then"] = out["account_id"].map(was).astype(float)
+    out["since"] = str(since)
+    out["fell_below_half"] = (out["p_alive_then"] >= ALIVE) & (out["p_alive"] < ALIVE)
+    out["top_fifth"] = out["past_spend"] >= out["past_spend"].quantile(TOP_SPEND)
+    fell = out["p_alive_then"] - out["p_alive"] >= RISK_FALL - 1e-12
+    out["at_risk"] = out["top_fifth"] & fell
+    return out
 
 
 def _scope_words(sc: Scope) -> str:

@@ -338,6 +338,13 @@ def _fit(
     return theta, float(-res.fun), bool(res.success), edges
 
 
+def _start(params: dict[str, float], names: tuple[str, ...], scale: dict[str, float]) -> np.ndarray:
+    """The log-parameters to start a fit from: ``params`` in the fit's scaled units
+    (each name in ``scale`` divided by its scale), kept inside ``LOG_BOUNDS``."""
+    theta = np.log([params[n] / scale.get(n, 1.0) for n in names])
+    return np.clip(np.nan_to_num(theta, nan=0.0), *LOG_BOUNDS)
+
+
 # Edges that mean the same thing, said once: (edges, words).
 _SAME_EDGE = [
     (
@@ -379,11 +386,15 @@ def _notes(edges: list[tuple[str, str]], params: dict[str, float], model: str) -
     ]
 
 
-def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
+def fit_bgnbd(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, start: dict[str, float] | None = None
+) -> Fit:
     """Maximum-likelihood BG/NBD parameters r, alpha, a, b from each customer's (x, t_x, T).
 
     Maximises the mean of :func:`bgnbd_log_likelihood` over ln(r, alpha, a, b). Times are
     divided by their mean while fitting (alpha is scaled back), so any time unit works.
+    ``start``: parameters to start from (a warm start, e.g. another month's fit of the
+    same customers); by default r = a = b = 1, alpha = 1 / (mean x + 1).
 
     >>> fit = fit_bgnbd(np.array([0, 1, 2, 0]), np.array([0.0, 3, 5, 0]), np.array([6.0, 6, 6, 6]))
     >>> sorted(fit.params), fit.customers
@@ -403,20 +414,24 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
         ll = weights @ bgnbd_log_likelihood(*params, ux, ut, uT)
         return float(ll), (weights @ bgnbd_gradient(*params, ux, ut, uT)) * params
 
-    start = np.log([1.0, 1.0 / (np.mean(x) + 1.0), 1.0, 1.0])
-    theta, _, ok, edges = _fit(BGNBD_PARAMS, mean_ll, start)
+    if start is None:
+        theta0 = np.log([1.0, 1.0 / (np.mean(x) + 1.0), 1.0, 1.0])
+    else:
+        theta0 = _start(start, BGNBD_PARAMS, {"alpha": s})
+    theta, _, ok, edges = _fit(BGNBD_PARAMS, mean_ll, theta0)
     r, alpha, a, b = np.exp(theta)
     params = {"r": float(r), "alpha": float(alpha * s), "a": float(a), "b": float(b)}
     ll = float(np.mean(bgnbd_log_likelihood(*params.values(), x, t_x, T)))
     return Fit(params, ll, ok, len(x), _notes(edges, params, "BG/NBD"))
 
 
-def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> Fit:
+def fit_gamma_gamma(x: np.ndarray, m: np.ndarray, start: dict[str, float] | None = None) -> Fit:
     """Maximum-likelihood Gamma-Gamma parameters p, q, gamma from repeat buyers' (x, m).
 
     Only customers with x > 0 and m > 0 are used. Maximises the mean of
     :func:`gamma_gamma_log_likelihood` over ln(p, q, gamma); spends are divided by their
-    mean while fitting (gamma is scaled back), so any currency unit works.
+    mean while fitting (gamma is scaled back), so any currency unit works. ``start``:
+    parameters to start from (a warm start); by default p = 1, q = 2, gamma = 1.
 
     >>> fit = fit_gamma_gamma(np.array([1, 2, 3, 1]), np.array([10.0, 20, 15, 40]))
     >>> sorted(fit.params), fit.customers
@@ -435,7 +450,12 @@ def fit_gamma_gamma(x: np.ndarray, m: np.ndarray) -> Fit:
         ll = np.mean(gamma_gamma_log_likelihood(*params, x, ms))
         return float(ll), gamma_gamma_gradient(*params, x, ms).mean(axis=0) * params
 
-    theta, _, ok, edges = _fit(GAMMA_GAMMA_PARAMS, mean_ll, np.log([1.0, 2.0, 1.0]))
+    theta0 = (
+        np.log([1.0, 2.0, 1.0])
+        if start is None
+        else _start(start, GAMMA_GAMMA_PARAMS, {"gamma": s})
+    )
+    theta, _, ok, edges = _fit(GAMMA_GAMMA_PARAMS, mean_ll, theta0)
     p, q, gamma = np.exp(theta)
     params = {"p": float(p), "q": float(q), "gamma": float(gamma * s)}
     ll = float(np.mean(gamma_gamma_log_likelihood(*params.values(), x, m)))

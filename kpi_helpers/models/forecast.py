@@ -42,37 +42,56 @@ Example (``forecast_kpi`` from ``kpi_helpers.models``)::
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import get
-from kpi_helpers.core import Config, KitError, Month, NotAvailable, month_index
+from kpi_helpers.core import Config, KitError, Month, NotAvailable, file_sha, month_index, parts_sha
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
+from .conformal import LEVEL, Backtest, interval_label, track_record
 from .pipeline_forecast import PER_STAGE, pipeline_forecast
 
-COLUMNS = ["month", "forecast", "lower", "upper", "method"]
-LEVEL = 0.8  # 80 % prediction intervals
+# the interval's making (``interval``) and the track record of the series' one-month-ahead
+# forecasts (held, origins, coverage %, MAPE %: the same on every row of a series)
+TRACK = ["track_held", "track_origins", "track_coverage", "track_mape"]
+COLUMNS = ["month", "forecast", "lower", "upper", "method", "interval", *TRACK]
 SEASON = 12  # months in a seasonal cycle
 MIN_SEASONAL = 24  # months of history before a season is tried (and seasonal naive used)
 MIN_ETS = 10  # months of history before any ETS model is tried
 MAX_HORIZON = 24
 SIMULATIONS = 1000  # paths for the intervals without a closed form
+BACKTEST_ORIGINS = 24  # rolling origins of the backtest: the last two years at most
+Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)  # 1.2816: the normal 80 % half-width in sigmas
 
 
-def forecast_series(series: pd.Series, horizon: int = 3) -> pd.DataFrame:
+def forecast_series(
+    series: pd.Series, horizon: int = 3, *, never_negative: bool = False
+) -> pd.DataFrame:
     """Forecast the ``horizon`` months after a monthly ``series``, with 80 % intervals.
 
     ``series`` is indexed by month ("YYYY-MM" text, ``pd.Period`` or timestamps), one
     value per consecutive month, no gaps (see :func:`prepare_history` for raw KPI series).
-    Returns one row per future month: ``month`` ("YYYY-MM"), ``forecast``, ``lower``,
-    ``upper`` (the 10 % and 90 % quantiles) and ``method`` ("ETS(A,Ad,M)": additive
-    errors, damped trend, multiplicative season; "seasonal naive"; "naive"). The frame's
-    ``attrs["candidates"]`` gives each model tried with its AICc or why it was rejected.
+    Returns one row per future month (:data:`COLUMNS`): ``month`` ("YYYY-MM"),
+    ``forecast``, ``lower``, ``upper`` (the 80 % interval), ``method`` ("ETS(A,Ad,M)":
+    additive errors, damped trend, multiplicative season; "seasonal naive"; "naive"),
+    ``interval`` ("conformal (14 windows)" or "model", see :func:`calibrate`) and the
+    series' track record (``track_held`` of the last ``track_origins`` one-month-ahead
+    forecasts inside their interval, ``track_coverage`` and ``track_mape`` in %).
+    ``never_negative`` (a KPI that cannot be below 0, ``KPI.never_negative``) clips the
+    forecasts and bounds at 0. The frame's ``attrs["candidates"]`` gives each model tried
+    with its AICc or why it was rejected. A series forecast before (same values, first
+    month and settings) comes from a cache, not a new fit.
 
     Model: the ETS model of lowest AICc = AIC + 2k(k+1)/(n-k-1), where AIC = -2 log L +
     2k, k the estimated parameters and n the months; see the module docstring for the
@@ -80,10 +99,10 @@ def forecast_series(series: pd.Series, horizon: int = 3) -> pd.DataFrame:
 
     >>> s = pd.Series([10.0, 12, 11, 13, 12], index=["2026-01", "2026-02", "2026-03",
     ...                                               "2026-04", "2026-05"])
-    >>> forecast_series(s, horizon=2)[["month", "forecast", "method"]]
-         month  forecast method
-    0  2026-06      12.0  naive
-    1  2026-07      12.0  naive
+    >>> forecast_series(s, horizon=2)[["month", "forecast", "method", "interval"]]
+         month  forecast method interval
+    0  2026-06      12.0  naive    model
+    1  2026-07      12.0  naive    model
     """
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
         raise KitError(f"The forecast horizon must be a whole number of months, not {horizon!r}.")
@@ -98,12 +117,24 @@ def forecast_series(series: pd.Series, horizon: int = 3) -> pd.DataFrame:
             "The series to forecast has missing or infinite values; fill them first "
             "(forecast_kpi does: see prepare_history)."
         )
+    key = fit_key(y, months[0], int(horizon), never_negative)
+    kept = _remembered(key)
+    if kept is not None:
+        return kept
     future = [str(Month(months[-1] + h)) for h in range(1, horizon + 1)]
     candidates: dict[str, str] = {}
     fit = _best_ets(y, months[0], horizon, candidates)
     if fit is None:
         fit = _naive(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
-    method, mean, lower, upper = fit
+    method, mean, lower, upper, spec = fit
+    bt = backtest(y, months[0], spec, horizon)
+    floor = 0.0 if never_negative else None
+    model_lower, model_upper = lower, upper
+    lower, upper, how = calibrate(bt, mean, lower, upper)
+    if floor is not None:
+        clipped = (np.maximum(a, floor) for a in (mean, lower, upper, model_lower, model_upper))
+        mean, lower, upper, model_lower, model_upper = clipped
+    track = track_record(bt, Z, floor)
     out = pd.DataFrame(
         {
             "month": pd.Series(future, dtype="str"),
@@ -111,10 +142,46 @@ def forecast_series(series: pd.Series, horizon: int = 3) -> pd.DataFrame:
             "lower": np.minimum(lower, mean),
             "upper": np.maximum(upper, mean),
             "method": pd.Series([method] * horizon, dtype="str"),
+            "interval": pd.Series(how, dtype="str"),
+            "track_held": track["held"],
+            "track_origins": track["origins"],
+            "track_coverage": float(track["coverage"]),
+            "track_mape": float(track["mape"]),
         }
     )
     out.attrs["candidates"] = candidates
-    return out
+    # the model's own bounds, before calibration (benchmarks/bench_forecast.py compares)
+    out.attrs["model_bounds"] = (
+        np.minimum(model_lower, mean).tolist(),
+        np.maximum(model_upper, mean).tolist(),
+    )
+    _remember(key, out)
+    return out.copy()
+
+
+def calibrate(
+    bt: Backtest, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The 80 % bounds h = 1, 2, ... months ahead: the forecast +- the split-conformal
+    half-width of the backtest's h-step errors (:func:`.conformal.conformal_quantile`)
+    where there are ``MIN_WINDOWS`` (8) of them or more, the model's own ``lower`` and
+    ``upper`` otherwise; and how each was made ("conformal (14 windows)", "model", or
+    "none" without an interval). A conformal interval is never narrower than the one a
+    month before it (the half-widths are a running maximum over h).
+
+    Example: ``calibrate(backtest(y, first, spec, 3), mean, lower, upper)``.
+    """
+    lower, upper = lower.astype("float64").copy(), upper.astype("float64").copy()
+    how, widest = [], 0.0
+    for h in range(1, len(mean) + 1):
+        q, windows = bt.interval(h)
+        if math.isfinite(q):
+            widest = max(widest, q)
+            lower[h - 1], upper[h - 1] = mean[h - 1] - widest, mean[h - 1] + widest
+            how.append(interval_label(windows))
+        else:
+            how.append("model" if math.isfinite(lower[h - 1]) else "none")
+    return lower, upper, how
 
 
 def forecast_kpi(
@@ -143,7 +210,7 @@ def forecast_kpi(
     found = histories(ds, [k.id], scope, first, last, config)[k.id]
     if isinstance(found, KitError):
         raise found
-    return forecast_series(found, horizon)
+    return forecast_series(found, horizon, never_negative=k.never_negative)
 
 
 # what ``kpi-kit forecast`` points at for the model KPIs that are no monthly series
@@ -186,6 +253,8 @@ def model_forecast(
             "lower": [np.nan],
             "upper": [np.nan],
             "method": pd.Series([f"pipeline-weighted{rate}"], dtype="str"),
+            "interval": pd.Series(["none"], dtype="str"),
+            **{c: [np.nan] for c in TRACK},
         }
     )
 
@@ -289,40 +358,24 @@ def ets_name(trend: str | None, damped: bool, season: str | None) -> str:
     return f"ETS(A,{t},{s})"
 
 
-def _best_ets(
-    y: np.ndarray, first: int, horizon: int, candidates: dict[str, str]
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The forecast of the ETS model of lowest AICc, or None when none fits."""
+def _best_ets(y: np.ndarray, first: int, horizon: int, candidates: dict[str, str]) -> tuple | None:
+    """(name, mean, lower, upper, spec) of the ETS model of lowest AICc whose forecast and
+    model interval are finite, or None when none fits; ``spec`` refits it (:func:`backtest`)."""
     # statsmodels loads only when a model is fitted
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     scale = float(np.mean(np.abs(y)))
     if scale == 0 or not math.isfinite(scale):
         return None
-    start = Month(first).start
-    endog = pd.Series(y / scale, index=pd.date_range(start, periods=len(y), freq="MS"))
-    best: tuple[float, tuple[str, np.ndarray, np.ndarray, np.ndarray]] | None = None
+    endog = _endog(y / scale, first)
+    fitted = []  # (aicc, name, form, results)
     for trend, damped, season in _candidates(y):
         name = ets_name(trend, damped, season)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                model = ETSModel(
-                    endog,
-                    error="add",
-                    trend=trend,
-                    damped_trend=damped,
-                    seasonal=season,
-                    seasonal_periods=SEASON if season else None,
-                    initialization_method="heuristic",
-                )
-                res = model.fit(disp=False)
-                pred = res.get_prediction(
-                    start=len(y),
-                    end=len(y) + horizon - 1,
-                    simulate_repetitions=SIMULATIONS,
-                    rng=np.random.default_rng(0),
-                ).summary_frame(alpha=1 - LEVEL)
+                res = ETSModel(endog, **_form(trend, damped, season)).fit(disp=False)
+                mean = np.asarray(res.forecast(horizon), dtype="float64")
         except Exception as exc:  # a model that cannot be fitted is one candidate less
             candidates[name] = f"failed: {type(exc).__name__}: {exc}"
             continue
@@ -332,16 +385,51 @@ def _best_ets(
             candidates[name] = "did not converge" + (f": {trouble[0]}" if trouble else "")
             continue
         aicc = float(res.aicc)
-        mean = pred["mean"].to_numpy(dtype="float64") * scale
-        lower = pred["pi_lower"].to_numpy(dtype="float64") * scale
-        upper = pred["pi_upper"].to_numpy(dtype="float64") * scale
-        if not (math.isfinite(aicc) and np.isfinite([mean, lower, upper]).all()):
+        if not (math.isfinite(aicc) and np.isfinite(mean).all()):
             candidates[name] = "non-finite AICc, forecast or interval"
             continue
         candidates[name] = f"AICc {aicc:.2f}"
-        if best is None or aicc < best[0]:
-            best = (aicc, (name, mean, lower, upper))
-    return best[1] if best else None
+        fitted.append((aicc, name, (trend, damped, season), res))
+    # the model interval only for the best (simulated paths cost): the next if it fails
+    for _aicc, name, form, res in sorted(fitted, key=lambda f: f[0]):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pred = res.get_prediction(
+                    start=len(y),
+                    end=len(y) + horizon - 1,
+                    simulate_repetitions=SIMULATIONS,
+                    rng=np.random.default_rng(0),
+                ).summary_frame(alpha=1 - LEVEL)
+        except Exception as exc:
+            candidates[name] = f"failed: {type(exc).__name__}: {exc}"
+            continue
+        mean, lower, upper = (
+            pred[c].to_numpy(dtype="float64") * scale for c in ("mean", "pi_lower", "pi_upper")
+        )
+        if not np.isfinite([mean, lower, upper]).all():
+            candidates[name] = "non-finite AICc, forecast or interval"
+            continue
+        spec = ("ets", form, np.asarray(res.params, dtype="float64"), scale)
+        return name, mean, lower, upper, spec
+    return None
+
+
+def _form(trend: str | None, damped: bool, season: str | None) -> dict:
+    """ETSModel's keyword arguments for one model form."""
+    return dict(
+        error="add",
+        trend=trend,
+        damped_trend=damped,
+        seasonal=season,
+        seasonal_periods=SEASON if season else None,
+        initialization_method="heuristic",
+    )
+
+
+def _endog(y: np.ndarray, first: int) -> pd.Series:
+    """``y`` on a monthly date index starting at month ``first``."""
+    return pd.Series(y, index=pd.date_range(Month(first).start, periods=len(y), freq="MS"))
 
 
 def _is_fit_warning(w: warnings.WarningMessage) -> bool:
@@ -352,10 +440,9 @@ def _is_fit_warning(w: warnings.WarningMessage) -> bool:
     return issubclass(w.category, (ConvergenceWarning, RuntimeWarning))
 
 
-def _naive(
-    y: np.ndarray, horizon: int, seasonal: bool
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    """Naive or seasonal naive forecast with normal-approximation 80 % intervals."""
+def _naive(y: np.ndarray, horizon: int, seasonal: bool) -> tuple:
+    """Naive or seasonal naive forecast with normal-approximation 80 % intervals:
+    (method, mean, lower, upper, spec)."""
     h = np.arange(1, horizon + 1)
     if seasonal:
         lag = SEASON
@@ -367,6 +454,229 @@ def _naive(
         steps = np.sqrt(h)
     resid = y[lag:] - y[:-lag]
     sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else math.nan
-    half = NormalDist().inv_cdf(0.5 + LEVEL / 2) * sigma * steps
+    half = Z * sigma * steps
     method = "seasonal naive" if seasonal else "naive"
-    return method, mean.astype("float64"), mean - half, mean + half
+    return method, mean.astype("float64"), mean - half, mean + half, (method,)
+
+
+def forecast_paths(
+    series: pd.Series,
+    horizon: int,
+    method: str | None = None,
+    repetitions: int = SIMULATIONS,
+    seed: int = 0,
+) -> tuple[str, np.ndarray]:
+    """``repetitions`` simulated future paths of a monthly ``series`` over the next
+    ``horizon`` months (an array repetitions x horizon), from the model
+    :func:`forecast_series` chose (``method``, e.g. from a pack's forecasts table; chosen
+    again when None). Sums over months need these: the 80 % interval of a sum is the
+    quantiles of the summed paths, never the sum of the bounds.
+
+    ETS: the fitted model's simulation (additive normal errors, fixed ``seed``); naive: a
+    random walk with the one-step residuals' RMS as sigma; seasonal naive: the same
+    month a year before plus an independent error of that sigma. With no residual (one
+    month of history) every path is the forecast.
+
+    >>> s = pd.Series([10.0, 12, 11, 13, 12], index=["2026-01", "2026-02", "2026-03",
+    ...                                               "2026-04", "2026-05"])
+    >>> method, paths = forecast_paths(s, 2, repetitions=500)
+    >>> method, paths.shape, bool(abs(paths[:, 0].mean() - 12.0) < 0.3)
+    ('naive', (500, 2), True)
+    """
+    if method is None:
+        method = str(forecast_series(series, horizon)["method"].iloc[0])
+    months = _month_index(series)
+    y = pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce").to_numpy(dtype="float64")
+    rng = np.random.default_rng(seed)
+    if method.startswith("ETS("):
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        _, t, s = method[4:-1].split(",")
+        trend = None if t == "N" else "add"
+        season = {"N": None, "A": "add", "M": "mul"}[s]
+        scale = float(np.mean(np.abs(y)))
+        endog = pd.Series(
+            y / scale, index=pd.date_range(Month(months[0]).start, periods=len(y), freq="MS")
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = ETSModel(
+                endog,
+                error="add",
+                trend=trend,
+                damped_trend=t == "Ad",
+                seasonal=season,
+                seasonal_periods=SEASON if season else None,
+                initialization_method="heuristic",
+            ).fit(disp=False)
+            sim = res.simulate(horizon, anchor="end", repetitions=repetitions, rng=rng)
+        return method, np.asarray(sim, dtype="float64").reshape(horizon, repetitions).T * scale
+    seasonal = method == "seasonal naive"
+    lag = SEASON if seasonal else 1
+    resid = y[lag:] - y[:-lag]
+    sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
+    errors = rng.normal(0.0, sigma, (repetitions, horizon))
+    if seasonal:
+        h = np.arange(horizon)
+        base = y[len(y) - lag + h % lag]
+        steps = np.sqrt(h // lag + 1)
+        return method, base + errors * steps
+    return method, y[-1] + np.cumsum(errors, axis=1)
+
+
+# ---------------------------------------------------------------------------- backtest
+
+
+def backtest(y: np.ndarray, first: int, spec: tuple, horizon: int) -> Backtest:
+    """The chosen method's forecasts 1..``horizon`` months ahead from each of the last
+    ``BACKTEST_ORIGINS`` origins of ``y`` (the history before the origin only), and its
+    one-step sigma there. Cheap refits: an ETS model keeps its form and the smoothing
+    parameters of the fit on the whole series, and only re-runs its states (and its
+    heuristic start) over the history through each origin; the naive methods are
+    re-applied. An origin where the model cannot run gives NaN (no error counted).
+
+    Example: ``backtest(y, Month.parse("2024-01").index, ("naive",), 3).errors(1)``.
+    """
+    n = len(y)
+    if spec[0] == "ets":
+        start = MIN_SEASONAL if spec[1][2] else MIN_ETS
+    else:
+        start = SEASON + 1 if spec[0] == "seasonal naive" else 2
+    origins = np.arange(max(start, n - BACKTEST_ORIGINS), n)
+    mean = np.full((len(origins), horizon), np.nan)
+    sigma = np.full(len(origins), np.nan)
+    for i, o in enumerate(origins):
+        if spec[0] == "ets":
+            mean[i], sigma[i] = _ets_refit(y[:o], first, spec, horizon)
+        else:
+            _, m, lo, _, _ = _naive(y[:o], horizon, seasonal=spec[0] == "seasonal naive")
+            mean[i], sigma[i] = m, (m[0] - lo[0]) / Z
+    return Backtest(y, origins, mean, sigma)
+
+
+def _ets_refit(y: np.ndarray, first: int, spec: tuple, horizon: int) -> tuple[np.ndarray, float]:
+    """The forecast and one-step sigma of the ETS model ``spec`` with its parameters fixed,
+    run over ``y``; NaN when it cannot run there."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    _, form, params, scale = spec
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = ETSModel(_endog(y / scale, first), **_form(*form)).smooth(params)
+            mean = np.asarray(res.forecast(horizon), dtype="float64") * scale
+            sigma = math.sqrt(float(res.mse)) * scale
+    except Exception:  # noqa: BLE001  an origin the model cannot run: no error counted
+        return np.full(horizon, np.nan), math.nan
+    return mean, sigma
+
+
+# ---------------------------------------------------------------------------- cache, jobs
+
+# the files whose code makes a forecast: a change to them is a new key
+_CODE = parts_sha(*(file_sha(Path(__file__).with_name(f)) for f in ("forecast.py", "conformal.py")))
+_FITS: OrderedDict[str, pd.DataFrame] = OrderedDict()  # the forecasts made, newest last
+KEEP_FITS = 512
+# worker processes for the fits of many series; None: default_jobs()
+_JOBS: ContextVar[int | None] = ContextVar("forecast_jobs", default=None)
+MIN_PARALLEL = 6  # series to fit before worker processes pay off (each imports statsmodels)
+
+
+def fit_key(y: np.ndarray, first: int, horizon: int, never_negative: bool) -> str:
+    """The cache key of a forecast: a hash of the series' values, its first month, the
+    settings and the forecasting code (a new kit version refits).
+
+    >>> a = fit_key(np.array([1.0, 2.0]), 300, 3, False)
+    >>> b = fit_key(np.array([1.0, 2.5]), 300, 3, False)
+    >>> a == fit_key(np.array([1.0, 2.0]), 300, 3, False), a == b
+    (True, False)
+    """
+    values = np.ascontiguousarray(y, dtype="float64").tobytes()
+    return parts_sha(_CODE, values, str(first), str(horizon), str(bool(never_negative)))
+
+
+def _remembered(key: str) -> pd.DataFrame | None:
+    found = _FITS.get(key)
+    if found is None:
+        return None
+    _FITS.move_to_end(key)
+    out = found.copy()
+    out.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in found.attrs.items()}
+    return out
+
+
+def _remember(key: str, out: pd.DataFrame) -> None:
+    _FITS[key] = out.copy()
+    _FITS[key].attrs = dict(out.attrs)
+    while len(_FITS) > KEEP_FITS:
+        _FITS.popitem(last=False)
+
+
+def default_jobs() -> int:
+    """Worker processes for the fits when ``--jobs`` is not given: the machine's cores,
+    at most 4.
+
+    >>> 1 <= default_jobs() <= 4
+    True
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@contextmanager
+def fit_jobs(jobs: int | None) -> Iterator[None]:
+    """Run the fits inside the block in up to ``jobs`` worker processes (None: the
+    default). Example: ``with fit_jobs(2): kpis.compute(ds, "latest", scope="all")``."""
+    if jobs is not None and jobs < 1:
+        raise KitError(f"--jobs must be 1 or more, not {jobs}.")
+    token = _JOBS.set(jobs)
+    try:
+        yield
+    finally:
+        _JOBS.reset(token)
+
+
+def forecast_many(tasks: list[tuple[pd.Series, int, bool]]) -> list[pd.DataFrame | KitError]:
+    """:func:`forecast_series` of each (series, horizon, never_negative) of ``tasks``, in
+    order; a series that cannot be forecast gives its KitError. The series not in the
+    cache are fitted in worker processes (``fit_jobs``) when there are enough of them to
+    pay for the workers' start, else here; either way they land in the cache.
+
+    Example: ``forecast_many([(s1, 3, True), (s2, 3, False)])``.
+    """
+    jobs = _JOBS.get() or default_jobs()
+    todo = [(t, k) for t in tasks if (k := _task_key(t)) is not None and k not in _FITS]
+    if jobs > 1 and len(todo) >= MIN_PARALLEL:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+        from multiprocessing import get_context
+
+        try:  # spawn: no fork of a process holding DuckDB threads
+            ctx = get_context("spawn")
+            with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=ctx) as pool:
+                done = pool.map(fit_task, [t for t, _ in todo])
+                for (_, key), out in zip(todo, done, strict=True):
+                    if isinstance(out, pd.DataFrame):
+                        _remember(key, out)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # no workers here (a script without a __main__ guard): the fits run below
+    return [fit_task(t) for t in tasks]  # from the cache where the workers made them
+
+
+def fit_task(task: tuple[pd.Series, int, bool]) -> pd.DataFrame | KitError:
+    """One task of :func:`forecast_many` (a worker process runs it): the forecast, or the
+    KitError that says why there is none. Example: ``fit_task((series, 3, True))``."""
+    series, horizon, never_negative = task
+    try:
+        return forecast_series(series, horizon, never_negative=never_negative)
+    except KitError as exc:
+        return exc
+
+
+def _task_key(task: tuple[pd.Series, int, bool]) -> str | None:
+    """The cache key of a task; None when the series cannot be forecast at all."""
+    series, horizon, never_negative = task
+    try:
+        y = pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce").to_numpy("float64")
+        return fit_key(y, _month_index(series)[0], int(horizon), never_negative)
+    except (KitError, IndexError, TypeError, ValueError):
+        return None  # fit_task gives the error that says why

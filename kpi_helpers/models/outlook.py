@@ -7,9 +7,12 @@
 A model is fitted for the month asked for (m), for the company and each team: a fit per
 month and rep would cost minutes on a real CRM, and a forecast made in an earlier month
 is what ``benchmarks/bench_forecast.py`` backtests. Other months and reps get rows that
-say so (status ``not_available``). Each fit is kept on the dataset with the settings
-it read, so the outlook tables (``forecasts``, ``pipeline_outlook``, ``clv_accounts``)
-reuse it, and a config that changes one of those settings gets a new fit.
+say so (status ``not_available``). CLV is fitted once, for the company: the teams take
+its per-account predictions (unless ``clv_fit = "scope"``), and the at-risk columns of
+``clv_accounts`` compare it with a second company fit at m-3. Each fit is kept on the
+dataset with the settings it read, so the outlook tables (``forecasts``,
+``pipeline_outlook``, ``clv_accounts``) reuse it, and a config that changes one of those
+settings gets a new fit.
 
 Example::
 
@@ -28,8 +31,8 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, SettingsRead
 from kpi_helpers.data import Dataset, data_months
 from kpi_helpers.metrics import Scope, describe_missing, missing_inputs, table_context
 
-from .clv import ClvResult, fit_clv
-from .forecast import COLUMNS, forecast_series, histories
+from .clv import TREND_MONTHS, ClvResult, at_risk, fit_clv
+from .forecast import COLUMNS, forecast_many, histories
 from .pipeline_forecast import pipeline_forecast
 
 MODEL_SCOPES = ("company", "team")
@@ -50,9 +53,11 @@ def _kept(ds: Dataset, key: tuple, cfg: Config, fit: Callable[[Config], object])
     and a kept fit serves a later config only when every setting it read has the same
     value there, so a fit is keyed by exactly what it read, not by a list kept by hand."""
     kept = ds.cache.setdefault(("model", *key), [])  # [(the settings read, the fit)]
-    found = [out for read, out in kept if read.same_as(cfg)]
+    found = [(read, out) for read, out in kept if read.same_as(cfg)]
     if found:
-        out = found[0]
+        read, out = found[0]
+        for name in read.read:  # an enclosing fit's view notes what this one read
+            getattr(cfg, name)
     else:
         read = SettingsRead(cfg)
         try:
@@ -65,19 +70,53 @@ def _kept(ds: Dataset, key: tuple, cfg: Config, fit: Callable[[Config], object])
     return out
 
 
+def forecast_histories(
+    ds: Dataset, month: Month, scope: str, cfg: Config
+) -> dict[str, pd.Series | KitError]:
+    """The series of each of ``FORECAST_KPIS`` for one scope through ``month``, ready to
+    forecast, or the KitError that says why not (kept on the dataset)."""
+
+    def fit(cfg: Config) -> dict[str, pd.Series | KitError]:
+        return histories(ds, list(FORECAST_KPIS), scope, data_months(ds)[0], month, cfg)
+
+    return _kept(ds, ("forecast_histories", month.index, scope), cfg, fit)
+
+
+def _tasks(found: dict[str, pd.Series | KitError]) -> list[tuple[pd.Series, int, bool]]:
+    return [
+        (s, HORIZON, get(kpi).never_negative)
+        for kpi, s in found.items()
+        if not isinstance(s, KitError)
+    ]
+
+
+def prefit_forecasts(ds: Dataset, month: Month, scopes: list[str], cfg: Config) -> None:
+    """Fit the forecasts of every scope of ``scopes`` at once, so that the fits run in
+    parallel (``forecast.fit_jobs``) and :func:`forecasts` finds them in the cache."""
+    tasks = []
+    for scope in scopes:
+        try:
+            tasks += _tasks(forecast_histories(ds, month, scope, cfg))
+        except KitError:
+            continue  # forecasts() says why
+    forecast_many(tasks)
+
+
 def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFrame:
     """The next ``HORIZON`` months of each of ``FORECAST_KPIS`` the data gives, for one
-    scope: columns ``kpi`` + :data:`.forecast.COLUMNS`. KitError when none can be made."""
+    scope: columns ``kpi`` + :data:`.forecast.COLUMNS`; forecasts and bounds of a KPI
+    that cannot be negative are clipped at 0. KitError when none can be made."""
 
     def fit(cfg: Config) -> pd.DataFrame:
-        parts, why = [], {}
-        first = data_months(ds)[0]
-        found = histories(ds, list(FORECAST_KPIS), scope, first, month, cfg)
-        for kpi, series in found.items():
-            if isinstance(series, KitError):
-                why[kpi] = series
-                continue
-            parts.append(forecast_series(series, HORIZON).assign(kpi=kpi))
+        found = forecast_histories(ds, month, scope, cfg)
+        why = {k: s for k, s in found.items() if isinstance(s, KitError)}
+        series = {k: s for k, s in found.items() if not isinstance(s, KitError)}
+        parts = []
+        for kpi, f in zip(series, forecast_many(_tasks(series)), strict=True):
+            if isinstance(f, KitError):
+                why[kpi] = f
+            else:
+                parts.append(f.assign(kpi=kpi))
         if not parts:
             first_why = next(iter(why.values()), None)
             error = NotAvailable if isinstance(first_why, NotAvailable) else KitError
@@ -90,8 +129,26 @@ def forecasts(ds: Dataset, month: Month, scope: str, cfg: Config) -> pd.DataFram
 
 
 def clv(ds: Dataset, month: Month, scope: str, cfg: Config) -> ClvResult:
-    """The CLV fit of one scope and month (kept on the dataset)."""
-    return _kept(ds, ("clv", month.index, scope), cfg, lambda c: fit_clv(ds, str(month), scope, c))
+    """The CLV fit of one scope and month (kept on the dataset); a team takes the kept
+    company fit's predictions unless ``clv_fit = "scope"`` (:func:`.clv.fit_clv`)."""
+
+    def fit(c: Config) -> ClvResult:
+        return fit_clv(ds, str(month), scope, c, company=lambda: clv(ds, month, "company", c))
+
+    return _kept(ds, ("clv", month.index, scope), cfg, fit)
+
+
+def clv_then(ds: Dataset, month: Month, scope: str, cfg: Config) -> ClvResult:
+    """The at-risk trend's earlier side: the CLV fit at m-3 on the data through m-3 for
+    one scope (kept), its optimisers started from the fit at m."""
+    then = month - TREND_MONTHS
+
+    def fit(c: Config) -> ClvResult:
+        start = clv(ds, month, scope, c)
+        earlier = lambda: clv_then(ds, month, "company", c)  # noqa: E731
+        return fit_clv(ds, str(then), scope, c, start=start, company=earlier)
+
+    return _kept(ds, ("clv_then", month.index, scope), cfg, fit)
 
 
 def pipeline(ds: Dataset, month: Month, scope: str, cfg: Config) -> dict:
@@ -141,6 +198,11 @@ def model_rows(
     (``month``) and the company and team scopes, the other rows say why they have none."""
     rows = []
     cells = skeleton[["month", "scope_type", "scope"]].drop_duplicates()
+    if any(k.id == "revenue_forecast" for k in chosen):  # the fits of all scopes at once
+        now = cells[(cells["month"] == str(month)) & cells["scope_type"].isin(MODEL_SCOPES)]
+        scopes = [str(Scope.of_row(st, sc)) for _, st, sc in now.itertuples(index=False)]
+        if not missing_inputs(ds, get("revenue_forecast").table_needs):
+            prefit_forecasts(ds, month, scopes, cfg)
     for kpi in chosen:
         missing = missing_inputs(ds, kpi.table_needs)
         for m, st, sc in cells.itertuples(index=False):
@@ -208,20 +270,38 @@ def pipeline_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.D
 
 def clv_table(ds: Dataset, month: Month, scope: Scope, cfg: Config) -> pd.DataFrame:
     """The table KPI ``clv_accounts``: the per-account CLV table, highest CLV first, with
-    the account's name when ``accounts`` has one."""
+    the account's name when ``accounts`` has one, and the at-risk columns
+    (:func:`.clv.at_risk`: P(alive) now against the fit at m-3)."""
     res = clv(ds, month, str(scope), cfg)
-    acc = res.accounts.copy()
+    try:
+        then = clv_then(ds, month, str(scope), cfg).accounts
+    except KitError:  # no fit at m-3 (too early, no repeat buyers yet): no trend
+        then = None
+    acc = at_risk(res.accounts, then, month - TREND_MONTHS)
     if ds.has("accounts", "account_id", "account_name"):
-        names = ds.frame("accounts")[["account_id", "account_name"]].drop_duplicates("account_id")
-        acc = acc.merge(names, on="account_id", how="left")
+        acc = acc.merge(_account_names(ds, month), on="account_id", how="left")
         acc.insert(1, "account_name", acc.pop("account_name"))
     return acc.sort_values(["clv_12m", "account_id"], ascending=[False, True], ignore_index=True)
+
+
+def _account_names(ds: Dataset, month: Month) -> pd.DataFrame:
+    """account_id, account_name of the accounts with an order line through the end of
+    ``month``: two columns of those rows only, read once per dataset and month (every
+    scope's ``clv_accounts`` names its accounts from it)."""
+    key = ("clv_account_names", month.index)
+    if key not in ds.cache:
+        a, o = ds.table("accounts"), ds.table("orders")
+        o = o.filter(o.ordered_at < month.end)
+        a = a.semi_join(o, a.account_id == o.account_id)
+        a = a.select(account_id=a.account_id.cast("string"), account_name=a.account_name)
+        ds.cache[key] = a.to_pandas().drop_duplicates("account_id")
+    return ds.cache[key]
 
 
 MODEL_TABLES = {
     "forecasts": forecasts_table,  # the next 3 months of the headline series, 80 % intervals
     "pipeline_outlook": pipeline_table,  # deals due in m+1 per stage, weighted, the target
-    "clv_accounts": clv_table,  # the BG/NBD + Gamma-Gamma CLV of every account
+    "clv_accounts": clv_table,  # the BG/NBD + Gamma-Gamma CLV of every account, at risk
 }
 
 

@@ -83,8 +83,10 @@ def pipeline_forecast(
     open deals lack an expected close date), ``deals``, ``open_amount``, ``win_rate``
     (0..1, pooled), ``won``, ``lost``, ``crm_weighted``, ``target`` (None without a target
     row), ``by_stage`` (stage of the due deals -> deals, amount, win_rate, weighted,
-    crm_weighted), ``win_rate_basis`` ("per stage" or "pooled over stages") and
-    ``stage_win_rates`` (stage -> won, lost, win_rate; empty when pooled).
+    crm_weighted), ``win_rate_basis`` ("per stage" or "pooled over stages"),
+    ``stage_win_rates`` (stage -> won, lost, win_rate; empty when pooled), and
+    ``due_amounts`` / ``due_win_rates`` (each due deal's amount and the win rate it is
+    weighted by: pacing simulates which close).
 
     Example: two deals due in m+1 of 1,000 (proposal) and 3,000 (negotiation), and 4 won
     of the 10 deals closed from the window: value = (1,000 + 3,000) x 0.4 = 1,600.
@@ -165,6 +167,8 @@ def pipeline_forecast(
         "by_stage": by_stage,
         "win_rate_basis": basis,
         "stage_win_rates": per_stage,
+        "due_amounts": [float(a) for a in due["amount"]],  # each due deal's amount
+        "due_win_rates": [float(r) for r in due["_rate"]],
     }
 
 

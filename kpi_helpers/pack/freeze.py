@@ -34,11 +34,14 @@ from kpi_helpers.report import (
     DRIVERS_FILE,
     HEADLINES,
     KPIS_FILE,
+    PACING_CSV,
+    PACING_FILE,
     REPS_FILE,
     SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
+    TO_DATE_FILE,
     TREND_MONTHS,
     VALIDATION_FILE,
     summary_headlines,
@@ -178,21 +181,31 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
-    write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
+    if live.period == "month":  # drivers explain a month's change
+        write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
     reps = write_reps(live, out)
-    write_alerts(live, list(alert_rules or []), kpis, out)
+    to_date = live.to_date(kpis)  # QTD and YTD of the flows, read by pages and mail
+    to_date.to_parquet(out / TO_DATE_FILE, index=False)
+    to_date.to_csv(out / "to_date.csv", index=False)
+    pace = live.pacing([s for s in scopes if s not in quiet])
+    text = json.dumps(pace, indent=1, ensure_ascii=False)
+    (out / PACING_FILE).write_text(text, encoding="utf-8")
+    pd.DataFrame(pace).to_csv(out / PACING_CSV, index=False)
+    write_alerts(live, list(alert_rules or []), kpis, out, pace)
     findings = live.findings()
     findings.to_parquet(out / VALIDATION_FILE, index=False)
     findings.to_csv(out / "validation.csv", index=False)
     profile = data_profile(live.ds)
     fingerprint = hashlib.sha256(
-        (profile["fingerprint"] + settings_text + live.month).encode()
+        (profile["fingerprint"] + settings_text + live.label).encode()
     ).hexdigest()
     meta = dict(
         format=SNAPSHOT_FORMAT,
         kit_version=kit_version(),
         created_at=datetime.now().isoformat(timespec="seconds"),
         month=live.month,
+        period=live.period,
+        label=live.label,
         source=live.ds.description,
         data_through=profile["data_through"],
         timezone=live.ds.timezone,  # the zone in which the months begin and end
@@ -261,7 +274,13 @@ def _no_nan(x: object) -> object:
     return x
 
 
-def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out: Path) -> dict:
+def write_alerts(
+    live: LiveData,
+    rules: list[AlertRule],
+    kpis: pd.DataFrame,
+    out: Path,
+    pace: list[dict] | None = None,
+) -> dict:
     """Check ``rules`` for the month and write ``out/alerts.json``; return its contents.
 
     The rules read the snapshot's rows (``kpis``: company and the pack's teams); scopes
@@ -277,11 +296,14 @@ def write_alerts(live: LiveData, rules: list[AlertRule], kpis: pd.DataFrame, out
          "notes": []}
 
     ``team`` is a rep alert's team ("" otherwise), ``notes`` say which scopes a rule
-    could not check (``outside_range`` on fewer than 6 earlier values).
+    could not check (``outside_range`` on fewer than 6 earlier values). ``pace`` (the
+    snapshot's pacing) is what ``pace_below`` reads for the scopes it holds.
     """
     found = AlertCheck()
     if rules:
-        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis)
+        found = check_dataset(
+            live.ds, rules, live.month, live.cfg, have=kpis, pace=pace, period=live.period
+        )
     payload = dict(
         month=live.month,
         rules=[r.text(live.cfg.currency) for r in rules],

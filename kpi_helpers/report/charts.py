@@ -9,6 +9,8 @@ an account called "$5 & Co" prints as written.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -142,9 +144,7 @@ def trend_chart(
             label="target",
         )
         ax.legend(loc="upper left", fontsize=8.5)
-    ax.set_xticks(
-        x, [m[2:] if i % 2 == 0 else "" for i, m in enumerate(series.index)], fontsize=8.5
-    )
+    ax.set_xticks(x, tick_labels([str(m) for m in series.index]), fontsize=8.5)
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     if unit == "count":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -156,6 +156,21 @@ def trend_chart(
         ax.set_ylim(bottom=0, top=top)
     ax.set_title(title)
     return fig
+
+
+def tick_labels(labels: list[str]) -> list[str]:
+    """A trend's x labels: 13 months every other one, shortened ("26-10"); quarters and
+    years each one, their century dropped ("26-Q4", "FY27-Q1", "FY27").
+
+    >>> tick_labels(["2026-09", "2026-10", "2026-11"])
+    ['26-09', '', '26-11']
+    >>> tick_labels(["FY2027-Q1", "FY2027-Q2"]), tick_labels(["2026-Q4", "FY2027"])
+    (['FY27-Q1', 'FY27-Q2'], ['26-Q4', 'FY27'])
+    """
+    short = [re.sub(r"^(FY)?[0-9]{2}([0-9]{2})", r"\1\2", m) for m in labels]
+    if all(re.fullmatch(r"[0-9]{2}-[0-9]{2}", m) for m in short):  # months
+        return [m if i % 2 == 0 else "" for i, m in enumerate(short)]
+    return short
 
 
 def bar_chart(
@@ -343,5 +358,36 @@ def forecast_chart(
                   fontsize=8.5)  # fmt: skip
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title)
+    return fig
+
+
+def pace_chart(pace: pd.DataFrame, title: str, unit: str, currency: str = "USD") -> Figure:
+    """A bullet chart of the quarter's pace, one row per scope (``pace``: columns
+    ``label``, ``actual``, ``pace``, ``lower``, ``upper``, ``target``): the QTD actual as
+    a bar, the pace as a dot on its 80 % interval, the quarter's target as a tick.
+
+    >>> df = pd.DataFrame({"label": ["EMEA"], "actual": [3.0], "pace": [5.0],
+    ...     "lower": [4.5], "upper": [5.6], "target": [5.2]})
+    >>> len(pace_chart(df, "Bookings: on pace?", "currency").axes)
+    1
+    """
+    fig, ax = _fig(max(2.4, 0.5 * len(pace) + 1.6))
+    y = np.arange(len(pace))[::-1]
+    ax.barh(y, pace["actual"], height=0.5, color=PALETTE[3], label="quarter to date")
+    ax.hlines(y, pace["lower"], pace["upper"], color=PALETTE[0], linewidth=2.2,
+              label="pace, 80 % interval")  # fmt: skip
+    ax.plot(pace["pace"], y, "o", color=PALETTE[0], markersize=6)
+    has = pace["target"].notna()
+    if has.any():
+        ax.plot(pace["target"][has], y[has.to_numpy()], "|", color=BAD, markersize=22,
+                markeredgewidth=2.5, label="quarter target")  # fmt: skip
+    ax.set_yticks(y, [str(v) for v in pace["label"]])
+    ax.xaxis.set_major_formatter(axis_formatter(unit, currency))
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.set_ylim(-0.7, len(pace) - 0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8,
+              markerscale=0.5)  # fmt: skip
     ax.set_title(title)
     return fig

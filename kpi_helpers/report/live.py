@@ -21,16 +21,20 @@ import pandas as pd
 from kpi_helpers import kpis as kpi_api
 from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
 from kpi_helpers.catalog import get
-from kpi_helpers.core import Config
+from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError
 from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import Scope
+from kpi_helpers.metrics import Scope, to_date_figures
+from kpi_helpers.models.pacing import pacing
 
-from .pages import HEADLINES, TREND_MONTHS
+from .pages import HEADLINES, TREND_PERIODS
 
 
 class LiveData:
-    """One dataset, one month: KPIs, tables and findings computed on request."""
+    """One dataset, one month (or the quarter or fiscal year holding it, ``period``):
+    KPIs, tables and findings computed on request. For a period, ``month`` is its last
+    month with data and ``label`` its name ("2026-Q4"); the KPI rows are the last
+    ``TREND_PERIODS[period]`` periods, each computed over its months."""
 
     def __init__(
         self,
@@ -38,14 +42,23 @@ class LiveData:
         mapping: str = "",
         config: Config | None = None,
         month: str = "latest",
+        period: str = "month",
     ):
+        if period not in PERIOD_KINDS:
+            raise KitError(f"period {period!r}: use one of {', '.join(PERIOD_KINDS)}.")
         self.cfg = config or Config()
         if isinstance(source, Dataset):
             source.check_timezone(self.cfg.timezone)
             self.ds = source
         else:
             self.ds = open_dataset(source, mapping or None, self.cfg.timezone)
-        self.month = str(month_asked(self.ds, month))
+        asked = month_asked(self.ds, month)
+        self.period, self.label = period, str(asked)
+        if period != "month":  # the period holding the month, through its last month with data
+            span = Calendar(self.cfg.fiscal_year_start).period(period, asked)
+            span = span.cut(month_asked(self.ds, "latest"))
+            asked, self.label = span.through, span.label
+        self.month = str(asked)
 
     @property
     def timezone(self) -> str:
@@ -54,14 +67,15 @@ class LiveData:
 
     def kpis(self, scope: str | list[str], families: list[str] | None = None) -> pd.DataFrame:
         """The tidy KPI rows of one scope (or a list of them) for the month and the 12
-        before it."""
+        before it (a period: the period and the 7 quarters, or 3 years, before it)."""
         return kpi_api.compute(
             self.ds,
             self.month,
-            months=TREND_MONTHS,
+            months=TREND_PERIODS[self.period],
             scope=scope,
             families=families,
             config=self.cfg,
+            period=self.period,
         )
 
     def kpis_of_scopes(self, scopes: list[str]) -> pd.DataFrame:
@@ -72,6 +86,19 @@ class LiveData:
             str(Scope.of_row(t, s)) for t, s in zip(out["scope_type"], out["scope"], strict=True)
         ]
         return out
+
+    def to_date(self, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+        """QTD and YTD of the flow KPIs (``metrics.to_date_figures``) over ``rows`` (tidy
+        rows with ``key``; by default the company's), with kpi.toml's fiscal year."""
+        if self.period != "month":  # a period pack's page is the quarter or year itself
+            return pd.DataFrame(columns=["key", "kpi", "span"])
+        if rows is None:
+            rows = self.kpis_of_scopes(["company"])
+        return to_date_figures(rows, self.month, self.cfg.fiscal_year_start)
+
+    def pacing(self, scopes: list[str]) -> list[dict]:
+        """The quarter's pace of each scope (``models.pacing.pacing``; none for reps)."""
+        return [p for s in scopes for p in pacing(self.ds, self.month, s, self.cfg)]
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
         """A table KPI (by id); KitError when n/a."""

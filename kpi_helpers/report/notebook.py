@@ -28,11 +28,13 @@ from matplotlib.figure import Figure
 from kpi_helpers.catalog import (
     FAMILIES,
     REGISTRY,
+    Kind,
     format_change,
     format_kpi,
     format_value,
     get,
     scope_label,
+    track_record_text,
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
@@ -40,6 +42,7 @@ from .charts import (
     bar_chart,
     forecast_chart,
     histogram,
+    pace_chart,
     span_title,
     trend_chart,
     waterfall_chart,
@@ -50,19 +53,25 @@ from .pages import (
     FLAG_PAGES,
     FLAGS,
     HEADLINES,
+    PREVIOUS_WORDS,
     alerts_of_scope,
     month_label,
     page_title,
+    period_label,
 )
-from .snapshot import Snapshot
+from .snapshot import PACING_CSV, Snapshot
 
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
+PACING = "pacing"  # what a link names for the snapshot's pacing (no table has this name)
 TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
 
 
 @dataclass
 class Report:
-    """The KPIs of one family (or the summary) for one month and scope, 13 months deep."""
+    """The KPIs of one family (or the summary) for one month and scope, 13 months deep;
+    with ``period="quarter"`` (a QBR) for the quarter holding ``month``, 8 quarters deep,
+    compared with the quarter before (QoQ) and the same quarter a year before (YoY);
+    ``period="year"``: the fiscal year, 4 years deep."""
 
     family: str
     month: str = "latest"
@@ -71,6 +80,7 @@ class Report:
     mapping: str = ""
     config: str = ""
     snapshot: str | Snapshot = ""  # a pack's data/ folder, or a Snapshot already open
+    period: str = "month"
     cfg: Config = field(init=False)
     df: pd.DataFrame = field(init=False)
 
@@ -83,25 +93,38 @@ class Report:
         # the summary shows every family; the outlook draws the series it forecasts
         wide = self.family in ("summary", "outlook")
         families = list(FAMILIES) if wide else [self.family]
+        # a headline of another family (bookings on the team page) comes along
+        lent = [k for k in HEADLINES.get(self.family, []) if get(k).family not in families]
         if self.snapshot:
             snap = self.snapshot
             self.data = snap if isinstance(snap, Snapshot) else Snapshot(snap)
-            if self.month not in ("", "latest", self.data.month):
-                raise KitError(f"The snapshot holds {self.data.month}, not {self.month}.")
+            if self.data.period != self.period:
+                raise KitError(
+                    f"The snapshot holds the {self.data.period} {self.data.label}, not a "
+                    f"{self.period}: pass period={self.data.period!r}."
+                )
+            if self.month not in ("", "latest", self.data.month, self.data.label):
+                raise KitError(f"The snapshot holds {self.data.label}, not {self.month}.")
             df = self.data.kpis(self.scope)
             family_of = {k: REGISTRY[k].family for k in df["kpi"].unique()}
-            df = df[df["kpi"].map(family_of).isin(families)].reset_index(drop=True)
+            keep = df["kpi"].map(family_of).isin(families) | df["kpi"].isin(lent)
+            df = df[keep].reset_index(drop=True)
         else:
             # imported here, not at the top: a page drawn from a snapshot must not load the
             # engine (Ibis, DuckDB) at all
             from .live import LiveData
 
-            self.data = LiveData(self.source, self.mapping, self.cfg, self.month)
-            df = self.data.kpis(self.scope, families)
+            self.data = LiveData(self.source, self.mapping, self.cfg, self.month, self.period)
+            more = list(dict.fromkeys(get(k).family for k in lent))
+            df = self.data.kpis(self.scope, families + more)
         self.month = self.data.month
         self.df = df
         self.current = df[df["month"] == self.month].set_index("kpi")
         self.unavailable = "no data"
+        self.when = month_label(self.month)  # what the page is about: October 2026, 2026-Q4
+        if self.period != "month" and len(self.current):
+            r = self.current.iloc[0]
+            self.when = period_label(r["period"], r["period_start"], r["period_end"], self.month)
 
     def at(self, month: str) -> Report:
         """This report as of an earlier month of its 13 (the explorer's ``Month``): its
@@ -133,6 +156,8 @@ class Report:
             return None
         if table == SCOPE_KPIS:
             rel = self.data.kpis_csv(self.scope)
+        elif table == PACING:
+            rel = PACING_CSV
         else:
             try:
                 rel = self.data.table_csv(table, self.scope)
@@ -144,9 +169,7 @@ class Report:
     def title(self, text: str | None = None) -> HTML:
         """The page's title (the family's, or ``text``), with scope and month."""
         return HTML(
-            blocks().title(
-                text or page_title(self.family), scope_label(self.scope), month_label(self.month)
-            )
+            blocks().title(text or page_title(self.family), scope_label(self.scope), self.when)
         )
 
     def fmt(self, kpi: str, value: float) -> str:
@@ -210,24 +233,69 @@ class Report:
             card["rag"] = "red"
         if card["ok"]:
             made = dict(value=None, label="made at the end of this month")
-            mom = self._change(row, "mom_change", "vs last month", 1)
-            yoy = self._change(row, "yoy_change", "vs last year", 12)
+            mom = self._change(row, "mom_change", f"vs {PREVIOUS_WORDS[self.period]}", 1)
+            yoy = self._change(row, "yoy_change", "vs last year", YEAR_STEPS[self.period])
             card.update(
                 value=self.fmt(k.id, row["value"]),
                 mom=made if k.is_model else mom,
                 yoy=None if k.is_model else yoy,
                 target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
                 attainment=(None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"),
+                to_date=self.to_date_lines(k.id) if k.kind == Kind.FLOW else [],
             )
         else:
             card["reason"] = reason_parts(row["reason"])
         return card
 
+    def to_date(self) -> pd.DataFrame:
+        """QTD and YTD of the scope's flow KPIs (``metrics.to_date_figures``), from the
+        snapshot in a pack, else computed from the page's monthly rows."""
+        if getattr(self, "_to_date", None) is None:
+            if isinstance(self.data, Snapshot):
+                self._to_date = self.data.to_date(self.scope)
+            else:
+                self._to_date = self.data.to_date(self.df.assign(key=self.scope))
+        return self._to_date
+
+    def to_date_lines(self, kpi: str) -> list[dict]:
+        """A flow card's QTD and YTD, as the pages and the e-mail show them: ``span``
+        ("QTD"), ``label`` ("2026-Q4 to date (2 of 3 months)"), ``value``, ``year_before``,
+        ``change`` (a dict as ``mom``), ``target`` and ``attainment`` (text or "")."""
+        rows = self.to_date()
+        out = []
+        for r in rows[rows["kpi"] == kpi].itertuples():
+            if pd.isna(r.value):
+                continue
+            change = dict(value=None, label="vs a year before")
+            if pd.notna(r.change):
+                good = (r.change > 0) == (get(kpi).better == "up")
+                change = dict(
+                    value=format_change(r.change, "%", self.cfg.currency),
+                    label="vs a year before",
+                    tone=""
+                    if get(kpi).better == "neutral" or r.change == 0
+                    else ("good" if good else "bad"),
+                    arrow="▲" if r.change > 0 else "▼" if r.change < 0 else "■",
+                )
+            out.append(
+                dict(
+                    span=r.span,
+                    label=r.label,
+                    value=self.fmt(kpi, r.value),
+                    year_before="" if pd.isna(r.year_before) else self.fmt(kpi, r.year_before),
+                    change=change,
+                    target="" if pd.isna(r.target) else self.fmt(kpi, r.target),
+                    attainment="" if pd.isna(r.attainment) else f"{r.attainment:.0f} %",
+                )
+            )
+        return out
+
     def _change(self, row: pd.Series, col: str, label: str, back: int) -> dict:
         v = row[col]
         if pd.isna(v):
             if self._before_data(row.name, back):
-                label = "no data a year earlier" if back == 12 else "no data a month earlier"
+                unit = "a year" if back == YEAR_STEPS[self.period] else f"a {self.period}"
+                label = f"no data {unit} earlier"
             return dict(value=None, label=label)
         tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
         if col == "yoy_change":
@@ -238,18 +306,24 @@ class Report:
         return dict(value=text, label=label, tone=tone, arrow=arrow)
 
     def _before_data(self, kpi: str, back: int) -> bool:
-        """Whether ``kpi`` has no value ``back`` months before this month because the
-        data starts later (the KPI is available now, so that month's cause is the date)."""
-        then = str(Month.parse(self.month) - back)
-        rows = self.df[(self.df["kpi"] == kpi) & (self.df["month"] == then)]
+        """Whether ``kpi`` has no value ``back`` months (periods) before this one because
+        the data starts later (the KPI is available now, so that period's cause is the
+        date)."""
+        if self.period == "month":
+            then = str(Month.parse(self.month) - back)
+            rows = self.df[(self.df["kpi"] == kpi) & (self.df["month"] == then)]
+        else:  # one row per period, in order: the one ``back`` rows before the last
+            rows = self.df[self.df["kpi"] == kpi].sort_values("period_start")
+            rows = rows.iloc[[-1 - back]] if len(rows) > back else rows.iloc[:0]
         return bool(len(rows)) and (rows["status"] == "not_available").all()
 
     def trends(self, ids: list[str] | None = None) -> None:
         """A 13-month trend chart per headline KPI, with the link to the scope's KPIs; a KPI
         without a value in any month gets one line saying why, not an empty chart."""
+        axis = "month" if self.period == "month" else "period"
         for kpi in ids or self.headlines():
             k = get(kpi)
-            rows = self.df[self.df["kpi"] == k.id].set_index("month")
+            rows = self.df[self.df["kpi"] == k.id].set_index(axis)
             window = len(rows)
             rows = rows[rows["status"] != "not_available"]  # the months that exist
             if rows.empty:
@@ -259,9 +333,15 @@ class Report:
                 text = f"{k.name} has no value in these {len(rows)} months: {why}."
                 display(HTML(blocks().na(text)))
                 continue
+            if self.period == "month":
+                title = span_title(k.name, list(rows.index), window)
+            elif len(rows) < window:  # "Bookings, since 2025-Q3" / "last 8 quarters"
+                title = f"{k.name}, since {rows.index[0]}"
+            else:
+                title = f"{k.name}, last {len(rows)} {self.period}s"
             fig = trend_chart(
                 rows["value"],
-                span_title(k.name, list(rows.index), window),
+                title,
                 k.unit,
                 self.cfg.currency,
                 rows["target"],
@@ -297,7 +377,8 @@ class Report:
             )
         shown = [c for c in ("mom", "yoy", "target", "rag") if any(r[c] for r in rows)]
         groups = [(names, reason_parts(why)) for why, names in missing.items()]
-        return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS)))
+        previous = PREVIOUS_WORDS[self.period]
+        return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS), previous))
 
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
@@ -432,7 +513,10 @@ class Report:
         paragraph of each headline that has drivers, then a waterfall (bridge) from last
         month's value through the top drivers and "everything else" to this month's for
         the ``charts`` largest movers among them, and the link to the drivers' CSV. A
-        pack reads them from its snapshot; live, they are computed for the headlines."""
+        pack reads them from its snapshot; live, they are computed for the headlines.
+        A quarter or year page has none yet (drivers explain a month's change)."""
+        if self.period != "month":
+            return
         ids = ids or self.headlines()
         found = self.data.drivers(self.scope, "previous", ids)
         shown = [found[k] for k in ids if k in found]
@@ -464,6 +548,36 @@ class Report:
         if href:
             display(HTML(blocks().data_link(href, "every part of every split of the headlines")))
 
+    def year_quarters(self, ids: list[str] | None = None) -> HTML | None:
+        """A QBR's summary: the fiscal year's quarters side by side (the year's quarters
+        with data, oldest first), one row per headline KPI; None on a monthly page.
+        A quarter to date is labelled so: "2026-Q4 to date (2 of 3 months)"."""
+        if self.period != "quarter":
+            return None
+        rows = self.df.sort_values("period_start")
+        year = str(self.current["period"].iloc[0]).rpartition("-Q")[0] if len(self.current) else ""
+        rows = rows[rows["period"].str.rpartition("-Q")[0] == year]
+        spans = rows.drop_duplicates("period")
+        labels = [
+            period_label(r.period, r.period_start, r.period_end, r.month)
+            for r in spans.itertuples()
+        ]
+        table = []
+        for kpi in ids or self.headlines():
+            k = get(kpi)
+            got = rows[rows["kpi"] == k.id].set_index("period")
+            if got.empty or (got["status"] == "not_available").all():
+                continue
+            cells = [
+                self.fmt(k.id, got.loc[p, "value"])
+                if p in got.index and got.loc[p, "status"] == "ok"
+                else "n/a"
+                for p in spans["period"]
+            ]
+            table.append([k.name, *cells])
+        columns = ["KPI", *labels]
+        return HTML(blocks().table(columns, table, "", self.link(SCOPE_KPIS)))
+
     # ---------------------------------------------------------------- outlook
     def forecast_charts(self) -> None:
         """Per forecast series: the months so far and the next 3 with the 80 % interval,
@@ -480,7 +594,9 @@ class Report:
                 actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
             )
             self.show(fig, data="forecasts")
-        shown = f.assign(kpi=f["kpi"].map(lambda x: get(x).name))
+            display(HTML(blocks().caption(forecast_caption(rows))))
+        shown = f.drop(columns=[c for c in f.columns if c.startswith("track_")])
+        shown = shown.assign(kpi=f["kpi"].map(lambda x: get(x).name))
         units = f["kpi"].map(lambda x: get(x).unit)
         for col in ("forecast", "lower", "upper"):  # each row in its KPI's unit
             shown[col] = [
@@ -505,6 +621,62 @@ class Report:
         band = f" (80 %: {fmt(r['lower'])}–{fmt(r['upper'])})" if pd.notna(r["lower"]) else ""
         text = f"{k.name} forecast for next month ({month_label(r['month'])}): {fmt(r['forecast'])}"
         return HTML(blocks().note(f"{text}{band}, {r['method']}.", self.link("forecasts")))
+
+    def pace(self, scopes: list[str] | None = None) -> list[dict]:
+        """The quarter's pace (``models.pacing.pacing``) of ``scopes`` (this scope by
+        default): from the snapshot in a pack, else computed."""
+        return self.data.pacing(scopes or [self.scope])
+
+    def pace_lines(self) -> list[str]:
+        """The pacing sentences of this scope, one per paced KPI, e.g. "Sales revenue: on
+        pace for $5.2M this quarter (80 %: $4.8M–$5.6M) against a $5.0M target (2026-Q4,
+        2 of 3 months done; ETS(A,N,N))"; the summary page and the e-mail show them."""
+        out = []
+        for p in self.pace():
+            k = get(p["kpi"])
+
+            def fmt(v: float, unit: str = k.unit) -> str:
+                return format_value(v, unit, self.cfg.currency)
+
+            if p["months"] == p["of_months"]:
+                band = " (the quarter's actual: no month left)"
+            else:
+                band = f" (80 %: {fmt(p['lower'])}–{fmt(p['upper'])})"
+            goal = (
+                f" against a {fmt(p['target'])} target"
+                if p["target"] is not None
+                else " (no target for every month of the quarter)"
+            )
+            done = f"{p['quarter']}, {p['months']} of {p['of_months']} months done"
+            how = f"; {p['method']}" if p["method"] else ""
+            out.append(
+                f"{k.name}: on pace for {fmt(p['pace'])} this quarter{band}{goal} ({done}{how})."
+            )
+        return out
+
+    def pacing(self) -> None:
+        """Pacing for the quarter: the sentences of :meth:`pace_lines`, then per paced KPI
+        with a target a bullet chart of the company and its teams (a team's page: the
+        team) with the QTD actual, the pace's 80 % interval and the quarter's target."""
+        lines = self.pace_lines()
+        if not lines:
+            why = "pacing needs a revenue or bookings forecast (company and teams)"
+            display(HTML(blocks().na(f"No pace for the quarter: {why}.")))
+            return
+        display(HTML(blocks().notes(lines, self.link(PACING))))
+        scopes = [self.scope]
+        if self.scope == "company" and isinstance(self.data, Snapshot):
+            scopes = [
+                s for s in self.data.paged_scopes if s.partition(":")[0] in ("company", "team")
+            ]
+        pace = pd.DataFrame(self.pace(scopes))
+        for kpi, rows in pace.groupby("kpi", sort=False):
+            if rows["target"].isna().all():
+                continue
+            k = get(kpi)
+            rows = rows.assign(label=rows["key"].map(scope_label))
+            title = f"{k.name}: {rows['quarter'].iloc[0]} to date, pace and target"
+            self.show(pace_chart(rows, title, k.unit, self.cfg.currency), data=PACING)
 
     def next_month(self) -> HTML:
         """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""
@@ -562,25 +734,41 @@ class Report:
         )
 
     def at_risk(self, n: int = 10) -> HTML:
-        """High-value accounts slipping away: among the top fifth by past spend
-        (frequency + 1 purchases x mean spend), those whose P(alive) fell below 50 %."""
+        """High-value accounts slipping away: the sentence "Since the end of July 2026, 42
+        accounts fell below 50 % P(alive), 5 of them in the top fifth by past spend.", then
+        the accounts the table ``clv_accounts`` marks ``at_risk`` (top fifth by past spend,
+        P(alive) fallen by 10 points or more against the fit at m-3), largest fall first."""
         acc = self.table("clv_accounts")
         if acc is None:
             return self.show_table(None)
-        spent = (acc["frequency"] + 1) * acc["monetary"].fillna(0)
-        risky = acc[(spent >= spent.quantile(0.8)) & (acc["p_alive"] < 0.5)]
-        risky = risky.assign(past_spend=spent[risky.index]).sort_values(
-            ["past_spend", "account_id"], ascending=[False, True]
+        since = month_label(str(acc["since"].iloc[0])) if len(acc) else ""
+        if acc.empty or acc["p_alive_then"].isna().all():
+            return HTML(
+                blocks().na(f"No P(alive) to compare with: no fit on the orders through {since}.")
+            )
+        fell = acc["fell_below_half"]
+        top = fell & acc["top_fifth"]
+        said = (
+            f"Since the end of {since}, {int(fell.sum()):,} account"
+            f"{'s' if fell.sum() != 1 else ''} fell below 50 % P(alive), "
+            f"{int(top.sum()):,} of them in the top fifth by past spend."
         )
+        risky = acc[acc["at_risk"]]
+        risky = risky.assign(
+            fall=risky["p_alive_then"] - risky["p_alive"],
+            p_alive_then=risky["p_alive_then"] * 100.0,
+        ).sort_values(["fall", "past_spend", "account_id"], ascending=[False, False, True])
         if risky.empty:
-            return HTML(blocks().na("No high-value account has a P(alive) below 50 %."))
-        return self.show_table(
-            _clv_shown(risky.head(n), "past_spend"),
-            money=("clv_12m", "expected_spend", "past_spend"),
-            percent=("p_alive",),
-            limit=n,
-            data="clv_accounts",
-        )
+            table = blocks().na("No account in the top fifth by past spend is at risk.")
+        else:
+            table = self.show_table(
+                _clv_shown(risky.head(n), "p_alive_then", "past_spend"),
+                money=("clv_12m", "expected_spend", "past_spend"),
+                percent=("p_alive", "p_alive_then"),
+                limit=n,
+                data="clv_accounts",
+            ).text
+        return HTML(str(blocks().note(said, None)) + str(table))  # both escaped already
 
     def data_quality(self) -> HTML:
         """What validation found, in two parts: the tables the data does not have, in one
@@ -623,6 +811,9 @@ class Report:
         return int(sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"]))
 
 
+YEAR_STEPS = {"month": 12, "quarter": 4, "year": 1}  # periods back to the same one a year before
+
+
 def _rag(row: pd.Series) -> str:
     return row["rag"] if isinstance(row["rag"], str) else ""
 
@@ -635,6 +826,25 @@ def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
     """The CLV columns a page shows, P(alive) in percent."""
     cols = [c for c in [*_CLV_SHOWN, *more] if c in acc.columns]
     return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
+
+
+def forecast_caption(rows: pd.DataFrame) -> str:
+    """How one series' forecast interval was made and its track record, from its rows of
+    the ``forecasts`` table (a snapshot made before they existed: "").
+
+    >>> rows = pd.DataFrame({"interval": ["conformal (14 windows)"], "track_held": [10],
+    ...                      "track_origins": [12], "track_mape": [6.24]})
+    >>> for part in forecast_caption(rows).split(". "):
+    ...     print(part)
+    80 % interval: conformal (14 windows)
+    Track record: the 80 % interval held 10 of the last 12 months; MAPE 6.2 %.
+    """
+    if "interval" not in rows:
+        return ""
+    r = rows.iloc[0]
+    text = f"80 % interval: {', '.join(dict.fromkeys(rows['interval'].astype(str)))}."
+    track = track_record_text(r.get("track_held"), r.get("track_origins"), r.get("track_mape"))
+    return text + (f" Track record: {track}." if track else "")
 
 
 def show(fig) -> None:

@@ -9,16 +9,25 @@ both, and the snapshot, read one list. Nothing here touches data.
 
 from __future__ import annotations
 
+import re
+
 from kpi_helpers.catalog import FAMILIES
 from kpi_helpers.core import Month, resource_dir
 
 TEMPLATES = resource_dir("templates")
 PACK_FAMILIES = ("summary", *FAMILIES)
+# a quarter's or year's label, the name of its pack's folder: 2026-Q4, FY2027-Q1, FY2027
+PERIOD_FOLDER = r"(FY)?[0-9]{4}(-Q[1-4])?"
 TREND_MONTHS = 13  # every page shows the month and the 12 before it
+# how many periods a page's trends show, per period kind (a QBR: the last 8 quarters)
+TREND_PERIODS = {"month": TREND_MONTHS, "quarter": 8, "year": 4}
+# what a card's first comparison is against, per period kind (the second is a year before)
+PREVIOUS_WORDS = {"month": "last month", "quarter": "last quarter", "year": "last year"}
 
 HEADLINES = {
     "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
     "pipeline": [
+        "deals_won",  # a flow: its card has the QTD and YTD lines
         "pipeline_value",
         "win_rate",
         "pipeline_coverage",
@@ -34,7 +43,12 @@ HEADLINES = {
         "customer_lifetime_value",
     ],
     "profitability": ["customer_acquisition_cost", "gross_margin", "ltv_to_cac", "cost_per_lead"],
-    "team": ["sales_target_attainment", "gap_to_target", "sales_per_rep"],
+    "team": [
+        "monthly_sales_bookings",
+        "sales_target_attainment",
+        "gap_to_target",
+        "sales_per_rep",
+    ],
     "subscription": [
         "monthly_recurring_revenue",
         "net_new_mrr",
@@ -92,8 +106,31 @@ def page_title(page: str) -> str:
 
 
 def month_label(month: str) -> str:
-    """``2026-10`` -> ``October 2026``."""
+    """``2026-10`` -> ``October 2026``; a quarter's or year's label stays as it is.
+
+    >>> month_label("2026-10"), month_label("FY2027-Q1")
+    ('October 2026', 'FY2027-Q1')
+    """
+    if re.fullmatch(PERIOD_FOLDER, str(month)):
+        return str(month)
     return Month.parse(month).label
+
+
+def period_label(label: str, start: str, end: str, through: str) -> str:
+    """A period's name on a page: its label, and "to date (k of n months)" when its data
+    ends before its last month (``start``, ``end``, ``through``: YYYY-MM).
+
+    >>> period_label("2026-Q4", "2026-10", "2026-12", "2026-11")
+    '2026-Q4 to date (2 of 3 months)'
+    >>> period_label("FY2027-Q1", "2026-02", "2026-04", "2026-04")
+    'FY2027-Q1'
+    """
+    first, last, done = (Month.parse(m) for m in (start, end, through))
+    if done >= last:
+        return label
+    return (
+        f"{label} to date ({done.index - first.index + 1} of {last.index - first.index + 1} months)"
+    )
 
 
 def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:

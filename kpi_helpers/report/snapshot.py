@@ -8,11 +8,15 @@ notebook that renders from a snapshot never imports Ibis or opens the source.
 
 Layout::
 
-    data/snapshot.json            month, scopes and their folders, source (no secrets),
+    data/snapshot.json            month (a quarter's or year's last month with data),
+                                  period (month, quarter, year) and label (2026-Q4),
+                                  scopes and their folders, source (no secrets),
                                   data-through date, the time zone the months end in
                                   (timezone), row counts, fingerprint, kit version,
                                   and per scope the table files or why a table is n/a
-    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
+    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy);
+                                  a quarter pack: the last 8 quarters (the engine's
+                                  period values, columns period, period_start, ...)
     data/reps.parquet             every KPI of every rep with data, 13 months (the
                                   explorer's reps; snapshot.json's ``reps`` names them)
     data/validation.parquet|csv   the validation findings
@@ -20,6 +24,9 @@ Layout::
     data/drivers.json             why the headlines moved (kpi_helpers.drivers.entry), per
                                   scope, against the previous month and the year before
     data/<scope>/drivers.csv      every part of every partition behind them
+    data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
+    data/pacing.json|csv          the quarter's pace of revenue and bookings, company and
+                                  teams (models.pacing)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
@@ -47,6 +54,9 @@ ALERTS_FILE = "alerts.json"
 DRIVERS_FILE = "drivers.json"
 SCOPE_DRIVERS_CSV = "drivers.csv"
 REPS_FILE = "reps.parquet"
+TO_DATE_FILE = "to_date.parquet"
+PACING_FILE = "pacing.json"
+PACING_CSV = "pacing.csv"  # the same rows, linked from the pages
 SNAPSHOT_FORMAT = 1
 
 
@@ -89,6 +99,17 @@ class Snapshot:
         """The IANA zone in which the snapshot's months begin and end (kpi.toml's
         ``timezone``); UTC for a snapshot written before the setting existed."""
         return self.meta.get("timezone", DEFAULT_TIMEZONE)  # snapshots older than the setting
+
+    @property
+    def period(self) -> str:
+        """The pack's period kind: ``month``, ``quarter`` (a QBR) or ``year``."""
+        return self.meta.get("period", "month")  # snapshots older than periods: a month
+
+    @property
+    def label(self) -> str:
+        """The pack's period as its folder is named: ``2026-10``, ``2026-Q4``, ``FY2027``;
+        ``month`` is its last month with data."""
+        return self.meta.get("label", self.month)
 
     @property
     def scopes(self) -> list[str]:
@@ -167,6 +188,25 @@ class Snapshot:
         """The scope's KPI CSV, relative to the snapshot folder."""
         return f"{self.folder(scope)}/{SCOPE_KPIS_CSV}"
 
+    def to_date(self, scope: str | None = None) -> pd.DataFrame:
+        """QTD and YTD of the flow KPIs (``metrics.to_date.TO_DATE_COLUMNS``) of one scope,
+        or of all; empty for a snapshot written before they existed."""
+        if not (self.path / TO_DATE_FILE).exists():
+            return pd.DataFrame(columns=["key", "kpi", "span"])
+        df = self._read(TO_DATE_FILE)
+        return df if scope is None else df[df["key"] == scope].reset_index(drop=True)
+
+    def pacing(self, scopes: list[str]) -> list[dict]:
+        """The quarter's pace of each of ``scopes`` (``models.pacing.pacing``'s dicts)."""
+        path = self.path / PACING_FILE
+        if not path.exists():
+            return []
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return [r for r in rows if r["key"] in scopes]
+
     def findings(self) -> pd.DataFrame:
         """The validation findings (``kpi_helpers.data.validate.validate``'s frame)."""
         return self._read(VALIDATION_FILE)
@@ -176,9 +216,9 @@ class Snapshot:
         the pack had no alert rules. Each is a dict with ``kpi`` (id), ``name``, ``scope``,
         ``scope_label``, ``month``, ``value`` (a number, or None), ``value_text``,
         ``rule`` (the rule in words, e.g. "below 20.0 %") and ``kind`` (``below``,
-        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``);
-        also ``threshold`` (None for the last two), ``team`` (a rep alert's team, else
-        "") and ``rule_name`` (the rule's ``name``, else "")."""
+        ``above``, ``change_below``, ``change_above``, ``turns_red``, ``outside_range``,
+        ``pace_below``); also ``threshold`` (None for the last three), ``team`` (a rep
+        alert's team, else "") and ``rule_name`` (the rule's ``name``, else "")."""
         return list(self._alerts_file().get("alerts", []))
 
     def alert_rules(self) -> list[str]:

@@ -305,7 +305,7 @@ GOOD = '[[alerts]]\nkpi = "win_rate"\nbelow = 20\n\n[[alerts]]\n'
         ),
         ('kpi = "win_rate"\nbelow = 20\nscope = "region:EU"', "scope 'region:EU' is not a scope"),
         ('kpi = "win_rate"\nbelow = 20\nscope = "team"', "(every team: team:*)"),
-        ('kpi = "win_rate"\nbellow = 20', "unknown key 'bellow' (did you mean below?)"),
+        ('kpi = "win_rate"\nbellow = 20', "unknown key 'bellow' (did you mean below"),
         ("below = 20", "kpi is missing"),
     ],
 )

@@ -58,3 +58,11 @@ def test_segment_names_are_escaped_on_pages_and_in_mail(tmp_path, monkeypatch, t
     html, text, _ = render(_content(alerts=[item], other_alerts=0, alert_rules=1))
     assert escape(alert) in html and team not in html
     assert f"\n  {alert}\n" in text
+
+
+def test_the_pacing_lines_reach_the_html_and_the_text():
+    line = "Sales revenue: on pace for $5.2M this quarter (80 %: $4.8M–$5.6M) against a $5.0M goal"
+    html, text, _ = render(_content(alerts=None, other_alerts=0, alert_rules=0, pacing=[line]))
+    assert line in text and line in html
+    html, text, _ = render(_content(alerts=None, other_alerts=0, alert_rules=0, pacing=[]))
+    assert "on pace" not in html + text

@@ -22,7 +22,7 @@ from kpi_fixture import tables
 from kpi_helpers import kpis
 from kpi_helpers.alerts import AlertRule, check_dataset
 from kpi_helpers.cli import main
-from kpi_helpers.core import KitError
+from kpi_helpers.core import Config, KitError, NotAvailable
 from kpi_helpers.data import open_dataset
 from kpi_helpers.metrics import check_scope
 from kpi_helpers.models import fit_clv, forecast_kpi, pipeline_forecast
@@ -135,9 +135,12 @@ def test_unassigned_and_a_rep_missing_from_reps_are_scopes_at_every_door(ds, sco
     assert deals["crm_weighted"] == 600.0 * 0.5  # no probability: proposal's default
     assert deals["status"] == "undefined"  # no deal of R9 has ever closed: no win rate
 
-    clv = DOORS["models.fit_clv"](ds, scope)
+    clv = fit_clv(ds, M, scope, Config(clv_fit="scope"))  # the scope's own order lines
     assert (clv.customers, clv.repeat_customers) == (2, 1)  # A5 on two days, A6 on one
     assert clv.scope == scope
+    # the company fit's predictions go to each account's own rep: A5 and A6 are not R9's
+    with pytest.raises(NotAvailable, match=f"No account of {kind} {name} has a purchase"):
+        DOORS["models.fit_clv"](ds, scope)
 
     alerts = DOORS["alerts.check_dataset"](ds, scope).alerts
     assert [(a.scope, a.kpi, a.value, a.team) for a in alerts] == [

@@ -339,8 +339,8 @@ def test_scope_errors_are_readable(hand):
         fit_clv(hand, "2026-03", "team:West")
     with pytest.raises(KitError, match="one scope at a time"):
         fit_clv(hand, "2026-03", "team")
-    with pytest.raises(KitError, match="need repeat purchases"):
-        fit_clv(hand, "2026-03", "team:South")
+    with pytest.raises(KitError, match="need repeat purchases"):  # South's own fit
+        fit_clv(hand, "2026-03", "team:South", Config(clv_fit="scope"))
     with pytest.raises(KitError, match="No data for 2027-01"):
         fit_clv(hand, "2027-01")
 

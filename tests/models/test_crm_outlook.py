@@ -101,7 +101,9 @@ def test_forecasts_start_with_the_kpis_data(crm):
     1,000, 2,000, 400, not on five months of $0 before them."""
     f = forecast_kpi(crm, "monthly_sales_bookings", M, horizon=2)
     expected = forecast_series(
-        pd.Series([1000.0, 2000.0, 400.0], index=["2017-03", "2017-04", "2017-05"]), 2
+        pd.Series([1000.0, 2000.0, 400.0], index=["2017-03", "2017-04", "2017-05"]),
+        2,
+        never_negative=True,  # bookings cannot be negative: the bounds are clipped at 0
     )
     pd.testing.assert_frame_equal(f, expected)
     # naive: the last value, with an interval from the two one-step changes only

@@ -660,6 +660,9 @@ def test_outlook_page_and_the_summary_forecast_line(pack):
         assert section in page, section
     # the method behind each forecast is named in its table
     assert re.search(r"ETS\(A,[NA]d?,[NAM]\)|seasonal naive|naive", page)
+    # under each chart: how its interval was made and its track record
+    assert re.search(r"80 % interval: (conformal \(\d+ windows\)|model)", page)
+    assert re.search(r"Track record: the 80 % interval held \d+ of the last 12 months", page)
     summary = (path / "company" / "summary.html").read_text("utf-8")
     line = re.search(
         r"Sales revenue forecast for next month \(([^)]*)\): \$[\d,]+ \(80 %: \$[\d,]+–\$[\d,]+\)",
@@ -861,3 +864,26 @@ def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
         assert f"· {escape(company[k]['top'][0])}</span>" in index, k
     for k in usual:
         assert f"· {escape(company[k]['top'][0])}</span>" not in index, k
+
+
+def test_summary_shows_quarter_to_date_and_the_pace(pack):
+    """SAMPLE_END (2026-06) ends 2026-Q2: QTD is April..June, YTD January..June, and the
+    pace of the quarter is its actual, against the sum of its three monthly targets."""
+    path, _ = pack
+    rows = pd.read_parquet(path / "data" / "kpis.parquet")
+    rev = rows[(rows["key"] == "company") & (rows["kpi"] == "sales_revenue")].set_index("month")
+    quarter = ["2026-04", "2026-05", "2026-06"]
+    qtd, target = rev.loc[quarter, "value"].sum(), rev.loc[quarter, "target"].sum()
+    before = rev.loc[quarter, "same_month_last_year"].sum()
+    ytd = rev.loc[[f"2026-{m:02d}" for m in range(1, 7)], "value"].sum()
+    money = lambda v: html.escape(format_value(v, "currency"))  # noqa: E731
+    page = (path / "company" / "summary.html").read_text("utf-8")
+    assert f'<span class="span">QTD</span> {money(qtd)} · a year before {money(before)}' in page
+    assert f"· target {money(target)} · {qtd / target * 100:.0f} %" in page
+    assert f'<span class="span">YTD</span> {money(ytd)}' in page
+    assert (
+        f"Sales revenue: on pace for {money(qtd)} this quarter (the quarter's actual: no "
+        f"month left) against a {money(target)} target (2026-Q2, 3 of 3 months done)." in page
+    )
+    pace = json.loads((path / "data" / "pacing.json").read_text("utf-8"))
+    assert {p["key"] for p in pace} == {"company", f"team:{TEAM}"}

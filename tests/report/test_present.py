@@ -161,19 +161,20 @@ def test_quote_to_close_needs_its_column(tmp_path):
 def test_summary_headlines_have_a_signal(summary):
     # churn is undefined in every month (no customer at the start of any month before
     # March): it gives way; the rest have a value somewhere in the 13 months, and the
-    # families' headlines top the row up to the summary's ten (stale 12.5 %, overdue 75 %)
+    # families' headlines top the row up to the summary's ten (stale 12.5 %, overdue 75 %;
+    # the pipeline page's first headline, deals won, comes before the rest of pipeline's)
     assert summary.current.loc["churn_rate", "status"] == "undefined"
     assert summary.headlines() == [
         "monthly_sales_bookings",
         "win_rate",
         "new_customers",
+        "deals_won",
         "pipeline_value",
         "sales_cycle_length",
         "stale_pipeline_share",
         "overdue_pipeline_share",
         "active_customers",
         "sales_per_rep",
-        "bookings_forecast",
     ]
 
 
@@ -275,3 +276,22 @@ def test_a_move_beyond_the_usual_range():
     # only 5 earlier changes: no usual range to judge by
     assert not beyond_usual(rows(500).iloc[6:], "monthly_sales_bookings", months[-1])
     assert beyond_usual(rows(500).iloc[5:], "monthly_sales_bookings", months[-1])
+
+
+def test_pipeline_and_team_cards_have_quarter_and_year_to_date(folder):
+    # won in 2026-Q1 (January..March): W1 1000 (March 11) and W2 500 (March 2); O2 closes
+    # on April 1; bookings net of associated cost: 1000 - 100 + 500 = 1,400. The calendar
+    # year: YTD = QTD.
+    pipeline = Report("pipeline", month=M, source=str(folder))
+    assert pipeline.headlines()[0] == "deals_won"
+    lines = pipeline.card("deals_won")["to_date"]
+    assert [(x["span"], x["label"], x["value"]) for x in lines] == [
+        ("QTD", "2026-Q1", "2"),
+        ("YTD", "2026 to date (3 of 12 months)", "2"),
+    ]
+    assert "QTD 2" in _text(pipeline.cards())
+    team = Report("team", month=M, source=str(folder))
+    assert team.headlines()[0] == "monthly_sales_bookings"
+    lines = team.card("monthly_sales_bookings")["to_date"]
+    assert [(x["span"], x["value"]) for x in lines] == [("QTD", "$1,400"), ("YTD", "$1,400")]
+    assert "QTD $1,400" in _text(team.cards())
