@@ -33,6 +33,10 @@ COMPARE = {
 }
 
 
+# the drivers' base (Snapshot.drivers) behind each "Compare with" the pack explains
+DRIVER_BASE = {"previous": "previous", "year before": "year"}
+
+
 @dataclass(frozen=True)
 class Choice:
     """One scope to pick: its ``scope`` (``company``, ``team:X``, ``rep:ID``), its
@@ -144,6 +148,22 @@ class Numbers:
         elif card is None:  # a rep before they joined or after they left
             line = f"{self.choices[scope].label} has no figures in {month_label(month)}."
         return str(blocks().cards([card] if card else [], line, None, ()))
+
+    def why_html(self, scope: str, month: str, kpi: str, compare: str) -> str:
+        """ "Why it moved" for the pick, as the pack's pages print it (the drivers the
+        snapshot stores: the pack's month, its company and teams, against the previous
+        month or the year before); "" where the pack has none (a rep, another month,
+        "target", a KPI without an exact split).
+
+        Example: ``numbers.why_html("company", numbers.month, "win_rate", "previous")``."""
+        base = DRIVER_BASE.get(compare)
+        if base is None or month != self.snap.month:
+            return ""
+        found = self.snap.drivers(scope, base, [kpi]).get(kpi)
+        if not found or not found["drivers"]:
+            return ""
+        item = dict(name=found["name"], text=found["text"].removeprefix(found["name"]))
+        return str(blocks().why([item], [], None))
 
     def value_text(self, scope: str, month: str, kpi: str) -> str | None:
         """The card's value as the pages print it; None when the card has none."""

@@ -92,8 +92,7 @@ class Explorer:
         self.bars = w.VBox([self._bar_row(i) for i in range(BARS)])
         self.bars.layout.min_width = "560px"
         self.pick = w.Select(description="Drill into", rows=12, layout=w.Layout(width="260px"))
-        # the hook for "why it moved": the drivers of the change (issue 17) draw here, under
-        # the breakdown; until they land it stays empty and the breakdown alone explains
+        # "why it moved": the drivers the pack stored for this change, under the breakdown
         self.why = w.HTML()
         self.table = w.HTML()
         self.download = w.HTML()
@@ -180,6 +179,7 @@ class Explorer:
         self.trend.value = self._trend_svg(scope, month, kpi)
         b = n.breakdown(scope, month, kpi, compare)
         self._draw_breakdown(scope, kpi, compare, b)
+        self.why.value = n.why_html(scope, month, kpi, compare)
         data = n.table(scope, month, kpi, compare, b)
         self.table.value = self._table_html(scope, kpi, compare, b)
         csv = base64.b64encode(data.to_csv(index=False).encode("utf-8")).decode("ascii")

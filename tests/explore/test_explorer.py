@@ -263,3 +263,27 @@ def test_live_mode_computes_once_per_source_and_month(tmp_path):
     assert first.value_text("team:South", "2026-03", "sales_revenue") == "$120"
     assert set(first.children("team:North")) <= {"rep:R1", "rep:R2"}
     assert "rep:R1" in first.children("team:North")
+
+
+def test_why_it_moved_shows_the_packs_drivers_escaped(pack):
+    """The pack's drivers of the pick (drivers.json), under the breakdown, as the pages
+    print them; none against the target, or for a month the pack does not explain."""
+    text = f"Sales revenue rose 33.3 % ($150 -> $200): Team {BAD_TEAM} explains 40 % (+$20)"
+    entry = dict(kpi="sales_revenue", base="previous", name="Sales revenue",
+                 text=text, drivers=[{"label": f"Team {BAD_TEAM}"}])  # fmt: skip
+    drivers = dict(month="2026-11", bases=["previous"], scopes={"company": [entry]})
+    path = pack / "data" / "drivers.json"
+    path.write_text(json.dumps(drivers), encoding="utf-8")
+    try:
+        ex = open_explorer(pack=pack)
+        ex.go("company")
+        ex.compare.value = "previous"
+        assert html.escape(text.removeprefix("Sales revenue"), quote=False) in ex.why.value
+        assert "<b>Partners" not in ex.why.value
+        ex.compare.value = "target"
+        assert ex.why.value == ""
+        ex.compare.value = "previous"
+        ex.month.value = "2026-10"
+        assert ex.why.value == ""
+    finally:
+        path.unlink()
