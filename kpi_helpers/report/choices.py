@@ -10,6 +10,10 @@ from kpi_helpers.catalog import FAMILIES
 
 from .pages import HEADLINES
 
+# family headlines that never top up the summary: deals won leads the pipeline page for its
+# QTD/YTD lines, and the summary already shows what the deals bring (bookings, forecast)
+NOT_ON_SUMMARY = frozenset({"deals_won"})
+
 
 def summary_headlines(rows: pd.DataFrame, month: str) -> list[str]:
     """The summary's headline KPIs for one scope (``rows``: its tidy KPI rows, 13
@@ -30,7 +34,8 @@ def summary_headlines(rows: pd.DataFrame, month: str) -> list[str]:
     now = rows[rows["month"] == month]
     available = set(now.loc[now["status"] != "not_available", "kpi"]) & signal
     wanted = HEADLINES["summary"]
-    order = [*wanted, *(k for f in FAMILIES for k in HEADLINES[f])]
+    topped = (k for f in FAMILIES for k in HEADLINES[f] if k not in NOT_ON_SUMMARY)
+    order = [*wanted, *topped]
     return [k for k in dict.fromkeys(order) if k in available][: len(wanted)]
 
 

@@ -162,19 +162,19 @@ def test_summary_headlines_have_a_signal(summary):
     # churn is undefined in every month (no customer at the start of any month before
     # March): it gives way; the rest have a value somewhere in the 13 months, and the
     # families' headlines top the row up to the summary's ten (stale 12.5 %, overdue 75 %;
-    # the pipeline page's first headline, deals won, comes before the rest of pipeline's)
+    # deals won, the pipeline page's first headline, is not one: the forecast is)
     assert summary.current.loc["churn_rate", "status"] == "undefined"
     assert summary.headlines() == [
         "monthly_sales_bookings",
         "win_rate",
         "new_customers",
-        "deals_won",
         "pipeline_value",
         "sales_cycle_length",
         "stale_pipeline_share",
         "overdue_pipeline_share",
         "active_customers",
         "sales_per_rep",
+        "bookings_forecast",
     ]
 
 
