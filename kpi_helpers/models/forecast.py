@@ -59,7 +59,7 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, file_sha, mo
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
-from .conformal import LEVEL, Backtest, interval_label, track_record
+from .conformal import LEVEL, MODEL_WIDEN, Backtest, interval_label, track_record
 from .pipeline_forecast import PER_STAGE, pipeline_forecast
 
 # the interval's making (``interval``) and the track record of the series' one-month-ahead
@@ -163,24 +163,31 @@ def calibrate(
     bt: Backtest, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The 80 % bounds h = 1, 2, ... months ahead: the forecast +- the split-conformal
-    half-width of the backtest's h-step errors (:func:`.conformal.conformal_quantile`)
-    where there are ``MIN_WINDOWS`` (8) of them or more, the model's own ``lower`` and
-    ``upper`` otherwise; and how each was made ("conformal (14 windows)", "model", or
-    "none" without an interval). A conformal interval is never narrower than the one a
-    month before it (the half-widths are a running maximum over h).
+    half-width of the backtest's errors scaled by the local level
+    (:meth:`.conformal.Backtest.interval`: the h-step errors when there are
+    ``MIN_WINDOWS`` (8) of them or more, else those of h = 1..3 pooled), else the
+    model's own ``lower`` and ``upper`` widened ``MODEL_WIDEN`` (1.8) times around the
+    forecast; and how each was made ("conformal (14 windows)", "conformal (15 pooled
+    windows)", "model", or "none" without an interval). A conformal interval is never
+    narrower than the one a month before it (the half-widths are a running maximum over
+    h). See :mod:`.conformal` for why.
 
     Example: ``calibrate(backtest(y, first, spec, 3), mean, lower, upper)``.
     """
     lower, upper = lower.astype("float64").copy(), upper.astype("float64").copy()
     how, widest = [], 0.0
     for h in range(1, len(mean) + 1):
-        q, windows = bt.interval(h)
+        q, windows, pooled = bt.interval(h)
         if math.isfinite(q):
             widest = max(widest, q)
             lower[h - 1], upper[h - 1] = mean[h - 1] - widest, mean[h - 1] + widest
-            how.append(interval_label(windows))
+            how.append(interval_label(windows, pooled))
+        elif math.isfinite(lower[h - 1]):
+            lower[h - 1] = mean[h - 1] - MODEL_WIDEN * (mean[h - 1] - lower[h - 1])
+            upper[h - 1] = mean[h - 1] + MODEL_WIDEN * (upper[h - 1] - mean[h - 1])
+            how.append("model")
         else:
-            how.append("model" if math.isfinite(lower[h - 1]) else "none")
+            how.append("none")
     return lower, upper, how
 
 
