@@ -163,10 +163,10 @@ def calibrate(
     bt: Backtest, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The 80 % bounds h = 1, 2, ... months ahead: the forecast +- the split-conformal
-    half-width of the backtest's errors scaled by the local level
-    (:meth:`.conformal.Backtest.interval`: the h-step errors when there are
+    half-width of the backtest's errors (:meth:`.conformal.Backtest.interval`: the
+    h-step errors when there are
     ``MIN_WINDOWS`` (8) of them or more, else those of h = 1..3 pooled), else the
-    model's own ``lower`` and ``upper`` widened ``MODEL_WIDEN`` (1.8) times around the
+    model's own ``lower`` and ``upper`` widened ``MODEL_WIDEN`` (1.4) times around the
     forecast; and how each was made ("conformal (14 windows)", "conformal (15 pooled
     windows)", "model", or "none" without an interval). A conformal interval is never
     narrower than the one a month before it (the half-widths are a running maximum over

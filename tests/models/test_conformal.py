@@ -75,23 +75,23 @@ def test_few_backtest_windows_fall_back_to_the_model_interval():
     # 14 months: a non-seasonal ETS from 10 months, so origins 10..13: 4 windows < 8
     t = np.arange(14)
     y = 200.0 + 5.0 * t + np.random.default_rng(8).normal(0.0, 4.0, 14)
-    # and pooled over h = 1, 2: 4 + 3 = 7 < 8: the model's interval, widened 1.8 times
+    # and pooled over h = 1, 2: 4 + 3 = 7 < 8: the model's interval, widened 1.4 times
     f = forecast_series(monthly(y), 2)
     assert f["interval"].tolist() == ["model", "model"]
     lower, upper = (np.array(b) for b in f.attrs["model_bounds"])
     mean = f["forecast"].to_numpy()
-    assert f["lower"].to_numpy() == pytest.approx(mean - 1.8 * (mean - lower))
-    assert f["upper"].to_numpy() == pytest.approx(mean + 1.8 * (upper - mean))
+    assert f["lower"].to_numpy() == pytest.approx(mean - 1.4 * (mean - lower))
+    assert f["upper"].to_numpy() == pytest.approx(mean + 1.4 * (upper - mean))
     # 5 months, naive: origins 2..4, 3 windows; one month: no interval at all
     assert forecast_series(monthly([10.0, 12, 11, 13, 12]), 1)["interval"].iloc[0] == "model"
     assert forecast_series(monthly([7.0]), 1)["interval"].iloc[0] == "none"
 
 
 def test_too_few_h_step_errors_pool_the_horizons_scaled_by_sqrt_h():
-    """A flat series (level 100) backtested from origins 6..9, 3 months ahead: 4 one-step
-    errors (1, 2, 3, 4), 3 two-step (5, 6, 7 x sqrt 2) and 2 three-step (8, 9 x sqrt 3),
-    fewer than 8 each. Pooled, divided by sqrt(h) and by the level: 0.01 .. 0.09, 9
-    windows; the ceil(10 x 0.8) = 8th smallest is 0.08: half-widths 8 x sqrt(h)."""
+    """A flat series backtested from origins 6..9, 3 months ahead: 4 one-step errors
+    (1, 2, 3, 4), 3 two-step (5, 6, 7 x sqrt 2) and 2 three-step (8, 9 x sqrt 3), fewer
+    than 8 each. Pooled, each divided by sqrt(h): 1 .. 9, 9 windows; the
+    ceil(10 x 0.8) = 8th smallest is 8: half-widths 8 x sqrt(h)."""
     y = np.full(10, 100.0)
     r2, r3 = math.sqrt(2), math.sqrt(3)
     mean = 100.0 - np.array(
@@ -109,31 +109,6 @@ def test_too_few_h_step_errors_pool_the_horizons_scaled_by_sqrt_h():
     assert upper - forecast == pytest.approx([8.0, 8.0 * r2, 8.0 * r3])
 
 
-def test_errors_are_scaled_by_the_local_level():
-    """A series that doubles every year (10, 20, .., 2560, each constant for 12 months),
-    one origin at the start of each year from the second: the level then is the year
-    before (the mean of the last 12 months). The forecasts miss by 10 %, 20 %, .., 80 %
-    of that level, so the raw errors grow with the series (1, 4, .., 1024) but the scaled
-    ones are 0.1 .. 0.8: the 8th of 8 is 0.8, times the level now (2560) = 2048, where
-    the raw errors would give 1024 (too narrow for a series at 2560)."""
-    years = 10.0 * 2.0 ** np.arange(9)
-    y = np.repeat(years, 12)
-    origins = 12 * np.arange(1, 9)
-    share = np.arange(1, 9) / 10
-    mean = (y[origins] - share * years[:-1])[:, None]
-    bt = Backtest(y, origins, mean, np.full(8, 1.0))
-    assert bt.errors(1).tolist() == pytest.approx((share * years[:-1]).tolist())
-    assert bt.interval(1) == (pytest.approx(0.8 * 2560), 8, False)
-    assert conformal_quantile(bt.errors(1)) == pytest.approx(1024.0)
-
-
-def test_a_level_of_zero_leaves_the_errors_unscaled():
-    # a rep with 12 months of 0 before origin 12: errors of 1..8, the 8th is 8
-    y = np.concatenate([np.zeros(12), np.full(8, 5.0)])
-    bt = Backtest(y, np.arange(12, 20), (5.0 - np.arange(1.0, 9.0))[:, None], np.full(8, 1.0))
-    assert bt.interval(1) == (8.0, 8, False)
-
-
 # ------------------------------------------------------------------ clipping at 0
 
 
@@ -148,10 +123,10 @@ def test_kpis_that_cannot_be_negative_are_told_by_unit_and_kind():
 
 def test_forecasts_and_bounds_are_clipped_at_zero():
     # naive: the last value 1; sigma = RMS of (-4, 5, -5.5, 0.5) = 4.23; h = 1 lower
-    # 1 - 1.8 x 1.2816 x 4.23 < 0 (3 windows: the model's interval, widened 1.8 times)
+    # 1 - 1.4 x 1.2816 x 4.23 < 0 (3 windows: the model's interval, widened 1.4 times)
     s = monthly([5.0, 1.0, 6.0, 0.5, 1.0])
     free = forecast_series(s, 2)
-    assert free["lower"].iloc[0] == pytest.approx(1.0 - 1.8 * Z * math.sqrt(71.5 / 4), rel=1e-6)
+    assert free["lower"].iloc[0] == pytest.approx(1.0 - 1.4 * Z * math.sqrt(71.5 / 4), rel=1e-6)
     assert (free["lower"] < 0).all()
     clipped = forecast_series(s, 2, never_negative=True)
     assert (clipped["lower"] == 0).all()
@@ -186,7 +161,7 @@ def test_track_record_of_a_hand_made_backtest():
 
 def test_track_record_falls_back_to_the_model_interval_before_8_windows():
     # origins 1..3 of y = 10, 10, 13, 9: forecast 10, sigma 1; no conformal yet, so
-    # the model's 10 +- 1.8 x 1.2816 = 2.31: month 1 (10) holds, month 2 (13) misses,
+    # the model's 10 +- 1.4 x 1.2816 = 1.79: month 1 (10) holds, month 2 (13) misses,
     # month 3 (9) holds
     y = np.array([10.0, 10.0, 13.0, 9.0])
     bt = Backtest(y, np.array([1, 2, 3]), np.full((3, 1), 10.0), np.full(3, 1.0))

@@ -69,8 +69,8 @@ def test_five_months_give_naive():
     assert (f["method"] == "naive").all()
     assert (f["forecast"] == 12.0).all()
     # sigma = RMS of the differences 2, -1, 2, -1 = sqrt(2.5); h = 1: 1.2816 sigma,
-    # widened 1.8 times (6 backtest windows, pooled over h: too few for conformal)
-    half = 1.8 * 1.2815516 * np.sqrt(2.5)
+    # widened 1.4 times (6 backtest windows, pooled over h: too few for conformal)
+    half = 1.4 * 1.2815516 * np.sqrt(2.5)
     assert f["upper"].iloc[0] - 12.0 == pytest.approx(half, rel=1e-6)
 
 
