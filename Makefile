@@ -24,6 +24,7 @@ demo: $(STAMP)
 	then $(BIN)/kpi-kit pack --month latest --source $(SAMPLE) --formats html,pdf; \
 	else echo "No Chromium found (apt-get install chromium): building the HTML pack only."; \
 	     $(BIN)/kpi-kit pack --month latest --source $(SAMPLE) --formats html; fi
+	$(BIN)/kpi-kit pack --period quarter --month complete --source $(SAMPLE) --formats html
 
 test: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks

@@ -39,6 +39,22 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame | str], fmt: str =
     return folder
 
 
+def one_team_drops(folder: Path, team_a: str = "A", team_b: str = "B", a_may: int = 4) -> Path:
+    """A tiny dataset where one team's bookings drop (why it moved, alerts). Won deals of
+    $1,000: in April rep a1 (team ``team_a``) wins 4, reps b1 and b2 (team ``team_b``) 2
+    each; in May a1 wins ``a_may``, b1 and b2 1 each. With ``a_may`` 4: bookings $8,000
+    -> $6,000 (-25 %), all of it team B's (-$2,000: 100 %); by rep it takes two reps."""
+    deals = []
+    for month, a, b in (("2026-04", 4, 2), ("2026-05", a_may, 1)):
+        for rep, n in (("a1", a), ("b1", b), ("b2", b)):
+            for i in range(n):
+                oid = f"O{month}{rep}{i}"
+                deals.append((oid, f"{month}-01", "closed_won", 1000.0, f"{month}-15", rep))
+    cols = ["opportunity_id", "created_at", "stage", "amount", "closed_at", "rep_id"]
+    reps = pd.DataFrame({"rep_id": ["a1", "b1", "b2"], "team": [team_a, team_b, team_b]})
+    return write_tables(folder, {"reps": reps, "opportunities": pd.DataFrame(deals, columns=cols)})
+
+
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory) -> Path:
     """The small sample dataset (CSV), generated once per test session."""
@@ -226,3 +242,51 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory):
+    """A real Spark Connect server on 127.0.0.1 (from the jars pyspark ships, via
+    spark-submit), one per test session: yields its ``sc://`` URL. Tables saved there land
+    in this session's warehouse folder."""
+    if not has_java():
+        pytest.skip("Spark Connect needs a Java runtime (.ci/run installs one)")
+    pytest.importorskip("grpc", reason="Spark Connect needs pyspark[connect] (requirements.txt)")
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    base = tmp_path_factory.mktemp("spark-connect")
+    port = free_port()
+    cmd = [str(home / "bin" / "spark-submit"), "--master", "local[2]"]
+    cmd += ["--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
+    for conf in (
+        "spark.connect.grpc.binding.address=127.0.0.1",
+        f"spark.connect.grpc.binding.port={port}",
+        "spark.ui.enabled=false",
+        "spark.sql.shuffle.partitions=4",
+        "spark.driver.memory=2g",
+        f"spark.sql.warehouse.dir={base / 'warehouse'}",
+    ):
+        cmd += ["--conf", conf]
+    log = (base / "server.log").open("w")
+    server = subprocess.Popen(
+        [*cmd, "spark-internal"],
+        cwd=base,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "SPARK_HOME": str(home)},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while "Spark Connect server started" not in (base / "server.log").read_text():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"Spark Connect did not start: {(base / 'server.log').read_text()[-2000:]}"
+                )
+            time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+        log.close()

@@ -293,19 +293,90 @@ def _us_date(iso: str) -> str:
     return f"{int(month)}/{int(day)}/{year} 00:00"
 
 
-def _deals_csv() -> str:
+# "Date entered <stage>" (issue 19): HubSpot's default stages, by internal id and by the
+# label its UI export writes (title case, with the pipeline), and when four deals entered
+# them (UTC). W10 skipped Qualified to buy and Presentation scheduled; P06 skipped to
+# Contract sent; every other deal's dates are empty: no entry. ``hubspot_export(folder,
+# history="labels")`` writes the label columns (``Date entered "Appointment Scheduled
+# (Sales Pipeline)"``, dates as the export writes them); ``history="ids"`` the internal
+# names, ``hs_v2_date_entered_<id>`` and the older ``hs_date_entered_<id>`` both (ISO
+# timestamps, as the API gives them), where the v2 value wins and the older one fills in:
+# L04's ``hs_v2_date_entered_closedlost`` is empty, its older one holds the date.
+HS_STAGE_IDS = {
+    "appointmentscheduled": "Appointment Scheduled",
+    "qualifiedtobuy": "Qualified To Buy",
+    "presentationscheduled": "Presentation Scheduled",
+    "decisionmakerboughtin": "Decision Maker Bought-In",
+    "contractsent": "Contract Sent",
+    "closedwon": "Closed Won",
+    "closedlost": "Closed Lost",
+}
+HS_ENTERED = {
+    "W10": {
+        "appointmentscheduled": "2017-11-01 09:00",
+        "decisionmakerboughtin": "2017-11-20 10:30",
+        "closedwon": "2017-12-12 00:00",
+    },
+    "L04": {"appointmentscheduled": "2017-11-06 00:00", "closedlost": "2017-12-20 00:00"},
+    "P04": {"appointmentscheduled": "2017-11-20 00:00"},
+    "P06": {"contractsent": "2017-10-20 00:00"},
+}
+# the stage history rows init maps from either style: (deal, stage, entered_at), in the
+# deals' order and by entered_at within a deal (the label columns come last stage first);
+# stages as the deals name them (HubSpot's default labels), closed ones as the contract
+HUBSPOT_HISTORY = [
+    (hs_deal_id("W10"), "Appointment scheduled", "2017-11-01 09:00:00"),
+    (hs_deal_id("W10"), "Decision maker bought-in", "2017-11-20 10:30:00"),
+    (hs_deal_id("W10"), "closed_won", "2017-12-12 00:00:00"),
+    (hs_deal_id("L04"), "Appointment scheduled", "2017-11-06 00:00:00"),
+    (hs_deal_id("L04"), "closed_lost", "2017-12-20 00:00:00"),
+    (hs_deal_id("P04"), "Appointment scheduled", "2017-11-20 00:00:00"),
+    (hs_deal_id("P06"), "Contract sent", "2017-10-20 00:00:00"),
+]
+
+
+def _entered_columns(history: str | None) -> list[tuple[str, str, str]]:
+    """(header, stage id, style) of the "date entered" columns of ``history``'s style."""
+    if history == "labels":  # in the order the user picked them: last stage first
+        return [
+            (f'Date entered "{label} (Sales Pipeline)"', sid, "labels")
+            for sid, label in reversed(HS_STAGE_IDS.items())
+        ]
+    if history == "ids":
+        v2 = [(f"hs_v2_date_entered_{sid}", sid, "v2") for sid in HS_STAGE_IDS]
+        return v2 + [(f"hs_date_entered_{sid}", sid, "old") for sid in HS_STAGE_IDS]
+    return []
+
+
+def _entered(key: str, sid: str, style: str) -> str:
+    when = HS_ENTERED.get(key, {}).get(sid, "")
+    if not when or (style == "v2" and (key, sid) == ("L04", "closedlost")):
+        return ""  # no entry (for L04, the older property fills in)
+    day, time = when.split()
+    if style == "labels":  # as the UI export writes dates: 11/1/2017 09:00
+        return _us_date(day).replace("00:00", time)
+    return f"{day}T{time}:00.000Z"
+
+
+def _deals_csv(history: str | None = None) -> str:
+    entered = _entered_columns(history)
     rows = [
         "Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Deal owner,Pipeline,"
-        "Associated Company,Deal Type"
+        "Associated Company,Deal Type" + "".join(f",{_csv_cell(h)}" for h, _, _ in entered)
     ]
     for key, acct, name, stage, amount, _, close, closed, _, owner, created in _DEALS:
-        shown_close = _us_date(close) if closed else ""  # item 1: no expected close dates
+        # item 1: no expected close dates; with a history, the open deals have them
+        shown_close = _us_date(close) if closed or history else ""
         rows.append(
             f"{hs_deal_id(key)},{name},{HS_STAGE[stage]},{amount},{shown_close},"
             f"{_us_date(created)},{REP_NAMES[owner]},Sales Pipeline,{HS_COMPANY[acct]},"
-            "New Business"
+            "New Business" + "".join(f",{_entered(key, sid, style)}" for _, sid, style in entered)
         )
     return "\n".join(rows) + "\n"
+
+
+def _csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if '"' in text or "," in text else text
 
 
 # No company has an owner (the column is there, empty).
@@ -326,11 +397,13 @@ Dee Ray,West
 """
 
 
-def hubspot_export(folder: Path) -> Path:
-    """Write the HubSpot export into ``folder`` (created); returns it."""
+def hubspot_export(folder: Path, history: str | None = None) -> Path:
+    """Write the HubSpot export into ``folder`` (created); returns it. With ``history``
+    ("labels" or "ids"), the deals carry "Date entered <stage>" columns in that style and
+    the open deals their Close Date (P04 2018-01-31, P05 2018-01-15 are due in m+1)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
-        "hubspot-crm-exports-all-deals-2018-01-02.csv": _deals_csv(),
+        "hubspot-crm-exports-all-deals-2018-01-02.csv": _deals_csv(history),
         "hubspot-crm-exports-all-companies-2018-01-02.csv": COMPANIES_CSV,
         "owners.csv": OWNERS_CSV,
     }

@@ -16,6 +16,7 @@ from .rules import AlertRule, needed_kpis, needed_scopes, parse_rules, rules_of,
 CHECKING = (
     "Alert",
     "AlertCheck",
+    "add_drivers",
     "check",
     "check_dataset",
     "evaluate",

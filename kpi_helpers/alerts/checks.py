@@ -15,7 +15,8 @@ import pandas as pd
 
 from kpi_helpers import kpis as kpi_api
 from kpi_helpers.catalog import KPI, format_change, format_kpi, format_value, get, scope_label
-from kpi_helpers.core import Config, Month
+from kpi_helpers.core import Config, KitError, Month
+from kpi_helpers.drivers import driver_line, explain_many, why_line
 from kpi_helpers.metrics import Scope, check_known, check_scope, rep_teams, team_of
 from kpi_helpers.models.pacing import PACE_SCOPES, pacing
 
@@ -48,6 +49,11 @@ class Alert:
     threshold: float | None
     team: str = ""  # a rep's team (for the team's page); "" for company and team alerts
     rule_name: str = ""  # the rule's own ``name``, if it has one
+    # why it moved since last month: the top one or two drivers ("Team EMEA explains 71 %
+    # (-14)") and the line that says both ("Deals closed (won) fell 18.0 %: Team EMEA
+    # explains 71 % (-14)"); empty when the KPI has no exact split or nothing moved
+    drivers: list[str] = field(default_factory=list)
+    why: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The alert as ``data/alerts.json`` and ``kpi-kit alerts --format json`` hold it."""
@@ -125,7 +131,10 @@ def check_dataset(
         for key in keys:
             if key.partition(":")[0] in PACE_SCOPES:
                 pace += pacing(ds, month, key, config)
-    return check(rules, rows, month, config, rep_teams(ds), pace)
+    found = check(rules, rows, month, config, rep_teams(ds), pace)
+    if period == "month":  # drivers explain a month's change (not yet a period's)
+        add_drivers(found, ds, month, config, rows)
+    return found
 
 
 def period_steps(rows: pd.DataFrame, month: str) -> pd.DataFrame:
@@ -145,6 +154,44 @@ def period_steps(rows: pd.DataFrame, month: str) -> pd.DataFrame:
     last = Month.parse(str(month))
     step = {s: str(last - (len(starts) - 1 - i)) for i, s in enumerate(starts)}
     return rows.assign(month=rows["period_start"].map(step))
+
+
+def add_drivers(
+    found: AlertCheck,
+    ds: Any,
+    month: str,
+    config: Config | None = None,
+    rows: pd.DataFrame | None = None,
+) -> AlertCheck:
+    """Fill each alert's ``drivers`` and ``why``: its top one or two drivers against the
+    month before (``drivers.explain_many``: one batch for every alert; ``rows``: the tidy
+    KPI rows already computed). An alert whose KPI has no exact split, or a KPI the
+    batch cannot explain, keeps none. Returns ``found``.
+
+    Example: an alert "Deals closed (won) · Team EMEA: 20 — below 25" gets ``why``
+    "Deals closed (won) fell 41.2 %: Rep Ana explains 71 % (-10)".
+    """
+    cfg = config or Config()
+    wanted = [a for a in found.alerts if get(a.kpi).formula is not None]
+    if not wanted:
+        return found
+    kpis = list(dict.fromkeys(a.kpi for a in wanted))
+    scopes = list(dict.fromkeys(a.scope for a in wanted))
+    now = None
+    if rows is not None and len(rows):
+        now = rows[(rows["month"] == str(month)) & rows["key"].isin(scopes)]
+    try:
+        got = explain_many(ds, kpis, scopes, str(month), ("previous",), cfg, rows=now)
+    except KitError:  # the alerts stand without their drivers
+        return found
+    for a in wanted:
+        e = got.get((a.kpi, a.scope, "previous"))
+        if e is not None and e.drivers:
+            k = get(a.kpi)
+            word = "rise" if e.change > 0 else "fall"
+            a.drivers = [driver_line(k, d, p, cfg.currency, word) for d, p in e.drivers[:2]]
+            a.why = why_line(e, k, cfg.currency)
+    return found
 
 
 def _check_names(ds: Any, rules: list[AlertRule]) -> None:
@@ -366,7 +413,10 @@ def _fired_words(rule: AlertRule, kpi: KPI, row: dict, cfg: Config) -> str:
 
 def format_text(found: AlertCheck, month: str, rules: int) -> str:
     """``kpi-kit alerts`` text: one line per alert, the notes, then the count."""
-    lines = [f"{a.name} · {a.scope_label}: {a.value_text} — {a.rule}" for a in found.alerts]
+    lines = [
+        f"{a.name} · {a.scope_label}: {a.value_text} — {a.rule}" + (f"\n  {a.why}" if a.why else "")
+        for a in found.alerts
+    ]
     lines += [f"note: {n}" for n in found.notes]
     n = len(found.alerts)
     count = f"{n} alert(s)" if n else "No alerts"

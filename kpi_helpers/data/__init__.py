@@ -7,6 +7,7 @@ sample data generator and ``kpi-kit init`` for CRM exports.
 >>> validate(ds)                       # doctest: +SKIP
 """
 
+from .backends import keep_table, spill_to
 from .casting import cast_to_contract, typed, wall_time
 from .contract import (
     CLOSED_STAGES,
@@ -30,10 +31,11 @@ from .coverage import (
     month_asked,
     start_reason,
 )
+from .dates import date_format_fits
 from .expressions import column_names, evaluate
 from .findings import CHECK_ORDER, ERROR, FINDING_COLUMNS, WARNING, Finding, sort_findings
 from .init import init
-from .mapping import Mapping, TableMapping, apply_mapping, date_format_fits, load_mapping
+from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from .sources import (
     Dataset,
     from_backend,
@@ -79,12 +81,14 @@ __all__ = [
     "format_report",
     "from_backend",
     "init",
+    "keep_table",
     "load_mapping",
     "month_asked",
     "open_dataset",
     "password_warning",
     "redact",
     "sort_findings",
+    "spill_to",
     "target_scopes",
     "start_reason",
     "typed",

@@ -12,8 +12,8 @@ import ibis
 import ibis.expr.types as ir
 
 from .casting import cast_to_contract
+from .dates import EXCEL_SERIAL, excel_dates_fix
 from .findings import ERROR, WARNING
-from .mapping import EXCEL_SERIAL, excel_dates_fix
 
 Columns = Mapping[str, ibis.Value]  # a table's columns by name, as a check reads them
 BadRows = Callable[[Columns], ir.BooleanValue]  # a check's condition: True on a bad row

@@ -11,6 +11,8 @@ plain mapping does not have:
   source columns the export has is kept;
 - a ``dates`` value may be a list of formats: the first that reads every date column of
   the file is kept (else, per column, the first that reads all of that column);
+- ``unpivot`` (columns into rows) is kept when a header matches one of its patterns;
+  ``looks_for`` (preset only) says in words what the table needs when none does;
 - what the export lacks is left out: a lookup whose file or columns are missing, a
   column none of whose alternatives fits, a table whose file is absent or lacks a
   required column (reported as not mapped, with the reason).
@@ -41,15 +43,16 @@ from kpi_helpers.core import KitError, atomic_path
 
 from .contract import TABLES
 from .coverage import data_months
+from .dates import date_format_fits
 from .expressions import column_names
-from .mapping import TableMapping, apply_mapping, date_format_fits
+from .mapping import TableMapping, apply_mapping
 from .readers import frame_from_file
 from .sources import open_dataset
 from .validate import ERROR, format_report, validate
 
 # tried in this order; the generic report (any .csv with the report's labels) comes last
 PRESETS = ("salesforce", "hubspot", "salesforce_report")
-_SECTIONS = ("columns", "derive", "constants", "values", "dates")
+_SECTIONS = ("unpivot", "columns", "derive", "constants", "values", "dates")
 
 
 @dataclass
@@ -153,6 +156,17 @@ def _resolve_on(
     booleans = [b for b in spec.get("booleans", []) if present({b})]
     if booleans:
         out["booleans"] = booleans
+    if "unpivot" in spec:
+        flags = re.IGNORECASE if spec.get("ignore_case") else 0
+        patterns = spec["unpivot"]["headers"]
+        if not any(re.search(p, h, flags) for p in patterns for h in headers):
+            wanted = spec.get("looks_for") or "column matching " + " or ".join(patterns)
+            return None, f"{file} has no {wanted}", False
+        unpivoted = dict(spec["unpivot"])
+        if "match" in unpivoted and not present({unpivoted["match"]}):
+            del unpivoted["match"]
+        out["unpivot"] = unpivoted
+        have |= {fold(unpivoted["name"]), fold(unpivoted["value"])}
     if spec.get("where") and present(column_names(spec["where"])):
         out["where"] = spec["where"]
     kept: dict[str, dict] = {"columns": {}, "derive": {}}
@@ -207,6 +221,7 @@ def _choose_date_formats(table: str, section: dict, dates: dict, export: _Export
         columns=section.get("columns", {}),
         derive=section.get("derive", {}),
         constants=section.get("constants", {}),
+        unpivot=section.get("unpivot"),
     )
     try:
         frame = apply_mapping(tm, export.read)

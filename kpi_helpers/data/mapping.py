@@ -12,6 +12,7 @@ table it feeds. Steps run in this order, each optional::
     ignore_case = true                      # headers match the names below in any case
     lookup = { from = "people.csv", on = "Region", columns = ["Regional Manager"] }
     booleans = ["IsClosed"]                 # true/false/1/0/yes/no (any case) -> True/False
+    unpivot = { headers = ['^Entered (.+)$'], name = "Stage", value = "Entered" }  # see below
     where = "`Country/Region` == 'United States'"   # keep matching rows
     unique_by = "account_id"                # first row per key: a dimension table
     [tables.orders.columns]                 # canonical = source column
@@ -30,8 +31,8 @@ double brackets; each section's ``[tables.NAME.columns]`` etc. follow it); each 
 mapped on its own and their rows are stacked, e.g. Salesforce tasks and events both
 feeding ``activities``.
 
-Order: lookup -> booleans -> where -> columns/derive/constants -> values -> numbers ->
-dates -> unique_by. Only the mapped columns are kept; a section that maps no column (no
+Order: lookup -> booleans -> unpivot -> where -> columns/derive/constants -> values ->
+numbers -> dates -> unique_by. Only the mapped columns are kept; a section that maps no column (no
 ``columns``, ``derive`` or ``constants``) keeps the file's columns as they are, named as
 the contract names them: ``[tables.orders]`` with ``from = "orders.csv"`` and
 ``decimal = ","`` reads a folder's ``orders.csv`` with decimal commas, nothing else.
@@ -45,6 +46,20 @@ the contract names them: ``[tables.orders]`` with ``from = "orders.csv"`` and
   they become True/False (empty stays empty) for ``where`` and ``derive``, e.g.
   ``stage = "'closed_won' if IsWon else ('closed_lost' if IsClosed else StageName)"``.
   Any other value is an error naming the column and examples.
+- ``unpivot`` reshapes columns that each hold one thing's value into rows, e.g. a deal's
+  "date entered <stage>" columns into one row per deal and stage:
+  ``headers`` are regular expressions over the headers, in order of preference (a
+  header is taken by the first that matches it; any case with ``ignore_case``); group 1
+  is the header's *name* (``'^Date entered "(.+) \\(.+\\)"$'`` takes
+  ``Appointment Scheduled`` from ``Date entered "Appointment Scheduled (Sales
+  Pipeline)"``). Each source row becomes one row per matching column holding a value
+  (an empty cell is no row), with the name in a new column ``name`` and the cell in
+  ``value``; the other columns are repeated. ``match = "Deal Stage"`` writes a name as
+  the value of that column it equals when case, spaces and punctuation are ignored
+  (``appointmentscheduled`` or ``Appointment Scheduled`` becomes ``Appointment
+  scheduled``), and ``names = [...]`` adds names to match that no row may hold now. Of
+  several columns giving a row the same name, the first header's value is kept. When
+  ``value`` feeds a date column, each source row's rows come out in that date's order.
 - ``ignore_case = true``: a source header written in another case (``STAGENAME``,
   ``stagename``) is taken as the name the mapping uses (``StageName``), in the
   table's file and its lookups.
@@ -71,6 +86,7 @@ the contract names them: ``[tables.orders]`` with ``from = "orders.csv"`` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +95,8 @@ import pandas as pd
 
 from kpi_helpers.core import KitError, read_toml
 
-from .contract import TABLES, ZONED_TEXT
+from .contract import TABLES
+from .dates import parse_dates
 from .expressions import column_names, evaluate
 from .numbers import (
     CONTRACT,
@@ -108,8 +125,10 @@ _KEYS = {
     "booleans",
     "decimal",
     "thousands",
+    "unpivot",
 }
 _LOOKUP_KEYS = {"from", "on", "columns", "prefix"}
+_UNPIVOT_KEYS = {"headers", "name", "value", "match", "names"}
 CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".txt")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -132,6 +151,7 @@ class TableMapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
     numbers: NumberStyle | None = None  # decimal/thousands; None: detected in a CSV file
+    unpivot: dict | None = None  # headers, name, value, match, names: columns into rows
     also: list[TableMapping] = field(default_factory=list)  # more parts, rows stacked
 
 
@@ -174,6 +194,8 @@ def _table_mapping(name: str, spec: object, where: str) -> TableMapping:
         raise KitError(f'{where}: booleans must be a list of column names, e.g. ["IsWon"].')
     if not isinstance(spec.get("ignore_case", False), bool):
         raise KitError(f"{where}: ignore_case must be true or false.")
+    if "unpivot" in spec:
+        check_unpivot(spec["unpivot"], f"{where}.unpivot")
     tm = TableMapping(
         table=name,
         source=spec.get("from") or spec["sheet"],
@@ -190,6 +212,7 @@ def _table_mapping(name: str, spec: object, where: str) -> TableMapping:
         values={k: dict(v) for k, v in spec.get("values", {}).items()},
         dates=dict(spec.get("dates", {})),
         numbers=number_style(spec.get("decimal"), spec.get("thousands"), where),
+        unpivot=dict(spec["unpivot"]) if "unpivot" in spec else None,
     )
     known = set(TABLES[name].names)
     for key in ("columns", "derive", "constants", "values", "dates"):
@@ -200,6 +223,45 @@ def _table_mapping(name: str, spec: object, where: str) -> TableMapping:
                     f"its columns are {', '.join(TABLES[name].names)}."
                 )
     return tm
+
+
+def check_unpivot(spec: object, where: str) -> None:
+    """A KitError naming ``where`` unless ``spec`` is a valid ``unpivot`` table.
+
+    >>> check_unpivot({"headers": ["^Entered (.+)$"], "name": "Stage", "value": "At"}, "x")
+    >>> try:
+    ...     check_unpivot({"headers": ["^Entered .+$"], "name": "Stage", "value": "At"}, "x")
+    ... except KitError as exc:
+    ...     print(str(exc)[:44])
+    x.headers: '^Entered .+$' has no group (...)
+    """
+    example = 'e.g. unpivot = { headers = [\'^Entered (.+)$\'], name = "Stage", value = "At" }'
+    if not isinstance(spec, dict) or not {"headers", "name", "value"} <= set(spec):
+        raise KitError(f"{where}: needs headers, name and value; {example}.")
+    if set(spec) - _UNPIVOT_KEYS:
+        raise KitError(
+            f"{where}: unknown key(s) {', '.join(sorted(set(spec) - _UNPIVOT_KEYS))}; "
+            f"allowed: {', '.join(sorted(_UNPIVOT_KEYS))}."
+        )
+    headers, names = spec["headers"], spec.get("names", [])
+    for key, value in (("headers", headers), ("names", names)):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise KitError(f"{where}.{key}: must be a list of strings; {example}.")
+    for key in ("name", "value", "match"):
+        if key in spec and not isinstance(spec[key], str):
+            raise KitError(f"{where}.{key}: must be a column name (a string); {example}.")
+    for pattern in headers:
+        try:
+            groups = re.compile(pattern).groups
+        except re.error as exc:
+            raise KitError(
+                f"{where}.headers: {pattern!r} is no regular expression: {exc}."
+            ) from None
+        if not groups:
+            raise KitError(
+                f"{where}.headers: {pattern!r} has no group (...) for the name; "
+                "e.g. '^Entered (.+)$'."
+            )
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -223,89 +285,6 @@ def load_mapping(path: str | Path) -> Mapping:
         else:
             out[name] = _table_mapping(name, spec, where)
     return Mapping(path, out)
-
-
-# Excel counts days from 1899-12-30 (its 1900 leap-year bug makes that 1900-03-01 = 61)
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_EXCEL_LAST = 2958465  # 9999-12-31
-# text that looks like an Excel serial date of 1927 to 2173 (10000 to 99999 days)
-EXCEL_SERIAL = r"^\s*[1-9][0-9]{4}(\.[0-9]+)?\s*$"
-
-
-def excel_dates_fix(table: str, column: str) -> str:
-    """The fix for serial numbers in a date column: the ``"excel"`` dates format.
-
-    >>> excel_dates_fix("orders", "ordered_at")[51:93]
-    '[tables.orders.dates] ordered_at = "excel"'
-    """
-    return (
-        f"If these are Excel serial dates, map them as such: [tables.{table}.dates] "
-        f'{column} = "excel" (a [tables.{table}] section naming only the file, without '
-        "columns, keeps the file's columns as they are)."
-    )
-
-
-def _read_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """``values`` read with ``fmt`` (or ``"iso"``, or ``"excel"``): the text, the naive
-    timestamps (a value with a zone at its UTC time, else as written; NaT where it does
-    not read) and which values had a zone."""
-    text = values.astype("string").str.strip()
-    if fmt == "excel":
-        days = pd.to_numeric(text, errors="coerce")
-        days = days.where((days >= 1) & (days <= _EXCEL_LAST))
-        parsed = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
-        return text, parsed, pd.Series(False, index=text.index)
-    pattern = "ISO8601" if fmt == "iso" else fmt
-    if "%z" in fmt:
-        zoned = text.notna() & (text != "")
-    elif fmt == "iso":
-        zoned = text.str.contains(ZONED_TEXT, regex=True)
-    else:
-        zoned = pd.Series(False, index=text.index)
-    zoned = zoned.fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.where(~zoned), format=pattern, errors="coerce", utc=True)
-    if zoned.any():
-        instants = pd.to_datetime(text.where(zoned), format=pattern, errors="coerce", utc=True)
-        parsed = parsed.where(~zoned, instants)
-    return text, parsed.dt.tz_localize(None), zoned
-
-
-def _parse_dates(values: pd.Series, fmt: str) -> pd.Series:
-    """Parse with ``fmt`` (or ``"iso"``, or ``"excel"``); values that do not match keep
-    their text for validation. A value with a zone comes out as text at its UTC time with
-    ``+00:00``, which the dataset converts to its timezone like any zone-aware timestamp
-    (the rule lives there: :func:`kpi_helpers.data.casting.cast_to_contract`); the others
-    as naive timestamps, taken as already in that zone.
-
-    >>> _parse_dates(pd.Series(["2016-10-20T23:30:00.000-02:00", "2016-10-20"]), "iso").tolist()
-    ['2016-10-21 01:30:00.000000+00:00', '2016-10-20 00:00:00.000000']
-    >>> _parse_dates(pd.Series(["20/10/2016", ""]), "%d/%m/%Y").tolist()
-    [Timestamp('2016-10-20 00:00:00'), NaT]
-    >>> _parse_dates(pd.Series(["45567", "45567.75"]), "excel").tolist()
-    [Timestamp('2024-10-02 00:00:00'), Timestamp('2024-10-02 18:00:00')]
-    """
-    text, parsed, zoned = _read_dates(values, fmt)
-    bad = parsed.isna() & text.notna() & (text != "")
-    zoned &= ~bad
-    if not bad.any() and not zoned.any():
-        return parsed
-    out = parsed.dt.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if zoned.any() else ""))
-    out = out.astype("object")
-    out[zoned] = out[zoned] + "+00:00"
-    out[bad] = text[bad]
-    return out
-
-
-def date_format_fits(values: pd.Series, fmt: str) -> bool:
-    """True when every non-empty value reads with ``fmt`` (a strptime format or ``"iso"``).
-
-    >>> date_format_fits(pd.Series(["3/1/2017 00:00", ""]), "%m/%d/%Y %H:%M")
-    True
-    >>> date_format_fits(pd.Series(["13/1/2017 00:00"]), "%m/%d/%Y %H:%M")
-    False
-    """
-    text, parsed, _ = _read_dates(values, fmt)
-    return not (parsed.isna() & text.notna() & (text != "")).any()
 
 
 def _booleans(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
@@ -383,7 +362,67 @@ def _names_used(tm: TableMapping) -> set[str]:
     for expression in [tm.where or "", *tm.derive.values()]:
         if expression:
             names |= column_names(expression, f"[tables.{tm.table}]")
+    if tm.unpivot:  # its new columns are no headers of the file; the one it matches is
+        names -= {tm.unpivot["name"], tm.unpivot["value"]}
+        names |= {tm.unpivot["match"]} if "match" in tm.unpivot else set()
     return names
+
+
+def _same(text: str) -> str:
+    """``text`` with case, spaces and punctuation ignored: how unpivot matches names."""
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def unpivot(frame: pd.DataFrame, spec: dict, ignore_case: bool = False) -> pd.DataFrame:
+    """``frame`` with the columns whose headers match ``spec["headers"]`` turned into rows
+    (the mapping's ``unpivot``, in the module docstring): one row per source row and
+    matching column holding a value, the name from the header in column ``spec["name"]``
+    and the cell in ``spec["value"]``, indexed by the source row. None matching is an
+    error naming the patterns and the headers.
+
+    >>> deals = pd.DataFrame({"Id": ["D1", "D2"], "Stage": ["Won", "Demo"],
+    ...     "Entered demo": ["1/2", "1/5"], "Entered won": ["1/9", None]})
+    >>> unpivot(deals, {"headers": ["^Entered (.+)$"], "name": "To", "value": "At",
+    ...     "match": "Stage"})[["Id", "To", "At"]].values.tolist()
+    [['D1', 'Demo', '1/2'], ['D1', 'Won', '1/9'], ['D2', 'Demo', '1/5']]
+    """
+    flags = re.IGNORECASE if ignore_case else 0
+    patterns = [re.compile(p, flags) for p in spec["headers"]]
+    taken: list[tuple[int, int, str, str]] = []  # (pattern, position, header, name)
+    for position, header in enumerate(map(str, frame.columns)):
+        for rank, pattern in enumerate(patterns):
+            found = pattern.search(header)
+            if found:
+                taken.append((rank, position, header, found.group(1).strip()))
+                break
+    if not taken:
+        raise KitError(
+            f"unpivot: no header matches {' or '.join(map(repr, spec['headers']))}; "
+            f"the headers are: {', '.join(map(str, frame.columns))}."
+        )
+    taken.sort()
+    known: dict[str, str] = {}
+    match = spec.get("match")
+    if match and match in frame.columns:
+        known = {_same(str(v)): str(v) for v in frame[match].dropna().drop_duplicates()}
+    for name in spec.get("names", []):
+        known.setdefault(_same(name), name)
+    headers = [t[2] for t in taken]
+    cells = frame[headers]
+    keep = frame.drop(columns=headers)
+    parts = []
+    for _, _, header, name in taken:
+        value = cells[header]
+        text = value.astype("string").str.strip()
+        present = (value.notna() & text.notna() & (text != "")).to_numpy()
+        part = keep[present].copy()
+        part[spec["name"]] = known.get(_same(name), name)
+        part[spec["value"]] = value[present]
+        parts.append(part)
+    long = pd.concat(parts)
+    # a row's name given by several columns: the first (by pattern, then header) wins
+    long = long[~pd.MultiIndex.from_arrays([long.index, long[spec["name"]]]).duplicated()]
+    return long.sort_index(kind="stable")
 
 
 def apply_mapping(
@@ -434,6 +473,14 @@ def _apply_one(
         )
     if tm.booleans:
         frame = _booleans(frame, tm.booleans, where)
+    origin = None  # with unpivot: the source row of each row
+    if tm.unpivot:
+        try:
+            frame = unpivot(frame, tm.unpivot, tm.ignore_case)
+        except KitError as exc:
+            raise KitError(f"{where}.{exc} ({tm.source})") from None
+        origin = frame.index.to_numpy()
+        frame = frame.reset_index(drop=True)
     style = _number_style(tm, frame)
     if tm.where:
         keep = evaluate(tm.where, frame, f"{where}.where", style)
@@ -460,7 +507,13 @@ def _apply_one(
     for canonical, fmt in tm.dates.items():
         if canonical not in out.columns:
             raise KitError(f"{where}.dates: {canonical} is not mapped; add it to columns.")
-        out[canonical] = _parse_dates(out[canonical], fmt)
+        out[canonical] = parse_dates(out[canonical], fmt)
+    if tm.unpivot:  # each source row's rows in the order of the date they carry
+        value = tm.unpivot["value"]
+        by = [c for c, src in tm.columns.items() if src == value and c in tm.dates]
+        if by and pd.api.types.is_datetime64_any_dtype(out[by[0]]):
+            out = out.assign(_row=origin[out.index.to_numpy()])
+            out = out.sort_values(["_row", by[0]], kind="stable").drop(columns="_row")
     if tm.unique_by:
         keys = [tm.unique_by] if isinstance(tm.unique_by, str) else list(tm.unique_by)
         missing = [k for k in keys if k not in out.columns]

@@ -164,6 +164,10 @@ SCALES = {
     "medium": dict(leads=4_000, reps=40),
     "large": dict(leads=76_000, reps=300),
 }
+# scales made of several independent parts of another scale, generated and written one
+# part at a time (so memory stays at one part's): xlarge is 4 x large, ids prefixed
+# "X1-".. "X4-" per part, the monthly tables (costs, targets, financials) added up
+CHUNKED = {"xlarge": ("large", 4)}
 
 
 @dataclass(frozen=True)
@@ -1005,6 +1009,73 @@ def _make_messy(tables: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:
 # ------------------------------------------------------------------------- writing
 
 
+# the monthly tables' keys: the parts' rows with the same key are added up
+MONTHLY_KEYS = {
+    "costs": ["month", "category", "channel", "team"],
+    "targets": ["month", "kpi", "team", "rep_id"],
+    "financials": ["month"],
+}
+
+
+def _part_ids(table: pa.Table, part: int) -> pa.Table:
+    """``table`` with every id column (``*_id``) prefixed ``X<part>-``: parts never
+    share a rep, an account or a deal."""
+    for i, name in enumerate(table.column_names):
+        if name.endswith("_id"):
+            col = table.column(i).cast(pa.string())
+            table = table.set_column(i, name, pc.binary_join_element_wise(f"X{part}-", col, ""))
+    return table
+
+
+def _write_chunked(out: Path, seed: int, scale: str, end_month: str, months: int, fmt: str):
+    """Write the parts of a chunked scale (``CHUNKED``) one after the other, appending each
+    part's rows to the files; returns the row counts. Only one part is in memory."""
+    base, parts = CHUNKED[scale]
+    writers: dict[str, pq.ParquetWriter] = {}
+    monthly: dict[str, list[pd.DataFrame]] = {name: [] for name in MONTHLY_KEYS}
+    rows: dict[str, int] = dict.fromkeys(TABLES, 0)
+    try:
+        for part in range(1, parts + 1):
+            tables = _Generator(seed * 1_000 + part, base, end_month, months).run()
+            for name in TABLES:
+                table = _part_ids(tables.pop(name), part)
+                if name in MONTHLY_KEYS:
+                    monthly[name].append(table.to_pandas())
+                    continue
+                rows[name] += table.num_rows
+                if fmt == "parquet":
+                    if name not in writers:
+                        writers[name] = pq.ParquetWriter(
+                            out / f"{name}.parquet", table.schema, compression="zstd"
+                        )
+                    writers[name].write_table(table.cast(writers[name].schema))
+                else:
+                    table.to_pandas().to_csv(
+                        out / f"{name}.csv",
+                        index=False,
+                        date_format="%Y-%m-%d %H:%M:%S",
+                        lineterminator="\n",
+                        mode="w" if part == 1 else "a",
+                        header=part == 1,
+                    )
+                del table
+            del tables
+    finally:
+        for writer in writers.values():
+            writer.close()
+    summed = {}
+    for name, keys in MONTHLY_KEYS.items():
+        df = pd.concat(monthly[name], ignore_index=True)
+        # team targets add up; a rep's is its own (the parts' rep ids differ)
+        values = [c for c in df.columns if c not in keys]
+        mean = [c for c in values if c == "cost_of_capital"]  # a rate: the parts' average
+        agg = {c: ("mean" if c in mean else "sum") for c in values}
+        summed[name] = df.groupby(keys, dropna=False, sort=False, as_index=False).agg(agg)
+        rows[name] = len(summed[name])
+    _write(summed, out, fmt)
+    return rows
+
+
 def _write(frames: dict, out: Path, fmt: str) -> None:
     for name, table in frames.items():
         if fmt == "parquet":
@@ -1092,20 +1163,28 @@ def generate(
 
         generate("data/sample", seed=7)  # {"leads": ..., "opportunities": ..., ...}
     """
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    if scale not in SCALES and scale not in CHUNKED:
+        raise ValueError(f"scale must be one of {', '.join([*SCALES, *CHUNKED])}")
+    if messy and scale in CHUNKED:
+        raise KitError(f"--messy is for the scales {', '.join(SCALES)}, not {scale}.")
     out = Path(out).expanduser()
     check_out(out, force)
     end_month = end_month or last_complete_month()
     fmt = fmt or ("csv" if scale == "small" else "parquet")
-    tables = _Generator(seed, scale, end_month, months).run()
-    frames: dict = _make_messy(tables) if messy else tables
+    frames: dict = {}
+    if scale not in CHUNKED:
+        tables = _Generator(seed, scale, end_month, months).run()
+        frames = _make_messy(tables) if messy else tables
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         new = tmp / out.name
         new.mkdir()  # not mkdtemp's 0700: the folder the user gets has the usual mode
-        _write(frames, new, fmt)
+        if scale in CHUNKED:
+            rows = _write_chunked(new, seed, scale, end_month, months, fmt)
+        else:
+            _write(frames, new, fmt)
+            rows = {k: len(v) for k, v in frames.items()}
         meta = {
             "seed": seed,
             "scale": scale,
@@ -1113,7 +1192,7 @@ def generate(
             "end_month": end_month,
             "messy": messy,
             "format": fmt,
-            "rows": {k: len(v) for k, v in frames.items()},
+            "rows": rows,
         }
         if messy:
             meta["problems"] = [dict(table=t, column=c, check=k) for t, c, k in MESSY_CHECKS]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections.abc
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from ibis.expr.types import CachedTable
 
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, check_timezone
 
+from .backends import SPARK_CONNECT, connect_spark, duckdb_connect, own_spill
 from .casting import typed
 from .contract import TABLES
 from .mapping import Mapping, TableMapping, apply_mapping, load_mapping
@@ -139,6 +141,7 @@ class Dataset:
         if self.closed:
             return
         self.closed = True
+        spill = own_spill(self.con) if self.owns_con else None
         try:
             for value in self.cache.values():
                 if isinstance(value, CachedTable):
@@ -148,6 +151,8 @@ class Dataset:
             self.tables = self.raw = ClosedTables(self.description)
             if self.owns_con:
                 self.con.disconnect()
+            if spill is not None:
+                shutil.rmtree(spill, ignore_errors=True)
 
     def check_timezone(self, timezone: str) -> None:
         """A clear error when settings whose months end in ``timezone`` (kpi.toml's) meet
@@ -203,7 +208,16 @@ def redact(url: str) -> str:
     'postgresql://kit:***@127.0.0.1:5432/sales'
     >>> redact("postgresql://db/sales?user=kit&password=s3cret&sslmode=require")
     'postgresql://db/sales?user=kit&password=***&sslmode=require'
+    >>> redact("sc://spark:15002/;token=s3cret;database=sales")
+    'sc://spark:15002/;token=***;database=sales'
     """
+    if SPARK_CONNECT.match(url):  # Spark Connect: sc://host:port/;name=value;...
+        base, *params = url.split(";")
+        for i, param in enumerate(params):
+            key, sep, _ = param.partition("=")
+            if sep and any(s in key.lower() for s in SECRET_QUERY_KEYS):
+                params[i] = f"{key}=***"
+        return ";".join([base, *params])
     parts = original = urlsplit(url)
     if parts.password is not None:
         netloc = parts.netloc.rsplit("@", 1)[1]
@@ -353,7 +367,14 @@ def _load_frames(
             ds.load_errors[name] = str(exc)
 
 
-def _connect(url: str) -> ibis.BaseBackend:
+def _connect(url: str, database: str | None = None) -> ibis.BaseBackend:
+    if SPARK_CONNECT.match(url):
+        return connect_spark(url, database)
+    if database:
+        raise KitError(
+            f"--database names a Spark Connect database; {redact(url)} is not a Spark "
+            "Connect URL (sc://HOST:PORT): name the database in the URL instead."
+        )
     try:
         return ibis.connect(url)
     except Exception as exc:  # drivers raise their own types: refused, auth, unknown host
@@ -373,7 +394,7 @@ def _open_database(con: ibis.BaseBackend, mapping: Mapping | None, ds: Dataset) 
     if mapping:
         # Mapped tables are reshaped in pandas and stored in an embedded DuckDB; the
         # source's connection (open_dataset's: from_backend maps nothing) is then let go.
-        ds.con = ibis.duckdb.connect()
+        ds.con = duckdb_connect()
         try:
             _load_frames(
                 lambda n: con.table(n).to_pandas(),
@@ -437,6 +458,7 @@ def open_dataset(
     mapping: str | Path | Mapping | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     keep_unreadable: bool = False,
+    database: str | None = None,
 ) -> Dataset:
     """Open ``source`` (folder, .xlsx, .duckdb file, database URL or ``env:NAME``);
     months begin and end at midnight in ``timezone`` (an IANA name, kpi.toml's
@@ -447,6 +469,8 @@ def open_dataset(
     should be, a bad mapping section) is one KitError listing each file and why: left out,
     its KPIs would silently be *not available*. With ``keep_unreadable=True`` (what
     validation uses) such tables are in ``Dataset.load_errors`` with the reason instead.
+    A Spark Connect URL (``sc://HOST:PORT``) reads the tables of ``database`` (else the
+    URL's ``;database=NAME``, else the session's current database).
     The dataset holds its connection until closed: ``with open_dataset(...) as ds:``
     closes it at the end.
 
@@ -467,11 +491,16 @@ def open_dataset(
                 "database URL, e.g. postgresql://user:password@host:5432/db."
             )
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+]*://", text):
-        con = _connect(text)
+        con = _connect(text, database)
         ds = Dataset(con, redact(text), timezone)
         with _closed_on_error(ds):
             _open_database(con, mapping, ds)
         return _readable(ds, keep_unreadable)
+    if database:
+        raise KitError(
+            f"--database names a Spark Connect database; {text} is not a Spark Connect "
+            "URL (sc://HOST:PORT)."
+        )
     path = Path(text)
     if not path.exists():
         raise KitError(
@@ -479,16 +508,16 @@ def open_dataset(
             "an .xlsx workbook, a .duckdb file or a database URL."
         )
     if path.is_dir():
-        ds = Dataset(ibis.duckdb.connect(), f"folder {path}", timezone)
+        ds = Dataset(duckdb_connect(), f"folder {path}", timezone)
         with _closed_on_error(ds):
             _open_folder(path, mapping, ds)
     elif path.suffix.lower() in EXCEL_SUFFIXES:
-        ds = Dataset(ibis.duckdb.connect(), f"workbook {path.name}", timezone)
+        ds = Dataset(duckdb_connect(), f"workbook {path.name}", timezone)
         with _closed_on_error(ds):
             _open_excel(path, mapping, ds)
     elif path.suffix.lower() in DUCKDB_SUFFIXES:
         try:
-            con = ibis.duckdb.connect(str(path), read_only=True)
+            con = duckdb_connect(path, read_only=True)
         except Exception as exc:
             raise KitError(
                 f"{path.name} is not a readable DuckDB database: {first_line(exc)}."

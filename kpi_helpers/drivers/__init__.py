@@ -16,9 +16,18 @@ from .bridge import (
     ratio,
     ratio_target,
 )
-from .explain import DIMENSIONS, Explanation, explain
+from .explain import DIMENSIONS, Explanation, explain, explain_many
 from .shape import bridge_kind, linear, ratio_of
-from .words import amount_text, driver_line, paragraph, rendered, segment_name
+from .words import (
+    amount_text,
+    driver_line,
+    entry,
+    moved_words,
+    paragraph,
+    rendered,
+    segment_name,
+    why_line,
+)
 
 __all__ = [
     "DIMENSIONS",
@@ -31,8 +40,11 @@ __all__ = [
     "amount_text",
     "bridge_kind",
     "driver_line",
+    "entry",
     "explain",
+    "explain_many",
     "linear",
+    "moved_words",
     "paragraph",
     "pick",
     "ratio",
@@ -40,4 +52,5 @@ __all__ = [
     "rendered",
     "ratio_target",
     "segment_name",
+    "why_line",
 ]

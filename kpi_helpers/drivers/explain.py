@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import KPI, get, scope_label
@@ -33,11 +35,13 @@ from kpi_helpers.metrics import (
     check_scope,
     compute_tidy,
     one_scope,
+    rep_teams,
     targets,
+    team_of,
 )
 
 from .bridge import NOT_ALLOCATED, REST, Part, additive, additive_target, pick, ratio, ratio_target
-from .shape import bridge_kind, ratio_of
+from .shape import bridge_kind, linear, ratio_of
 from .words import moved, paragraph
 
 BASES = ("previous", "year", "target")
@@ -270,6 +274,16 @@ def explain(
         raise KitError(f"Unknown base {base!r}: use previous, year or target.")
     if pairs not in PAIRS:
         raise KitError(f"Unknown pairs {pairs!r}: use all, scope or none.")
+    k = _formula_kpi(kpi)
+    sc = check_scope(ds, one_scope(scope, "kpi-kit explain"))
+    m = month_asked(ds, month)
+    check_month(ds, m)
+    tidy = compute_tidy(ds, str(m), 1, [sc], [k.id], config=cfg)
+    reader = _Reader(ds, cfg)
+    return _explain_one(reader, tidy, k, sc, m, base, dimensions, pairs)
+
+
+def _formula_kpi(kpi: str) -> KPI:
     k = get(kpi)
     if k.alias_of:
         k = get(k.alias_of)
@@ -278,14 +292,24 @@ def explain(
             f"{k.id} is {'a table' if k.is_table else 'a model'} KPI: "
             "why it moved is told for formula KPIs (see kpi-kit catalog)."
         )
-    sc = check_scope(ds, one_scope(scope, "kpi-kit explain"))
-    m = month_asked(ds, month)
-    check_month(ds, m)
+    return k
+
+
+def _explain_one(
+    reader: _Reader,
+    tidy: pd.DataFrame,
+    k: KPI,
+    sc: Scope,
+    m: Month,
+    base: str,
+    dimensions: list[str] | None,
+    pairs: str,
+) -> Explanation:
+    """One KPI, scope and base, its measure frames read through ``reader``."""
+    ds, cfg, engine = reader.ds, reader.cfg, reader.engine
     b = m - 1 if base == "previous" else m - 12 if base == "year" else m
-    engine = Engine(ds, cfg)
-    tidy = compute_tidy(ds, str(m), 1, [sc], [k.id], config=cfg)
-    row = tidy[(tidy["scope_type"] == sc.kind)]
-    row = row[row["scope"] == (sc.name or "company")] if sc.name else row
+    row = tidy[(tidy["scope_type"] == sc.kind) & (tidy["kpi"] == k.id)]
+    row = row[row["scope"] == sc.name] if sc.name else row
     kind = bridge_kind(k, engine)
     value = float(row["value"].iloc[0]) if len(row) else math.nan
     if base == "target":
@@ -307,7 +331,7 @@ def explain(
     if base == "target":
         _against_target(out, ds, engine, k, sc, m, dims)
     else:
-        _against_month(out, ds, engine, cfg, k, sc, m, b, dims, pairs)
+        _against_month(out, reader, k, sc, m, b, dims, pairs)
     out.dimensions = _canonical(out.dimensions, cfg)
     if kind != "none":
         # a partition of one segment (every deal "new") tells nothing
@@ -371,9 +395,7 @@ def _canonical(parts: dict[str, list[Part]], cfg: Config) -> dict[str, list[Part
 
 def _against_month(
     out: Explanation,
-    ds: Dataset,
-    engine: Engine,
-    cfg: Config,
+    reader: _Reader,
     k: KPI,
     sc: Scope,
     m: Month,
@@ -381,9 +403,10 @@ def _against_month(
     dims: list[str],
     pairs: str,
 ) -> None:
+    ds, engine = reader.ds, reader.engine
     kind = out.kind
     scale = ratio_of(k.formula)[2] if kind == "ratio" else 1.0
-    total = _sides(_frame(engine, k, b, m, [sc]), k, m, b, kind)
+    total = _sides(reader.total(k, sc, b, m), k, m, b, kind)
 
     def parts_of(frame: pd.DataFrame) -> list[Part]:
         return _parts(_sides(frame, k, m, b, kind), total, kind, scale)
@@ -397,9 +420,7 @@ def _against_month(
             if why := engine.reason(k, d):
                 out.skipped[d] = why
                 continue
-            sub = Scope(d, None, sc.name if sc.kind == "team" else None)
-            frame = _frame(engine, k, b, m, [sub])
-            out.dimensions[d] = parts_of(frame[frame.index.get_level_values("scope_type") == d])
+            out.dimensions[d] = parts_of(reader.by_scope(k, d, sc, b, m))
         elif why := _why_not(ds, engine, k, d):
             out.skipped[d] = why
         else:
@@ -407,8 +428,12 @@ def _against_month(
     if not others:
         return
     if kind == "none":  # medians do not add up: one query per dimension
+        if not reader.split_medians:
+            for d in others:
+                out.skipped[d] = "not split for a KPI without an exact bridge in a pack"
+            return
         for d in others:
-            rows = _segmented(ds, cfg, k, sc, m, b, (d,))
+            rows = reader.segmented(k, sc, m, b, (d,))
             if isinstance(rows, str):
                 out.skipped[d] = rows
             else:
@@ -416,7 +441,7 @@ def _against_month(
         return
     # additive measures: one query split by every dimension at once, then summed up to
     # each dimension and each cross of two in pandas
-    rows = _segmented(ds, cfg, k, sc, m, b, tuple(others))
+    rows = reader.segmented(k, sc, m, b, tuple(others))
     if isinstance(rows, str):
         for d in others:
             out.skipped[d] = rows
@@ -428,16 +453,93 @@ def _against_month(
             out.skipped[d] = why
         else:
             carried.append((j, d))
+    fast = _Split.of(rows, k, m, b, kind, total, scale)
+
+    def split(positions: list[int]) -> list[Part]:
+        if fast is not None:
+            return fast.parts(positions)
+        return parts_of(_project(rows, sc, positions))
+
     for j, d in carried:
-        out.dimensions[d] = parts_of(_project(rows, sc, [j]))
+        out.dimensions[d] = split([j])
     if pairs == "none":
         return
     if sc.kind == "company" and "team" in dims:
         for j, d in carried:
-            out.dimensions[f"team{CROSS}{d}"] = parts_of(_project(rows, sc, [0, j]))
+            out.dimensions[f"team{CROSS}{d}"] = split([0, j])
     if pairs == "all":
         for (j1, d1), (j2, d2) in combinations(carried, 2):
-            out.dimensions[f"{d1}{CROSS}{d2}"] = parts_of(_project(rows, sc, [j1, j2]))
+            out.dimensions[f"{d1}{CROSS}{d2}"] = split([j1, j2])
+
+
+class _Split:
+    """The segmented rows of a KPI read in m and b, its formula a sum of measures (or a
+    ratio of two) of the same month: each partition's parts summed with numpy instead
+    of one formula per partition (the same numbers as :func:`_project` then
+    :func:`_sides`, in the same order)."""
+
+    def __init__(self, codes, names, now, before, kind, total, scale):
+        self.codes, self.names, self.now, self.before = codes, names, now, before
+        self.kind, self.total, self.scale = kind, total, scale
+
+    @classmethod
+    def of(
+        cls, rows: pd.DataFrame, k: KPI, m: Month, b: Month, kind: str, total: _Sides, scale
+    ) -> _Split | None:
+        """None when the KPI reads earlier months or has no exact bridge."""
+        if kind == "none" or max(k.lags.values(), default=0):
+            return None
+        if kind == "additive":
+            lins = [linear(k.formula)]
+        else:
+            n, d, _ = ratio_of(k.formula)
+            lins = [linear(n), linear(d)]
+        keys = rows.index.get_level_values("key")
+        mi = np.asarray(rows.index.get_level_values("mi"))
+        width = len(keys[0]) if len(keys) else 0
+        codes, names = [], []
+        for j in range(width):
+            c, u = pd.factorize(pd.Index([key[j] for key in keys], dtype=object))
+            codes.append(c)
+            names.append(list(u))
+        vals = [sum(rows[x].to_numpy(dtype="float64") * w for x, w in lin.items()) for lin in lins]
+        vals = [np.broadcast_to(np.asarray(v, dtype="float64"), mi.shape) for v in vals]
+        now = [np.where(mi == m.index, v, 0.0) for v in vals]
+        before = [np.where(mi == b.index, v, 0.0) for v in vals]
+        return cls(codes, names, now, before, kind, total, scale)
+
+    def parts(self, positions: list[int]) -> list[Part]:
+        sizes = [len(self.names[j]) for j in positions]
+        code = np.ravel_multi_index([self.codes[j] for j in positions], sizes)
+        n = int(np.prod(sizes))
+        now = [np.bincount(code, weights=v, minlength=n) for v in self.now]
+        before = [np.bincount(code, weights=v, minlength=n) for v in self.before]
+        present = np.unique(code)
+        label = {
+            c: CROSS.join(
+                self.names[j][i] for j, i in zip(positions, np.unravel_index(c, sizes), strict=True)
+            )
+            for c in present.tolist()
+        }
+        order = sorted(label, key=label.get)
+        if self.kind == "additive":
+            segs = {
+                label[c]: (float(now[0][c]), float(before[0][c]))
+                for c in order
+                if now[0][c] or before[0][c]
+            }
+            tot = self.total.num.iloc[0]
+            return additive(segs, (float(tot["now"]), float(tot["before"])))
+        num = {label[c]: (float(now[0][c]), float(before[0][c])) for c in order}
+        den = {label[c]: (float(now[1][c]), float(before[1][c])) for c in order}
+        keep = [s for s in num if any(num[s]) or any(den[s])]
+        tn, td = self.total.num.iloc[0], self.total.den.iloc[0]
+        return ratio(
+            {s: num[s] for s in keep},
+            {s: den[s] for s in keep},
+            (float(tn["now"]), float(td["now"]), float(tn["before"]), float(td["before"])),
+            self.scale,
+        )
 
 
 def _why_not(ds: Dataset, engine: Engine, k: KPI, d: str) -> str:
@@ -453,17 +555,172 @@ def _why_not(ds: Dataset, engine: Engine, k: KPI, d: str) -> str:
     return ""
 
 
-def _segmented(
-    ds: Dataset, cfg: Config, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
-) -> pd.DataFrame | str:
-    """Measures of the scope's rows split by every dimension of ``dims`` at once: a frame
-    indexed by (key, mi), the key a tuple (team, value of dims[0], value of dims[1], ...),
-    or why nothing could be split."""
-    parts = tuple(dimension_part(ds, d) for d in dims)
-    only = ("_rep", sc.name) if sc.kind == "rep" else None
-    engine = Engine(ds, cfg, Segment(parts, only))
-    st = "rep" if sc.kind == "rep" else "team"
-    frame = _frame(engine, k, b, m, [Scope(st)])
+class _Reader:
+    """Where one explanation reads its measure frames: computed on request from the
+    engine's cache (:func:`explain`)."""
+
+    split_medians = True  # medians: one split query per dimension
+
+    def __init__(self, ds: Dataset, cfg: Config):
+        self.ds, self.cfg, self.engine = ds, cfg, Engine(ds, cfg)
+
+    def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
+        """The scope's measures (one scope on the grid)."""
+        return _frame(self.engine, k, b, m, [sc])
+
+    def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
+        """The measures per team (``d`` "team") or per rep of the scope (``d`` "rep")."""
+        sub = Scope(d, None, sc.name if sc.kind == "team" else None)
+        frame = _frame(self.engine, k, b, m, [sub])
+        return frame[frame.index.get_level_values("scope_type") == d]
+
+    def segmented(
+        self, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
+    ) -> pd.DataFrame | str:
+        """Measures of the scope's rows split by every dimension of ``dims`` at once: a
+        frame indexed by (key, mi), the key a tuple (team, value of dims[0], value of
+        dims[1], ...), or why nothing could be split."""
+        parts = tuple(dimension_part(self.ds, d) for d in dims)
+        only = ("_rep", sc.name) if sc.kind == "rep" else None
+        engine = Engine(self.ds, self.cfg, Segment(parts, only))
+        st = "rep" if sc.kind == "rep" else "team"
+        frame = _frame(engine, k, b, m, [Scope(st)])
+        return _keyed(frame, st, sc, len(dims))
+
+
+def explain_many(
+    ds: Dataset,
+    kpis: list[str],
+    scopes: list[str],
+    month: str = "latest",
+    bases: tuple[str, ...] = ("previous",),
+    config: Config | None = None,
+    pairs: str = "all",
+    rows: pd.DataFrame | None = None,
+) -> dict[tuple[str, str, str], Explanation]:
+    """The drivers of many KPIs for many scopes and bases at once, as :func:`explain`
+    gives each (default dimensions), keyed by (kpi, scope, base): the pack's "why it
+    moved". The measures are read once: per team and rep from the engine's cache, and
+    per segment in one split query per source for every KPI that splits by the same
+    dimensions (not one per KPI and scope). KPIs without an exact bridge (medians,
+    growth, models) are split by team and rep only; table and model KPIs are left out.
+    ``rows``: the tidy KPI rows of the month for these scopes when already computed.
+
+    Example: ``explain_many(ds, ["win_rate"], ["company", "team:EMEA"], "2026-05")
+    [("win_rate", "team:EMEA", "previous")].text``.
+    """
+    cfg = config or Config()
+    bad = [b for b in bases if b not in ("previous", "year")]
+    if bad or pairs not in PAIRS:
+        raise KitError(f"explain_many takes the bases previous and year and pairs {PAIRS}.")
+    m = month_asked(ds, month)
+    check_month(ds, m)
+    scs = [check_scope(ds, one_scope(s, "A pack's drivers")) for s in scopes]
+    ks = list({k.id: k for k in (get(x) for x in kpis) if k.formula is not None}.values())
+    ks = [_formula_kpi(k.id) for k in ks]
+    if rows is None:
+        rows = compute_tidy(ds, str(m), 1, scs, [k.id for k in ks], config=cfg)
+    rows = rows[rows["month"] == str(m)] if "month" in rows.columns else rows
+    first = m - (12 if "year" in bases else 1)
+    batch = _Batch(ds, cfg, ks, scs, first, m)
+    single = _Reader(ds, cfg)
+    out = {}
+    for k in ks:
+        for sc in scs:
+            reader = single if sc.kind == "rep" else batch
+            for base in bases:
+                e = _explain_one(reader, rows, k, sc, m, base, None, pairs)
+                out[(k.id, str(sc), base)] = e
+    return out
+
+
+class _Batch(_Reader):
+    """The measure frames of many KPIs and scopes (company and teams), each computed
+    once from ``first`` to ``m`` and sliced per KPI, scope and base (:func:`explain_many`)."""
+
+    split_medians = False  # medians are split by team and rep only
+
+    def __init__(
+        self, ds: Dataset, cfg: Config, ks: list[KPI], scopes: list[Scope], first: Month, m: Month
+    ):
+        super().__init__(ds, cfg)
+        self.first, self.m, self.scopes, self.teams = first, m, scopes, rep_teams(ds)
+        self.starts: dict[str, Month] = {}
+        for k in ks:
+            for n, lag in k.lags.items():
+                self.starts[n] = min(self.starts.get(n, first - lag), first - lag)
+        # the dimensions each KPI splits by (as _against_month finds them): the KPIs
+        # that split by the same dimensions share one split query per source
+        self.groups: dict[tuple[str, ...], set[str]] = {}
+        for k in ks:
+            if bridge_kind(k, self.engine) == "none":
+                continue
+            dims = [d for d in _dimensions(ds, Scope("company"), "previous", None, cfg)]
+            mine = tuple(
+                d for d in dims if d not in ("team", "rep") and not _why_not(ds, self.engine, k, d)
+            )
+            self.groups.setdefault(mine, set()).update(k.lags)
+        self._rows: dict[tuple[str, ...], tuple[pd.DataFrame, list[str]] | str] = {}
+
+    @cached_property
+    def _measures(self) -> pd.DataFrame:
+        """Every measure of the batch for the company, every team and every rep, from
+        ``first`` to m: one query per source."""
+        scopes = [Scope("company"), Scope("team"), Scope("rep")]
+        return self.engine.measure_frame(self.starts, self.m, scopes)
+
+    @staticmethod
+    def _months(frame: pd.DataFrame, k: KPI, b: Month, m: Month, level: str = "mi"):
+        """The rows of the months the KPI reads for m and b (contiguous when it reads
+        earlier months), its measures only."""
+        lag = max(k.lags.values(), default=0)
+        mi = frame.index.get_level_values(level)
+        if lag:
+            keep = (mi >= b.index - lag) & (mi <= m.index)
+        else:
+            keep = (mi == m.index) | (mi == b.index)
+        return frame.loc[keep, sorted(k.lags)]
+
+    def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
+        frame = self._measures
+        st = frame.index.get_level_values("scope_type")
+        keep = st == sc.kind
+        if sc.name:
+            keep &= frame.index.get_level_values("scope") == sc.name
+        return self._months(frame[keep], k, b, m)
+
+    def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
+        frame = self._measures
+        frame = frame[frame.index.get_level_values("scope_type") == d]
+        if sc.kind == "team":  # the reps of one team
+            names = frame.index.get_level_values("scope")
+            frame = frame[[team_of(r, self.teams) == sc.name for r in names]]
+        return self._months(frame, k, b, m)
+
+    def segmented(
+        self, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
+    ) -> pd.DataFrame | str:
+        if dims not in self._rows:
+            parts = tuple(dimension_part(self.ds, d) for d in dims)
+            engine = Engine(self.ds, self.cfg, Segment(parts))
+            starts = {n: s for n, s in self.starts.items() if n in self.groups.get(dims, ())}
+            frame = engine.measure_frame(starts or self.starts, self.m, [Scope("team")])
+            rows = _keyed(frame, "team", Scope("company"), len(dims))
+            teams = [] if isinstance(rows, str) else [x[0] for x in rows.index.get_level_values(0)]
+            self._rows[dims] = rows if isinstance(rows, str) else (rows, teams)
+        found = self._rows[dims]
+        if isinstance(found, str):
+            return found
+        rows, teams = found
+        if sc.kind == "team":
+            rows = rows[[t == sc.name for t in teams]]
+        rows = self._months(rows, k, b, m)
+        return rows if len(rows) else "no rows in these months"
+
+
+def _keyed(frame: pd.DataFrame, st: str, sc: Scope, n: int) -> pd.DataFrame | str:
+    """A segmented measure frame (``st`` rows: team SEP values, or a rep's values) as rows
+    indexed by (key, mi), the key (team, value 1, ..., value n), the scope's rows only."""
     frame = frame[frame.index.get_level_values("scope_type") == st].droplevel("scope_type")
     scope = frame.index.get_level_values("scope")
     if st == "team":
@@ -476,8 +733,9 @@ def _segmented(
     else:
         frame = frame[[SEP not in s for s in scope]]
         keys = [tuple([sc.name, *s.split(JOIN)]) for s in frame.index.get_level_values("scope")]
-    frame = frame[[len(key) == len(dims) + 1 for key in keys]]
-    keys = [key for key in keys if len(key) == len(dims) + 1]
+    good = [len(key) == n + 1 for key in keys]
+    frame = frame[good]
+    keys = [key for key, g in zip(keys, good, strict=True) if g]
     if frame.empty:
         return "no rows in these months"
     idx = pd.MultiIndex.from_arrays(

@@ -34,6 +34,7 @@ from kpi_helpers.core import Config, KitError, Month, load_config, read_toml
 from kpi_helpers.report import (
     ALERTS_FILE,
     HEADLINES,
+    PERIOD_FOLDER,
     SNAPSHOT_FILE,
     TEMPLATES,
     Report,
@@ -72,14 +73,23 @@ class PackMonth:
 
 
 def build_command(month: str) -> str:
-    """The command that builds the pack a message needs (named in errors)."""
+    """The command that builds the pack a message needs (named in errors): a month's, or
+    a quarter's or year's (``2026-Q4``, ``FY2027``: its folder's name).
+
+    >>> build_command("FY2027-Q1")
+    'kpi-kit pack --period quarter --month <a month of FY2027-Q1> --formats html,pdf'
+    """
+    if re.fullmatch(PERIOD_FOLDER, month):
+        kind = "quarter" if "-Q" in month else "year"
+        return f"kpi-kit pack --period {kind} --month <a month of {month}> --formats html,pdf"
     return f"kpi-kit pack --month {month} --formats html,pdf"
 
 
 def find_pack(reports: str | Path, month: str) -> PackMonth:
     """The pack of ``month`` (YYYY-MM, ``latest``: the newest month folder under
     ``reports`` with a snapshot, or ``previous``: the last complete month) under
-    ``reports``; KitError naming the path and the command that builds it.
+    ``reports``; KitError naming the path and the command that builds it. A quarter's or
+    year's pack is found by its label (``2026-Q4``, ``FY2027-Q1``, ``FY2027``).
 
     >>> find_pack("reports", "2026-10").path   # doctest: +SKIP
     PosixPath('reports/2026-10')
@@ -100,6 +110,8 @@ def find_pack(reports: str | Path, month: str) -> PackMonth:
         month = found[-1]
     elif month == "previous":
         month = str(Month.previous())
+    elif re.fullmatch(PERIOD_FOLDER, month.strip()):  # a QBR: reports/2026-Q4/
+        month = month.strip()
     else:
         month = str(Month.parse(month))
     path = reports / month
@@ -109,8 +121,8 @@ def find_pack(reports: str | Path, month: str) -> PackMonth:
             f"`{build_command(month)}`."
         )
     snapshot = Snapshot(path / "data")
-    if snapshot.month != month:
-        raise KitError(f"{path} holds the pack of {snapshot.month}, not {month}; rebuild it.")
+    if snapshot.label != month:
+        raise KitError(f"{path} holds the pack of {snapshot.label}, not {month}; rebuild it.")
     return PackMonth(path, month, snapshot)
 
 
@@ -258,6 +270,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         scope=scope,
         snapshot=str(pack.snapshot.path),
         config=config or "",
+        period=pack.snapshot.period,
     )
     cards = [c for k in report.headlines() if (c := _card(report, k)) is not None]
     alerts, other_alerts, rules = None, 0, 0
@@ -266,7 +279,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         rules = len(pack.snapshot.alert_rules()) or len(pack.snapshot.alerts())
         own, other_alerts = alerts_of_scope(pack.snapshot.alerts(), scope)
         alerts = [
-            {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule")}
+            {k: one_line(str(a.get(k) or "")) for k in ("name", "value_text", "rule", "why")}
             | {"who": one_line(a.get("scope_label") or "") if a["scope"] != scope else ""}
             for a in own
         ]
@@ -274,7 +287,7 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
     return dict(
         company=cfg.company or "Sales KPI review",
         scope_label=one_line(scope_label(scope)),
-        month_label=month_label(pack.month),
+        month_label=report.when,
         data_through=str(pack.snapshot.meta.get("data_through") or pack.month),
         cards=cards,
         alerts=alerts,
@@ -338,14 +351,18 @@ def _charts(report: Report, folder: str, month: str) -> list[Chart]:
         verb = "rose" if r["mom_change"] > 0 else "fell"
         change = charts.format_change(abs(r["mom_change"]), r["change_unit"]).lstrip("+")
         chosen.append(
-            (mover, f"The biggest move this month: {REGISTRY[mover].name} {verb} {change}.")
+            (
+                mover,
+                f"The biggest move this {report.period}: {REGISTRY[mover].name} {verb} {change}.",
+            )
         )
     out = []
     for i, (kpi, why) in enumerate(chosen[:3], 1):
         k = get(kpi)
-        rows = report.df[report.df["kpi"] == kpi].set_index("month")
+        axis = "month" if report.period == "month" else "period"  # a QBR: 8 quarters
+        rows = report.df[report.df["kpi"] == kpi].set_index(axis)
         rows = rows[rows["status"] != "not_available"]
-        title = f"{k.name}, last {len(rows)} months"
+        title = f"{k.name}, last {len(rows)} {report.period}s"
         png = chart_png(rows["value"], title, k.unit, report.cfg.currency, rows["target"])
         out.append(Chart(kpi, f"chart{i}.{month}.{folder}@kpi-kit", png, title, why))
     return out

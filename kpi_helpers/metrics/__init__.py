@@ -9,10 +9,12 @@ True
 from .compare import add_comparisons, rag_status, relative_change
 from .customers import active_spells, first_purchase, merge_spells
 from .deals import deal_probability
-from .engine import TIDY_COLUMNS, Engine, compute_tidy, families_out_of_reach
+from .engine import Engine, families_out_of_reach
 from .measures import KEY, Measures, describe_missing, missing_inputs, month_of, open_at_end
+from .profile import Profile, profiling
 from .scopes import (
     COMPANY,
+    REP_COLUMNS,
     SCOPE_TYPES,
     Scope,
     check_known,
@@ -34,9 +36,13 @@ from .small_tables import employed_in, targets
 from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
+from .tidy import TIDY_COLUMNS, compute_tidy
 from .to_date import TO_DATE_COLUMNS, to_date_figures, to_date_kpis
 
 __all__ = [
+    "REP_COLUMNS",
+    "Profile",
+    "profiling",
     "COMPANY",
     "CROSS",
     "JOIN",

@@ -15,6 +15,7 @@ import ibis
 import pandas as pd
 
 from kpi_helpers.core import Month
+from kpi_helpers.data import keep_table
 
 from .measures import BASE, Measures, flag, month_of, source
 
@@ -152,7 +153,7 @@ def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     losses."""
     first, last = ms.first.index, ms.last.index
     spells = cached_spells(ms, ms.first - 1)
-    spells = ms.by_owner(spells).cache()  # read by the states and the losses
+    spells = keep_table(ms.ds, ms.by_owner(spells))  # read by the states and the losses
     active = spells.filter(spells.e >= first).select(
         "_rep", "_team", "account_id", _start=ibis.greatest(spells.s, first), _stop=spells.e + 1
     )

@@ -11,6 +11,7 @@ import ibis
 import pandas as pd
 
 from kpi_helpers.core import Config
+from kpi_helpers.data import keep_table
 
 from .measures import (
     BASE,
@@ -194,7 +195,7 @@ def _stale(ms: Measures, st: list[str]) -> pd.DataFrame:
         & (o.closed_at.isnull() | (o.closed_at >= ibis.timestamp(ms.first.end)))
     )
     o = ms.by_rep(o).select("_rep", "_team", "amount", "created_at", "closed_at")
-    with o.cache() as deals:
+    with keep_table(ms.ds, o) as deals:
         parts = []
         for month in ms.months:
             end = ibis.timestamp(month.end)

@@ -1,11 +1,12 @@
 """The KPI engine: measure frames and scalar KPI values for many scopes and months.
 
-``kpi_helpers.kpis`` is the analyst facade over this module and ``kpi_helpers.metrics.tables``
-uses it for the rep leaderboard. Example (both names from ``kpi_helpers.metrics``)::
+``.tidy`` builds the tidy KPI table on it (``compute_tidy``, behind ``kpi_helpers.kpis``)
+and ``kpi_helpers.metrics.tables`` uses it for the rep leaderboard; ``.long_frame`` turns
+its value arrays into rows. Example (both names from ``kpi_helpers.metrics``)::
 
-    compute_tidy(ds, "2026-05", 13, [Scope.parse("company"), Scope.parse("team:EMEA")])
+    Engine(ds).values(chosen, Month.parse("2026-01"), Month.parse("2026-05"), [COMPANY_SCOPE])
 
-Measures are computed by the sources registered in ``.measures`` (one module per table:
+Measures are computed by the sources registered in ``.needs`` (one module per table:
 ``.orders``, ``.deals``, ``.leads``, ...) for every wanted scope and month at once, with
 no more history than the chosen KPIs read, and kept on the dataset (``Dataset.cache``),
 so later calls on the same dataset (another scope, a table KPI's leaderboard) reuse them.
@@ -31,19 +32,16 @@ from kpi_helpers.catalog import (
     TARGET_ALL_MONTHS,
     Kind,
     period_value,
-    select,
 )
-from kpi_helpers.core import MONTHS_IN, Calendar, Config, KitError, Month, Period
+from kpi_helpers.core import MONTHS_IN, Calendar, Config, Month, Period
 from kpi_helpers.data import (
     Dataset,
-    check_month,
     data_months,
     first_event,
-    month_asked,
     start_reason,
 )
 
-from .compare import add_comparisons
+from .long_frame import long_frame
 from .measures import (
     KEY,
     MONTHS,
@@ -55,35 +53,12 @@ from .measures import (
     missing_inputs,
 )
 from .periods import GROUPED, PeriodFrame, carry_of, slots_for
-from .scopes import COMPANY, SCOPE_TYPES, Scope, check_known, rep_teams, selects, wanted_rows
+from .profile import timed
+from .scopes import COMPANY, SCOPE_TYPES, Scope, rep_teams, selects, wanted_rows
 from .segments import Segment
-from .small_tables import employed_in, targets
+from .small_tables import targets
 
 YOY = 12  # every value carries the same month a year before
-TIDY_COLUMNS = [
-    "month",
-    "period",  # 2026-10, 2026-Q4, FY2027-Q1, FY2027 (kpi.toml's fiscal_year_start)
-    "period_start",  # YYYY-MM
-    "period_end",  # YYYY-MM (a period to date ends after its last month with data)
-    "to_date",  # the period runs past the data: "to date (k of n months)"
-    "scope_type",
-    "scope",
-    "kpi",
-    "value",
-    "unit",
-    "status",
-    "reason",
-    "previous_month",
-    "mom_change",
-    "change_unit",
-    "same_month_last_year",
-    "yoy_change",
-    "target",
-    "attainment",
-    "rag",
-    "trend",
-    "better",
-]
 
 
 def _config_key(cfg: Config) -> tuple:
@@ -201,7 +176,8 @@ class Engine:
         ms = Measures(self.ds, self.cfg, first, last, wanted, fetch, slots)
         ms.names = set(names) if names is not None else None
         ms.segment = self.segment
-        df = src.run(ms, types)
+        with timed(src.name):  # kpi-kit compute --profile
+            df = src.run(ms, types)
         have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
         key = (first.index, last.index, have, names, slots)
         self.results.setdefault(src.name, {})[key] = df
@@ -341,8 +317,10 @@ class Engine:
         # history: a year and a period before the first period, 13 months of windows
         n_back = per_year + 1 + -(-13 // n)
         # (never before the period holding the data's first month: no measure is there,
-        # but always from the year before the last period: its base when it is to date)
-        earliest = max(periods[0].first - n * n_back, data_months(self.ds)[0])
+        # but always from the year before the last period: its base when it is to date,
+        # and from the first period asked, also when it is before the data)
+        first_data = min(data_months(self.ds)[0], periods[0].first)
+        earliest = max(periods[0].first - n * n_back, first_data)
         start = cal.period(kind, min(earliest, periods[-1].first - n * per_year))
         n_back = (periods[0].first.index - start.first.index) // n
         grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back + len(periods))]
@@ -476,103 +454,13 @@ class Engine:
             no_target = np.isnan(t[:, -n_keep:])
         return no_values, no_target
 
-    def _long(
-        self,
-        scalars: list[KPI],
-        grid: pd.MultiIndex,
-        values: tuple[np.ndarray, np.ndarray, np.ndarray],
-        no_values: np.ndarray,
-        no_target: np.ndarray,
-        slots: np.ndarray,
-        slot_first: np.ndarray,
-        months_per_slot: int,
-        slot_last: np.ndarray | None = None,
-    ) -> pd.DataFrame:
-        """The long frame of :meth:`values` from the KPI x row x slot ``values`` (value,
-        previous, year before); ``slots``: the kept slots (months, or periods), each
-        starting with the month ``slot_first`` (and ending with ``slot_last``: the month
-        whose employed reps are shown); a slot before a KPI's data start is not
-        available."""
-        value, before, year_before = values
-        shape = value.shape
-        row_types = grid.get_level_values("scope_type").to_numpy(dtype=object)
-        row_scopes = grid.get_level_values("scope").to_numpy(dtype=object)
-        begins = [self.start(k) for k in scalars]  # (month, reason) per KPI
-        self.rows: set[tuple[str, str]] = set()  # the (scope_type, scope) rows computed
+    def _long(self, scalars: list[KPI], grid: pd.MultiIndex, *rest, **kw) -> pd.DataFrame:
+        """:func:`long_frame` of the KPI x row x slot values; keeps the (scope_type,
+        scope) rows computed in ``self.rows``."""
+        self.rows: set[tuple[str, str]] = set()
         if scalars:
-            self.rows = set(zip(row_types, row_scopes, strict=True))
-        reason = np.empty((len(scalars), len(row_types)), dtype=object)
-        no_values_reason = np.empty((len(scalars), 1, 1), dtype=object)
-        for i, kpi in enumerate(scalars):
-            reasons = {st: self.reason(kpi, st) for st in set(row_types)}
-            reason[i] = [reasons[st] for st in row_types]
-            if kpi.no_input is not None:
-                no_values_reason[i] = kpi.no_input[1]
-        no_input = np.broadcast_to(pd.notna(reason)[:, :, None], shape)
-        lo = np.array([b[0].index for b in begins], dtype="int64").reshape(-1, 1)  # KPI x 1
-        early = np.broadcast_to((slot_first[None, :] < lo)[:, None, :], shape)  # before start
-        no_values = no_values & ~no_input & ~early
-        na = no_input | early | no_values  # not available
-        # months a formula reads (lags) that lie before a measure's data starts: an
-        # undefined value there says so instead of "an input has no value"
-        reads_early = np.full((len(scalars), len(slots)), None, dtype=object)  # KPI x slot
-        for i, kpi in enumerate(scalars):
-            starts_of = {n: self.measure_start(n) for n in kpi.lags}
-            for name in sorted(kpi.lags, key=lambda n: -starts_of[n][0].index):  # latest first
-                start, event = starts_of[name]
-                back = kpi.lags[name] * months_per_slot
-                hit = (slot_first - back < start.index) & pd.isna(reads_early[i])
-                reads_early[i, hit] = f"it reads months {start_reason(event, start)}"
-        short = np.broadcast_to(pd.notna(reads_early)[:, None, :], shape)
-        for arr in (value, before, year_before):
-            arr[na] = np.nan
-        undefined = ~na & np.isnan(value)
-        # (slot, row) pairs kept: every company and team row; rep rows of reps in use
-        shown = slots if slot_last is None else slot_last
-        keep = reps_in_use(self.ds, row_types, row_scopes, shown, value)
-        # final order: slot, then row (grid order = scope type, scope), then KPI
-        kept = keep.T  # slot x row
-
-        def flat(a: np.ndarray) -> np.ndarray:
-            """KPI x row x slot values of the kept (slot, row) pairs, in the final order."""
-            return np.moveaxis(a, 0, -1).transpose(1, 0, 2)[kept].ravel()
-
-        j_idx, r_idx = np.nonzero(kept)
-        n_k = len(scalars)
-        pick_r = np.repeat(r_idx, n_k)
-        pick_j = np.repeat(j_idx, n_k)
-        pick_k = np.tile(np.arange(n_k), len(r_idx))
-        reason_out = flat(np.broadcast_to(reason[:, :, None], shape))
-        why_early = np.array([b[1] for b in begins], dtype=object).reshape(-1)
-        before_out = flat(np.broadcast_to(why_early[:, None, None], shape))
-        pick = flat(early & ~no_input)
-        reason_out[pick] = before_out[pick]
-        gaps = flat(no_values)
-        reason_out[gaps] = flat(np.broadcast_to(no_values_reason, shape))[gaps]
-        status = np.where(flat(na), "not_available", np.where(flat(undefined), "undefined", "ok"))
-        und = status == "undefined"
-        reason_out[und] = np.select(
-            [flat(no_target)[und], flat(short)[und]],
-            [
-                "no monthly_sales_bookings target for this scope in m",
-                flat(np.broadcast_to(reads_early[:, None, :], shape))[und],
-            ],
-            "a denominator is 0 or an input has no value in m",
-        )
-        kpi_ids = np.array([k.id for k in scalars], dtype=object)
-        return pd.DataFrame(
-            {
-                "scope_type": pd.Series(row_types[pick_r], dtype="str"),
-                "scope": pd.Series(row_scopes[pick_r], dtype="str"),
-                "mi": slots[pick_j].astype("int64"),
-                "value": flat(value),
-                "previous_month": flat(before),
-                "same_month_last_year": flat(year_before),
-                "kpi": pd.Series(kpi_ids[pick_k], dtype="str"),
-                "reason": pd.Series(reason_out, dtype=object),
-                "status": pd.Series(status, dtype="str"),
-            }
-        )
+            self.rows = set(zip(grid.get_level_values(0), grid.get_level_values(1), strict=True))
+        return long_frame(self, scalars, grid, *rest, **kw)
 
 
 def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str, list[list[str]]]:
@@ -637,135 +525,3 @@ def _covers(have: dict, st: str, rows: frozenset | None) -> bool:
     if st not in have:
         return False
     return have[st] is None or (rows is not None and rows <= have[st])
-
-
-def reps_in_use(
-    ds: Dataset,
-    row_types: np.ndarray,
-    row_scopes: np.ndarray,
-    months: np.ndarray,
-    value: np.ndarray,
-) -> np.ndarray:
-    """Which (row, month) pairs to show: (rows x months) booleans, True for company and
-    team rows and for reps employed in the month (:func:`employed_in`) or with any
-    non-zero value in it (``value``: KPI x row x month, NaN = no value).
-
-    Example: a rep who left in March with no deals after keeps Jan..Mar only."""
-    keep = np.ones((len(row_types), len(months)), dtype=bool)
-    reps = row_types == "rep"
-    if not reps.any() or not ds.has("reps", "rep_id"):
-        return keep
-    r = ds.frame("reps")
-    busy = (np.nan_to_num(value[:, reps, :], nan=0.0) != 0).any(axis=0)
-    names = row_scopes[reps]
-    for j, mi in enumerate(months):
-        # a set, not np.isin: that sorts Python strings, 100x slower for 3,000 reps
-        employed = set(r.loc[employed_in(r, Month(int(mi))), "rep_id"].dropna())
-        keep[reps, j] = busy[:, j] | np.fromiter((n in employed for n in names), bool, len(names))
-    return keep
-
-
-def compute_tidy(
-    ds: Dataset,
-    month: str,
-    months: int,
-    scopes: list[Scope],
-    kpis: list[str] | None = None,
-    families: list[str] | None = None,
-    config: Config | None = None,
-    period: str = "month",
-) -> pd.DataFrame:
-    """The tidy KPI table (``TIDY_COLUMNS``) for the ``months`` periods of kind ``period``
-    (month, quarter or year of ``config.fiscal_year_start``) ending with the one that
-    holds ``month``, and every scope in ``scopes``, computed in one pass; see
-    ``kpis.compute``. A quarter or year that runs past the data is to date: its ``month``
-    is its last month with data.
-
-    Example: ``compute_tidy(ds, "2026-01", 2, [COMPANY_SCOPE], period="quarter")`` with
-    fiscal_year_start 11 gives FY2026-Q1 (2025-11..2026-01) and the quarter before."""
-    if months < 1:
-        raise KitError("--periods must be at least 1.")
-    last = month_asked(ds, month)
-    check_month(ds, last)
-    chosen = [k for k in select(kpis, families) if not k.is_table and not k.is_model]
-    engine = Engine(ds, config)
-    if period != "month":
-        return _period_tidy(engine, chosen, last, months, scopes, period)
-    first = last - (months - 1)
-    long = engine.values(chosen, first, last, scopes)
-    teams = rep_teams(ds)
-    for sc in scopes:
-        check_known(sc, teams, seen=[n for k, n in engine.rows if k == sc.kind])
-    tgt = targets(ds, [Month(i) for i in range(first.index, last.index + 1)])
-    # values() gives the final order (month, scope type, scope, KPI); the left merges of
-    # add_comparisons keep it
-    tidy = add_comparisons(long, chosen, tgt, engine.cfg)
-    labels = {i: str(Month(int(i))) for i in tidy["mi"].unique()}
-    tidy["month"] = tidy["mi"].map(labels)
-    tidy["period"] = tidy["period_start"] = tidy["period_end"] = tidy["month"]
-    tidy["to_date"] = False
-    return tidy[TIDY_COLUMNS].reset_index(drop=True)
-
-
-def periods_asked(cal: Calendar, kind: str, month: Month, n: int, through: Month) -> list[Period]:
-    """The ``n`` periods of ``kind`` ending with the one holding ``month``, oldest first;
-    one that runs past ``through`` (the data's last month) is cut to it (to date).
-
-    >>> from kpi_helpers.core import Calendar, Month
-    >>> ps = periods_asked(Calendar(11), "quarter", Month.parse("2026-01"), 2,
-    ...                    Month.parse("2025-12"))
-    >>> [(p.label, p.status) for p in ps]
-    [('FY2025-Q4', ''), ('FY2026-Q1', 'to date (2 of 3 months)')]
-    """
-    out = cal.periods_ending(kind, month, n)
-    return [p.cut(through) if p.last > through else p for p in out]
-
-
-def period_targets(ds: Dataset, chosen: list[KPI], periods: list[Period]) -> pd.DataFrame:
-    """(scope_type, scope, mi = position in ``periods``, kpi, target): a flow's target is
-    the sum of its months' targets (months with data; each must have one, else none), a
-    state's or ratio's the target of the period's last month with data (KPI_CATALOG.md,
-    "Periods")."""
-    months = [m for p in periods for m in p.months()]
-    t = targets(ds, months)
-    kinds = {k.id: k.kind for k in chosen}
-    t = t[t["kpi"].isin(list(kinds))]
-    if t.empty:
-        return t
-    where = {m.index: j for j, p in enumerate(periods) for m in p.months()}
-    need = {j: p.months_with_data for j, p in enumerate(periods)}
-    ends = {p.through.index for p in periods}
-    t = t.assign(j=t["mi"].map(where))
-    flow = t["kpi"].map(kinds) == Kind.FLOW
-    g = t[flow].groupby(["scope_type", "scope", "j", "kpi"])["target"].agg(["sum", "count"])
-    g = g[g["count"].to_numpy() == [need[j] for j in g.index.get_level_values("j")]]
-    g = g.reset_index()
-    flows = g.rename(columns={"sum": "target"})[["scope_type", "scope", "j", "kpi", "target"]]
-    last = t[~flow & t["mi"].isin(ends)][["scope_type", "scope", "j", "kpi", "target"]]
-    out = pd.concat([flows, last], ignore_index=True).rename(columns={"j": "mi"})
-    return out.astype({"mi": "int64"})
-
-
-def _period_tidy(
-    engine: Engine,
-    chosen: list[KPI],
-    month: Month,
-    n: int,
-    scopes: list[Scope],
-    kind: str,
-) -> pd.DataFrame:
-    ds = engine.ds
-    cal = Calendar(engine.cfg.fiscal_year_start)
-    periods = periods_asked(cal, kind, month, n, data_months(ds)[1])
-    long = engine.period_values(chosen, periods, scopes)
-    teams = rep_teams(ds)
-    for sc in scopes:
-        check_known(sc, teams, seen=[x for k, x in engine.rows if k == sc.kind])
-    tidy = add_comparisons(long, chosen, period_targets(ds, chosen, periods), engine.cfg)
-    j = tidy["mi"].to_numpy()
-    tidy["month"] = np.array([str(p.through) for p in periods], dtype=object)[j]
-    tidy["period"] = np.array([p.label for p in periods], dtype=object)[j]
-    tidy["period_start"] = np.array([p.start for p in periods], dtype=object)[j]
-    tidy["period_end"] = np.array([p.end for p in periods], dtype=object)[j]
-    tidy["to_date"] = np.array([p.to_date for p in periods], dtype=bool)[j]
-    return tidy[TIDY_COLUMNS].reset_index(drop=True)

@@ -1,7 +1,7 @@
 """Base measures: the counts, sums and medians every KPI is a formula of.
 
 This module holds the machinery; the sources live with their tables and register
-themselves here on import (the engine imports them all)::
+themselves in ``.needs`` on import (the engine imports them all)::
 
     orders          order lines: revenue, orders, units, COGS, new-customer revenue
     deals           opportunities: won and lost deals, new deals, the open pipeline
@@ -38,246 +38,49 @@ Ibis, so they run unchanged on DuckDB, PostgreSQL and Spark.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from kpi_helpers.core import Config, Month, month_index, month_range
-from kpi_helpers.data import UNASSIGNED_TEAM, Dataset
+from kpi_helpers.core import Config, Month, month_range
+from kpi_helpers.data import UNASSIGNED_TEAM, Dataset, keep_table
 
+from .needs import SOURCES, Run, Source, describe_missing, empty_columns, missing_inputs, source
 from .scopes import COMPANY, SCOPE_TYPES
 from .segments import Segment, split
+from .slots import MONTHS, Column, Slots, month_of, open_at_end, seconds_between
+
+# the sources' names, from where they live (.needs, .slots), for the table modules
+__all__ = [
+    "BASE",
+    "KEY",
+    "MONTHS",
+    "SOURCES",
+    "Column",
+    "Measures",
+    "Run",
+    "Slots",
+    "Source",
+    "Wanted",
+    "describe_missing",
+    "empty_columns",
+    "flag",
+    "missing_inputs",
+    "month_of",
+    "open_at_end",
+    "outer_merge",
+    "seconds_between",
+    "selected",
+    "source",
+]
 
 KEY = ["scope_type", "scope", "mi"]
 BASE = ["mi", "rep", "team"]  # the grain additive measures are aggregated at
 
-# a column of timestamps or month indices: an Ibis expression or a pandas Series
-Column = ibis.Value | pd.Series
 # Which rows a scope type needs: None = every row, else (column, value) pairs where
 # column is "_rep" or "_team" ("team:EMEA" -> {("_team", "EMEA")}).
 Wanted = Mapping[str, frozenset[tuple[str, str]] | None]
-Run = Callable[["Measures", list[str]], pd.DataFrame]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A measure source: what it needs and produces, and how its measures behave.
-
-    ``keep_nan``: measures left NaN when a scope has no value (medians, targets,
-    financials) instead of 0. ``scope_types``/``scope_reason``: the scope types the
-    measures exist for, and why not for the others. ``reads``: the sources whose
-    measures ``run`` fetches (the engine computes those first, so the fetch is cached).
-    ``since``: the first events (``data.FIRST_EVENTS``; "a|b": the earlier of those the
-    data has) before whose month the measures have no value: their data starts at the
-    latest of them (DATA_CONTRACT.md, "Where a KPI's data starts"); none: the data's
-    first month.
-    """
-
-    name: str
-    needs: tuple[str, ...]  # "table" or "table.column"; "a|b": either will do
-    produces: tuple[str, ...]
-    run: Run
-    extra_needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    keep_nan: frozenset[str] = frozenset()
-    scope_types: tuple[str, ...] = SCOPE_TYPES
-    scope_reason: str = ""
-    reads: tuple[str, ...] = ()
-    since: tuple[str, ...] = ()
-
-    def needs_of(self, measure: str) -> tuple[str, ...]:
-        return self.needs + self.extra_needs.get(measure, ())
-
-    def filled_of(self, measure: str) -> tuple[str, ...]:
-        """The needs of ``measure`` whose columns must hold a value in some row: its own
-        columns (``extra_needs``: quoted_at, first_response_at...), where a column blank in
-        every row means no input, never a count of 0. Not the source's shared columns: a
-        blank ``closed_at`` in every row means every deal is open."""
-        return self.extra_needs.get(measure, ())
-
-
-SOURCES: dict[str, Source] = {}
-
-
-def source(
-    name: str,
-    needs: tuple[str, ...],
-    produces: tuple[str, ...],
-    extra_needs: dict[str, tuple[str, ...]] | None = None,
-    keep_nan: tuple[str, ...] = (),
-    scope_types: tuple[str, ...] = SCOPE_TYPES,
-    scope_reason: str = "",
-    reads: tuple[str, ...] = (),
-    since: tuple[str, ...] = (),
-) -> Callable[[Run], Run]:
-    """Register a measure source (a decorator on its ``run(ms, scope_types)``)."""
-
-    def register(fn: Run) -> Run:
-        SOURCES[name] = Source(
-            name,
-            needs,
-            produces,
-            fn,
-            extra_needs or {},
-            frozenset(keep_nan),
-            scope_types,
-            scope_reason,
-            reads,
-            since,
-        )
-        return fn
-
-    return register
-
-
-def missing_inputs(ds: Dataset, needs: tuple[str, ...], filled: tuple[str, ...] = ()) -> list[str]:
-    """The needs (``table`` or ``table.column``) that ``ds`` does not meet; a need also in
-    ``filled`` (:meth:`Source.filled_of`) is not met by a column empty in every row
-    (:func:`empty_columns`) either: a blank column of an export must not read as 0."""
-    out = []
-    for need in needs:
-        options = need.split("|")  # alternatives: any one will do
-        if not any(_has(ds, option, need in filled) for option in options):
-            out.append(options[-1] if len(options) > 1 else need)
-    return out
-
-
-def _has(ds: Dataset, need: str, filled: bool = False) -> bool:
-    """``need``: "table", "table.column" or "table.column,column" (all of them; with
-    ``filled`` each with a value in some row)."""
-    table, _, columns = need.partition(".")
-    cols = columns.split(",") if columns else []
-    if not ds.has(table, *cols):
-        return False
-    return not (filled and cols and set(cols) & empty_columns(ds, table))
-
-
-def empty_columns(ds: Dataset, table: str) -> frozenset[str]:
-    """The columns of ``table`` without a value in any row (none when the table has no
-    rows at all); one query per table, cached with the dataset.
-
-    Example: an export whose ``Quote Date`` column is blank in every row gives
-    ``empty_columns(ds, "opportunities") == {"quoted_at"}``."""
-    key = ("empty_columns", table)
-    if key not in ds.cache:
-        t = ds.table(table)
-        counts = t.aggregate(
-            _rows=t.count(), **{f"c{i}": t[c].count() for i, c in enumerate(t.columns)}
-        ).execute()
-        row = counts.iloc[0]
-        ds.cache[key] = frozenset(
-            c for i, c in enumerate(t.columns) if int(row["_rows"]) and not int(row[f"c{i}"])
-        )
-    return ds.cache[key]
-
-
-def describe_missing(missing: list[str], ds: Dataset | None = None) -> str:
-    """What the missing needs are, in words, each table once; given the dataset, a column
-    it has but left empty in every row (:func:`empty_columns`) is said so.
-
-    >>> describe_missing(["leads.first_response_at", "opportunities.account_id,closed_at"])
-    'needs table `leads` with column `first_response_at` and table `opportunities` with columns `account_id`, `closed_at`'
-    >>> describe_missing(["leads", "leads.first_response_at", "leads.engaged_at"])
-    'needs table `leads` with columns `first_response_at`, `engaged_at`'
-    """  # noqa: E501
-    wanted: dict[str, list[str]] = {}  # each table once, with every column it lacks
-    for need in missing:
-        table, _, columns = need.partition(".")
-        cols = wanted.setdefault(table, [])
-        cols.extend(c for c in columns.split(",") if c and c not in cols)
-    parts = []
-    for table, cols in wanted.items():
-        names = ", ".join(f"`{c}`" for c in cols)
-        plural = "s" if len(cols) > 1 else ""
-        if cols and ds is not None and ds.has(table, *cols):
-            parts.append(f"values in column{plural} {names} of `{table}` (empty in every row)")
-        else:
-            parts.append(
-                f"table `{table}` with column{plural} {names}" if cols else f"table `{table}`"
-            )
-    return "needs " + " and ".join(parts)
-
-
-def month_of(ts: ibis.Value) -> ibis.Value:
-    """The kit's month index of a timestamp expression (``core.month_index``)."""
-    return month_index(ts.year().cast("int64"), ts.month().cast("int64"))
-
-
-def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
-    """``later - earlier`` in seconds (float), the same on every backend."""
-    return later.epoch_seconds().cast("float64") - earlier.epoch_seconds().cast("float64")
-
-
-def open_at_end(start: Column, stop: Column, end: object) -> Column:
-    """Whether a row that starts at ``start`` and stops at ``stop`` (empty: not yet) is open
-    at the end of a month m, ``end`` being the first instant after m (the start of m+1):
-    ``start < end <= stop``, or ``start < end`` while ``stop`` is empty.
-
-    The one rule of "open at the end of m": a deal (``created_at``, ``closed_at``), a
-    running subscription (``started_at``, ``ended_at``). For Ibis expressions and pandas
-    Series alike (like ``core.month_index``), in timestamps (``end`` =
-    ``ibis.timestamp(m.end)`` or ``pd.Timestamp(m.end)``) or in month indices (``start``
-    and ``stop`` from :func:`month_of`, ``end`` = m + 1). A deal closed at the very
-    first instant of m+1 was open at the end of m:
-
-    >>> c = pd.Series(pd.to_datetime(["2026-01-05", "2026-01-05", "2026-02-01", "2026-01-05"]))
-    >>> x = pd.Series(pd.to_datetime(["2026-02-01", "2026-01-31", None, None]))
-    >>> open_at_end(c, x, pd.Timestamp(Month.parse("2026-01").end)).tolist()
-    [True, False, False, True]
-    >>> open_at_end(pd.Series([3, 3, 4]), pd.Series([5, 4, None]), 3 + 1).tolist()  # m = 3
-    [True, True, False]
-    """
-    return (start < end) & (stop.isnull() | (stop >= end))
-
-
-@dataclass(frozen=True)
-class Slots:
-    """The time slots the measures that do not add up over months are grouped by: months
-    (the default, ``MONTHS``), or periods of ``n`` months, a period's first month m having
-    ``(m - offset) % n == 0``; with ``take`` < n only the leading ``take`` months of each
-    period count (the bases of a to-date period) and the others fall in slot -1.
-
-    The slot of month index ``mi`` is ``(mi - offset) // n`` (for Ibis expressions and
-    ints alike); fiscal quarters from November (offset 10): 2025-11..2026-01 is one slot.
-
-    >>> q = Slots(3, 10)
-    >>> q.of(month_index(2025, 11)) == q.of(month_index(2026, 1)) != q.of(month_index(2026, 2))
-    True
-    >>> q.first_of(q.of(month_index(2026, 1))) == month_index(2025, 11)
-    True
-    """
-
-    n: int = 1
-    offset: int = 0
-    take: int = 0  # 0: every month of the period
-
-    @property
-    def monthly(self) -> bool:
-        return self.n == 1
-
-    def of(self, mi):
-        """The slot of a month index (an int or an Ibis integer expression)."""
-        if self.monthly:
-            return mi
-        d = mi - self.offset
-        slot = d // self.n
-        if not self.take or self.take >= self.n:
-            return slot
-        if isinstance(d, int):
-            return slot if d - slot * self.n < self.take else -1
-        return ibis.ifelse(d - slot * self.n < self.take, slot, ibis.literal(-1, "int64"))
-
-    def first_of(self, slot):
-        """The first month index of a slot."""
-        return slot if self.monthly else slot * self.n + self.offset
-
-    def counted(self) -> int:
-        """How many leading months of each period count."""
-        return self.take if self.take and self.take < self.n else self.n
-
-
-MONTHS = Slots()
 
 
 class Measures:
@@ -624,10 +427,10 @@ class Measures:
 
     def facts(self, key: tuple, build: Callable[[], ibis.Table]) -> ibis.Table:
         """``build()`` computed once per dataset and kept as a table in the database
-        (Ibis ``cache()``: a temporary table), for the queries that read it again."""
+        (``data.keep_table``: a temporary table), for the queries that read it again."""
         key = ("facts", *key)
         if key not in self.ds.cache:
-            self.ds.cache[key] = build().cache()
+            self.ds.cache[key] = keep_table(self.ds, build())
         return self.ds.cache[key]
 
 

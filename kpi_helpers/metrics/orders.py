@@ -8,6 +8,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
+from kpi_helpers.data import keep_table
+
 from .customers import first_purchase
 from .measures import KEY, Measures, month_of, outer_merge, source
 from .scopes import COMPANY
@@ -49,7 +51,7 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
     # distinct orders and accounts are counted per slot (a month, or a period: an order
     # whose lines span two months of a quarter counts once in it)
     o, slot = ms.slotted(o, "_o_mi")
-    with o.cache() as facts:
+    with keep_table(ms.ds, o) as facts:
         out = ms.roll_up(ms.base(facts, "_o_mi", sums), st)
         orders = ms.distinct_count(facts, slot, "order_id", st, "orders")
         paid = facts.filter(facts.revenue > 0)

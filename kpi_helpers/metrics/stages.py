@@ -88,6 +88,7 @@ def stage_at(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     pts["opportunity_id"] = pts["opportunity_id"].astype(str)
     pts["at"] = pd.to_datetime(pts["at"]).astype("datetime64[ns]")
     h = history[["opportunity_id", "entered_at", *values]].sort_values("entered_at", kind="stable")
+    h["entered_at"] = pd.to_datetime(h["entered_at"]).astype("datetime64[ns]")
     before = pd.merge_asof(
         pts.sort_values("at", kind="stable"),
         h,

@@ -20,7 +20,6 @@ from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset, check_month
 
 from .customers import active_spells, first_purchase
-from .engine import compute_tidy
 from .measures import (
     Measures,
     describe_missing,
@@ -32,6 +31,7 @@ from .measures import (
 from .scopes import Scope, check_scope, one_scope, rep_teams, team_of
 from .stage_tables import CLOSED_SINCE, days_in_stage, pipeline_movement, stage_conversion
 from .subscriptions import mrr_movement
+from .tidy import compute_tidy
 
 
 class Keep:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -28,8 +29,11 @@ from markupsafe import Markup
 from kpi_helpers.alerts import AlertRule, rules_of
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
 from kpi_helpers.core import (
+    PERIOD_KINDS,
+    Calendar,
     Config,
     KitError,
+    Month,
     file_sha,
     load_config,
     month_lock,
@@ -37,7 +41,7 @@ from kpi_helpers.core import (
     resource_dir,
     restore_folder,
 )
-from kpi_helpers.data import check_month, month_asked, open_dataset
+from kpi_helpers.data import Dataset, check_month, month_asked, open_dataset, spill_to
 from kpi_helpers.metrics import (
     check_scope,
     families_out_of_reach,
@@ -52,6 +56,7 @@ from kpi_helpers.report import (
     TEMPLATES,
     TREND_MONTHS,
     Snapshot,
+    beyond_usual,
     month_label,
     page_title,
     summary_headlines,
@@ -200,15 +205,24 @@ def build_pack(
     progress: bool = True,
     notebooks: str | Path | None = None,
     force: bool = False,
+    database: str | None = None,
+    period: str = "month",
 ) -> tuple[Path, list[Outcome]]:
     """Build ``out/<month>/`` and return its path and the outcome of every notebook.
+
+    ``period="quarter"`` builds the quarterly review (QBR) of the fiscal quarter holding
+    ``month`` into ``out/<quarter>/`` (``2026-Q4``, ``FY2027-Q1``; ``"year"``:
+    ``FY2027``): the same pages with ``period`` set, over the last 8 quarters (4 years),
+    from the engine's period values; a quarter past the data is to date.
 
     The engine runs once: the snapshot (``out/<month>/data/``) holds every number of
     every page, and the notebooks and the index read it. ``out`` is ``output`` in
     kpi.toml by default (``reports``); ``notebooks`` is a folder of custom pages
     (``[pack] notebooks`` in kpi.toml by default). A re-run takes over the
     data step and every page whose inputs did not change from the month's previous
-    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything."""
+    build (see :mod:`kpi_helpers.pack.keys`); ``force`` rebuilds everything. ``database``:
+    the database of a Spark Connect ``source``. DuckDB spills into the build's folder
+    inside ``out`` when the data outgrows its memory limit."""
     cfg = load_config(config)
     rules = rules_of(cfg)  # a bad [[alerts]] rule stops the build before anything runs
     source = source or cfg.source
@@ -219,6 +233,8 @@ def build_pack(
         if fam not in names:
             raise KitError(f"Unknown page {fam!r}; pages are: {', '.join(names)}.")
     pages = [p for p in pages if not families or p.name in families]
+    if period not in PERIOD_KINDS:
+        raise KitError(f"--period {period!r}: use one of {', '.join(PERIOD_KINDS)}.")
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad or not formats:
         raise KitError("--formats takes html and/or pdf, e.g. --formats html,pdf.")
@@ -237,16 +253,24 @@ def build_pack(
             raise KitError("PDF needs the playwright package: make install.") from None
     # everything below reads the data once to check the request before any work starts;
     # the pages read only the snapshot: _build closes the dataset before they run
-    with open_dataset(source, mapping, cfg.timezone) as ds:
+    with open_dataset(source, mapping, cfg.timezone, database=database) as ds:
+        if period != "month" and month == "complete":  # the last period the data covers
+            month = str(last_complete(ds, period, Calendar(cfg.fiscal_year_start)))
         last = month_asked(ds, month)
         check_month(ds, last)
-        month = str(last)
+        month = label = str(last)
+        when = month_label(month)
+        if period != "month":  # the folder says the period: reports/2026-Q4/
+            span = Calendar(cfg.fiscal_year_start).period(period, last)
+            span = span.cut(month_asked(ds, "latest"))
+            label, when = span.label, f"{span.label} {span.status}".strip()
         scope_list, optional = _scopes(ds, scopes)
         out = Path(out or cfg.output).resolve()  # kernels change folder: absolute paths only
         out.mkdir(parents=True, exist_ok=True)
-        with month_lock(out, month):
-            clear_leftovers(out, month)
-            build_root = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=out))
+        with month_lock(out, label):
+            clear_leftovers(out, label)
+            build_root = Path(tempfile.mkdtemp(prefix=f".build-{label}-", dir=out))
+            spill_to(ds, build_root / "spill")
             try:
                 request = BuildRequest(
                     month,
@@ -260,10 +284,25 @@ def build_pack(
                     source,
                     mapping,
                     optional,
+                    period,
+                    label,
+                    when,
                 )
                 return _build(build_root, out, request, ds, config, progress, force)
             finally:
                 shutil.rmtree(build_root, ignore_errors=True)
+
+
+def last_complete(ds: Dataset, kind: str, calendar: Calendar) -> Month:
+    """The last month of the last ``kind`` ("quarter", "year") the data of ``ds`` covers in
+    full (``kpi-kit pack --period quarter --month complete``): the period holding the
+    data's last month if that month ends it, else the one before.
+
+    Example: data through 2026-11, calendar quarters: ``Month 2026-09`` (2026-Q3).
+    """
+    latest = month_asked(ds, "latest")
+    span = calendar.period(kind, latest)
+    return latest if span.last == latest else span.first - 1
 
 
 def clear_leftovers(out: Path, month: str) -> None:
@@ -293,6 +332,9 @@ class BuildRequest:
     source: str
     mapping: str | None
     optional: frozenset[str] = frozenset()  # scopes kept only when they have data
+    period: str = "month"  # month, quarter (a QBR) or year
+    label: str = ""  # the folder's name: the month, or the period's label (2026-Q4)
+    when: str = ""  # what the pages say: October 2026, 2026-Q4 to date (2 of 3 months)
 
 
 def _build(
@@ -305,20 +347,22 @@ def _build(
     force: bool,
 ) -> tuple[Path, list[Outcome]]:
     month, cfg, mapping = req.month, req.cfg, req.mapping
-    build = build_root / month
-    previous = out / month  # the month's pack so far: what a re-run may take over
+    label = req.label or month
+    when = req.when or month_label(month)
+    build = build_root / label
+    previous = out / label  # the period's pack so far: what a re-run may take over
     clock = {"started": time.perf_counter()}
     taken: set[str] = {SNAPSHOT_DIR, LOG_DIR}
     folders = {s: safe_name(s, taken) for s in req.scopes}
     settings = _settings_text(mapping, config)
-    key = data_key(req.source, settings, month, folders, date.today())
+    key = data_key(req.source, settings, label, folders, date.today())
     snap_dir = build / SNAPSHOT_DIR
     data_reused = not force and key is not None and _data_key_of(previous) == key
     if data_reused:
         link_tree(previous / SNAPSHOT_DIR, snap_dir)
         meta = Snapshot(snap_dir).meta
     else:
-        live = LiveData(ds, config=cfg, month=month)
+        live = LiveData(ds, config=cfg, month=month, period=req.period)
         meta = write_snapshot(
             live,
             req.scopes,
@@ -363,10 +407,10 @@ def _build(
     for scope in scopes:
         for page in pages:
             header = dict(
-                title=f"{page.title} · {scope_label(scope)} · {month_label(month)}",
+                title=f"{page.title} · {scope_label(scope)} · {when}",
                 company=company,
                 scope=scope_label(scope),
-                month=month_label(month),
+                month=when,
                 snapshot=snapshot_line,
             )
             params = dict(
@@ -377,6 +421,8 @@ def _build(
                 config=str(Path(config).resolve()) if config else "",
                 snapshot=f"../../{SNAPSHOT_DIR}",
             )
+            if req.period != "month":  # a monthly page's key stays as it was
+                params["period"] = header["period"] = req.period
             page_id = page_key(notebook_sha[page.name], params, header, req.formats, **inputs)
             before = reusable.get((scope, page.name))
             if before and before["key"] == page_id:
@@ -430,18 +476,20 @@ def _build(
         company=company,
         generated_at=generated,
         snapshot=snapshot_line,
-        month_label=month_label(month),
+        month_label=when,
+        period=req.period,
         left_out=left_out,
         quiet=quiet,
         data_reused=data_reused,
         alerts=_alert_links(snapshot.alerts(), folders, build),
+        explore=explore_line(previous),
     )
     _write_index(build, scopes, folders, pages, outcomes, snapshot, cfg, index_meta)
     clock["index"] = time.perf_counter()
     _write_build_log(build, clock, outcomes, dict(key=key, reused=data_reused))
     for work in build.glob(f"*/{WORK_PREFIX}*"):
         shutil.rmtree(work, ignore_errors=True)
-    return replace_folder(build, out / month), outcomes
+    return replace_folder(build, out / label), outcomes
 
 
 def _alert_links(alerts: list[dict], folders: dict[str, str], build: Path) -> list[dict]:
@@ -494,6 +542,21 @@ def _write_build_log(
     (build / "build.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
 
 
+def explore_line(month_dir: Path) -> str:
+    """The one command that opens a pack in the JupyterLab explorer, as the index shows
+    it: the pack's folder relative to the working folder when under it.
+
+    >>> explore_line(Path("reports/2026-11"))
+    'kpi-kit explore reports/2026-11'
+    """
+    folder = Path(month_dir)
+    try:
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:  # elsewhere: its absolute path
+        folder = folder.resolve()
+    return f"kpi-kit explore {shlex.quote(folder.as_posix())}"
+
+
 def read_build_log(month_dir: Path) -> dict:
     """The ``build.json`` of a built pack (see :func:`_write_build_log`)."""
     return json.loads((Path(month_dir) / "build.json").read_text(encoding="utf-8"))
@@ -518,7 +581,9 @@ def _write_index(
         folder = folders[scope]
         entries = []
         # the summary's headlines as its page shows them (those with a signal)
-        summary = summary_headlines(every[every["key"] == scope], snapshot.month)
+        mine = every[every["key"] == scope]
+        summary = summary_headlines(mine, snapshot.month)
+        why = snapshot.drivers(scope)  # a headline that moved beyond usual: its top driver
         for page in pages:
             o = by_key.get((scope, page.name))
             heads = []
@@ -534,9 +599,10 @@ def _write_index(
                 value = format_kpi(k, r["value"], cfg.currency) if ok else "n/a"
                 change = format_change(r["mom_change"], r["change_unit"], cfg.currency)
                 tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
-                heads.append(
-                    dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
-                )
+                top = (why.get(k.id, {}).get("top") or [""])[0]
+                driver = top if beyond_usual(mine, k.id, snapshot.month) else ""
+                row = dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")
+                heads.append(row | {"driver": driver})
             has_html = (build / folder / f"{page.name}.html").exists()
             has_pdf = (build / folder / f"{page.name}.pdf").exists()
             entries.append(

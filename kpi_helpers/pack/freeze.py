@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -25,23 +26,30 @@ import pandas as pd
 from kpi_helpers.alerts import AlertCheck, AlertRule, check_dataset
 from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
-from kpi_helpers.data import TABLES, Dataset, data_through, ends_early
-from kpi_helpers.metrics import has_activity
+from kpi_helpers.data import TABLES, UNASSIGNED_TEAM, Dataset, data_through, ends_early
+from kpi_helpers.drivers import entry, explain_many
+from kpi_helpers.metrics import REP_COLUMNS, has_activity, rep_teams
 from kpi_helpers.report import (
     ALERTS_FILE,
+    DRIVERS_FILE,
+    HEADLINES,
     KPIS_FILE,
     PACING_CSV,
     PACING_FILE,
+    REPS_FILE,
+    SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
     TO_DATE_FILE,
     TREND_MONTHS,
     VALIDATION_FILE,
+    summary_headlines,
 )
 from kpi_helpers.report.live import LiveData  # the engine's side of report, kept out of its face
 
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
+DRIVER_BASES = ("previous", "year")  # why the headlines moved: against these bases
 QUIET_REASON = f"this scope has no deals, orders, leads or customers in the {TREND_MONTHS} months"
 
 
@@ -108,6 +116,29 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
     }
 
 
+def write_reps(live: LiveData, out: Path) -> dict[str, dict]:
+    """Every rep's KPIs (13 months, one computation) into ``out/reps.parquet``, for the
+    explorer: only the reps with data in the months (:func:`has_activity`). Returns
+    ``rep:ID`` -> ``{"name", "team"}`` (the ``reps`` table's name, else the id; its team,
+    else unassigned), which ``snapshot.json`` keeps as ``reps``; ``{}`` (and no file)
+    when no table of the data names a rep."""
+    if not any(live.ds.has(table, column) for table, column in REP_COLUMNS):
+        return {}
+    rows = live.kpis_of_scopes(["rep"])
+    active = [k for k, g in rows.groupby("key", sort=True) if has_activity(g)]
+    rows = rows[rows["key"].isin(active)].reset_index(drop=True)
+    rows.to_parquet(out / REPS_FILE, index=False)
+    teams = rep_teams(live.ds)
+    names = {}
+    if live.ds.has("reps", "rep_id", "rep_name"):
+        r = live.ds.frame("reps")[["rep_id", "rep_name"]].dropna()
+        names = dict(zip(r["rep_id"].astype(str), r["rep_name"].astype(str), strict=True))
+    return {
+        key: dict(name=names.get(key[4:], key[4:]), team=teams.get(key[4:]) or UNASSIGNED_TEAM)
+        for key in active
+    }
+
+
 def write_snapshot(
     live: LiveData,
     scopes: list[str],
@@ -150,6 +181,9 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
+    if live.period == "month":  # drivers explain a month's change
+        write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
+    reps = write_reps(live, out)
     to_date = live.to_date(kpis)  # QTD and YTD of the flows, read by pages and mail
     to_date.to_parquet(out / TO_DATE_FILE, index=False)
     to_date.to_csv(out / "to_date.csv", index=False)
@@ -163,13 +197,15 @@ def write_snapshot(
     findings.to_csv(out / "validation.csv", index=False)
     profile = data_profile(live.ds)
     fingerprint = hashlib.sha256(
-        (profile["fingerprint"] + settings_text + live.month).encode()
+        (profile["fingerprint"] + settings_text + live.label).encode()
     ).hexdigest()
     meta = dict(
         format=SNAPSHOT_FORMAT,
         kit_version=kit_version(),
         created_at=datetime.now().isoformat(timespec="seconds"),
         month=live.month,
+        period=live.period,
+        label=live.label,
         source=live.ds.description,
         data_through=profile["data_through"],
         timezone=live.ds.timezone,  # the zone in which the months begin and end
@@ -179,10 +215,63 @@ def write_snapshot(
         data_key=data_key,
         scopes={s: folders[s] for s in scopes},
         quiet_scopes=[s for s in quiet if s in scopes],
+        reps=reps,
         tables=tables,
     )
     (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
+
+
+def write_drivers(
+    live: LiveData, scopes: list[str], folders: dict[str, str], kpis: pd.DataFrame, out: Path
+) -> dict:
+    """Why every headline moved (the summary's and each family page's), for every paged
+    scope, against :data:`DRIVER_BASES`: ``out/drivers.json`` (``drivers.entry`` per
+    KPI, scope and base; :meth:`Snapshot.drivers` reads it) and per scope
+    ``<scope>/drivers.csv`` (every part of every partition). Computed in one batch
+    (``drivers.explain_many``): one measure frame and one split query per source, the
+    tidy rows read from ``kpis``. Returns the JSON's contents::
+
+        {"month": "2026-10", "bases": ["previous", "year"],
+         "scopes": {"company": [{"kpi": "win_rate", "base": "previous", "text": ...}]}}
+    """
+    now = kpis[kpis["month"] == live.month]
+    wanted = [k for f, ks in HEADLINES.items() if f != "summary" for k in ks]
+    for scope in scopes:
+        wanted += summary_headlines(kpis[kpis["key"] == scope], live.month)
+    wanted = list(dict.fromkeys(wanted))
+    found = (
+        explain_many(live.ds, wanted, scopes, live.month, DRIVER_BASES, live.cfg, rows=now)
+        if scopes
+        else {}
+    )
+    payload: dict = dict(month=live.month, bases=list(DRIVER_BASES), scopes={})
+    for scope in scopes:
+        mine = [(key, e) for key, e in found.items() if key[1] == scope]
+        payload["scopes"][scope] = [entry(e, REGISTRY[e.kpi], live.cfg.currency) for _, e in mine]
+        frames = [e.frame().assign(kpi=e.kpi, base=e.base) for _, e in mine]
+        frames = [f for f in frames if len(f)]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if len(table):
+            first = ["kpi", "base"]
+            table = table[first + [c for c in table.columns if c not in first]]
+        folder = out / folders[scope]
+        folder.mkdir(exist_ok=True)
+        table.to_csv(folder / SCOPE_DRIVERS_CSV, index=False)
+    text = json.dumps(_no_nan(payload), indent=1, ensure_ascii=False, allow_nan=False)
+    (out / DRIVERS_FILE).write_text(text, encoding="utf-8")
+    return payload
+
+
+def _no_nan(x: object) -> object:
+    """``x`` with every NaN or infinity as None (JSON has neither)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _no_nan(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_no_nan(v) for v in x]
+    return x
 
 
 def write_alerts(
@@ -212,7 +301,9 @@ def write_alerts(
     """
     found = AlertCheck()
     if rules:
-        found = check_dataset(live.ds, rules, live.month, live.cfg, have=kpis, pace=pace)
+        found = check_dataset(
+            live.ds, rules, live.month, live.cfg, have=kpis, pace=pace, period=live.period
+        )
     payload = dict(
         month=live.month,
         rules=[r.text(live.cfg.currency) for r in rules],

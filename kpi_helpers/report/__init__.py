@@ -6,11 +6,12 @@ Ibis. Computing live (``report.live``) is imported only when a page has no snaps
 """
 
 from . import charts
-from .choices import mover_weights, summary_headlines
+from .choices import beyond_usual, mover_weights, summary_headlines
 from .notebook import Report, show
 from .pages import (
     HEADLINES,
     PACK_FAMILIES,
+    PERIOD_FOLDER,
     TEMPLATES,
     TITLES,
     TREND_MONTHS,
@@ -22,21 +23,28 @@ from .pages import (
 )
 from .snapshot import (
     ALERTS_FILE,
+    DRIVERS_FILE,
     KPIS_FILE,
     PACING_CSV,
     PACING_FILE,
+    REPS_FILE,
+    SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
     TO_DATE_FILE,
     VALIDATION_FILE,
     Snapshot,
+    compact,
 )
 
 __all__ = [
     "ALERTS_FILE",
+    "DRIVERS_FILE",
+    "SCOPE_DRIVERS_CSV",
     "HEADLINES",
     "KPIS_FILE",
+    "REPS_FILE",
     "PACING_CSV",
     "PACING_FILE",
     "PACK_FAMILIES",
@@ -47,12 +55,15 @@ __all__ = [
     "TITLES",
     "TO_DATE_FILE",
     "TREND_MONTHS",
+    "PERIOD_FOLDER",
     "TREND_PERIODS",
     "VALIDATION_FILE",
     "Report",
     "Snapshot",
     "alerts_of_scope",
+    "beyond_usual",
     "charts",
+    "compact",
     "month_label",
     "mover_weights",
     "page_title",

@@ -9,6 +9,8 @@ an account called "$5 & Co" prints as written.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -142,9 +144,7 @@ def trend_chart(
             label="target",
         )
         ax.legend(loc="upper left", fontsize=8.5)
-    ax.set_xticks(
-        x, [m[2:] if i % 2 == 0 else "" for i, m in enumerate(series.index)], fontsize=8.5
-    )
+    ax.set_xticks(x, tick_labels([str(m) for m in series.index]), fontsize=8.5)
     ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     if unit == "count":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -158,6 +158,21 @@ def trend_chart(
     return fig
 
 
+def tick_labels(labels: list[str]) -> list[str]:
+    """A trend's x labels: 13 months every other one, shortened ("26-10"); quarters and
+    years each one, their century dropped ("26-Q4", "FY27-Q1", "FY27").
+
+    >>> tick_labels(["2026-09", "2026-10", "2026-11"])
+    ['26-09', '', '26-11']
+    >>> tick_labels(["FY2027-Q1", "FY2027-Q2"]), tick_labels(["2026-Q4", "FY2027"])
+    (['FY27-Q1', 'FY27-Q2'], ['26-Q4', 'FY27'])
+    """
+    short = [re.sub(r"^(FY)?[0-9]{2}([0-9]{2})", r"\1\2", m) for m in labels]
+    if all(re.fullmatch(r"[0-9]{2}-[0-9]{2}", m) for m in short):  # months
+        return [m if i % 2 == 0 else "" for i, m in enumerate(short)]
+    return short
+
+
 def bar_chart(
     labels: list[str],
     values: list[float],
@@ -166,7 +181,11 @@ def bar_chart(
     currency: str = "USD",
     horizontal: bool = True,
 ) -> Figure:
-    """Bars with value labels; horizontal for long category names."""
+    """Bars with value labels; horizontal for long category names. A negative bar's label
+    sits beyond its tip, inside the axes (the movement chart of the pipeline page).
+
+    Example: ``bar_chart(["start", "won", "end"], [1000, -800, 200], "Movement", "currency")``.
+    """
     fig, ax = _fig(max(2.2, 0.38 * len(labels) + 1.0) if horizontal else SIZE[1])
     labels = [str(v) for v in labels]
     if horizontal:
@@ -182,6 +201,8 @@ def bar_chart(
     ax.bar_label(
         bars, labels=[format_value(v, unit, currency) for v in values], fontsize=8, padding=3
     )
+    if min(values, default=0) < 0:  # room beyond a negative bar's tip for its label, clear
+        ax.margins(**{"x" if horizontal else "y": 0.2})  # of the category names
     ax.set_title(title)
     return fig
 
@@ -205,11 +226,21 @@ def funnel_chart(steps: pd.DataFrame, title: str) -> Figure:
 
 
 def waterfall_chart(
-    start: float, steps: list[tuple[str, float]], end_label: str, title: str, currency: str = "USD"
+    start: float,
+    steps: list[tuple[str, float]],
+    end_label: str,
+    title: str,
+    currency: str = "USD",
+    unit: str = "currency",
+    start_label: str = "start",
 ) -> Figure:
-    """A waterfall from ``start`` through signed ``steps`` to the end total."""
+    """A waterfall from ``start`` through signed ``steps`` to the end total, in ``unit``
+    (a KPI's unit: currency, count, percent...). "Why it moved" draws the bridge from
+    last month's value through each driver and "everything else" to this month's:
+    ``waterfall_chart(46.0, [("Team EMEA", -4.3), ("Everything else", -1.7)],
+    "May 2026", "Win rate", unit="percent", start_label="April 2026")``."""
     fig, ax = _fig(3.0)
-    labels, bottoms, heights, colors = ["start"], [0.0], [start], [NEUTRAL_C]
+    labels, bottoms, heights, colors = [start_label], [0.0], [start], [NEUTRAL_C]
     level = start
     for name, delta in steps:
         labels.append(name)
@@ -224,16 +255,23 @@ def waterfall_chart(
     bars = ax.bar(labels, heights, bottom=bottoms, color=colors, hatch=None)
     for bar, (_, delta) in zip(bars[1:-1], steps, strict=True):
         bar.set_hatch("" if delta >= 0 else "//")
-    values = [start] + [d for _, d in steps] + [level]
-    ax.bar_label(
-        bars, labels=[format_value(v, "currency", currency) for v in values], fontsize=8, padding=2
-    )
-    ax.yaxis.set_major_formatter(axis_formatter("currency", currency))
+    texts = [format_value(start, unit, currency)]
+    for _, d in steps:
+        t = f"{d:.1f} pp" if unit == "percent" else format_value(d, unit, currency)
+        texts.append(t if t.startswith("-") else "+" + t)
+    texts.append(format_value(level, unit, currency))
+    ax.bar_label(bars, labels=texts, fontsize=8, padding=2)
+    ax.yaxis.set_major_formatter(axis_formatter(unit, currency))
     # zoom on the movements: the start and end bars are cut (their labels keep the totals)
     levels = [b + h for b, h in zip(bottoms, heights, strict=True)] + bottoms[1:-1]
-    biggest = max([abs(d) for _, d in steps] + [1.0])
-    low = max(0.0, min(levels) - 1.5 * biggest)
+    biggest = max([abs(d) for _, d in steps] + [abs(start) * 1e-6, 1e-9])
+    low = min(levels) - 1.5 * biggest
+    if min(start, level) >= 0:
+        low = max(0.0, low)
     ax.set_ylim(low, max(levels) + 0.3 * biggest)
+    if len(labels) > 5:
+        ax.tick_params(axis="x", labelsize=8)
+        plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
     ax.set_title(title)
     return fig
 

@@ -34,6 +34,34 @@ def summary_headlines(rows: pd.DataFrame, month: str) -> list[str]:
     return [k for k in dict.fromkeys(order) if k in available][: len(wanted)]
 
 
+USUAL_QUANTILE = 0.8  # a move beyond this quantile of the past year's is unusual
+USUAL_MIN_CHANGES = 6  # fewer earlier month-to-month changes: no usual range to judge by
+
+
+def beyond_usual(rows: pd.DataFrame, kpi: str, month: str) -> bool:
+    """Whether ``kpi`` moved more than usual into ``month``: the size of its change from
+    the month before is above the 80th percentile of the sizes of its month-to-month
+    changes in the 12 months before (``rows``: one scope's tidy KPI rows, ``kpi``,
+    ``month``, ``value``). False with fewer than 6 such earlier changes. The pack's
+    index shows the top driver beside such a headline.
+
+    >>> rows = pd.DataFrame({"kpi": "win_rate", "month": [f"2026-{m:02d}" for m in
+    ...     range(1, 9)], "value": [40.0, 41, 40, 41, 40, 41, 40, 30]})
+    >>> beyond_usual(rows, "win_rate", "2026-08"), beyond_usual(rows, "win_rate", "2026-07")
+    (True, False)
+    """
+    mine = rows[(rows["kpi"] == kpi) & (rows["month"] <= month)]
+    values = pd.to_numeric(mine.sort_values("month").set_index("month")["value"])
+    values = values.iloc[-13:]
+    if len(values) < 2 or values.index[-1] != month:
+        return False
+    changes = values.diff().abs().iloc[1:]
+    now, before = changes.iloc[-1], changes.iloc[:-1].dropna()
+    if pd.isna(now) or len(before) < USUAL_MIN_CHANGES:
+        return False
+    return bool(now > before.quantile(USUAL_QUANTILE))
+
+
 def mover_weights(current: pd.DataFrame) -> pd.Series:
     """How much each KPI moved this month, by id: ``|mom_change|`` in %, a point (pp)
     weighing as 2 %, for the ok KPIs with a better-direction and such a change.

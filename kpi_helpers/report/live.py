@@ -20,12 +20,14 @@ import pandas as pd
 
 from kpi_helpers import kpis as kpi_api
 from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
+from kpi_helpers.catalog import get
 from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError
 from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
+from kpi_helpers.drivers import entry, explain_many
 from kpi_helpers.metrics import Scope, to_date_figures
 from kpi_helpers.models.pacing import pacing
 
-from .pages import TREND_PERIODS
+from .pages import HEADLINES, TREND_PERIODS
 
 
 class LiveData:
@@ -102,6 +104,16 @@ class LiveData:
         """A table KPI (by id); KitError when n/a."""
         scope = scope if ":" in scope else "company"
         return kpi_api.table(self.ds, name, self.month, scope, self.cfg)
+
+    def drivers(
+        self, scope: str, base: str = "previous", kpis: list[str] | None = None
+    ) -> dict[str, dict]:
+        """Why ``kpis`` moved for ``scope`` against ``base``, by KPI id, as a snapshot
+        holds them (:meth:`Snapshot.drivers`), computed in one batch."""
+        found = explain_many(
+            self.ds, kpis or HEADLINES["summary"], [scope], self.month, (base,), self.cfg
+        )
+        return {k: entry(e, get(k), self.cfg.currency) for (k, _, _), e in found.items()}
 
     def findings(self) -> pd.DataFrame:
         """The validation findings of the dataset."""

@@ -16,6 +16,7 @@ behind it, under the pack's ``data/`` folder (relative, so a zipped pack works o
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,16 +38,26 @@ from kpi_helpers.catalog import (
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
-from .charts import bar_chart, forecast_chart, histogram, pace_chart, span_title, trend_chart
+from .charts import (
+    bar_chart,
+    forecast_chart,
+    histogram,
+    pace_chart,
+    span_title,
+    trend_chart,
+    waterfall_chart,
+)
 from .choices import missing_value, mover_weights, shown_columns, summary_headlines
 from .html import HTML, blocks, reason_parts
 from .pages import (
     FLAG_PAGES,
     FLAGS,
     HEADLINES,
+    PREVIOUS_WORDS,
     alerts_of_scope,
     month_label,
     page_title,
+    period_label,
 )
 from .snapshot import PACING_CSV, Snapshot
 
@@ -57,7 +68,10 @@ TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where
 
 @dataclass
 class Report:
-    """The KPIs of one family (or the summary) for one month and scope, 13 months deep."""
+    """The KPIs of one family (or the summary) for one month and scope, 13 months deep;
+    with ``period="quarter"`` (a QBR) for the quarter holding ``month``, 8 quarters deep,
+    compared with the quarter before (QoQ) and the same quarter a year before (YoY);
+    ``period="year"``: the fiscal year, 4 years deep."""
 
     family: str
     month: str = "latest"
@@ -65,7 +79,8 @@ class Report:
     source: str = "../data/sample"
     mapping: str = ""
     config: str = ""
-    snapshot: str = ""
+    snapshot: str | Snapshot = ""  # a pack's data/ folder, or a Snapshot already open
+    period: str = "month"
     cfg: Config = field(init=False)
     df: pd.DataFrame = field(init=False)
 
@@ -78,24 +93,54 @@ class Report:
         # the summary shows every family; the outlook draws the series it forecasts
         wide = self.family in ("summary", "outlook")
         families = list(FAMILIES) if wide else [self.family]
+        # a headline of another family (bookings on the team page) comes along
+        lent = [k for k in HEADLINES.get(self.family, []) if get(k).family not in families]
         if self.snapshot:
-            self.data = Snapshot(self.snapshot)
-            if self.month not in ("", "latest", self.data.month):
-                raise KitError(f"The snapshot holds {self.data.month}, not {self.month}.")
+            snap = self.snapshot
+            self.data = snap if isinstance(snap, Snapshot) else Snapshot(snap)
+            if self.data.period != self.period:
+                raise KitError(
+                    f"The snapshot holds the {self.data.period} {self.data.label}, not a "
+                    f"{self.period}: pass period={self.data.period!r}."
+                )
+            if self.month not in ("", "latest", self.data.month, self.data.label):
+                raise KitError(f"The snapshot holds {self.data.label}, not {self.month}.")
             df = self.data.kpis(self.scope)
             family_of = {k: REGISTRY[k].family for k in df["kpi"].unique()}
-            df = df[df["kpi"].map(family_of).isin(families)].reset_index(drop=True)
+            keep = df["kpi"].map(family_of).isin(families) | df["kpi"].isin(lent)
+            df = df[keep].reset_index(drop=True)
         else:
             # imported here, not at the top: a page drawn from a snapshot must not load the
             # engine (Ibis, DuckDB) at all
             from .live import LiveData
 
-            self.data = LiveData(self.source, self.mapping, self.cfg, self.month)
-            df = self.data.kpis(self.scope, families)
+            self.data = LiveData(self.source, self.mapping, self.cfg, self.month, self.period)
+            more = list(dict.fromkeys(get(k).family for k in lent))
+            df = self.data.kpis(self.scope, families + more)
         self.month = self.data.month
         self.df = df
         self.current = df[df["month"] == self.month].set_index("kpi")
         self.unavailable = "no data"
+        self.when = month_label(self.month)  # what the page is about: October 2026, 2026-Q4
+        if self.period != "month" and len(self.current):
+            r = self.current.iloc[0]
+            self.when = period_label(r["period"], r["period_start"], r["period_end"], self.month)
+
+    def at(self, month: str) -> Report:
+        """This report as of an earlier month of its 13 (the explorer's ``Month``): its
+        cards, changes and trends end there (no card where the scope has no row then);
+        its tables stay the report's month's.
+
+        Example: ``report.at("2026-09").card("win_rate")``."""
+        if month == self.month:
+            return self
+        if month > self.month:
+            raise KitError(f"{self.month}'s report holds no later month {month}.")
+        other = copy.copy(self)
+        other.month = month
+        other.df = self.df[self.df["month"] <= month].reset_index(drop=True)
+        other.current = self.df[self.df["month"] == month].set_index("kpi")
+        return other
 
     @property
     def ds(self) -> Any:
@@ -124,9 +169,7 @@ class Report:
     def title(self, text: str | None = None) -> HTML:
         """The page's title (the family's, or ``text``), with scope and month."""
         return HTML(
-            blocks().title(
-                text or page_title(self.family), scope_label(self.scope), month_label(self.month)
-            )
+            blocks().title(text or page_title(self.family), scope_label(self.scope), self.when)
         )
 
     def fmt(self, kpi: str, value: float) -> str:
@@ -190,8 +233,8 @@ class Report:
             card["rag"] = "red"
         if card["ok"]:
             made = dict(value=None, label="made at the end of this month")
-            mom = self._change(row, "mom_change", "vs last month", 1)
-            yoy = self._change(row, "yoy_change", "vs last year", 12)
+            mom = self._change(row, "mom_change", f"vs {PREVIOUS_WORDS[self.period]}", 1)
+            yoy = self._change(row, "yoy_change", "vs last year", YEAR_STEPS[self.period])
             card.update(
                 value=self.fmt(k.id, row["value"]),
                 mom=made if k.is_model else mom,
@@ -251,7 +294,8 @@ class Report:
         v = row[col]
         if pd.isna(v):
             if self._before_data(row.name, back):
-                label = "no data a year earlier" if back == 12 else "no data a month earlier"
+                unit = "a year" if back == YEAR_STEPS[self.period] else f"a {self.period}"
+                label = f"no data {unit} earlier"
             return dict(value=None, label=label)
         tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
         if col == "yoy_change":
@@ -262,18 +306,24 @@ class Report:
         return dict(value=text, label=label, tone=tone, arrow=arrow)
 
     def _before_data(self, kpi: str, back: int) -> bool:
-        """Whether ``kpi`` has no value ``back`` months before this month because the
-        data starts later (the KPI is available now, so that month's cause is the date)."""
-        then = str(Month.parse(self.month) - back)
-        rows = self.df[(self.df["kpi"] == kpi) & (self.df["month"] == then)]
+        """Whether ``kpi`` has no value ``back`` months (periods) before this one because
+        the data starts later (the KPI is available now, so that period's cause is the
+        date)."""
+        if self.period == "month":
+            then = str(Month.parse(self.month) - back)
+            rows = self.df[(self.df["kpi"] == kpi) & (self.df["month"] == then)]
+        else:  # one row per period, in order: the one ``back`` rows before the last
+            rows = self.df[self.df["kpi"] == kpi].sort_values("period_start")
+            rows = rows.iloc[[-1 - back]] if len(rows) > back else rows.iloc[:0]
         return bool(len(rows)) and (rows["status"] == "not_available").all()
 
     def trends(self, ids: list[str] | None = None) -> None:
         """A 13-month trend chart per headline KPI, with the link to the scope's KPIs; a KPI
         without a value in any month gets one line saying why, not an empty chart."""
+        axis = "month" if self.period == "month" else "period"
         for kpi in ids or self.headlines():
             k = get(kpi)
-            rows = self.df[self.df["kpi"] == k.id].set_index("month")
+            rows = self.df[self.df["kpi"] == k.id].set_index(axis)
             window = len(rows)
             rows = rows[rows["status"] != "not_available"]  # the months that exist
             if rows.empty:
@@ -283,9 +333,15 @@ class Report:
                 text = f"{k.name} has no value in these {len(rows)} months: {why}."
                 display(HTML(blocks().na(text)))
                 continue
+            if self.period == "month":
+                title = span_title(k.name, list(rows.index), window)
+            elif len(rows) < window:  # "Bookings, since 2025-Q3" / "last 8 quarters"
+                title = f"{k.name}, since {rows.index[0]}"
+            else:
+                title = f"{k.name}, last {len(rows)} {self.period}s"
             fig = trend_chart(
                 rows["value"],
-                span_title(k.name, list(rows.index), window),
+                title,
                 k.unit,
                 self.cfg.currency,
                 rows["target"],
@@ -321,7 +377,8 @@ class Report:
             )
         shown = [c for c in ("mom", "yoy", "target", "rag") if any(r[c] for r in rows)]
         groups = [(names, reason_parts(why)) for why, names in missing.items()]
-        return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS)))
+        previous = PREVIOUS_WORDS[self.period]
+        return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS), previous))
 
     def definitions(self) -> HTML:
         """The definition of every KPI of the family, from the registry."""
@@ -360,6 +417,11 @@ class Report:
         ``report.nothing_to_show(cohorts, "No customer bought for the first time in the
         12 months.")``."""
         display(self.show_table(None) if df is None else HTML(blocks().na(why)))
+
+    def say(self, text: str) -> None:
+        """Show one sentence in the muted style of an empty section, e.g. why a section has
+        nothing to show: ``report.say("The data has no stage history.")``."""
+        display(HTML(blocks().na(text)))
 
     def _name_of(self, df: pd.DataFrame | None, data: str | None) -> str | None:
         """Which snapshot table ``df`` is: ``data`` when given, else the table this report
@@ -445,6 +507,76 @@ class Report:
                 )
             )
         return HTML(blocks().movers(lines))
+
+    def why_moved(self, ids: list[str] | None = None, charts: int = 3) -> None:
+        """Why the headlines moved since last month ("Why it moved", KPI_CATALOG.md): the
+        paragraph of each headline that has drivers, then a waterfall (bridge) from last
+        month's value through the top drivers and "everything else" to this month's for
+        the ``charts`` largest movers among them, and the link to the drivers' CSV. A
+        pack reads them from its snapshot; live, they are computed for the headlines.
+        A quarter or year page has none yet (drivers explain a month's change)."""
+        if self.period != "month":
+            return
+        ids = ids or self.headlines()
+        found = self.data.drivers(self.scope, "previous", ids)
+        shown = [found[k] for k in ids if k in found]
+        items = [
+            dict(name=e["name"], text=e["text"].removeprefix(e["name"]))
+            for e in shown
+            if e["drivers"]
+        ]
+        plain = [e["name"] for e in shown if e["kind"] == "none" and not e["reason"]]
+        weights = mover_weights(self.current)
+        ranked = sorted(
+            (e for e in shown if e["bridge"]),
+            key=lambda e: -float(weights.get(e["kpi"], 0.0)),
+        )
+        csv = self.data.drivers_csv(self.scope) if isinstance(self.data, Snapshot) else None
+        href = f"../{self.data.path.name}/{csv}" if csv else None
+        display(HTML(blocks().why(items, plain, None)))
+        for e in ranked[:charts]:
+            fig = waterfall_chart(
+                e["base_value"],
+                [(str(label), float(x)) for label, x in e["bridge"]],
+                month_label(e["month"]),
+                f"{e['name']}: from {month_label(e['base_month'])} to {month_label(e['month'])}",
+                self.cfg.currency,
+                unit=e["unit"],
+                start_label=month_label(e["base_month"]),
+            )
+            show(fig)
+        if href:
+            display(HTML(blocks().data_link(href, "every part of every split of the headlines")))
+
+    def year_quarters(self, ids: list[str] | None = None) -> HTML | None:
+        """A QBR's summary: the fiscal year's quarters side by side (the year's quarters
+        with data, oldest first), one row per headline KPI; None on a monthly page.
+        A quarter to date is labelled so: "2026-Q4 to date (2 of 3 months)"."""
+        if self.period != "quarter":
+            return None
+        rows = self.df.sort_values("period_start")
+        year = str(self.current["period"].iloc[0]).rpartition("-Q")[0] if len(self.current) else ""
+        rows = rows[rows["period"].str.rpartition("-Q")[0] == year]
+        spans = rows.drop_duplicates("period")
+        labels = [
+            period_label(r.period, r.period_start, r.period_end, r.month)
+            for r in spans.itertuples()
+        ]
+        table = []
+        for kpi in ids or self.headlines():
+            k = get(kpi)
+            got = rows[rows["kpi"] == k.id].set_index("period")
+            if got.empty or (got["status"] == "not_available").all():
+                continue
+            cells = [
+                self.fmt(k.id, got.loc[p, "value"])
+                if p in got.index and got.loc[p, "status"] == "ok"
+                else "n/a"
+                for p in spans["period"]
+            ]
+            table.append([k.name, *cells])
+        columns = ["KPI", *labels]
+        return HTML(blocks().table(columns, table, "", self.link(SCOPE_KPIS)))
 
     # ---------------------------------------------------------------- outlook
     def forecast_charts(self) -> None:
@@ -677,6 +809,9 @@ class Report:
         """How many of the page's KPIs are n/a for want of one of ``tables``."""
         na = self.current[self.current["status"] == "not_available"]
         return int(sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"]))
+
+
+YEAR_STEPS = {"month": 12, "quarter": 4, "year": 1}  # periods back to the same one a year before
 
 
 def _rag(row: pd.Series) -> str:

@@ -9,11 +9,15 @@ both, and the snapshot, read one list. Nothing here touches data.
 
 from __future__ import annotations
 
+import re
+
 from kpi_helpers.catalog import FAMILIES
 from kpi_helpers.core import Month, resource_dir
 
 TEMPLATES = resource_dir("templates")
 PACK_FAMILIES = ("summary", *FAMILIES)
+# a quarter's or year's label, the name of its pack's folder: 2026-Q4, FY2027-Q1, FY2027
+PERIOD_FOLDER = r"(FY)?[0-9]{4}(-Q[1-4])?"
 TREND_MONTHS = 13  # every page shows the month and the 12 before it
 # how many periods a page's trends show, per period kind (a QBR: the last 8 quarters)
 TREND_PERIODS = {"month": TREND_MONTHS, "quarter": 8, "year": 4}
@@ -23,8 +27,7 @@ PREVIOUS_WORDS = {"month": "last month", "quarter": "last quarter", "year": "las
 HEADLINES = {
     "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
     "pipeline": [
-        "deals_won",
-        "new_opportunities",
+        "deals_won",  # a flow: its card has the QTD and YTD lines
         "pipeline_value",
         "win_rate",
         "pipeline_coverage",
@@ -103,7 +106,13 @@ def page_title(page: str) -> str:
 
 
 def month_label(month: str) -> str:
-    """``2026-10`` -> ``October 2026``."""
+    """``2026-10`` -> ``October 2026``; a quarter's or year's label stays as it is.
+
+    >>> month_label("2026-10"), month_label("FY2027-Q1")
+    ('October 2026', 'FY2027-Q1')
+    """
+    if re.fullmatch(PERIOD_FOLDER, str(month)):
+        return str(month)
     return Month.parse(month).label
 
 
@@ -119,7 +128,9 @@ def period_label(label: str, start: str, end: str, through: str) -> str:
     first, last, done = (Month.parse(m) for m in (start, end, through))
     if done >= last:
         return label
-    return f"{label} to date ({done.index - first.index + 1} of {last.index - first.index + 1} months)"
+    return (
+        f"{label} to date ({done.index - first.index + 1} of {last.index - first.index + 1} months)"
+    )
 
 
 def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:

@@ -8,13 +8,22 @@ notebook that renders from a snapshot never imports Ibis or opens the source.
 
 Layout::
 
-    data/snapshot.json            month, scopes and their folders, source (no secrets),
+    data/snapshot.json            month (a quarter's or year's last month with data),
+                                  period (month, quarter, year) and label (2026-Q4),
+                                  scopes and their folders, source (no secrets),
                                   data-through date, the time zone the months end in
                                   (timezone), row counts, fingerprint, kit version,
                                   and per scope the table files or why a table is n/a
-    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy)
+    data/kpis.parquet             every KPI, every scope of the pack, 13 months (tidy);
+                                  a quarter pack: the last 8 quarters (the engine's
+                                  period values, columns period, period_start, ...)
+    data/reps.parquet             every KPI of every rep with data, 13 months (the
+                                  explorer's reps; snapshot.json's ``reps`` names them)
     data/validation.parquet|csv   the validation findings
     data/alerts.json              the alerts that fired for the month (kpi_helpers.alerts.checks)
+    data/drivers.json             why the headlines moved (kpi_helpers.drivers.entry), per
+                                  scope, against the previous month and the year before
+    data/<scope>/drivers.csv      every part of every partition behind them
     data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
     data/pacing.json|csv          the quarter's pace of revenue and bookings, company and
                                   teams (models.pacing)
@@ -42,10 +51,25 @@ KPIS_FILE = "kpis.parquet"
 VALIDATION_FILE = "validation.parquet"
 SCOPE_KPIS_CSV = "kpis.csv"
 ALERTS_FILE = "alerts.json"
+DRIVERS_FILE = "drivers.json"
+SCOPE_DRIVERS_CSV = "drivers.csv"
+REPS_FILE = "reps.parquet"
 TO_DATE_FILE = "to_date.parquet"
 PACING_FILE = "pacing.json"
 PACING_CSV = "pacing.csv"  # the same rows, linked from the pages
 SNAPSHOT_FORMAT = 1
+
+
+def compact(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its text columns as categories: taking a few rows of a large snapshot
+    is then a quick numpy take, not Arrow's (a hundred times slower on millions of rows).
+    ``.astype(df.dtypes.to_dict())`` gives the rows back exactly as read.
+
+    >>> compact(pd.DataFrame({"kpi": ["a", "b"], "value": [1.0, 2.0]})).dtypes.tolist()
+    [CategoricalDtype(categories=['a', 'b'], ordered=False, categories_dtype=str), dtype('float64')]
+    """
+    text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)]
+    return df.astype({c: "category" for c in text})
 
 
 class Snapshot:
@@ -67,12 +91,25 @@ class Snapshot:
             raise KitError(f"{meta} was written by another kit version; rebuild the pack.")
         self.month: str = self.meta["month"]
         self._kpis: pd.DataFrame | None = None
+        self._reps: pd.DataFrame | None = None
+        self._rows: dict[str, tuple[pd.DataFrame, dict]] = {}  # per file: see kpis
 
     @property
     def timezone(self) -> str:
         """The IANA zone in which the snapshot's months begin and end (kpi.toml's
         ``timezone``); UTC for a snapshot written before the setting existed."""
         return self.meta.get("timezone", DEFAULT_TIMEZONE)  # snapshots older than the setting
+
+    @property
+    def period(self) -> str:
+        """The pack's period kind: ``month``, ``quarter`` (a QBR) or ``year``."""
+        return self.meta.get("period", "month")  # snapshots older than periods: a month
+
+    @property
+    def label(self) -> str:
+        """The pack's period as its folder is named: ``2026-10``, ``2026-Q4``, ``FY2027``;
+        ``month`` is its last month with data."""
+        return self.meta.get("label", self.month)
 
     @property
     def scopes(self) -> list[str]:
@@ -100,15 +137,39 @@ class Snapshot:
                 f"Scope {scope!r} is not in this snapshot; it has {', '.join(self.scopes)}."
             ) from None
 
+    @property
+    def reps(self) -> dict[str, dict]:
+        """The reps with data in the 13 months, in ``reps.parquet``: ``rep:ID`` ->
+        ``{"name": ..., "team": ...}``; ``{}`` for a snapshot written before it existed."""
+        return dict(self.meta.get("reps", {}))
+
     def kpis(self, scope: str | None = None) -> pd.DataFrame:
         """The tidy KPI rows (``kpis.compute`` columns plus ``key``, the pack scope) of one
-        scope, or of every scope when ``scope`` is None."""
+        scope (a pack scope, or a rep of :attr:`reps`), or of every pack scope when
+        ``scope`` is None."""
         if self._kpis is None:
             self._kpis = self._read(KPIS_FILE)
         if scope is None:
             return self._kpis
-        self.folder(scope)  # an unknown scope is an error, not an empty page
-        return self._kpis[self._kpis["key"] == scope].drop(columns="key").reset_index(drop=True)
+        frame, name = self._kpis, KPIS_FILE
+        if scope in self.meta.get("reps", {}):
+            frame, name = self.rep_kpis(), REPS_FILE
+        else:
+            self.folder(scope)  # an unknown scope is an error, not an empty page
+        if name not in self._rows:  # once per file: then a scope's rows are one quick take
+            self._rows[name] = (compact(frame), frame.groupby("key", sort=False).indices)
+        fast, rows = self._rows[name]
+        out = fast.take(rows.get(scope, [])).astype(frame.dtypes.to_dict())
+        return out.drop(columns="key").reset_index(drop=True)
+
+    def rep_kpis(self) -> pd.DataFrame:
+        """Every rep's tidy KPI rows (with ``key``, ``rep:ID``); empty without reps."""
+        if self._reps is None:
+            if not self.meta.get("reps"):
+                self._reps = self.kpis().iloc[:0]
+            else:
+                self._reps = self._read(REPS_FILE)
+        return self._reps
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
         """A table KPI of one scope; KitError with the reason when it is n/a."""
@@ -164,6 +225,35 @@ class Snapshot:
         """The alert rules the pack checked, in words ("Win rate, every team: below
         20.0 %"); ``[]`` when kpi.toml had none."""
         return list(self._alerts_file().get("rules", []))
+
+    def drivers(
+        self, scope: str, base: str = "previous", kpis: list[str] | None = None
+    ) -> dict[str, dict]:
+        """Why each headline of ``scope`` moved against ``base`` (previous or year), by KPI
+        id: dicts with ``name``, ``text`` (the paragraph), ``drivers`` (each ``label``,
+        ``amount``, ``share``, ``line``), ``top`` (the first two lines), ``bridge`` (the
+        waterfall's steps), ``value``, ``base_value``, ``change``, ``unit``; ``{}`` for
+        a snapshot written without drivers. ``kpis``: those only (None: all it holds).
+
+        Example: ``snap.drivers("company")["win_rate"]["text"]``."""
+        path = self.path / DRIVERS_FILE
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = data["scopes"].get(scope, [])
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise KitError(f"{path} is damaged ({exc}); rebuild the pack.") from None
+        return {
+            e["kpi"]: e
+            for e in entries
+            if e.get("base") == base and (kpis is None or e["kpi"] in kpis)
+        }
+
+    def drivers_csv(self, scope: str) -> str | None:
+        """The scope's drivers CSV, relative to the snapshot folder; None without one."""
+        rel = f"{self.folder(scope)}/{SCOPE_DRIVERS_CSV}"
+        return rel if (self.path / rel).exists() else None
 
     def _alerts_file(self) -> dict:
         path = self.path / ALERTS_FILE

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_END
+from conftest import SAMPLE_END, one_team_drops
 
 from kpi_helpers.alerts import AlertRule, check, evaluate, needed_scopes, parse_rules, rules_of
 from kpi_helpers.cli import main
@@ -348,6 +348,9 @@ def test_cli_exits_3_when_alerts_fire_text(sample_dir, tmp_path, capsys):
     code = run_alerts(sample_dir, tmp_path, rules)
     lines = capsys.readouterr().out.splitlines()
     assert code == 3
+    why = [line for line in lines if line.startswith("  ")]  # why each moved, under it
+    assert why and all(w.startswith("  Lead delivery (new leads) ") for w in why)
+    lines = [line for line in lines if line not in why]
     assert len(lines) == 6  # the sample's five teams, then the count
     assert lines[-1] == f"5 alert(s) for {SAMPLE_END} (1 rule(s) checked)."
     assert lines[0].startswith("Lead delivery (new leads) · Team APAC: ")
@@ -379,3 +382,28 @@ def test_cli_without_rules_or_with_an_unknown_team_exits_2(sample_dir, tmp_path,
     err = capsys.readouterr().err
     assert "[[alerts]] #1: scope 'team:Atlantis': Unknown team 'Atlantis'" in err
     assert "Partners & Alliances" in err
+
+
+# ------------------------------------------------------------------ why it moved
+
+
+def test_an_alert_carries_its_top_driver(tmp_path, capsys):
+    from kpi_helpers.alerts import check_dataset
+    from kpi_helpers.data import open_dataset
+
+    src = str(one_team_drops(tmp_path / "data"))
+    rules = [rule("monthly_sales_bookings", "change_below", -10.0)]
+    (alert,) = check_dataset(open_dataset(src), rules, M).alerts
+    assert alert.drivers == ["Team B explains 100 % (-$2,000)"]
+    assert alert.why == "Monthly sales bookings fell 25.0 %: Team B explains 100 % (-$2,000)"
+    # kpi-kit alerts: the alert's line, then why it moved; JSON: both fields
+    config = tmp_path / "kpi.toml"
+    config.write_text('[[alerts]]\nkpi = "monthly_sales_bookings"\nchange_below = -10\n')
+    args = ["alerts", "--source", src, "--month", M, "--config", str(config)]
+    assert main(args) == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Monthly sales bookings · Company: $6,000 — ")
+    assert lines[1] == f"  {alert.why}"
+    assert main([*args, "--format", "json"]) == 3
+    (got,) = json.loads(capsys.readouterr().out)
+    assert got["drivers"] == alert.drivers and got["why"] == alert.why

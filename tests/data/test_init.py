@@ -6,12 +6,13 @@ labels, HubSpot property labels. Expected values are worked out by hand in the c
 
 from __future__ import annotations
 
+import json
 import shlex
 import tomllib
 
 import pandas as pd
 import pytest
-from crm_exports import SALESFORCE_HISTORY, salesforce_export
+from crm_exports import HUBSPOT_HISTORY, SALESFORCE_HISTORY, hubspot_export, salesforce_export
 
 from kpi_helpers.cli import main
 from kpi_helpers.data import open_dataset
@@ -451,3 +452,52 @@ def test_salesforce_opportunity_history_becomes_the_stage_history(tmp_path, caps
     # every deal of the history is a deal, each ends in the deal's stage: init's validation
     # (printed) names no finding of the table
     assert "Validation of folder" in out and "opportunity_stage_history." not in out
+
+
+DEALS_FILE = "hubspot-crm-exports-all-deals-2018-01-02.csv"
+
+
+def _hubspot_history(tmp_path, capsys, style: str):
+    """init on the HubSpot export with "Date entered" columns in ``style``: the export, the
+    kit folder, and the stage history rows init's mapping gives; its printed validation
+    names no finding of the history."""
+    export = hubspot_export(tmp_path / "hs", history=style)
+    kit = tmp_path / "kit"
+    code, out, err = _init(capsys, "--source", export, "--out", kit)
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if "opportunity_stage_history" in x)
+    assert line.split() == ["opportunity_stage_history", "<-", DEALS_FILE]
+    assert "Validation of folder" in out and "opportunity_stage_history." not in out
+    h = open_dataset(export, kit / "mapping.toml").frame("opportunity_stage_history")
+    return export, kit, [(r.opportunity_id, r.stage, str(r.entered_at)) for r in h.itertuples()]
+
+
+def test_hubspot_date_entered_labels_become_the_stage_history(tmp_path, capsys):
+    """The deals export's "Date entered <stage>" columns as HubSpot's UI writes them, one
+    row per deal and stage with a date (tests/crm_exports.py: W10 skipped two stages, empty
+    dates are no entry, the columns come last stage first). m = 2017-12: due in 2018-01
+    are P04 (2000, Appointment scheduled) and P05 (1000, Qualified to buy, no history). Per
+    stage, of the deals open at a month end of 2016-12..2017-11 and closed by the end of
+    m: Appointment scheduled 0 / 1 (L04 lost), Decision maker bought-in 1 / 1 (W10);
+    Qualified to buy takes the pooled rate 11 / 15 (11 won, 4 lost). Forecast = 2000 x 0 +
+    1000 x 11 / 15 = 733.33."""
+    export, kit, rows = _hubspot_history(tmp_path, capsys, "labels")
+    assert rows == HUBSPOT_HISTORY
+    code = main(["validate", "--source", str(export), "--mapping", str(kit / "mapping.toml")])
+    out = capsys.readouterr().out
+    assert code == 1 and "Validation of folder" in out  # warnings about the deals only
+    assert "opportunity_stage_history" not in out
+    argv = ["forecast", "--config", str(kit / "kpi.toml"), "--month", "2017-12"]
+    code = main([*argv, "--kpi", "bookings_forecast", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["method"] == "pipeline-weighted (per-stage win rates)"
+    assert row["forecast"] == pytest.approx(1000 * 11 / 15)
+
+
+def test_hubspot_date_entered_internal_names_become_the_same_history(tmp_path, capsys):
+    """hs_v2_date_entered_<id> and the older hs_date_entered_<id> both (ISO timestamps):
+    the v2 value wins, the older one fills in (L04's closedlost), ids match the deals'
+    stage labels: the same rows as the labels give."""
+    assert _hubspot_history(tmp_path, capsys, "ids")[2] == HUBSPOT_HISTORY

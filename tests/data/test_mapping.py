@@ -274,3 +274,81 @@ type = "'meeting' if matches(Ref, '^M') else None"
     a = ds.frame("activities")
     assert a["activity_id"].tolist() == ["c1", "m1", "m2"]
     assert a["type"].tolist() == ["call", "meeting", "meeting"]
+
+
+# ------------------------------------------------ unpivot: columns into rows
+
+# Two deals, a column per stage holding when each entered it (in another order than the
+# dates), "New" and the older "Old" spelling of the same stage, one empty cell.
+STAGE_DATES = pd.DataFrame(
+    {
+        "Deal": ["D1", "D2"],
+        "Status": ["Closed Won", "Demo Booked"],
+        "New entered WON": ["2026-03-09", ""],
+        "New entered demobooked": ["2026-01-05", ""],  # D2's is empty: the old one counts
+        "Old entered demobooked": ["2025-12-31", "2026-02-02"],
+        "New entered proposal_sent": ["2026-02-10", None],  # no deal in it now: names
+        "Entered late": ["2026-04-01", ""],  # matches no pattern: not a stage
+    }
+)
+UNPIVOT = """
+[tables.opportunity_stage_history]
+from = "deals.csv"
+ignore_case = true
+[tables.opportunity_stage_history.unpivot]
+headers = ['^new entered (.+)$', '^old entered (.+)$']
+name = "Step"
+value = "At"
+match = "Status"
+names = ["Proposal sent", "Won"]
+[tables.opportunity_stage_history.columns]
+opportunity_id = "Deal"
+stage = "Step"
+entered_at = "At"
+[tables.opportunity_stage_history.dates]
+entered_at = "%Y-%m-%d"
+"""
+
+
+def test_unpivot_turns_a_column_per_stage_into_a_row_per_deal_and_stage(tmp_path):
+    """D1: demobooked (the New column wins over Old's 2025-12-31) -> Demo Booked (the
+    Status it equals, ignoring case and spaces), proposal_sent -> Proposal sent (names), WON ->
+    Won (names: no Status is plain Won); by date. D2: only the Old column has a date."""
+    ds = _open(tmp_path, UNPIVOT, {"deals": STAGE_DATES})
+    h = ds.frame("opportunity_stage_history")
+    got = [(r.opportunity_id, r.stage, str(r.entered_at.date())) for r in h.itertuples()]
+    assert got == [
+        ("D1", "Demo Booked", "2026-01-05"),
+        ("D1", "Proposal sent", "2026-02-10"),
+        ("D1", "Won", "2026-03-09"),
+        ("D2", "Demo Booked", "2026-02-02"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "unpivot, message",
+    [
+        ("headers = ['^x$']\nname = 'Step'\nvalue = 'At'", "'^x$' has no group (...)"),
+        ("headers = ['(']\nname = 'Step'\nvalue = 'At'", "'(' is no regular expression"),
+        ("headers = ['^(.+)$']\nvalue = 'At'", "needs headers, name and value"),
+        ("headers = '^(.+)$'\nname = 'Step'\nvalue = 'At'", "headers: must be a list"),
+    ],
+)
+def test_a_wrong_unpivot_names_its_key(tmp_path, unpivot, message):
+    toml = f"[tables.opportunity_stage_history]\nfrom = 'x.csv'\n[tables.opportunity_stage_history.unpivot]\n{unpivot}\n"  # noqa: E501
+    (tmp_path / "m.toml").write_text(toml)
+    with pytest.raises(KitError, match=r"\[tables.opportunity_stage_history\].unpivot") as e:
+        load_mapping(tmp_path / "m.toml")
+    assert message in str(e.value)
+
+
+def test_unpivot_without_a_matching_header_says_which_file_and_headers(tmp_path):
+    ds = _open(
+        tmp_path,
+        UNPIVOT.replace("^new entered", "^gone"),
+        {"deals": STAGE_DATES[["Deal", "Status"]]},
+        keep_unreadable=True,
+    )  # noqa: E501
+    message = ds.load_errors["opportunity_stage_history"]
+    assert "unpivot: no header matches '^gone (.+)$' or '^old entered (.+)$'" in message
+    assert "the headers are: Deal, Status" in message and "deals.csv" in message

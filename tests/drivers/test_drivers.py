@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import write_tables
+from conftest import SAMPLE_END, write_tables
 
 from kpi_helpers.core import KitError
 from kpi_helpers.data import open_dataset
-from kpi_helpers.drivers import REST, additive, explain, pick, ratio
+from kpi_helpers.data.sample_data import generate
+from kpi_helpers.drivers import REST, additive, explain, explain_many, pick, ratio
 from kpi_helpers.report.pages import HEADLINES
 
 # ------------------------------------------------------------------ the arithmetic
@@ -239,24 +240,58 @@ def test_unknown_dimension_is_one_message(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sample(sample_dir):
-    return open_dataset(sample_dir)
+def sample(tmp_path_factory):
+    """A small sample of 14 months: the month, the one before and the year before."""
+    out = tmp_path_factory.mktemp("drivers") / "data"
+    generate(out, seed=11, scale="small", months=14, end_month=SAMPLE_END)
+    return open_dataset(out)
 
 
-@pytest.mark.parametrize(
-    ("scope", "base"), [("company", "previous"), ("team:EMEA", "year"), ("company", "target")]
-)
-def test_parts_add_up_on_the_sample(sample, scope, base):
-    # every headline of the summary; the dimensions the sample fills, kept few for speed
-    dims = ["team", "rep", "product", "region"] if base != "target" else None
-    for kpi in HEADLINES["summary"]:
-        e = explain(sample, kpi, scope, "latest", base=base, dimensions=dims, pairs="none")
+@pytest.fixture(scope="module")
+def batch(sample):
+    """The drivers of every summary headline for the company and one team, against the
+    previous month and the year before, in one batched computation (as the pack)."""
+    return explain_many(
+        sample, HEADLINES["summary"], ["company", "team:EMEA"], bases=("previous", "year")
+    )
+
+
+def test_parts_add_up_on_the_sample(batch):
+    # every headline of the summary, scope and base: each partition (dimension or cross)
+    # adds up to the change
+    assert {k for k, _, _ in batch} == set(HEADLINES["summary"])
+    split = 0
+    for (kpi, scope, base), e in batch.items():
         if e.kind == "none" or e.reason:
             continue
         assert e.dimensions or e.skipped, (kpi, scope, base)
         for name, parts in e.dimensions.items():
             total = sum(p.contribution for p in parts)
-            assert total == pytest.approx(e.change, rel=1e-9, abs=1e-9), (kpi, scope, name)
+            assert total == pytest.approx(e.change, rel=1e-9, abs=1e-9), (kpi, scope, base, name)
+            split += 1
+        if e.drivers:
+            chosen = sum(p.contribution for _, p in e.drivers) + e.rest
+            assert chosen == pytest.approx(e.change, rel=1e-9, abs=1e-9)
+    assert split > 100  # the sample's headlines split over many partitions
+
+
+def test_the_batch_gives_what_explain_gives(sample, batch):
+    for kpi, scope in (("monthly_sales_bookings", "team:EMEA"), ("win_rate", "company")):
+        one = explain(sample, kpi, scope, "latest", base="year")
+        many = batch[(kpi, scope, "year")]
+        assert many.text == one.text
+        assert set(many.dimensions) == set(one.dimensions)
+        for name, parts in one.dimensions.items():
+            got = {p.segment: p.contribution for p in many.dimensions[name]}
+            assert got == pytest.approx({p.segment: p.contribution for p in parts}, rel=1e-9)
+
+
+def test_parts_add_up_against_the_target(sample):
+    # the sample has team targets for bookings (none for the win rate)
+    e = explain(sample, "monthly_sales_bookings", "company", "latest", base="target")
+    assert e.dimensions and not e.reason
+    total = sum(p.contribution for p in e.dimensions["team"])
+    assert total == pytest.approx(e.change, rel=1e-9)
 
 
 # ------------------------------------------------------------------ kpi-kit explain

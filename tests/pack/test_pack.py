@@ -6,15 +6,20 @@ from __future__ import annotations
 import html
 import json
 import re
+import secrets
 import shutil
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import papermill as pm
 import pytest
-from conftest import ROOT, SAMPLE_END, write_tables
+from conftest import ROOT, SAMPLE_END, free_port, write_tables
 from kpi_fixture import tables
+from markupsafe import escape
 from pypdf import PdfReader
 
 from kpi_helpers import kpis
@@ -22,8 +27,17 @@ from kpi_helpers.catalog import CATALOG, format_kpi, format_value, get
 from kpi_helpers.cli import main
 from kpi_helpers.core import KitError, kit_version, load_config
 from kpi_helpers.data import open_dataset
+from kpi_helpers.explore import lab_command
+from kpi_helpers.explore.numbers import Numbers
 from kpi_helpers.pack import build_pack, find_chromium, find_pages
-from kpi_helpers.report import HEADLINES, PACK_FAMILIES, TITLES
+from kpi_helpers.report import (
+    HEADLINES,
+    PACK_FAMILIES,
+    TITLES,
+    Snapshot,
+    beyond_usual,
+    summary_headlines,
+)
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -39,7 +53,8 @@ def test_notebooks_are_stored_without_outputs():
         assert not any(c.outputs or c.execution_count for c in code), path.name
         assert "parameters" in code[0].metadata.get("tags", []), path.name
         assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-    assert {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")} == set(PACK_FAMILIES)
+    # the pages, and the explorer (not a page: kpi-kit explore opens it)
+    assert {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")} == {*PACK_FAMILIES, "explore"}
 
 
 @pytest.fixture(scope="module")
@@ -621,6 +636,9 @@ def test_alerts_reach_the_snapshot_the_summary_pages_and_the_index(pack):
     team = (path / "team-partners-alliances" / "summary.html").read_text("utf-8")
     assert f"Lead delivery (new leads)</strong> · Team Partners &amp; Alliances: {line}" in team
     assert "Team EMEA" not in team  # another team's alert is not on this team's page
+    # with why it moved (its top drivers), on the page as in alerts.json
+    assert ours["why"].startswith("Lead delivery (new leads) ") and ours["drivers"]
+    assert f'<span class="alert-why">{escape(ours["why"])}</span>' in team
     company = (path / "company" / "summary.html").read_text("utf-8")
     assert "No alerts for the company this month (1 rule checked)." in company
     assert "5 alerts for teams and reps" in company
@@ -675,6 +693,179 @@ def test_a_relative_out_folder_works_like_make_demo(sample_dir, tmp_path, monkey
 
 
 @needs_chromium
+def test_the_explorer_shows_the_packs_numbers(pack):
+    """Issue 18: every headline card of every page of the pack, drawn by the explorer for
+    its scope, is the page's card to the character (value, changes, target, RAG); each
+    rep (no pages) shows its snapshot row as the pages format it; the index names the
+    command that opens the explorer on this pack."""
+    path, _ = pack
+    numbers = Numbers(Snapshot(path / "data"))
+    month = numbers.month
+    by_name = {html.escape(k.name): k.id for k in CATALOG}
+    seen = 0
+    for folder, scope in (("company", "company"), ("team-partners-alliances", f"team:{TEAM}")):
+        for fam in PACK_FAMILIES:
+            page = (path / folder / f"{fam}.html").read_text("utf-8")
+            for name, value in CARD.findall(page):
+                kpi = by_name[name]
+                assert numbers.value_text(scope, month, kpi) == value, (scope, kpi)
+                cards = numbers.card_html(scope, month, kpi)  # <div class="cards">CARD</div>
+                card = cards.removeprefix('<div class="cards">').removesuffix("</div>")
+                assert card.startswith('<div class="card rag-'), card
+                # the page's HTML writer drops a class's trailing space ("change " of a
+                # change without a tone)
+                assert re.sub(r' +"', '"', card) in page, (scope, kpi)
+                seen += 1
+    assert seen > 40
+    reps = Snapshot(path / "data").rep_kpis()
+    now = reps[reps["month"] == month]
+    assert set(reps["key"]) == set(numbers.snap.reps) and len(numbers.snap.reps) > 5
+    for (key, kpi), row in now.set_index(["key", "kpi"]).iterrows():
+        if kpi in HEADLINES["summary"] and row["status"] == "ok":
+            assert numbers.value_text(key, month, kpi) == format_kpi(get(kpi), row["value"])
+    index = (path / "index.html").read_text("utf-8")
+    assert "Explore these numbers in JupyterLab: <code>kpi-kit explore " in index
+    assert f"kpi-kit explore {path.resolve().as_posix()}</code>" in index
+
+
+@pytest.fixture(scope="module")
+def lab(pack, tmp_path_factory):
+    """One real JupyterLab server for the module, on 127.0.0.1 with a token, started as
+    ``kpi-kit explore`` starts it (on the sample pack); its URL."""
+    path, _ = pack
+    yield from lab_server(path, tmp_path_factory.mktemp("lab"))
+
+
+def lab_server(path: Path, home: Path):
+    port, token = free_port(), secrets.token_hex(16)
+    argv, env, _ = lab_command(path, port=port, token=token, browser=False)
+    settings = home / "settings"  # no news toast over the screenshot, no kernel dialog
+    for plugin, values in (
+        ("apputils-extension/notification", {"fetchNews": "false"}),
+        ("notebook-extension/tracker", {"autoStartDefaultKernel": True}),
+    ):
+        (settings / "@jupyterlab" / plugin).parent.mkdir(parents=True, exist_ok=True)
+        file = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        file.write_text(json.dumps(values), encoding="utf-8")
+    env.update(
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "ws"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+    )
+    log = (home / "lab.log").open("w")
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None, (home / "lab.log").read_text()
+                time.sleep(0.1)
+        yield f"{url}/lab/tree/explore.ipynb?token={token}"
+    finally:
+        server.terminate()
+        server.wait(20)
+        log.close()
+
+
+@needs_chromium
+def test_the_explorer_in_jupyterlab(pack, lab):
+    """Issue 18 in a real browser: run explore.ipynb in JupyterLab, pick the team in
+    ``Scope``, see its card, drill into its top rep, read the breadcrumb; the screenshot
+    is docs/explore.png."""
+    path, _ = pack
+    explore_in_browser(lab, Snapshot(path / "data"), f"team:{TEAM}", ROOT / "docs" / "explore.png")
+
+
+def explore_in_browser(url: str, snap: Snapshot, team: str, shot: Path | None) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    numbers = Numbers(snap)
+    rows = snap.kpis(team).set_index(["month", "kpi"])
+    value = format_kpi(get("sales_revenue"), rows.loc[(snap.month, "sales_revenue"), "value"])
+    top = numbers.breakdown(team, snap.month, "sales_revenue", "previous").iloc[0]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        try:
+            page.goto(url)
+            page.locator(".jp-Notebook").wait_for(timeout=60_000)
+            # should JupyterLab ask for the kernel (the notebook names python3): take it
+            select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+            explorer = page.locator(".kpi-explorer")
+
+            def wait_for(what, seconds: float) -> None:
+                deadline = time.monotonic() + seconds
+                while not what.is_visible():
+                    if select.is_visible():
+                        select.click()
+                    if time.monotonic() > deadline:
+                        outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+                        raise AssertionError(f"JupyterLab shows no {what}; outputs: {outputs}")
+                    page.wait_for_timeout(300)
+
+            wait_for(page.get_by_text("| Idle"), 60)  # the kernel is up
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            wait_for(explorer, 150)  # Ibis and the snapshot, on a busy CI
+            t = 30_000  # ms: a redraw on a busy machine
+            scope = explorer.get_by_label("Scope")
+            for label in ("Month", "KPI", "Compare with"):
+                expect(explorer.get_by_text(label, exact=True)).to_be_visible(timeout=t)
+            title = explorer.locator(".pack-title")
+            expect(title).to_contain_text("Company", timeout=t)
+            scope.select_option(label=numbers.choices[team].label)
+            expect(title).to_contain_text(f"Sales revenue {numbers.choices[team].label}", timeout=t)
+            expect(explorer.locator(".card .value")).to_have_text(value, timeout=t)
+            expect(explorer.locator(".bar-name").first).to_have_text(top["name"], timeout=t)
+            if shot:
+                explorer.screenshot(path=str(shot))
+            explorer.locator(".bar-name").first.click()
+            crumbs = explorer.locator(".crumb")
+            expect(crumbs).to_have_text(["Company", team[5:], top["name"]], timeout=t)
+            expect(title).to_contain_text(numbers.choices[top["scope"]].label, timeout=t)
+        finally:
+            browser.close()
+
+
+@needs_chromium
+def test_why_it_moved_is_read_from_the_snapshot_on_the_pages(pack):
+    path, _ = pack
+    data = json.loads((path / "data" / "drivers.json").read_text("utf-8"))
+    assert data["month"] == SAMPLE_END and data["bases"] == ["previous", "year"]
+    assert set(data["scopes"]) == {"company", f"team:{TEAM}"}
+    snap = Snapshot(path / "data")
+    company = snap.drivers("company")
+    shown = summary_headlines(snap.kpis("company"), SAMPLE_END)
+    assert set(shown) | set(HEADLINES["pipeline"]) <= set(company)
+    bridged = [e for e in company.values() if e["bridge"]]
+    assert bridged
+    for e in bridged:  # the waterfall's steps add up to the change
+        steps = sum(x for _, x in e["bridge"])
+        assert abs(steps - e["change"]) <= 1e-9 * max(1.0, abs(e["change"])), e["kpi"]
+    summary = (path / "company" / "summary.html").read_text("utf-8")
+    assert "Why it moved" in summary and '<ul class="why-moved">' in summary
+    first = next(company[k] for k in shown if company[k]["drivers"])
+    assert escape(first["text"].removeprefix(first["name"])) in summary
+    assert 'href="../data/company/drivers.csv"' in summary
+    csv = pd.read_csv(path / "data" / "company" / "drivers.csv")
+    assert {"kpi", "base", "dimension", "segment", "contribution"} <= set(csv.columns)
+    pipeline = (path / "company" / "pipeline.html").read_text("utf-8")
+    assert '<ul class="why-moved">' in pipeline
+    # the index: the top driver beside each summary headline that moved beyond usual
+    index = (path / "index.html").read_text("utf-8")
+    rows = snap.kpis("company")
+    unusual = [k for k in shown if beyond_usual(rows, k, SAMPLE_END) and company[k]["top"]]
+    usual = [k for k in shown if k not in unusual and company[k]["top"]]
+    assert unusual and usual, (unusual, usual)  # the sample has both
+    for k in unusual:
+        assert f"· {escape(company[k]['top'][0])}</span>" in index, k
+    for k in usual:
+        assert f"· {escape(company[k]['top'][0])}</span>" not in index, k
+
+
 def test_summary_shows_quarter_to_date_and_the_pace(pack):
     """SAMPLE_END (2026-06) ends 2026-Q2: QTD is April..June, YTD January..June, and the
     pace of the quarter is its actual, against the sum of its three monthly targets."""

@@ -17,7 +17,7 @@ from conftest import write_tables
 from kpi_fixture import tables
 
 from kpi_helpers.catalog import format_value
-from kpi_helpers.report import Report, notebook, summary_headlines
+from kpi_helpers.report import Report, beyond_usual, notebook, summary_headlines
 from kpi_helpers.report.choices import shown_columns
 from kpi_helpers.report.html import HTML
 
@@ -161,19 +161,20 @@ def test_quote_to_close_needs_its_column(tmp_path):
 def test_summary_headlines_have_a_signal(summary):
     # churn is undefined in every month (no customer at the start of any month before
     # March): it gives way; the rest have a value somewhere in the 13 months, and the
-    # families' headlines top the row up to the summary's ten (stale 12.5 %, overdue 75 %)
+    # families' headlines top the row up to the summary's ten (stale 12.5 %, overdue 75 %;
+    # the pipeline page's first headline, deals won, comes before the rest of pipeline's)
     assert summary.current.loc["churn_rate", "status"] == "undefined"
     assert summary.headlines() == [
         "monthly_sales_bookings",
         "win_rate",
         "new_customers",
+        "deals_won",
         "pipeline_value",
         "sales_cycle_length",
         "stale_pipeline_share",
         "overdue_pipeline_share",
         "active_customers",
         "sales_per_rep",
-        "bookings_forecast",
     ]
 
 
@@ -215,3 +216,82 @@ def test_a_trend_without_any_value_is_one_line_not_an_empty_chart(folder, monkey
         "Churn rate has no value in these 10 months: a denominator is 0 or an input has no "
         "value in m."
     ]
+
+
+def test_negative_bars_keep_their_value_labels_clear_of_the_axis_labels():
+    """A movement chart (start 1000, won -800, end 200): the -800 label sits left of its
+    bar's tip, inside the axes, not over the category names."""
+    from kpi_helpers.report import charts
+
+    for horizontal in (True, False):
+        fig = charts.bar_chart(["start", "won", "end"], [1000, -800, 200], "t", "currency",
+                               horizontal=horizontal)  # fmt: skip
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        box = ax.get_window_extent()
+        (label,) = [t for t in ax.texts if t.get_text().startswith("-")]
+        at = label.get_window_extent()
+        assert (at.x0 >= box.x0) if horizontal else (at.y0 >= box.y0), horizontal
+
+
+def test_the_stage_history_section_says_once_that_the_data_has_none(summary, monkeypatch):
+    """The pipeline page's stage history cell on deals without opportunity_stage_history:
+    one sentence saying so and how to add it, no empty tables."""
+    import json
+
+    from conftest import ROOT
+
+    from kpi_helpers.report import charts
+
+    cells = json.loads((ROOT / "notebooks" / "pipeline.ipynb").read_text())["cells"]
+    (code,) = ["".join(c["source"]) for c in cells if '"stage_conversion"' in "".join(c["source"])]
+    shown = []
+    monkeypatch.setattr(notebook, "display", shown.append)
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    exec(code, {"report": summary, "charts": charts})  # any page's report reads the table
+    assert [_text(s) for s in shown] == [
+        "The data has no stage history (the table opportunity_stage_history), so these tables "
+        "are not shown. Export Salesforce's OpportunityHistory.csv, or HubSpot deals with "
+        'their "Date entered" stage properties, with the other files and run kpi-kit init '
+        "--force again (README: Start from a Salesforce or HubSpot export)."
+    ]
+
+
+def test_a_move_beyond_the_usual_range():
+    # 12 months of bookings moving by 10, 20, ..., 110 (absolute), then a 13th month
+    months = [str(p) for p in pd.period_range("2025-06", periods=13, freq="M")]
+    steps = [10, -20, 30, -40, 50, -60, 70, -80, 90, -100, 110]
+    values = [1000.0]
+    for s in steps:
+        values.append(values[-1] + s)
+    # the 80th percentile of |10|..|110| (numpy's linear): 10 + 0.8 * 10 * 10 = 90
+    rows = lambda last: pd.DataFrame(  # noqa: E731
+        {"kpi": "monthly_sales_bookings", "month": months, "value": [*values, values[-1] + last]}
+    )
+    assert beyond_usual(rows(-91), "monthly_sales_bookings", months[-1])
+    assert not beyond_usual(rows(90), "monthly_sales_bookings", months[-1])
+    # another KPI, or a month without its value, never moved beyond usual
+    assert not beyond_usual(rows(500), "win_rate", months[-1])
+    assert not beyond_usual(rows(500), "monthly_sales_bookings", "2027-01")
+    # only 5 earlier changes: no usual range to judge by
+    assert not beyond_usual(rows(500).iloc[6:], "monthly_sales_bookings", months[-1])
+    assert beyond_usual(rows(500).iloc[5:], "monthly_sales_bookings", months[-1])
+
+
+def test_pipeline_and_team_cards_have_quarter_and_year_to_date(folder):
+    # won in 2026-Q1 (January..March): W1 1000 (March 11) and W2 500 (March 2); O2 closes
+    # on April 1; bookings net of associated cost: 1000 - 100 + 500 = 1,400. The calendar
+    # year: YTD = QTD.
+    pipeline = Report("pipeline", month=M, source=str(folder))
+    assert pipeline.headlines()[0] == "deals_won"
+    lines = pipeline.card("deals_won")["to_date"]
+    assert [(x["span"], x["label"], x["value"]) for x in lines] == [
+        ("QTD", "2026-Q1", "2"),
+        ("YTD", "2026 to date (3 of 12 months)", "2"),
+    ]
+    assert "QTD 2" in _text(pipeline.cards())
+    team = Report("team", month=M, source=str(folder))
+    assert team.headlines()[0] == "monthly_sales_bookings"
+    lines = team.card("monthly_sales_bookings")["to_date"]
+    assert [(x["span"], x["value"]) for x in lines] == [("QTD", "$1,400"), ("YTD", "$1,400")]
+    assert "QTD $1,400" in _text(team.cards())
