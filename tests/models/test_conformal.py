@@ -186,8 +186,8 @@ def test_a_series_with_the_same_values_is_not_fitted_again(monkeypatch):
     from kpi_helpers.models import forecast as fc
 
     calls = []
-    real = fc._best_ets
-    monkeypatch.setattr(fc, "_best_ets", lambda *a: calls.append(1) or real(*a))
+    real = fc.best_ets
+    monkeypatch.setattr(fc, "best_ets", lambda *a: calls.append(1) or real(*a))
     y = 50.0 + np.random.default_rng(12).normal(0.0, 3.0, 12)
     first = forecast_series(monthly(y), 2)
     again = forecast_many([(monthly(y), 2, False), (monthly(y * 2), 2, False)])

@@ -88,7 +88,7 @@ def test_a_series_no_model_fits_gives_seasonal_naive():
 
 
 def test_seasonal_naive_repeats_last_year():
-    from kpi_helpers.models.forecast import _naive
+    from kpi_helpers.models.ets import naive_forecast as _naive
 
     y = np.arange(24, dtype="float64")
     method, mean, lower, upper, _ = _naive(y, 14, seasonal=True)
