@@ -22,6 +22,10 @@ Datasets: the sample data (generated into a temporary folder, seed 7, small, end
 (Superstore 2019-2022; Olist and CDNOW are shorter and are listed as skipped).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_forecast.py [--reps 5]
+        [--datasets sample,superstore] [--kpis new_leads,...] [--scopes company,team,rep]
+
+(the options run a subset, quicker while trying a change; the quoted figures are the
+whole run.)
 """
 
 from __future__ import annotations
@@ -62,13 +66,18 @@ def scopes_of(ds: Dataset, n_reps: int) -> list[str]:
     return out
 
 
-def backtest(name: str, ds: Dataset, kpi_ids: list[str], n_reps: int) -> list[dict]:
-    """One row per KPI x scope type: errors of the kit and of seasonal naive, coverage."""
+def backtest(
+    name: str, ds: Dataset, kpi_ids: list[str], n_reps: int, types: list[str] | None = None
+) -> list[dict]:
+    """One row per KPI x scope type: errors of the kit and of seasonal naive, coverage.
+    ``types``: the scope types to run (company, team, rep; None: all)."""
     first, last = kpis.data_months(ds)
     months = last.index - first.index + 1
     rows = []
     for kpi in kpi_ids:
         for scope in scopes_of(ds, n_reps):
+            if types and scope.partition(":")[0] not in types:
+                continue
             try:
                 series = kpis.series(ds, kpi, scope=scope, end=str(last))
             except KitError as exc:
@@ -158,20 +167,33 @@ def summary(rows: list[dict]) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="reps per dataset (default 5)")
+    parser.add_argument("--datasets", help="comma-separated subset: sample, superstore, olist")
+    parser.add_argument("--kpis", help="comma-separated subset of the KPIs")
+    parser.add_argument("--scopes", help="comma-separated scope types: company, team, rep")
     args = parser.parse_args()
+    chosen = set(args.datasets.split(",")) if args.datasets else None
+    only = args.kpis.split(",") if args.kpis else None
+    types = args.scopes.split(",") if args.scopes else None
+
+    def pick(kpi_ids: list[str]) -> list[str]:
+        return [k for k in kpi_ids if only is None or k in only]
+
     warnings.simplefilter("ignore")  # the fits' own warnings are captured by the kit
     rows: list[dict] = []
     times: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        generate(Path(tmp) / "sample", seed=7, scale="small", end_month="2026-10")
-        ds = open_dataset(Path(tmp) / "sample")
-        rows += backtest("sample", ds, SAMPLE_KPIS, args.reps)
-        times["sample"] = timing(ds, "sales_revenue", args.reps)
+        if chosen is None or "sample" in chosen:
+            generate(Path(tmp) / "sample", seed=7, scale="small", end_month="2026-10")
+            ds = open_dataset(Path(tmp) / "sample")
+            rows += backtest("sample", ds, pick(SAMPLE_KPIS), args.reps, types)
+            times["sample"] = timing(ds, "sales_revenue", args.reps)
     shared = {
         "superstore": (SHARED / "superstore", ROOT / "examples/superstore/mapping.toml"),
         "olist": (SHARED / "olist_funnel", ROOT / "examples/olist/mapping.toml"),
     }
     for name, (folder, mapping) in shared.items():
+        if chosen is not None and name not in chosen:
+            continue
         if not folder.is_dir():
             print(f"{name}: {folder} absent, skipped")
             continue
@@ -181,8 +203,8 @@ def main() -> None:
         if n < 24:
             print(f"{name}: {first}..{last}, {n} months (< 24), skipped")
             continue
-        wanted = [k for k in ORDER_KPIS if ds.has("orders")]
-        rows += backtest(name, ds, wanted, 0)
+        wanted = [k for k in pick(ORDER_KPIS) if ds.has("orders")]
+        rows += backtest(name, ds, wanted, 0, types)
         times[name] = timing(ds, "sales_revenue", 0)
     if (SHARED / "cdnow").is_dir():
         print("cdnow: 1997-01..1998-06, 18 months (< 24), and no mapping in examples/: skipped")
@@ -212,6 +234,9 @@ def main() -> None:
             f"  h = {h}: before {100 * g['inside_model'].mean():.1f} %, "
             f"after {100 * g['inside'].mean():.1f} %"
         )
+    for conformal, g in all_rows.groupby("conformal"):
+        what = "conformal" if conformal else "the model's"
+        print(f"  {what} intervals: {len(g)} points, {100 * g['inside'].mean():.1f} % inside")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -59,20 +58,23 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, file_sha, mo
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
-from .conformal import LEVEL, Backtest, interval_label, track_record
+from .conformal import MODEL_WIDEN, Backtest, interval_label, track_record
+from .ets import (
+    MIN_SEASONAL,
+    SEASON,
+    SIMULATIONS,
+    Z,
+    backtest,
+    best_ets,
+    naive_forecast,
+)
 from .pipeline_forecast import PER_STAGE, pipeline_forecast
 
 # the interval's making (``interval``) and the track record of the series' one-month-ahead
 # forecasts (held, origins, coverage %, MAPE %: the same on every row of a series)
 TRACK = ["track_held", "track_origins", "track_coverage", "track_mape"]
 COLUMNS = ["month", "forecast", "lower", "upper", "method", "interval", *TRACK]
-SEASON = 12  # months in a seasonal cycle
-MIN_SEASONAL = 24  # months of history before a season is tried (and seasonal naive used)
-MIN_ETS = 10  # months of history before any ETS model is tried
 MAX_HORIZON = 24
-SIMULATIONS = 1000  # paths for the intervals without a closed form
-BACKTEST_ORIGINS = 24  # rolling origins of the backtest: the last two years at most
-Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)  # 1.2816: the normal 80 % half-width in sigmas
 
 
 def forecast_series(
@@ -123,9 +125,9 @@ def forecast_series(
         return kept
     future = [str(Month(months[-1] + h)) for h in range(1, horizon + 1)]
     candidates: dict[str, str] = {}
-    fit = _best_ets(y, months[0], horizon, candidates)
+    fit = best_ets(y, months[0], horizon, candidates)
     if fit is None:
-        fit = _naive(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
+        fit = naive_forecast(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
     method, mean, lower, upper, spec = fit
     bt = backtest(y, months[0], spec, horizon)
     floor = 0.0 if never_negative else None
@@ -163,24 +165,31 @@ def calibrate(
     bt: Backtest, mean: np.ndarray, lower: np.ndarray, upper: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The 80 % bounds h = 1, 2, ... months ahead: the forecast +- the split-conformal
-    half-width of the backtest's h-step errors (:func:`.conformal.conformal_quantile`)
-    where there are ``MIN_WINDOWS`` (8) of them or more, the model's own ``lower`` and
-    ``upper`` otherwise; and how each was made ("conformal (14 windows)", "model", or
-    "none" without an interval). A conformal interval is never narrower than the one a
-    month before it (the half-widths are a running maximum over h).
+    half-width of the backtest's errors (:meth:`.conformal.Backtest.interval`: the
+    h-step errors when there are
+    ``MIN_WINDOWS`` (8) of them or more, else those of h = 1..3 pooled), else the
+    model's own ``lower`` and ``upper`` widened ``MODEL_WIDEN`` (1.4) times around the
+    forecast; and how each was made ("conformal (14 windows)", "conformal (15 pooled
+    windows)", "model", or "none" without an interval). A conformal interval is never
+    narrower than the one a month before it (the half-widths are a running maximum over
+    h). See :mod:`.conformal` for why.
 
     Example: ``calibrate(backtest(y, first, spec, 3), mean, lower, upper)``.
     """
     lower, upper = lower.astype("float64").copy(), upper.astype("float64").copy()
     how, widest = [], 0.0
     for h in range(1, len(mean) + 1):
-        q, windows = bt.interval(h)
+        q, windows, pooled = bt.interval(h)
         if math.isfinite(q):
             widest = max(widest, q)
             lower[h - 1], upper[h - 1] = mean[h - 1] - widest, mean[h - 1] + widest
-            how.append(interval_label(windows))
+            how.append(interval_label(windows, pooled))
+        elif math.isfinite(lower[h - 1]):
+            lower[h - 1] = mean[h - 1] - MODEL_WIDEN * (mean[h - 1] - lower[h - 1])
+            upper[h - 1] = mean[h - 1] + MODEL_WIDEN * (upper[h - 1] - mean[h - 1])
+            how.append("model")
         else:
-            how.append("model" if math.isfinite(lower[h - 1]) else "none")
+            how.append("none")
     return lower, upper, how
 
 
@@ -334,131 +343,6 @@ def _month_index(series: pd.Series) -> list[int]:
     return months
 
 
-def _candidates(y: np.ndarray) -> list[tuple[str | None, bool, str | None]]:
-    """(trend, damped, season) of the ETS models to try on ``y``."""
-    if len(y) < MIN_ETS:
-        return []
-    trends = [(None, False), ("add", False), ("add", True)]
-    seasons: list[str | None] = [None]
-    if len(y) >= MIN_SEASONAL:
-        seasons.append("add")
-        if (y > 0).all():
-            seasons.append("mul")
-    return [(t, d, s) for s in seasons for t, d in trends]
-
-
-def ets_name(trend: str | None, damped: bool, season: str | None) -> str:
-    """The usual ETS(error, trend, season) label of an additive-error model.
-
-    >>> ets_name("add", True, "mul")
-    'ETS(A,Ad,M)'
-    """
-    t = "N" if trend is None else "Ad" if damped else "A"
-    s = {None: "N", "add": "A", "mul": "M"}[season]
-    return f"ETS(A,{t},{s})"
-
-
-def _best_ets(y: np.ndarray, first: int, horizon: int, candidates: dict[str, str]) -> tuple | None:
-    """(name, mean, lower, upper, spec) of the ETS model of lowest AICc whose forecast and
-    model interval are finite, or None when none fits; ``spec`` refits it (:func:`backtest`)."""
-    # statsmodels loads only when a model is fitted
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    scale = float(np.mean(np.abs(y)))
-    if scale == 0 or not math.isfinite(scale):
-        return None
-    endog = _endog(y / scale, first)
-    fitted = []  # (aicc, name, form, results)
-    for trend, damped, season in _candidates(y):
-        name = ets_name(trend, damped, season)
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                res = ETSModel(endog, **_form(trend, damped, season)).fit(disp=False)
-                mean = np.asarray(res.forecast(horizon), dtype="float64")
-        except Exception as exc:  # a model that cannot be fitted is one candidate less
-            candidates[name] = f"failed: {type(exc).__name__}: {exc}"
-            continue
-        trouble = [str(w.message) for w in caught if _is_fit_warning(w)]
-        retvals = getattr(res, "mle_retvals", None) or {}
-        if trouble or retvals.get("converged") is False:
-            candidates[name] = "did not converge" + (f": {trouble[0]}" if trouble else "")
-            continue
-        aicc = float(res.aicc)
-        if not (math.isfinite(aicc) and np.isfinite(mean).all()):
-            candidates[name] = "non-finite AICc, forecast or interval"
-            continue
-        candidates[name] = f"AICc {aicc:.2f}"
-        fitted.append((aicc, name, (trend, damped, season), res))
-    # the model interval only for the best (simulated paths cost): the next if it fails
-    for _aicc, name, form, res in sorted(fitted, key=lambda f: f[0]):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pred = res.get_prediction(
-                    start=len(y),
-                    end=len(y) + horizon - 1,
-                    simulate_repetitions=SIMULATIONS,
-                    rng=np.random.default_rng(0),
-                ).summary_frame(alpha=1 - LEVEL)
-        except Exception as exc:
-            candidates[name] = f"failed: {type(exc).__name__}: {exc}"
-            continue
-        mean, lower, upper = (
-            pred[c].to_numpy(dtype="float64") * scale for c in ("mean", "pi_lower", "pi_upper")
-        )
-        if not np.isfinite([mean, lower, upper]).all():
-            candidates[name] = "non-finite AICc, forecast or interval"
-            continue
-        spec = ("ets", form, np.asarray(res.params, dtype="float64"), scale)
-        return name, mean, lower, upper, spec
-    return None
-
-
-def _form(trend: str | None, damped: bool, season: str | None) -> dict:
-    """ETSModel's keyword arguments for one model form."""
-    return dict(
-        error="add",
-        trend=trend,
-        damped_trend=damped,
-        seasonal=season,
-        seasonal_periods=SEASON if season else None,
-        initialization_method="heuristic",
-    )
-
-
-def _endog(y: np.ndarray, first: int) -> pd.Series:
-    """``y`` on a monthly date index starting at month ``first``."""
-    return pd.Series(y, index=pd.date_range(Month(first).start, periods=len(y), freq="MS"))
-
-
-def _is_fit_warning(w: warnings.WarningMessage) -> bool:
-    """Warnings that say a fit is not to be trusted (convergence, numerical trouble)."""
-    # statsmodels loads only when a model is fitted
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    return issubclass(w.category, (ConvergenceWarning, RuntimeWarning))
-
-
-def _naive(y: np.ndarray, horizon: int, seasonal: bool) -> tuple:
-    """Naive or seasonal naive forecast with normal-approximation 80 % intervals:
-    (method, mean, lower, upper, spec)."""
-    h = np.arange(1, horizon + 1)
-    if seasonal:
-        lag = SEASON
-        mean = y[len(y) - lag + (h - 1) % lag]
-        steps = np.sqrt((h - 1) // lag + 1)
-    else:
-        lag = 1
-        mean = np.full(horizon, y[-1])
-        steps = np.sqrt(h)
-    resid = y[lag:] - y[:-lag]
-    sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else math.nan
-    half = Z * sigma * steps
-    method = "seasonal naive" if seasonal else "naive"
-    return method, mean.astype("float64"), mean - half, mean + half, (method,)
-
-
 def forecast_paths(
     series: pd.Series,
     horizon: int,
@@ -527,54 +411,12 @@ def forecast_paths(
 # ---------------------------------------------------------------------------- backtest
 
 
-def backtest(y: np.ndarray, first: int, spec: tuple, horizon: int) -> Backtest:
-    """The chosen method's forecasts 1..``horizon`` months ahead from each of the last
-    ``BACKTEST_ORIGINS`` origins of ``y`` (the history before the origin only), and its
-    one-step sigma there. Cheap refits: an ETS model keeps its form and the smoothing
-    parameters of the fit on the whole series, and only re-runs its states (and its
-    heuristic start) over the history through each origin; the naive methods are
-    re-applied. An origin where the model cannot run gives NaN (no error counted).
-
-    Example: ``backtest(y, Month.parse("2024-01").index, ("naive",), 3).errors(1)``.
-    """
-    n = len(y)
-    if spec[0] == "ets":
-        start = MIN_SEASONAL if spec[1][2] else MIN_ETS
-    else:
-        start = SEASON + 1 if spec[0] == "seasonal naive" else 2
-    origins = np.arange(max(start, n - BACKTEST_ORIGINS), n)
-    mean = np.full((len(origins), horizon), np.nan)
-    sigma = np.full(len(origins), np.nan)
-    for i, o in enumerate(origins):
-        if spec[0] == "ets":
-            mean[i], sigma[i] = _ets_refit(y[:o], first, spec, horizon)
-        else:
-            _, m, lo, _, _ = _naive(y[:o], horizon, seasonal=spec[0] == "seasonal naive")
-            mean[i], sigma[i] = m, (m[0] - lo[0]) / Z
-    return Backtest(y, origins, mean, sigma)
-
-
-def _ets_refit(y: np.ndarray, first: int, spec: tuple, horizon: int) -> tuple[np.ndarray, float]:
-    """The forecast and one-step sigma of the ETS model ``spec`` with its parameters fixed,
-    run over ``y``; NaN when it cannot run there."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    _, form, params, scale = spec
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = ETSModel(_endog(y / scale, first), **_form(*form)).smooth(params)
-            mean = np.asarray(res.forecast(horizon), dtype="float64") * scale
-            sigma = math.sqrt(float(res.mse)) * scale
-    except Exception:  # noqa: BLE001  an origin the model cannot run: no error counted
-        return np.full(horizon, np.nan), math.nan
-    return mean, sigma
-
-
 # ---------------------------------------------------------------------------- cache, jobs
 
 # the files whose code makes a forecast: a change to them is a new key
-_CODE = parts_sha(*(file_sha(Path(__file__).with_name(f)) for f in ("forecast.py", "conformal.py")))
+_CODE = parts_sha(
+    *(file_sha(Path(__file__).with_name(f)) for f in ("forecast.py", "ets.py", "conformal.py"))
+)
 _FITS: OrderedDict[str, pd.DataFrame] = OrderedDict()  # the forecasts made, newest last
 KEEP_FITS = 512
 # worker processes for the fits of many series; None: default_jobs()

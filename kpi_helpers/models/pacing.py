@@ -35,7 +35,9 @@ from kpi_helpers.core import Calendar, Config, KitError, Month
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import COMPANY, Scope, targets
 
-from .forecast import LEVEL, SIMULATIONS, forecast_paths, histories
+from .conformal import LEVEL
+from .ets import SIMULATIONS
+from .forecast import forecast_paths, histories
 from .outlook import forecasts, pipeline
 
 PACE_SCOPES = ("company", "team")

@@ -75,13 +75,38 @@ def test_few_backtest_windows_fall_back_to_the_model_interval():
     # 14 months: a non-seasonal ETS from 10 months, so origins 10..13: 4 windows < 8
     t = np.arange(14)
     y = 200.0 + 5.0 * t + np.random.default_rng(8).normal(0.0, 4.0, 14)
+    # and pooled over h = 1, 2: 4 + 3 = 7 < 8: the model's interval, widened 1.4 times
     f = forecast_series(monthly(y), 2)
     assert f["interval"].tolist() == ["model", "model"]
-    lower, upper = f.attrs["model_bounds"]
-    assert f["lower"].tolist() == pytest.approx(lower) and f["upper"].tolist() == upper
+    lower, upper = (np.array(b) for b in f.attrs["model_bounds"])
+    mean = f["forecast"].to_numpy()
+    assert f["lower"].to_numpy() == pytest.approx(mean - 1.4 * (mean - lower))
+    assert f["upper"].to_numpy() == pytest.approx(mean + 1.4 * (upper - mean))
     # 5 months, naive: origins 2..4, 3 windows; one month: no interval at all
     assert forecast_series(monthly([10.0, 12, 11, 13, 12]), 1)["interval"].iloc[0] == "model"
     assert forecast_series(monthly([7.0]), 1)["interval"].iloc[0] == "none"
+
+
+def test_too_few_h_step_errors_pool_the_horizons_scaled_by_sqrt_h():
+    """A flat series backtested from origins 6..9, 3 months ahead: 4 one-step errors
+    (1, 2, 3, 4), 3 two-step (5, 6, 7 x sqrt 2) and 2 three-step (8, 9 x sqrt 3), fewer
+    than 8 each. Pooled, each divided by sqrt(h): 1 .. 9, 9 windows; the
+    ceil(10 x 0.8) = 8th smallest is 8: half-widths 8 x sqrt(h)."""
+    y = np.full(10, 100.0)
+    r2, r3 = math.sqrt(2), math.sqrt(3)
+    mean = 100.0 - np.array(
+        [[1.0, 5 * r2, 8 * r3], [2, 6 * r2, 9 * r3], [3, 7 * r2, 0.0], [4, 0.0, 0.0]]
+    )
+    bt = Backtest(y, np.arange(6, 10), mean, np.full(4, 1.0))
+    assert len(bt.errors(1)) == 4 and len(bt.errors(3)) == 2
+    for h, root in ((1, 1.0), (2, r2), (3, r3)):
+        half, windows, pooled = bt.interval(h)
+        assert (windows, pooled) == (9, True)
+        assert half == pytest.approx(8.0 * root)
+    forecast = np.full(3, 100.0)
+    lower, upper, how = calibrate(bt, forecast, forecast - 1.0, forecast + 1.0)
+    assert how == ["conformal (9 pooled windows)"] * 3
+    assert upper - forecast == pytest.approx([8.0, 8.0 * r2, 8.0 * r3])
 
 
 # ------------------------------------------------------------------ clipping at 0
@@ -98,10 +123,10 @@ def test_kpis_that_cannot_be_negative_are_told_by_unit_and_kind():
 
 def test_forecasts_and_bounds_are_clipped_at_zero():
     # naive: the last value 1; sigma = RMS of (-4, 5, -5.5, 0.5) = 4.23; h = 1 lower
-    # 1 - 1.2816 x 4.23 < 0
+    # 1 - 1.4 x 1.2816 x 4.23 < 0 (3 windows: the model's interval, widened 1.4 times)
     s = monthly([5.0, 1.0, 6.0, 0.5, 1.0])
     free = forecast_series(s, 2)
-    assert free["lower"].iloc[0] == pytest.approx(1.0 - Z * math.sqrt(71.5 / 4), rel=1e-6)
+    assert free["lower"].iloc[0] == pytest.approx(1.0 - 1.4 * Z * math.sqrt(71.5 / 4), rel=1e-6)
     assert (free["lower"] < 0).all()
     clipped = forecast_series(s, 2, never_negative=True)
     assert (clipped["lower"] == 0).all()
@@ -135,13 +160,14 @@ def test_track_record_of_a_hand_made_backtest():
 
 
 def test_track_record_falls_back_to_the_model_interval_before_8_windows():
-    # origins 1..3 of y = 10, 10, 12, 9: forecast 10, sigma 1; no conformal yet, so
-    # 10 +- 1.28: month 1 (10) holds, month 2 (12) misses, month 3 (9) holds
-    y = np.array([10.0, 10.0, 12.0, 9.0])
+    # origins 1..3 of y = 10, 10, 13, 9: forecast 10, sigma 1; no conformal yet, so
+    # the model's 10 +- 1.4 x 1.2816 = 1.79: month 1 (10) holds, month 2 (13) misses,
+    # month 3 (9) holds
+    y = np.array([10.0, 10.0, 13.0, 9.0])
     bt = Backtest(y, np.array([1, 2, 3]), np.full((3, 1), 10.0), np.full(3, 1.0))
     got = track_record(bt, Z)
     assert (got["held"], got["origins"]) == (2, 3)
-    assert got["mape"] == pytest.approx((0 + 2 / 12 + 1 / 9) / 3 * 100)
+    assert got["mape"] == pytest.approx((0 + 3 / 13 + 1 / 9) / 3 * 100)
 
 
 def test_forecast_rows_carry_the_track_record():
@@ -160,8 +186,8 @@ def test_a_series_with_the_same_values_is_not_fitted_again(monkeypatch):
     from kpi_helpers.models import forecast as fc
 
     calls = []
-    real = fc._best_ets
-    monkeypatch.setattr(fc, "_best_ets", lambda *a: calls.append(1) or real(*a))
+    real = fc.best_ets
+    monkeypatch.setattr(fc, "best_ets", lambda *a: calls.append(1) or real(*a))
     y = 50.0 + np.random.default_rng(12).normal(0.0, 3.0, 12)
     first = forecast_series(monthly(y), 2)
     again = forecast_many([(monthly(y), 2, False), (monthly(y * 2), 2, False)])

@@ -68,8 +68,10 @@ def test_five_months_give_naive():
     f = forecast_series(monthly([10.0, 12, 11, 13, 12]), horizon=3)
     assert (f["method"] == "naive").all()
     assert (f["forecast"] == 12.0).all()
-    # sigma = RMS of the differences 2, -1, 2, -1 = sqrt(2.5); h = 1: 1.2816 sigma
-    assert f["upper"].iloc[0] - 12.0 == pytest.approx(1.2815516 * np.sqrt(2.5), rel=1e-6)
+    # sigma = RMS of the differences 2, -1, 2, -1 = sqrt(2.5); h = 1: 1.2816 sigma,
+    # widened 1.4 times (6 backtest windows, pooled over h: too few for conformal)
+    half = 1.4 * 1.2815516 * np.sqrt(2.5)
+    assert f["upper"].iloc[0] - 12.0 == pytest.approx(half, rel=1e-6)
 
 
 def test_one_month_gives_naive_without_interval():
@@ -86,7 +88,7 @@ def test_a_series_no_model_fits_gives_seasonal_naive():
 
 
 def test_seasonal_naive_repeats_last_year():
-    from kpi_helpers.models.forecast import _naive
+    from kpi_helpers.models.ets import naive_forecast as _naive
 
     y = np.arange(24, dtype="float64")
     method, mean, lower, upper, _ = _naive(y, 14, seasonal=True)

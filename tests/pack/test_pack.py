@@ -661,7 +661,7 @@ def test_outlook_page_and_the_summary_forecast_line(pack):
     # the method behind each forecast is named in its table
     assert re.search(r"ETS\(A,[NA]d?,[NAM]\)|seasonal naive|naive", page)
     # under each chart: how its interval was made and its track record
-    assert re.search(r"80 % interval: (conformal \(\d+ windows\)|model)", page)
+    assert re.search(r"80 % interval: (conformal \(\d+ (pooled )?windows\)|model)", page)
     assert re.search(r"Track record: the 80 % interval held \d+ of the last 12 months", page)
     summary = (path / "company" / "summary.html").read_text("utf-8")
     line = re.search(
