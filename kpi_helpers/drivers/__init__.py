@@ -16,7 +16,8 @@ from .bridge import (
     ratio,
     ratio_target,
 )
-from .explain import DIMENSIONS, Explanation, explain, explain_many
+from .explain import Explanation, explain, explain_many
+from .segments import DIMENSIONS
 from .shape import bridge_kind, linear, ratio_of
 from .words import (
     amount_text,
