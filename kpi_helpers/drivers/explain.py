@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import combinations
 
 import pandas as pd
@@ -26,13 +25,10 @@ from kpi_helpers.metrics import (
     CROSS,
     Engine,
     Scope,
-    Segment,
     check_scope,
     compute_tidy,
     one_scope,
-    rep_teams,
     targets,
-    team_of,
 )
 
 from .bridge import NOT_ALLOCATED, REST, Part, additive_target, pick, ratio_target
@@ -42,7 +38,6 @@ from .segments import (
     Split,
     column_state,
     dimension_part,
-    keyed,
     kpi_frame,
     project,
     segment_parts,
@@ -158,16 +153,22 @@ def explain(
         raise KitError(f"Unknown base {base!r}: use previous, year or target.")
     if pairs not in PAIRS:
         raise KitError(f"Unknown pairs {pairs!r}: use all, scope or none.")
-    k = _formula_kpi(kpi)
+    k = formula_kpi(kpi)
     sc = check_scope(ds, one_scope(scope, "kpi-kit explain"))
     m = month_asked(ds, month)
     check_month(ds, m)
     tidy = compute_tidy(ds, str(m), 1, [sc], [k.id], config=cfg)
     reader = Reader(ds, cfg)
-    return _explain_one(reader, tidy, k, sc, m, base, dimensions, pairs)
+    return explain_one(reader, tidy, k, sc, m, base, dimensions, pairs)
 
 
-def _formula_kpi(kpi: str) -> KPI:
+def formula_kpi(kpi: str) -> KPI:
+    """The formula KPI behind ``kpi`` (an alias's original); a table or model KPI is an
+    error (why it moved is told for formula KPIs).
+
+    >>> formula_kpi("win_rate").id
+    'win_rate'
+    """
     k = get(kpi)
     if k.alias_of:
         k = get(k.alias_of)
@@ -179,7 +180,7 @@ def _formula_kpi(kpi: str) -> KPI:
     return k
 
 
-def _explain_one(
+def explain_one(
     reader: Reader,
     tidy: pd.DataFrame,
     k: KPI,
@@ -189,7 +190,11 @@ def _explain_one(
     dimensions: list[str] | None,
     pairs: str,
 ) -> Explanation:
-    """One KPI, scope and base, its measure frames read through ``reader``."""
+    """One KPI, scope and base, its measure frames read through ``reader`` (what
+    :func:`explain` and ``drivers.batch.explain_many`` return per KPI).
+
+    Example: ``explain_one(Reader(ds, cfg), tidy, get("win_rate"), Scope("company"), m,
+    "previous", None, "all").text``."""
     ds, cfg, engine = reader.ds, reader.cfg, reader.engine
     b = m - 1 if base == "previous" else m - 12 if base == "year" else m
     row = tidy[(tidy["scope_type"] == sc.kind) & (tidy["kpi"] == k.id)]
@@ -211,7 +216,7 @@ def _explain_one(
         )
         out.text = paragraph(out, k, cfg.currency)
         return out
-    dims = _dimensions(ds, sc, base, dimensions, cfg)
+    dims = dimensions_of(ds, sc, base, dimensions, cfg)
     if base == "target":
         _against_target(out, ds, engine, k, sc, m, dims)
     else:
@@ -232,9 +237,14 @@ def _explain_one(
     return out
 
 
-def _dimensions(
+def dimensions_of(
     ds: Dataset, sc: Scope, base: str, asked: list[str] | None, cfg: Config
 ) -> list[str]:
+    """The dimensions to split by: ``asked`` (checked), else team or rep by the scope,
+    then every known dimension, then kpi.toml's; against a target, team or rep only.
+
+    Example: ``dimensions_of(ds, Scope("team", "EMEA"), "target", None, cfg)`` is
+    ``["rep"]``."""
     by_scope = {"company": ["team"], "team": ["rep"], "rep": []}[sc.kind]
     if base == "target":  # targets exist per team and rep only
         if asked is not None:
@@ -354,136 +364,6 @@ def _against_month(
     if pairs == "all":
         for (j1, d1), (j2, d2) in combinations(carried, 2):
             out.dimensions[f"{d1}{CROSS}{d2}"] = split([j1, j2])
-
-
-def explain_many(
-    ds: Dataset,
-    kpis: list[str],
-    scopes: list[str],
-    month: str = "latest",
-    bases: tuple[str, ...] = ("previous",),
-    config: Config | None = None,
-    pairs: str = "all",
-    rows: pd.DataFrame | None = None,
-) -> dict[tuple[str, str, str], Explanation]:
-    """The drivers of many KPIs for many scopes and bases at once, as :func:`explain`
-    gives each (default dimensions), keyed by (kpi, scope, base): the pack's "why it
-    moved". The measures are read once: per team and rep from the engine's cache, and
-    per segment in one split query per source for every KPI that splits by the same
-    dimensions (not one per KPI and scope). KPIs without an exact bridge (medians,
-    growth, models) are split by team and rep only; table and model KPIs are left out.
-    ``rows``: the tidy KPI rows of the month for these scopes when already computed.
-
-    Example: ``explain_many(ds, ["win_rate"], ["company", "team:EMEA"], "2026-05")
-    [("win_rate", "team:EMEA", "previous")].text``.
-    """
-    cfg = config or Config()
-    bad = [b for b in bases if b not in ("previous", "year")]
-    if bad or pairs not in PAIRS:
-        raise KitError(f"explain_many takes the bases previous and year and pairs {PAIRS}.")
-    m = month_asked(ds, month)
-    check_month(ds, m)
-    scs = [check_scope(ds, one_scope(s, "A pack's drivers")) for s in scopes]
-    ks = list({k.id: k for k in (get(x) for x in kpis) if k.formula is not None}.values())
-    ks = [_formula_kpi(k.id) for k in ks]
-    if rows is None:
-        rows = compute_tidy(ds, str(m), 1, scs, [k.id for k in ks], config=cfg)
-    rows = rows[rows["month"] == str(m)] if "month" in rows.columns else rows
-    first = m - (12 if "year" in bases else 1)
-    batch = _Batch(ds, cfg, ks, scs, first, m)
-    single = Reader(ds, cfg)
-    out = {}
-    for k in ks:
-        for sc in scs:
-            reader = single if sc.kind == "rep" else batch
-            for base in bases:
-                e = _explain_one(reader, rows, k, sc, m, base, None, pairs)
-                out[(k.id, str(sc), base)] = e
-    return out
-
-
-class _Batch(Reader):
-    """The measure frames of many KPIs and scopes (company and teams), each computed
-    once from ``first`` to ``m`` and sliced per KPI, scope and base (:func:`explain_many`)."""
-
-    split_medians = False  # medians are split by team and rep only
-
-    def __init__(
-        self, ds: Dataset, cfg: Config, ks: list[KPI], scopes: list[Scope], first: Month, m: Month
-    ):
-        super().__init__(ds, cfg)
-        self.first, self.m, self.scopes, self.teams = first, m, scopes, rep_teams(ds)
-        self.starts: dict[str, Month] = {}
-        for k in ks:
-            for n, lag in k.lags.items():
-                self.starts[n] = min(self.starts.get(n, first - lag), first - lag)
-        # the dimensions each KPI splits by (as _against_month finds them): the KPIs
-        # that split by the same dimensions share one split query per source
-        self.groups: dict[tuple[str, ...], set[str]] = {}
-        for k in ks:
-            if bridge_kind(k, self.engine) == "none":
-                continue
-            dims = [d for d in _dimensions(ds, Scope("company"), "previous", None, cfg)]
-            mine = tuple(
-                d for d in dims if d not in ("team", "rep") and not why_not(ds, self.engine, k, d)
-            )
-            self.groups.setdefault(mine, set()).update(k.lags)
-        self._rows: dict[tuple[str, ...], tuple[pd.DataFrame, list[str]] | str] = {}
-
-    @cached_property
-    def _measures(self) -> pd.DataFrame:
-        """Every measure of the batch for the company, every team and every rep, from
-        ``first`` to m: one query per source."""
-        scopes = [Scope("company"), Scope("team"), Scope("rep")]
-        return self.engine.measure_frame(self.starts, self.m, scopes)
-
-    @staticmethod
-    def _months(frame: pd.DataFrame, k: KPI, b: Month, m: Month, level: str = "mi"):
-        """The rows of the months the KPI reads for m and b (contiguous when it reads
-        earlier months), its measures only."""
-        lag = max(k.lags.values(), default=0)
-        mi = frame.index.get_level_values(level)
-        if lag:
-            keep = (mi >= b.index - lag) & (mi <= m.index)
-        else:
-            keep = (mi == m.index) | (mi == b.index)
-        return frame.loc[keep, sorted(k.lags)]
-
-    def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        frame = self._measures
-        st = frame.index.get_level_values("scope_type")
-        keep = st == sc.kind
-        if sc.name:
-            keep &= frame.index.get_level_values("scope") == sc.name
-        return self._months(frame[keep], k, b, m)
-
-    def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        frame = self._measures
-        frame = frame[frame.index.get_level_values("scope_type") == d]
-        if sc.kind == "team":  # the reps of one team
-            names = frame.index.get_level_values("scope")
-            frame = frame[[team_of(r, self.teams) == sc.name for r in names]]
-        return self._months(frame, k, b, m)
-
-    def segmented(
-        self, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
-    ) -> pd.DataFrame | str:
-        if dims not in self._rows:
-            parts = tuple(dimension_part(self.ds, d) for d in dims)
-            engine = Engine(self.ds, self.cfg, Segment(parts))
-            starts = {n: s for n, s in self.starts.items() if n in self.groups.get(dims, ())}
-            frame = engine.measure_frame(starts or self.starts, self.m, [Scope("team")])
-            rows = keyed(frame, "team", Scope("company"), len(dims))
-            teams = [] if isinstance(rows, str) else [x[0] for x in rows.index.get_level_values(0)]
-            self._rows[dims] = rows if isinstance(rows, str) else (rows, teams)
-        found = self._rows[dims]
-        if isinstance(found, str):
-            return found
-        rows, teams = found
-        if sc.kind == "team":
-            rows = rows[[t == sc.name for t in teams]]
-        rows = self._months(rows, k, b, m)
-        return rows if len(rows) else "no rows in these months"
 
 
 def _against_target(
