@@ -6,6 +6,7 @@ between the KPIs and the alerts, pages and e-mails that tell them.
 [-40.0]
 """
 
+from .batch import explain_many
 from .bridge import (
     NOT_ALLOCATED,
     REST,
@@ -16,7 +17,8 @@ from .bridge import (
     ratio,
     ratio_target,
 )
-from .explain import DIMENSIONS, Explanation, explain, explain_many
+from .explain import Explanation, explain
+from .segments import DIMENSIONS
 from .shape import bridge_kind, linear, ratio_of
 from .words import (
     amount_text,

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import combinations
 
-import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import KPI, get, scope_label
@@ -25,53 +23,31 @@ from kpi_helpers.core import Config, KitError, Month
 from kpi_helpers.data import Dataset, check_month, month_asked
 from kpi_helpers.metrics import (
     CROSS,
-    JOIN,
-    MISSING,
-    NO_VALUE,
-    SEP,
     Engine,
     Scope,
-    Segment,
     check_scope,
     compute_tidy,
     one_scope,
-    rep_teams,
     targets,
-    team_of,
 )
 
-from .bridge import NOT_ALLOCATED, REST, Part, additive, additive_target, pick, ratio, ratio_target
-from .shape import bridge_kind, linear, ratio_of
+from .bridge import NOT_ALLOCATED, REST, Part, additive_target, pick, ratio_target
+from .segments import (
+    DIMENSIONS,
+    Reader,
+    Split,
+    column_state,
+    dimension_part,
+    kpi_frame,
+    project,
+    segment_parts,
+    sides_of,
+    why_not,
+)
+from .shape import bridge_kind, ratio_of
 from .words import moved, paragraph
 
 BASES = ("previous", "year", "target")
-# a dimension: (table, column, key) as metrics.Segment reads it; "" table: the rows' own
-# column; "scope": the engine's team or rep
-DIMENSIONS: dict[str, tuple[str, str, str]] = {
-    "team": ("scope", "_team", ""),
-    "rep": ("scope", "_rep", ""),
-    "product": ("", "product", ""),
-    "industry": ("accounts", "industry", "account_id"),
-    "segment": ("accounts", "segment", "account_id"),
-    "region": ("accounts", "region", "account_id"),
-    "lead_source": ("leads", "source", "lead_id"),
-    "deal_type": ("", "deal_type", ""),
-    "contact_method": ("", "contact_method", ""),
-}
-ROW_TABLES = ("opportunities", "orders", "leads", "activities", "subscriptions")
-# measures that count distinct orders or customers: never split by product
-DISTINCT = frozenset(
-    {
-        "orders",
-        "revenue_accounts",
-        "new_customers",
-        "active_customers",
-        "customers_lost",
-        "customers_ordered_12m",
-        "upsell_accounts",
-        "cross_sell_accounts",
-    }
-)
 PAIRS = ("all", "scope", "none")  # which crosses of two dimensions to try
 
 
@@ -148,103 +124,6 @@ def _plain(v: float) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
 
-# ------------------------------------------------------------------ measures per segment
-
-
-def _small_table(engine: Engine, measure: str) -> bool:
-    """A measure computed in pandas from a small table (reps, costs, targets): its rows
-    carry no segment column."""
-    return engine.source_of[measure].run.__module__.endswith("small_tables")
-
-
-def dimension_part(ds: Dataset, name: str) -> tuple[str, str, str] | None:
-    """How rows reach dimension ``name``: a known one (:data:`DIMENSIONS`) or a column kept
-    by the mapping (kpi.toml ``[drivers] dimensions``): on the rows' own table, else on
-    their account or lead; None when no table has the column."""
-    if name in DIMENSIONS:
-        return DIMENSIONS[name]
-    if any(ds.has(t, name) for t in ROW_TABLES):
-        return ("", name, "")
-    for table, key in (("accounts", "account_id"), ("leads", "lead_id")):
-        if ds.has(table, key, name):
-            return (table, name, key)
-    return None
-
-
-def _has_column(ds: Dataset, part: tuple[str, str, str]) -> bool:
-    table, column, key = part
-    if table == "scope":
-        return True
-    if table:
-        return ds.has(table, key, column)
-    return any(ds.has(t, column) for t in ROW_TABLES)
-
-
-def _frame(
-    engine: Engine, kpi: KPI, first: Month, last: Month, scopes: list[Scope]
-) -> pd.DataFrame:
-    starts = {n: first - lag for n, lag in kpi.lags.items()}
-    return engine.measure_frame(starts, last, scopes)
-
-
-@dataclass
-class _Sides:
-    """Per segment (index) the KPI, its numerator and denominator, in m and the base."""
-
-    value: pd.DataFrame  # columns now, before
-    num: pd.DataFrame | None = None
-    den: pd.DataFrame | None = None
-
-
-def _sides(frame: pd.DataFrame, kpi: KPI, m: Month, b: Month, kind: str) -> _Sides:
-    """``frame``: measures on the grid (scope_type, segment, mi)."""
-    frame = frame.droplevel("scope_type")
-
-    def two(f) -> pd.DataFrame:
-        v = f(frame)
-        mi = v.index.get_level_values("mi")
-        now = v[mi == m.index].droplevel("mi")
-        before = v[mi == b.index].droplevel("mi")
-        return pd.DataFrame({"now": now, "before": before.reindex(now.index)})
-
-    out = _Sides(two(kpi.formula))
-    if kind == "ratio":
-        n, d, _ = ratio_of(kpi.formula)
-        out.num, out.den = two(n), two(d)
-    elif kind == "additive":
-        out.num = out.value
-    return out
-
-
-def _parts(sides: _Sides, total: _Sides, kind: str, scale: float) -> list[Part]:
-    seg = sides.value.index
-    if kind == "additive":
-        segs = {
-            s: (float(sides.num.at[s, "now"]), float(sides.num.at[s, "before"]))
-            for s in seg
-            if sides.num.at[s, "now"] or sides.num.at[s, "before"]
-        }
-        tot = total.num.iloc[0]
-        return additive(segs, (float(tot["now"]), float(tot["before"])))
-    if kind == "ratio":
-        num = {s: (float(sides.num.at[s, "now"]), float(sides.num.at[s, "before"])) for s in seg}
-        den = {s: (float(sides.den.at[s, "now"]), float(sides.den.at[s, "before"])) for s in seg}
-        keep = [s for s in seg if any(num[s]) or any(den[s])]
-        n, d = total.num.iloc[0], total.den.iloc[0]
-        return ratio(
-            {s: num[s] for s in keep},
-            {s: den[s] for s in keep},
-            (float(n["now"]), float(d["now"]), float(n["before"]), float(d["before"])),
-            scale,
-        )
-    # no bridge: each segment's value on both sides, no contribution
-    return [
-        Part(s, math.nan, float(sides.value.at[s, "now"]), float(sides.value.at[s, "before"]))
-        for s in seg
-        if pd.notna(sides.value.at[s, "now"]) or pd.notna(sides.value.at[s, "before"])
-    ]
-
-
 # ------------------------------------------------------------------ explain
 
 
@@ -274,16 +153,22 @@ def explain(
         raise KitError(f"Unknown base {base!r}: use previous, year or target.")
     if pairs not in PAIRS:
         raise KitError(f"Unknown pairs {pairs!r}: use all, scope or none.")
-    k = _formula_kpi(kpi)
+    k = formula_kpi(kpi)
     sc = check_scope(ds, one_scope(scope, "kpi-kit explain"))
     m = month_asked(ds, month)
     check_month(ds, m)
     tidy = compute_tidy(ds, str(m), 1, [sc], [k.id], config=cfg)
-    reader = _Reader(ds, cfg)
-    return _explain_one(reader, tidy, k, sc, m, base, dimensions, pairs)
+    reader = Reader(ds, cfg)
+    return explain_one(reader, tidy, k, sc, m, base, dimensions, pairs)
 
 
-def _formula_kpi(kpi: str) -> KPI:
+def formula_kpi(kpi: str) -> KPI:
+    """The formula KPI behind ``kpi`` (an alias's original); a table or model KPI is an
+    error (why it moved is told for formula KPIs).
+
+    >>> formula_kpi("win_rate").id
+    'win_rate'
+    """
     k = get(kpi)
     if k.alias_of:
         k = get(k.alias_of)
@@ -295,8 +180,8 @@ def _formula_kpi(kpi: str) -> KPI:
     return k
 
 
-def _explain_one(
-    reader: _Reader,
+def explain_one(
+    reader: Reader,
     tidy: pd.DataFrame,
     k: KPI,
     sc: Scope,
@@ -305,7 +190,11 @@ def _explain_one(
     dimensions: list[str] | None,
     pairs: str,
 ) -> Explanation:
-    """One KPI, scope and base, its measure frames read through ``reader``."""
+    """One KPI, scope and base, its measure frames read through ``reader`` (what
+    :func:`explain` and ``drivers.batch.explain_many`` return per KPI).
+
+    Example: ``explain_one(Reader(ds, cfg), tidy, get("win_rate"), Scope("company"), m,
+    "previous", None, "all").text``."""
     ds, cfg, engine = reader.ds, reader.cfg, reader.engine
     b = m - 1 if base == "previous" else m - 12 if base == "year" else m
     row = tidy[(tidy["scope_type"] == sc.kind) & (tidy["kpi"] == k.id)]
@@ -327,7 +216,7 @@ def _explain_one(
         )
         out.text = paragraph(out, k, cfg.currency)
         return out
-    dims = _dimensions(ds, sc, base, dimensions, cfg)
+    dims = dimensions_of(ds, sc, base, dimensions, cfg)
     if base == "target":
         _against_target(out, ds, engine, k, sc, m, dims)
     else:
@@ -348,9 +237,14 @@ def _explain_one(
     return out
 
 
-def _dimensions(
+def dimensions_of(
     ds: Dataset, sc: Scope, base: str, asked: list[str] | None, cfg: Config
 ) -> list[str]:
+    """The dimensions to split by: ``asked`` (checked), else team or rep by the scope,
+    then every known dimension, then kpi.toml's; against a target, team or rep only.
+
+    Example: ``dimensions_of(ds, Scope("team", "EMEA"), "target", None, cfg)`` is
+    ``["rep"]``."""
     by_scope = {"company": ["team"], "team": ["rep"], "rep": []}[sc.kind]
     if base == "target":  # targets exist per team and rep only
         if asked is not None:
@@ -395,7 +289,7 @@ def _canonical(parts: dict[str, list[Part]], cfg: Config) -> dict[str, list[Part
 
 def _against_month(
     out: Explanation,
-    reader: _Reader,
+    reader: Reader,
     k: KPI,
     sc: Scope,
     m: Month,
@@ -406,10 +300,10 @@ def _against_month(
     ds, engine = reader.ds, reader.engine
     kind = out.kind
     scale = ratio_of(k.formula)[2] if kind == "ratio" else 1.0
-    total = _sides(reader.total(k, sc, b, m), k, m, b, kind)
+    total = sides_of(reader.total(k, sc, b, m), k, m, b, kind)
 
     def parts_of(frame: pd.DataFrame) -> list[Part]:
-        return _parts(_sides(frame, k, m, b, kind), total, kind, scale)
+        return segment_parts(sides_of(frame, k, m, b, kind), total, kind, scale)
 
     others: list[str] = []
     for d in dims:
@@ -421,7 +315,7 @@ def _against_month(
                 out.skipped[d] = why
                 continue
             out.dimensions[d] = parts_of(reader.by_scope(k, d, sc, b, m))
-        elif why := _why_not(ds, engine, k, d):
+        elif why := why_not(ds, engine, k, d):
             out.skipped[d] = why
         else:
             others.append(d)
@@ -437,7 +331,7 @@ def _against_month(
             if isinstance(rows, str):
                 out.skipped[d] = rows
             else:
-                out.dimensions[d] = parts_of(_project(rows, sc, [1]))
+                out.dimensions[d] = parts_of(project(rows, sc, [1]))
         return
     # additive measures: one query split by every dimension at once, then summed up to
     # each dimension and each cross of two in pandas
@@ -448,17 +342,17 @@ def _against_month(
         return
     carried = []
     for j, d in enumerate(others, start=1):
-        why = _column_state(rows, j)
+        why = column_state(rows, j)
         if why:
             out.skipped[d] = why
         else:
             carried.append((j, d))
-    fast = _Split.of(rows, k, m, b, kind, total, scale)
+    fast = Split.of(rows, k, m, b, kind, total, scale)
 
     def split(positions: list[int]) -> list[Part]:
         if fast is not None:
             return fast.parts(positions)
-        return parts_of(_project(rows, sc, positions))
+        return parts_of(project(rows, sc, positions))
 
     for j, d in carried:
         out.dimensions[d] = split([j])
@@ -472,314 +366,6 @@ def _against_month(
             out.dimensions[f"{d1}{CROSS}{d2}"] = split([j1, j2])
 
 
-class _Split:
-    """The segmented rows of a KPI read in m and b, its formula a sum of measures (or a
-    ratio of two) of the same month: each partition's parts summed with numpy instead
-    of one formula per partition (the same numbers as :func:`_project` then
-    :func:`_sides`, in the same order)."""
-
-    def __init__(self, codes, names, now, before, kind, total, scale):
-        self.codes, self.names, self.now, self.before = codes, names, now, before
-        self.kind, self.total, self.scale = kind, total, scale
-
-    @classmethod
-    def of(
-        cls, rows: pd.DataFrame, k: KPI, m: Month, b: Month, kind: str, total: _Sides, scale
-    ) -> _Split | None:
-        """None when the KPI reads earlier months or has no exact bridge."""
-        if kind == "none" or max(k.lags.values(), default=0):
-            return None
-        if kind == "additive":
-            lins = [linear(k.formula)]
-        else:
-            n, d, _ = ratio_of(k.formula)
-            lins = [linear(n), linear(d)]
-        keys = rows.index.get_level_values("key")
-        mi = np.asarray(rows.index.get_level_values("mi"))
-        width = len(keys[0]) if len(keys) else 0
-        codes, names = [], []
-        for j in range(width):
-            c, u = pd.factorize(pd.Index([key[j] for key in keys], dtype=object))
-            codes.append(c)
-            names.append(list(u))
-        vals = [sum(rows[x].to_numpy(dtype="float64") * w for x, w in lin.items()) for lin in lins]
-        vals = [np.broadcast_to(np.asarray(v, dtype="float64"), mi.shape) for v in vals]
-        now = [np.where(mi == m.index, v, 0.0) for v in vals]
-        before = [np.where(mi == b.index, v, 0.0) for v in vals]
-        return cls(codes, names, now, before, kind, total, scale)
-
-    def parts(self, positions: list[int]) -> list[Part]:
-        sizes = [len(self.names[j]) for j in positions]
-        code = np.ravel_multi_index([self.codes[j] for j in positions], sizes)
-        n = int(np.prod(sizes))
-        now = [np.bincount(code, weights=v, minlength=n) for v in self.now]
-        before = [np.bincount(code, weights=v, minlength=n) for v in self.before]
-        present = np.unique(code)
-        label = {
-            c: CROSS.join(
-                self.names[j][i] for j, i in zip(positions, np.unravel_index(c, sizes), strict=True)
-            )
-            for c in present.tolist()
-        }
-        order = sorted(label, key=label.get)
-        if self.kind == "additive":
-            segs = {
-                label[c]: (float(now[0][c]), float(before[0][c]))
-                for c in order
-                if now[0][c] or before[0][c]
-            }
-            tot = self.total.num.iloc[0]
-            return additive(segs, (float(tot["now"]), float(tot["before"])))
-        num = {label[c]: (float(now[0][c]), float(before[0][c])) for c in order}
-        den = {label[c]: (float(now[1][c]), float(before[1][c])) for c in order}
-        keep = [s for s in num if any(num[s]) or any(den[s])]
-        tn, td = self.total.num.iloc[0], self.total.den.iloc[0]
-        return ratio(
-            {s: num[s] for s in keep},
-            {s: den[s] for s in keep},
-            (float(tn["now"]), float(td["now"]), float(tn["before"]), float(td["before"])),
-            self.scale,
-        )
-
-
-def _why_not(ds: Dataset, engine: Engine, k: KPI, d: str) -> str:
-    """Why dimension ``d`` cannot split ``k`` ('' when it can, as far as the columns go)."""
-    part = dimension_part(ds, d)
-    if part is None or not _has_column(ds, part):
-        return "no such column in the data"
-    small = sorted(x for x in k.measures if _small_table(engine, x))
-    if small:
-        return f"{', '.join(small)} is not kept per {d}"
-    if part[1] == "product" and k.measures & DISTINCT:
-        return "distinct counts (orders, customers) are never split by product"
-    return ""
-
-
-class _Reader:
-    """Where one explanation reads its measure frames: computed on request from the
-    engine's cache (:func:`explain`)."""
-
-    split_medians = True  # medians: one split query per dimension
-
-    def __init__(self, ds: Dataset, cfg: Config):
-        self.ds, self.cfg, self.engine = ds, cfg, Engine(ds, cfg)
-
-    def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        """The scope's measures (one scope on the grid)."""
-        return _frame(self.engine, k, b, m, [sc])
-
-    def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        """The measures per team (``d`` "team") or per rep of the scope (``d`` "rep")."""
-        sub = Scope(d, None, sc.name if sc.kind == "team" else None)
-        frame = _frame(self.engine, k, b, m, [sub])
-        return frame[frame.index.get_level_values("scope_type") == d]
-
-    def segmented(
-        self, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
-    ) -> pd.DataFrame | str:
-        """Measures of the scope's rows split by every dimension of ``dims`` at once: a
-        frame indexed by (key, mi), the key a tuple (team, value of dims[0], value of
-        dims[1], ...), or why nothing could be split."""
-        parts = tuple(dimension_part(self.ds, d) for d in dims)
-        only = ("_rep", sc.name) if sc.kind == "rep" else None
-        engine = Engine(self.ds, self.cfg, Segment(parts, only))
-        st = "rep" if sc.kind == "rep" else "team"
-        frame = _frame(engine, k, b, m, [Scope(st)])
-        return _keyed(frame, st, sc, len(dims))
-
-
-def explain_many(
-    ds: Dataset,
-    kpis: list[str],
-    scopes: list[str],
-    month: str = "latest",
-    bases: tuple[str, ...] = ("previous",),
-    config: Config | None = None,
-    pairs: str = "all",
-    rows: pd.DataFrame | None = None,
-) -> dict[tuple[str, str, str], Explanation]:
-    """The drivers of many KPIs for many scopes and bases at once, as :func:`explain`
-    gives each (default dimensions), keyed by (kpi, scope, base): the pack's "why it
-    moved". The measures are read once: per team and rep from the engine's cache, and
-    per segment in one split query per source for every KPI that splits by the same
-    dimensions (not one per KPI and scope). KPIs without an exact bridge (medians,
-    growth, models) are split by team and rep only; table and model KPIs are left out.
-    ``rows``: the tidy KPI rows of the month for these scopes when already computed.
-
-    Example: ``explain_many(ds, ["win_rate"], ["company", "team:EMEA"], "2026-05")
-    [("win_rate", "team:EMEA", "previous")].text``.
-    """
-    cfg = config or Config()
-    bad = [b for b in bases if b not in ("previous", "year")]
-    if bad or pairs not in PAIRS:
-        raise KitError(f"explain_many takes the bases previous and year and pairs {PAIRS}.")
-    m = month_asked(ds, month)
-    check_month(ds, m)
-    scs = [check_scope(ds, one_scope(s, "A pack's drivers")) for s in scopes]
-    ks = list({k.id: k for k in (get(x) for x in kpis) if k.formula is not None}.values())
-    ks = [_formula_kpi(k.id) for k in ks]
-    if rows is None:
-        rows = compute_tidy(ds, str(m), 1, scs, [k.id for k in ks], config=cfg)
-    rows = rows[rows["month"] == str(m)] if "month" in rows.columns else rows
-    first = m - (12 if "year" in bases else 1)
-    batch = _Batch(ds, cfg, ks, scs, first, m)
-    single = _Reader(ds, cfg)
-    out = {}
-    for k in ks:
-        for sc in scs:
-            reader = single if sc.kind == "rep" else batch
-            for base in bases:
-                e = _explain_one(reader, rows, k, sc, m, base, None, pairs)
-                out[(k.id, str(sc), base)] = e
-    return out
-
-
-class _Batch(_Reader):
-    """The measure frames of many KPIs and scopes (company and teams), each computed
-    once from ``first`` to ``m`` and sliced per KPI, scope and base (:func:`explain_many`)."""
-
-    split_medians = False  # medians are split by team and rep only
-
-    def __init__(
-        self, ds: Dataset, cfg: Config, ks: list[KPI], scopes: list[Scope], first: Month, m: Month
-    ):
-        super().__init__(ds, cfg)
-        self.first, self.m, self.scopes, self.teams = first, m, scopes, rep_teams(ds)
-        self.starts: dict[str, Month] = {}
-        for k in ks:
-            for n, lag in k.lags.items():
-                self.starts[n] = min(self.starts.get(n, first - lag), first - lag)
-        # the dimensions each KPI splits by (as _against_month finds them): the KPIs
-        # that split by the same dimensions share one split query per source
-        self.groups: dict[tuple[str, ...], set[str]] = {}
-        for k in ks:
-            if bridge_kind(k, self.engine) == "none":
-                continue
-            dims = [d for d in _dimensions(ds, Scope("company"), "previous", None, cfg)]
-            mine = tuple(
-                d for d in dims if d not in ("team", "rep") and not _why_not(ds, self.engine, k, d)
-            )
-            self.groups.setdefault(mine, set()).update(k.lags)
-        self._rows: dict[tuple[str, ...], tuple[pd.DataFrame, list[str]] | str] = {}
-
-    @cached_property
-    def _measures(self) -> pd.DataFrame:
-        """Every measure of the batch for the company, every team and every rep, from
-        ``first`` to m: one query per source."""
-        scopes = [Scope("company"), Scope("team"), Scope("rep")]
-        return self.engine.measure_frame(self.starts, self.m, scopes)
-
-    @staticmethod
-    def _months(frame: pd.DataFrame, k: KPI, b: Month, m: Month, level: str = "mi"):
-        """The rows of the months the KPI reads for m and b (contiguous when it reads
-        earlier months), its measures only."""
-        lag = max(k.lags.values(), default=0)
-        mi = frame.index.get_level_values(level)
-        if lag:
-            keep = (mi >= b.index - lag) & (mi <= m.index)
-        else:
-            keep = (mi == m.index) | (mi == b.index)
-        return frame.loc[keep, sorted(k.lags)]
-
-    def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        frame = self._measures
-        st = frame.index.get_level_values("scope_type")
-        keep = st == sc.kind
-        if sc.name:
-            keep &= frame.index.get_level_values("scope") == sc.name
-        return self._months(frame[keep], k, b, m)
-
-    def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        frame = self._measures
-        frame = frame[frame.index.get_level_values("scope_type") == d]
-        if sc.kind == "team":  # the reps of one team
-            names = frame.index.get_level_values("scope")
-            frame = frame[[team_of(r, self.teams) == sc.name for r in names]]
-        return self._months(frame, k, b, m)
-
-    def segmented(
-        self, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
-    ) -> pd.DataFrame | str:
-        if dims not in self._rows:
-            parts = tuple(dimension_part(self.ds, d) for d in dims)
-            engine = Engine(self.ds, self.cfg, Segment(parts))
-            starts = {n: s for n, s in self.starts.items() if n in self.groups.get(dims, ())}
-            frame = engine.measure_frame(starts or self.starts, self.m, [Scope("team")])
-            rows = _keyed(frame, "team", Scope("company"), len(dims))
-            teams = [] if isinstance(rows, str) else [x[0] for x in rows.index.get_level_values(0)]
-            self._rows[dims] = rows if isinstance(rows, str) else (rows, teams)
-        found = self._rows[dims]
-        if isinstance(found, str):
-            return found
-        rows, teams = found
-        if sc.kind == "team":
-            rows = rows[[t == sc.name for t in teams]]
-        rows = self._months(rows, k, b, m)
-        return rows if len(rows) else "no rows in these months"
-
-
-def _keyed(frame: pd.DataFrame, st: str, sc: Scope, n: int) -> pd.DataFrame | str:
-    """A segmented measure frame (``st`` rows: team SEP values, or a rep's values) as rows
-    indexed by (key, mi), the key (team, value 1, ..., value n), the scope's rows only."""
-    frame = frame[frame.index.get_level_values("scope_type") == st].droplevel("scope_type")
-    scope = frame.index.get_level_values("scope")
-    if st == "team":
-        keep = [SEP in s and (sc.kind != "team" or s.split(SEP, 1)[0] == sc.name) for s in scope]
-        frame = frame[keep]
-        keys = [
-            tuple([t, *v.split(JOIN)])
-            for t, v in (s.split(SEP, 1) for s in frame.index.get_level_values("scope"))
-        ]
-    else:
-        frame = frame[[SEP not in s for s in scope]]
-        keys = [tuple([sc.name, *s.split(JOIN)]) for s in frame.index.get_level_values("scope")]
-    good = [len(key) == n + 1 for key in keys]
-    frame = frame[good]
-    keys = [key for key, g in zip(keys, good, strict=True) if g]
-    if frame.empty:
-        return "no rows in these months"
-    idx = pd.MultiIndex.from_arrays(
-        [pd.Index(keys, tupleize_cols=False), frame.index.get_level_values("mi")],
-        names=["key", "mi"],
-    )
-    return frame.set_axis(idx)
-
-
-def _column_state(rows: pd.DataFrame, j: int) -> str:
-    """Why position ``j`` of the keys cannot split (not on every measure's rows, or empty
-    in every row), else ''."""
-    keys = rows.index.get_level_values("key")
-    busy = rows.abs().sum(axis=1).to_numpy() > 0
-    values = {key[j] for key, b in zip(keys, busy, strict=True) if b}
-    if MISSING in values:
-        return "not on the rows of every measure of the KPI"
-    if not values or values == {NO_VALUE}:
-        return "empty in every row"
-    return ""
-
-
-def _project(rows: pd.DataFrame, sc: Scope, positions: list[int]) -> pd.DataFrame:
-    """The segmented ``rows`` summed up to the values at ``positions`` of their keys (0:
-    the team), as a measure frame (scope_type, scope = the segment, mi)."""
-    keys = rows.index.get_level_values("key")
-    label = [CROSS.join(key[j] for j in positions) for key in keys]
-    idx = pd.MultiIndex.from_arrays(
-        [["segment"] * len(rows), label, rows.index.get_level_values("mi")],
-        names=["scope_type", "scope", "mi"],
-    )
-    out = rows.set_axis(idx).groupby(level=[0, 1, 2], sort=True).sum(min_count=1)
-    # a complete grid, so formulas read every (segment, month)
-    full = pd.MultiIndex.from_product(
-        [
-            ["segment"],
-            out.index.get_level_values("scope").unique(),
-            sorted(set(out.index.get_level_values("mi"))),
-        ],
-        names=out.index.names,
-    )
-    return out.reindex(full)
-
-
 def _against_target(
     out: Explanation, ds: Dataset, engine: Engine, k: KPI, sc: Scope, m: Month, dims: list[str]
 ) -> None:
@@ -789,9 +375,9 @@ def _against_target(
         return
     d = dims[0]
     sub = Scope(d, None, sc.name if sc.kind == "team" else None)
-    frame = _frame(engine, k, m, m, [sub])
+    frame = kpi_frame(engine, k, m, m, [sub])
     frame = frame[frame.index.get_level_values("scope_type") == d]
-    sides = _sides(frame, k, m, m, "ratio" if kind == "ratio" else "additive")
+    sides = sides_of(frame, k, m, m, "ratio" if kind == "ratio" else "additive")
     tgt = targets(ds, [m])
     tgt = tgt[(tgt["kpi"] == k.id) & (tgt["scope_type"] == d)]
     t_i = dict(zip(tgt["scope"], tgt["target"].astype(float), strict=True))

@@ -3,8 +3,9 @@ the notebook runs (papermill, one kernel per worker), HTML and PDF rendering, th
 and the keys that let an unchanged page be reused.
 """
 
-from .build import BuildRequest, build_pack, find_pages, read_build_log
+from .build import BuildRequest, build_pack, find_pages
 from .freeze import TABLE_NAMES, write_snapshot
+from .index import read_build_log
 from .notebooks import PARAMETERS as NOTEBOOK_PARAMETERS
 from .notebooks import copy_notebooks
 from .render import CHROMIUM_ARGS, find_chromium

@@ -34,40 +34,30 @@ from kpi_helpers.catalog import (
     format_value,
     get,
     scope_label,
-    track_record_text,
 )
 from kpi_helpers.core import Config, KitError, Month, load_config
 
-from .charts import (
-    bar_chart,
-    forecast_chart,
-    histogram,
-    pace_chart,
-    span_title,
-    trend_chart,
-    waterfall_chart,
-)
-from .choices import missing_value, mover_weights, shown_columns, summary_headlines
+from .charts import span_title, trend_chart
+from .choices import missing_value, shown_columns, summary_headlines
 from .html import HTML, blocks, reason_parts
+from .outlook import OutlookSections
 from .pages import (
     FLAG_PAGES,
     FLAGS,
     HEADLINES,
+    PACING,
     PREVIOUS_WORDS,
-    alerts_of_scope,
+    SCOPE_KPIS,
     month_label,
     page_title,
     period_label,
 )
+from .sections import SummarySections
 from .snapshot import PACING_CSV, Snapshot
-
-SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
-PACING = "pacing"  # what a link names for the snapshot's pacing (no table has this name)
-TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
 
 
 @dataclass
-class Report:
+class Report(SummarySections, OutlookSections):
     """The KPIs of one family (or the summary) for one month and scope, 13 months deep;
     with ``period="quarter"`` (a QBR) for the quarter holding ``month``, 8 quarters deep,
     compared with the quarter before (QoQ) and the same quarter a year before (YoY);
@@ -430,6 +420,12 @@ class Report:
             return data
         return next((n for n, d in getattr(self, "_shown", {}).items() if d is df), None)
 
+    def display(self, block: Any) -> None:
+        """Display ``block`` (an HTML block, a figure) in the notebook: what the sections
+        of ``report.sections`` and ``report.outlook`` call, e.g.
+        ``report.display(report.movers())``."""
+        display(block)
+
     def show(self, fig: Figure, data: str | None = None) -> None:
         """Display a chart, then (in a pack) the link to its data: the table ``data`` of
         the snapshot, or ``SCOPE_KPIS`` for the scope's KPIs; no link when None."""
@@ -474,377 +470,12 @@ class Report:
         href = self.link(self._name_of(df, data))
         return HTML(blocks().table(columns, list(zip(*cells, strict=True)), more, href))
 
-    # ---------------------------------------------------------------- summary
-    def alerts(self) -> HTML:
-        """The alerts of kpi.toml's ``[[alerts]]`` rules that fired this month for this
-        page: the company page shows the company's and counts the teams' and reps'; a
-        team page shows the team's and its reps'; a rep page the rep's. From the
-        snapshot in a pack, else checked live. No rules: one muted line saying how to
-        add them."""
-        fired, rules = self.data.alerts(), len(self.data.alert_rules())
-        pack = isinstance(self.data, Snapshot)
-        elsewhere = "listed on the pack's index page" if pack else "kpi-kit alerts lists them"
-        own, others = alerts_of_scope(fired, self.scope)
-        return HTML(blocks().alerts(own, rules, others, elsewhere))
-
-    def movers(self, n: int = 5) -> HTML:
-        """The month's largest movers in plain words."""
-        top = mover_weights(self.current).sort_values(ascending=False).head(n).index
-        lines = []
-        for kpi in top:
-            r = self.current.loc[kpi]
-            change = abs(r["mom_change"])
-            lines.append(
-                dict(
-                    tone={"improving": "good", "worsening": "bad"}.get(r["trend"], ""),
-                    name=REGISTRY[kpi].name,
-                    verb="rose" if r["mom_change"] > 0 else "fell",
-                    change=f"{change:.1f} points"
-                    if r["change_unit"] == "pp"
-                    else f"{change:.1f} %",
-                    value=self.fmt(kpi, r["value"]),
-                    previous=self.fmt(kpi, r["previous_month"]),
-                )
-            )
-        return HTML(blocks().movers(lines))
-
-    def why_moved(self, ids: list[str] | None = None, charts: int = 3) -> None:
-        """Why the headlines moved since last month ("Why it moved", KPI_CATALOG.md): the
-        paragraph of each headline that has drivers, then a waterfall (bridge) from last
-        month's value through the top drivers and "everything else" to this month's for
-        the ``charts`` largest movers among them, and the link to the drivers' CSV. A
-        pack reads them from its snapshot; live, they are computed for the headlines.
-        A quarter or year page has none yet (drivers explain a month's change)."""
-        if self.period != "month":
-            return
-        ids = ids or self.headlines()
-        found = self.data.drivers(self.scope, "previous", ids)
-        shown = [found[k] for k in ids if k in found]
-        items = [
-            dict(name=e["name"], text=e["text"].removeprefix(e["name"]))
-            for e in shown
-            if e["drivers"]
-        ]
-        plain = [e["name"] for e in shown if e["kind"] == "none" and not e["reason"]]
-        weights = mover_weights(self.current)
-        ranked = sorted(
-            (e for e in shown if e["bridge"]),
-            key=lambda e: -float(weights.get(e["kpi"], 0.0)),
-        )
-        csv = self.data.drivers_csv(self.scope) if isinstance(self.data, Snapshot) else None
-        href = f"../{self.data.path.name}/{csv}" if csv else None
-        display(HTML(blocks().why(items, plain, None)))
-        for e in ranked[:charts]:
-            fig = waterfall_chart(
-                e["base_value"],
-                [(str(label), float(x)) for label, x in e["bridge"]],
-                month_label(e["month"]),
-                f"{e['name']}: from {month_label(e['base_month'])} to {month_label(e['month'])}",
-                self.cfg.currency,
-                unit=e["unit"],
-                start_label=month_label(e["base_month"]),
-            )
-            show(fig)
-        if href:
-            display(HTML(blocks().data_link(href, "every part of every split of the headlines")))
-
-    def year_quarters(self, ids: list[str] | None = None) -> HTML | None:
-        """A QBR's summary: the fiscal year's quarters side by side (the year's quarters
-        with data, oldest first), one row per headline KPI; None on a monthly page.
-        A quarter to date is labelled so: "2026-Q4 to date (2 of 3 months)"."""
-        if self.period != "quarter":
-            return None
-        rows = self.df.sort_values("period_start")
-        year = str(self.current["period"].iloc[0]).rpartition("-Q")[0] if len(self.current) else ""
-        rows = rows[rows["period"].str.rpartition("-Q")[0] == year]
-        spans = rows.drop_duplicates("period")
-        labels = [
-            period_label(r.period, r.period_start, r.period_end, r.month)
-            for r in spans.itertuples()
-        ]
-        table = []
-        for kpi in ids or self.headlines():
-            k = get(kpi)
-            got = rows[rows["kpi"] == k.id].set_index("period")
-            if got.empty or (got["status"] == "not_available").all():
-                continue
-            cells = [
-                self.fmt(k.id, got.loc[p, "value"])
-                if p in got.index and got.loc[p, "status"] == "ok"
-                else "n/a"
-                for p in spans["period"]
-            ]
-            table.append([k.name, *cells])
-        columns = ["KPI", *labels]
-        return HTML(blocks().table(columns, table, "", self.link(SCOPE_KPIS)))
-
-    # ---------------------------------------------------------------- outlook
-    def forecast_charts(self) -> None:
-        """Per forecast series: the months so far and the next 3 with the 80 % interval,
-        the method named; then the table of forecasts."""
-        f = self.table("forecasts")
-        if f is None:
-            display(self.show_table(None))
-            return
-        for kpi, rows in f.groupby("kpi", sort=False):
-            k = get(kpi)
-            done = self.df[(self.df["kpi"] == kpi) & (self.df["status"] == "ok")]
-            actual = done.set_index("month")["value"]
-            fig = forecast_chart(
-                actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
-            )
-            self.show(fig, data="forecasts")
-            display(HTML(blocks().caption(forecast_caption(rows))))
-        shown = f.drop(columns=[c for c in f.columns if c.startswith("track_")])
-        shown = shown.assign(kpi=f["kpi"].map(lambda x: get(x).name))
-        units = f["kpi"].map(lambda x: get(x).unit)
-        for col in ("forecast", "lower", "upper"):  # each row in its KPI's unit
-            shown[col] = [
-                format_value(v, u, self.cfg.currency) if pd.notna(v) else ""
-                for v, u in zip(f[col], units, strict=True)
-            ]
-        display(self.show_table(shown, data="forecasts"))
-
-    def forecast_line(self) -> HTML:
-        """One line: "Sales revenue forecast for next month (November 2026): $X (80 %:
-        $L–$U), ETS(A,N,N)." for the first summary headline the forecasts hold (sales
-        revenue, else bookings: a CRM export has no revenue)."""
-        f = self.table("forecasts")
-        have = set(f["kpi"]) if f is not None else set()
-        kpi = next((k for k in HEADLINES["summary"] if k in have), None)
-        if kpi is None:
-            why = self.unavailable if f is None else "the data has no sales revenue or bookings"
-            return HTML(blocks().na_reason(reason_parts(f"no forecast: {why}")))
-        k = get(kpi)
-        r = f[f["kpi"] == kpi].iloc[0]
-        fmt = lambda v: format_value(v, k.unit, self.cfg.currency)  # noqa: E731
-        band = f" (80 %: {fmt(r['lower'])}–{fmt(r['upper'])})" if pd.notna(r["lower"]) else ""
-        text = f"{k.name} forecast for next month ({month_label(r['month'])}): {fmt(r['forecast'])}"
-        return HTML(blocks().note(f"{text}{band}, {r['method']}.", self.link("forecasts")))
-
-    def pace(self, scopes: list[str] | None = None) -> list[dict]:
-        """The quarter's pace (``models.pacing.pacing``) of ``scopes`` (this scope by
-        default): from the snapshot in a pack, else computed."""
-        return self.data.pacing(scopes or [self.scope])
-
-    def pace_lines(self) -> list[str]:
-        """The pacing sentences of this scope, one per paced KPI, e.g. "Sales revenue: on
-        pace for $5.2M this quarter (80 %: $4.8M–$5.6M) against a $5.0M target (2026-Q4,
-        2 of 3 months done; ETS(A,N,N))"; the summary page and the e-mail show them."""
-        out = []
-        for p in self.pace():
-            k = get(p["kpi"])
-
-            def fmt(v: float, unit: str = k.unit) -> str:
-                return format_value(v, unit, self.cfg.currency)
-
-            if p["months"] == p["of_months"]:
-                band = " (the quarter's actual: no month left)"
-            else:
-                band = f" (80 %: {fmt(p['lower'])}–{fmt(p['upper'])})"
-            goal = (
-                f" against a {fmt(p['target'])} target"
-                if p["target"] is not None
-                else " (no target for every month of the quarter)"
-            )
-            done = f"{p['quarter']}, {p['months']} of {p['of_months']} months done"
-            how = f"; {p['method']}" if p["method"] else ""
-            out.append(
-                f"{k.name}: on pace for {fmt(p['pace'])} this quarter{band}{goal} ({done}{how})."
-            )
-        return out
-
-    def pacing(self) -> None:
-        """Pacing for the quarter: the sentences of :meth:`pace_lines`, then per paced KPI
-        with a target a bullet chart of the company and its teams (a team's page: the
-        team) with the QTD actual, the pace's 80 % interval and the quarter's target."""
-        lines = self.pace_lines()
-        if not lines:
-            why = "pacing needs a revenue or bookings forecast (company and teams)"
-            display(HTML(blocks().na(f"No pace for the quarter: {why}.")))
-            return
-        display(HTML(blocks().notes(lines, self.link(PACING))))
-        scopes = [self.scope]
-        if self.scope == "company" and isinstance(self.data, Snapshot):
-            scopes = [
-                s for s in self.data.paged_scopes if s.partition(":")[0] in ("company", "team")
-            ]
-        pace = pd.DataFrame(self.pace(scopes))
-        for kpi, rows in pace.groupby("kpi", sort=False):
-            if rows["target"].isna().all():
-                continue
-            k = get(kpi)
-            rows = rows.assign(label=rows["key"].map(scope_label))
-            title = f"{k.name}: {rows['quarter'].iloc[0]} to date, pace and target"
-            self.show(pace_chart(rows, title, k.unit, self.cfg.currency), data=PACING)
-
-    def next_month(self) -> HTML:
-        """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""
-        p = self.table("pipeline_outlook")
-        if p is None or p.empty:
-            return self.show_table(p)
-        total = p[p["stage"] == "total"].iloc[0]
-        if not total["deals"]:  # nothing due: a sentence, not an empty chart
-            due = month_label(str(Month.parse(self.month) + 1))
-            return HTML(blocks().na(f"No open deal is expected to close in {due}."))
-        labels = ["pipeline-weighted", "CRM-weighted", "target"]
-        values = [total["weighted"], total["crm_weighted"], total["target"]]
-        keep = [(a, b) for a, b in zip(labels, values, strict=True) if pd.notna(b)]
-        fig = bar_chart(
-            [a for a, _ in keep],
-            [b for _, b in keep],
-            "Bookings expected next month",
-            "currency",
-            self.cfg.currency,
-        )
-        self.show(fig, data="pipeline_outlook")
-        return self.show_table(
-            p,
-            money=("amount", "weighted", "crm_weighted", "target"),
-            percent=("win_rate",),
-            data="pipeline_outlook",
-        )
-
-    def clv_distribution(self) -> None:
-        """The distribution of the accounts' 12-month predictive CLV."""
-        acc = self.table("clv_accounts")
-        if acc is None:
-            display(self.show_table(None))
-            return
-        fig = histogram(
-            acc["clv_12m"],
-            "Predictive 12-month CLV per account",
-            "currency",
-            ylabel="accounts",
-            currency=self.cfg.currency,
-        )
-        self.show(fig, data="clv_accounts")
-
-    def top_accounts(self, n: int = 10) -> HTML:
-        """The accounts with the highest predictive CLV."""
-        acc = self.table("clv_accounts")
-        if acc is None:
-            return self.show_table(None)
-        return self.show_table(
-            _clv_shown(acc.head(n)),
-            money=("clv_12m", "expected_spend"),
-            percent=("p_alive",),
-            limit=n,
-            data="clv_accounts",
-        )
-
-    def at_risk(self, n: int = 10) -> HTML:
-        """High-value accounts slipping away: the sentence "Since the end of July 2026, 42
-        accounts fell below 50 % P(alive), 5 of them in the top fifth by past spend.", then
-        the accounts the table ``clv_accounts`` marks ``at_risk`` (top fifth by past spend,
-        P(alive) fallen by 10 points or more against the fit at m-3), largest fall first."""
-        acc = self.table("clv_accounts")
-        if acc is None:
-            return self.show_table(None)
-        since = month_label(str(acc["since"].iloc[0])) if len(acc) else ""
-        if acc.empty or acc["p_alive_then"].isna().all():
-            return HTML(
-                blocks().na(f"No P(alive) to compare with: no fit on the orders through {since}.")
-            )
-        fell = acc["fell_below_half"]
-        top = fell & acc["top_fifth"]
-        said = (
-            f"Since the end of {since}, {int(fell.sum()):,} account"
-            f"{'s' if fell.sum() != 1 else ''} fell below 50 % P(alive), "
-            f"{int(top.sum()):,} of them in the top fifth by past spend."
-        )
-        risky = acc[acc["at_risk"]]
-        risky = risky.assign(
-            fall=risky["p_alive_then"] - risky["p_alive"],
-            p_alive_then=risky["p_alive_then"] * 100.0,
-        ).sort_values(["fall", "past_spend", "account_id"], ascending=[False, False, True])
-        if risky.empty:
-            table = blocks().na("No account in the top fifth by past spend is at risk.")
-        else:
-            table = self.show_table(
-                _clv_shown(risky.head(n), "p_alive_then", "past_spend"),
-                money=("clv_12m", "expected_spend", "past_spend"),
-                percent=("p_alive", "p_alive_then"),
-                limit=n,
-                data="clv_accounts",
-            ).text
-        return HTML(str(blocks().note(said, None)) + str(table))  # both escaped already
-
-    def data_quality(self) -> HTML:
-        """What validation found, in two parts: the tables the data does not have, in one
-        calm line with the number of KPIs they put out of reach ("This export has no
-        orders, leads: 21 KPIs are out of reach (...)"); then every real problem
-        (errors first), each with its count, an example and the fix."""
-        f = self.data.findings()
-        absent = f[f["check"] == "missing_table"]
-        tables = list(dict.fromkeys(absent["table"]))
-        line = None
-        if tables:
-            names = [TABLE_WORDS.get(t, t.replace("_", " ")) for t in tables]
-            listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
-            out = self._out_of_reach(tables)
-            line = f"This export has no {listed}" + (
-                f": {out} KPI{'s are' if out != 1 else ' is'} out of reach (what each needs "
-                "is under All KPIs)."
-                if out
-                else "."
-            )
-        found = f[f["check"] != "missing_table"]
-        found = found.assign(_rank=(found["severity"] != "error").astype(int))
-        problems = [
-            dict(
-                severity=str(r.severity),
-                where=f"{r.table}.{r.column}" if r.column else str(r.table),
-                problem=str(r.problem).rstrip(". "),
-                rows=f"{int(r.rows):,} row{'s' if int(r.rows) != 1 else ''}" if r.rows else "",
-                example=", ".join(str(e) for e in list(r.examples)[:2]) if len(r.examples) else "",
-                fix=str(r.fix),
-            )
-            for r in found.sort_values("_rank", kind="stable").itertuples()
-        ]
-        href = f"../{self.data.path.name}/validation.csv" if self.link(SCOPE_KPIS) else None
-        return HTML(blocks().data_quality(line, problems, href))
-
-    def _out_of_reach(self, tables: list[str]) -> int:
-        """How many of the page's KPIs are n/a for want of one of ``tables``."""
-        na = self.current[self.current["status"] == "not_available"]
-        return int(sum(any(f"table `{t}`" in str(why) for t in tables) for why in na["reason"]))
-
 
 YEAR_STEPS = {"month": 12, "quarter": 4, "year": 1}  # periods back to the same one a year before
 
 
 def _rag(row: pd.Series) -> str:
     return row["rag"] if isinstance(row["rag"], str) else ""
-
-
-_CLV_SHOWN = ["account_id", "account_name", "p_alive", "expected_purchases_12m", "expected_spend",
-              "clv_12m"]  # fmt: skip
-
-
-def _clv_shown(acc: pd.DataFrame, *more: str) -> pd.DataFrame:
-    """The CLV columns a page shows, P(alive) in percent."""
-    cols = [c for c in [*_CLV_SHOWN, *more] if c in acc.columns]
-    return acc[cols].assign(p_alive=acc["p_alive"] * 100.0)
-
-
-def forecast_caption(rows: pd.DataFrame) -> str:
-    """How one series' forecast interval was made and its track record, from its rows of
-    the ``forecasts`` table (a snapshot made before they existed: "").
-
-    >>> rows = pd.DataFrame({"interval": ["conformal (14 windows)"], "track_held": [10],
-    ...                      "track_origins": [12], "track_mape": [6.24]})
-    >>> for part in forecast_caption(rows).split(". "):
-    ...     print(part)
-    80 % interval: conformal (14 windows)
-    Track record: the 80 % interval held 10 of the last 12 months; MAPE 6.2 %.
-    """
-    if "interval" not in rows:
-        return ""
-    r = rows.iloc[0]
-    text = f"80 % interval: {', '.join(dict.fromkeys(rows['interval'].astype(str)))}."
-    track = track_record_text(r.get("track_held"), r.get("track_origins"), r.get("track_mape"))
-    return text + (f" Track record: {track}." if track else "")
 
 
 def show(fig) -> None:

@@ -23,6 +23,8 @@ TREND_MONTHS = 13  # every page shows the month and the 12 before it
 TREND_PERIODS = {"month": TREND_MONTHS, "quarter": 8, "year": 4}
 # what a card's first comparison is against, per period kind (the second is a year before)
 PREVIOUS_WORDS = {"month": "last month", "quarter": "last quarter", "year": "last year"}
+SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
+PACING = "pacing"  # what a link names for the snapshot's pacing (no table has this name)
 
 HEADLINES = {
     "revenue": ["sales_revenue", "monthly_sales_bookings", "monthly_sales_growth", "new_customers"],
