@@ -319,7 +319,7 @@ def _best_ets(
         return None
     start = Month(first).start
     endog = pd.Series(y / scale, index=pd.date_range(start, periods=len(y), freq="MS"))
-    best: tuple[float, tuple[str, np.ndarray, np.ndarray, np.ndarray]] | None = None
+    fitted = []  # (AICc, name, result): the fits that converged
     for trend, damped, season in _candidates(y):
         name = ets_name(trend, damped, season)
         try:
@@ -335,12 +335,6 @@ def _best_ets(
                     initialization_method="heuristic",
                 )
                 res = model.fit(disp=False)
-                pred = res.get_prediction(
-                    start=len(y),
-                    end=len(y) + horizon - 1,
-                    simulate_repetitions=SIMULATIONS,
-                    rng=np.random.default_rng(0),
-                ).summary_frame(alpha=1 - LEVEL)
         except Exception as exc:  # a model that cannot be fitted is one candidate less
             candidates[name] = f"failed: {type(exc).__name__}: {exc}"
             continue
@@ -350,16 +344,47 @@ def _best_ets(
             candidates[name] = "did not converge" + (f": {trouble[0]}" if trouble else "")
             continue
         aicc = float(res.aicc)
-        mean = pred["mean"].to_numpy(dtype="float64") * scale
-        lower = pred["pi_lower"].to_numpy(dtype="float64") * scale
-        upper = pred["pi_upper"].to_numpy(dtype="float64") * scale
-        if not (math.isfinite(aicc) and np.isfinite([mean, lower, upper]).all()):
+        if not math.isfinite(aicc):
             candidates[name] = "non-finite AICc, forecast or interval"
             continue
         candidates[name] = f"AICc {aicc:.2f}"
-        if best is None or aicc < best[0]:
-            best = (aicc, (name, mean, lower, upper))
-    return best[1] if best else None
+        fitted.append((aicc, len(fitted), name, res))
+    # the forecast (1,000 simulated paths where there is no closed form) of the best
+    # model only, the next best where it fails or is not finite
+    for _, _, name, res in sorted(fitted, key=lambda f: f[:2]):
+        forecast = _ets_forecast(res, len(y), horizon, scale)
+        if not isinstance(forecast, str):
+            return (name, *forecast)
+        candidates[name] = forecast
+    return None
+
+
+def _ets_forecast(
+    res: object, n: int, horizon: int, scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | str:
+    """Mean, lower and upper of a fitted ETS model's next ``horizon`` values (x ``scale``),
+    or why the model is rejected: the prediction fails, warns (as a fit would) or is not
+    finite."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pred = res.get_prediction(
+                start=n,
+                end=n + horizon - 1,
+                simulate_repetitions=SIMULATIONS,
+                rng=np.random.default_rng(0),
+            ).summary_frame(alpha=1 - LEVEL)
+    except Exception as exc:  # noqa: BLE001 - a model that cannot forecast is one less
+        return f"failed: {type(exc).__name__}: {exc}"
+    trouble = [str(w.message) for w in caught if _is_fit_warning(w)]
+    if trouble:
+        return f"did not converge: {trouble[0]}"
+    mean = pred["mean"].to_numpy(dtype="float64") * scale
+    lower = pred["pi_lower"].to_numpy(dtype="float64") * scale
+    upper = pred["pi_upper"].to_numpy(dtype="float64") * scale
+    if not np.isfinite([mean, lower, upper]).all():
+        return "non-finite AICc, forecast or interval"
+    return mean, lower, upper
 
 
 def _is_fit_warning(w: warnings.WarningMessage) -> bool:
