@@ -88,7 +88,6 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
 
     Example: orders in months 0 and 5 give pieces 0..4 and 5..16: +1 at 0, -1 at 5,
     +1 at 5, -1 at 17, i.e. counted in months 0..16."""
-    first, last = ms.first.index, ms.last.index
     o = ms.ds.table("orders")
     o = o.filter(
         (o.revenue > 0)
