@@ -79,6 +79,8 @@ def duplicate_targets(frame: pd.DataFrame) -> pd.DataFrame:
     example."""
     t = target_scopes(frame)
     t = t[t["month"].notna() & t["kpi"].notna()]
+    # labelled and grouped: the repeated rows only (a large table has few or none)
+    t = t[t.duplicated(["month", "kpi", "scope_type", "scope"], keep=False)]
     t = t.assign(row=target_label(t)) if len(t) else t.assign(row=pd.Series(dtype=object))
     values = t["target"] if "target" in t else pd.Series(float("nan"), index=t.index)
     groups = t.assign(target=values).groupby("row", sort=True)["target"]

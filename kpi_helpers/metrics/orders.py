@@ -88,7 +88,6 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
 
     Example: orders in months 0 and 5 give pieces 0..4 and 5..16: +1 at 0, -1 at 5,
     +1 at 5, -1 at 17, i.e. counted in months 0..16."""
-    first, last = ms.first.index, ms.last.index
     o = ms.ds.table("orders")
     o = o.filter(
         (o.revenue > 0)
@@ -96,14 +95,28 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
         & (o.ordered_at >= ibis.timestamp((ms.first - 11).start))
     )
     o = ms.by_order(o)
-    o = o.select("account_id", "_rep", "_team", a=month_of(o.ordered_at))
+    # the order lines read once, as their (account, rep, team, month)s, kept for the
+    # scope types below (a backend may run a shared subquery once per reader)
+    o = o.select("account_id", "_rep", "_team", a=month_of(o.ordered_at)).distinct()
+    with keep_table(ms.ds, o) as facts:
+        deltas = _ordered_deltas(ms, facts, st)
+    states = ms.running(deltas)  # rep = scope, team = scope type here
+    out = states.rename(columns={"rep": "scope", "team": "scope_type"})
+    return out[KEY + ["customers_ordered_12m"]]
+
+
+def _ordered_deltas(ms: Measures, o: ibis.Table, st: list[str]) -> pd.DataFrame:
+    """The +1/-1 deltas of :func:`_customers_ordered_12m` per (mi, scope, scope type),
+    from ``o``: distinct (account_id, _rep, _team, a)."""
+    first, last = ms.first.index, ms.last.index
     stacked = None
     for t in st:
         scope = {"company": ibis.literal(COMPANY), "team": o._team, "rep": o._rep}[t]
         part = ms.keep(o, sorted(ms.wanted.get(t) or ()))
         # one row per (scope, account, month): fewer rows for the window to sort
         part = part.select("account_id", "a", _t=ibis.literal(t), _s=scope.cast("string"))
-        part = part.distinct()
+        if t != "rep":  # (account, rep, month) rows are distinct already
+            part = part.distinct()
         stacked = part if stacked is None else stacked.union(part, distinct=False)
     w = ibis.window(group_by=["_t", "_s", "account_id"], order_by="a")
     p = stacked.mutate(_n=stacked.a.lead().over(w))
@@ -116,7 +129,4 @@ def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
     both = plus.union(minus, distinct=False)
     g = both.group_by([both._mi.name("mi"), both._s.name("rep"), both._t.name("team")])
     deltas = g.aggregate(customers_ordered_12m=both._d.sum()).to_pandas()
-    deltas = deltas.astype({"rep": object, "team": object, "mi": "int64"})
-    states = ms.running(deltas)  # rep = scope, team = scope type here
-    out = states.rename(columns={"rep": "scope", "team": "scope_type"})
-    return out[KEY + ["customers_ordered_12m"]]
+    return deltas.astype({"rep": object, "team": object, "mi": "int64"})

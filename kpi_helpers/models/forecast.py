@@ -280,6 +280,8 @@ def histories(
     ready to forecast (:func:`prepare_history`), from one computation; a KPI that cannot
     be forecast maps to the KitError that says why."""
     n = last.index - first.index + 1
+    if Scope.parse(scope).kind in ("company", "team"):
+        _measure_model_scopes(ds, kpis, last, n, config)
     tidy = compute_tidy(ds, str(last), n, [Scope.parse(scope)], kpis, config=config)
     out: dict[str, pd.Series | KitError] = {}
     for kpi in kpis:
@@ -293,6 +295,22 @@ def histories(
         except KitError as exc:
             out[kpi] = exc
     return out
+
+
+def _measure_model_scopes(
+    ds: Dataset, kpis: list[str], last: Month, n: int, config: Config | None
+) -> None:
+    """The measures of ``kpis`` for the company and every team (the scopes the outlook
+    fits), computed once in one pass and kept by the engine on the dataset, so that each
+    scope's :func:`histories` reads them instead of querying the data again."""
+    key = ("model_scope_measures", last.index, n, tuple(kpis))
+    if key in ds.cache:
+        return
+    try:
+        compute_tidy(ds, str(last), n, [Scope("company"), Scope("team")], kpis, config=config)
+    except KitError:  # e.g. no teams: each scope then says why on its own
+        pass
+    ds.cache[key] = True
 
 
 def prepare_history(series: pd.Series, first: Month, last: Month, scope: str = "") -> pd.Series:

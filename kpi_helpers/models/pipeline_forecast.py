@@ -217,6 +217,30 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
         raise KitError(f"The pipeline forecast needs table opportunities with columns {needed}.")
     teams = rep_teams(ds)
     check_scope(ds, sc, teams=teams)
+    # the company's deals, read once per month and probability settings: every team's
+    # forecast of the pack takes its rows from them
+    key = (
+        "pipeline_deals",
+        m.index,
+        tuple(sorted(cfg.stage_probability.items())),
+        cfg.default_probability,
+    )
+    if key not in ds.cache:
+        ds.cache[key] = _company_deals(ds, m, cfg)
+    df = ds.cache[key]
+    if sc.kind == "company":
+        return df.copy()
+    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
+    if sc.kind == "team":  # the team each deal counts for
+        team = {r: team_of(r, teams) for r in rep.dropna().unique()}
+        counts_for = rep.map(team).fillna(team_of(None, teams))
+    else:  # the rep; a deal without a rep is the rep unassigned's
+        counts_for = rep.fillna(UNASSIGNED_TEAM)
+    return df[(counts_for == sc.name).to_numpy()]
+
+
+def _company_deals(ds: Dataset, m: Month, cfg: Config) -> pd.DataFrame:
+    """The deals of :func:`_deals`, every scope's (the query; :func:`_deals` keeps it)."""
     o = ds.table("opportunities")
     since = ibis.timestamp((m - WINDOW + 1).start)
     o = o.filter(
@@ -231,14 +255,7 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
         df[col] = pd.to_datetime(df[col])
     df["amount"] = df["amount"].astype("float64").fillna(0.0)
     df["_prob"] = df["_prob"].astype("float64")
-    if sc.kind == "company":
-        return df
-    rep = df["rep_id"].astype(object).where(df["rep_id"].notna(), None)
-    if sc.kind == "team":  # the team each deal counts for
-        counts_for = rep.map(lambda r: team_of(r, teams))
-    else:  # the rep; a deal without a rep is the rep unassigned's
-        counts_for = rep.fillna(UNASSIGNED_TEAM)
-    return df[(counts_for == sc.name).to_numpy()]
+    return df
 
 
 def _month_index(ts: pd.Series) -> pd.Series:
