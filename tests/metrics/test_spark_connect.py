@@ -9,17 +9,14 @@ and the table KPIs, which run the same code.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from conftest import assert_same_scalars
 
 from kpi_helpers import kpis
-from kpi_helpers.catalog import CATALOG
 from kpi_helpers.data import open_dataset
 from kpi_helpers.data.sample_data import generate
 
 MONTH = "2025-03"  # 3 months: 2025-01..2025-03 of a sample ending 2025-06
-KEY = ["month", "scope_type", "scope", "kpi"]
-OUTLOOK = {k.id for k in CATALOG if k.family == "outlook"}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +28,7 @@ def sample(tmp_path_factory):
 
 def test_spark_connect_parity(sample, spark_connect):
     """The sample's tables saved in the server's database ``sales``; the catalog's
-    scalars the same as on DuckDB (1e-9; fitted models 1e-6), with the same statuses;
+    scalars the same as on DuckDB (conftest.assert_same_scalars);
     the facts the engine keeps (data.keep_table) work there too."""
     from pyspark.sql import SparkSession
 
@@ -51,18 +48,4 @@ def test_spark_connect_parity(sample, spark_connect):
         actual = kpis.compute(ds, MONTH, months=3, scope="all")
     finally:
         ds.close()
-    e = expected.sort_values(KEY).reset_index(drop=True)
-    a = actual.sort_values(KEY).reset_index(drop=True)
-    assert len(e) > 3 * 60 and e[KEY].equals(a[KEY])
-    assert (e.status == a.status).all(), e[e.status != a.status]
-    model = e["kpi"].isin(OUTLOOK).to_numpy()
-    for col in ("value", "previous_month", "same_month_last_year", "target"):
-        for rows, tol in ((~model, 1e-9), (model, 1e-6)):
-            np.testing.assert_allclose(
-                a[col].to_numpy(float)[rows],
-                e[col].to_numpy(float)[rows],
-                rtol=tol,
-                atol=tol,
-                equal_nan=True,
-                err_msg=col,
-            )
+    assert_same_scalars(expected, actual)
