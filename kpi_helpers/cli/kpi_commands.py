@@ -193,11 +193,8 @@ def add_kpi_commands(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="last month: YYYY-MM, latest (in the data) or previous (last complete month)",
     )
-    p.add_argument(
-        "--period",
-        choices=["month", "quarter", "year"],
-        default="month",
-        help="month, fiscal quarter or fiscal year (kpi.toml's fiscal_year_start; default month)",
+    period_option(
+        p, "month, fiscal quarter or fiscal year (kpi.toml's fiscal_year_start; default month)"
     )
     p.add_argument(
         "--periods",

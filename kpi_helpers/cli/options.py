@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from kpi_helpers.core import Config, KitError, atomic_path
+from kpi_helpers.core import PERIOD_KINDS, Config, KitError, atomic_path
 
 
 def read_config(path: str | None) -> Config:
@@ -69,7 +69,7 @@ def write_frame(df, out, fmt: str) -> None:
 
 def period_option(p: argparse.ArgumentParser, what: str) -> None:
     """``--period month|quarter|year`` (default month; kpi.toml's fiscal_year_start)."""
-    p.add_argument("--period", choices=["month", "quarter", "year"], default="month", help=what)
+    p.add_argument("--period", choices=PERIOD_KINDS, default="month", help=what)
 
 
 def jobs_option(p: argparse.ArgumentParser) -> None:
