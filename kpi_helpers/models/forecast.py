@@ -66,6 +66,8 @@ from .ets import (
     Z,
     backtest,
     best_ets,
+    ets_form,
+    monthly_endog,
     naive_forecast,
 )
 from .pipeline_forecast import PER_STAGE, pipeline_forecast
@@ -397,20 +399,10 @@ def forecast_paths(
         trend = None if t == "N" else "add"
         season = {"N": None, "A": "add", "M": "mul"}[s]
         scale = float(np.mean(np.abs(y)))
-        endog = pd.Series(
-            y / scale, index=pd.date_range(Month(months[0]).start, periods=len(y), freq="MS")
-        )
+        endog = monthly_endog(y / scale, months[0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = ETSModel(
-                endog,
-                error="add",
-                trend=trend,
-                damped_trend=t == "Ad",
-                seasonal=season,
-                seasonal_periods=SEASON if season else None,
-                initialization_method="heuristic",
-            ).fit(disp=False)
+            res = ETSModel(endog, **ets_form(trend, t == "Ad", season)).fit(disp=False)
             sim = res.simulate(horizon, anchor="end", repetitions=repetitions, rng=rng)
         return method, np.asarray(sim, dtype="float64").reshape(horizon, repetitions).T * scale
     seasonal = method == "seasonal naive"
