@@ -29,7 +29,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadscope -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check kpi_helpers tests benchmarks notebooks

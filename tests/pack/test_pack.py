@@ -3,7 +3,9 @@ the system Chromium prints PDFs and opens the pages."""
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import json
 import re
 import secrets
@@ -229,40 +231,6 @@ def test_executed_notebooks_are_kept_for_audit(pack):
 # ------------------------------------------------------------------ failure and safety
 
 
-def test_a_failed_notebook_does_not_stop_the_others(sample_dir, tmp_path, monkeypatch, capsys):
-    notebooks = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", notebooks)
-    nb = nbformat.read(notebooks / "pipeline.ipynb", as_version=4)
-    nb.cells.insert(3, nbformat.v4.new_code_cell('raise RuntimeError("pipeline exploded")'))
-    nbformat.write(nb, notebooks / "pipeline.ipynb")
-    monkeypatch.setenv("KPI_KIT_NOTEBOOKS", str(notebooks))
-    out = tmp_path / "reports"
-    code = pack_cli(
-        month=SAMPLE_END,
-        scopes="company",
-        families="summary,pipeline",
-        formats="html",
-        out=out,
-        source=sample_dir,
-        jobs=1,
-    )
-    assert code == 1
-    month = out / SAMPLE_END
-    log = month / "build" / "worker-1.log"  # one worker ran both pages (jobs 1)
-    assert (
-        f"FAILED company pipeline: RuntimeError: pipeline exploded (log: {log})"
-        in capsys.readouterr().err
-    )
-    assert "FAILED company pipeline: RuntimeError: pipeline exploded" in log.read_text()
-    assert (month / "company" / "summary.html").exists()
-    kept = nbformat.read(month / "company" / "notebooks" / "pipeline.ipynb", as_version=4)
-    assert any(o.get("ename") == "RuntimeError" for c in kept.cells for o in c.get("outputs", []))
-    index = (month / "index.html").read_text()
-    assert "1 failed notebook(s)" in index and "pipeline exploded" in index
-    assert '<a class="log" href="build/worker-1.log">worker log</a>' in index
-    assert "This section could not be computed" in (month / "company" / "pipeline.html").read_text()
-
-
 def test_pdf_without_chromium_fails_before_any_work(sample_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_KIT_CHROMIUM", str(tmp_path / "no-such-browser"))
     with pytest.raises(KitError, match="PDF needs a Chromium browser.*apt-get install chromium"):
@@ -468,24 +436,106 @@ PROBE = [
 ]
 
 
-def test_custom_pages_join_the_pack_and_pages_outlive_the_source(sample_dir, tmp_path):
-    source = tmp_path / "export"
+DIRTY = [
+    "import os, sys, matplotlib, pandas as pd\n"
+    'os.environ["KIT_LEAK"] = "1"; sys.path.append("/leak"); os.chdir("/")\n'
+    'matplotlib.rcParams["lines.linewidth"] = 9; pd.set_option("display.max_rows", 3)\n'
+    "leaked = 42",
+]
+CHECK = [
+    "import os, sys, matplotlib, pandas as pd\n"
+    "found = [name for name, bad in [\n"
+    '    ("environment", "KIT_LEAK" in os.environ), ("path", "/leak" in sys.path),\n'
+    '    ("folder", os.getcwd() == "/"), ("namespace", "leaked" in globals()),\n'
+    '    ("matplotlib", matplotlib.rcParams["lines.linewidth"] == 9),\n'
+    '    ("pandas", pd.get_option("display.max_rows") == 3)] if bad]\n'
+    'print("leaks:", found or "none")',
+]
+
+
+@pytest.fixture(scope="module")
+def custom_pack(sample_dir, tmp_path_factory):
+    """One build (one data step) for the tests of pages beyond the kit's own: from a
+    relative working folder into ``packs`` (kpi.toml's ``output``, no --out), with the
+    kit's pages taken from a copy (KPI_KIT_NOTEBOOKS) whose pipeline page raises, and
+    custom pages (--notebooks): the README's example with two probes, a page that dirties
+    its kernel and one that looks for the dirt, and a scratch notebook that is no page.
+    One worker (jobs 1): every page runs in the same kernel, in the order asked. The
+    source is a copy of the sample, which a test deletes afterwards."""
+    root = tmp_path_factory.mktemp("custom")
+    source = root / "export"
     shutil.copytree(sample_dir, source)
-    custom = tmp_path / "pages"
+    kit = root / "kit-notebooks"
+    shutil.copytree(ROOT / "notebooks", kit)
+    nb = nbformat.read(kit / "pipeline.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('raise RuntimeError("pipeline exploded")'))
+    nbformat.write(nb, kit / "pipeline.ipynb")
+    custom = root / "pages"
     custom.mkdir()
     _notebook(custom / "regional_bookings.ipynb", PROBE, "Bookings by region")
     _notebook(custom / "scratch.ipynb", ["1 / 0"], None, parameters=False)  # not a page
-    code = pack_cli(
-        month=SAMPLE_END,
-        scopes="company",
-        families="revenue,regional_bookings",
-        formats="html",
-        notebooks=custom,
-        out=tmp_path / "reports",
-        source=source,
-    )
-    assert code == 0
-    month = tmp_path / "reports" / SAMPLE_END
+    _notebook(custom / "a_dirty.ipynb", DIRTY, "Dirty")
+    _notebook(custom / "b_check.ipynb", CHECK, "Check")
+    (root / "kpi.toml").write_text('output = "packs"\n', encoding="utf-8")
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(err):
+        patch.chdir(root)
+        patch.setenv("KPI_KIT_NOTEBOOKS", str(kit))
+        code = pack_cli(
+            month=SAMPLE_END,
+            scopes="company",
+            families="summary,pipeline,team,revenue,regional_bookings,a_dirty,b_check",
+            formats="html",
+            config="kpi.toml",
+            notebooks=custom,
+            source=source,
+            jobs=1,
+        )
+    return root, code, err.getvalue()
+
+
+def test_a_relative_out_folder_works_like_make_demo(custom_pack):
+    """``make demo`` packs into ``reports`` (relative), and ``output`` in kpi.toml names
+    such a folder without --out: kernels change folder between pages, so every path the
+    runner hands them must be absolute."""
+    root, _, _ = custom_pack
+    pages = {p.stem for p in (root / "packs" / SAMPLE_END / "company").glob("*.html")}
+    assert pages == {"summary", "pipeline", "team", "revenue", "regional_bookings"} | {
+        "a_dirty",
+        "b_check",
+    }
+    assert not (root / "reports").exists()
+
+
+def test_a_failed_notebook_does_not_stop_the_others(custom_pack):
+    root, code, err = custom_pack
+    assert code == 1
+    month = root / "packs" / SAMPLE_END
+    log = month / "build" / "worker-1.log"  # one worker ran every page (jobs 1)
+    assert f"FAILED company pipeline: RuntimeError: pipeline exploded (log: {log})" in err
+    assert err.count("FAILED") == 1
+    assert "FAILED company pipeline: RuntimeError: pipeline exploded" in log.read_text()
+    assert (month / "company" / "summary.html").exists()
+    kept = nbformat.read(month / "company" / "notebooks" / "pipeline.ipynb", as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in kept.cells for o in c.get("outputs", []))
+    index = (month / "index.html").read_text()
+    assert "1 failed notebook(s)" in index and "pipeline exploded" in index
+    assert '<a class="log" href="build/worker-1.log">worker log</a>' in index
+    assert "This section could not be computed" in (month / "company" / "pipeline.html").read_text()
+
+
+def test_pages_sharing_a_kernel_do_not_share_state(custom_pack):
+    """The dirty page changed the environment, sys.path, the folder, the namespace,
+    matplotlib and pandas; the next page in the same kernel sees none of it."""
+    root, _, _ = custom_pack
+    page = root / "packs" / SAMPLE_END / "company" / "b_check.html"
+    assert "leaks: none" in page.read_text("utf-8")
+
+
+def test_custom_pages_join_the_pack_and_pages_outlive_the_source(custom_pack, tmp_path):
+    root, _, _ = custom_pack
+    source = root / "export"
+    month = root / "packs" / SAMPLE_END
     page = (month / "company" / "regional_bookings.html").read_text("utf-8")
     assert "ibis loaded: False" in page  # drawn from the snapshot: the engine never loaded
     assert "Revenue by product" in page and "data:image/png" in page
@@ -524,43 +574,6 @@ def test_custom_pages_join_the_pack_and_pages_outlive_the_source(sample_dir, tmp
         o.get("data", {}).get("text/html", "") for c in rerun.cells for o in c.get("outputs", [])
     )
     assert dict(CARD.findall(html_rerun)) == revenue
-
-
-DIRTY = [
-    "import os, sys, matplotlib, pandas as pd\n"
-    'os.environ["KIT_LEAK"] = "1"; sys.path.append("/leak"); os.chdir("/")\n'
-    'matplotlib.rcParams["lines.linewidth"] = 9; pd.set_option("display.max_rows", 3)\n'
-    "leaked = 42",
-]
-CHECK = [
-    "import os, sys, matplotlib, pandas as pd\n"
-    "found = [name for name, bad in [\n"
-    '    ("environment", "KIT_LEAK" in os.environ), ("path", "/leak" in sys.path),\n'
-    '    ("folder", os.getcwd() == "/"), ("namespace", "leaked" in globals()),\n'
-    '    ("matplotlib", matplotlib.rcParams["lines.linewidth"] == 9),\n'
-    '    ("pandas", pd.get_option("display.max_rows") == 3)] if bad]\n'
-    'print("leaks:", found or "none")',
-]
-
-
-def test_pages_sharing_a_kernel_do_not_share_state(sample_dir, tmp_path):
-    custom = tmp_path / "pages"
-    custom.mkdir()
-    _notebook(custom / "a_dirty.ipynb", DIRTY, "Dirty")
-    _notebook(custom / "b_check.ipynb", CHECK, "Check")
-    path, outcomes = build_pack(
-        SAMPLE_END,
-        scopes="company",
-        families=["a_dirty", "b_check"],
-        formats=("html",),
-        jobs=1,  # one worker: both pages run in the same kernel, dirty first
-        out=tmp_path / "reports",
-        source=str(sample_dir),
-        progress=False,
-        notebooks=custom,
-    )
-    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
-    assert "leaks: none" in (path / "company" / "b_check.html").read_text("utf-8")
 
 
 @needs_chromium
@@ -669,27 +682,6 @@ def test_outlook_page_and_the_summary_forecast_line(pack):
         summary,
     )
     assert line, "the summary names next month's revenue forecast with its interval"
-
-
-def test_a_relative_out_folder_works_like_make_demo(sample_dir, tmp_path, monkeypatch):
-    """``make demo`` packs into ``reports`` (relative), and ``output`` in kpi.toml names
-    such a folder without --out: kernels change folder between pages, so every path the
-    runner hands them must be absolute."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "kpi.toml").write_text('output = "packs"\n', encoding="utf-8")
-    code = pack_cli(
-        month=SAMPLE_END,
-        scopes="company",
-        families="summary,pipeline,team",
-        formats="html",
-        config="kpi.toml",
-        source=sample_dir,
-        jobs=1,
-    )
-    assert code == 0
-    pages = sorted(p.name for p in (tmp_path / "packs" / SAMPLE_END / "company").glob("*.html"))
-    assert pages == ["pipeline.html", "summary.html", "team.html"]
-    assert not (tmp_path / "reports").exists()
 
 
 @needs_chromium
