@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_END, one_team_drops
+from conftest import SAMPLE_END, one_team_drops, write_tables
 
 from kpi_helpers.alerts import AlertRule, check, evaluate, needed_scopes, parse_rules, rules_of
 from kpi_helpers.cli import main
@@ -407,3 +407,26 @@ def test_an_alert_carries_its_top_driver(tmp_path, capsys):
     assert main([*args, "--format", "json"]) == 3
     (got,) = json.loads(capsys.readouterr().out)
     assert got["drivers"] == alert.drivers and got["why"] == alert.why
+
+
+def test_a_quarters_alert_carries_its_top_driver(tmp_path):
+    from kpi_helpers.alerts import check_dataset
+    from kpi_helpers.data import open_dataset
+
+    # each month of 2026-H1 rep a1 (team A) wins a $1,000 deal; b1 (team B) wins one in
+    # January to April only: 2026-Q1 $6,000 -> 2026-Q2 $4,000 (-33.3 %), all team B's
+    deals = [
+        (f"O{m}{rep}", f"2026-0{m}-01", "closed_won", 1000.0, f"2026-0{m}-15", rep)
+        for m in range(1, 7)
+        for rep in ("a1", "b1")
+        if rep == "a1" or m <= 4
+    ]
+    cols = ["opportunity_id", "created_at", "stage", "amount", "closed_at", "rep_id"]
+    src = write_tables(
+        tmp_path,
+        {"reps": "rep_id,team\na1,A\nb1,B\n", "opportunities": pd.DataFrame(deals, columns=cols)},
+    )
+    rules = [rule("monthly_sales_bookings", "change_below", -10.0)]
+    (alert,) = check_dataset(open_dataset(src), rules, "2026-06", period="quarter").alerts
+    assert alert.drivers == ["Team B explains 100 % (-$2,000)"]
+    assert alert.why == "Monthly sales bookings fell 33.3 %: Team B explains 100 % (-$2,000)"
