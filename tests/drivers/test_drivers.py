@@ -438,3 +438,18 @@ def test_a_quarter_to_date_against_the_same_months(tmp_path):
     assert (e.month, e.base_month) == ("FY2026-Q1", "FY2025-Q4")
     assert (e.value, e.base_value) == (4_000.0, 6_000.0)
     assert {p.segment: p.contribution for p in e.dimensions["team"]} == {"A": 0.0, "B": -2_000.0}
+
+
+def test_a_rep_is_named_by_the_datas_name(tmp_path):
+    from conftest import one_team_drops
+
+    src = one_team_drops(tmp_path)
+    reps = "rep_id,rep_name,team\na1,Ann,A\nb1,<b>Bea</b>,B\nb2,Bo & Co,B\n"
+    write_tables(src, {"reps": reps})
+    e = explain(open_dataset(src), "monthly_sales_bookings", "team:B", "2026-05")
+    # b1 and b2 each lose $1,000 of team B's $2,000 fall: 50 % each
+    assert "Rep <b>Bea</b> explains 50 % (-$1,000)" in e.text
+    assert "Rep Bo & Co explains 50 % (-$1,000)" in e.text
+    assert [p.segment for p in e.dimensions["rep"]] == ["b1", "b2"]  # the ids stay the keys
+    got = explain_many(open_dataset(src), ["monthly_sales_bookings"], ["team:B"], "2026-05")
+    assert got[("monthly_sales_bookings", "team:B", "previous")].text == e.text
