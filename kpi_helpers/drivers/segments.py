@@ -147,17 +147,17 @@ def segment_parts(sides: Sides, total: Sides, kind: str, scale: float) -> list[P
 
     Example: ``segment_parts(sides_of(frame, k, m, b, kind), total, kind, 100.0)``."""
     seg = sides.value.index
+
+    def pairs(f: pd.DataFrame) -> dict:  # segment -> (now, before), read in one go
+        now, before = f["now"].to_numpy(dtype="float64"), f["before"].to_numpy(dtype="float64")
+        return dict(zip(f.index, zip(now.tolist(), before.tolist(), strict=True), strict=True))
+
     if kind == "additive":
-        segs = {
-            s: (float(sides.num.at[s, "now"]), float(sides.num.at[s, "before"]))
-            for s in seg
-            if sides.num.at[s, "now"] or sides.num.at[s, "before"]
-        }
+        segs = {s: v for s, v in pairs(sides.num).items() if v[0] or v[1]}
         tot = total.num.iloc[0]
         return additive(segs, (float(tot["now"]), float(tot["before"])))
     if kind == "ratio":
-        num = {s: (float(sides.num.at[s, "now"]), float(sides.num.at[s, "before"])) for s in seg}
-        den = {s: (float(sides.den.at[s, "now"]), float(sides.den.at[s, "before"])) for s in seg}
+        num, den = pairs(sides.num), pairs(sides.den)
         keep = [s for s in seg if any(num[s]) or any(den[s])]
         n, d = total.num.iloc[0], total.den.iloc[0]
         return ratio(
