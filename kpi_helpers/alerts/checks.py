@@ -132,8 +132,7 @@ def check_dataset(
             if key.partition(":")[0] in PACE_SCOPES:
                 pace += pacing(ds, month, key, config)
     found = check(rules, rows, month, config, rep_teams(ds), pace)
-    if period == "month":  # drivers explain a month's change (not yet a period's)
-        add_drivers(found, ds, month, config, rows)
+    add_drivers(found, ds, month, config, rows, period)
     return found
 
 
@@ -162,11 +161,13 @@ def add_drivers(
     month: str,
     config: Config | None = None,
     rows: pd.DataFrame | None = None,
+    period: str = "month",
 ) -> AlertCheck:
     """Fill each alert's ``drivers`` and ``why``: its top one or two drivers against the
-    month before (``drivers.explain_many``: one batch for every alert; ``rows``: the tidy
-    KPI rows already computed). An alert whose KPI has no exact split, or a KPI the
-    batch cannot explain, keeps none. Returns ``found``.
+    month before (``period`` "quarter" or "year": the period before) in one
+    ``drivers.explain_many`` batch for every alert (all the reps of a ``rep:*`` rule
+    too); ``rows``: the tidy KPI rows already computed. An alert whose KPI has no exact
+    split, or a KPI the batch cannot explain, keeps none. Returns ``found``.
 
     Example: an alert "Deals closed (won) · Team EMEA: 20 — below 25" gets ``why``
     "Deals closed (won) fell 41.2 %: Rep Ana explains 71 % (-10)".
@@ -181,7 +182,9 @@ def add_drivers(
     if rows is not None and len(rows):
         now = rows[(rows["month"] == str(month)) & rows["key"].isin(scopes)]
     try:
-        got = explain_many(ds, kpis, scopes, str(month), ("previous",), cfg, rows=now)
+        got = explain_many(
+            ds, kpis, scopes, str(month), ("previous",), cfg, rows=now, period=period
+        )
     except KitError:  # the alerts stand without their drivers
         return found
     for a in wanted:
@@ -189,7 +192,8 @@ def add_drivers(
         if e is not None and e.drivers:
             k = get(a.kpi)
             word = "rise" if e.change > 0 else "fall"
-            a.drivers = [driver_line(k, d, p, cfg.currency, word) for d, p in e.drivers[:2]]
+            top = e.drivers[:2]
+            a.drivers = [driver_line(k, d, p, cfg.currency, word, e.names) for d, p in top]
             a.why = why_line(e, k, cfg.currency)
     return found
 

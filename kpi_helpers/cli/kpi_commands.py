@@ -84,7 +84,7 @@ def explain(args: argparse.Namespace) -> int:
 
     cfg, ds = open_data(args)
     dims = [d for d in args.dimensions.split(",") if d] if args.dimensions else None
-    e = explain(ds, args.kpi, args.scope, args.month, args.vs, dims, cfg)
+    e = explain(ds, args.kpi, args.scope, args.month, args.vs, dims, cfg, period=args.period)
     text = rendered(e, get(e.kpi), args.format, cfg.currency)
     if args.out is None:
         sys.stdout.write(text)
@@ -228,6 +228,7 @@ def add_kpi_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kpi", required=True, help="KPI id, e.g. monthly_sales_bookings")
     p.add_argument("--scope", default="company", help="company, team:NAME or rep:ID")
     p.add_argument("--vs", choices=["previous", "year", "target"], default="previous")
+    period_option(p, "quarter or year: the period holding --month against the one before")
     p.add_argument("--dimensions", help="comma-separated, e.g. team,product (default: all)")
     p.add_argument("--format", choices=["text", "json", "csv"], default="text")
     p.add_argument("--out", help="file to write (default: standard output)")

@@ -18,27 +18,19 @@ from itertools import combinations
 
 import pandas as pd
 
-from kpi_helpers.catalog import KPI, get, scope_label
-from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.data import Dataset, check_month, month_asked
-from kpi_helpers.metrics import (
-    CROSS,
-    Engine,
-    Scope,
-    check_scope,
-    compute_tidy,
-    one_scope,
-    targets,
-)
+from kpi_helpers.catalog import KPI, PERIOD_RULES, Kind, get, scope_label
+from kpi_helpers.core import PERIOD_KINDS, Config, KitError, Month, Period
+from kpi_helpers.data import Dataset, check_month, data_months, month_asked
+from kpi_helpers.metrics import CROSS, Scope, check_scope, compute_tidy, one_scope
 
 from .bridge import NOT_ALLOCATED, REST, Part, additive_target, pick, ratio_target
+from .readers import BASES, PeriodBatch, span_of
 from .segments import (
     DIMENSIONS,
     Reader,
     Split,
     column_state,
-    dimension_part,
-    kpi_frame,
+    dimensions_of,
     project,
     segment_parts,
     sides_of,
@@ -47,7 +39,6 @@ from .segments import (
 from .shape import bridge_kind, ratio_of
 from .words import moved, paragraph
 
-BASES = ("previous", "year", "target")
 PAIRS = ("all", "scope", "none")  # which crosses of two dimensions to try
 
 
@@ -73,6 +64,7 @@ class Explanation:
     skipped: dict[str, str] = field(default_factory=dict)
     reason: str = ""  # why there are no drivers
     text: str = ""
+    names: dict[str, str] = field(default_factory=dict, repr=False)  # rep id -> name
 
     @property
     def change(self) -> float:
@@ -136,9 +128,12 @@ def explain(
     dimensions: list[str] | None = None,
     config: Config | None = None,
     pairs: str = "all",
+    period: str = "month",
 ) -> Explanation:
     """The drivers of ``kpi``'s change for one ``scope`` from the ``base`` ("previous"
-    month, the same month a "year" before, or the "target") to ``month``, split over
+    month, the same month a "year" before, or the "target") to ``month`` (``period``
+    "quarter" or "year": the period holding ``month``, through it, against the previous
+    period, the same period a year before or its target: ``readers.span_of``), split over
     ``dimensions`` (None: team or rep by the scope, then every dimension the KPI's rows
     carry and the data fills, then kpi.toml ``[drivers] dimensions``) and, with ``pairs``
     "all", over the crosses of two of them ("scope": the team's crosses only; "none").
@@ -153,12 +148,17 @@ def explain(
         raise KitError(f"Unknown base {base!r}: use previous, year or target.")
     if pairs not in PAIRS:
         raise KitError(f"Unknown pairs {pairs!r}: use all, scope or none.")
+    if period not in PERIOD_KINDS:
+        raise KitError(f"Unknown period {period!r}: use {', '.join(PERIOD_KINDS)}.")
     k = formula_kpi(kpi)
     sc = check_scope(ds, one_scope(scope, "kpi-kit explain"))
     m = month_asked(ds, month)
     check_month(ds, m)
-    tidy = compute_tidy(ds, str(m), 1, [sc], [k.id], config=cfg)
+    tidy = compute_tidy(ds, str(m), 1, [sc], [k.id], config=cfg, period=period)
     reader = Reader(ds, cfg)
+    if period != "month":
+        reader = PeriodBatch(ds, cfg, [k], [sc], m, period, (base,))
+        reader.split_medians = True
     return explain_one(reader, tidy, k, sc, m, base, dimensions, pairs)
 
 
@@ -196,7 +196,8 @@ def explain_one(
     Example: ``explain_one(Reader(ds, cfg), tidy, get("win_rate"), Scope("company"), m,
     "previous", None, "all").text``."""
     ds, cfg, engine = reader.ds, reader.cfg, reader.engine
-    b = m - 1 if base == "previous" else m - 12 if base == "year" else m
+    now, before = span_of(m, reader.period, base, reader.calendar, data_months(ds)[1])
+    mk, bk = reader.key(now), reader.key(before)  # where they sit in the reader's frames
     row = tidy[(tidy["scope_type"] == sc.kind) & (tidy["kpi"] == k.id)]
     row = row[row["scope"] == sc.name] if sc.name else row
     kind = bridge_kind(k, engine)
@@ -206,21 +207,22 @@ def explain_one(
     else:
         col = "previous_month" if base == "previous" else "same_month_last_year"
         base_value = float(row[col].iloc[0]) if len(row) else math.nan
-    out = Explanation(k.id, str(sc), str(m), base, str(b), value, base_value, kind)
+    out = Explanation(k.id, str(sc), now.label, base, before.label, value, base_value, kind)
+    out.names = reader.rep_names
     if math.isnan(value) or math.isnan(base_value):
         status = row["reason"].iloc[0] if len(row) and pd.notna(row["reason"].iloc[0]) else ""
         out.reason = status or (
-            f"no {'target' if base == 'target' else 'value'} for {b}"
+            f"no {'target' if base == 'target' else 'value'} for {before.label}"
             if math.isnan(base_value)
-            else f"no value for {m}"
+            else f"no value for {now.label}"
         )
         out.text = paragraph(out, k, cfg.currency)
         return out
     dims = dimensions_of(ds, sc, base, dimensions, cfg)
     if base == "target":
-        _against_target(out, ds, engine, k, sc, m, dims)
+        _against_target(out, reader, k, sc, now, dims)
     else:
-        _against_month(out, reader, k, sc, m, b, dims, pairs)
+        _against_month(out, reader, k, sc, mk, bk, dims, pairs)
     out.dimensions = _canonical(out.dimensions, cfg)
     if kind != "none":
         # a partition of one segment (every deal "new") tells nothing
@@ -235,43 +237,6 @@ def explain_one(
             out.drivers, out.rest = [(name, p) for p in parts], rest
     out.text = paragraph(out, k, cfg.currency)
     return out
-
-
-def dimensions_of(
-    ds: Dataset, sc: Scope, base: str, asked: list[str] | None, cfg: Config
-) -> list[str]:
-    """The dimensions to split by: ``asked`` (checked), else team or rep by the scope,
-    then every known dimension, then kpi.toml's; against a target, team or rep only.
-
-    Example: ``dimensions_of(ds, Scope("team", "EMEA"), "target", None, cfg)`` is
-    ``["rep"]``."""
-    by_scope = {"company": ["team"], "team": ["rep"], "rep": []}[sc.kind]
-    if base == "target":  # targets exist per team and rep only
-        if asked is not None:
-            bad = [d for d in asked if d not in by_scope]
-            if bad:
-                raise KitError(
-                    f"Against a target, {scope_label(str(sc))} splits by "
-                    f"{' or '.join(by_scope) or 'nothing'} only (targets exist per team and "
-                    f"rep), not by {', '.join(bad)}."
-                )
-        return by_scope
-    if asked is None:
-        if sc.kind == "company":
-            by_scope = ["team", "rep"]
-        return (
-            by_scope
-            + [d for d in DIMENSIONS if d not in ("team", "rep")]
-            + [d for d in cfg.drivers_dimensions if d not in DIMENSIONS]
-        )
-    bad = [d for d in asked if dimension_part(ds, d) is None and d not in DIMENSIONS]
-    if bad:
-        known = ", ".join(DIMENSIONS)
-        raise KitError(
-            f"Unknown dimension {', '.join(bad)}: no table of the data has such a column; "
-            f"use {known} or a column the mapping keeps (kpi.toml [drivers] dimensions)."
-        )
-    return list(dict.fromkeys(asked))
 
 
 def _canonical(parts: dict[str, list[Part]], cfg: Config) -> dict[str, list[Part]]:
@@ -305,6 +270,11 @@ def _against_month(
     def parts_of(frame: pd.DataFrame) -> list[Part]:
         return segment_parts(sides_of(frame, k, m, b, kind), total, kind, scale)
 
+    own_rule = k.id in PERIOD_RULES or k.kind == Kind.AS_OF
+    if kind == "none" and reader.period != "month" and own_rule:
+        for d in dims:  # the period's value is not the formula on its measures
+            out.skipped[d] = f"not split for a {reader.period}: its value has its own rule"
+        return
     others: list[str] = []
     for d in dims:
         if d in ("team", "rep"):
@@ -367,20 +337,17 @@ def _against_month(
 
 
 def _against_target(
-    out: Explanation, ds: Dataset, engine: Engine, k: KPI, sc: Scope, m: Month, dims: list[str]
+    out: Explanation, reader: Reader, k: KPI, sc: Scope, now: Period, dims: list[str]
 ) -> None:
     kind = out.kind
     if not dims:
         out.reason = "a rep's target is not split further"
         return
     d = dims[0]
-    sub = Scope(d, None, sc.name if sc.kind == "team" else None)
-    frame = kpi_frame(engine, k, m, m, [sub])
-    frame = frame[frame.index.get_level_values("scope_type") == d]
-    sides = sides_of(frame, k, m, m, "ratio" if kind == "ratio" else "additive")
-    tgt = targets(ds, [m])
-    tgt = tgt[(tgt["kpi"] == k.id) & (tgt["scope_type"] == d)]
-    t_i = dict(zip(tgt["scope"], tgt["target"].astype(float), strict=True))
+    mk = reader.key(now)
+    frame = reader.by_scope(k, d, sc, mk, mk)
+    sides = sides_of(frame, k, mk, mk, "ratio" if kind == "ratio" else "additive")
+    t_i = reader.targets_of(k, d, now)
     if kind == "additive":
         values = {s: float(v) for s, v in sides.value["now"].items() if v or s in t_i}
         out.dimensions[d] = additive_target(values, t_i, out.base_value)

@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from kpi_helpers.catalog import KPI
-from kpi_helpers.core import Config, Month
+from kpi_helpers.catalog import KPI, scope_label
+from kpi_helpers.core import Calendar, Config, KitError, Month, Period
 from kpi_helpers.data import Dataset
-from kpi_helpers.metrics import CROSS, JOIN, MISSING, NO_VALUE, SEP, Engine, Scope, Segment
+from kpi_helpers.metrics import (
+    CROSS,
+    JOIN,
+    MISSING,
+    NO_VALUE,
+    SEP,
+    Engine,
+    Scope,
+    Segment,
+    period_targets,
+)
 
 from .bridge import Part, additive, ratio
 from .shape import linear, ratio_of
@@ -136,17 +147,17 @@ def segment_parts(sides: Sides, total: Sides, kind: str, scale: float) -> list[P
 
     Example: ``segment_parts(sides_of(frame, k, m, b, kind), total, kind, 100.0)``."""
     seg = sides.value.index
+
+    def pairs(f: pd.DataFrame) -> dict:  # segment -> (now, before), read in one go
+        now, before = f["now"].to_numpy(dtype="float64"), f["before"].to_numpy(dtype="float64")
+        return dict(zip(f.index, zip(now.tolist(), before.tolist(), strict=True), strict=True))
+
     if kind == "additive":
-        segs = {
-            s: (float(sides.num.at[s, "now"]), float(sides.num.at[s, "before"]))
-            for s in seg
-            if sides.num.at[s, "now"] or sides.num.at[s, "before"]
-        }
+        segs = {s: v for s, v in pairs(sides.num).items() if v[0] or v[1]}
         tot = total.num.iloc[0]
         return additive(segs, (float(tot["now"]), float(tot["before"])))
     if kind == "ratio":
-        num = {s: (float(sides.num.at[s, "now"]), float(sides.num.at[s, "before"])) for s in seg}
-        den = {s: (float(sides.den.at[s, "now"]), float(sides.den.at[s, "before"])) for s in seg}
+        num, den = pairs(sides.num), pairs(sides.den)
         keep = [s for s in seg if any(num[s]) or any(den[s])]
         n, d = total.num.iloc[0], total.den.iloc[0]
         return ratio(
@@ -251,12 +262,34 @@ def why_not(ds: Dataset, engine: Engine, k: KPI, d: str) -> str:
 
 class Reader:
     """Where one explanation reads its measure frames: computed on request from the
-    engine's cache (:func:`explain`)."""
+    engine's cache (:func:`explain`), per month (``period``; a quarter's or a year's
+    reader is ``drivers.readers.PeriodBatch``)."""
 
     split_medians = True  # medians: one split query per dimension
+    period = "month"
 
     def __init__(self, ds: Dataset, cfg: Config):
         self.ds, self.cfg, self.engine = ds, cfg, Engine(ds, cfg)
+        self.calendar = Calendar(cfg.fiscal_year_start)
+
+    def key(self, p: Period) -> Month:
+        """Where period ``p`` sits on the ``mi`` level of this reader's frames: its month."""
+        return p.first
+
+    @cached_property
+    def rep_names(self) -> dict[str, str]:
+        """Rep id -> the ``reps`` table's name (the words name a rep by it), read once."""
+        if not self.ds.has("reps", "rep_id", "rep_name"):
+            return {}
+        r = self.ds.frame("reps")[["rep_id", "rep_name"]].dropna()
+        return dict(zip(r["rep_id"].astype(str), r["rep_name"].astype(str), strict=True))
+
+    def targets_of(self, k: KPI, d: str, now: Period) -> dict[str, float]:
+        """The targets of ``now`` per team or rep (``d``), by name: the month's, or a
+        period's (``metrics.period_targets``: a flow's months summed, else the last's)."""
+        t = period_targets(self.ds, [k], [now])
+        t = t[(t["kpi"] == k.id) & (t["scope_type"] == d)]
+        return dict(zip(t["scope"], t["target"].astype(float), strict=True))
 
     def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
         """The scope's measures (one scope on the grid)."""
@@ -352,3 +385,40 @@ def project(rows: pd.DataFrame, sc: Scope, positions: list[int]) -> pd.DataFrame
         names=out.index.names,
     )
     return out.reindex(full)
+
+
+def dimensions_of(
+    ds: Dataset, sc: Scope, base: str, asked: list[str] | None, cfg: Config
+) -> list[str]:
+    """The dimensions to split by: ``asked`` (checked), else team or rep by the scope,
+    then every known dimension, then kpi.toml's; against a target, team or rep only.
+
+    Example: ``dimensions_of(ds, Scope("team", "EMEA"), "target", None, cfg)`` is
+    ``["rep"]``."""
+    by_scope = {"company": ["team"], "team": ["rep"], "rep": []}[sc.kind]
+    if base == "target":  # targets exist per team and rep only
+        if asked is not None:
+            bad = [d for d in asked if d not in by_scope]
+            if bad:
+                raise KitError(
+                    f"Against a target, {scope_label(str(sc))} splits by "
+                    f"{' or '.join(by_scope) or 'nothing'} only (targets exist per team and "
+                    f"rep), not by {', '.join(bad)}."
+                )
+        return by_scope
+    if asked is None:
+        if sc.kind == "company":
+            by_scope = ["team", "rep"]
+        return (
+            by_scope
+            + [d for d in DIMENSIONS if d not in ("team", "rep")]
+            + [d for d in cfg.drivers_dimensions if d not in DIMENSIONS]
+        )
+    bad = [d for d in asked if dimension_part(ds, d) is None and d not in DIMENSIONS]
+    if bad:
+        known = ", ".join(DIMENSIONS)
+        raise KitError(
+            f"Unknown dimension {', '.join(bad)}: no table of the data has such a column; "
+            f"use {known} or a column the mapping keeps (kpi.toml [drivers] dimensions)."
+        )
+    return list(dict.fromkeys(asked))

@@ -48,22 +48,32 @@ def amount_text(k: KPI, x: float, currency: str = "USD") -> str:
     return text if text.startswith("-") else "+" + text
 
 
-def segment_name(dimension: str, segment: str) -> str:
-    """A segment as the text names it: "Team EMEA", "Core Platform (product)".
+def segment_name(dimension: str, segment: str, names: dict[str, str] | None = None) -> str:
+    """A segment as the text names it: "Team EMEA", "Core Platform (product)"; a rep by
+    the data's name (``names``: rep id -> name), else its id.
 
     >>> segment_name("team", "EMEA"), segment_name("product × region", "A × EU")
     ('Team EMEA', 'A × EU (product × region)')
+    >>> segment_name("rep", "R7", {"R7": "Ana Lima"})
+    'Rep Ana Lima'
     """
     if segment in (REST, NOT_ALLOCATED):
         return segment.strip("()").capitalize() if segment == REST else "The target not allocated"
     if dimension == "team":
         return f"Team {segment}"
     if dimension == "rep":
-        return f"Rep {segment}"
+        return f"Rep {(names or {}).get(segment, segment)}"
     return f"{segment} ({dimension})"
 
 
-def driver_line(k: KPI, dimension: str, p: Part, currency: str = "USD", change: str = "") -> str:
+def driver_line(
+    k: KPI,
+    dimension: str,
+    p: Part,
+    currency: str = "USD",
+    change: str = "",
+    names: dict[str, str] | None = None,
+) -> str:
     """One driver in words: "EMEA explains 71 % (-$14,000)"; for a ratio with its rate and
     mix effects. A part larger than the whole change, or against it, is said with its
     amount, since a share above 100 % or below 0 reads badly: "EMEA: +$52,508, more than
@@ -82,7 +92,7 @@ def driver_line(k: KPI, dimension: str, p: Part, currency: str = "USD", change: 
             f"its own rate {amount_text(k, p.rate_effect, currency)}, "
             f"mix {amount_text(k, p.mix_effect, currency)}"
         )
-    name = segment_name(dimension, p.segment)
+    name = segment_name(dimension, p.segment, names)
     beyond = ""
     if math.isfinite(p.share) and change and p.share > 1.005:
         beyond = f"more than the whole {change}"
@@ -114,9 +124,10 @@ def paragraph(out, k: KPI, currency: str = "USD") -> str:
         if len(parts) == 2 and parts[0][1].contribution and parts[1][1].contribution:
             (d1, p1), (d2, p2) = parts
             return (
-                f"{head}: {segment_name(d1, p1.segment)} "
+                f"{head}: {segment_name(d1, p1.segment, out.names)} "
                 f"({amount_text(k, p1.contribution, currency)}) and "
-                f"{segment_name(d2, p2.segment)} ({amount_text(k, p2.contribution, currency)}) "
+                f"{segment_name(d2, p2.segment, out.names)} "
+                f"({amount_text(k, p2.contribution, currency)}) "
                 "offset each other."
             )
         return head + "."
@@ -130,7 +141,7 @@ def paragraph(out, k: KPI, currency: str = "USD") -> str:
     if not out.drivers:
         return head + "."
     word = "rise" if change > 0 else "fall"
-    lines = [driver_line(k, d, p, currency, word) for d, p in out.drivers]
+    lines = [driver_line(k, d, p, currency, word, out.names) for d, p in out.drivers]
     text = f"{head}: " + "; ".join(lines)
     if out.drivers and abs(out.rest) > 1e-9 * max(1.0, abs(change)):
         rest = amount_text(k, out.rest, currency)
@@ -153,7 +164,7 @@ def rendered(e, k: KPI, fmt: str, currency: str = "USD") -> str:
         lines.append(f"{'driver':<40} {'contribution':>14} {'share':>7}")
         for d, p in e.drivers:
             share = f"{p.share * 100:.0f} %" if math.isfinite(p.share) else ""
-            name = segment_name(d, p.segment)[:40]
+            name = segment_name(d, p.segment, e.names)[:40]
             lines.append(f"{name:<40} {amount_text(k, p.contribution, currency):>14} {share:>7}")
         lines.append(f"{'everything else':<40} {amount_text(k, e.rest, currency):>14}")
     for d, why in e.skipped.items():
@@ -176,7 +187,7 @@ def why_line(e, k: KPI, currency: str = "USD", top: int = 2) -> str:
     if not e.drivers or not moved(e, k):
         return ""
     word = "rise" if e.change > 0 else "fall"
-    lines = [driver_line(k, d, p, currency, word) for d, p in e.drivers[:top]]
+    lines = [driver_line(k, d, p, currency, word, e.names) for d, p in e.drivers[:top]]
     return f"{k.name} {moved_words(e, k, currency)}: " + "; ".join(lines)
 
 
@@ -200,11 +211,11 @@ def entry(e, k: KPI, currency: str = "USD") -> dict:
         {
             "dimension": d,
             "segment": p.segment,
-            "label": segment_name(d, p.segment),
+            "label": segment_name(d, p.segment, e.names),
             "contribution": p.contribution,
             "share": p.share if math.isfinite(p.share) else None,
             "amount": amount_text(k, p.contribution, currency),
-            "line": driver_line(k, d, p, currency, word),
+            "line": driver_line(k, d, p, currency, word, e.names),
         }
         for d, p in e.drivers
     ]

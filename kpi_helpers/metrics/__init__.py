@@ -36,7 +36,7 @@ from .small_tables import employed_in, targets
 from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
-from .tidy import TIDY_COLUMNS, compute_tidy
+from .tidy import TIDY_COLUMNS, compute_tidy, period_targets
 from .to_date import TO_DATE_COLUMNS, to_date_figures, to_date_kpis
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "check_scope",
     "compute_table",
     "compute_tidy",
+    "period_targets",
     "deal_probability",
     "table_context",
     "to_date_figures",

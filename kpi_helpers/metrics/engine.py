@@ -386,6 +386,36 @@ class Engine:
             ends,
         )
 
+    def period_frame(
+        self, names: set[str], grid_p: list[Period], scopes: list[Scope], take: int = 0
+    ) -> pd.DataFrame:
+        """The period measure frame of the measures ``names`` for ``grid_p`` (consecutive
+        periods of one kind, oldest first, the last one's ``through`` ending the months
+        read), indexed (scope_type, scope, mi = the period's position in ``grid_p``):
+        the monthly measures carried over (``metrics.periods.CARRY``), the others grouped
+        by period in their queries, as :meth:`period_values` builds it. ``take``: only the
+        leading ``take`` months of every period count (a period to date against the same
+        months of its bases); 0: all. With a ``Segment`` engine, the rows are segments
+        (the drivers of a quarter's change).
+
+        Example: ``Engine(ds).period_frame({"won", "lost"}, cal.periods_ending("quarter",
+        m, 5), [Scope("team")])``."""
+        cal = Calendar(self.cfg.fiscal_year_start)
+        n = MONTHS_IN[grid_p[-1].kind]
+        first, through = grid_p[0].first, grid_p[-1].through
+        frame = self.measure_frame(dict.fromkeys(names, first), through, scopes)
+        mi = frame.index.get_level_values("mi")
+        for name in frame.columns:
+            frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
+        rows = frame.index[:: through.index - first.index + 1].droplevel("mi")
+        counted = np.full(len(grid_p), take or n)
+        counted[-1] = min(counted[-1], grid_p[-1].months_with_data)
+        grouped = self._grouped(
+            names, first, through, scopes, slots_for(grid_p[-1], cal, take), grid_p
+        )
+        keep_nan = {x for x in names if x in self.source_of[x].keep_nan}
+        return PeriodFrame(frame, n, counted, rows, self.cfg).frame(grouped, keep_nan)
+
     def _grouped(
         self,
         names: set[str],

@@ -181,9 +181,8 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
-    if live.period == "month":  # drivers explain a month's change
-        write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
-    reps = write_reps(live, out)
+    reps = write_reps(live, out)  # first: the drivers reuse the reps' measures
+    write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
     to_date = live.to_date(kpis)  # QTD and YTD of the flows, read by pages and mail
     to_date.to_parquet(out / TO_DATE_FILE, index=False)
     to_date.to_csv(out / "to_date.csv", index=False)
@@ -241,7 +240,16 @@ def write_drivers(
         wanted += summary_headlines(kpis[kpis["key"] == scope], live.month)
     wanted = list(dict.fromkeys(wanted))
     found = (
-        explain_many(live.ds, wanted, scopes, live.month, DRIVER_BASES, live.cfg, rows=now)
+        explain_many(
+            live.ds,
+            wanted,
+            scopes,
+            live.month,
+            DRIVER_BASES,
+            live.cfg,
+            rows=now,
+            period=live.period,
+        )
         if scopes
         else {}
     )

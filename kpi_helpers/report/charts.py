@@ -225,6 +225,18 @@ def funnel_chart(steps: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
+def step_colour(delta: float, better: str) -> str:
+    """The colour of a change of ``delta`` for a KPI whose ``better`` is up, down or
+    neutral.
+
+    >>> step_colour(-3.0, "down") == GOOD, step_colour(-3.0, "up") == BAD
+    (True, True)
+    """
+    if better not in ("up", "down"):
+        return NEUTRAL_C
+    return GOOD if (delta >= 0) == (better == "up") else BAD
+
+
 def waterfall_chart(
     start: float,
     steps: list[tuple[str, float]],
@@ -233,12 +245,16 @@ def waterfall_chart(
     currency: str = "USD",
     unit: str = "currency",
     start_label: str = "start",
+    better: str = "up",
 ) -> Figure:
     """A waterfall from ``start`` through signed ``steps`` to the end total, in ``unit``
     (a KPI's unit: currency, count, percent...). "Why it moved" draws the bridge from
     last month's value through each driver and "everything else" to this month's:
     ``waterfall_chart(46.0, [("Team EMEA", -4.3), ("Everything else", -1.7)],
-    "May 2026", "Win rate", unit="percent", start_label="April 2026")``."""
+    "May 2026", "Win rate", unit="percent", start_label="April 2026")``. A step is
+    green when it moves the KPI the way it reads ``better`` (its catalog direction: a
+    fall of a lower-is-better KPI is green), red the other way, grey for a neutral KPI;
+    a fall is hatched."""
     fig, ax = _fig(3.0)
     labels, bottoms, heights, colors = [start_label], [0.0], [start], [NEUTRAL_C]
     level = start
@@ -246,7 +262,7 @@ def waterfall_chart(
         labels.append(name)
         bottoms.append(level if delta >= 0 else level + delta)
         heights.append(abs(delta))
-        colors.append(GOOD if delta >= 0 else BAD)
+        colors.append(step_colour(delta, better))
         level += delta
     labels.append(end_label)
     bottoms.append(0.0)

@@ -110,8 +110,9 @@ class LiveData:
     ) -> dict[str, dict]:
         """Why ``kpis`` moved for ``scope`` against ``base``, by KPI id, as a snapshot
         holds them (:meth:`Snapshot.drivers`), computed in one batch."""
+        ids = kpis or HEADLINES["summary"]
         found = explain_many(
-            self.ds, kpis or HEADLINES["summary"], [scope], self.month, (base,), self.cfg
+            self.ds, ids, [scope], self.month, (base,), self.cfg, period=self.period
         )
         return {k: entry(e, get(k), self.cfg.currency) for (k, _, _), e in found.items()}
 

@@ -64,9 +64,8 @@ class SummarySections:
         month's value through the top drivers and "everything else" to this month's for
         the ``charts`` largest movers among them, and the link to the drivers' CSV. A
         pack reads them from its snapshot; live, they are computed for the headlines.
-        A quarter or year page has none yet (drivers explain a month's change)."""
-        if self.period != "month":
-            return
+        A quarter or year page explains its change from the period before ("from 2026-Q3
+        to 2026-Q4")."""
         ids = ids or self.headlines()
         found = self.data.drivers(self.scope, "previous", ids)
         shown = [found[k] for k in ids if k in found]
@@ -83,7 +82,7 @@ class SummarySections:
         )
         csv = self.data.drivers_csv(self.scope) if isinstance(self.data, Snapshot) else None
         href = f"../{self.data.path.name}/{csv}" if csv else None
-        self.display(HTML(blocks().why(items, plain, None)))
+        self.display(HTML(blocks().why(items, plain, None, self.period)))
         for e in ranked[:charts]:
             fig = waterfall_chart(
                 e["base_value"],
@@ -93,6 +92,7 @@ class SummarySections:
                 self.cfg.currency,
                 unit=e["unit"],
                 start_label=month_label(e["base_month"]),
+                better=REGISTRY[e["kpi"]].better,
             )
             self.show(fig)
         if href:

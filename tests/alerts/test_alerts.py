@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_END, one_team_drops
+from conftest import SAMPLE_END, one_team_drops, write_tables
 
 from kpi_helpers.alerts import AlertRule, check, evaluate, needed_scopes, parse_rules, rules_of
 from kpi_helpers.cli import main
@@ -407,3 +407,62 @@ def test_an_alert_carries_its_top_driver(tmp_path, capsys):
     assert main([*args, "--format", "json"]) == 3
     (got,) = json.loads(capsys.readouterr().out)
     assert got["drivers"] == alert.drivers and got["why"] == alert.why
+
+
+def test_a_quarters_alert_carries_its_top_driver(tmp_path):
+    from kpi_helpers.alerts import check_dataset
+    from kpi_helpers.data import open_dataset
+
+    # each month of 2026-H1 rep a1 (team A) wins a $1,000 deal; b1 (team B) wins one in
+    # January to April only: 2026-Q1 $6,000 -> 2026-Q2 $4,000 (-33.3 %), all team B's
+    deals = [
+        (f"O{m}{rep}", f"2026-0{m}-01", "closed_won", 1000.0, f"2026-0{m}-15", rep)
+        for m in range(1, 7)
+        for rep in ("a1", "b1")
+        if rep == "a1" or m <= 4
+    ]
+    cols = ["opportunity_id", "created_at", "stage", "amount", "closed_at", "rep_id"]
+    src = write_tables(
+        tmp_path,
+        {"reps": "rep_id,team\na1,A\nb1,B\n", "opportunities": pd.DataFrame(deals, columns=cols)},
+    )
+    rules = [rule("monthly_sales_bookings", "change_below", -10.0)]
+    (alert,) = check_dataset(open_dataset(src), rules, "2026-06", period="quarter").alerts
+    assert alert.drivers == ["Team B explains 100 % (-$2,000)"]
+    assert alert.why == "Monthly sales bookings fell 33.3 %: Team B explains 100 % (-$2,000)"
+
+
+def test_a_rep_rule_explains_all_its_reps_in_one_batch(tmp_path, monkeypatch):
+    from kpi_helpers.alerts import check_dataset
+    from kpi_helpers.data import open_dataset
+    from kpi_helpers.metrics import Engine
+
+    # $1,000 deals: April a1 wins P1 and P2, b1 and b2 too; May a1 the same, b1 and b2
+    # P1 only: each of b1 and b2 falls 50 %, all of it P2's
+    deals = [
+        (f"O{m}{rep}{p}", f"2026-0{m}-01", "closed_won", 1000.0, f"2026-0{m}-15", rep, p)
+        for m in (4, 5)
+        for rep in ("a1", "b1", "b2")
+        for p in ("P1", "P2")
+        if not (m == 5 and rep != "a1" and p == "P2")
+    ]
+    cols = ["opportunity_id", "created_at", "stage", "amount", "closed_at", "rep_id", "product"]
+    reps = "rep_id,rep_name,team\na1,Ann,A\nb1,Bea,B\nb2,Bo,B\n"
+    src = write_tables(tmp_path, {"reps": reps, "opportunities": pd.DataFrame(deals, columns=cols)})
+    split_by = []
+    real = Engine.__init__
+
+    def counted(self, ds, config=None, segment=None):
+        if segment is not None:
+            split_by.append(segment)
+        real(self, ds, config, segment)
+
+    monkeypatch.setattr(Engine, "__init__", counted)
+    rules = [rule("monthly_sales_bookings", "change_below", -10.0, scope="rep:*")]
+    found = check_dataset(open_dataset(src), rules, M).alerts
+    assert [(a.scope, a.drivers) for a in found] == [
+        ("rep:b1", ["P2 (product) explains 100 % (-$1,000)"]),
+        ("rep:b2", ["P2 (product) explains 100 % (-$1,000)"]),
+    ]
+    # one split of every rep's rows (by rep, then product), not one per rep
+    assert len(split_by) == 1 and split_by[0].only is None

@@ -334,3 +334,122 @@ def test_explain_command_json_and_errors(tmp_path, capsys):
     assert set(top) >= {"rate_effect", "mix_effect", "value", "base_value"}
     assert main([*args, "--kpi", "monthly_sales_bookings", "--dimensions", "colour"]) == 2
     assert "Unknown dimension colour" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ quarters and years
+
+
+def _fiscal_world(folder: Path) -> Path:
+    """Fiscal years from November (kpi.toml fiscal_year_start = 11): FY2026-Q1 is
+    2025-11..2026-01, FY2025-Q4 2025-08..2025-10. Each month from 2025-08 rep a1 (team A)
+    wins one P1 deal of $1,000 and rep b1 (team B) one P2 deal of $2,000; in FY2026-Q1
+    team B wins in November only, and a1 wins a second deal in January 2026."""
+    deals = []
+    months = ["2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01"]
+    for month in months:
+        won = [("a1", "P1", 1000.0)]
+        if month not in ("2025-12", "2026-01"):
+            won.append(("b1", "P2", 2000.0))
+        if month == "2026-01":
+            won.append(("a1", "P1", 1000.0))
+        for rep, product, amount in won:
+            n = len(deals) + 1
+            deals.append(
+                (f"O{n}", f"{month}-02", "closed_won", amount, f"{month}-10", rep, product)
+            )
+    (folder / "kpi.toml").parent.mkdir(parents=True, exist_ok=True)
+    (folder / "kpi.toml").write_text("fiscal_year_start = 11\n", encoding="utf-8")
+    cols = ["opportunity_id", "created_at", "stage", "amount", "closed_at", "rep_id", "product"]
+    return write_tables(
+        folder / "data",
+        {
+            "reps": "rep_id,team\na1,A\nb1,B\n",
+            "opportunities": pd.DataFrame(deals, columns=cols),
+        },
+    )
+
+
+def test_a_fiscal_quarter_by_hand(tmp_path):
+    from kpi_helpers.core import Config
+
+    ds = open_dataset(_fiscal_world(tmp_path))
+    cfg = Config(fiscal_year_start=11)
+    e = explain(ds, "monthly_sales_bookings", "company", "2026-01", config=cfg, period="quarter")
+    # FY2025-Q4: A 3 x 1,000 + B 3 x 2,000 = 9,000; FY2026-Q1: A 4,000 + B 2,000 = 6,000
+    assert (e.month, e.base_month) == ("FY2026-Q1", "FY2025-Q4")
+    assert (e.base_value, e.value) == (9_000.0, 6_000.0)
+    team = {p.segment: p.contribution for p in e.dimensions["team"]}
+    assert team == {"A": 1_000.0, "B": -4_000.0}
+    product = {p.segment: p.contribution for p in e.dimensions["product"]}
+    assert product == {"P1": 1_000.0, "P2": -4_000.0}
+    for parts in e.dimensions.values():
+        assert sum(p.contribution for p in parts) == pytest.approx(e.change, rel=1e-9)
+    assert e.drivers[0][0] == "team" and e.drivers[0][1].segment == "B"
+    assert e.text.startswith(
+        "Monthly sales bookings fell 33.3 % ($9,000 -> $6,000) from FY2025-Q4 to FY2026-Q1"
+    )
+    # the same quarter a year before is before the data: no drivers, said so
+    y = explain(
+        ds, "monthly_sales_bookings", "company", "2026-01", "year", config=cfg, period="quarter"
+    )
+    assert y.base_month == "FY2025-Q1" and not y.drivers
+    assert y.text.startswith("Monthly sales bookings: no drivers against FY2025-Q1")
+    # a ratio over the quarter: win rate is 100 % on both sides, its parts add up to 0
+    w = explain(ds, "win_rate", "company", "2026-01", config=cfg, period="quarter")
+    assert (w.base_value, w.value) == (100.0, 100.0)
+
+
+def test_explain_command_for_a_quarter(tmp_path):
+    import json
+
+    from kpi_helpers.cli import main
+
+    src = _fiscal_world(tmp_path)
+    out = tmp_path / "why.json"
+    args = ["explain", "--source", str(src), "--config", str(tmp_path / "kpi.toml")]
+    args += ["--month", "2025-12", "--kpi", "monthly_sales_bookings", "--period", "quarter"]
+    assert main([*args, "--format", "json", "--out", str(out)]) == 0
+    got = json.loads(out.read_text(encoding="utf-8"))
+    # any month of the quarter gives the quarter (through the data's last month)
+    assert (got["month"], got["base_month"]) == ("FY2026-Q1", "FY2025-Q4")
+    assert (got["value"], got["base_value"], got["change"]) == (6_000.0, 9_000.0, -3_000.0)
+    top = got["drivers"][0]
+    assert (top["dimension"], top["segment"], top["contribution"]) == ("team", "B", -4_000.0)
+    assert "from FY2025-Q4 to FY2026-Q1" in got["text"]
+
+
+def test_a_quarter_to_date_against_the_same_months(tmp_path):
+    from kpi_helpers.core import Config
+
+    src = _fiscal_world(tmp_path)
+    deals = pd.read_csv(src / "opportunities.csv")
+    write_tables(src, {"opportunities": deals[~deals["closed_at"].str.startswith("2026-01")]})
+    cfg = Config(fiscal_year_start=11)
+    e = explain(
+        open_dataset(src),
+        "monthly_sales_bookings",
+        "company",
+        "2025-12",
+        config=cfg,
+        period="quarter",
+    )
+    # FY2026-Q1 to date (2025-11..2025-12): A 2,000 + B 2,000; against the same two months
+    # of FY2025-Q4 (2025-08..2025-09): A 2,000 + B 4,000
+    assert (e.month, e.base_month) == ("FY2026-Q1", "FY2025-Q4")
+    assert (e.value, e.base_value) == (4_000.0, 6_000.0)
+    assert {p.segment: p.contribution for p in e.dimensions["team"]} == {"A": 0.0, "B": -2_000.0}
+
+
+def test_a_rep_is_named_by_the_datas_name(tmp_path):
+    from conftest import one_team_drops
+
+    src = one_team_drops(tmp_path)
+    reps = "rep_id,rep_name,team\na1,Ann,A\nb1,<b>Bea</b>,B\nb2,Bo & Co,B\n"
+    write_tables(src, {"reps": reps})
+    e = explain(open_dataset(src), "monthly_sales_bookings", "team:B", "2026-05")
+    # b1 and b2 each lose $1,000 of team B's $2,000 fall: 50 % each
+    assert "Rep <b>Bea</b> explains 50 % (-$1,000)" in e.text
+    assert "Rep Bo & Co explains 50 % (-$1,000)" in e.text
+    assert [p.segment for p in e.dimensions["rep"]] == ["b1", "b2"]  # the ids stay the keys
+    got = explain_many(open_dataset(src), ["monthly_sales_bookings"], ["team:B"], "2026-05")
+    assert got[("monthly_sales_bookings", "team:B", "previous")].text == e.text

@@ -77,6 +77,9 @@ def test_the_qbr_folder_index_and_pages_name_the_quarter_to_date(qbr):
     # the year's quarters side by side: FY2027 has had Q1 and (to date) Q2
     assert f"<th>KPI</th><th>FY2027-Q1</th><th>{TO_DATE}</th></tr>" in page
     assert "vs last quarter" in page and "vs last month" not in page
+    # why it moved: the quarter's change from the quarter before (its same two months)
+    why = page.partition('<ul class="why-moved">')[2].partition("</ul>")[0]
+    assert "from FY2027-Q1 to FY2027-Q2" in why and "explains" in why
 
 
 def test_the_quarters_are_the_engines_and_add_up_their_months(qbr, engine):

@@ -295,3 +295,21 @@ def test_pipeline_and_team_cards_have_quarter_and_year_to_date(folder):
     lines = team.card("monthly_sales_bookings")["to_date"]
     assert [(x["span"], x["value"]) for x in lines] == [("QTD", "$1,400"), ("YTD", "$1,400")]
     assert "QTD $1,400" in _text(team.cards())
+
+
+def test_the_waterfall_colours_follow_the_kpis_better_direction():
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from kpi_helpers.report import charts
+
+    steps = [("Team A", -3.0), ("Team B", 1.0)]
+    # sales cycle length (lower is better): a fall is good (green), a rise bad (red)
+    fig = charts.waterfall_chart(30.0, steps, "May", "Cycle", unit="days", better="down")
+    colours = [mcolors.to_hex(b.get_facecolor()) for b in fig.axes[0].patches[1:3]]
+    plt.close(fig)
+    assert colours == [mcolors.to_hex(charts.GOOD), mcolors.to_hex(charts.BAD)]
+    fig = charts.waterfall_chart(30.0, steps, "May", "Bookings", better="up")
+    colours = [mcolors.to_hex(b.get_facecolor()) for b in fig.axes[0].patches[1:3]]
+    plt.close(fig)
+    assert colours == [mcolors.to_hex(charts.BAD), mcolors.to_hex(charts.GOOD)]

@@ -1,0 +1,232 @@
+"""Where the drivers of many KPIs read their measures at once, and what a change is
+measured between. ``span_of`` is the one rule of the base: a month against the month
+before, the same month a year earlier or its target; a quarter or a fiscal year against
+the previous period of the same kind, the same period a year earlier or its own target
+(a period to date against the same leading months, as the KPIs compare it).
+``Batch`` computes the measure frames of every KPI for the company, its teams and reps
+in one query per source, and splits by segment in one query per source for the KPIs
+that split by the same dimensions, then slices them per KPI, scope and base;
+``PeriodBatch`` does the same on the engine's period measure frames (a quarter's or a
+year's drivers).
+
+>>> from kpi_helpers.core import Calendar, Month
+>>> m = Month.parse("2026-11")
+>>> now, before = span_of(m, "quarter", "previous", Calendar(), m)
+>>> now.label, before.label, before.status
+('2026-Q4', '2026-Q3', 'to date (2 of 3 months)')
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from kpi_helpers.catalog import KPI
+from kpi_helpers.core import MONTHS_IN, Calendar, Config, KitError, Month, Period
+from kpi_helpers.data import Dataset, data_months
+from kpi_helpers.metrics import SEP, Engine, Scope, Segment, rep_teams, team_of
+
+from .segments import DIMENSIONS, Reader, dimension_part, dimensions_of, keyed, why_not
+from .shape import bridge_kind
+
+BASES = ("previous", "year", "target")
+
+
+def span_of(
+    m: Month, period: str, base: str, calendar: Calendar, through: Month
+) -> tuple[Period, Period]:
+    """(the period explained, its base): the ``period`` ("month", "quarter", "year")
+    holding ``m``, cut to ``through`` (the data's last month) as the KPIs cut it, and
+    the previous period of the same kind, the same period a year earlier, or itself
+    (``base`` "target": its own target).
+
+    >>> from kpi_helpers.core import Calendar, Month
+    >>> m = Month.parse("2026-01")
+    >>> [p.label for p in span_of(m, "quarter", "year", Calendar(11), m)]
+    ['FY2026-Q1', 'FY2025-Q1']
+    """
+    if base not in BASES:
+        raise KitError(f"Unknown base {base!r}: use previous, year or target.")
+    now = calendar.period(period, m).cut(through)
+    if base == "previous":
+        return now, now.previous(calendar)
+    if base == "year":
+        return now, now.year_before(calendar)
+    return now, now
+
+
+class Batch(Reader):
+    """The measure frames of many KPIs and scopes (company and teams), each computed
+    once from ``first`` to ``m`` and sliced per KPI, scope and base
+    (``drivers.explain_many``)."""
+
+    split_medians = False  # medians are split by team and rep only
+
+    def __init__(
+        self, ds: Dataset, cfg: Config, ks: list[KPI], scopes: list[Scope], first: Month, m: Month
+    ):
+        super().__init__(ds, cfg)
+        self.first, self.m, self.scopes, self.teams = first, m, scopes, rep_teams(ds)
+        self.starts: dict[str, Month] = {}
+        for k in ks:
+            for n, lag in k.lags.items():
+                self.starts[n] = min(self.starts.get(n, first - lag), first - lag)
+        # the dimensions each KPI splits by (as explain finds them): the KPIs that split
+        # by the same dimensions share one split query per source
+        self.groups: dict[tuple[str, ...], set[str]] = {}
+        for k in ks:
+            if bridge_kind(k, self.engine) == "none":
+                continue
+            dims = dimensions_of(ds, Scope("company"), "previous", None, cfg)
+            mine = tuple(
+                d for d in dims if d not in ("team", "rep") and not why_not(ds, self.engine, k, d)
+            )
+            self.groups.setdefault(mine, set()).update(k.lags)
+        self._rows: dict[tuple, tuple[pd.DataFrame, list[str]] | str] = {}
+
+    @cached_property
+    def _measures(self) -> pd.DataFrame:
+        """Every measure of the batch for the company, every team and every rep, from
+        ``first`` to m: per scope type, so that the engine's cache serves each from the
+        KPIs already computed (a pack's data step computes the company's and teams' KPIs,
+        then the reps'), else one query per source."""
+        kinds = [Scope("company"), Scope("team"), Scope("rep")]
+        return pd.concat([self.engine.measure_frame(self.starts, self.m, [s]) for s in kinds])
+
+    def split_frame(self, engine: Engine, names: set[str], scope: Scope) -> pd.DataFrame:
+        """The measures ``names`` (all: empty) of the segmented ``engine`` for ``scope``
+        (every team, or one rep's rows), from ``first`` to m."""
+        starts = {n: s for n, s in self.starts.items() if n in names}
+        return engine.measure_frame(starts or self.starts, self.m, [scope])
+
+    @staticmethod
+    def _months(frame: pd.DataFrame, k: KPI, b: Month, m: Month, level: str = "mi"):
+        """The rows of the months the KPI reads for m and b (contiguous when it reads
+        earlier months), its measures only."""
+        lag = max(k.lags.values(), default=0)
+        mi = frame.index.get_level_values(level)
+        if lag:
+            keep = (mi >= b.index - lag) & (mi <= m.index)
+        else:
+            keep = (mi == m.index) | (mi == b.index)
+        return frame.loc[keep, sorted(k.lags)]
+
+    def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
+        frame = self._measures
+        st = frame.index.get_level_values("scope_type")
+        keep = st == sc.kind
+        if sc.name:
+            keep &= frame.index.get_level_values("scope") == sc.name
+        return self._months(frame[keep], k, b, m)
+
+    def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
+        frame = self._measures
+        if sc.kind == "team":  # the reps of one team
+            return self._months(frame[self._team_of_rows == f"rep{SEP}{sc.name}"], k, b, m)
+        return self._months(frame[frame.index.get_level_values("scope_type") == d], k, b, m)
+
+    @cached_property
+    def _team_of_rows(self) -> np.ndarray:
+        """Per row of the measures: "rep SEP team" for a rep's row, "" otherwise (a
+        team's reps found without one Python loop per KPI)."""
+        idx = self._measures.index
+        st, names = idx.get_level_values("scope_type"), idx.get_level_values("scope")
+        team = {r: team_of(r, self.teams) for r in set(names[st == "rep"])}
+        return np.array(
+            [f"rep{SEP}{team[r]}" if t == "rep" else "" for t, r in zip(st, names, strict=True)],
+            dtype=object,
+        )
+
+    def segmented(
+        self, k: KPI, sc: Scope, m: Month, b: Month, dims: tuple[str, ...]
+    ) -> pd.DataFrame | str:
+        if sc.kind == "rep":  # every rep's rows at once: split by rep, then the dimensions
+            key = ("rep", *dims)
+            if key not in self._rows:
+                self._rows[key] = self._by_rep(dims)
+            found = self._rows[key]
+            if isinstance(found, str):
+                return found
+            rows, reps = found
+            rows = self._months(rows[[r == sc.name for r in reps]], k, b, m)
+            return rows if len(rows) else "no rows in these months"
+        if dims not in self._rows:
+            parts = tuple(dimension_part(self.ds, d) for d in dims)
+            engine = Engine(self.ds, self.cfg, Segment(parts))
+            frame = self.split_frame(engine, set(self.groups.get(dims, ())), Scope("team"))
+            rows = keyed(frame, "team", Scope("company"), len(dims))
+            teams = [] if isinstance(rows, str) else [x[0] for x in rows.index.get_level_values(0)]
+            self._rows[dims] = rows if isinstance(rows, str) else (rows, teams)
+        found = self._rows[dims]
+        if isinstance(found, str):
+            return found
+        rows, teams = found
+        if sc.kind == "team":
+            rows = rows[[t == sc.name for t in teams]]
+        rows = self._months(rows, k, b, m)
+        return rows if len(rows) else "no rows in these months"
+
+    def _by_rep(self, dims: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]] | str:
+        """The rows of every rep split by ``dims`` (one query per source: the team rows
+        split by rep, then ``dims``), keyed (rep, value 1, ...) as ``keyed`` keys one
+        rep's rows, and the rep of each row."""
+        parts = (DIMENSIONS["rep"], *(dimension_part(self.ds, d) for d in dims))
+        engine = Engine(self.ds, self.cfg, Segment(parts))
+        frame = self.split_frame(engine, set(self.groups.get(dims, ())), Scope("team"))
+        rows = keyed(frame, "team", Scope("company"), len(dims) + 1)
+        if isinstance(rows, str):
+            return rows
+        keys = rows.index.get_level_values("key")
+        own = pd.Index([x[1:] for x in keys], tupleize_cols=False)
+        idx = pd.MultiIndex.from_arrays(
+            [own, rows.index.get_level_values("mi")], names=["key", "mi"]
+        )
+        return rows.set_axis(idx), [x[1] for x in keys]
+
+
+class PeriodBatch(Batch):
+    """:class:`Batch` for a quarter or a fiscal year (``period``) holding ``m``: the
+    engine's period measure frames (``Engine.period_frame``: flows summed over the
+    period, states at its end, distinct counts and medians over its events) of the
+    consecutive periods from the earliest base of ``bases`` (and the periods before it
+    that the KPIs' formulas read) to the period of ``m``; ``mi`` holds the period's
+    position (:meth:`key`). A period to date is compared with the same leading months.
+
+    Example: ``PeriodBatch(ds, cfg, [get("win_rate")], [Scope("company")], m, "quarter",
+    ("previous",))``."""
+
+    def __init__(
+        self,
+        ds: Dataset,
+        cfg: Config,
+        ks: list[KPI],
+        scopes: list[Scope],
+        m: Month,
+        period: str,
+        bases: tuple[str, ...],
+    ):
+        cal = Calendar(cfg.fiscal_year_start)
+        spans = [span_of(m, period, b, cal, data_months(ds)[1]) for b in bases]
+        now = spans[0][0]
+        lag = max((x for k in ks for x in k.lags.values()), default=0)
+        n = MONTHS_IN[period]
+        first = cal.period(period, min(before.first for _, before in spans) - n * lag)
+        count = (now.first.index - first.first.index) // n
+        self.grid = [cal.period(period, first.first + n * j) for j in range(count)] + [now]
+        self.take = now.months_with_data if now.to_date else 0
+        super().__init__(ds, cfg, ks, scopes, Month(lag), Month(len(self.grid) - 1))
+        self.period = period
+
+    def key(self, p: Period) -> Month:
+        """The position of ``p`` in the batch's periods."""
+        return Month([x.first for x in self.grid].index(p.first))
+
+    @cached_property
+    def _measures(self) -> pd.DataFrame:
+        scopes = [Scope("company"), Scope("team"), Scope("rep")]
+        return self.engine.period_frame(set(self.starts), self.grid, scopes, self.take)
+
+    def split_frame(self, engine: Engine, names: set[str], scope: Scope) -> pd.DataFrame:
+        return engine.period_frame(names or set(self.starts), self.grid, [scope], self.take)
