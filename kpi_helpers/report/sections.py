@@ -35,7 +35,7 @@ class SummarySections:
         pack = isinstance(self.data, Snapshot)
         elsewhere = "listed on the pack's index page" if pack else "kpi-kit alerts lists them"
         own, others = alerts_of_scope(fired, self.scope)
-        return HTML(blocks().alerts(own, rules, others, elsewhere))
+        return HTML(blocks().alerts(own, rules, others, elsewhere, self.phrase("{this}")))
 
     def movers(self, n: int = 5) -> HTML:
         """The month's largest movers in plain words."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import re
 
 import pandas as pd
 import pytest
@@ -77,6 +78,26 @@ def test_the_qbr_folder_index_and_pages_name_the_quarter_to_date(qbr):
     # the year's quarters side by side: FY2027 has had Q1 and (to date) Q2
     assert f"<th>KPI</th><th>FY2027-Q1</th><th>{TO_DATE}</th></tr>" in page
     assert "vs last quarter" in page and "vs last month" not in page
+
+
+def test_the_quarter_page_speaks_of_the_quarter(qbr):
+    """The fixed words of a page (section intros, the forecast line, the alerts) are the
+    quarter's: "this quarter", "since last quarter", "up to 8 quarters"."""
+    path, _ = qbr
+    page = html.unescape(path.joinpath("company", "summary.html").read_text("utf-8"))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))  # what a reader sees
+    for said in (
+        "The quarter in one page",
+        "The headline KPIs this quarter, against last quarter, last year and target.",
+        "The KPIs that changed most since last quarter",
+        "explain each headline's change since last quarter",
+        "quarter by quarter (up to 8 quarters)",
+        "Every KPI the data gives this quarter",
+        "forecast for July 2026, the month after June 2026: ",
+    ):
+        assert said in text
+    for month_words in ("this month", "since last month", "month by month", "13 months"):
+        assert month_words not in text
 
 
 def test_the_quarters_are_the_engines_and_add_up_their_months(qbr, engine):
