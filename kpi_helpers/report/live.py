@@ -101,9 +101,10 @@ class LiveData:
         return [p for s in scopes for p in pacing(self.ds, self.month, s, self.cfg)]
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
-        """A table KPI (by id); KitError when n/a."""
+        """A table KPI (by id) of the month, or of the quarter or year (its tables of
+        events cover the period's months); KitError when n/a."""
         scope = scope if ":" in scope else "company"
-        return kpi_api.table(self.ds, name, self.month, scope, self.cfg)
+        return kpi_api.table(self.ds, name, self.month, scope, self.cfg, self.period)
 
     def drivers(
         self, scope: str, base: str = "previous", kpis: list[str] | None = None
