@@ -35,7 +35,7 @@ def qbr(sample_dir, tmp_path_factory):
     config = out / "kpi.toml"
     config.write_text("fiscal_year_start = 2\n", encoding="utf-8")
     path, outcomes = build_pack(
-        SAMPLE_END,
+        "2026-05",  # any month of the quarter: its pages are the quarter's through June
         scopes="company",
         families=["summary"],
         formats=("html",),
