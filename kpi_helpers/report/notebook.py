@@ -246,7 +246,7 @@ class Report(SummarySections, OutlookSections):
             card.update(
                 value=self.fmt(k.id, row["value"]),
                 mom=made if k.is_model else mom,
-                yoy=None if k.is_model else yoy,
+                yoy=None if k.is_model or self.period == "year" else yoy,  # a year: = mom
                 target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
                 attainment=(None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"),
                 to_date=self.to_date_lines(k.id) if k.kind == Kind.FLOW else [],
@@ -384,6 +384,8 @@ class Report(SummarySections, OutlookSections):
                 )
             )
         shown = [c for c in ("mom", "yoy", "target", "rag") if any(r[c] for r in rows)]
+        if self.period == "year":  # the year before is the previous year: one column
+            shown = [c for c in shown if c != "yoy"]
         groups = [(names, reason_parts(why)) for why, names in missing.items()]
         previous = PREVIOUS_WORDS[self.period]
         return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS), previous))

@@ -32,6 +32,8 @@ PERIOD_WORDS = {
         next=f"next {kind}",
         by=f"{kind} by {kind}",
         n=str(n),
+        # what a card compares with: the period before and the same one a year before
+        vs=f"last {kind}, last year" if kind != "year" else "last year",
     )
     for kind, n in TREND_PERIODS.items()
 }
@@ -47,7 +49,7 @@ INTROS = {
     "lead:outlook": "Where the {unit} is heading: forecasts with their uncertainty, the "
     "next month's pipeline, and what customers are likely to be worth.",
     "alerts": "The alert rules of kpi.toml that fired {this} for this scope.",
-    "headlines": "The headline KPIs {this}, against {last}, last year and target.",
+    "headlines": "The headline KPIs {this}, against {vs} and target.",
     "headlines:outlook": "The model KPIs for {next} and the coming year, made at the end "
     "of {through}.",
     "movers": "The KPIs that changed most since {last}, in plain words.",
@@ -192,9 +194,10 @@ def period_label(label: str, start: str, end: str, through: str) -> str:
 
 def period_phrase(text: str, period: str = "month", through: str = "") -> str:
     """``text`` in the words of a page about a ``period`` (month, quarter, year): its
-    ``{this}``, ``{last}``, ``{next}``, ``{unit}``, ``{units}``, ``{by}`` and ``{n}`` (the
-    trend's depth) from :data:`PERIOD_WORDS`; ``{through}`` is "this month" on a monthly
-    page, else ``through`` (the period's last month with data, e.g. "June 2026").
+    ``{this}``, ``{last}``, ``{next}``, ``{unit}``, ``{units}``, ``{by}``, ``{vs}`` and
+    ``{n}`` (the trend's depth) from :data:`PERIOD_WORDS`; ``{through}`` is "this month"
+    on a monthly page, else ``through`` (the period's last month with data, e.g. "June
+    2026").
 
     >>> period_phrase("Deals won {this}, against {last}", "quarter")
     'Deals won this quarter, against last quarter'

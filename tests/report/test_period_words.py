@@ -60,6 +60,12 @@ def test_a_quarters_intros_by_hand():
     assert intro("mrr_movements", "year") == (
         "From last year's MRR to this year's, movement by movement."
     )
+    assert intro("headlines", "quarter") == (
+        "The headline KPIs this quarter, against last quarter, last year and target."
+    )
+    assert (
+        intro("headlines", "year") == "The headline KPIs this year, against last year and target."
+    )
     with pytest.raises(KitError, match="No section intro 'nope'"):
         intro("nope")
 
