@@ -145,12 +145,20 @@ def series(
 
 
 def table(
-    ds: Dataset, kpi: str, month: str, scope: str = "company", config: Config | None = None
+    ds: Dataset,
+    kpi: str,
+    month: str,
+    scope: str = "company",
+    config: Config | None = None,
+    period: str = "month",
 ) -> pd.DataFrame:
     """A table KPI (pipeline_health, funnel, ...) for one month and one scope, e.g.
-    ``table(ds, "pipeline_health", "2026-05", scope="team:EMEA")``."""
+    ``table(ds, "pipeline_health", "2026-05", scope="team:EMEA")``; ``period="quarter"``
+    (or ``"year"``): the tables of events (funnel, leaderboard, products...) cover the
+    months of the quarter holding ``month``, the others are as of its last month (the
+    model tables are made at the end of ``month``)."""
     cfg = config or Config()
     ds.check_timezone(cfg.timezone)
     if get(kpi).table in MODEL_TABLES:
         return model_table(ds, kpi, month, scope, cfg)
-    return compute_table(ds, kpi, month, scope, cfg)
+    return compute_table(ds, kpi, month, scope, cfg, period)

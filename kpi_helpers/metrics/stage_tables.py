@@ -1,6 +1,7 @@
 """The table KPIs of the stage history (issue 19): ``stage_conversion``, ``days_in_stage``
 and ``pipeline_movement``. Each takes the month's :class:`Measures`, the scope's filter
-(``keep``, as every table KPI) and the month; ``metrics.tables`` registers them. The
+(``keep``, as every table KPI) and the month; ``metrics.tables`` registers them (the last
+two as tables of events: their "m" is a ``tables.Span``, a quarter's months). The
 stage a deal was in at an instant comes from :mod:`.stages`.
 
 The stage order is the one of kpi.toml's ``[stage_probability]`` (prospecting,

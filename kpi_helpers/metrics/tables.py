@@ -1,23 +1,29 @@
-"""Table KPIs: one DataFrame for one month and one scope.
+"""Table KPIs: one DataFrame for one month (or quarter, or fiscal year) and one scope.
 
 Each function receives the month's :class:`Measures` (for scope attribution and the
 shared customer sets), a :class:`Keep` filter for the scope, and the month; it queries
-with Ibis and finishes the small result in pandas. Example::
+with Ibis and finishes the small result in pandas. A table of the events *in* a period
+(the funnel, the leaderboard, the products...: ``SPAN_TABLES``) receives a :class:`Span`
+instead, the period's months with data; the others are "as of the end of m" and get
+the period's last month with data (KPI_CATALOG.md, "Periods"). Example::
 
     compute_table(ds, "pipeline_health", "2026-05", "team:EMEA", Config())
+    compute_table(ds, "funnel", "2026-05", "company", Config(), period="quarter")
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 import ibis
 import numpy as np
 import pandas as pd
 
 from kpi_helpers.catalog import KPI, get
-from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.data import Dataset, check_month
+from kpi_helpers.core import Calendar, Config, KitError, Month, Period
+from kpi_helpers.data import Dataset, check_month, data_months
 
 from .customers import active_spells, first_purchase
 from .measures import (
@@ -45,13 +51,60 @@ class Keep:
         return t if self.column is None else t.filter(t[self.column] == self.scope.name)
 
 
+@dataclass(frozen=True)
+class Span:
+    """The months a table of events covers: a month, or a quarter's or fiscal year's
+    months with data (``period.first`` .. ``period.through``). Like a :class:`Month`, it
+    has ``start`` and ``end`` (the half-open interval of instants), so a filter "in m"
+    reads it unchanged.
+
+    >>> april, may = Month.parse("2026-04"), Month.parse("2026-05")
+    >>> q = Span.of(Calendar().period("quarter", april).cut(may))
+    >>> str(q.start.date()), str(q.end.date()), q.kind
+    ('2026-04-01', '2026-06-01', 'quarter')
+    """
+
+    period: Period
+
+    @classmethod
+    def of(cls, period: Period | Month) -> Span:
+        """The span of a period, or of one month."""
+        if isinstance(period, Month):
+            period = Calendar().period("month", period)
+        return cls(period)
+
+    @property
+    def kind(self) -> str:
+        return self.period.kind
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the span."""
+        return self.period.first.start
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the span (the start of the month after ``through``)."""
+        return self.period.through.end
+
+    def __str__(self) -> str:
+        return self.period.label
+
+
 TableFn = Callable[[Measures, Keep, Month], pd.DataFrame]
 TABLES: dict[str, TableFn] = {}
+SPAN_TABLES: set[str] = set()  # tables of the events in a period: they get a Span
 
 
 def _table(fn: TableFn) -> TableFn:
     TABLES[fn.__name__] = fn
     return fn
+
+
+def _span_table(fn: Callable[[Measures, Keep, Span], pd.DataFrame]) -> Callable:
+    """Register a table of the events in a period (:class:`Span`)."""
+    SPAN_TABLES.add(fn.__name__)
+    return _table(fn)
 
 
 def _pct(part, whole):
@@ -74,9 +127,9 @@ def _scoped(ms: Measures, t: ibis.Table, how: str) -> ibis.Table:
     return ms.by_order(t) if how == "orders" else ms.by_owner(t)
 
 
-def _in_month(t: ibis.Table, column: str, month: Month) -> ibis.Value:
-    """Rows whose ``column`` falls in ``month``: [start, start of the next month)."""
-    return (t[column] >= ibis.timestamp(month.start)) & (t[column] < ibis.timestamp(month.end))
+def _in_month(t: ibis.Table, column: str, span: Span) -> ibis.Value:
+    """Rows whose ``column`` falls in ``span``: [its start, the start of the month after)."""
+    return (t[column] >= ibis.timestamp(span.start)) & (t[column] < ibis.timestamp(span.end))
 
 
 @_table
@@ -100,10 +153,10 @@ def pipeline_health(ms, keep, month):
     return df
 
 
-@_table
-def funnel(ms, keep, month):
+@_span_table
+def funnel(ms, keep, span):
     leads = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(leads.filter(_in_month(leads, "created_at", month)))
+    t = keep(leads.filter(_in_month(leads, "created_at", span)))
     cols = t.columns
     steps = {"created": t.count()}
     for name, col in (
@@ -131,18 +184,21 @@ def funnel(ms, keep, month):
     return df
 
 
-def _orders_month(ms, keep, month: Month) -> ibis.Table:
+GROWTH_COLUMNS = {"month": "mom_growth", "quarter": "qoq_growth", "year": "yoy_growth"}
+
+
+@_span_table
+def product_performance(ms, keep, span):
+    """Per product, revenue and units in the span, share of its revenue, and growth over
+    the previous period of the same kind (the same leading months when to date):
+    ``mom_growth``, ``qoq_growth`` or ``yoy_growth``."""
+    before = span.period.previous(Calendar(ms.cfg.fiscal_year_start))
     o = ms.ds.table("orders")
     o = o.filter(
-        (o.ordered_at >= ibis.timestamp((month - 1).start))
-        & (o.ordered_at < ibis.timestamp(month.end))
+        (o.ordered_at >= ibis.timestamp(before.first.start))
+        & (o.ordered_at < ibis.timestamp(span.end))
     )
-    return keep(_scoped(ms, o, "orders"))
-
-
-@_table
-def product_performance(ms, keep, month):
-    o = _orders_month(ms, keep, month)
+    o = keep(_scoped(ms, o, "orders"))
     o = o.mutate(_mi=month_of(o.ordered_at))
     qty = o.quantity if "quantity" in o.columns else ibis.literal(None, "float64")
     o = o.mutate(_qty=qty)
@@ -151,20 +207,22 @@ def product_performance(ms, keep, month):
         .aggregate(revenue=o.revenue.sum(), units=o._qty.sum())
         .to_pandas()
     )
-    now = df[df["_mi"] == month.index].set_index("product")
-    before = df[df["_mi"] == month.index - 1].set_index("product")["revenue"]
+    inside = lambda p: df["_mi"].isin([m.index for m in p.months()])  # noqa: E731
+    now = df[inside(span.period)].groupby("product")[["revenue", "units"]].sum(min_count=1)
+    prev = df[inside(before)].groupby("product")["revenue"].sum()
     out = now[["revenue", "units"]].copy()
     out["share_of_revenue"] = _pct(out["revenue"], out["revenue"].sum())
-    prev = before.reindex(out.index)
-    out["mom_growth"] = (out["revenue"] - prev) / prev.where(prev != 0).abs() * 100.0
+    prev = prev.reindex(out.index)
+    growth = GROWTH_COLUMNS[span.kind]
+    out[growth] = (out["revenue"] - prev) / prev.where(prev != 0).abs() * 100.0
     out = out.reset_index()
     return out.sort_values(["revenue", "product"], ascending=[False, True], ignore_index=True)
 
 
-@_table
-def sales_by_contact_method(ms, keep, month):
+@_span_table
+def sales_by_contact_method(ms, keep, span):
     o = _scoped(ms, ms.ds.table("opportunities"), "rep")
-    o = keep(o.filter((o.stage == "closed_won") & _in_month(o, "closed_at", month)))
+    o = keep(o.filter((o.stage == "closed_won") & _in_month(o, "closed_at", span)))
     o = o.mutate(contact_method=o.contact_method.fill_null("(none)"))
     df = (
         o.group_by("contact_method")
@@ -335,14 +393,14 @@ def customer_profitability(ms, keep, month):
     ]
 
 
-@_table
-def mrr_movements(ms, keep, month):
+@_span_table
+def mrr_movements(ms, keep, span):
     """Per account with MRR at the end of m or of m-1: the two MRRs and the movement
     (:func:`mrr_movement`: new, expansion, reactivation, contraction, churned; else
     unchanged)."""
     s = ms.ds.table("subscriptions")
     ended = s.ended_at if "ended_at" in s.columns else ibis.null("timestamp")
-    now, before = ibis.timestamp(month.end), ibis.timestamp(month.start)
+    now, before = ibis.timestamp(span.end), ibis.timestamp(span.start)
     running_now = open_at_end(s.started_at, ended, now)
     running_before = open_at_end(s.started_at, ended, before)  # the end of m-1
     per = s.group_by("account_id").aggregate(
@@ -355,7 +413,7 @@ def mrr_movements(ms, keep, month):
     df = per.select("account_id", "mrr_now", "mrr_before", "_first").to_pandas()
     c, p = df["mrr_now"].fillna(0.0), df["mrr_before"].fillna(0.0)
     df["mrr_now"], df["mrr_before"] = c, p
-    first_month = df["_first"] >= pd.Timestamp(month.start)
+    first_month = df["_first"] >= pd.Timestamp(span.start)
     df["movement"] = "unchanged"
     for kind, (moved, _) in mrr_movement(p, c, first_month).items():
         df.loc[moved, "movement"] = kind
@@ -364,9 +422,10 @@ def mrr_movements(ms, keep, month):
     return df.sort_values(["movement", "change", "account_id"], ignore_index=True)
 
 
-@_table
-def rep_leaderboard(ms, keep, month):
-    """The rep scope of the engine, for the reps of the page's scope only."""
+@_span_table
+def rep_leaderboard(ms, keep, span):
+    """The rep scope of the engine, for the reps of the page's scope only, over the
+    span's period."""
     ids = [
         "monthly_sales_bookings",
         "deals_won",
@@ -390,7 +449,8 @@ def rep_leaderboard(ms, keep, month):
         "team": Scope("rep", team=sc.name),
         "rep": Scope("rep", name=sc.name),
     }[sc.kind]
-    df = compute_tidy(ms.ds, str(month), 1, [reps_of], kpis=ids, config=ms.cfg)
+    through = str(span.period.through)
+    df = compute_tidy(ms.ds, through, 1, [reps_of], kpis=ids, config=ms.cfg, period=span.kind)
     wide = df.pivot_table(
         index="scope", columns="kpi", values="value", aggfunc="first", dropna=False
     ).reindex(columns=ids)  # every column, also when no rep of the scope is in the month
@@ -433,19 +493,19 @@ def rep_leaderboard(ms, keep, month):
 # (not catalog KPIs: the notebooks' extra views of the same data)
 
 
-@_table
-def response_hours(ms, keep, month):
+@_span_table
+def response_hours(ms, keep, span):
     """Hours to first response of the leads created in m that were contacted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(t.filter(_in_month(t, "created_at", month) & t.first_response_at.notnull()))
+    t = keep(t.filter(_in_month(t, "created_at", span) & t.first_response_at.notnull()))
     return t.select(hours=seconds_between(t.first_response_at, t.created_at) / 3600.0).to_pandas()
 
 
-@_table
-def leads_by_source(ms, keep, month):
+@_span_table
+def leads_by_source(ms, keep, span):
     """Leads created in m per source: leads, converted, share converted."""
     t = _scoped(ms, ms.ds.table("leads"), "rep")
-    t = keep(t.filter(_in_month(t, "created_at", month)))
+    t = keep(t.filter(_in_month(t, "created_at", span)))
     conv = t.converted_at.notnull() if "converted_at" in t.columns else ibis.literal(False)
     t = t.mutate(source=t.source.fill_null("(none)"), _conv=conv)
     df = (
@@ -474,19 +534,37 @@ def pipeline_by_age(ms, keep, month):
 
 
 # the tables of the stage history (metrics.stage_tables)
-for _fn in (stage_conversion, days_in_stage, pipeline_movement):
-    _table(_fn)
+_table(stage_conversion)
+for _fn in (days_in_stage, pipeline_movement):
+    _span_table(_fn)
 
 
-def compute_table(ds: Dataset, kpi_id: str, month: str, scope: str, config: Config) -> pd.DataFrame:
-    """The formula table KPI ``kpi_id`` for ``month`` and one ``scope`` (company, team:X
-    or rep:ID); the model tables (forecasts, pipeline_outlook, clv_accounts) are in
-    ``kpi_helpers.models`` and ``kpis.table`` reaches both."""
+def table_span(ds: Dataset, month: Month, period: str, config: Config) -> Span:
+    """The months a table of ``period`` (month, quarter, year) holding ``month`` covers:
+    the period's months with data (one cut by the data's last month is to date). The
+    one place where a table KPI's span is chosen; a table "as of the end" is taken at
+    its ``period.through``."""
+    if period == "month":
+        return Span.of(month)
+    span = Calendar(config.fiscal_year_start).period(period, month)
+    return Span.of(span.cut(data_months(ds)[1]))
+
+
+def compute_table(
+    ds: Dataset, kpi_id: str, month: str, scope: str, config: Config, period: str = "month"
+) -> pd.DataFrame:
+    """The formula table KPI ``kpi_id`` for ``month`` (or the quarter or fiscal year
+    holding it: ``period``) and one ``scope`` (company, team:X or rep:ID); the model
+    tables (forecasts, pipeline_outlook, clv_accounts) are in ``kpi_helpers.models`` and
+    ``kpis.table`` reaches both."""
     kpi = get(kpi_id)
     if kpi.table not in TABLES:
         raise KitError(f"{kpi.id} is not a formula table KPI: use kpis.table().")
     m, sc = table_context(ds, kpi, month, scope)
-    return TABLES[kpi.table](Measures(ds, config, m - 12, m), Keep(sc), m)
+    span = table_span(ds, m, period, config)
+    m = span.period.through
+    at = span if kpi.table in SPAN_TABLES else m
+    return TABLES[kpi.table](Measures(ds, config, m - 12, m), Keep(sc), at)
 
 
 def table_context(

@@ -25,9 +25,9 @@ import pandas as pd
 from kpi_helpers.catalog import REGISTRY, Kind
 from kpi_helpers.core import Calendar, Month
 
-from .compare import relative_change
-
 SPANS = {"QTD": "quarter", "YTD": "year"}
+# the columns summed over a span's months, and their names in the figures
+SUMMED = {"value": "value", "same_month_last_year": "year_before", "target": "target"}
 # a flow whose period value is not the sum of its months: the spec defines the gap of a
 # to-date period as all of the period's targets minus the bookings so far
 NOT_SUMMED = ("gap_to_target",)
@@ -85,49 +85,39 @@ def to_date_figures(rows: pd.DataFrame, month: str, fiscal_year_start: int = 1) 
     m = Month.parse(str(month))
     cal = Calendar(fiscal_year_start)
     flows = rows[rows["kpi"].isin(to_date_kpis())]
-    out = []
+    frames = []
     for span, kind in SPANS.items():
         period = cal.to_date(kind, m)
         wanted = [str(x) for x in period.months()]
-        label = f"{period.label} {period.status}".strip()
-        part = flows[flows["month"].isin(wanted)]
-        for (key, kpi), g in part.groupby(["key", "kpi"], sort=False):
-            value = _total(g, "value", wanted, ok_only=True)
-            before = _total(g, "same_month_last_year", wanted)
-            target = _total(g, "target", wanted)
-            out.append(
-                dict(
-                    key=key,
-                    kpi=kpi,
-                    span=span,
-                    label=label,
-                    first=str(period.first),
-                    through=str(period.through),
-                    months=period.months_with_data,
-                    of_months=period.n_months,
-                    value=value,
-                    year_before=before,
-                    change=_none(relative_change(value, before)) if value is not None else None,
-                    target=target,
-                    attainment=(value / target * 100.0 if value is not None and target else None),
-                )
+        part = flows[flows["month"].isin(wanted)].drop_duplicates(["key", "kpi", "month"])
+        if part.empty:
+            continue
+        numbers = {c: pd.to_numeric(part[c], errors="coerce") for c in SUMMED}
+        g = part.assign(_ok=part["status"] == "ok", **numbers).groupby(
+            ["key", "kpi"], sort=False, observed=True
+        )
+        # a sum over every month of the span, NaN when a month has no row or no value
+        out = pd.DataFrame(
+            {name: g[col].sum(min_count=len(wanted)) for col, name in SUMMED.items()}
+        )
+        out["value"] = out["value"].where(g["_ok"].all())  # a month n/a: no figure
+        value, before, target = out["value"], out["year_before"], out["target"]
+        known = before.notna() & (before != 0) & value.notna()
+        out["change"] = ((value - before) / before.abs() * 100.0).where(known)
+        out["attainment"] = (value / target * 100.0).where(target.notna() & (target != 0))
+        frames.append(
+            out.reset_index().assign(
+                span=span,
+                label=f"{period.label} {period.status}".strip(),
+                first=str(period.first),
+                through=str(period.through),
+                months=period.months_with_data,
+                of_months=period.n_months,
             )
+        )
     numbers = ["value", "year_before", "change", "target", "attainment"]
-    return pd.DataFrame(out, columns=TO_DATE_COLUMNS).astype(dict.fromkeys(numbers, "float64"))
-
-
-def _total(g: pd.DataFrame, col: str, months: list[str], ok_only: bool = False) -> float | None:
-    """The sum of ``col`` over ``months``; None when a month has no row or no value."""
-    by_month = g.drop_duplicates("month").set_index("month")
-    if any(mo not in by_month.index for mo in months):
-        return None
-    if ok_only and not (by_month.loc[months, "status"] == "ok").all():
-        return None
-    values = pd.to_numeric(by_month.loc[months, col], errors="coerce")
-    if values.isna().any():
-        return None
-    return float(values.sum())
-
-
-def _none(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
+    if not frames:
+        return pd.DataFrame(columns=TO_DATE_COLUMNS).astype(dict.fromkeys(numbers, "float64"))
+    out = pd.concat(frames, ignore_index=True)[TO_DATE_COLUMNS]
+    out = out.replace([math.inf, -math.inf], math.nan)
+    return out.astype({"key": object, "kpi": object} | dict.fromkeys(numbers, "float64"))

@@ -254,6 +254,7 @@ def build_pack(
             span = Calendar(cfg.fiscal_year_start).period(period, last)
             span = span.cut(month_asked(ds, "latest"))
             label, when = span.label, f"{span.label} {span.status}".strip()
+            month = str(span.through)  # what the snapshot holds, whichever month was asked
         scope_list, optional = _scopes(ds, scopes)
         out = Path(out or cfg.output).resolve()  # kernels change folder: absolute paths only
         out.mkdir(parents=True, exist_ok=True)

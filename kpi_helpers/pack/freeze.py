@@ -36,6 +36,7 @@ from kpi_helpers.report import (
     KPIS_FILE,
     PACING_CSV,
     PACING_FILE,
+    QUARTERS_FILE,
     REPS_FILE,
     SCOPE_DRIVERS_CSV,
     SCOPE_KPIS_CSV,
@@ -186,6 +187,8 @@ def write_snapshot(
     to_date = live.to_date(kpis)  # QTD and YTD of the flows, read by pages and mail
     to_date.to_parquet(out / TO_DATE_FILE, index=False)
     to_date.to_csv(out / "to_date.csv", index=False)
+    if live.period == "year":  # the summary's year's quarters, side by side
+        live.year_quarters_of(scopes).to_parquet(out / QUARTERS_FILE, index=False)
     pace = live.pacing([s for s in scopes if s not in quiet])
     text = json.dumps(pace, indent=1, ensure_ascii=False)
     (out / PACING_FILE).write_text(text, encoding="utf-8")

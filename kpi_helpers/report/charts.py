@@ -378,10 +378,13 @@ def forecast_chart(
     return fig
 
 
-def pace_chart(pace: pd.DataFrame, title: str, unit: str, currency: str = "USD") -> Figure:
+def pace_chart(
+    pace: pd.DataFrame, title: str, unit: str, currency: str = "USD", complete: bool = False
+) -> Figure:
     """A bullet chart of the quarter's pace, one row per scope (``pace``: columns
     ``label``, ``actual``, ``pace``, ``lower``, ``upper``, ``target``): the QTD actual as
-    a bar, the pace as a dot on its 80 % interval, the quarter's target as a tick.
+    a bar, the pace as a dot on its 80 % interval, the quarter's target as a tick. A
+    ``complete`` quarter has no pace: its actual as a bar, and the target.
 
     >>> df = pd.DataFrame({"label": ["EMEA"], "actual": [3.0], "pace": [5.0],
     ...     "lower": [4.5], "upper": [5.6], "target": [5.2]})
@@ -390,10 +393,12 @@ def pace_chart(pace: pd.DataFrame, title: str, unit: str, currency: str = "USD")
     """
     fig, ax = _fig(max(2.4, 0.5 * len(pace) + 1.6))
     y = np.arange(len(pace))[::-1]
-    ax.barh(y, pace["actual"], height=0.5, color=PALETTE[3], label="quarter to date")
-    ax.hlines(y, pace["lower"], pace["upper"], color=PALETTE[0], linewidth=2.2,
-              label="pace, 80 % interval")  # fmt: skip
-    ax.plot(pace["pace"], y, "o", color=PALETTE[0], markersize=6)
+    done = "quarter's actual" if complete else "quarter to date"
+    ax.barh(y, pace["actual"], height=0.5, color=PALETTE[3], label=done)
+    if not complete:  # a complete quarter has nothing left to forecast
+        ax.hlines(y, pace["lower"], pace["upper"], color=PALETTE[0], linewidth=2.2,
+                  label="pace, 80 % interval")  # fmt: skip
+        ax.plot(pace["pace"], y, "o", color=PALETTE[0], markersize=6)
     has = pace["target"].notna()
     if has.any():
         ax.plot(pace["target"][has], y[has.to_numpy()], "|", color=BAD, markersize=22,

@@ -21,10 +21,10 @@ import pandas as pd
 from kpi_helpers import kpis as kpi_api
 from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
 from kpi_helpers.catalog import get
-from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError
+from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError, Month
 from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import Scope, to_date_figures
+from kpi_helpers.metrics import TIDY_COLUMNS, Scope, to_date_figures
 from kpi_helpers.models.pacing import pacing
 
 from .pages import HEADLINES, TREND_PERIODS
@@ -81,11 +81,26 @@ class LiveData:
     def kpis_of_scopes(self, scopes: list[str]) -> pd.DataFrame:
         """Every KPI of several pack scopes (``company``, ``team:X``, ``rep:ID``) in one
         computation, with ``key`` naming the pack scope of each row."""
-        out = self.kpis(scopes)
-        out["key"] = [
-            str(Scope.of_row(t, s)) for t, s in zip(out["scope_type"], out["scope"], strict=True)
-        ]
-        return out
+        return _keyed(self.kpis(scopes))
+
+    def year_quarters_of(self, scopes: list[str], kpis: list[str] | None = None) -> pd.DataFrame:
+        """A year pack's quarters: the KPIs (``kpis``, else all) of ``scopes`` (with
+        ``key``) over the fiscal year's quarters up to its last month with data, oldest
+        first (the last one to date when the year is); no rows for a month or quarter."""
+        if self.period != "year":
+            return pd.DataFrame(columns=[*TIDY_COLUMNS, "key"])
+        through = Month.parse(self.month)
+        year = Calendar(self.cfg.fiscal_year_start).period("year", through)
+        n = (through.index - year.first.index) // 3 + 1
+        rows = kpi_api.compute(
+            self.ds, self.month, n, scopes, kpis=kpis, config=self.cfg, period="quarter"
+        )
+        return _keyed(rows)
+
+    def year_quarters(self, scope: str, kpis: list[str] | None = None) -> pd.DataFrame:
+        """The tidy rows of one scope over the fiscal year's quarters (a year pack's
+        summary shows them side by side); see :meth:`year_quarters_of`."""
+        return self.year_quarters_of([scope], kpis).drop(columns="key")
 
     def to_date(self, rows: pd.DataFrame | None = None) -> pd.DataFrame:
         """QTD and YTD of the flow KPIs (``metrics.to_date_figures``) over ``rows`` (tidy
@@ -101,9 +116,10 @@ class LiveData:
         return [p for s in scopes for p in pacing(self.ds, self.month, s, self.cfg)]
 
     def table(self, name: str, scope: str) -> pd.DataFrame:
-        """A table KPI (by id); KitError when n/a."""
+        """A table KPI (by id) of the month, or of the quarter or year (its tables of
+        events cover the period's months); KitError when n/a."""
         scope = scope if ":" in scope else "company"
-        return kpi_api.table(self.ds, name, self.month, scope, self.cfg)
+        return kpi_api.table(self.ds, name, self.month, scope, self.cfg, self.period)
 
     def drivers(
         self, scope: str, base: str = "previous", kpis: list[str] | None = None
@@ -136,3 +152,11 @@ class LiveData:
             return []
         found = check_dataset(self.ds, self.rules, self.month, self.cfg)
         return [a.as_dict() for a in found.alerts]
+
+
+def _keyed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Tidy KPI rows with ``key``, the pack scope of each row (``team:EMEA``)."""
+    rows["key"] = [
+        str(Scope.of_row(t, s)) for t, s in zip(rows["scope_type"], rows["scope"], strict=True)
+    ]
+    return rows

@@ -48,9 +48,11 @@ from .pages import (
     PACING,
     PREVIOUS_WORDS,
     SCOPE_KPIS,
+    intro,
     month_label,
     page_title,
     period_label,
+    period_phrase,
 )
 from .sections import SummarySections
 from .snapshot import PACING_CSV, Snapshot
@@ -156,6 +158,22 @@ class Report(SummarySections, OutlookSections):
         return f"../{self.data.path.name}/{rel}" if rel else None
 
     # ---------------------------------------------------------------- text blocks
+    def phrase(self, text: str) -> str:
+        """``text`` in the words of this page's period (:func:`pages.period_phrase`), e.g.
+        ``report.phrase("Bookings by rep {this}")`` is "Bookings by rep this quarter" on a
+        QBR page."""
+        through = "" if self.period == "month" else month_label(self.month)
+        return period_phrase(text, self.period, through)
+
+    def intro(self, section: str) -> None:
+        """Display the sentence under a section's heading, in the words of this page's
+        period (:data:`pages.INTROS`), e.g. ``report.intro("trends")``: "Each headline KPI
+        month by month (up to 13 months); ..." on a monthly page, "quarter by quarter (up
+        to 8 quarters)" on a QBR's."""
+        through = "" if self.period == "month" else month_label(self.month)
+        text = intro(section, self.period, through, self.family)
+        display(HTML(blocks().intro(reason_parts(text))))
+
     def title(self, text: str | None = None) -> HTML:
         """The page's title (the family's, or ``text``), with scope and month."""
         return HTML(
@@ -222,13 +240,13 @@ class Report(SummarySections, OutlookSections):
         if card["rag"] == "none" and self._flagged(k.id):
             card["rag"] = "red"
         if card["ok"]:
-            made = dict(value=None, label="made at the end of this month")
+            made = dict(value=None, label=self.phrase("made at the end of {through}"))
             mom = self._change(row, "mom_change", f"vs {PREVIOUS_WORDS[self.period]}", 1)
             yoy = self._change(row, "yoy_change", "vs last year", YEAR_STEPS[self.period])
             card.update(
                 value=self.fmt(k.id, row["value"]),
                 mom=made if k.is_model else mom,
-                yoy=None if k.is_model else yoy,
+                yoy=None if k.is_model or self.period == "year" else yoy,  # a year: = mom
                 target=None if pd.isna(row["target"]) else self.fmt(k.id, row["target"]),
                 attainment=(None if pd.isna(row["attainment"]) else f"{row['attainment']:.0f} %"),
                 to_date=self.to_date_lines(k.id) if k.kind == Kind.FLOW else [],
@@ -366,6 +384,8 @@ class Report(SummarySections, OutlookSections):
                 )
             )
         shown = [c for c in ("mom", "yoy", "target", "rag") if any(r[c] for r in rows)]
+        if self.period == "year":  # the year before is the previous year: one column
+            shown = [c for c in shown if c != "yoy"]
         groups = [(names, reason_parts(why)) for why, names in missing.items()]
         previous = PREVIOUS_WORDS[self.period]
         return HTML(blocks().kpi_table(rows, shown, groups, self.link(SCOPE_KPIS), previous))
@@ -449,7 +469,7 @@ class Report(SummarySections, OutlookSections):
         if df is None:
             return HTML(blocks().na_reason(reason_parts(self.unavailable)))
         if df.empty:
-            return HTML(blocks().na("No rows this month."))
+            return HTML(blocks().na(self.phrase("No rows {this}.")))
         shown = shown_columns(df).head(limit)
         cells = []
         for col in shown.columns:

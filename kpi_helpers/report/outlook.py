@@ -66,7 +66,10 @@ class OutlookSections:
         r = f[f["kpi"] == kpi].iloc[0]
         fmt = lambda v: format_value(v, k.unit, self.cfg.currency)  # noqa: E731
         band = f" (80 %: {fmt(r['lower'])}–{fmt(r['upper'])})" if pd.notna(r["lower"]) else ""
-        text = f"{k.name} forecast for next month ({month_label(r['month'])}): {fmt(r['forecast'])}"
+        when = f"next month ({month_label(r['month'])})"
+        if self.period != "month":  # a QBR: the month after the period's last with data
+            when = f"{month_label(r['month'])}, the month after {month_label(self.month)}"
+        text = f"{k.name} forecast for {when}: {fmt(r['forecast'])}"
         return HTML(blocks().note(f"{text}{band}, {r['method']}.", self.link("forecasts")))
 
     def pace(self, scopes: list[str] | None = None) -> list[dict]:
@@ -77,7 +80,9 @@ class OutlookSections:
     def pace_lines(self) -> list[str]:
         """The pacing sentences of this scope, one per paced KPI, e.g. "Sales revenue: on
         pace for $5.2M this quarter (80 %: $4.8M–$5.6M) against a $5.0M target (2026-Q4,
-        2 of 3 months done; ETS(A,N,N))"; the summary page and the e-mail show them."""
+        2 of 3 months done; ETS(A,N,N))"; a complete quarter has no pace, only its
+        actual: "Sales revenue: $5.1M in 2026-Q4 against a $5.0M target (the quarter's
+        actual, 3 of 3 months)". The summary page and the e-mail show them."""
         out = []
         for p in self.pace():
             k = get(p["kpi"])
@@ -85,15 +90,16 @@ class OutlookSections:
             def fmt(v: float, unit: str = k.unit) -> str:
                 return format_value(v, unit, self.cfg.currency)
 
-            if p["months"] == p["of_months"]:
-                band = " (the quarter's actual: no month left)"
-            else:
-                band = f" (80 %: {fmt(p['lower'])}–{fmt(p['upper'])})"
             goal = (
                 f" against a {fmt(p['target'])} target"
                 if p["target"] is not None
                 else " (no target for every month of the quarter)"
             )
+            if pace_complete(p):
+                done = f"the quarter's actual, {p['months']} of {p['of_months']} months"
+                out.append(f"{k.name}: {fmt(p['actual'])} in {p['quarter']}{goal} ({done}).")
+                continue
+            band = f" (80 %: {fmt(p['lower'])}–{fmt(p['upper'])})"
             done = f"{p['quarter']}, {p['months']} of {p['of_months']} months done"
             how = f"; {p['method']}" if p["method"] else ""
             out.append(
@@ -122,8 +128,9 @@ class OutlookSections:
                 continue
             k = get(kpi)
             rows = rows.assign(label=rows["key"].map(scope_label))
-            title = f"{k.name}: {rows['quarter'].iloc[0]} to date, pace and target"
-            self.show(pace_chart(rows, title, k.unit, self.cfg.currency), data=PACING)
+            done = pace_complete(rows.iloc[0])
+            title = pace_title(k.name, rows["quarter"].iloc[0], done)
+            self.show(pace_chart(rows, title, k.unit, self.cfg.currency, done), data=PACING)
 
     def next_month(self) -> HTML:
         """Next month's bookings: pipeline-weighted vs CRM-weighted vs target."""
@@ -216,6 +223,28 @@ class OutlookSections:
                 data="clv_accounts",
             ).text
         return HTML(str(blocks().note(said, None)) + str(table))  # both escaped already
+
+
+def pace_complete(pace: dict | pd.Series) -> bool:
+    """Whether a pace (``models.pacing.pacing``'s dict) is of a complete quarter: every
+    month done, nothing forecast, so its "pace" is the quarter's actual."""
+    return int(pace["months"]) == int(pace["of_months"])
+
+
+def pace_title(name: str, quarter: str, complete: bool) -> str:
+    """The pacing chart's title: the quarter to date with its pace, or a complete
+    quarter's actual.
+
+    >>> pace_title("Bookings", "2026-Q4", False)
+    'Bookings: 2026-Q4 to date, pace and target'
+    >>> pace_title("Bookings", "2026-Q3", True)
+    'Bookings: 2026-Q3, actual and target'
+    """
+    return (
+        f"{name}: {quarter}, actual and target"
+        if complete
+        else (f"{name}: {quarter} to date, pace and target")
+    )
 
 
 CLV_SHOWN = ["account_id", "account_name", "p_alive", "expected_purchases_12m", "expected_spend",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from kpi_helpers.catalog import FAMILIES
-from kpi_helpers.core import Month, resource_dir
+from kpi_helpers.core import KitError, Month, resource_dir
 
 TEMPLATES = resource_dir("templates")
 PACK_FAMILIES = ("summary", *FAMILIES)
@@ -21,8 +21,65 @@ PERIOD_FOLDER = r"(FY)?[0-9]{4}(-Q[1-4])?"
 TREND_MONTHS = 13  # every page shows the month and the 12 before it
 # how many periods a page's trends show, per period kind (a QBR: the last 8 quarters)
 TREND_PERIODS = {"month": TREND_MONTHS, "quarter": 8, "year": 4}
+# the words of a page about its period, per period kind: "this quarter", "since last
+# quarter", "up to 8 quarters" (see :func:`period_phrase`)
+PERIOD_WORDS = {
+    kind: dict(
+        unit=kind,
+        units=f"{kind}s",
+        this=f"this {kind}",
+        last=f"last {kind}",
+        next=f"next {kind}",
+        by=f"{kind} by {kind}",
+        n=str(n),
+        # what a card compares with: the period before and the same one a year before
+        vs=f"last {kind}, last year" if kind != "year" else "last year",
+    )
+    for kind, n in TREND_PERIODS.items()
+}
 # what a card's first comparison is against, per period kind (the second is a year before)
-PREVIOUS_WORDS = {"month": "last month", "quarter": "last quarter", "year": "last year"}
+PREVIOUS_WORDS = {kind: words["last"] for kind, words in PERIOD_WORDS.items()}
+# the sentence under a section's heading, per section, in the words of PERIOD_WORDS (and
+# {through}: "this month" on a monthly page, else the period's last month with data);
+# the notebooks show them with ``report.intro(section)``
+INTROS = {
+    "lead:summary": "The {unit} in one page: the headline KPI of every family, what moved, "
+    "and how trustworthy the data is.",
+    "lead:revenue": "What was sold {this}, how it grew, and which products carried it.",
+    "lead:outlook": "Where the {unit} is heading: forecasts with their uncertainty, the "
+    "next month's pipeline, and what customers are likely to be worth.",
+    "alerts": "The alert rules of kpi.toml that fired {this} for this scope.",
+    "headlines": "The headline KPIs {this}, against {vs} and target.",
+    "headlines:outlook": "The model KPIs for {next} and the coming year, made at the end "
+    "of {through}.",
+    "movers": "The KPIs that changed most since {last}, in plain words.",
+    "why_moved": "Which segments (team, rep, product, region, lead source...) explain each "
+    "headline's change since {last}; the parts add up to the change exactly. "
+    "Contributions tell the arithmetic of a change, not its cause.",
+    "trends": "Each headline KPI {by} (up to {n} {units}); the orange dot is {this}, the "
+    "dashed line the target.",
+    "trends:summary": "Revenue, bookings and recurring revenue {by} (up to {n} {units}).",
+    "all_kpis": "Every KPI of the family the data gives {this}; the line under the table "
+    "names the others and what they need.",
+    "all_kpis:summary": "Every KPI the data gives {this}; the line under the table names "
+    "the others and what they need.",
+    "all_kpis:outlook": "Every KPI of the outlook the data gives {this}; the line under the "
+    "table names the others and why.",
+    "response_hours": "Hours from a lead's arrival to the first response, for leads "
+    "created {this}.",
+    "contact_methods": "Which contact method originated the deals won {this}.",
+    "lead_sources": "Leads created {this} per source, and how many converted.",
+    "funnel": "Leads created {this} and how far they got, step by step.",
+    "pipeline_health": "Deals open at the end of the {unit}, per stage and per age band.",
+    "stage_history": "How deals moved between stages: conversion from each stage to the "
+    "next, days spent in each stage, and how the pipeline moved {this}. Shown when the "
+    "data has a stage history (`opportunity_stage_history`).",
+    "products": "Revenue, units, share and growth per product {this}.",
+    "mrr_movements": "From {last}'s MRR to {this}'s, movement by movement.",
+    "leaderboard": "Every rep {this}, ranked by bookings.",
+    "clv": "BG/NBD and Gamma-Gamma fitted on the purchases through {through}: the expected "
+    "revenue of each account over the next 12 months, discounted monthly.",
+}
 SCOPE_KPIS = "kpis"  # what a link names for the scope's KPI CSV (no table has this name)
 PACING = "pacing"  # what a link names for the snapshot's pacing (no table has this name)
 
@@ -133,6 +190,39 @@ def period_label(label: str, start: str, end: str, through: str) -> str:
     return (
         f"{label} to date ({done.index - first.index + 1} of {last.index - first.index + 1} months)"
     )
+
+
+def period_phrase(text: str, period: str = "month", through: str = "") -> str:
+    """``text`` in the words of a page about a ``period`` (month, quarter, year): its
+    ``{this}``, ``{last}``, ``{next}``, ``{unit}``, ``{units}``, ``{by}``, ``{vs}`` and
+    ``{n}`` (the trend's depth) from :data:`PERIOD_WORDS`; ``{through}`` is "this month"
+    on a monthly page, else ``through`` (the period's last month with data, e.g. "June
+    2026").
+
+    >>> period_phrase("Deals won {this}, against {last}", "quarter")
+    'Deals won this quarter, against last quarter'
+    >>> period_phrase("{by} (up to {n} {units}); made at the end of {through}", "year", "June 2026")
+    'year by year (up to 4 years); made at the end of June 2026'
+    """
+    if period not in PERIOD_WORDS:
+        raise KitError(f"period {period!r}: use one of {', '.join(PERIOD_WORDS)}.")
+    words = PERIOD_WORDS[period]
+    return text.format(**words, through=words["this"] if period == "month" else through)
+
+
+def intro(section: str, period: str = "month", through: str = "", family: str = "") -> str:
+    """The sentence under a section's heading (:data:`INTROS`) on a ``family``'s page
+    about a ``period``: the family's own (``section:family``) when it has one.
+
+    >>> intro("trends", "quarter")[:56]
+    'Each headline KPI quarter by quarter (up to 8 quarters);'
+    >>> intro("all_kpis", "year", family="summary")[:34]
+    'Every KPI the data gives this year'
+    """
+    text = INTROS.get(f"{section}:{family}", INTROS.get(section))
+    if text is None:
+        raise KitError(f"No section intro {section!r}; the intros are {', '.join(INTROS)}.")
+    return period_phrase(text, period, through)
 
 
 def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:

@@ -35,7 +35,7 @@ class SummarySections:
         pack = isinstance(self.data, Snapshot)
         elsewhere = "listed on the pack's index page" if pack else "kpi-kit alerts lists them"
         own, others = alerts_of_scope(fired, self.scope)
-        return HTML(blocks().alerts(own, rules, others, elsewhere))
+        return HTML(blocks().alerts(own, rules, others, elsewhere, self.phrase("{this}")))
 
     def movers(self, n: int = 5) -> HTML:
         """The month's largest movers in plain words."""
@@ -101,21 +101,26 @@ class SummarySections:
             )
 
     def year_quarters(self, ids: list[str] | None = None) -> HTML | None:
-        """A QBR's summary: the fiscal year's quarters side by side (the year's quarters
-        with data, oldest first), one row per headline KPI; None on a monthly page.
-        A quarter to date is labelled so: "2026-Q4 to date (2 of 3 months)"."""
-        if self.period != "quarter":
+        """A QBR's or a year pack's summary: the fiscal year's quarters side by side (the
+        year's quarters with data, oldest first), one row per headline KPI; None on a
+        monthly page. A quarter to date is labelled so: "2026-Q4 to date (2 of 3
+        months)"."""
+        ids = ids or self.headlines()
+        if self.period == "year":  # the year's quarters: from the snapshot, else computed
+            rows = self.data.year_quarters(self.scope, ids).sort_values("period_start")
+        elif self.period == "quarter":  # among the page's 8 quarters
+            rows = self.df.sort_values("period_start")
+            now = self.current["period"].iloc[0] if len(self.current) else ""
+            rows = rows[rows["period"].str.rpartition("-Q")[0] == str(now).rpartition("-Q")[0]]
+        else:
             return None
-        rows = self.df.sort_values("period_start")
-        year = str(self.current["period"].iloc[0]).rpartition("-Q")[0] if len(self.current) else ""
-        rows = rows[rows["period"].str.rpartition("-Q")[0] == year]
         spans = rows.drop_duplicates("period")
         labels = [
             period_label(r.period, r.period_start, r.period_end, r.month)
             for r in spans.itertuples()
         ]
         table = []
-        for kpi in ids or self.headlines():
+        for kpi in ids:
             k = get(kpi)
             got = rows[rows["kpi"] == k.id].set_index("period")
             if got.empty or (got["status"] == "not_available").all():
@@ -128,7 +133,8 @@ class SummarySections:
             ]
             table.append([k.name, *cells])
         columns = ["KPI", *labels]
-        return HTML(blocks().table(columns, table, "", self.link(SCOPE_KPIS)))
+        href = self.link(SCOPE_KPIS) if self.period == "quarter" else None  # the 8 quarters
+        return HTML(blocks().table(columns, table, "", href))
 
     def data_quality(self) -> HTML:
         """What validation found, in two parts: the tables the data does not have, in one

@@ -27,6 +27,8 @@ Layout::
     data/to_date.parquet|csv      QTD and YTD of the flow KPIs, every scope (metrics.to_date)
     data/pacing.json|csv          the quarter's pace of revenue and bookings, company and
                                   teams (models.pacing)
+    data/quarters.parquet         a year pack's quarters: every KPI of every scope over
+                                  the fiscal year's quarters (the summary's side by side)
     data/<scope>/kpis.csv         the scope's KPIs, 13 months: the data behind its cards
     data/<scope>/<table>.parquet|csv   each table KPI of the scope
 
@@ -57,6 +59,7 @@ REPS_FILE = "reps.parquet"
 TO_DATE_FILE = "to_date.parquet"
 PACING_FILE = "pacing.json"
 PACING_CSV = "pacing.csv"  # the same rows, linked from the pages
+QUARTERS_FILE = "quarters.parquet"  # a year pack's quarters
 SNAPSHOT_FORMAT = 1
 
 
@@ -195,6 +198,16 @@ class Snapshot:
             return pd.DataFrame(columns=["key", "kpi", "span"])
         df = self._read(TO_DATE_FILE)
         return df if scope is None else df[df["key"] == scope].reset_index(drop=True)
+
+    def year_quarters(self, scope: str, kpis: list[str] | None = None) -> pd.DataFrame:
+        """A year pack's quarters of one scope (tidy rows, the fiscal year's quarters up
+        to its last month with data; ``kpis`` only, when given); empty in a month or
+        quarter pack."""
+        if not (self.path / QUARTERS_FILE).exists():
+            return self.kpis(scope).iloc[:0]
+        df = self._read(QUARTERS_FILE)
+        keep = (df["key"] == scope) & (df["kpi"].isin(kpis) if kpis is not None else True)
+        return df[keep].drop(columns="key").reset_index(drop=True)
 
     def pacing(self, scopes: list[str]) -> list[dict]:
         """The quarter's pace of each of ``scopes`` (``models.pacing.pacing``'s dicts)."""

@@ -873,9 +873,9 @@ def test_summary_shows_quarter_to_date_and_the_pace(pack):
     assert f'<span class="span">QTD</span> {money(qtd)} · a year before {money(before)}' in page
     assert f"· target {money(target)} · {qtd / target * 100:.0f} %" in page
     assert f'<span class="span">YTD</span> {money(ytd)}' in page
-    assert (
-        f"Sales revenue: on pace for {money(qtd)} this quarter (the quarter's actual: no "
-        f"month left) against a {money(target)} target (2026-Q2, 3 of 3 months done)." in page
+    assert (  # June ends the quarter: its actual, no pace
+        f"Sales revenue: {money(qtd)} in 2026-Q2 against a {money(target)} target (the "
+        "quarter's actual, 3 of 3 months)." in page
     )
     pace = json.loads((path / "data" / "pacing.json").read_text("utf-8"))
     assert {p["key"] for p in pace} == {"company", f"team:{TEAM}"}

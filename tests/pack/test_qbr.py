@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import re
 
 import pandas as pd
 import pytest
@@ -34,7 +35,7 @@ def qbr(sample_dir, tmp_path_factory):
     config = out / "kpi.toml"
     config.write_text("fiscal_year_start = 2\n", encoding="utf-8")
     path, outcomes = build_pack(
-        SAMPLE_END,
+        "2026-05",  # any month of the quarter: its pages are the quarter's through June
         scopes="company",
         families=["summary"],
         formats=("html",),
@@ -80,6 +81,26 @@ def test_the_qbr_folder_index_and_pages_name_the_quarter_to_date(qbr):
     # why it moved: the quarter's change from the quarter before (its same two months)
     why = page.partition('<ul class="why-moved">')[2].partition("</ul>")[0]
     assert "from FY2027-Q1 to FY2027-Q2" in why and "explains" in why
+
+
+def test_the_quarter_page_speaks_of_the_quarter(qbr):
+    """The fixed words of a page (section intros, the forecast line, the alerts) are the
+    quarter's: "this quarter", "since last quarter", "up to 8 quarters"."""
+    path, _ = qbr
+    page = html.unescape(path.joinpath("company", "summary.html").read_text("utf-8"))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))  # what a reader sees
+    for said in (
+        "The quarter in one page",
+        "The headline KPIs this quarter, against last quarter, last year and target.",
+        "The KPIs that changed most since last quarter",
+        "explain each headline's change since last quarter",
+        "quarter by quarter (up to 8 quarters)",
+        "Every KPI the data gives this quarter",
+        "forecast for July 2026, the month after June 2026: ",
+    ):
+        assert said in text
+    for month_words in ("this month", "since last month", "month by month", "13 months"):
+        assert month_words not in text
 
 
 def test_the_quarters_are_the_engines_and_add_up_their_months(qbr, engine):

@@ -249,6 +249,8 @@ def test_the_stage_history_section_says_once_that_the_data_has_none(summary, mon
     monkeypatch.setattr(notebook, "display", shown.append)
     monkeypatch.setattr("IPython.display.display", shown.append)
     exec(code, {"report": summary, "charts": charts})  # any page's report reads the table
+    intro, *shown = shown  # the section's intro first
+    assert "how the pipeline moved this month" in _text(intro)
     assert [_text(s) for s in shown] == [
         "The data has no stage history (the table opportunity_stage_history), so these tables "
         "are not shown. Export Salesforce's OpportunityHistory.csv, or HubSpot deals with "
