@@ -288,6 +288,8 @@ def summary_content(pack: PackMonth, scope: str, cfg: Config, config: str | None
         company=cfg.company or "Sales KPI review",
         scope_label=one_line(scope_label(scope)),
         month_label=report.when,
+        previous=report.phrase("{last}"),  # what the cards' change is against
+        this=report.phrase("{this}"),
         data_through=str(pack.snapshot.meta.get("data_through") or pack.month),
         cards=cards,
         alerts=alerts,

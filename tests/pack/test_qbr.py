@@ -17,7 +17,7 @@ from kpi_helpers.catalog import format_change, format_value
 from kpi_helpers.core import Calendar, load_config
 from kpi_helpers.data import open_dataset
 from kpi_helpers.mail import find_pack
-from kpi_helpers.mail.compose import summary_content
+from kpi_helpers.mail.compose import render, summary_content
 from kpi_helpers.pack import build_pack
 from kpi_helpers.pack.build import last_complete
 from kpi_helpers.report import Report
@@ -159,6 +159,10 @@ def test_send_finds_the_qbr_by_its_label(qbr):
     content = summary_content(pack, "company", cfg)
     assert content["month_label"] == TO_DATE
     assert [c.alt for c in content["charts"]][:1] == ["Sales revenue, last 8 quarters"]
+    # the message speaks of the quarter: its cards' changes are against the last quarter
+    html, text, _ = render(content | {"subject": "QBR", "links": {}, "attachment": None})
+    assert "vs last quarter" in html and "vs last month" not in html
+    assert "vs last quarter)" in text and "this month" not in text + html
 
 
 @pytest.mark.parametrize(
