@@ -26,7 +26,15 @@ import pandas as pd
 from kpi_helpers.catalog import KPI
 from kpi_helpers.core import MONTHS_IN, Calendar, Config, KitError, Month, Period
 from kpi_helpers.data import Dataset, data_months
-from kpi_helpers.metrics import SEP, Engine, Scope, Segment, rep_teams, team_of
+from kpi_helpers.metrics import (
+    SEP,
+    Engine,
+    Scope,
+    Segment,
+    known_names,
+    rep_teams,
+    team_of,
+)
 
 from .segments import DIMENSIONS, Reader, dimension_part, dimensions_of, keyed, why_not
 from .shape import bridge_kind
@@ -92,8 +100,20 @@ class Batch(Reader):
         ``first`` to m: per scope type, so that the engine's cache serves each from the
         KPIs already computed (a pack's data step computes the company's and teams' KPIs,
         then the reps'), else one query per source."""
-        kinds = [Scope("company"), Scope("team"), Scope("rep")]
-        return pd.concat([self.engine.measure_frame(self.starts, self.m, [s]) for s in kinds])
+        kinds = [[Scope("company")], self.team_scopes, [Scope("rep")]]
+        return pd.concat([self.engine.measure_frame(self.starts, self.m, s) for s in kinds])
+
+    @cached_property
+    def team_scopes(self) -> list[Scope]:
+        """Every team the measures may have rows for, each by name (the teams of
+        ``reps``, ``unassigned``, those the ``costs`` and ``targets`` tables name): the
+        same rows as ``Scope("team")``, asked as a pack's data step asks for its teams,
+        so that the engine's cache serves them."""
+        names = set(known_names("team", self.teams))
+        for table in ("reps", "costs", "targets"):
+            if self.ds.has(table, "team"):
+                names.update(str(t) for t in self.ds.frame(table)["team"].dropna() if str(t))
+        return [Scope("team", t) for t in sorted(names)]
 
     def split_frame(self, engine: Engine, names: set[str], scope: Scope) -> pd.DataFrame:
         """The measures ``names`` (all: empty) of the segmented ``engine`` for ``scope``
