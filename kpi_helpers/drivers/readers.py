@@ -26,7 +26,15 @@ import pandas as pd
 from kpi_helpers.catalog import KPI
 from kpi_helpers.core import MONTHS_IN, Calendar, Config, KitError, Month, Period
 from kpi_helpers.data import Dataset, data_months
-from kpi_helpers.metrics import SEP, Engine, Scope, Segment, rep_teams, team_of
+from kpi_helpers.metrics import (
+    SEP,
+    Engine,
+    Scope,
+    Segment,
+    known_names,
+    rep_teams,
+    team_of,
+)
 
 from .segments import DIMENSIONS, Reader, dimension_part, dimensions_of, keyed, why_not
 from .shape import bridge_kind
@@ -85,6 +93,7 @@ class Batch(Reader):
             )
             self.groups.setdefault(mine, set()).update(k.lags)
         self._rows: dict[tuple, tuple[pd.DataFrame, list[str]] | str] = {}
+        self._cut: dict[tuple, pd.DataFrame] = {}
 
     @cached_property
     def _measures(self) -> pd.DataFrame:
@@ -92,8 +101,20 @@ class Batch(Reader):
         ``first`` to m: per scope type, so that the engine's cache serves each from the
         KPIs already computed (a pack's data step computes the company's and teams' KPIs,
         then the reps'), else one query per source."""
-        kinds = [Scope("company"), Scope("team"), Scope("rep")]
-        return pd.concat([self.engine.measure_frame(self.starts, self.m, [s]) for s in kinds])
+        kinds = [[Scope("company")], self.team_scopes, [Scope("rep")]]
+        return pd.concat([self.engine.measure_frame(self.starts, self.m, s) for s in kinds])
+
+    @cached_property
+    def team_scopes(self) -> list[Scope]:
+        """Every team the measures may have rows for, each by name (the teams of
+        ``reps``, ``unassigned``, those the ``costs`` and ``targets`` tables name): the
+        same rows as ``Scope("team")``, asked as a pack's data step asks for its teams,
+        so that the engine's cache serves them."""
+        names = set(known_names("team", self.teams))
+        for table in ("reps", "costs", "targets"):
+            if self.ds.has(table, "team"):
+                names.update(str(t) for t in self.ds.frame(table)["team"].dropna() if str(t))
+        return [Scope("team", t) for t in sorted(names)]
 
     def split_frame(self, engine: Engine, names: set[str], scope: Scope) -> pd.DataFrame:
         """The measures ``names`` (all: empty) of the segmented ``engine`` for ``scope``
@@ -113,19 +134,31 @@ class Batch(Reader):
             keep = (mi == m.index) | (mi == b.index)
         return frame.loc[keep, sorted(k.lags)]
 
+    def _rows_of(self, key: tuple, pick) -> pd.DataFrame:
+        """The rows ``pick`` keeps of a frame, cut once per ``key`` (a scope, a split) and
+        reused by every KPI and base of the batch."""
+        if key not in self._cut:
+            self._cut[key] = pick()
+        return self._cut[key]
+
     def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
-        frame = self._measures
-        st = frame.index.get_level_values("scope_type")
-        keep = st == sc.kind
-        if sc.name:
-            keep &= frame.index.get_level_values("scope") == sc.name
-        return self._months(frame[keep], k, b, m)
+        def pick() -> pd.DataFrame:
+            frame = self._measures
+            keep = frame.index.get_level_values("scope_type") == sc.kind
+            if sc.name:
+                keep &= frame.index.get_level_values("scope") == sc.name
+            return frame[keep]
+
+        return self._months(self._rows_of(("total", str(sc)), pick), k, b, m)
 
     def by_scope(self, k: KPI, d: str, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
         frame = self._measures
         if sc.kind == "team":  # the reps of one team
-            return self._months(frame[self._team_of_rows == f"rep{SEP}{sc.name}"], k, b, m)
-        return self._months(frame[frame.index.get_level_values("scope_type") == d], k, b, m)
+            mine = f"rep{SEP}{sc.name}"
+            rows = self._rows_of(("reps of", mine), lambda: frame[self._team_of_rows == mine])
+            return self._months(rows, k, b, m)
+        st = frame.index.get_level_values("scope_type")
+        return self._months(self._rows_of(("by", d), lambda: frame[st == d]), k, b, m)
 
     @cached_property
     def _team_of_rows(self) -> np.ndarray:
@@ -150,7 +183,8 @@ class Batch(Reader):
             if isinstance(found, str):
                 return found
             rows, reps = found
-            rows = self._months(rows[[r == sc.name for r in reps]], k, b, m)
+            rows = self._rows_of((key, sc.name), lambda: rows[[r == sc.name for r in reps]])
+            rows = self._months(rows, k, b, m)
             return rows if len(rows) else "no rows in these months"
         if dims not in self._rows:
             parts = tuple(dimension_part(self.ds, d) for d in dims)
@@ -164,7 +198,8 @@ class Batch(Reader):
             return found
         rows, teams = found
         if sc.kind == "team":
-            rows = rows[[t == sc.name for t in teams]]
+            cut = (dims, sc.name)
+            rows = self._rows_of(cut, lambda: rows[[t == sc.name for t in teams]])
         rows = self._months(rows, k, b, m)
         return rows if len(rows) else "no rows in these months"
 
