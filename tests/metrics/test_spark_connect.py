@@ -9,6 +9,8 @@ and the table KPIs, which run the same code.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import assert_same_scalars
 
@@ -26,7 +28,18 @@ def sample(tmp_path_factory):
     return out
 
 
-def test_spark_connect_parity(sample, spark_connect):
+@pytest.fixture
+def own_environment():
+    """A Spark Connect session marks its process (``SPARK_CONNECT_MODE_ENABLED``, which
+    stopping a remote session leaves set): after it, a local Spark session of another
+    test on this worker would look for a Connect URL. The test's changes are undone."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
+def test_spark_connect_parity(sample, spark_connect, own_environment):
     """The sample's tables saved in the server's database ``sales``; the catalog's
     scalars the same as on DuckDB (conftest.assert_same_scalars);
     the facts the engine keeps (data.keep_table) work there too."""
