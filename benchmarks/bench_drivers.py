@@ -21,11 +21,30 @@ import tempfile
 import time
 from pathlib import Path
 
+from kpi_helpers.core import Config
 from kpi_helpers.data import open_dataset
 from kpi_helpers.metrics import pack_scopes
 from kpi_helpers.pack import freeze
 from kpi_helpers.pack.build import safe_name
 from kpi_helpers.report.live import LiveData
+
+
+def pack_data_step(
+    source: str, month: str, out: Path, config: Config | None = None, prepare=None
+) -> tuple[float, int]:
+    """The seconds of a ``--scopes all`` pack's data step (``freeze.write_snapshot`` for
+    the company and every team) on the dataset opened afresh, and the number of scopes;
+    ``prepare(live)`` may wrap the LiveData's methods first (bench_periods.py times them)."""
+    started = time.perf_counter()
+    with open_dataset(source) as ds:
+        scopes, optional = pack_scopes(ds)
+        taken: set[str] = {"data", "build"}
+        folders = {s: safe_name(s, taken) for s in scopes}
+        live = LiveData(ds, config=config, month=month)
+        if prepare is not None:
+            prepare(live)
+        freeze.write_snapshot(live, scopes, folders, out, optional=optional)
+    return time.perf_counter() - started, len(scopes)
 
 
 def one_step(source: str, month: str, out: Path, drivers: bool) -> tuple[float, float]:
@@ -42,14 +61,7 @@ def one_step(source: str, month: str, out: Path, drivers: bool) -> tuple[float, 
 
     freeze.write_drivers = timed if drivers else (lambda *args, **kw: {})
     try:
-        started = time.perf_counter()
-        ds = open_dataset(source)
-        scopes, optional = pack_scopes(ds)
-        taken: set[str] = {"data", "build"}
-        folders = {s: safe_name(s, taken) for s in scopes}
-        live = LiveData(ds, month=month)
-        freeze.write_snapshot(live, scopes, folders, out, optional=optional)
-        return time.perf_counter() - started, spent[0]
+        return pack_data_step(source, month, out)[0], spent[0]
     finally:
         freeze.write_drivers = real
 

@@ -28,13 +28,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench_drivers import pack_data_step  # the benchmarks folder is the script's
+
 from kpi_helpers import kpis
 from kpi_helpers.core import Config
 from kpi_helpers.data import month_asked, open_dataset
-from kpi_helpers.metrics import pack_scopes, to_date_figures
+from kpi_helpers.metrics import to_date_figures
 from kpi_helpers.pack import freeze
-from kpi_helpers.pack.build import safe_name
-from kpi_helpers.report.live import LiveData
 
 
 def seconds(fn, *args, **kw):
@@ -79,24 +79,19 @@ def bench_pack(source: str, month: str, cfg: Config, out: Path) -> None:
 
     real_drivers = freeze.write_drivers
     freeze.write_drivers = timed("drivers", real_drivers)
-    try:
-        started = time.perf_counter()
-        ds = open_dataset(source)
-        scopes, optional = pack_scopes(ds)
-        taken: set[str] = {"data", "build"}
-        folders = {s: safe_name(s, taken) for s in scopes}
-        live = LiveData(ds, config=cfg, month=month)
+
+    def prepare(live) -> None:
         live.kpis_of_scopes = timed("kpis", live.kpis_of_scopes)
         live.to_date = timed("to_date", live.to_date)
         live.pacing = timed("pacing", live.pacing)
-        freeze.write_snapshot(live, scopes, folders, out, optional=optional)
-        total = time.perf_counter() - started
-        ds.close()
+
+    try:
+        total, n_scopes = pack_data_step(source, month, out, cfg, prepare)
     finally:
         freeze.write_drivers = real_drivers
     periods = spent["to_date"] + spent["pacing"]
     print(
-        f"monthly pack data step ({len(scopes)} scopes): {total:.1f} s; of it the KPIs "
+        f"monthly pack data step ({n_scopes} scopes): {total:.1f} s; of it the KPIs "
         f"{spent['kpis']:.1f} s (company and teams, and the reps), the drivers "
         f"{spent['drivers']:.1f} s, QTD/YTD {spent['to_date']:.2f} s, the pacing "
         f"{spent['pacing']:.1f} s"
