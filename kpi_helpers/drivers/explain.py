@@ -219,6 +219,13 @@ def explain_one(
         out.text = paragraph(out, k, cfg.currency)
         return out
     dims = dimensions_of(ds, sc, base, dimensions, cfg)
+    if now.to_date and reader.period != "month" and any(v > 0 for v in k.lags.values()):
+        # the batch's frames cut every period to the same leading months: a state read at
+        # the end of the period before (churn's customers at the start) would be cut too
+        for d in dims:
+            out.skipped[d] = f"not split for a {reader.period} to date: it reads the period before"
+        out.text = paragraph(out, k, cfg.currency)
+        return out
     if base == "target":
         _against_target(out, reader, k, sc, now, dims)
     else:
@@ -271,7 +278,7 @@ def _against_month(
         return segment_parts(sides_of(frame, k, m, b, kind), total, kind, scale)
 
     own_rule = k.id in PERIOD_RULES or k.kind == Kind.AS_OF
-    if kind == "none" and reader.period != "month" and own_rule:
+    if reader.period != "month" and own_rule:
         for d in dims:  # the period's value is not the formula on its measures
             out.skipped[d] = f"not split for a {reader.period}: its value has its own rule"
         return

@@ -150,7 +150,7 @@ class LiveData:
         them); ``[]`` without rules."""
         if not self.rules:
             return []
-        found = check_dataset(self.ds, self.rules, self.month, self.cfg)
+        found = check_dataset(self.ds, self.rules, self.month, self.cfg, period=self.period)
         return [a.as_dict() for a in found.alerts]
 
 

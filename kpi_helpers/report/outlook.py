@@ -28,7 +28,8 @@ class OutlookSections:
 
     def forecast_charts(self) -> None:
         """Per forecast series: the months so far and the next 3 with the 80 % interval,
-        the method named; then the table of forecasts."""
+        the method named (on a quarter's or year's page the next months alone: its rows
+        are periods, not months); then the table of forecasts."""
         f = self.table("forecasts")
         if f is None:
             self.display(self.show_table(None))
@@ -37,6 +38,8 @@ class OutlookSections:
             k = get(kpi)
             done = self.df[(self.df["kpi"] == kpi) & (self.df["status"] == "ok")]
             actual = done.set_index("month")["value"]
+            if self.period != "month":  # a QBR's rows are quarters: not on a months' axis
+                actual = actual.iloc[:0]
             fig = forecast_chart(
                 actual, rows, f"{k.name}: the next {len(rows)} months", k.unit, self.cfg.currency
             )

@@ -198,3 +198,19 @@ def test_month_complete_is_the_last_period_the_data_covers(
     )
     with open_dataset(str(folder)) as ds:
         assert str(last_complete(ds, kind, Calendar(fiscal_year_start))) == month
+
+
+def test_the_qbrs_forecast_chart_puts_no_quarter_on_the_months_axis(qbr, monkeypatch):
+    """The forecasts are monthly; a QBR's rows are quarters (three months' revenue each):
+    drawn before the next months, a quarter would look like a cliff."""
+    path, _ = qbr
+    outlook = importlib.import_module("kpi_helpers.report.outlook")
+    drawn, draw = [], outlook.forecast_chart
+    monkeypatch.setattr(
+        outlook,
+        "forecast_chart",
+        lambda actual, rows, *a: drawn.append((actual, rows)) or draw(actual, rows, *a),
+    )
+    Report("outlook", snapshot=str(path / "data"), period="quarter").forecast_charts()
+    assert drawn and all(actual.empty for actual, _ in drawn)
+    assert all(rows["month"].str.fullmatch(r"\d{4}-\d{2}").all() for _, rows in drawn)
