@@ -67,10 +67,18 @@ def _rag(
     return np.where(judged, words, "")
 
 
+def relative_changes(value: pd.Series, before: pd.Series) -> pd.Series:
+    """:func:`relative_change` of each row: (value - before) / |before| x 100; NaN where
+    ``before`` is 0 or missing, or ``value`` is missing.
+
+    >>> relative_changes(pd.Series([110.0, 5.0]), pd.Series([100.0, 0.0])).tolist()
+    [10.0, nan]
+    """
+    return (value - before) / before.abs().where(before != 0) * 100.0
+
+
 def _change(value: pd.Series, before: pd.Series, absolute: pd.Series) -> pd.Series:
-    diff = value - before
-    rel = (value - before) / before.abs().where(before != 0) * 100.0
-    return diff.where(absolute, rel)
+    return (value - before).where(absolute, relative_changes(value, before))
 
 
 def add_comparisons(

@@ -25,6 +25,7 @@ from kpi_helpers.catalog import KPI, get
 from kpi_helpers.core import Calendar, Config, KitError, Month, Period
 from kpi_helpers.data import Dataset, check_month, data_months
 
+from .compare import relative_changes
 from .customers import active_spells, first_purchase
 from .measures import (
     Measures,
@@ -214,7 +215,7 @@ def product_performance(ms, keep, span):
     out["share_of_revenue"] = _pct(out["revenue"], out["revenue"].sum())
     prev = prev.reindex(out.index)
     growth = GROWTH_COLUMNS[span.kind]
-    out[growth] = (out["revenue"] - prev) / prev.where(prev != 0).abs() * 100.0
+    out[growth] = relative_changes(out["revenue"], prev)
     out = out.reset_index()
     return out.sort_values(["revenue", "product"], ascending=[False, True], ignore_index=True)
 

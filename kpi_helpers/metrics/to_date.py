@@ -25,6 +25,8 @@ import pandas as pd
 from kpi_helpers.catalog import REGISTRY, Kind
 from kpi_helpers.core import Calendar, Month
 
+from .compare import relative_changes
+
 SPANS = {"QTD": "quarter", "YTD": "year"}
 # the columns summed over a span's months, and their names in the figures
 SUMMED = {"value": "value", "same_month_last_year": "year_before", "target": "target"}
@@ -102,8 +104,7 @@ def to_date_figures(rows: pd.DataFrame, month: str, fiscal_year_start: int = 1) 
         )
         out["value"] = out["value"].where(g["_ok"].all())  # a month n/a: no figure
         value, before, target = out["value"], out["year_before"], out["target"]
-        known = before.notna() & (before != 0) & value.notna()
-        out["change"] = ((value - before) / before.abs() * 100.0).where(known)
+        out["change"] = relative_changes(value, before)
         out["attainment"] = (value / target * 100.0).where(target.notna() & (target != 0))
         frames.append(
             out.reset_index().assign(
