@@ -20,7 +20,7 @@ import pandas as pd
 
 from kpi_helpers.catalog import KPI, PERIOD_RULES, Kind, get, scope_label
 from kpi_helpers.core import PERIOD_KINDS, Config, KitError, Month, Period
-from kpi_helpers.data import Dataset, check_month, data_months, month_asked
+from kpi_helpers.data import Dataset, check_month, month_asked, period_with_data
 from kpi_helpers.metrics import CROSS, Scope, check_scope, compute_tidy, one_scope
 
 from .bridge import NOT_ALLOCATED, REST, Part, additive_target, pick, ratio_target
@@ -196,7 +196,8 @@ def explain_one(
     Example: ``explain_one(Reader(ds, cfg), tidy, get("win_rate"), Scope("company"), m,
     "previous", None, "all").text``."""
     ds, cfg, engine = reader.ds, reader.cfg, reader.engine
-    now, before = span_of(m, reader.period, base, reader.calendar, data_months(ds)[1])
+    now = period_with_data(ds, m, reader.period, cfg.fiscal_year_start)
+    now, before = span_of(now, base, reader.calendar)
     mk, bk = reader.key(now, k), reader.key(before, k)  # where they sit in its frames
     row = tidy[(tidy["scope_type"] == sc.kind) & (tidy["kpi"] == k.id)]
     row = row[row["scope"] == sc.name] if sc.name else row

@@ -11,7 +11,7 @@ year's drivers).
 
 >>> from kpi_helpers.core import Calendar, Month
 >>> m = Month.parse("2026-11")
->>> now, before = span_of(m, "quarter", "previous", Calendar(), m)
+>>> now, before = span_of(Calendar().period("quarter", m).cut(m), "previous", Calendar())
 >>> now.label, before.label, before.status
 ('2026-Q4', '2026-Q3', 'to date (2 of 3 months)')
 """
@@ -25,7 +25,7 @@ import pandas as pd
 
 from kpi_helpers.catalog import KPI, Kind
 from kpi_helpers.core import MONTHS_IN, Calendar, Config, KitError, Month, Period
-from kpi_helpers.data import Dataset, data_months
+from kpi_helpers.data import Dataset, period_with_data
 from kpi_helpers.metrics import (
     SEP,
     Engine,
@@ -42,22 +42,19 @@ from .shape import bridge_kind
 BASES = ("previous", "year", "target")
 
 
-def span_of(
-    m: Month, period: str, base: str, calendar: Calendar, through: Month
-) -> tuple[Period, Period]:
-    """(the period explained, its base): the ``period`` ("month", "quarter", "year")
-    holding ``m``, cut to ``through`` (the data's last month) as the KPIs cut it, and
-    the previous period of the same kind, the same period a year earlier, or itself
-    (``base`` "target": its own target).
+def span_of(now: Period, base: str, calendar: Calendar) -> tuple[Period, Period]:
+    """(the period explained, its base): ``now`` (the period holding the month asked,
+    cut to the data: ``data.period_with_data``) and the previous period of the same
+    kind, the same period a year earlier (the same leading months when ``now`` is to
+    date), or itself (``base`` "target": its own target).
 
     >>> from kpi_helpers.core import Calendar, Month
-    >>> m = Month.parse("2026-01")
-    >>> [p.label for p in span_of(m, "quarter", "year", Calendar(11), m)]
+    >>> m, cal = Month.parse("2026-01"), Calendar(11)
+    >>> [p.label for p in span_of(cal.period("quarter", m), "year", cal)]
     ['FY2026-Q1', 'FY2025-Q1']
     """
     if base not in BASES:
         raise KitError(f"Unknown base {base!r}: use previous, year or target.")
-    now = calendar.period(period, m).cut(through)
     if base == "previous":
         return now, now.previous(calendar)
     if base == "year":
@@ -247,8 +244,8 @@ class PeriodBatch(Batch):
         bases: tuple[str, ...],
     ):
         cal = Calendar(cfg.fiscal_year_start)
-        spans = [span_of(m, period, b, cal, data_months(ds)[1]) for b in bases]
-        now = spans[0][0]
+        now = period_with_data(ds, m, period, cfg.fiscal_year_start)
+        spans = [span_of(now, b, cal) for b in bases]
         lag = max((x for k in ks for x in k.lags.values()), default=0)
         n = MONTHS_IN[period]
         first = cal.period(period, min(before.first for _, before in spans) - n * lag)

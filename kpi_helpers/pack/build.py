@@ -37,7 +37,14 @@ from kpi_helpers.core import (
     resource_dir,
     restore_folder,
 )
-from kpi_helpers.data import Dataset, check_month, month_asked, open_dataset, spill_to
+from kpi_helpers.data import (
+    Dataset,
+    check_month,
+    month_asked,
+    open_dataset,
+    period_with_data,
+    spill_to,
+)
 from kpi_helpers.metrics import (
     check_scope,
     families_out_of_reach,
@@ -251,8 +258,7 @@ def build_pack(
         month = label = str(last)
         when = month_label(month)
         if period != "month":  # the folder says the period: reports/2026-Q4/
-            span = Calendar(cfg.fiscal_year_start).period(period, last)
-            span = span.cut(month_asked(ds, "latest"))
+            span = period_with_data(ds, last, period, cfg.fiscal_year_start)
             label, when = span.label, f"{span.label} {span.status}".strip()
             month = str(span.through)  # what the snapshot holds, whichever month was asked
         scope_list, optional = _scopes(ds, scopes)
