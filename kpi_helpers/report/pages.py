@@ -225,6 +225,22 @@ def intro(section: str, period: str = "month", through: str = "", family: str = 
     return period_phrase(text, period, through)
 
 
+def change_tone(change: float, better: str) -> str:
+    """The tone of a change of a KPI whose ``better`` is "up", "down" or "neutral":
+    "good" when it moves the better way, "bad" the other way, "" (neutral grey) for a
+    neutral KPI, no change or no value. The one rule of a change's colour (cards, to-date
+    lines, the waterfall's steps).
+
+    >>> [change_tone(c, b) for c, b in ((3.0, "up"), (-3.0, "up"), (-3.0, "down"), (3.0, "down"))]
+    ['good', 'bad', 'good', 'bad']
+    >>> change_tone(3.0, "neutral"), change_tone(0.0, "up"), change_tone(float("nan"), "up")
+    ('', '', '')
+    """
+    if better not in ("up", "down") or not change or change != change:
+        return ""
+    return "good" if (change > 0) == (better == "up") else "bad"
+
+
 def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:
     """The alerts a scope's summary shows, and how many it only counts: the company
     shows its own and counts the teams' and reps'; a team shows its own and its reps'; a
