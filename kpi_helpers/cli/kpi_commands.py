@@ -70,7 +70,7 @@ def compute_into(args: argparse.Namespace, cfg, ds) -> None:
         scope = args.scope if ":" in args.scope else "company"
         for k in (k for k in chosen if k.is_table):
             try:
-                table = kpis.table(ds, k.id, args.month, scope, cfg)
+                table = kpis.table(ds, k.id, args.month, scope, cfg, period=args.period)
             except KitError as exc:
                 print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
                 continue
