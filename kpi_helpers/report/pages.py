@@ -53,6 +53,11 @@ INTROS = {
     "headlines:outlook": "The model KPIs for {next} and the coming year, made at the end "
     "of {through}.",
     "movers": "The KPIs that changed most since {last}, in plain words.",
+    # the quarter's pacing (``report.outlook.pacing_section`` picks one)
+    "pacing": "Where the quarter is heading: quarter to date plus the forecast of its "
+    "remaining months, with an 80 % interval, against the quarter's target.",
+    "pacing_complete": "The quarter's actual against its target: every month of the quarter "
+    "is done, so nothing is forecast.",
     "why_moved": "Which segments (team, rep, product, region, lead source...) explain each "
     "headline's change since {last}; the parts add up to the change exactly. "
     "Contributions tell the arithmetic of a change, not its cause.",
