@@ -92,3 +92,43 @@ def test_churn_of_a_month_shows_each_teams_sides(tmp_path):
     e = explain(ds, "churn_rate", "company", "2026-05")
     assert (e.value, e.base_value) == pytest.approx((100 / 5, 100 / 6))
     _same_sides(e, "team", {"A": (50.0, 100 / 3), "B": (0.0, 0.0)})
+
+
+def test_growth_of_a_quarter_to_date_reads_the_same_months(tmp_path):
+    # revenue per month of teams A (a1) and B (b1); the data ends in 2026-05
+    months = {"2025-10": (100, 50), "2025-11": (100, 60), "2025-12": (100, 70)}
+    months |= {"2026-01": (120, 40), "2026-02": (90, 80), "2026-03": (300, 10)}
+    months |= {"2026-04": (200, 30), "2026-05": (150, 90)}
+    lines = [
+        f"L{m}{rep},O{m}{rep},{m}-05,{amount},{rep},C{rep}"
+        for m, pair in months.items()
+        for rep, amount in zip(("a1", "b1"), pair, strict=True)
+    ]
+    src = write_tables(
+        tmp_path,
+        {
+            "reps": "rep_id,team\na1,A\nb1,B\n",
+            "orders": "line_id,order_id,ordered_at,revenue,rep_id,account_id\n"
+            + "\n".join(lines)
+            + "\n",
+        },
+    )
+    ds = open_dataset(src)
+    # 2026-Q2 to date (Apr-May) against 2026-Q1's Jan-Feb: A 350 / 210 - 1 = +66.7 %,
+    # B 120 / 120 - 1 = 0 %, company 470 / 330 - 1 = +42.4 %. Its base, as the KPIs give
+    # it: Jan-Feb against the whole 2025-Q4: A 210 / 300 - 1 = -30 %, B 120 / 180 - 1 =
+    # -33.3 %, company 330 / 480 - 1 = -31.25 %
+    by_hand = {
+        "company": (100 * (470 / 330 - 1), -31.25),
+        "A": (100 * (350 / 210 - 1), -30.0),
+        "B": (0.0, 100 * (120 / 180 - 1)),
+    }
+    tidy = kpis.compute(
+        ds, "2026-05", scope=["company", "team"], kpis=["monthly_sales_growth"], period="quarter"
+    )
+    tidy = tidy[tidy["period"] == "2026-Q2"].set_index("scope")
+    for scope, sides in by_hand.items():
+        assert (tidy.at[scope, "value"], tidy.at[scope, "previous_month"]) == pytest.approx(sides)
+    e = explain(ds, "monthly_sales_growth", "company", "2026-05", period="quarter")
+    assert (e.value, e.base_value) == pytest.approx(by_hand["company"])
+    _same_sides(e, "team", {"A": by_hand["A"], "B": by_hand["B"]})
