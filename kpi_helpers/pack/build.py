@@ -54,8 +54,9 @@ from kpi_helpers.metrics import (
 )
 from kpi_helpers.report import (
     PACK_FAMILIES,
+    PERIOD_WORDS,
     SNAPSHOT_FILE,
-    TREND_MONTHS,
+    TREND_PERIODS,
     Snapshot,
     month_label,
     page_title,
@@ -374,7 +375,8 @@ def _build(
     snapshot = Snapshot(snap_dir)
     # a scope without data gets no pages (the index names it); unassigned without rows
     # is not in the snapshot at all
-    quiet = [quiet_line(scope_label(s), month, TREND_MONTHS) for s in snapshot.quiet_scopes]
+    n, units = TREND_PERIODS[req.period], PERIOD_WORDS[req.period]["units"]  # the pack's span
+    quiet = [quiet_line(scope_label(s), label, n, units) for s in snapshot.quiet_scopes]
     scopes = snapshot.paged_scopes
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)
