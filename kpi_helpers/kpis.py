@@ -24,7 +24,7 @@ import pandas as pd
 
 from kpi_helpers.catalog import CATALOG, get, select
 from kpi_helpers.core import Config, KitError, Month
-from kpi_helpers.data import Dataset, data_months
+from kpi_helpers.data import Dataset, data_months, month_asked, period_with_data
 from kpi_helpers.metrics import (
     TIDY_COLUMNS,
     Scope,
@@ -155,10 +155,13 @@ def table(
     """A table KPI (pipeline_health, funnel, ...) for one month and one scope, e.g.
     ``table(ds, "pipeline_health", "2026-05", scope="team:EMEA")``; ``period="quarter"``
     (or ``"year"``): the tables of events (funnel, leaderboard, products...) cover the
-    months of the quarter holding ``month``, the others are as of its last month (the
-    model tables are made at the end of ``month``)."""
+    months of the quarter holding ``month``, the others (the model tables too: forecasts,
+    pipeline_outlook, clv_accounts) are as of its last month with data."""
     cfg = config or Config()
     ds.check_timezone(cfg.timezone)
     if get(kpi).table in MODEL_TABLES:
+        if period != "month":  # as of the period's last month with data, as the others
+            m = period_with_data(ds, month_asked(ds, month), period, cfg.fiscal_year_start)
+            month = str(m.through)
         return model_table(ds, kpi, month, scope, cfg)
     return compute_table(ds, kpi, month, scope, cfg, period)

@@ -70,7 +70,7 @@ def compute_into(args: argparse.Namespace, cfg, ds) -> None:
         scope = args.scope if ":" in args.scope else "company"
         for k in (k for k in chosen if k.is_table):
             try:
-                table = kpis.table(ds, k.id, args.month, scope, cfg)
+                table = kpis.table(ds, k.id, args.month, scope, cfg, period=args.period)
             except KitError as exc:
                 print(f"kpi-kit compute: {k.id}: {exc}", file=sys.stderr)
                 continue
@@ -137,7 +137,7 @@ def alerts(args: argparse.Namespace) -> int:
     import json
 
     from kpi_helpers import alerts
-    from kpi_helpers.data import check_month, month_asked
+    from kpi_helpers.data import check_month, month_asked, period_with_data
 
     cfg = read_config(args.config)
     rules = alerts.rules_of(cfg)
@@ -152,10 +152,7 @@ def alerts(args: argparse.Namespace) -> int:
     check_month(ds, month)
     label = str(month)
     if args.period != "month":  # the period holding --month, through its last month with data
-        from kpi_helpers.core import Calendar
-
-        span = Calendar(cfg.fiscal_year_start).period(args.period, month)
-        span = span.cut(month_asked(ds, "latest"))
+        span = period_with_data(ds, month, args.period, cfg.fiscal_year_start)
         month, label = span.through, span.label + (f" {span.status}" if span.status else "")
     found = alerts.check_dataset(ds, rules, str(month), cfg, period=args.period)
     if args.format == "json":

@@ -29,6 +29,7 @@ from .coverage import (
     ends_early,
     first_event,
     month_asked,
+    period_with_data,
     start_reason,
 )
 from .dates import date_format_fits
@@ -84,6 +85,7 @@ __all__ = [
     "keep_table",
     "load_mapping",
     "month_asked",
+    "period_with_data",
     "open_dataset",
     "password_warning",
     "redact",

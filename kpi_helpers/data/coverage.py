@@ -10,7 +10,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from kpi_helpers.core import KitError, Month, now_in, today_in
+from kpi_helpers.core import Calendar, KitError, Month, Period, now_in, today_in
 
 from .contract import CLOSED_STAGES, FIRST_EVENTS, PAST_EVENTS
 from .sources import Dataset
@@ -149,6 +149,19 @@ def month_asked(ds: Dataset, text: str | Month) -> Month:
     if text == "previous":
         return Month.previous(today_in(ds.timezone))
     return Month.parse(text)
+
+
+def period_with_data(ds: Dataset, month: Month, period: str, fiscal_year_start: int = 1) -> Period:
+    """The ``period`` ("month", "quarter" or "year" of the fiscal calendar starting in
+    ``fiscal_year_start``) holding ``month``, cut to the data's last month: its
+    ``through`` is its last month with data, and it is to date when the data ends inside
+    it. The one rule of "the period of a month" for tables, packs, pages, alerts and
+    drivers.
+
+    Example: on data through 2026-11, ``period_with_data(ds, Month.parse("2026-10"),
+    "quarter").status`` is ``"to date (2 of 3 months)"`` and its ``through`` 2026-11.
+    """
+    return Calendar(fiscal_year_start).period(period, month).cut(data_months(ds)[1])
 
 
 def check_month(ds: Dataset, month: Month) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi_helpers.catalog import get
-from kpi_helpers.core import Calendar, Config, KitError
-from kpi_helpers.data import Dataset, check_month, data_months, month_asked
+from kpi_helpers.core import Config, KitError
+from kpi_helpers.data import Dataset, check_month, month_asked, period_with_data
 from kpi_helpers.metrics import check_scope, compute_tidy, one_scope
 
 from .explain import PAIRS, Explanation, explain_one, formula_kpi
-from .readers import Batch, PeriodBatch, span_of
+from .readers import Batch, PeriodBatch
 
 
 def explain_many(
@@ -47,8 +47,7 @@ def explain_many(
     m = month_asked(ds, month)
     check_month(ds, m)
     if period != "month":  # a period's rows carry its last month with data
-        m = span_of(m, period, "previous", Calendar(cfg.fiscal_year_start), data_months(ds)[1])
-        m = m[0].through
+        m = period_with_data(ds, m, period, cfg.fiscal_year_start).through
     scs = [check_scope(ds, one_scope(s, "A pack's drivers")) for s in scopes]
     ks = list({k.id: k for k in (get(x) for x in kpis) if k.formula is not None}.values())
     ks = [formula_kpi(k.id) for k in ks]

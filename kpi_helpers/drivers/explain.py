@@ -20,7 +20,7 @@ import pandas as pd
 
 from kpi_helpers.catalog import KPI, PERIOD_RULES, Kind, get, scope_label
 from kpi_helpers.core import PERIOD_KINDS, Config, KitError, Month, Period
-from kpi_helpers.data import Dataset, check_month, data_months, month_asked
+from kpi_helpers.data import Dataset, check_month, month_asked, period_with_data
 from kpi_helpers.metrics import CROSS, Scope, check_scope, compute_tidy, one_scope
 
 from .bridge import NOT_ALLOCATED, REST, Part, additive_target, pick, ratio_target
@@ -196,8 +196,9 @@ def explain_one(
     Example: ``explain_one(Reader(ds, cfg), tidy, get("win_rate"), Scope("company"), m,
     "previous", None, "all").text``."""
     ds, cfg, engine = reader.ds, reader.cfg, reader.engine
-    now, before = span_of(m, reader.period, base, reader.calendar, data_months(ds)[1])
-    mk, bk = reader.key(now), reader.key(before)  # where they sit in the reader's frames
+    now = period_with_data(ds, m, reader.period, cfg.fiscal_year_start)
+    now, before = span_of(now, base, reader.calendar)
+    mk, bk = reader.key(now, k), reader.key(before, k)  # where they sit in its frames
     row = tidy[(tidy["scope_type"] == sc.kind) & (tidy["kpi"] == k.id)]
     row = row[row["scope"] == sc.name] if sc.name else row
     kind = bridge_kind(k, engine)
@@ -219,13 +220,6 @@ def explain_one(
         out.text = paragraph(out, k, cfg.currency)
         return out
     dims = dimensions_of(ds, sc, base, dimensions, cfg)
-    if now.to_date and reader.period != "month" and any(v > 0 for v in k.lags.values()):
-        # the batch's frames cut every period to the same leading months: a state read at
-        # the end of the period before (churn's customers at the start) would be cut too
-        for d in dims:
-            out.skipped[d] = f"not split for a {reader.period} to date: it reads the period before"
-        out.text = paragraph(out, k, cfg.currency)
-        return out
     if base == "target":
         _against_target(out, reader, k, sc, now, dims)
     else:
@@ -351,7 +345,7 @@ def _against_target(
         out.reason = "a rep's target is not split further"
         return
     d = dims[0]
-    mk = reader.key(now)
+    mk = reader.key(now, k)
     frame = reader.by_scope(k, d, sc, mk, mk)
     sides = sides_of(frame, k, mk, mk, "ratio" if kind == "ratio" else "additive")
     t_i = reader.targets_of(k, d, now)

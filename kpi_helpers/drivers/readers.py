@@ -11,7 +11,7 @@ year's drivers).
 
 >>> from kpi_helpers.core import Calendar, Month
 >>> m = Month.parse("2026-11")
->>> now, before = span_of(m, "quarter", "previous", Calendar(), m)
+>>> now, before = span_of(Calendar().period("quarter", m).cut(m), "previous", Calendar())
 >>> now.label, before.label, before.status
 ('2026-Q4', '2026-Q3', 'to date (2 of 3 months)')
 """
@@ -23,9 +23,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from kpi_helpers.catalog import KPI
+from kpi_helpers.catalog import KPI, Kind
 from kpi_helpers.core import MONTHS_IN, Calendar, Config, KitError, Month, Period
-from kpi_helpers.data import Dataset, data_months
+from kpi_helpers.data import Dataset, period_with_data
 from kpi_helpers.metrics import (
     SEP,
     Engine,
@@ -42,22 +42,19 @@ from .shape import bridge_kind
 BASES = ("previous", "year", "target")
 
 
-def span_of(
-    m: Month, period: str, base: str, calendar: Calendar, through: Month
-) -> tuple[Period, Period]:
-    """(the period explained, its base): the ``period`` ("month", "quarter", "year")
-    holding ``m``, cut to ``through`` (the data's last month) as the KPIs cut it, and
-    the previous period of the same kind, the same period a year earlier, or itself
-    (``base`` "target": its own target).
+def span_of(now: Period, base: str, calendar: Calendar) -> tuple[Period, Period]:
+    """(the period explained, its base): ``now`` (the period holding the month asked,
+    cut to the data: ``data.period_with_data``) and the previous period of the same
+    kind, the same period a year earlier (the same leading months when ``now`` is to
+    date), or itself (``base`` "target": its own target).
 
     >>> from kpi_helpers.core import Calendar, Month
-    >>> m = Month.parse("2026-01")
-    >>> [p.label for p in span_of(m, "quarter", "year", Calendar(11), m)]
+    >>> m, cal = Month.parse("2026-01"), Calendar(11)
+    >>> [p.label for p in span_of(cal.period("quarter", m), "year", cal)]
     ['FY2026-Q1', 'FY2025-Q1']
     """
     if base not in BASES:
         raise KitError(f"Unknown base {base!r}: use previous, year or target.")
-    now = calendar.period(period, m).cut(through)
     if base == "previous":
         return now, now.previous(calendar)
     if base == "year":
@@ -223,11 +220,15 @@ class Batch(Reader):
 
 class PeriodBatch(Batch):
     """:class:`Batch` for a quarter or a fiscal year (``period``) holding ``m``: the
-    engine's period measure frames (``Engine.period_frame``: flows summed over the
+    engine's period measure frames (``Engine.period_frames``: flows summed over the
     period, states at its end, distinct counts and medians over its events) of the
     consecutive periods from the earliest base of ``bases`` (and the periods before it
     that the KPIs' formulas read) to the period of ``m``; ``mi`` holds the period's
-    position (:meth:`key`). A period to date is compared with the same leading months.
+    position (:meth:`key`). A period to date is compared with the same leading months:
+    its frames hold the bases' frame (cut to those months) on positions 0..N-1, then
+    the whole periods' frame on N..2N-1, from which the current period is read (churn's
+    customers at its start are those at the end of the whole period before); a growth
+    KPI reads the current period from the cut frame, as the KPIs give it.
 
     Example: ``PeriodBatch(ds, cfg, [get("win_rate")], [Scope("company")], m, "quarter",
     ("previous",))``."""
@@ -243,25 +244,53 @@ class PeriodBatch(Batch):
         bases: tuple[str, ...],
     ):
         cal = Calendar(cfg.fiscal_year_start)
-        spans = [span_of(m, period, b, cal, data_months(ds)[1]) for b in bases]
-        now = spans[0][0]
+        now = period_with_data(ds, m, period, cfg.fiscal_year_start)
+        spans = [span_of(now, b, cal) for b in bases]
         lag = max((x for k in ks for x in k.lags.values()), default=0)
         n = MONTHS_IN[period]
         first = cal.period(period, min(before.first for _, before in spans) - n * lag)
         count = (now.first.index - first.first.index) // n
         self.grid = [cal.period(period, first.first + n * j) for j in range(count)] + [now]
-        self.take = now.months_with_data if now.to_date else 0
-        super().__init__(ds, cfg, ks, scopes, Month(lag), Month(len(self.grid) - 1))
+        self.to_date = now.to_date
+        last = len(self.grid) * (2 if self.to_date else 1) - 1
+        super().__init__(ds, cfg, ks, scopes, Month(lag), Month(last))
         self.period = period
 
-    def key(self, p: Period) -> Month:
-        """The position of ``p`` in the batch's periods."""
-        return Month([x.first for x in self.grid].index(p.first))
+    def key(self, p: Period, kpi: KPI | None = None) -> Month:
+        """The position of ``p`` in the batch's frames: in the periods, or for the
+        current period to date (unless ``kpi`` is a growth KPI), in the whole frame
+        after them."""
+        j = [x.first for x in self.grid].index(p.first)
+        whole = self.to_date and j == len(self.grid) - 1
+        if whole and (kpi is None or kpi.kind != Kind.GROWTH):
+            j += len(self.grid)
+        return Month(j)
 
     @cached_property
     def _measures(self) -> pd.DataFrame:
         scopes = [Scope("company"), Scope("team"), Scope("rep")]
-        return self.engine.period_frame(set(self.starts), self.grid, scopes, self.take)
+        return self._frames(self.engine, set(self.starts), scopes)
 
     def split_frame(self, engine: Engine, names: set[str], scope: Scope) -> pd.DataFrame:
-        return engine.period_frame(names or set(self.starts), self.grid, [scope], self.take)
+        return self._frames(engine, names or set(self.starts), [scope])
+
+    def _frames(self, engine: Engine, names: set[str], scopes: list[Scope]) -> pd.DataFrame:
+        """The period frames of ``names`` (the bases', then the whole one for a period
+        to date), each row's periods in order so that a formula's ``shift`` reads the
+        period before within each frame."""
+        whole, bases = engine.period_frames(names, self.grid, scopes)
+        if not self.to_date:
+            return whole
+        n = len(self.grid)
+        rows = whole.index[::n].droplevel("mi")
+        both = np.concatenate(
+            [
+                bases.to_numpy(dtype="float64").reshape(len(rows), n, -1),
+                whole[bases.columns].to_numpy(dtype="float64").reshape(len(rows), n, -1),
+            ],
+            axis=1,
+        )
+        index = pd.MultiIndex.from_tuples(
+            [(st, sc, j) for st, sc in rows for j in range(2 * n)], names=whole.index.names
+        )
+        return pd.DataFrame(both.reshape(len(index), -1), index=index, columns=bases.columns)

@@ -122,10 +122,10 @@ def sides_of(frame: pd.DataFrame, kpi: KPI, m: Month, b: Month, kind: str) -> Si
     ``frame``: measures on the grid (scope_type, segment, mi).
 
     Example: ``sides_of(kpi_frame(engine, k, b, m, [Scope("team")]), k, m, b, "ratio")``."""
-    frame = frame.droplevel("scope_type")
 
     def two(f) -> pd.DataFrame:
-        v = f(frame)
+        # the formula on the whole index: its shifts group by (scope_type, scope)
+        v = f(frame).droplevel("scope_type")
         mi = v.index.get_level_values("mi")
         now = v[mi == m.index].droplevel("mi")
         before = v[mi == b.index].droplevel("mi")
@@ -272,8 +272,9 @@ class Reader:
         self.ds, self.cfg, self.engine = ds, cfg, Engine(ds, cfg)
         self.calendar = Calendar(cfg.fiscal_year_start)
 
-    def key(self, p: Period) -> Month:
-        """Where period ``p`` sits on the ``mi`` level of this reader's frames: its month."""
+    def key(self, p: Period, kpi: KPI | None = None) -> Month:
+        """Where period ``p`` sits on the ``mi`` level of this reader's frames (for
+        ``kpi``): its month."""
         return p.first
 
     @cached_property

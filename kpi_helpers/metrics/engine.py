@@ -309,10 +309,9 @@ class Engine:
         date is compared with the same leading months of the previous period and of the
         period a year before (and its growth KPIs are those spans' growth)."""
         cal = Calendar(self.cfg.fiscal_year_start)
-        kind, last_p = periods[-1].kind, periods[-1]
+        kind = periods[-1].kind
         n = MONTHS_IN[kind]
         per_year = 12 // n
-        through = last_p.through
         scalars = [k for k in chosen if not k.is_table]
         # history: a year and a period before the first period, 13 months of windows
         n_back = per_year + 1 + -(-13 // n)
@@ -323,36 +322,15 @@ class Engine:
         earliest = max(periods[0].first - n * n_back, first_data)
         start = cal.period(kind, min(earliest, periods[-1].first - n * per_year))
         n_back = (periods[0].first.index - start.first.index) // n
-        grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back + len(periods))]
+        grid_p = [cal.period(kind, start.first + n * j) for j in range(n_back)] + list(periods)
         names = {x for k in scalars for x in k.measures}
-        frame = self.measure_frame(dict.fromkeys(names, start.first), through, scopes)
-        mi = frame.index.get_level_values("mi")
-        for name in frame.columns:
-            frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
-        n_months = through.index - start.first.index + 1
-        rows = frame.index[::n_months]
+        rows, (pf, pframe), cut = self._period_frames(names, grid_p, scopes)
         n_rows, n_slots = len(rows), len(grid_p)
-        k = last_p.months_with_data
-        full = np.full(n_slots, n)
-        full[-1] = k
-        slots = slots_for(last_p, cal)
-        grouped = self._grouped(names, start.first, through, scopes, slots, grid_p)
-        keep_nan = {x for x in names if x in self.source_of[x].keep_nan}
-        pf = PeriodFrame(frame, n, full, rows.droplevel("mi"), self.cfg)
-        pframe = pf.frame(grouped, keep_nan)
-        target_all = self._target_all(grid_p, rows.droplevel("mi"), pf.grid_index())
+        target_all = self._target_all(grid_p, rows, pf.grid_index())
         pframe[TARGET_ALL_MONTHS] = target_all
-        cut = None
-        if last_p.to_date:  # the bases: the same leading months
-            bases = [n_slots - 1, n_slots - 2, n_slots - 1 - per_year]
-            counted = full.copy()
-            counted[bases] = k
-            taken = self._grouped(
-                names, start.first, through, scopes, slots_for(last_p, cal, k), grid_p
-            )
-            mixed = _pick_periods(grouped, taken, set(bases))
-            cf = PeriodFrame(frame, n, counted, rows.droplevel("mi"), self.cfg)
-            cut = (cf, cf.frame(mixed, keep_nan))
+        if cut[0] is pf:
+            cut = None
+        else:
             cut[1][TARGET_ALL_MONTHS] = target_all
         n_keep = len(periods)
         shape = (len(scalars), n_rows, n_keep)
@@ -376,7 +354,7 @@ class Engine:
         positions = np.arange(len(periods), dtype="int64")
         return self._long(
             scalars,
-            rows.droplevel("mi"),
+            rows,
             (value, before, year_before),
             no_values,
             no_target,
@@ -386,35 +364,53 @@ class Engine:
             ends,
         )
 
-    def period_frame(
-        self, names: set[str], grid_p: list[Period], scopes: list[Scope], take: int = 0
-    ) -> pd.DataFrame:
-        """The period measure frame of the measures ``names`` for ``grid_p`` (consecutive
+    def period_frames(
+        self, names: set[str], grid_p: list[Period], scopes: list[Scope]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The period measure frames of the measures ``names`` for ``grid_p`` (consecutive
         periods of one kind, oldest first, the last one's ``through`` ending the months
-        read), indexed (scope_type, scope, mi = the period's position in ``grid_p``):
-        the monthly measures carried over (``metrics.periods.CARRY``), the others grouped
-        by period in their queries, as :meth:`period_values` builds it. ``take``: only the
-        leading ``take`` months of every period count (a period to date against the same
-        months of its bases); 0: all. With a ``Segment`` engine, the rows are segments
-        (the drivers of a quarter's change).
+        read), indexed (scope_type, scope, mi = the period's position in ``grid_p``), as
+        :meth:`period_values` reads them: (whole, bases). ``whole``: every period over
+        its months with data (the monthly measures carried over,
+        ``metrics.periods.CARRY``, the others grouped by period in their queries);
+        ``bases``: when the last period is to date, the same frame with the last period,
+        the one before and the one a year before cut to its leading months (the bases of
+        a period to date: :func:`bases_of`), else ``whole`` itself. A KPI of the current
+        period reads ``whole`` (churn's customers at the start: the end of the whole
+        period before), its bases read ``bases``. With a ``Segment`` engine, the rows
+        are segments (the drivers of a quarter's change).
 
-        Example: ``Engine(ds).period_frame({"won", "lost"}, cal.periods_ending("quarter",
+        Example: ``Engine(ds).period_frames({"won", "lost"}, cal.periods_ending("quarter",
         m, 5), [Scope("team")])``."""
+        _, whole, bases = self._period_frames(names, grid_p, scopes)
+        return whole[1], bases[1]
+
+    def _period_frames(self, names: set[str], grid_p: list[Period], scopes: list[Scope]):
+        """(rows, whole, bases) of :meth:`period_frames`, each frame with its
+        :class:`PeriodFrame` (the monthly side the catalog's period rules read)."""
         cal = Calendar(self.cfg.fiscal_year_start)
-        n = MONTHS_IN[grid_p[-1].kind]
-        first, through = grid_p[0].first, grid_p[-1].through
+        last_p = grid_p[-1]
+        n, k = MONTHS_IN[last_p.kind], last_p.months_with_data
+        first, through = grid_p[0].first, last_p.through
         frame = self.measure_frame(dict.fromkeys(names, first), through, scopes)
         mi = frame.index.get_level_values("mi")
         for name in frame.columns:
             frame.loc[mi < self.measure_start(name)[0].index, name] = np.nan
         rows = frame.index[:: through.index - first.index + 1].droplevel("mi")
-        counted = np.full(len(grid_p), take or n)
-        counted[-1] = min(counted[-1], grid_p[-1].months_with_data)
-        grouped = self._grouped(
-            names, first, through, scopes, slots_for(grid_p[-1], cal, take), grid_p
-        )
+        full = np.full(len(grid_p), n)
+        full[-1] = k
+        grouped = self._grouped(names, first, through, scopes, slots_for(last_p, cal), grid_p)
         keep_nan = {x for x in names if x in self.source_of[x].keep_nan}
-        return PeriodFrame(frame, n, counted, rows, self.cfg).frame(grouped, keep_nan)
+        pf = PeriodFrame(frame, n, full, rows, self.cfg)
+        whole = (pf, pf.frame(grouped, keep_nan))
+        if not last_p.to_date:
+            return rows, whole, whole
+        bases = bases_of(len(grid_p), 12 // n)
+        counted = full.copy()
+        counted[bases] = k
+        taken = self._grouped(names, first, through, scopes, slots_for(last_p, cal, k), grid_p)
+        cf = PeriodFrame(frame, n, counted, rows, self.cfg)
+        return rows, whole, (cf, cf.frame(_pick_periods(grouped, taken, set(bases)), keep_nan))
 
     def _grouped(
         self,
@@ -523,6 +519,17 @@ def families_out_of_reach(ds: Dataset, config: Config | None = None) -> dict[str
             least = [w for w in ways if not any(o < w for o in ways)]
             out[family] = sorted((sorted(w) for w in least), key=lambda w: (len(w), w))
     return out
+
+
+def bases_of(n_periods: int, per_year: int) -> list[int]:
+    """The positions in a grid of ``n_periods`` consecutive periods (``per_year`` a year)
+    that a period to date (the last) cuts to its leading months: itself, the previous
+    period and the same period a year before.
+
+    >>> bases_of(6, 4), bases_of(3, 4)
+    ([5, 4, 1], [2, 1])
+    """
+    return [j for j in (n_periods - 1, n_periods - 2, n_periods - 1 - per_year) if j >= 0]
 
 
 def _matrix(v: pd.Series, frame: pd.DataFrame, n_rows: int) -> np.ndarray:

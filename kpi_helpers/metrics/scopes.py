@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_helpers.core import KitError, Month, did_you_mean
+from kpi_helpers.core import KitError, did_you_mean
 from kpi_helpers.data import UNASSIGNED_TEAM, Dataset
 
 __all__ = [
@@ -291,14 +291,17 @@ def has_activity(rows: pd.DataFrame) -> bool:
     return bool(((r["value"].fillna(0) != 0) | (r["kpi"] == "win_rate")).any())
 
 
-def quiet_line(scope_label: str, month: str, months: int = 13) -> str:
-    """The pack index's line for a scope left out because it has no data
+def quiet_line(scope_label: str, through: str, n: int = 13, units: str = "months") -> str:
+    """The pack index's line for a scope left out because it has no data in the ``n``
+    months (or quarters, years: ``units``) of its pack through ``through``
     (:func:`has_activity`).
 
     >>> quiet_line("Team unassigned", "2017-12")
     'Team unassigned: no deals, orders, leads or customers in the 13 months to 2017-12; no pages'
+    >>> quiet_line("Team unassigned", "FY2027-Q2", 8, "quarters")[15:]
+    ': no deals, orders, leads or customers in the 8 quarters to FY2027-Q2; no pages'
     """
     return (
-        f"{scope_label}: no deals, orders, leads or customers in the {months} months to "
-        f"{Month.parse(month)}; no pages"
+        f"{scope_label}: no deals, orders, leads or customers in the {n} {units} to "
+        f"{through}; no pages"
     )

@@ -23,7 +23,7 @@ import pandas as pd
 
 from kpi_helpers.catalog import KPI, get
 from kpi_helpers.core import Calendar, Config, KitError, Month, Period
-from kpi_helpers.data import Dataset, check_month, data_months
+from kpi_helpers.data import Dataset, check_month, period_with_data
 
 from .compare import relative_changes
 from .customers import active_spells, first_purchase
@@ -547,8 +547,7 @@ def table_span(ds: Dataset, month: Month, period: str, config: Config) -> Span:
     its ``period.through``."""
     if period == "month":
         return Span.of(month)
-    span = Calendar(config.fiscal_year_start).period(period, month)
-    return Span.of(span.cut(data_months(ds)[1]))
+    return Span.of(period_with_data(ds, month, period, config.fiscal_year_start))
 
 
 def compute_table(

@@ -37,7 +37,14 @@ from kpi_helpers.core import (
     resource_dir,
     restore_folder,
 )
-from kpi_helpers.data import Dataset, check_month, month_asked, open_dataset, spill_to
+from kpi_helpers.data import (
+    Dataset,
+    check_month,
+    month_asked,
+    open_dataset,
+    period_with_data,
+    spill_to,
+)
 from kpi_helpers.metrics import (
     check_scope,
     families_out_of_reach,
@@ -47,8 +54,9 @@ from kpi_helpers.metrics import (
 )
 from kpi_helpers.report import (
     PACK_FAMILIES,
+    PERIOD_WORDS,
     SNAPSHOT_FILE,
-    TREND_MONTHS,
+    TREND_PERIODS,
     Snapshot,
     month_label,
     page_title,
@@ -251,8 +259,7 @@ def build_pack(
         month = label = str(last)
         when = month_label(month)
         if period != "month":  # the folder says the period: reports/2026-Q4/
-            span = Calendar(cfg.fiscal_year_start).period(period, last)
-            span = span.cut(month_asked(ds, "latest"))
+            span = period_with_data(ds, last, period, cfg.fiscal_year_start)
             label, when = span.label, f"{span.label} {span.status}".strip()
             month = str(span.through)  # what the snapshot holds, whichever month was asked
         scope_list, optional = _scopes(ds, scopes)
@@ -368,7 +375,8 @@ def _build(
     snapshot = Snapshot(snap_dir)
     # a scope without data gets no pages (the index names it); unassigned without rows
     # is not in the snapshot at all
-    quiet = [quiet_line(scope_label(s), month, TREND_MONTHS) for s in snapshot.quiet_scopes]
+    n, units = TREND_PERIODS[req.period], PERIOD_WORDS[req.period]["units"]  # the pack's span
+    quiet = [quiet_line(scope_label(s), label, n, units) for s in snapshot.quiet_scopes]
     scopes = snapshot.paged_scopes
     # a family none of whose KPIs the data can give is left out; the index says why
     out_of_reach = families_out_of_reach(ds, cfg)

@@ -18,7 +18,14 @@ from markupsafe import Markup
 
 from kpi_helpers.catalog import format_change, format_kpi, get, scope_label
 from kpi_helpers.core import Config
-from kpi_helpers.report import HEADLINES, TEMPLATES, Snapshot, beyond_usual, summary_headlines
+from kpi_helpers.report import (
+    HEADLINES,
+    PERIOD_WORDS,
+    TEMPLATES,
+    Snapshot,
+    beyond_usual,
+    summary_headlines,
+)
 
 from .runner import Outcome
 
@@ -116,7 +123,8 @@ def write_index(
 
     Example: ``write_index(build, ["company"], {"company": "company"}, pages, outcomes,
     Snapshot(build / SNAPSHOT_DIR), cfg, meta)``, ``meta`` holding the page's header
-    (company, generated_at, month_label, alerts, explore, ...)."""
+    (company, generated_at, month_label, period, alerts, explore, ...); the index speaks
+    in the words of its ``period`` (``report.PERIOD_WORDS``: "this quarter")."""
     by_key = {(o.scope, o.family): o for o in outcomes}
     every = snapshot.kpis()
     kpi_rows = every[every["month"] == snapshot.month].set_index(["key", "kpi"])
@@ -177,6 +185,7 @@ def write_index(
     css = (TEMPLATES / "kpi_pack" / "pack.css").read_text(encoding="utf-8")
     page = env.get_template("index.html.j2").render(
         **meta,
+        words=PERIOD_WORDS[meta.get("period") or "month"],
         scopes=scope_rows,
         css=Markup(css),
         failed=sum(1 for o in outcomes if not o.ok),

@@ -29,6 +29,8 @@ from kpi_helpers.catalog import (  # noqa: F401 (charts.format_* for pages)
 )
 from kpi_helpers.core import Month
 
+from .pages import change_tone
+
 # dark blue, orange, mid grey, light blue, near black, sand: distinct in grayscale too
 PALETTE = ["#1f3b73", "#e07b00", "#7f8c99", "#9cc3e6", "#2b2b2b", "#d9c59a"]
 GOOD, BAD, NEUTRAL_C = "#1f3b73", "#e07b00", "#7f8c99"
@@ -227,14 +229,14 @@ def funnel_chart(steps: pd.DataFrame, title: str) -> Figure:
 
 def step_colour(delta: float, better: str) -> str:
     """The colour of a change of ``delta`` for a KPI whose ``better`` is up, down or
-    neutral.
+    neutral (``pages.change_tone``: no change is neutral grey).
 
     >>> step_colour(-3.0, "down") == GOOD, step_colour(-3.0, "up") == BAD
     (True, True)
+    >>> step_colour(0.0, "up") == step_colour(5.0, "neutral") == NEUTRAL_C
+    True
     """
-    if better not in ("up", "down"):
-        return NEUTRAL_C
-    return GOOD if (delta >= 0) == (better == "up") else BAD
+    return {"good": GOOD, "bad": BAD}.get(change_tone(delta, better), NEUTRAL_C)
 
 
 def waterfall_chart(

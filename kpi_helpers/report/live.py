@@ -22,7 +22,7 @@ from kpi_helpers import kpis as kpi_api
 from kpi_helpers.alerts import AlertRule, check_dataset, rules_of
 from kpi_helpers.catalog import get
 from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError, Month
-from kpi_helpers.data import Dataset, month_asked, open_dataset, validate
+from kpi_helpers.data import Dataset, month_asked, open_dataset, period_with_data, validate
 from kpi_helpers.drivers import entry, explain_many
 from kpi_helpers.metrics import TIDY_COLUMNS, Scope, to_date_figures
 from kpi_helpers.models.pacing import pacing
@@ -55,8 +55,7 @@ class LiveData:
         asked = month_asked(self.ds, month)
         self.period, self.label = period, str(asked)
         if period != "month":  # the period holding the month, through its last month with data
-            span = Calendar(self.cfg.fiscal_year_start).period(period, asked)
-            span = span.cut(month_asked(self.ds, "latest"))
+            span = period_with_data(self.ds, asked, period, self.cfg.fiscal_year_start)
             asked, self.label = span.through, span.label
         self.month = str(asked)
 

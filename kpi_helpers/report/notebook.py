@@ -48,6 +48,7 @@ from .pages import (
     PACING,
     PREVIOUS_WORDS,
     SCOPE_KPIS,
+    change_tone,
     intro,
     month_label,
     page_title,
@@ -276,13 +277,10 @@ class Report(SummarySections, OutlookSections):
                 continue
             change = dict(value=None, label="vs a year before")
             if pd.notna(r.change):
-                good = (r.change > 0) == (get(kpi).better == "up")
                 change = dict(
                     value=format_change(r.change, "%", self.cfg.currency),
                     label="vs a year before",
-                    tone=""
-                    if get(kpi).better == "neutral" or r.change == 0
-                    else ("good" if good else "bad"),
+                    tone=change_tone(r.change, get(kpi).better),
                     arrow="▲" if r.change > 0 else "▼" if r.change < 0 else "■",
                 )
             out.append(
@@ -307,8 +305,7 @@ class Report(SummarySections, OutlookSections):
             return dict(value=None, label=label)
         tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
         if col == "yoy_change":
-            better = row["better"]
-            tone = "" if better == "neutral" else ("good" if (v > 0) == (better == "up") else "bad")
+            tone = change_tone(v, row["better"])
         arrow = "▲" if v > 0 else "▼" if v < 0 else "■"
         text = format_change(v, row["change_unit"], self.cfg.currency)
         return dict(value=text, label=label, tone=tone, arrow=arrow)

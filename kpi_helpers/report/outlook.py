@@ -80,14 +80,15 @@ class OutlookSections:
         default): from the snapshot in a pack, else computed."""
         return self.data.pacing(scopes or [self.scope])
 
-    def pace_lines(self) -> list[str]:
+    def pace_lines(self, paces: list[dict] | None = None) -> list[str]:
         """The pacing sentences of this scope, one per paced KPI, e.g. "Sales revenue: on
         pace for $5.2M this quarter (80 %: $4.8M–$5.6M) against a $5.0M target (2026-Q4,
         2 of 3 months done; ETS(A,N,N))"; a complete quarter has no pace, only its
         actual: "Sales revenue: $5.1M in 2026-Q4 against a $5.0M target (the quarter's
-        actual, 3 of 3 months)". The summary page and the e-mail show them."""
+        actual, 3 of 3 months)". The summary page and the e-mail show them; ``paces``:
+        this scope's paces when already read (:meth:`pace`)."""
         out = []
-        for p in self.pace():
+        for p in self.pace() if paces is None else paces:
             k = get(p["kpi"])
 
             def fmt(v: float, unit: str = k.unit) -> str:
@@ -111,10 +112,13 @@ class OutlookSections:
         return out
 
     def pacing(self) -> None:
-        """Pacing for the quarter: the sentences of :meth:`pace_lines`, then per paced KPI
+        """Pacing for the quarter: its intro (a pace, or a complete quarter's actual:
+        :func:`pacing_section`), the sentences of :meth:`pace_lines`, then per paced KPI
         with a target a bullet chart of the company and its teams (a team's page: the
         team) with the QTD actual, the pace's 80 % interval and the quarter's target."""
-        lines = self.pace_lines()
+        paces = self.pace()
+        self.intro(pacing_section(paces))
+        lines = self.pace_lines(paces)
         if not lines:
             why = "pacing needs a revenue or bookings forecast (company and teams)"
             self.display(HTML(blocks().na(f"No pace for the quarter: {why}.")))
@@ -232,6 +236,20 @@ def pace_complete(pace: dict | pd.Series) -> bool:
     """Whether a pace (``models.pacing.pacing``'s dict) is of a complete quarter: every
     month done, nothing forecast, so its "pace" is the quarter's actual."""
     return int(pace["months"]) == int(pace["of_months"])
+
+
+def pacing_section(paces: list[dict]) -> str:
+    """The intro of the pacing section (``pages.INTROS``): "pacing_complete" when every
+    pace is of a complete quarter (its actual against target), else "pacing" (a quarter
+    to date, paced).
+
+    >>> done, to_date = {"months": 3, "of_months": 3}, {"months": 2, "of_months": 3}
+    >>> pacing_section([done]), pacing_section([to_date]), pacing_section([done, to_date])
+    ('pacing_complete', 'pacing', 'pacing')
+    >>> pacing_section([])
+    'pacing'
+    """
+    return "pacing_complete" if paces and all(pace_complete(p) for p in paces) else "pacing"
 
 
 def pace_title(name: str, quarter: str, complete: bool) -> str:

@@ -53,6 +53,11 @@ INTROS = {
     "headlines:outlook": "The model KPIs for {next} and the coming year, made at the end "
     "of {through}.",
     "movers": "The KPIs that changed most since {last}, in plain words.",
+    # the quarter's pacing (``report.outlook.pacing_section`` picks one)
+    "pacing": "Where the quarter is heading: quarter to date plus the forecast of its "
+    "remaining months, with an 80 % interval, against the quarter's target.",
+    "pacing_complete": "The quarter's actual against its target: every month of the quarter "
+    "is done, so nothing is forecast.",
     "why_moved": "Which segments (team, rep, product, region, lead source...) explain each "
     "headline's change since {last}; the parts add up to the change exactly. "
     "Contributions tell the arithmetic of a change, not its cause.",
@@ -223,6 +228,22 @@ def intro(section: str, period: str = "month", through: str = "", family: str = 
     if text is None:
         raise KitError(f"No section intro {section!r}; the intros are {', '.join(INTROS)}.")
     return period_phrase(text, period, through)
+
+
+def change_tone(change: float, better: str) -> str:
+    """The tone of a change of a KPI whose ``better`` is "up", "down" or "neutral":
+    "good" when it moves the better way, "bad" the other way, "" (neutral grey) for a
+    neutral KPI, no change or no value. The one rule of a change's colour (cards, to-date
+    lines, the waterfall's steps).
+
+    >>> [change_tone(c, b) for c, b in ((3.0, "up"), (-3.0, "up"), (-3.0, "down"), (3.0, "down"))]
+    ['good', 'bad', 'good', 'bad']
+    >>> change_tone(3.0, "neutral"), change_tone(0.0, "up"), change_tone(float("nan"), "up")
+    ('', '', '')
+    """
+    if better not in ("up", "down") or not change or change != change:
+        return ""
+    return "good" if (change > 0) == (better == "up") else "bad"
 
 
 def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:

@@ -173,3 +173,27 @@ def test_month_previous_on_the_command_line(sample_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert f"No data for {Month.previous()}: the dataset covers" in err
+
+
+def test_tables_of_a_quarter_cover_its_months(tmp_path, capsys):
+    from conftest import write_tables
+
+    # 2026-Q2: Ann wins $100 in April and $200 in May, Bob $50 in June
+    src = write_tables(
+        tmp_path / "data",
+        {
+            "reps": "rep_id,rep_name,team\nr1,Ann,T\nr2,Bob,T\n",
+            "opportunities": "opportunity_id,created_at,stage,amount,closed_at,rep_id\n"
+            "D1,2026-04-01,closed_won,100,2026-04-10,r1\n"
+            "D2,2026-04-01,closed_won,200,2026-05-10,r1\n"
+            "D3,2026-04-01,closed_won,50,2026-06-10,r2\n",
+        },
+    )
+    args = ["compute", "--source", str(src), "--month", "2026-05", "--kpi", "rep_leaderboard"]
+    args += ["--out", str(tmp_path / "kpis.csv"), "--tables"]
+    got = {}
+    for period in ("month", "quarter"):
+        assert main([*args, str(tmp_path / period), "--period", period]) == 0, capsys.readouterr()
+        board = pd.read_csv(tmp_path / period / "rep_leaderboard.csv")
+        got[period] = dict(zip(board["rep_name"], board["monthly_sales_bookings"], strict=True))
+    assert got == {"month": {"Ann": 200.0, "Bob": 0.0}, "quarter": {"Ann": 300.0, "Bob": 50.0}}

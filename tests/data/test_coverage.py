@@ -9,7 +9,14 @@ from conftest import write_tables
 from late_start_fixture import tables
 
 from kpi_helpers.core import Month
-from kpi_helpers.data import data_months, data_through, ends_early, first_event, open_dataset
+from kpi_helpers.data import (
+    data_months,
+    data_through,
+    ends_early,
+    first_event,
+    open_dataset,
+    period_with_data,
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +45,18 @@ def test_first_events(crm):
     assert first_event(crm, "closed_deal") == Month.parse("2017-03")
     assert first_event(crm, "lead") == Month.parse("2016-11")
     assert first_event(crm, "order_line") is None  # no orders table
+
+
+def test_the_period_of_a_month_is_cut_to_the_data(crm):
+    # the data runs through 2017-05: 2017-Q2 to date (April, May); with fiscal years from
+    # November, FY2017 (2016-11..2017-10) to date, 7 of 12 months; Q1 is complete
+    q = period_with_data(crm, Month.parse("2017-04"), "quarter")
+    assert (q.label, str(q.through), q.status) == ("2017-Q2", "2017-05", "to date (2 of 3 months)")
+    y = period_with_data(crm, Month.parse("2017-05"), "year", 11)
+    assert (y.label, str(y.first), y.status) == ("FY2017", "2016-11", "to date (7 of 12 months)")
+    q1 = period_with_data(crm, Month.parse("2017-02"), "quarter")
+    assert (q1.label, str(q1.through), q1.to_date) == ("2017-Q1", "2017-03", False)
+    assert str(period_with_data(crm, Month.parse("2017-05"), "month")) == "2017-05"
 
 
 def test_planned_and_future_dates_are_not_data(tmp_path):

@@ -103,3 +103,33 @@ def test_a_months_tables_stay_the_months(folder):
     products = live.table("product_performance", "company").set_index("product")
     assert products["revenue"].to_dict() == {"P1": 30.0}
     assert products.loc["P1", "mom_growth"] == pytest.approx((30 - 10) / 10 * 100)  # May: 10
+
+
+def test_a_quarters_model_table_is_as_of_its_last_month_with_data(tmp_path):
+    from kpi_helpers import kpis
+    from kpi_helpers.data import open_dataset
+
+    # the data runs through 2026-11 (D3 closes then): 2026-Q4 is to date, its last month
+    # with data November. The pipeline outlook of the end of October is the deals due in
+    # November (D1, $1,000); of the end of November, those due in December (D2, $3,000).
+    src = write_tables(
+        tmp_path,
+        {
+            "reps": "rep_id,team\na1,A\n",
+            "opportunities": "opportunity_id,created_at,stage,amount,closed_at,"
+            "expected_close_at,rep_id\n"
+            "D1,2026-09-01,negotiation,1000,,2026-11-15,a1\n"
+            "D2,2026-09-01,negotiation,3000,,2026-12-10,a1\n"
+            "D3,2026-09-01,closed_won,500,2026-11-20,,a1\n",
+        },
+    )
+    ds = open_dataset(src)
+    total = {}
+    for month, period in (("2026-10", "month"), ("2026-10", "quarter"), ("2026-11", "month")):
+        t = kpis.table(ds, "pipeline_outlook", month, period=period)
+        total[month, period] = t.loc[t["stage"] == "total", "amount"].item()
+    assert total == {
+        ("2026-10", "month"): 1_000.0,
+        ("2026-10", "quarter"): 3_000.0,
+        ("2026-11", "month"): 3_000.0,
+    }

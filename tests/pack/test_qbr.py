@@ -73,6 +73,7 @@ def test_the_qbr_folder_index_and_pages_name_the_quarter_to_date(qbr):
     assert not (path.parent / SAMPLE_END).exists()  # no month folder
     index = html.unescape(path.joinpath("index.html").read_text("utf-8"))
     assert "Quarterly business review" in index and TO_DATE in index
+    assert "this month" not in index and "month-to-month" not in index
     page = html.unescape(path.joinpath("company", "summary.html").read_text("utf-8"))
     assert f"Executive summary · Company · {TO_DATE}" in page
     # the year's quarters side by side: FY2027 has had Q1 and (to date) Q2

@@ -105,6 +105,9 @@ class Page(OutlookSections):
     def link(self, table):
         return None
 
+    def intro(self, section):  # Report.intro: the sentence under the heading
+        self.shown.append(intro(section, self.period))
+
 
 def pace(months: int, **more) -> dict:
     row = dict(key="company", kpi="sales_revenue", quarter="2026-Q4", months=months,
@@ -121,6 +124,11 @@ def test_a_complete_quarter_has_its_actual_not_a_pace():
         "quarter's actual, 3 of 3 months)."
     ]
     page.pacing()
+    # the intro speaks of the quarter's actual against target, not of a pace or forecast
+    assert page.shown[0] == (
+        "The quarter's actual against its target: every month of the quarter is done, so "
+        "nothing is forecast."
+    )
     fig = page.shown[-1]
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == "Sales revenue: 2026-Q4, actual and target"
@@ -136,6 +144,7 @@ def test_a_quarter_to_date_keeps_its_pace_and_interval():
         f"{money(5_200)}) against a {money(5_000)} target (2026-Q4, 2 of 3 months done"
     )
     page.pacing()
+    assert page.shown[0].startswith("Where the quarter is heading: quarter to date plus the")
     ax = page.shown[-1].axes[0]
     assert ax.get_title(loc="left") == "Sales revenue: 2026-Q4 to date, pace and target"
     labels = sorted(ax.get_legend_handles_labels()[1])
