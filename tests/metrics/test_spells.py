@@ -1,16 +1,41 @@
-"""``customers_ordered_12m``: distinct accounts with an order line with revenue > 0 in the
-12 months ending with m, per scope, counted as spells (a +1 where an account's orders
-start, a -1 12 months after its last order before a gap), on a hand-written ledger.
+"""Spells: ``merge_spells`` (nested, touching and separate rows), and
+``customers_ordered_12m``: distinct accounts with an order line with revenue > 0 in the 12
+months ending with m, per scope, counted as spells (a +1 where an account's orders start,
+a -1 12 months after its last order before a gap), on a hand-written ledger.
 """
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 from conftest import write_tables
 
 from kpi_helpers.core import Config, Month
 from kpi_helpers.data import open_dataset
+from kpi_helpers.metrics import merge_spells
 from kpi_helpers.metrics.measures import SOURCES, Measures
+
+
+def test_a_spell_ends_at_the_latest_end_of_its_rows_not_its_last_rows():
+    """Lo..hi = 0..30. A: 3..10 holds 4..5 and touches 11..11 -> 3..11; 13..20 holds
+    14..15 -> 13..20 (its last row ends first). B: 5..5 alone; 7..9 and 8..35 -> 7..30
+    (clipped). C: -4..-1 is before lo -> no spell."""
+    rows = [
+        ("A", 3, 10),
+        ("A", 4, 5),
+        ("A", 11, 11),
+        ("A", 13, 20),
+        ("A", 14, 15),
+        ("B", 5, 5),
+        ("B", 8, 35),
+        ("B", 7, 9),
+        ("C", -4, -1),
+    ]
+    df = pd.DataFrame(rows, columns=["account_id", "a", "b"])
+    out = ibis.duckdb.connect().to_pandas(merge_spells(ibis.memtable(df), ["account_id"], 0, 30))
+    got = sorted(out[["account_id", "s", "e"]].itertuples(index=False, name=None))
+    assert got == [("A", 3, 11), ("A", 13, 20), ("B", 5, 5), ("B", 7, 30)]
+
 
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
 
