@@ -17,7 +17,7 @@ import pandas as pd
 from kpi_helpers.core import Month
 from kpi_helpers.data import keep_table
 
-from .measures import BASE, Measures, flag, month_of, source
+from .measures import BASE, Measures, month_of, source
 
 
 def customer_events(ms: Measures) -> ibis.Table | None:
@@ -123,16 +123,18 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     t = t.filter(t.a.notnull())
     t = t.mutate(a=ibis.greatest(t.a, lo), b=ibis.least(t.b, hi))
     t = t.filter(t.a <= t.b)
-    # one row per start month, so the two windows below order their rows the same way:
-    # with ties on (a, b) a backend may order them differently in each window, and a
-    # tied pair could then open two identical spells
+    # one row per start month: with ties on a, a backend could order the tied rows
+    # differently from one query to the next
     t = t.group_by([*keys, "a"]).aggregate(b=t.b.max())
+    # a spell starts at a row that neither overlaps nor touches the rows before it (the
+    # latest end before it, _prev); it ends where the next one starts, at the latest end
+    # before that start (the next start's _prev), or at the latest end of all (_last)
     before = ibis.window(group_by=keys, order_by="a", rows=(None, -1))
-    upto = ibis.window(group_by=keys, order_by="a", rows=(None, 0))
-    t = t.mutate(_prev=t.b.max().over(before))
-    t = t.mutate(_new=flag(t._prev.isnull() | (t.a > t._prev + 1)))
-    t = t.mutate(_spell=t._new.sum().over(upto))
-    return t.group_by([*keys, "_spell"]).aggregate(s=t.a.min(), e=t.b.max()).drop("_spell")
+    t = t.mutate(_prev=t.b.max().over(before), _last=t.b.max().over(group_by=keys))
+    starts = t.filter(t._prev.isnull() | (t.a > t._prev + 1))
+    w = ibis.window(group_by=keys, order_by="a")
+    end = ibis.coalesce(starts._prev.lead().over(w), starts._last)
+    return starts.select(*keys, s=starts.a, e=end)
 
 
 # ---------------------------------------------------------------------- measure sources

@@ -177,13 +177,20 @@ class Measures:
         return self.facts(("account_reps",), lambda: self._account_reps(owned, dealt))
 
     def _account_reps(self, owned: bool, dealt: bool) -> ibis.Table:
+        # One row per candidate: an account row (_k: its owner if in reps, _o: its owner)
+        # or an account's latest won deal (_w) or latest deal (_d), the other columns
+        # NULL. One grouping per account then takes the first of _k, _w, _d, _o that is
+        # set: no ranking of the candidates, no join back. (The accounts are the large
+        # table: they are read once, never grouped before the union.)
         reps = self._reps()
-        parts = []  # (_a_id, _a_rep, _p): a candidate rep and its rank, 0 first
+        none = ibis.null("string")
+        parts = []
 
-        def known(t: ibis.Table, rep: str) -> ibis.Table:
-            return t.semi_join(reps, t[rep] == reps._r_id) if reps is not None else t.limit(0)
+        def row(t: ibis.Table, account: str, **values: ibis.Value) -> ibis.Table:
+            cols = {c: values.get(c, none) for c in ("_k", "_w", "_d", "_o")}
+            return t.select(_a_id=t[account], **cols)
 
-        def latest(o: ibis.Table, at: str, rank: int) -> ibis.Table:
+        def latest(o: ibis.Table, at: str, into: str) -> ibis.Table:
             # one row per account: its deal with the latest ``at`` (ties: greatest id, rep)
             keys = [ibis.desc(at)] + [
                 ibis.desc(c) for c in ("opportunity_id", "rep_id") if c in o.columns
@@ -192,28 +199,35 @@ class Measures:
             w = ibis.window(group_by="account_id", order_by=keys)
             o = o.mutate(_n=ibis.row_number().over(w))
             o = o.filter(o._n == 0)
-            return o.select(_a_id="account_id", _a_rep="rep_id", _p=ibis.literal(rank, "int64"))
+            return row(o, "account_id", **{into: o.rep_id})
 
         if owned:
             a = self.ds.table("accounts")
             a = a.filter(a.account_id.notnull() & a.owner_rep_id.notnull())
-            k = known(a, "owner_rep_id")
-            k = k.group_by(_a_id=k.account_id).aggregate(_a_rep=k.owner_rep_id.min())
-            parts.append(k.mutate(_p=ibis.literal(0, "int64")))
-            raw = a.group_by(_a_id=a.account_id).aggregate(_a_rep=a.owner_rep_id.min())
-            parts.append(raw.mutate(_p=ibis.literal(3, "int64")))
-        if dealt:
+            if reps is None:
+                parts.append(row(a, "account_id", _o=a.owner_rep_id))
+            else:
+                j = a.left_join(reps, a.owner_rep_id == reps._r_id)
+                owner = j.owner_rep_id
+                known = ibis.ifelse(j._r_id.notnull(), owner, none)
+                parts.append(row(j, "account_id", _k=known, _o=owner))
+        if dealt and reps is not None:  # only deals of ``reps`` reps count
             o = self.ds.table("opportunities")
-            o = known(o.filter(o.account_id.notnull() & o.rep_id.notnull()), "rep_id")
+            o = o.filter(o.account_id.notnull() & o.rep_id.notnull())
+            o = o.semi_join(reps, o.rep_id == reps._r_id)
             if "closed_at" in o.columns:
-                parts.append(latest(o.filter(o.stage == "closed_won"), "closed_at", 1))
-            parts.append(latest(o, "created_at", 2))
+                parts.append(latest(o.filter(o.stage == "closed_won"), "closed_at", "_w"))
+            parts.append(latest(o, "created_at", "_d"))
+        if not parts:  # deals but no reps: no account has a rep
+            o = self.ds.table("opportunities")
+            parts.append(row(o.limit(0), "account_id"))
         both = parts[0]
         for other in parts[1:]:
             both = both.union(other, distinct=False)
-        first = both.group_by(_f_id=both._a_id).aggregate(_f=both._p.min())
-        j = both.join(first, (both._a_id == first._f_id) & (both._p == first._f))
-        return j.select("_a_id", "_a_rep")
+        g = both.group_by("_a_id").aggregate(
+            _k=both._k.min(), _w=both._w.min(), _d=both._d.min(), _o=both._o.min()
+        )
+        return g.select("_a_id", _a_rep=ibis.coalesce(g._k, g._w, g._d, g._o))
 
     def with_account_rep(self, t: ibis.Table, rep_first: str | None = None) -> ibis.Table:
         """``t`` (with ``account_id``) plus ``_owner_rep``: the ``rep_first`` column where it

@@ -82,12 +82,14 @@ def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
 def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Distinct accounts with an order line with revenue > 0 in the 12 months ending with m,
     per scope. An account-month a with an order counts for the months a..a+11; per scope
-    and account, each order month a holds until the next one n (or a+12, if sooner), so
-    the pieces a..min(a+12, n)-1 never overlap and +1/-1 deltas at their ends count each
-    account once. One window (``lead``) per (scope, account), no spell merging.
+    and account these make *spells*: a spell starts at an order month with no order in
+    the 12 months before it and ends 12 months after an order month with none in the 12
+    months after it. Each spell is a +1 at its start and a -1 at its end, summed up over
+    the months (:meth:`Measures.running`): one window (``lag`` and ``lead``) per (scope,
+    account), no spell merging, and only the spells' ends leave the database.
 
-    Example: orders in months 0 and 5 give pieces 0..4 and 5..16: +1 at 0, -1 at 5,
-    +1 at 5, -1 at 17, i.e. counted in months 0..16."""
+    Example: orders in months 0, 5 and 30 give the spells 0..16 and 30..41: +1 at 0,
+    -1 at 17, +1 at 30, -1 at 42, i.e. counted in months 0..16 and 30..41."""
     o = ms.ds.table("orders")
     o = o.filter(
         (o.revenue > 0)
@@ -119,13 +121,16 @@ def _ordered_deltas(ms: Measures, o: ibis.Table, st: list[str]) -> pd.DataFrame:
             part = part.distinct()
         stacked = part if stacked is None else stacked.union(part, distinct=False)
     w = ibis.window(group_by=["_t", "_s", "account_id"], order_by="a")
-    p = stacked.mutate(_n=stacked.a.lead().over(w))
-    # the piece a..stop-1 (stop = a + 12, or the next order month when sooner)
-    p = p.mutate(_stop=ibis.cases((p._n.notnull() & (p._n < p.a + 12), p._n), else_=p.a + 12))
-    p = p.filter(p._stop > first)
-    plus = p.select("_t", "_s", _mi=ibis.greatest(p.a, first), _d=ibis.literal(1, "int64"))
-    ends = p.filter(p._stop <= last)
-    minus = ends.select("_t", "_s", _mi=ends._stop, _d=ibis.literal(-1, "int64"))
+    p = stacked.mutate(_p=stacked.a.lag().over(w), _n=stacked.a.lead().over(w))
+    # a spell starts at a month without an order in the 12 before it (counted from
+    # ``first`` on: the orders read start 11 months earlier, so every spell ends after
+    # ``first``) and ends 12 months after one without an order in the 12 after it
+    starts = p.filter(p._p.isnull() | (p._p + 12 < p.a))
+    plus = starts.select(
+        "_t", "_s", _mi=ibis.greatest(starts.a, first), _d=ibis.literal(1, "int64")
+    )
+    ends = p.filter((p._n.isnull() | (p._n > p.a + 12)) & (p.a + 12 <= last))
+    minus = ends.select("_t", "_s", _mi=ends.a + 12, _d=ibis.literal(-1, "int64"))
     both = plus.union(minus, distinct=False)
     g = both.group_by([both._mi.name("mi"), both._s.name("rep"), both._t.name("team")])
     deltas = g.aggregate(customers_ordered_12m=both._d.sum()).to_pandas()

@@ -183,3 +183,89 @@ def test_the_same_rules_on_postgresql(postgres_url, accounts_ds):
     pg = kpis.compute(open_dataset(postgres_url), M, months=3, scope="all", kpis=ids)
     assert len(duck) == len(pg) > 3 * len(ids)
     pd.testing.assert_frame_equal(pg, duck, check_dtype=False)
+
+
+def tie_tables() -> dict[str, pd.DataFrame]:
+    """The account rule's ties and gaps, one account each (R1, R2, R3 in ``reps``; X9 and
+    A0 are not):
+
+    - T1: no owner; open deals F1 (R1) and F2 (R2) created at the same instant: the
+      greatest opportunity_id (F2) -> R2.
+    - T2: no owner; deal F3 won at one instant twice (a duplicated id), by R1 and by R3:
+      the greatest rep_id -> R3.
+    - T3: no owner; won by R1 (F4, 2025-05-01) and later by X9 (F5, 2025-09-01): only
+      ``reps`` reps count -> R1.
+    - T4: owner X9, no deal: the owner although ``reps`` misses it -> X9.
+    - T5: two account rows, owners R3 and R2, and one of A0: the least known owner -> R2.
+    - T6: no owner; F6 (R1) won without ``closed_at`` (not a won deal to go by), F7 (R3)
+      created later and open: the latest deal -> R3.
+    - T7: not in ``accounts``; F8 (R1) lost: the latest deal -> R1.
+    - T8: owner R1, won by R3 (F9): the owner -> R1.
+    """
+    deals = [
+        _deal("F1", "R1", "T1", "proposal", "2026-01-05 09:00"),
+        _deal("F2", "R2", "T1", "proposal", "2026-01-05 09:00"),
+        _deal("F3", "R1", "T2", "closed_won", "2025-10-01", "2025-12-01 12:00"),
+        _deal("F3", "R3", "T2", "closed_won", "2025-10-01", "2025-12-01 12:00"),
+        _deal("F4", "R1", "T3", "closed_won", "2025-04-01", "2025-05-01"),
+        _deal("F5", "X9", "T3", "closed_won", "2025-08-01", "2025-09-01"),
+        _deal("F6", "R1", "T6", "closed_won", "2026-01-01"),
+        _deal("F7", "R3", "T6", "proposal", "2026-02-01"),
+        _deal("F8", "R1", "T7", "closed_lost", "2026-01-01", "2026-02-01"),
+        _deal("F9", "R3", "T8", "closed_won", "2026-01-01", "2026-02-01"),
+    ]
+    return {
+        "reps": _frame("rep_id, team", [("R1", "North"), ("R2", "North"), ("R3", "South")]),
+        "accounts": _frame(
+            "account_id, owner_rep_id",
+            [
+                ("T1", None),
+                ("T2", None),
+                ("T3", None),
+                ("T4", "X9"),
+                ("T5", "R3"),
+                ("T5", "R2"),
+                ("T5", "A0"),
+                ("T6", None),
+                ("T8", "R1"),
+            ],
+        ),
+        "opportunities": _frame(DEALS, deals),
+    }
+
+
+TIE_REPS = {
+    "T1": "R2",
+    "T2": "R3",
+    "T3": "R1",
+    "T4": "X9",
+    "T5": "R2",
+    "T6": "R3",
+    "T7": "R1",
+    "T8": "R1",
+}
+
+
+def _account_reps(ds) -> dict[str, str]:
+    from kpi_helpers.core import Config, Month
+    from kpi_helpers.metrics.measures import Measures
+
+    got = Measures(ds, Config(), Month.parse(M), Month.parse(M)).account_reps().to_pandas()
+    return dict(zip(got["_a_id"], got["_a_rep"], strict=True))
+
+
+def test_an_accounts_rep_breaks_ties_by_opportunity_id_then_rep(tmp_path):
+    with open_dataset(write_tables(tmp_path, tie_tables())) as ds:
+        assert _account_reps(ds) == TIE_REPS
+
+
+def test_the_same_ties_on_postgresql(postgres_url, tmp_path):
+    import ibis
+
+    duck = open_dataset(write_tables(tmp_path, tie_tables()))
+    con = ibis.connect(postgres_url)
+    for name in duck.tables:
+        con.create_table(name, duck.frame(name), overwrite=True)
+    con.disconnect()
+    with open_dataset(postgres_url) as pg:
+        assert _account_reps(pg) == TIE_REPS
