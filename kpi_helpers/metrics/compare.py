@@ -77,8 +77,24 @@ def relative_changes(value: pd.Series, before: pd.Series) -> pd.Series:
     return (value - before) / before.abs().where(before != 0) * 100.0
 
 
-def _change(value: pd.Series, before: pd.Series, absolute: pd.Series) -> pd.Series:
-    return (value - before).where(absolute, relative_changes(value, before))
+# two values equal to this relative tolerance are the same value: a sum that a database
+# adds in another order differs in its last bits (1e-14), which is no change at all
+SAME_RTOL = 1e-9
+
+
+def changes(value: pd.Series, before: pd.Series, absolute: pd.Series) -> pd.Series:
+    """Each row's change from ``before`` to ``value``: the difference where ``absolute``,
+    else the relative change in % (:func:`relative_changes`); 0 where the two are the
+    same to ``SAME_RTOL`` (so the trend of a value that did not move is "flat", not a
+    sign picked from rounding noise).
+
+    >>> v, b = pd.Series([0.30000000000000004, 110.0, 1.0]), pd.Series([0.3, 100.0, 0.0])
+    >>> changes(v, b, pd.Series([True, False, False])).tolist()
+    [0.0, 10.0, nan]
+    """
+    out = (value - before).where(absolute, relative_changes(value, before))
+    same = np.isclose(value.to_numpy(float), before.to_numpy(float), rtol=SAME_RTOL, atol=0.0)
+    return out.mask(same & out.notna().to_numpy(), 0.0)
 
 
 def add_comparisons(
@@ -92,8 +108,8 @@ def add_comparisons(
     df = long.merge(meta, on="kpi", how="left")
     # changes in points for percent and score KPIs, in the KPI's unit for signed ones
     absolute = df["unit"].isin([PERCENT, SCORE]) | df["_signed"].astype(bool)
-    df["mom_change"] = _change(df["value"], df["previous_month"], absolute)
-    df["yoy_change"] = _change(df["value"], df["same_month_last_year"], absolute)
+    df["mom_change"] = changes(df["value"], df["previous_month"], absolute)
+    df["yoy_change"] = changes(df["value"], df["same_month_last_year"], absolute)
     df["change_unit"] = np.where(
         df["_signed"].astype(bool), df["unit"], np.where(absolute, "pp", "%")
     )
