@@ -40,21 +40,27 @@ def split(ds: Dataset, segment: Segment, t: ibis.Table) -> ibis.Table:
     if segment.only is not None:
         col, name = segment.only
         t = t.filter(t[col] == name)
-    values = []
+    # one join per other table and key, for every dimension read through it (an
+    # account's industry, segment and region at once)
+    through: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for i, (table, column, key) in enumerate(segment.parts):
+        if table not in ("", "scope") and key in t.columns and ds.has(table, key, column):
+            through.setdefault((table, key), []).append((i, column))
+    for n, ((table, key), columns) in enumerate(through.items()):
+        h = ds.table(table)
+        h = h.filter(h[key].notnull())
+        firsts = {f"_d{i}v": h[column].min() for i, column in columns}
+        g = h.group_by(**{f"_d{n}k": h[key]}).aggregate(**firsts)
+        t = t.left_join(g, t[key] == g[f"_d{n}k"]).drop(f"_d{n}k")
+    values = []
+    for i, (table, column, _key) in enumerate(segment.parts):
         if table == "scope":
             values.append(t[column])
             continue
         if not table:
             v = t[column] if column in t.columns else None
-        elif key in t.columns and ds.has(table, key, column):
-            h = ds.table(table)
-            h = h.filter(h[key].notnull())
-            g = h.group_by(**{f"_d{i}k": h[key]}).aggregate(**{f"_d{i}v": h[column].min()})
-            t = t.left_join(g, t[key] == g[f"_d{i}k"]).drop(f"_d{i}k")
-            v = t[f"_d{i}v"]
         else:
-            v = None
+            v = t[f"_d{i}v"] if f"_d{i}v" in t.columns else None
         if v is None:
             values.append(ibis.literal(MISSING))
         else:
