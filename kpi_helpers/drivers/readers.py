@@ -142,14 +142,24 @@ class Batch(Reader):
             out[kind] = (rows, names, mi, self._team_of_rows[keep])
         return out
 
-    def _values(self, k: KPI, st: str, kind: str) -> dict[str, np.ndarray]:
-        """The KPI (and its numerator and denominator for a ratio) on every row of scope
-        type ``st``: one pass of each formula for every scope, month and base. The formulas
-        see the rows as ``sides_of`` gives them (indexed scope, mi), so each row's value
-        is the one a scope's own frame gives."""
-        key = ("values", k.id, st, kind)
+    def _rows_in(self, st: str, m: Month, b: Month) -> tuple:
+        """The rows of scope type ``st`` in m or b (:attr:`_slices`), cut once per base."""
+        key = ("in", st, m.index, b.index)
         if key not in self._cut:
-            rows = self._slices[st][0]
+            rows, names, mi, teams = self._slices[st]
+            at = np.flatnonzero((mi == m.index) | (mi == b.index))
+            self._cut[key] = (rows.iloc[at], names[at], mi[at], teams[at])
+        return self._cut[key]
+
+    def _values(self, k: KPI, st: str, m: Month, b: Month, kind: str) -> dict[str, np.ndarray]:
+        """The KPI (and its numerator and denominator for a ratio) on every row of scope
+        type ``st`` in m and b: one pass of each formula for every scope. The formulas see
+        the rows as ``sides_of`` gives them, indexed (scope, mi), where a formula's
+        windows and shifts (per scope and month) read each row alone: a row's value is
+        the one a scope's own frame gives."""
+        key = ("values", k.id, st, m.index, b.index, kind)
+        if key not in self._cut:
+            rows = self._rows_in(st, m, b)[0]
             fs = {"value": k.formula}
             if kind == "ratio":
                 n, d, _ = ratio_of(k.formula)
@@ -158,18 +168,15 @@ class Batch(Reader):
         return self._cut[key]
 
     def _sides(self, k: KPI, st: str, keep, m: Month, b: Month, kind: str) -> Sides:
-        """The KPI per scope of type ``st`` that ``keep`` (per row: a bool array, or a
-        function of the rows' scopes and teams) selects, in m and b, as ``sides_of``
-        gives it."""
-        _, names, mi, teams = self._slices[st]
-        now_at, before_at = mi == m.index, mi == b.index
-        chosen = keep(names, teams) if callable(keep) else keep
-        now_at &= chosen
-        before_at &= chosen
+        """The KPI per scope of type ``st`` that ``keep`` (a function of the rows' scopes
+        and teams: a bool array) selects, in m and b, as ``sides_of`` gives it."""
+        _, names, mi, teams = self._rows_in(st, m, b)
+        chosen = keep(names, teams)
+        now_at, before_at = (mi == m.index) & chosen, (mi == b.index) & chosen
         index = pd.Index(names[now_at], dtype=object, name="scope")
         same = np.array_equal(names[now_at], names[before_at])
         frames = {}
-        for part, v in self._values(k, st, kind).items():
+        for part, v in self._values(k, st, m, b, kind).items():
             before = v[before_at]
             if not same:  # not a complete grid: by scope, as sides_of aligns them
                 before = pd.Series(before, index=names[before_at]).reindex(index).to_numpy()
