@@ -96,13 +96,14 @@ class Explanation:
 
     def frame(self) -> pd.DataFrame:
         """Every part of every partition, one row each (``--format csv``, the pack's CSV)."""
+        chosen = self._chosen
+        cols = ["dimension", "segment", "contribution", "rate_effect", "mix_effect"]
+        cols += ["value", "base_value", "share", "driver"]
         rows = [
-            {"dimension": d, **p.as_dict(), "driver": (d, p.segment) in self._chosen}
+            (d, *(p.as_dict()[c] for c in cols[1:-1]), (d, p.segment) in chosen)
             for d, ps in self.dimensions.items()
             for p in ps
         ]
-        cols = ["dimension", "segment", "contribution", "rate_effect", "mix_effect"]
-        cols += ["value", "base_value", "share", "driver"]
         return pd.DataFrame(rows, columns=cols)
 
     @property

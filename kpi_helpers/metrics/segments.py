@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import ibis
 
-from kpi_helpers.data import Dataset
+from kpi_helpers.data import Dataset, keep_table
 
 SEP = "\u241f"  # between a scope and its segment in a segmented measure row
 CROSS = " × "  # between the values of two dimensions, as people read a cross
@@ -31,6 +31,22 @@ class Segment:
     only: tuple[str, str] | None = None  # ("_rep", "R1"): the rows of one rep only
 
 
+def lookup(ds: Dataset, table: str, key: str, columns: tuple[str, ...]) -> ibis.Table:
+    """Per ``key`` of ``table`` (not null) the least value of each of ``columns``, as
+    ``_k``, ``_v0``, ``_v1``, ...: what a row reaching ``table`` by ``key`` is split by.
+    Computed once per dataset and kept in its backend (``data.keep_table``), for every
+    split query that reads it.
+
+    Example: ``lookup(ds, "accounts", "account_id", ("industry", "region"))``."""
+    name = ("facts", "segment lookup", table, key, columns)
+    if name not in ds.cache:
+        h = ds.table(table)
+        h = h.filter(h[key].notnull())
+        firsts = {f"_v{j}": h[c].min() for j, c in enumerate(columns)}
+        ds.cache[name] = keep_table(ds, h.group_by(_k=h[key]).aggregate(**firsts))
+    return ds.cache[name]
+
+
 def split(ds: Dataset, segment: Segment, t: ibis.Table) -> ibis.Table:
     """``t`` (with ``_rep``/``_team``) split by :attr:`segment`, when set: ``_team``
     becomes "team SEP value" and ``_rep`` the value, so the team rows of the measures
@@ -47,10 +63,11 @@ def split(ds: Dataset, segment: Segment, t: ibis.Table) -> ibis.Table:
         if table not in ("", "scope") and key in t.columns and ds.has(table, key, column):
             through.setdefault((table, key), []).append((i, column))
     for n, ((table, key), columns) in enumerate(through.items()):
-        h = ds.table(table)
-        h = h.filter(h[key].notnull())
-        firsts = {f"_d{i}v": h[column].min() for i, column in columns}
-        g = h.group_by(**{f"_d{n}k": h[key]}).aggregate(**firsts)
+        names = tuple(sorted({column for _, column in columns}))
+        g = lookup(ds, table, key, names)
+        g = g.select(
+            **{f"_d{n}k": g._k}, **{f"_d{i}v": g[f"_v{names.index(c)}"] for i, c in columns}
+        )
         t = t.left_join(g, t[key] == g[f"_d{n}k"]).drop(f"_d{n}k")
     values = []
     for i, (table, column, _key) in enumerate(segment.parts):
