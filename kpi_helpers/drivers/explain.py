@@ -100,11 +100,12 @@ class Explanation:
         cols = ["dimension", "segment", "contribution", "rate_effect", "mix_effect"]
         cols += ["value", "base_value", "share", "driver"]
         rows = [
-            (d, *(p.as_dict()[c] for c in cols[1:-1]), (d, p.segment) in chosen)
+            (d, *p.as_dict().values(), (d, p.segment) in chosen)
             for d, ps in self.dimensions.items()
             for p in ps
         ]
-        return pd.DataFrame(rows, columns=cols)
+        fields = ["dimension", *Part.__dataclass_fields__, "driver"]
+        return pd.DataFrame(rows, columns=fields)[cols]
 
     @property
     def _chosen(self) -> set[tuple[str, str]]:

@@ -5,7 +5,9 @@ the previous period of the same kind, the same period a year earlier or its own 
 (a period to date against the same leading months, as the KPIs compare it).
 ``Batch`` computes the measure frames of every KPI for the company, its teams and reps
 in one query per source, and splits by segment in one query per source for the KPIs
-that split by the same dimensions, then slices them per KPI, scope and base;
+that split by the same dimensions; each KPI's formula then runs once per scope type
+and base for every scope (``Batch.total_sides``, ``Batch.scope_sides``), and each
+split's keys are factorized once (``segments.Keyed``) and cut per scope and base;
 ``PeriodBatch`` does the same on the engine's period measure frames (a quarter's or a
 year's drivers).
 
