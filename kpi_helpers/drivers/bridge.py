@@ -18,7 +18,7 @@ add up to D exactly:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 REST = "(rows of no segment)"  # what the scope holds beyond the sum of its segments
 NOT_ALLOCATED = "target not allocated"
@@ -41,8 +41,13 @@ class Part:
     share: float = math.nan
 
     def as_dict(self) -> dict:
-        """The part as plain values (JSON: NaN becomes None)."""
-        return {k: _plain(v) for k, v in asdict(self).items()}
+        """The part as plain values (JSON: NaN becomes None), in the order of its fields
+        (read directly: ``dataclasses.asdict`` deep-copies, which a pack's every part
+        of every partition would pay)."""
+        return {k: _plain(getattr(self, k)) for k in _FIELDS}
+
+
+_FIELDS = tuple(f.name for f in fields(Part))
 
 
 def _plain(v: object) -> object:

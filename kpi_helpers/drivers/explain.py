@@ -28,8 +28,6 @@ from .readers import BASES, PeriodBatch, span_of
 from .segments import (
     DIMENSIONS,
     Reader,
-    Split,
-    column_state,
     dimensions_of,
     project,
     segment_parts,
@@ -98,14 +96,16 @@ class Explanation:
 
     def frame(self) -> pd.DataFrame:
         """Every part of every partition, one row each (``--format csv``, the pack's CSV)."""
+        chosen = self._chosen
+        cols = ["dimension", "segment", "contribution", "rate_effect", "mix_effect"]
+        cols += ["value", "base_value", "share", "driver"]
         rows = [
-            {"dimension": d, **p.as_dict(), "driver": (d, p.segment) in self._chosen}
+            (d, *p.as_dict().values(), (d, p.segment) in chosen)
             for d, ps in self.dimensions.items()
             for p in ps
         ]
-        cols = ["dimension", "segment", "contribution", "rate_effect", "mix_effect"]
-        cols += ["value", "base_value", "share", "driver"]
-        return pd.DataFrame(rows, columns=cols)
+        fields = ["dimension", *Part.__dataclass_fields__, "driver"]
+        return pd.DataFrame(rows, columns=fields)[cols]
 
     @property
     def _chosen(self) -> set[tuple[str, str]]:
@@ -266,7 +266,7 @@ def _against_month(
     ds, engine = reader.ds, reader.engine
     kind = out.kind
     scale = ratio_of(k.formula)[2] if kind == "ratio" else 1.0
-    total = sides_of(reader.total(k, sc, b, m), k, m, b, kind)
+    total = reader.total_sides(k, sc, m, b, kind)
 
     def parts_of(frame: pd.DataFrame) -> list[Part]:
         return segment_parts(sides_of(frame, k, m, b, kind), total, kind, scale)
@@ -285,7 +285,8 @@ def _against_month(
             if why := engine.reason(k, d):
                 out.skipped[d] = why
                 continue
-            out.dimensions[d] = parts_of(reader.by_scope(k, d, sc, b, m))
+            sides = reader.scope_sides(k, d, sc, m, b, kind)
+            out.dimensions[d] = segment_parts(sides, total, kind, scale)
         elif why := why_not(ds, engine, k, d):
             out.skipped[d] = why
         else:
@@ -306,19 +307,17 @@ def _against_month(
         return
     # additive measures: one query split by every dimension at once, then summed up to
     # each dimension and each cross of two in pandas
-    rows = reader.segmented(k, sc, m, b, tuple(others))
+    rows, states, fast = reader.split_of(k, sc, m, b, tuple(others), kind, total, scale)
     if isinstance(rows, str):
         for d in others:
             out.skipped[d] = rows
         return
     carried = []
-    for j, d in enumerate(others, start=1):
-        why = column_state(rows, j)
+    for j, (d, why) in enumerate(zip(others, states, strict=True), start=1):
         if why:
             out.skipped[d] = why
         else:
             carried.append((j, d))
-    fast = Split.of(rows, k, m, b, kind, total, scale)
 
     def split(positions: list[int]) -> list[Part]:
         if fast is not None:

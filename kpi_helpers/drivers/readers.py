@@ -5,7 +5,9 @@ the previous period of the same kind, the same period a year earlier or its own 
 (a period to date against the same leading months, as the KPIs compare it).
 ``Batch`` computes the measure frames of every KPI for the company, its teams and reps
 in one query per source, and splits by segment in one query per source for the KPIs
-that split by the same dimensions, then slices them per KPI, scope and base;
+that split by the same dimensions; each KPI's formula then runs once per scope type
+and base for every scope (``Batch.total_sides``, ``Batch.scope_sides``), and each
+split's keys are factorized once (``segments.Keyed``) and cut per scope and base;
 ``PeriodBatch`` does the same on the engine's period measure frames (a quarter's or a
 year's drivers).
 
@@ -36,8 +38,19 @@ from kpi_helpers.metrics import (
     team_of,
 )
 
-from .segments import DIMENSIONS, Reader, dimension_part, dimensions_of, keyed, why_not
-from .shape import bridge_kind
+from .segments import (
+    DIMENSIONS,
+    Keyed,
+    Reader,
+    Sides,
+    Split,
+    dimension_part,
+    dimensions_of,
+    keyed,
+    linear_values,
+    why_not,
+)
+from .shape import bridge_kind, ratio_of
 
 BASES = ("previous", "year", "target")
 
@@ -112,6 +125,78 @@ class Batch(Reader):
             if self.ds.has(table, "team"):
                 names.update(str(t) for t in self.ds.frame(table)["team"].dropna() if str(t))
         return [Scope("team", t) for t in sorted(names)]
+
+    @cached_property
+    def _slices(self) -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per scope type of the measures: its rows (indexed scope, mi, as ``sides_of``
+        reads them), and per row its scope, its month and, for a rep, "rep SEP team"."""
+        frame = self._measures
+        st = frame.index.get_level_values("scope_type")
+        out = {}
+        for kind in ("company", "team", "rep"):
+            keep = np.asarray(st == kind)
+            rows = frame[keep].droplevel("scope_type")
+            names = np.asarray(rows.index.get_level_values("scope"), dtype=object)
+            mi = np.asarray(rows.index.get_level_values("mi"))
+            out[kind] = (rows, names, mi, self._team_of_rows[keep])
+        return out
+
+    def _rows_in(self, st: str, m: Month, b: Month) -> tuple:
+        """The rows of scope type ``st`` in m or b (:attr:`_slices`), cut once per base."""
+        key = ("in", st, m.index, b.index)
+        if key not in self._cut:
+            rows, names, mi, teams = self._slices[st]
+            at = np.flatnonzero((mi == m.index) | (mi == b.index))
+            self._cut[key] = (rows.iloc[at], names[at], mi[at], teams[at])
+        return self._cut[key]
+
+    def _values(self, k: KPI, st: str, m: Month, b: Month, kind: str) -> dict[str, np.ndarray]:
+        """The KPI (and its numerator and denominator for a ratio) on every row of scope
+        type ``st`` in m and b: one pass of each formula for every scope. The formulas see
+        the rows as ``sides_of`` gives them, indexed (scope, mi), where a formula's
+        windows and shifts (per scope and month) read each row alone: a row's value is
+        the one a scope's own frame gives."""
+        key = ("values", k.id, st, m.index, b.index, kind)
+        if key not in self._cut:
+            rows = self._rows_in(st, m, b)[0]
+            fs = {"value": k.formula}
+            if kind == "ratio":
+                n, d, _ = ratio_of(k.formula)
+                fs.update(num=n, den=d)
+            self._cut[key] = {p: f(rows).to_numpy(dtype="float64") for p, f in fs.items()}
+        return self._cut[key]
+
+    def _sides(self, k: KPI, st: str, keep, m: Month, b: Month, kind: str) -> Sides:
+        """The KPI per scope of type ``st`` that ``keep`` (a function of the rows' scopes
+        and teams: a bool array) selects, in m and b, as ``sides_of`` gives it."""
+        _, names, mi, teams = self._rows_in(st, m, b)
+        chosen = keep(names, teams)
+        now_at, before_at = (mi == m.index) & chosen, (mi == b.index) & chosen
+        index = pd.Index(names[now_at], dtype=object, name="scope")
+        same = np.array_equal(names[now_at], names[before_at])
+        frames = {}
+        for part, v in self._values(k, st, m, b, kind).items():
+            before = v[before_at]
+            if not same:  # not a complete grid: by scope, as sides_of aligns them
+                before = pd.Series(before, index=names[before_at]).reindex(index).to_numpy()
+            frames[part] = pd.DataFrame({"now": v[now_at], "before": before}, index=index)
+        out = Sides(frames["value"])
+        if kind == "ratio":
+            out.num, out.den = frames["num"], frames["den"]
+        elif kind == "additive":
+            out.num = out.value
+        return out
+
+    def total_sides(self, k: KPI, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
+        if not sc.name:
+            return self._sides(k, sc.kind, lambda names, teams: True, m, b, kind)
+        return self._sides(k, sc.kind, lambda names, teams: names == sc.name, m, b, kind)
+
+    def scope_sides(self, k: KPI, d: str, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
+        if sc.kind == "team":  # the reps of one team
+            mine = f"rep{SEP}{sc.name}"
+            return self._sides(k, "rep", lambda names, teams: teams == mine, m, b, kind)
+        return self._sides(k, d, lambda names, teams: True, m, b, kind)
 
     def split_frame(self, engine: Engine, names: set[str], scope: Scope) -> pd.DataFrame:
         """The measures ``names`` (all: empty) of the segmented ``engine`` for ``scope``
@@ -199,6 +284,46 @@ class Batch(Reader):
             rows = self._rows_of(cut, lambda: rows[[t == sc.name for t in teams]])
         rows = self._months(rows, k, b, m)
         return rows if len(rows) else "no rows in these months"
+
+    def split_of(
+        self,
+        k: KPI,
+        sc: Scope,
+        m: Month,
+        b: Month,
+        dims: tuple[str, ...],
+        kind: str,
+        total: Sides,
+        scale: float,
+    ) -> tuple[pd.DataFrame | str, list[str], Split | None]:
+        """As :meth:`Reader.split_of`, on the rows of every team split by ``dims`` read
+        once (:class:`Keyed`: their keys factorized once, each KPI's sums of measures
+        and whether a row has any computed once for every scope and base)."""
+        if sc.kind == "rep" or kind == "none" or max(k.lags.values(), default=0):
+            return super().split_of(k, sc, m, b, dims, kind, total, scale)
+        self.segmented(k, Scope("company"), m, b, dims)  # the split query, once
+        found = self._rows[dims]
+        if isinstance(found, str):
+            return found, [], None
+        if ("coded", dims) not in self._cut:
+            self._cut[("coded", dims)] = Keyed(found[0])
+        coded: Keyed = self._cut[("coded", dims)]
+        keep = (coded.mi == m.index) | (coded.mi == b.index)
+        if sc.kind == "team":
+            mine = [i for i, t in enumerate(coded.names[0]) if t == sc.name]
+            keep &= np.isin(coded.codes[0], mine)
+        rows = np.flatnonzero(keep)
+        if not len(rows):
+            return "no rows in these months", [], None
+        key = ("linear", dims, k.id, kind)
+        if key not in self._cut:
+            cols = coded.rows[sorted(k.lags)]
+            busy = np.nansum(np.abs(cols.to_numpy(dtype="float64")), axis=1) > 0
+            self._cut[key] = (linear_values(coded.rows, k, kind), busy)
+        vals, busy = self._cut[key]
+        states = [coded.state(rows, busy, j) for j in range(1, len(dims) + 1)]
+        split = Split.on(coded, rows, vals, m, b, kind, total, scale)
+        return coded.rows.iloc[rows][sorted(k.lags)], states, split
 
     def _by_rep(self, dims: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]] | str:
         """The rows of every rep split by ``dims`` (one query per source: the team rows

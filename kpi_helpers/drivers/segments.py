@@ -167,10 +167,13 @@ def segment_parts(sides: Sides, total: Sides, kind: str, scale: float) -> list[P
             scale,
         )
     # no bridge: each segment's value on both sides, no contribution
+    now = sides.value["now"].to_numpy(dtype="float64")
+    before = sides.value["before"].to_numpy(dtype="float64")
+    some = ~(np.isnan(now) & np.isnan(before))
     return [
-        Part(s, math.nan, float(sides.value.at[s, "now"]), float(sides.value.at[s, "before"]))
-        for s in seg
-        if pd.notna(sides.value.at[s, "now"]) or pd.notna(sides.value.at[s, "before"])
+        Part(s, math.nan, a, b)
+        for s, a, b, x in zip(seg, now.tolist(), before.tolist(), some.tolist(), strict=True)
+        if x
     ]
 
 
@@ -191,37 +194,42 @@ class Split:
         """None when the KPI reads earlier months or has no exact bridge."""
         if kind == "none" or max(k.lags.values(), default=0):
             return None
-        if kind == "additive":
-            lins = [linear(k.formula)]
-        else:
-            n, d, _ = ratio_of(k.formula)
-            lins = [linear(n), linear(d)]
-        keys = rows.index.get_level_values("key")
-        mi = np.asarray(rows.index.get_level_values("mi"))
-        width = len(keys[0]) if len(keys) else 0
-        codes, names = [], []
-        for j in range(width):
-            c, u = pd.factorize(pd.Index([key[j] for key in keys], dtype=object))
-            codes.append(c)
-            names.append(list(u))
-        vals = [sum(rows[x].to_numpy(dtype="float64") * w for x, w in lin.items()) for lin in lins]
-        vals = [np.broadcast_to(np.asarray(v, dtype="float64"), mi.shape) for v in vals]
+        vals = linear_values(rows, k, kind)
+        return cls.on(Keyed(rows), np.arange(len(rows)), vals, m, b, kind, total, scale)
+
+    @classmethod
+    def on(
+        cls,
+        coded: Keyed,
+        rows: np.ndarray,
+        vals: list[np.ndarray],
+        m: Month,
+        b: Month,
+        kind: str,
+        total: Sides,
+        scale: float,
+    ) -> Split:
+        """The split of the rows ``rows`` (positions) of ``coded``, ``vals`` the KPI's sums
+        of measures (:func:`linear_values`) on every row of ``coded``."""
+        mi = coded.mi[rows]
+        codes = [c[rows] for c in coded.codes]
+        vals = [np.broadcast_to(np.asarray(v, dtype="float64"), coded.mi.shape)[rows] for v in vals]
         now = [np.where(mi == m.index, v, 0.0) for v in vals]
         before = [np.where(mi == b.index, v, 0.0) for v in vals]
-        return cls(codes, names, now, before, kind, total, scale)
+        return cls(codes, coded.names, now, before, kind, total, scale)
 
     def parts(self, positions: list[int]) -> list[Part]:
         sizes = [len(self.names[j]) for j in positions]
         code = np.ravel_multi_index([self.codes[j] for j in positions], sizes)
-        n = int(np.prod(sizes))
+        present, code = np.unique(code, return_inverse=True)  # the bins of the codes found
+        n = len(present)
         now = [np.bincount(code, weights=v, minlength=n) for v in self.now]
         before = [np.bincount(code, weights=v, minlength=n) for v in self.before]
-        present = np.unique(code)
         label = {
             c: CROSS.join(
-                self.names[j][i] for j, i in zip(positions, np.unravel_index(c, sizes), strict=True)
+                self.names[j][i] for j, i in zip(positions, np.unravel_index(x, sizes), strict=True)
             )
-            for c in present.tolist()
+            for c, x in enumerate(present.tolist())
         }
         order = sorted(label, key=label.get)
         if self.kind == "additive":
@@ -242,6 +250,46 @@ class Split:
             (float(tn["now"]), float(td["now"]), float(tn["before"]), float(td["before"])),
             self.scale,
         )
+
+
+def linear_values(rows: pd.DataFrame, k: KPI, kind: str) -> list[np.ndarray]:
+    """Per row of ``rows`` the KPI's sum of measures (additive), or its numerator's and
+    its denominator's (ratio), as :class:`Split` sums them."""
+    if kind == "additive":
+        lins = [linear(k.formula)]
+    else:
+        n, d, _ = ratio_of(k.formula)
+        lins = [linear(n), linear(d)]
+    return [sum(rows[x].to_numpy(dtype="float64") * w for x, w in lin.items()) for lin in lins]
+
+
+class Keyed:
+    """Segmented rows (:func:`keyed`: indexed by (key, mi)) with each position of their
+    keys factorized once, so that the splits of many KPIs, scopes and bases read the
+    same codes: ``codes[j]`` per row, ``names[j]`` the values of position j.
+
+    Example: ``Keyed(keyed(frame, "team", Scope("company"), 2)).names[0]``: the teams."""
+
+    def __init__(self, rows: pd.DataFrame):
+        keys = rows.index.get_level_values("key")
+        self.rows, self.mi = rows, np.asarray(rows.index.get_level_values("mi"))
+        self.codes: list[np.ndarray] = []
+        self.names: list[list[str]] = []
+        for j in range(len(keys[0]) if len(keys) else 0):
+            c, u = pd.factorize(pd.Index([key[j] for key in keys], dtype=object))
+            self.codes.append(c)
+            self.names.append(list(u))
+
+    def state(self, rows: np.ndarray, busy: np.ndarray, j: int) -> str:
+        """:func:`column_state` of position ``j`` on the rows ``rows`` (positions), ``busy``
+        per row whether any of the KPI's measures is not 0."""
+        found = np.unique(self.codes[j][rows[busy[rows]]])
+        values = {self.names[j][c] for c in found.tolist()}
+        if MISSING in values:
+            return "not on the rows of every measure of the KPI"
+        if not values or values == {NO_VALUE}:
+            return "empty in every row"
+        return ""
 
 
 def why_not(ds: Dataset, engine: Engine, k: KPI, d: str) -> str:
@@ -291,6 +339,34 @@ class Reader:
         t = period_targets(self.ds, [k], [now])
         t = t[(t["kpi"] == k.id) & (t["scope_type"] == d)]
         return dict(zip(t["scope"], t["target"].astype(float), strict=True))
+
+    def total_sides(self, k: KPI, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
+        """The scope's KPI (and its numerator and denominator: ``kind``) in m and b."""
+        return sides_of(self.total(k, sc, b, m), k, m, b, kind)
+
+    def scope_sides(self, k: KPI, d: str, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
+        """The KPI per team (``d`` "team") or per rep of the scope (``d`` "rep") in m and b."""
+        return sides_of(self.by_scope(k, d, sc, b, m), k, m, b, kind)
+
+    def split_of(
+        self,
+        k: KPI,
+        sc: Scope,
+        m: Month,
+        b: Month,
+        dims: tuple[str, ...],
+        kind: str,
+        total: Sides,
+        scale: float,
+    ) -> tuple[pd.DataFrame | str, list[str], Split | None]:
+        """The scope's rows split by ``dims`` (:meth:`segmented`, or why none), why each
+        dimension cannot split them ('' when it can: :func:`column_state`), and their
+        :class:`Split` (None: no exact bridge, or the KPI reads earlier months)."""
+        rows = self.segmented(k, sc, m, b, dims)
+        if isinstance(rows, str):
+            return rows, [], None
+        states = [column_state(rows, j) for j in range(1, len(dims) + 1)]
+        return rows, states, Split.of(rows, k, m, b, kind, total, scale)
 
     def total(self, k: KPI, sc: Scope, b: Month, m: Month) -> pd.DataFrame:
         """The scope's measures (one scope on the grid)."""
