@@ -155,7 +155,8 @@ class Batch(Reader):
         type ``st`` in m and b: one pass of each formula for every scope. The formulas see
         the rows as ``sides_of`` gives them, indexed (scope, mi), where a formula's
         windows and shifts (per scope and month) read each row alone: a row's value is
-        the one a scope's own frame gives."""
+        the one a scope's own frame gives. A KPI that reads earlier months (``k.lags``)
+        is not read here: :meth:`total_sides` gives it its scope's own frame."""
         key = ("values", k.id, st, m.index, b.index, kind)
         if key not in self._cut:
             rows = self._rows_in(st, m, b)[0]
@@ -188,11 +189,15 @@ class Batch(Reader):
         return out
 
     def total_sides(self, k: KPI, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
+        if max(k.lags.values(), default=0):  # it reads earlier months: per scope's frame
+            return super().total_sides(k, sc, m, b, kind)
         if not sc.name:
             return self._sides(k, sc.kind, lambda names, teams: True, m, b, kind)
         return self._sides(k, sc.kind, lambda names, teams: names == sc.name, m, b, kind)
 
     def scope_sides(self, k: KPI, d: str, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
+        if max(k.lags.values(), default=0):
+            return super().scope_sides(k, d, sc, m, b, kind)
         if sc.kind == "team":  # the reps of one team
             mine = f"rep{SEP}{sc.name}"
             return self._sides(k, "rep", lambda names, teams: teams == mine, m, b, kind)
