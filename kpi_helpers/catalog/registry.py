@@ -255,6 +255,13 @@ class KPI:
         return _deepest(lags, self.no_input[0].lags) if self.no_input else lags
 
     @property
+    def reads_earlier(self) -> bool:
+        """Whether the formula reads a month before m (churn's customers at the start,
+        a growth rate's month before): its value is not a function of m's measures
+        alone."""
+        return max(self.lags.values(), default=0) > 0
+
+    @property
     def is_table(self) -> bool:
         return self.unit == TABLE
 

@@ -189,14 +189,14 @@ class Batch(Reader):
         return out
 
     def total_sides(self, k: KPI, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
-        if max(k.lags.values(), default=0):  # it reads earlier months: per scope's frame
+        if k.reads_earlier:  # its scope's own frame, with the months before
             return super().total_sides(k, sc, m, b, kind)
         if not sc.name:
             return self._sides(k, sc.kind, lambda names, teams: True, m, b, kind)
         return self._sides(k, sc.kind, lambda names, teams: names == sc.name, m, b, kind)
 
     def scope_sides(self, k: KPI, d: str, sc: Scope, m: Month, b: Month, kind: str) -> Sides:
-        if max(k.lags.values(), default=0):
+        if k.reads_earlier:
             return super().scope_sides(k, d, sc, m, b, kind)
         if sc.kind == "team":  # the reps of one team
             mine = f"rep{SEP}{sc.name}"
@@ -304,7 +304,7 @@ class Batch(Reader):
         """As :meth:`Reader.split_of`, on the rows of every team split by ``dims`` read
         once (:class:`Keyed`: their keys factorized once, each KPI's sums of measures
         and whether a row has any computed once for every scope and base)."""
-        if sc.kind == "rep" or kind == "none" or max(k.lags.values(), default=0):
+        if sc.kind == "rep" or kind == "none" or k.reads_earlier:
             return super().split_of(k, sc, m, b, dims, kind, total, scale)
         self.segmented(k, Scope("company"), m, b, dims)  # the split query, once
         found = self._rows[dims]

@@ -192,7 +192,7 @@ class Split:
         cls, rows: pd.DataFrame, k: KPI, m: Month, b: Month, kind: str, total: Sides, scale
     ) -> Split | None:
         """None when the KPI reads earlier months or has no exact bridge."""
-        if kind == "none" or max(k.lags.values(), default=0):
+        if kind == "none" or k.reads_earlier:
             return None
         vals = linear_values(rows, k, kind)
         return cls.on(Keyed(rows), np.arange(len(rows)), vals, m, b, kind, total, scale)
