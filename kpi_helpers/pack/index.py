@@ -25,6 +25,7 @@ from kpi_helpers.report import (
     Snapshot,
     beyond_usual,
     summary_headlines,
+    trend_tone,
 )
 
 from .runner import Outcome
@@ -150,7 +151,7 @@ def write_index(
                 ok = r["status"] == "ok"
                 value = format_kpi(k, r["value"], cfg.currency) if ok else "n/a"
                 change = format_change(r["mom_change"], r["change_unit"], cfg.currency)
-                tone = {"improving": "good", "worsening": "bad"}.get(r["trend"], "")
+                tone = trend_tone(r["trend"])
                 top = (why.get(k.id, {}).get("top") or [""])[0]
                 driver = top if beyond_usual(mine, k.id, snapshot.month) else ""
                 row = dict(name=k.name, value=value, change=change, tone=tone, rag=r["rag"] or "")

@@ -21,6 +21,7 @@ from .pages import (
     month_label,
     page_title,
     period_label,
+    trend_tone,
 )
 from .snapshot import (
     ALERTS_FILE,
@@ -72,6 +73,7 @@ __all__ = [
     "mover_weights",
     "page_title",
     "period_label",
+    "trend_tone",
     "show",
     "summary_headlines",
 ]

@@ -54,6 +54,7 @@ from .pages import (
     page_title,
     period_label,
     period_phrase,
+    trend_tone,
 )
 from .sections import SummarySections
 from .snapshot import PACING_CSV, Snapshot
@@ -303,7 +304,7 @@ class Report(SummarySections, OutlookSections):
                 unit = "a year" if back == YEAR_STEPS[self.period] else f"a {self.period}"
                 label = f"no data {unit} earlier"
             return dict(value=None, label=label)
-        tone = {"improving": "good", "worsening": "bad"}.get(row["trend"], "")
+        tone = trend_tone(row["trend"])
         if col == "yoy_change":
             tone = change_tone(v, row["better"])
         arrow = "▲" if v > 0 else "▼" if v < 0 else "■"

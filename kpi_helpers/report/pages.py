@@ -246,6 +246,19 @@ def change_tone(change: float, better: str) -> str:
     return "good" if (change > 0) == (better == "up") else "bad"
 
 
+TREND_TONES = {"improving": "good", "worsening": "bad"}
+
+
+def trend_tone(trend: str) -> str:
+    """The tone of a KPI's ``trend`` ("improving", "worsening", "flat", ""): "good",
+    "bad" or "" (neutral grey), the colour of a trend arrow on cards, tables and the index.
+
+    >>> trend_tone("improving"), trend_tone("worsening"), trend_tone("flat")
+    ('good', 'bad', '')
+    """
+    return TREND_TONES.get(trend, "")
+
+
 def alerts_of_scope(fired: list[dict], scope: str) -> tuple[list[dict], int]:
     """The alerts a scope's summary shows, and how many it only counts: the company
     shows its own and counts the teams' and reps'; a team shows its own and its reps'; a

@@ -13,7 +13,7 @@ from kpi_helpers.catalog import REGISTRY, get
 from .charts import waterfall_chart
 from .choices import mover_weights
 from .html import HTML, blocks
-from .pages import SCOPE_KPIS, alerts_of_scope, month_label, period_label
+from .pages import SCOPE_KPIS, alerts_of_scope, month_label, period_label, trend_tone
 from .snapshot import Snapshot
 
 TABLE_WORDS = {"nps_responses": "NPS responses"}  # a table in a sentence, where not its name
@@ -46,7 +46,7 @@ class SummarySections:
             change = abs(r["mom_change"])
             lines.append(
                 dict(
-                    tone={"improving": "good", "worsening": "bad"}.get(r["trend"], ""),
+                    tone=trend_tone(r["trend"]),
                     name=REGISTRY[kpi].name,
                     verb="rose" if r["mom_change"] > 0 else "fell",
                     change=f"{change:.1f} points"
