@@ -291,6 +291,16 @@ def has_activity(rows: pd.DataFrame) -> bool:
     return bool(((r["value"].fillna(0) != 0) | (r["kpi"] == "win_rate")).any())
 
 
+def quiet_reason(n: int = 13, units: str = "months") -> str:
+    """Why a scope gets no pages: no data in the ``n`` months (or quarters, years:
+    ``units``) of its pack (:func:`has_activity`).
+
+    >>> quiet_reason(8, "quarters")
+    'no deals, orders, leads or customers in the 8 quarters'
+    """
+    return f"no deals, orders, leads or customers in the {n} {units}"
+
+
 def quiet_line(scope_label: str, through: str, n: int = 13, units: str = "months") -> str:
     """The pack index's line for a scope left out because it has no data in the ``n``
     months (or quarters, years: ``units``) of its pack through ``through``
@@ -301,7 +311,4 @@ def quiet_line(scope_label: str, through: str, n: int = 13, units: str = "months
     >>> quiet_line("Team unassigned", "FY2027-Q2", 8, "quarters")[15:]
     ': no deals, orders, leads or customers in the 8 quarters to FY2027-Q2; no pages'
     """
-    return (
-        f"{scope_label}: no deals, orders, leads or customers in the {n} {units} to "
-        f"{through}; no pages"
-    )
+    return f"{scope_label}: {quiet_reason(n, units)} to {through}; no pages"

@@ -28,7 +28,7 @@ from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
 from kpi_helpers.data import TABLES, UNASSIGNED_TEAM, Dataset, data_through, ends_early
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import REP_COLUMNS, has_activity, rep_teams
+from kpi_helpers.metrics import REP_COLUMNS, has_activity, quiet_reason, rep_teams
 from kpi_helpers.report import (
     ALERTS_FILE,
     DRIVERS_FILE,
@@ -36,6 +36,7 @@ from kpi_helpers.report import (
     KPIS_FILE,
     PACING_CSV,
     PACING_FILE,
+    PERIOD_WORDS,
     QUARTERS_FILE,
     REPS_FILE,
     SCOPE_DRIVERS_CSV,
@@ -43,7 +44,7 @@ from kpi_helpers.report import (
     SNAPSHOT_FILE,
     SNAPSHOT_FORMAT,
     TO_DATE_FILE,
-    TREND_MONTHS,
+    TREND_PERIODS,
     VALIDATION_FILE,
     summary_headlines,
 )
@@ -51,7 +52,6 @@ from kpi_helpers.report.live import LiveData  # the engine's side of report, kep
 
 TABLE_NAMES = [k.id for k in REGISTRY.values() if k.is_table and not k.alias_of]
 DRIVER_BASES = ("previous", "year")  # why the headlines moved: against these bases
-QUIET_REASON = f"this scope has no deals, orders, leads or customers in the {TREND_MONTHS} months"
 
 
 def data_profile(ds: Dataset) -> dict:
@@ -167,6 +167,8 @@ def write_snapshot(
     kpis = kpis[kpis["key"].isin(scopes)].reset_index(drop=True)
     kpis.to_parquet(out / KPIS_FILE, index=False)
     tables: dict[str, dict] = {}
+    n, units = TREND_PERIODS[live.period], PERIOD_WORDS[live.period]["units"]  # the span
+    quiet_why = f"this scope has {quiet_reason(n, units)}"
     for scope in scopes:
         folder = out / folders[scope]
         folder.mkdir(exist_ok=True)
@@ -174,7 +176,7 @@ def write_snapshot(
         tables[scope] = {}
         for name in TABLE_NAMES:
             if scope in quiet:  # no pages: its tables are not computed
-                tables[scope][name] = {"reason": QUIET_REASON}
+                tables[scope][name] = {"reason": quiet_why}
                 continue
             try:
                 df = live.table(name, scope)

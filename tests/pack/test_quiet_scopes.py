@@ -1,5 +1,9 @@
 """A team that sells nothing gets no pages, and its summary page does not crash.
 
+The pack is a quarterly review (QBR): the words of the index and of the snapshot's
+reasons follow its span (8 quarters; a monthly pack's "13 months" is checked by
+tests/pack/test_crm_first_look.py).
+
 The pack plan is checked without kernels (the page runner is replaced by one that only
 records what it was asked to run); one summary page is executed for the empty team.
 Data: tests/kpi_fixture.py (m = 2026-03) as a CRM export (deals, accounts, reps) plus a
@@ -25,7 +29,7 @@ from kpi_helpers.pack.runner import Outcome
 from kpi_helpers.report import Snapshot
 
 M = "2026-03"
-QUIET = "Team Managers: no deals, orders, leads or customers in the 13 months to 2026-03; no pages"
+QUIET = "Team Managers: no deals, orders, leads or customers in the 8 quarters to 2026-Q1; no pages"
 
 
 def _crm(with_calls: bool = False) -> dict[str, pd.DataFrame]:
@@ -40,8 +44,8 @@ def _crm(with_calls: bool = False) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory):
-    """A pack of every scope, built without running a page: the (scope, page) pairs it
-    would run, the index it wrote, and the month's folder."""
+    """A QBR of every scope, built without running a page: the (scope, page) pairs it
+    would run, the index it wrote, and the quarter's folder."""
     folder = write_tables(tmp_path_factory.mktemp("crm") / "data", _crm())
     out = tmp_path_factory.mktemp("reports")
     ran = []
@@ -52,7 +56,9 @@ def plan(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(build, "run_all", run_all)
-        path, _ = build_pack(M, formats=("html",), out=out, source=str(folder), progress=False)
+        path, _ = build_pack(
+            M, formats=("html",), out=out, source=str(folder), progress=False, period="quarter"
+        )
     return ran, html.unescape((path / "index.html").read_text(encoding="utf-8")), path
 
 
@@ -67,6 +73,9 @@ def test_a_team_without_data_gets_no_pages_and_one_line(plan):
     assert snap.quiet_scopes == ["team:Managers"]
     assert snap.paged_scopes == ["company", "team:North", "team:South"]
     assert not (path / "team-managers").exists()
+    assert "13 months" not in index
+    reasons = {e.get("reason") for e in snap.meta["tables"]["team:Managers"].values()}
+    assert reasons == {"this scope has no deals, orders, leads or customers in the 8 quarters"}
 
 
 def test_every_scope_includes_unassigned_when_it_has_rows(tmp_path):
@@ -86,7 +95,9 @@ def test_the_summary_page_of_an_empty_team_runs(plan, tmp_path):
     pm.execute_notebook(
         str(ROOT / "notebooks" / "summary.ipynb"),
         str(out),
-        parameters=dict(month=M, scope="team:Managers", snapshot=str(path / "data")),
+        parameters=dict(
+            month=M, scope="team:Managers", period="quarter", snapshot=str(path / "data")
+        ),
         cwd=str(tmp_path),
         progress_bar=False,
     )
