@@ -271,6 +271,12 @@ def smtp():
     server.stop()
 
 
+# The tests' JVMs are short-lived and run many small, different queries: the client
+# compiler alone (C1) and the serial collector cost about a quarter less CPU there than
+# the defaults (measured on the in-process parity's quarters and tables: 185 -> 135 s)
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 def has_java() -> bool:
     """Spark needs a Java runtime (.ci/run installs one)."""
     return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
@@ -291,6 +297,7 @@ def spark():
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", "2g")
+        .config("spark.driver.extraJavaOptions", TEST_JVM_OPTIONS)
         .getOrCreate()
     )
     yield session
@@ -318,6 +325,7 @@ def spark_connect(tmp_path_factory):
         "spark.ui.enabled=false",
         "spark.sql.shuffle.partitions=4",
         "spark.driver.memory=2g",
+        f"spark.driver.extraJavaOptions={TEST_JVM_OPTIONS}",
         f"spark.sql.warehouse.dir={base / 'warehouse'}",
     ):
         cmd += ["--conf", conf]

@@ -196,3 +196,47 @@ def test_a_series_with_the_same_values_is_not_fitted_again(monkeypatch):
     # another start month is another series
     forecast_series(monthly(y, start="2020-01"), 2)
     assert len(calls) == 3
+
+
+def test_fits_within_the_serial_budget_never_start_workers(monkeypatch):
+    """Eight short series fit here in well under the budget: no worker process is
+    started (each would import statsmodels, ~2 s of CPU, for fits of ~0.1 s)."""
+    import concurrent.futures
+
+    from kpi_helpers.models import forecast as fc
+
+    monkeypatch.setattr(fc, "SERIAL_SECONDS", 600.0)
+    monkeypatch.setattr(fc, "_FITS", type(fc._FITS)())
+
+    def no_pool(*a, **k):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    rng = np.random.default_rng(3)
+    tasks = [(monthly(40.0 + i + rng.normal(0.0, 2.0, 12)), 2, True) for i in range(8)]
+    with fc.fit_jobs(2):
+        out = forecast_many(tasks)
+    assert all(isinstance(o, pd.DataFrame) and len(o) == 2 for o in out)
+    assert len(fc._FITS) == 8
+
+
+def test_fits_left_after_the_budget_run_in_workers_with_the_same_forecasts(monkeypatch):
+    """With no serial budget, three series go to two worker processes: nothing is
+    fitted here, and each forecast equals the one fitted here afterwards."""
+    from kpi_helpers.models import forecast as fc
+
+    monkeypatch.setattr(fc, "SERIAL_SECONDS", 0.0)
+    monkeypatch.setattr(fc, "MIN_PARALLEL", 2)
+    monkeypatch.setattr(fc, "_FITS", type(fc._FITS)())
+    calls = []
+    real = fc.best_ets
+    monkeypatch.setattr(fc, "best_ets", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(4)
+    tasks = [(monthly(60.0 + 5 * i + rng.normal(0.0, 3.0, 15)), 2, False) for i in range(3)]
+    with fc.fit_jobs(2):
+        out = forecast_many(tasks)
+    assert calls == []  # the workers fitted all three
+    fc._FITS.clear()
+    for task, got in zip(tasks, out, strict=True):
+        pd.testing.assert_frame_equal(got, forecast_series(*task[:2], never_negative=False))
+    assert len(calls) == 3
