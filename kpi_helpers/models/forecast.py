@@ -58,6 +58,7 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, file_sha, mo
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
+from .blas import one_blas_thread
 from .conformal import MODEL_WIDEN, Backtest, interval_label, track_record
 from .ets import (
     MIN_SEASONAL,
@@ -128,11 +129,12 @@ def forecast_series(
         return kept
     future = [str(Month(months[-1] + h)) for h in range(1, horizon + 1)]
     candidates: dict[str, str] = {}
-    fit = best_ets(y, months[0], horizon, candidates)
-    if fit is None:
-        fit = naive_forecast(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
-    method, mean, lower, upper, spec = fit
-    bt = backtest(y, months[0], spec, horizon)
+    with one_blas_thread():  # thousands of tiny operations: threads only wait
+        fit = best_ets(y, months[0], horizon, candidates)
+        if fit is None:
+            fit = naive_forecast(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
+        method, mean, lower, upper, spec = fit
+        bt = backtest(y, months[0], spec, horizon)
     floor = 0.0 if never_negative else None
     model_lower, model_upper = lower, upper
     lower, upper, how = calibrate(bt, mean, lower, upper)
@@ -412,7 +414,7 @@ def forecast_paths(
         season = {"N": None, "A": "add", "M": "mul"}[s]
         scale = float(np.mean(np.abs(y)))
         endog = monthly_endog(y / scale, months[0])
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             res = ETSModel(endog, **ets_form(trend, t == "Ad", season)).fit(disp=False)
             sim = res.simulate(horizon, anchor="end", repetitions=repetitions, rng=rng)
