@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpi_helpers.core import Month
 from kpi_helpers.models import ets, forecast_series
 
 # the sample's monthly_sales_bookings of team Mid-Market, 2023-12 .. 2026-11 (cents): its
@@ -63,3 +64,17 @@ def test_aicc_ties_keep_the_candidates_order():
     assert ets.by_aicc([3000.0 + 2e-6, 3000.0]) == [0, 1]
     assert ets.by_aicc([1e-10, 0.0, 5.0]) == [0, 1, 2]
     assert ets.by_aicc([]) == []
+
+
+def test_one_blas_thread_gives_the_same_fit():
+    # the fits run with one BLAS thread (models/blas.py: faster on busy cores); the
+    # chosen model and its forecast are those of the threaded BLAS, to the last bit
+    from kpi_helpers.models.blas import one_blas_thread
+
+    y, first = ets.steady(np.array(BOOKINGS[-24:])), Month.parse("2024-12").index
+    threaded = ets.best_ets(y, first, 3, {})
+    with one_blas_thread():
+        single = ets.best_ets(y, first, 3, {})
+        with one_blas_thread():  # nested: the outer block's setting comes back
+            pass
+    assert single[0] == threaded[0] and single[1].tobytes() == threaded[1].tobytes()
