@@ -144,17 +144,17 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
 
 
 def _company_purchases(ds: Dataset, month: Month) -> pd.DataFrame:
-    """:func:`purchases` of the company, kept on the dataset: a month before one already
-    read (the at-risk fit at m-3 after the fit at m) takes that month's account-days
-    before its end (whole days: the same rows and sums) instead of querying again."""
+    """:func:`purchases` of the company. The rows read for a month are kept on the dataset
+    until an earlier month is asked for (the at-risk fit at m-3 after the fit at m): that
+    month takes their account-days before its end (whole days: the same rows and sums)
+    instead of querying again, and they are let go (on large: 4.3 M rows, 330 MB)."""
     name = "clv_company_purchases"
-    read = [
-        k[1] for k in ds.cache if isinstance(k, tuple) and k[:1] == (name,) and k[1] >= month.index
-    ]
-    if read:
-        df = ds.cache[(name, min(read))]
-        if min(read) == month.index:
-            return df.copy()
+    kept = [k for k in ds.cache if isinstance(k, tuple) and k[:1] == (name,)]
+    later = [k for k in kept if k[1] > month.index]
+    if (name, month.index) in kept:
+        return ds.cache[(name, month.index)].copy(deep=False)  # copy on write: theirs
+    if later:
+        df = ds.cache.pop(min(later))
         return df[(df["day"] < pd.Timestamp(month.end)).to_numpy()].reset_index(drop=True)
     df = _account_days(ds, month, Scope("company"))
     df["day"] = pd.to_datetime(df["day"]).dt.tz_localize(None).astype("datetime64[ns]")
@@ -162,7 +162,7 @@ def _company_purchases(ds: Dataset, month: Month) -> pd.DataFrame:
     df["revenue"] = df["revenue"].astype(float)
     df = df.sort_values(["account_id", "day"], kind="stable").reset_index(drop=True)
     ds.cache[(name, month.index)] = df
-    return df.copy()
+    return df.copy(deep=False)
 
 
 def _account_days(ds: Dataset, month: Month, sc: Scope, by: str | None = None) -> pd.DataFrame:

@@ -232,14 +232,14 @@ def test_the_fit_at_m_minus_3_reads_no_orders_again(folder, queries):
     now = purchases(ds, m)
     read = len(queries)  # the orders, and the dataset's coverage once
     assert read >= 1 and now["day"].max() == pd.Timestamp("2026-06-29")
+    now["revenue"] = 0.0  # a caller's change does not reach the rows kept
     then = purchases(ds, m - 3)  # the account-days through 2026-03 of the ones read for m
     assert len(queries) == read
     # the same rows and sums as a query through m-3: A1's last purchase is 2026-03-30
     fresh = purchases(open_dataset(folder), m - 3)
     pd.testing.assert_frame_equal(then, fresh, check_exact=True)
     assert then["day"].max() == pd.Timestamp("2026-03-30") and len(then) < len(now)
-    then["revenue"] = 0.0  # a caller's change does not reach the kept rows
-    assert purchases(ds, m - 3)["revenue"].equals(fresh["revenue"])
+    assert (then["revenue"] > 0).all()
 
 
 def test_every_teams_accounts_come_from_one_query(folder, queries):
