@@ -3,8 +3,8 @@
 - A team's predictive_clv takes the company fit's per-account predictions over the
   team's accounts (DATA_CONTRACT.md "An account's rep and team"), unless
   ``clv_fit = "scope"`` asks for the team's own fit; the company is fitted once.
-- At risk: P(alive) now against the fit at m-3 on the data through m-3, that second fit
-  started from the first one's parameters (same optimum as a cold start).
+- At risk: P(alive) now against the fit at m-3 on the data through m-3 (a cold fit, the
+  one ``fit_clv`` gives at m-3).
 """
 
 from __future__ import annotations
@@ -167,6 +167,8 @@ def test_at_risk_is_p_alive_falling_since_m_minus_3(ds):
     then = fit_clv(ds, "2026-03").accounts.set_index("account_id")  # a cold fit at m-3
     # A1 bought every Monday to 2026-03-30: alive at the end of March, gone by June
     assert acc.loc["A1", "p_alive_then"] == pytest.approx(then.loc["A1", "p_alive"], rel=1e-4)
+    # exactly the fit kpi-kit clv gives at m-3, for every account that had bought by then
+    assert acc.loc[then.index, "p_alive_then"].tolist() == then["p_alive"].tolist()
     assert acc.loc["A1", "p_alive_then"] > 0.9 and acc.loc["A1", "p_alive"] < 0.1
     assert acc["since"].unique().tolist() == ["2026-03"]
     assert acc.index[acc["fell_below_half"]].tolist() == ["A1"]
