@@ -92,15 +92,7 @@ def bgnbd_log_likelihood(
     >>> float(bgnbd_log_likelihood(1, 1, 1, 1, np.array([0]), np.array([0]), np.array([1]))[0])
     -0.6931471805599453
     """
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    rx = r + x
-    base = special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
-    base += special.betaln(a, b + x) - special.betaln(a, b)
-    stay = -rx * np.log(alpha + T)
-    repeat = x > 0
-    left = np.full_like(stay, -np.inf)
-    left[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - rx[repeat] * np.log(alpha + t_x[repeat])
-    return base + np.logaddexp(stay, left)
+    return bgnbd_with_gradient(r, alpha, a, b, x, t_x, T)[0]
 
 
 def bgnbd_gradient(
@@ -119,20 +111,36 @@ def bgnbd_gradient(
     >>> g.round(4).tolist()  # x = 0: ln L = r ln(alpha/(alpha+T))
     [[-0.6931, 0.5, 0.0, 0.0]]
     """
+    return bgnbd_with_gradient(r, alpha, a, b, x, t_x, T)[1]
+
+
+def bgnbd_with_gradient(
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bgnbd_log_likelihood` and :func:`bgnbd_gradient` of each customer in one
+    pass (the fit needs both at every step; they share their terms).
+
+    >>> ll, g = bgnbd_with_gradient(1, 1, 1, 1, np.array([0]), np.array([0]), np.array([1]))
+    >>> round(float(ll[0]), 4), g.round(4).tolist()
+    (-0.6931, [[-0.6931, 0.5, 0.0, 0.0]])
+    """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     rx = r + x
+    base = special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
+    base += special.betaln(a, b + x) - special.betaln(a, b)
     stay = -rx * np.log(alpha + T)
     repeat = x > 0
     left = np.full_like(stay, -np.inf)
     left[repeat] = np.log(a) - np.log(b + x[repeat] - 1) - rx[repeat] * np.log(alpha + t_x[repeat])
-    w = np.exp(left - np.logaddexp(stay, left))  # 0 when x = 0
+    both = np.logaddexp(stay, left)
+    w = np.exp(left - both)  # the share of the drop-out term: 0 when x = 0
     tx_ = np.where(repeat, t_x, T)  # any finite value where w = 0
     psi = special.digamma
     d_r = psi(rx) - psi(r) + np.log(alpha) - (1 - w) * np.log(alpha + T) - w * np.log(alpha + tx_)
     d_alpha = r / alpha - rx * ((1 - w) / (alpha + T) + w / (alpha + tx_))
     d_a = psi(a + b) - psi(a + b + x) + w / a
     d_b = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - w / np.where(repeat, b + x - 1, 1.0)
-    return np.column_stack([d_r, d_alpha, d_a, d_b])
+    return base + both, np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
 def p_alive(
@@ -411,8 +419,8 @@ def fit_bgnbd(
 
     def mean_ll(theta: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(theta)
-        ll = weights @ bgnbd_log_likelihood(*params, ux, ut, uT)
-        return float(ll), (weights @ bgnbd_gradient(*params, ux, ut, uT)) * params
+        ll, grad = bgnbd_with_gradient(*params, ux, ut, uT)
+        return float(weights @ ll), (weights @ grad) * params
 
     if start is None:
         theta0 = np.log([1.0, 1.0 / (np.mean(x) + 1.0), 1.0, 1.0])

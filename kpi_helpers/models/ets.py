@@ -22,6 +22,40 @@ MIN_ETS = 10  # months of history before any ETS model is tried
 Z = NormalDist().inv_cdf(0.5 + LEVEL / 2)  # 1.2816: the normal 80 % half-width in sigmas
 SIMULATIONS = 1000  # paths for the intervals without a closed form
 BACKTEST_ORIGINS = 24  # rolling origins of the backtest: the last two years at most
+DIGITS = 10  # significant digits of a value a fit sees (see steady)
+AICC_TIE = 1e-9  # AICc this close to the best (relative) is a tie (see by_aicc)
+
+
+def steady(y: np.ndarray) -> np.ndarray:
+    """``y`` rounded to ``DIGITS`` (10) significant digits: the values every fit, and the
+    cache key of a forecast, see. A database's parallel float sums differ between runs in
+    the last bits (about 1e-14 relative), and the optimiser of an ETS fit turns such a
+    difference into another forecast (1e-3 apart) or another model; rounded, the same
+    data gives the same forecast in every run.
+
+    >>> steady(np.array([1355691.70642028125, 0.1 + 0.2, 0.0])).tolist()
+    [1355691.706, 0.3, 0.0]
+    """
+    return np.array([float(f"{v:.{DIGITS}g}") for v in np.asarray(y, dtype="float64")])
+
+
+def by_aicc(aiccs: list[float]) -> list[int]:
+    """The positions of ``aiccs`` (one per candidate, in :func:`ets_candidates`' order),
+    best first: lowest AICc, where AICc within ``AICC_TIE`` (1e-9) relative of the best
+    counts as the best and ties keep the candidates' order (simplest model first), so
+    float noise in an AICc never decides which model wins.
+
+    >>> by_aicc([-30.0 + 1e-12, -30.0, -25.0])
+    [0, 1, 2]
+    >>> by_aicc([-20.0, -30.0, -25.0])
+    [1, 2, 0]
+    """
+    if not aiccs:
+        return []
+    best = min(aiccs)
+    tie = AICC_TIE * max(1.0, abs(best))
+    rank = [best if a - best <= tie else a for a in aiccs]
+    return sorted(range(len(aiccs)), key=lambda i: (rank[i], i))
 
 
 def ets_candidates(y: np.ndarray) -> list[tuple[str | None, bool, str | None]]:
@@ -49,8 +83,10 @@ def ets_name(trend: str | None, damped: bool, season: str | None) -> str:
 
 
 def best_ets(y: np.ndarray, first: int, horizon: int, candidates: dict[str, str]) -> tuple | None:
-    """(name, mean, lower, upper, spec) of the ETS model of lowest AICc whose forecast and
-    model interval are finite, or None when none fits; ``spec`` refits it (:func:`backtest`)."""
+    """(name, mean, lower, upper, spec) of the ETS model of lowest AICc (ties:
+    :func:`by_aicc`) whose forecast and model interval are finite, or None when none fits;
+    ``spec`` refits it (:func:`backtest`). ``y``: the values as :func:`steady` leaves them.
+    Example: ``best_ets(steady(y), Month.parse("2024-01").index, 3, {})[0]`` -> "ETS(A,Ad,N)"."""
     # statsmodels loads only when a model is fitted
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -81,7 +117,8 @@ def best_ets(y: np.ndarray, first: int, horizon: int, candidates: dict[str, str]
         candidates[name] = f"AICc {aicc:.2f}"
         fitted.append((aicc, name, (trend, damped, season), res))
     # the model interval only for the best (simulated paths cost): the next if it fails
-    for _aicc, name, form, res in sorted(fitted, key=lambda f: f[0]):
+    for i in by_aicc([f[0] for f in fitted]):
+        _aicc, name, form, res = fitted[i]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

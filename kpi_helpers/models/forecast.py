@@ -59,6 +59,7 @@ from kpi_helpers.core import Config, KitError, Month, NotAvailable, file_sha, mo
 from kpi_helpers.data import Dataset, data_months, month_asked
 from kpi_helpers.metrics import Scope, compute_tidy, one_scope
 
+from .blas import one_blas_thread
 from .conformal import MODEL_WIDEN, Backtest, interval_label, track_record
 from .ets import (
     MIN_SEASONAL,
@@ -70,6 +71,7 @@ from .ets import (
     ets_form,
     monthly_endog,
     naive_forecast,
+    steady,
 )
 from .pipeline_forecast import PER_STAGE, pipeline_forecast
 
@@ -114,7 +116,7 @@ def forecast_series(
     if not 1 <= horizon <= MAX_HORIZON:
         raise KitError(f"The forecast horizon must be 1 to {MAX_HORIZON} months, not {horizon}.")
     months = _month_index(series)
-    y = pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce").to_numpy(dtype="float64")
+    y = model_values(series)
     if len(y) == 0:
         raise KitError("There is no history to forecast from: the series is empty.")
     if not np.isfinite(y).all():
@@ -128,11 +130,12 @@ def forecast_series(
         return kept
     future = [str(Month(months[-1] + h)) for h in range(1, horizon + 1)]
     candidates: dict[str, str] = {}
-    fit = best_ets(y, months[0], horizon, candidates)
-    if fit is None:
-        fit = naive_forecast(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
-    method, mean, lower, upper, spec = fit
-    bt = backtest(y, months[0], spec, horizon)
+    with one_blas_thread():  # thousands of tiny operations: threads only wait
+        fit = best_ets(y, months[0], horizon, candidates)
+        if fit is None:
+            fit = naive_forecast(y, horizon, seasonal=len(y) >= MIN_SEASONAL)
+        method, mean, lower, upper, spec = fit
+        bt = backtest(y, months[0], spec, horizon)
     floor = 0.0 if never_negative else None
     model_lower, model_upper = lower, upper
     lower, upper, how = calibrate(bt, mean, lower, upper)
@@ -350,6 +353,17 @@ def prepare_history(series: pd.Series, first: Month, last: Month, scope: str = "
 # ---------------------------------------------------------------------------- models
 
 
+def model_values(series: pd.Series) -> np.ndarray:
+    """The values of ``series`` as every model and the fits' cache see them: numbers
+    (NaN where not a number), rounded to 10 significant digits (:func:`.ets.steady`:
+    the same data gives the same forecast in every run).
+
+    >>> model_values(pd.Series([0.1 + 0.2, "x"])).tolist()
+    [0.3, nan]
+    """
+    return steady(pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce"))
+
+
 def _month_index(series: pd.Series) -> list[int]:
     """The kit's month indexes of ``series``' index; consecutive months or a KitError."""
     idx = series.index
@@ -391,7 +405,7 @@ def forecast_paths(
     if method is None:
         method = str(forecast_series(series, horizon)["method"].iloc[0])
     months = _month_index(series)
-    y = pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce").to_numpy(dtype="float64")
+    y = model_values(series)
     rng = np.random.default_rng(seed)
     if method.startswith("ETS("):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -401,7 +415,7 @@ def forecast_paths(
         season = {"N": None, "A": "add", "M": "mul"}[s]
         scale = float(np.mean(np.abs(y)))
         endog = monthly_endog(y / scale, months[0])
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             res = ETSModel(endog, **ets_form(trend, t == "Ad", season)).fit(disp=False)
             sim = res.simulate(horizon, anchor="end", repetitions=repetitions, rng=rng)
@@ -538,7 +552,6 @@ def _task_key(task: tuple[pd.Series, int, bool]) -> str | None:
     """The cache key of a task; None when the series cannot be forecast at all."""
     series, horizon, never_negative = task
     try:
-        y = pd.to_numeric(pd.Series(series.to_numpy()), errors="coerce").to_numpy("float64")
-        return fit_key(y, _month_index(series)[0], int(horizon), never_negative)
+        return fit_key(model_values(series), _month_index(series)[0], int(horizon), never_negative)
     except (KitError, IndexError, TypeError, ValueError):
         return None  # fit_task gives the error that says why

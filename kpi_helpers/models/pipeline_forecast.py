@@ -120,8 +120,10 @@ def pipeline_forecast(
     basis, per_stage = POOLED, {}
     if has_stage_history(ds):
         basis = PER_STAGE
-        history = stage_history(ds, until=m.end, deals=deals["opportunity_id"])
+        # a deal's stage comes from its own rows: each lookup reads its deals' rows only
+        history = _history(ds, m, deals.loc[seen, "opportunity_id"])
         per_stage = _stage_win_rates(deals[seen], history, m)
+        history = _history(ds, m, due["opportunity_id"])
         now = stage_at(history, pd.DataFrame({"opportunity_id": due["opportunity_id"], "at": end}))
         due["stage"] = now["stage"].fillna(due["stage"].reset_index(drop=True)).to_numpy()
     due["_rate"] = due["stage"].map(lambda s: per_stage.get(s, {}).get("win_rate", rate))
@@ -183,7 +185,7 @@ def _stage_win_rates(seen: pd.DataFrame, history: pd.DataFrame, m: Month) -> dic
     won = np.repeat((seen["stage"] == "closed_won").to_numpy(), n)
     offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     months = np.repeat(first.to_numpy(), n) + offset
-    ends = [pd.Timestamp(Month(int(j)).end) for j in months]
+    ends = pd.Series(months).map({j: pd.Timestamp(Month(int(j)).end) for j in np.unique(months)})
     points = pd.DataFrame({"opportunity_id": ids, "at": ends, "won": won})
     at = stage_at(history, points).dropna(subset=["stage"])
     at = at.drop_duplicates(["opportunity_id", "stage"])
@@ -192,6 +194,22 @@ def _stage_win_rates(seen: pd.DataFrame, history: pd.DataFrame, m: Month) -> dic
         w, lost = int(g["won"].sum()), int((~g["won"]).sum())
         out[str(stage)] = {"won": w, "lost": lost, "win_rate": w / (w + lost)}
     return out
+
+
+def _history(ds: Dataset, m: Month, ids: pd.Series) -> pd.DataFrame:
+    """The stage history through the end of m of the deals ``ids`` (:func:`stage_history`):
+    the rows of every deal the company's forecast reads, read once per month (kept on the
+    dataset with each row's deal as a number), then those of ``ids``, in the same order."""
+    key = ("pipeline_history", m.index)
+    if key not in ds.cache:  # the deals as a query: no upload of their IDs
+        h = stage_history(ds, until=m.end, deals=_window_deals(ds, m))
+        codes, deals = pd.factorize(h["opportunity_id"])
+        ds.cache[key] = h, codes, pd.Index(deals)
+    h, codes, deals = ds.cache[key]
+    found = deals.get_indexer(pd.Index(ids.astype(str).unique()))
+    wanted = np.zeros(len(deals) + 1, dtype=bool)  # the last: no deal (code -1)
+    wanted[found[found >= 0]] = True
+    return h[wanted[codes]].reset_index(drop=True)
 
 
 def _no_expected_close(deals: pd.DataFrame, m: Month) -> str:
@@ -219,12 +237,7 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
     check_scope(ds, sc, teams=teams)
     # the company's deals, read once per month and probability settings: every team's
     # forecast of the pack takes its rows from them
-    key = (
-        "pipeline_deals",
-        m.index,
-        tuple(sorted(cfg.stage_probability.items())),
-        cfg.default_probability,
-    )
+    key = _deals_key(m, cfg)
     if key not in ds.cache:
         ds.cache[key] = _company_deals(ds, m, cfg)
     df = ds.cache[key]
@@ -239,13 +252,15 @@ def _deals(ds: Dataset, m: Month, sc: Scope, cfg: Config) -> pd.DataFrame:
     return df[(counts_for == sc.name).to_numpy()]
 
 
+def _deals_key(m: Month, cfg: Config) -> tuple:
+    """The cache key of the company's deals at m with ``cfg``'s probability settings."""
+    probabilities = tuple(sorted(cfg.stage_probability.items()))
+    return ("pipeline_deals", m.index, probabilities, cfg.default_probability)
+
+
 def _company_deals(ds: Dataset, m: Month, cfg: Config) -> pd.DataFrame:
     """The deals of :func:`_deals`, every scope's (the query; :func:`_deals` keeps it)."""
-    o = ds.table("opportunities")
-    since = ibis.timestamp((m - WINDOW + 1).start)
-    o = o.filter(
-        o.created_at < ibis.timestamp(m.end), o.closed_at.isnull() | (o.closed_at >= since)
-    )
+    o = _window_deals(ds, m)
     o = o.mutate(_prob=deal_probability(o, cfg))
     df = o.select(*NEEDED, *(c for c in OPTIONAL if c in o.columns), "_prob").to_pandas()
     for col in OPTIONAL:
@@ -256,6 +271,15 @@ def _company_deals(ds: Dataset, m: Month, cfg: Config) -> pd.DataFrame:
     df["amount"] = df["amount"].astype("float64").fillna(0.0)
     df["_prob"] = df["_prob"].astype("float64")
     return df
+
+
+def _window_deals(ds: Dataset, m: Month) -> ibis.Table:
+    """The opportunities created by the end of m and open at the end of m-12 or later."""
+    o = ds.table("opportunities")
+    since = ibis.timestamp((m - WINDOW + 1).start)
+    return o.filter(
+        o.created_at < ibis.timestamp(m.end), o.closed_at.isnull() | (o.closed_at >= since)
+    )
 
 
 def _month_index(ts: pd.Series) -> pd.Series:

@@ -3,8 +3,8 @@
 - A team's predictive_clv takes the company fit's per-account predictions over the
   team's accounts (DATA_CONTRACT.md "An account's rep and team"), unless
   ``clv_fit = "scope"`` asks for the team's own fit; the company is fitted once.
-- At risk: P(alive) now against the fit at m-3 on the data through m-3, that second fit
-  started from the first one's parameters (same optimum as a cold start).
+- At risk: P(alive) now against the fit at m-3 on the data through m-3 (a cold fit, the
+  one ``fit_clv`` gives at m-3).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from kpi_helpers.core import Config, KitError, Month, load_config
 from kpi_helpers.data import open_dataset
 from kpi_helpers.metrics import Scope
 from kpi_helpers.models import clv_models as M
-from kpi_helpers.models import fit_clv
+from kpi_helpers.models import fit_clv, purchases
 from kpi_helpers.models import outlook as predictive
+from kpi_helpers.models.clv import scope_accounts
 from kpi_helpers.report import Report
 
 M_ = "2026-06"  # m; m-3 = 2026-03
@@ -166,6 +167,8 @@ def test_at_risk_is_p_alive_falling_since_m_minus_3(ds):
     then = fit_clv(ds, "2026-03").accounts.set_index("account_id")  # a cold fit at m-3
     # A1 bought every Monday to 2026-03-30: alive at the end of March, gone by June
     assert acc.loc["A1", "p_alive_then"] == pytest.approx(then.loc["A1", "p_alive"], rel=1e-4)
+    # exactly the fit kpi-kit clv gives at m-3, for every account that had bought by then
+    assert acc.loc[then.index, "p_alive_then"].tolist() == then["p_alive"].tolist()
     assert acc.loc["A1", "p_alive_then"] > 0.9 and acc.loc["A1", "p_alive"] < 0.1
     assert acc["since"].unique().tolist() == ["2026-03"]
     assert acc.index[acc["fell_below_half"]].tolist() == ["A1"]
@@ -208,3 +211,43 @@ def test_warm_start_gives_the_cold_fits_parameters():
         for k, v in cold.params.items():
             assert warm.params[k] == pytest.approx(v, rel=1e-4), k
         assert warm.mean_log_likelihood == pytest.approx(cold.mean_log_likelihood, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- reads (issue 20)
+
+
+@pytest.fixture
+def queries(monkeypatch):
+    """The queries run (``Table.to_pandas`` calls) while the test runs."""
+    import ibis.expr.types.relations as rel
+
+    ran = []
+    real = rel.Table.to_pandas
+    monkeypatch.setattr(
+        rel.Table, "to_pandas", lambda t, *a, **k: ran.append(1) or real(t, *a, **k)
+    )
+    return ran
+
+
+def test_the_fit_at_m_minus_3_reads_no_orders_again(folder, queries):
+    ds, m = open_dataset(folder), Month.parse(M_)
+    now = purchases(ds, m)
+    read = len(queries)  # the orders, and the dataset's coverage once
+    assert read >= 1 and now["day"].max() == pd.Timestamp("2026-06-29")
+    now["revenue"] = 0.0  # a caller's change does not reach the rows kept
+    then = purchases(ds, m - 3)  # the account-days through 2026-03 of the ones read for m
+    assert len(queries) == read
+    # the same rows and sums as a query through m-3: A1's last purchase is 2026-03-30
+    fresh = purchases(open_dataset(folder), m - 3)
+    pd.testing.assert_frame_equal(then, fresh, check_exact=True)
+    assert then["day"].max() == pd.Timestamp("2026-03-30") and len(then) < len(now)
+    assert (then["revenue"] > 0).all()
+
+
+def test_every_teams_accounts_come_from_one_query(folder, queries):
+    ds, m = open_dataset(folder), Month.parse(M_)
+    north = scope_accounts(ds, m, "team:North")
+    read = len(queries)
+    south = scope_accounts(ds, m, "team:South")
+    assert len(queries) == read  # South's accounts came with North's
+    assert north == NORTH and south == set(_trend_tables()["accounts"]["account_id"]) - NORTH

@@ -5,6 +5,8 @@ ends of 2025-03 .. 2026-02."""
 
 from __future__ import annotations
 
+import importlib
+
 import pandas as pd
 import pytest
 from conftest import write_tables
@@ -95,3 +97,28 @@ def test_with_history_each_stage_has_its_own_rate(forecasts):
         "proposal": (1, 1500.0, pytest.approx(1000.0)),
         "prospecting": (2, 3600.0, pytest.approx(1200.0)),
     }
+
+
+def test_every_team_reads_the_company_history(tmp_path, monkeypatch):
+    """North sells A, B, C, P1, P2; South D, E, P3, P4. North: prospecting A won, B lost
+    (1/2), proposal A won, C lost (1/2): P1 3,000 x 1/2 + P2 1,500 (proposal since
+    2026-03-15) x 1/2 = 2,250. South: proposal D won (1/1), prospecting E lost (0/1),
+    pooled D, E (1/2): P3 1,000 (negotiation: pooled) x 1/2 + P4 600 (prospecting at the
+    end of March) x 0 = 500. The history is read once, for the company's deals."""
+    pf = importlib.import_module("kpi_helpers.models.pipeline_forecast")
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "team": ["North", "South"]})
+    north = {"A", "B", "C", "P1", "P2"}
+    deals = DEALS.assign(rep_id=["R1" if d in north else "R2" for d in DEALS.opportunity_id])
+    tables = {"opportunities": deals, "opportunity_stage_history": HISTORY, "reps": reps}
+    ds = open_dataset(write_tables(tmp_path / "teams", tables))
+    reads = []
+    real = pf.stage_history
+    monkeypatch.setattr(pf, "stage_history", lambda *a, **k: reads.append(1) or real(*a, **k))
+    company = pipeline_forecast(ds, M)
+    teams = {t: pipeline_forecast(ds, M, f"team:{t}") for t in ("North", "South")}
+    assert len(reads) == 1
+    assert company["value"] == pytest.approx(2600.0, rel=1e-12)  # as above
+    assert teams["North"]["value"] == pytest.approx(2250.0, rel=1e-12)
+    assert teams["South"]["value"] == pytest.approx(500.0, rel=1e-12)
+    assert teams["North"]["stage_win_rates"]["proposal"]["win_rate"] == 0.5
+    assert teams["South"]["stage_win_rates"]["proposal"]["win_rate"] == 1.0
