@@ -91,33 +91,31 @@ def met(ok: bool) -> str:
     return "yes" if ok else "no"
 
 
-def rows(kit: Kit, floor: float, sql: Side, small: bool) -> list[tuple[str, str, bool | None]]:
-    """(cell, aim, met?) of each row, for one kit; a failed measurement is its reason."""
+def rows(kit: Kit, floor: float, sql: Side, small: bool) -> list[tuple[str, bool | None]]:
+    """(cell, met?) of each row, for one kit; a failed measurement is its reason."""
     g = kit.got
-    out: list[tuple[str, str, bool | None]] = []
+    out: list[tuple[str, bool | None]] = []
 
     def catalog(key: str, aim: float) -> None:
         s = g[key]
         if not isinstance(s, Side):
-            out.append((str(s), "", None))
+            out.append((str(s), None))
             return
         x = s.work / floor
         ok = x <= aim and (key != "plain" or s.run.peak_gib <= AIM_PEAK_GIB)
-        out.append((f"{s.work:.1f} s = {x:.1f} x floor (process {s.run})", "", ok))
+        out.append((f"{s.work:.1f} s = {x:.1f} x floor (process {s.run})", ok))
 
     catalog("plain", 2.5)
     o = g["outlook"]
     out.append(
-        (f"{o[1]:.1f} s (process {o[0]})", "", o[1] <= 10)
-        if isinstance(o, tuple)
-        else (o, "", None)
+        (f"{o[1]:.1f} s (process {o[0]})", o[1] <= 10) if isinstance(o, tuple) else (o, None)
     )
     k = g["kpis3"]
     if isinstance(k, Side):
         x = k.run.seconds / sql.run.seconds
-        out.append((f"{k.run} vs SQL {sql.run} = {x:.1f} x", "", x <= 2))
+        out.append((f"{k.run} vs SQL {sql.run} = {x:.1f} x", x <= 2))
     else:
-        out.append((str(k), "", None))
+        out.append((str(k), None))
     catalog("models", 3.0)
     p, m = g["pack"], g["models"]
     if isinstance(p, PackCost) and isinstance(m, Side):
@@ -128,9 +126,9 @@ def rows(kit: Kit, floor: float, sql: Side, small: bool) -> list[tuple[str, str,
             f"(data step {p.snapshot:.1f} s, pages {p.page_seconds:.1f} s; "
             f"floor process {p.floor_run})"
         )
-        out.append((cell, "", x <= 1.0))
+        out.append((cell, x <= 1.0))
     else:
-        out.append((str(p if not isinstance(p, PackCost) else m), "", None))
+        out.append((str(p if not isinstance(p, PackCost) else m), None))
     if small:
         p, c = g.get("small_pack"), g.get("small_all")
         if isinstance(p, PackCost) and isinstance(c, Side):
@@ -140,9 +138,9 @@ def rows(kit: Kit, floor: float, sql: Side, small: bool) -> list[tuple[str, str,
                 f"{p.pack} vs 1.5 x {p.floor:.1f} + {c.run.seconds:.1f} s = {x:.2f} x "
                 f"({p.pages} pages; compute process {c.run})"
             )
-            out.append((cell, "", x <= 1.0))
+            out.append((cell, x <= 1.0))
         else:
-            out.append((str(p if not isinstance(p, PackCost) else c), "", None))
+            out.append((str(p if not isinstance(p, PackCost) else c), None))
     return out
 
 
@@ -207,7 +205,7 @@ def main() -> None:
     print(" | (same run)" * (len(kits) - 1) + " | - | -")
     cells = [rows(k, floor, sql, small is not None) for k in kits]
     for i, (what, aim) in enumerate(WHAT[: len(cells[0])]):
-        ok = cells[-1][i][2]
+        ok = cells[-1][i][1]
         line = [what, *(c[i][0] for c in cells), aim, "?" if ok is None else met(ok)]
         print(" | ".join(line))
 
