@@ -8,7 +8,8 @@ size"):
   team + every rep, in one hand-written DuckDB query over the Parquet files;
 - ``engine-3``: the same three KPIs through ``kpis.compute`` (which also gives each
   value's previous month, same month last year, target and RAG);
-- ``engine-all``: the whole catalog, 13 months, every scope.
+- ``engine-all``: the whole catalog, 13 months, every scope (``engine-plain``, which
+  ``bench_scale.py`` also runs: the same without the models, the outlook family).
 
     .venv/bin/kpi-kit sample-data --out /tmp/large --scale large --end 2026-10 --format parquet
     .venv/bin/python benchmarks/bench_kpis.py /tmp/large 2026-10 [--before REF]
@@ -20,13 +21,12 @@ through ``PYTHONPATH``), in the same run: the before/after of a change.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from processes import Run, run_timed, worktree
 
 THREE = ["win_rate", "monthly_sales_bookings", "monthly_recurring_revenue"]
 
@@ -61,15 +61,23 @@ SELECT * FROM deals FULL JOIN mrr USING (mi, team, rep)
 """
 
 
-def run_engine(folder: str, month: str, kpis_: list[str] | None) -> int:
+def run_engine(folder: str, month: str, kind: str) -> int:
+    """``kpis.compute`` of ``kind`` (``engine-3``: the three KPIs; ``engine-all``: the
+    whole catalog; ``engine-plain``: the whole catalog without the models, i.e. all
+    families but outlook), 13 months, every scope: the rows it gave."""
     from kpi_helpers import kpis
 
     try:
+        from kpi_helpers.catalog import FAMILIES
         from kpi_helpers.data import open_dataset
     except ImportError:  # a kit from before the layers (--before)
+        from kpi_helpers.registry import FAMILIES
         from kpi_helpers.sources import open_dataset
 
-    return len(kpis.compute(open_dataset(folder), month, months=13, scope="all", kpis=kpis_))
+    chosen = THREE if kind == "engine-3" else None
+    families = [f for f in FAMILIES if f != "outlook"] if kind == "engine-plain" else None
+    ds = open_dataset(folder)
+    return len(kpis.compute(ds, month, months=13, scope="all", kpis=chosen, families=families))
 
 
 def run_sql(folder: str, month: str) -> int:
@@ -83,31 +91,31 @@ def run_sql(folder: str, month: str) -> int:
     return len(duckdb.connect().execute(sql).df())
 
 
-def child(kind: str, folder: str, month: str, tree: str = "") -> tuple[float, float, int]:
-    """Run one side in its own process (with the kit of source tree ``tree``, default
-    the installed one): (seconds, peak RSS in GiB, rows)."""
-    env = {**os.environ, "PYTHONPATH": tree} if tree else None
-    started = time.perf_counter()
-    out = subprocess.run(
-        ["/usr/bin/time", "-v", sys.executable, __file__, "--child", kind, folder, month],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    took = time.perf_counter() - started
-    peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)[1])
-    return took, peak_kib / 2**20, int(out.stdout.split()[-1])
+@dataclass(frozen=True)
+class Side:
+    """One side's process (seconds, peak memory), the rows it gave and the seconds of
+    its work alone (opening the data and computing: no start-up, no imports)."""
+
+    run: Run
+    rows: int
+    work: float
+
+
+def child(kind: str, folder: str, month: str, tree: Path | None = None) -> Side:
+    """Run one side (``sql``, ``engine-3``, ``engine-all``, ``engine-plain``) in its own
+    process, with the kit of source tree ``tree`` (default: this working tree), e.g.
+    ``child("engine-3", "data/sample", "2026-06").run.seconds``."""
+    run = run_timed([sys.executable, __file__, "--child", kind, folder, month], tree)
+    rows, work = run.stdout.split()[-2:]
+    return Side(run, int(rows), float(work))
 
 
 def main() -> None:
     if sys.argv[1] == "--child":
         kind, folder, month = sys.argv[2:5]
-        if kind == "sql":
-            rows = run_sql(folder, month)
-        else:
-            rows = run_engine(folder, month, THREE if kind == "engine-3" else None)
-        print(rows)
+        started = time.perf_counter()
+        rows = run_sql(folder, month) if kind == "sql" else run_engine(folder, month, kind)
+        print(rows, time.perf_counter() - started)
         return
     folder, month = sys.argv[1], sys.argv[2]
     before = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--before" else ""
@@ -118,20 +126,16 @@ def main() -> None:
     }
     results = {kind: child(kind, folder, month) for kind in sides}
     if before:
-        with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
-            tree = str(Path(tmp) / "kit")
-            subprocess.run(["git", "worktree", "add", "--detach", "-q", tree, before], check=True)
-            try:
-                for kind in ("engine-3", "engine-all"):
-                    sides[kind + "@"] = f"{sides[kind].replace('engine', 'before')} ({before[:7]})"
-                    results[kind + "@"] = child(kind, folder, month, tree)
-            finally:
-                subprocess.run(["git", "worktree", "remove", "--force", tree], check=True)
-    sql_s = results["sql"][0]
+        with worktree(before) as tree:
+            for kind in ("engine-3", "engine-all"):
+                sides[kind + "@"] = f"{sides[kind].replace('engine', 'before')} ({before[:7]})"
+                results[kind + "@"] = child(kind, folder, month, tree)
+    sql_s = results["sql"].run.seconds
     print(f"data: {folder}; 13 months ending {month}; company + every team + every rep")
     print(f"{'side':34} {'seconds':>8} {'x SQL':>6} {'peak RSS':>9} {'rows':>10}")
     for kind, label in sides.items():
-        took, peak, rows = results[kind]
+        side = results[kind]
+        took, peak, rows = side.run.seconds, side.run.peak_gib, side.rows
         print(f"{label:34} {took:8.1f} {took / sql_s:6.1f} {peak:6.2f} GiB {rows:10,}")
 
 

@@ -11,6 +11,8 @@ Opens the dataset once, then times, for the company and each team (at most ``TEA
 
 Every step runs once, in the pack's order, on one dataset (so kept fits and the engine's
 cached facts are reused as in a pack). ``--profile`` prints cProfile's top functions.
+``family_seconds`` (what ``bench_scale.py`` runs, with this kit and an earlier one) times
+the same family through the public API only: per scope its KPIs and its tables.
 
     .venv/bin/python benchmarks/bench_outlook.py data/sample [--month 2026-10]
         [--clv-fit company|scope] [--steps clv,clv_accounts] [--profile]
@@ -24,16 +26,52 @@ import pstats
 import resource
 import time
 
-from kpi_helpers.core import Config, Month
-from kpi_helpers.data import month_asked, open_dataset
-from kpi_helpers.kpis import compute
-from kpi_helpers.metrics import Scope
-from kpi_helpers.models import outlook
-
 TEAMS = 5
 
 
+def scopes_of(ds: object, month: str, config: object = None) -> list[str]:
+    """The company and its first ``TEAMS`` teams by name (``unassigned`` left out), e.g.
+    ``scopes_of(open_dataset("data/sample"), "2026-06")[:2] == ["company", "team:APAC"]``.
+    Only the kit's public ``kpis.compute``: any version of the kit (``--before``)."""
+    from kpi_helpers.kpis import compute
+
+    teams = compute(ds, month, scope="team", kpis=["sales_revenue"], config=config)
+    names = sorted(set(teams["scope"]) - {"unassigned"})[:TEAMS]
+    return ["company", *(f"team:{t}" for t in names)]
+
+
+def family_seconds(folder: str, month: str) -> float:
+    """Seconds of the outlook family of the company and ``TEAMS`` teams through the kit's
+    public API, as a pack's data step asks for it: per scope its KPIs
+    (``kpis.compute(families=["outlook"])``) and its tables (``kpis.table``), on one
+    dataset (kept fits reused). Runs with any version of the kit (``--before``), e.g.
+    ``family_seconds("data/sample", "2026-06")``."""
+    from kpi_helpers import kpis
+
+    try:
+        from kpi_helpers.catalog import select
+        from kpi_helpers.data import open_dataset
+    except ImportError:  # a kit from before the layers
+        from kpi_helpers.registry import select
+        from kpi_helpers.sources import open_dataset
+
+    ds = open_dataset(folder)
+    scopes = scopes_of(ds, month)
+    tables = [k.id for k in select(None, ["outlook"]) if k.is_table]
+    started = time.perf_counter()
+    for scope in scopes:
+        kpis.compute(ds, month, scope=scope, families=["outlook"])
+        for name in tables:
+            kpis.table(ds, name, month, scope)
+    return time.perf_counter() - started
+
+
 def main() -> None:
+    from kpi_helpers.core import Config, Month
+    from kpi_helpers.data import month_asked, open_dataset
+    from kpi_helpers.metrics import Scope
+    from kpi_helpers.models import outlook
+
     p = argparse.ArgumentParser()
     p.add_argument("source")
     p.add_argument("--month", default="latest")
@@ -45,9 +83,7 @@ def main() -> None:
     ds = open_dataset(args.source)
     m: Month = month_asked(ds, args.month)
     cfg = Config(**({"clv_fit": args.clv_fit} if args.clv_fit != "company" else {}))
-    teams = compute(ds, str(m), scope="team", kpis=["sales_revenue"], config=cfg)
-    names = sorted(set(teams["scope"]) - {"unassigned"})[:TEAMS]
-    scopes = ["company", *(f"team:{t}" for t in names)]
+    scopes = scopes_of(ds, str(m), cfg)
     print(f"{args.source}: month {m}, scopes {', '.join(scopes)}")
     print(f"open + team list: {time.perf_counter() - started:.1f} s")
 

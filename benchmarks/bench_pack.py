@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/bench_pack.py data/sample [--scopes all] [--loop]
 
-Measured, each as a whole process, in one run:
+Measured, each as a whole process with its peak memory, in one run:
 - the pack (``kpi-kit pack --formats html``), and the time of its data step (the
   snapshot: every KPI, table and finding computed once), from its ``build.json``;
 - the floor: the same command with ``--notebooks`` pointing at notebooks that do nothing
   (one per page: kernel start, papermill, HTML export, index), less its own data step;
-- one whole-catalog ``kpi-kit compute --scope all`` for the month, 13 months deep;
+- the whole catalog for the month, 13 months deep, every scope (``bench_kpis.py``'s
+  ``engine-all``: ``kpis.compute`` in its own process);
 - with ``--loop``, a shell-style loop of the papermill and nbconvert command-line tools
   over the same pages and scopes (each notebook computing for itself), HTML only.
 
@@ -23,20 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from bench_kpis import child
+from processes import Run, kit_command, run_timed
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PAGES = ("summary", "revenue", "pipeline", "activity", "customers", "profitability", "team")
 PAGES += ("subscription",)
-
-
-def timed(cmd: list[str], **kw) -> float:
-    started = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, **kw)
-    return time.perf_counter() - started
 
 
 def empty_pages(folder: Path) -> Path:
@@ -52,6 +50,54 @@ def empty_pages(folder: Path) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class PackCost:
+    """A pack's process and its floor's (each a whole ``kpi-kit pack``), with the steps
+    of their build logs: ``floor`` is the floor process less its own data step."""
+
+    month: str
+    pages: int
+    scopes: list[str]
+    pack: Run
+    snapshot: float
+    page_seconds: float
+    floor_run: Run
+    floor: float
+
+
+def built(out: Path) -> Path:
+    """The month folder a pack built into ``out`` (the one with a build log)."""
+    return next(d for d in out.iterdir() if (d / "build.json").exists())
+
+
+def pack_cost(source: Path, month: str, scopes: str, tree: Path | None = None) -> PackCost:
+    """Build the pack (HTML, ``--jobs 2``) of ``scopes`` and its floor (the same command
+    with empty notebooks), each in its own process with the kit of ``tree`` (default:
+    this working tree), e.g. ``pack_cost(Path("data/sample"), "latest", "all").pack``."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pack-"))
+    kit = kit_command("pack", "--month", month, "--source", str(source.resolve()))
+    kit += ["--scopes", scopes, "--formats", "html", "--jobs", "2"]
+    try:
+        pack = run_timed(kit + ["--out", str(tmp / "pack")], tree)
+        month_dir = built(tmp / "pack")
+        log = json.loads((month_dir / "build.json").read_text())
+        nb = empty_pages(tmp / "nb")
+        floor_run = run_timed(kit + ["--out", str(tmp / "floor"), "--notebooks", str(nb)], tree)
+        floor_log = json.loads((built(tmp / "floor") / "build.json").read_text())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return PackCost(
+        month=month_dir.name,
+        pages=len(log["pages"]),
+        scopes=sorted({p["scope"] for p in log["pages"]}),
+        pack=pack,
+        snapshot=log["seconds"]["snapshot"],
+        page_seconds=log["seconds"]["pages"],
+        floor_run=floor_run,
+        floor=floor_run.seconds - floor_log["seconds"]["snapshot"],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("source")
@@ -60,41 +106,28 @@ def main() -> None:
     parser.add_argument("--loop", action="store_true", help="also time the CLI loop")
     args = parser.parse_args()
     source = str(Path(args.source).resolve())
-    tmp = Path(tempfile.mkdtemp(prefix="bench-pack-"))
-    kit = [str(BIN / "kpi-kit"), "pack", "--month", args.month, "--source", source]
-    kit += ["--scopes", args.scopes, "--formats", "html", "--jobs", "2"]
-    try:
-        pack = timed(kit + ["--out", str(tmp / "pack")])
-        (month_dir,) = (tmp / "pack").iterdir()
-        month = month_dir.name
-        log = json.loads((month_dir / "build.json").read_text())
-        scopes = sorted({p["scope"] for p in log["pages"]})
-        floor_all = timed(
-            kit + ["--out", str(tmp / "floor"), "--notebooks", str(empty_pages(tmp / "nb"))]
-        )
-        floor_log = json.loads(next((tmp / "floor").iterdir()).joinpath("build.json").read_text())
-        floor = floor_all - floor_log["seconds"]["snapshot"]
-        compute = timed(
-            [str(BIN / "kpi-kit"), "compute", "--source", source, "--month", month]
-            + ["--months", "13", "--scope", "all", "--out", str(tmp / "kpis.csv")]
-        )
-        loop = _loop(tmp, source, month, scopes) if args.loop else None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    n = len(log["pages"])
-    target = 1.5 * floor + compute
-    print(f"{n} pages ({len(scopes)} scopes x {n // len(scopes)}), month {month}, {args.source}")
-    print(f"kpi-kit pack, HTML:                      {pack:7.1f} s")
-    print(f"  of which the data step (snapshot):     {log['seconds']['snapshot']:7.1f} s")
-    print(f"  of which the pages:                    {log['seconds']['pages']:7.1f} s")
+    cost = pack_cost(Path(source), args.month, args.scopes)
+    compute = child("engine-all", source, cost.month).run
+    pack, floor = cost.pack.seconds, cost.floor
+    if args.loop:
+        with tempfile.TemporaryDirectory(prefix="bench-loop-") as tmp:
+            loop = _loop(Path(tmp), source, cost.month, cost.scopes)
+    n, scopes = cost.pages, cost.scopes
+    target = 1.5 * floor + compute.seconds
+    print(f"{n} pages ({len(scopes)} scopes x {n // len(scopes)}), month {cost.month}, {source}")
+    print(
+        f"kpi-kit pack, HTML:                      {pack:7.1f} s, peak {cost.pack.peak_gib:.2f} GiB"
+    )
+    print(f"  of which the data step (snapshot):     {cost.snapshot:7.1f} s")
+    print(f"  of which the pages:                    {cost.page_seconds:7.1f} s")
     print(f"floor (empty notebooks, no data step):   {floor:7.1f} s")
-    print(f"compute --scope all, 13 months:          {compute:7.1f} s")
+    print(f"whole catalog, 13 months, every scope:   {compute}")
     print(f"pack / floor:                            {pack / floor:7.2f} x")
     print(
         f"target 1.5 x floor + compute:            {target:7.1f} s "
         f"(the pack is {pack / target:.2f} of it)"
     )
-    if loop is not None:
+    if args.loop:
         print(
             f"papermill + nbconvert CLI loop (HTML):   {loop:7.1f} s ({loop / pack:.1f} x the pack)"
         )

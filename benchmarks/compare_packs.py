@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from processes import worktree
 
 ROOT = Path(__file__).resolve().parents[1]
 VOLATILE = {"created_at", "data_key", "kit", "kit_version", "built_at", "seconds"}
@@ -155,24 +156,13 @@ def main() -> int:
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             check=True,
         )
-    with tempfile.TemporaryDirectory(prefix="compare-packs-") as tmp:
-        old = Path(tmp) / "before"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", "-q", str(old), args.before],
-            cwd=ROOT,
-            check=True,
-        )
-        try:
-            t_old = build(old, source, Path(tmp) / "out-before", args)
-            t_new = build(ROOT, source, Path(tmp) / "out-after", args)
-            month_a = next(p for p in (Path(tmp) / "out-before").iterdir() if p.is_dir())
-            month_b = Path(tmp) / "out-after" / month_a.name
-            lines = compare(month_a, month_b)
-            steps = [
-                json.loads((m / "build.json").read_text())["seconds"] for m in (month_a, month_b)
-            ]
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT)
+    with tempfile.TemporaryDirectory(prefix="compare-packs-") as tmp, worktree(args.before) as old:
+        t_old = build(old, source, Path(tmp) / "out-before", args)
+        t_new = build(ROOT, source, Path(tmp) / "out-after", args)
+        month_a = next(p for p in (Path(tmp) / "out-before").iterdir() if p.is_dir())
+        month_b = Path(tmp) / "out-after" / month_a.name
+        lines = compare(month_a, month_b)
+        steps = [json.loads((m / "build.json").read_text())["seconds"] for m in (month_a, month_b)]
     print("\n".join(lines))
     diffs = sum(line.startswith("DIFF") for line in lines)
     print(f"pack before ({args.before}): {t_old:.1f} s; after (working tree): {t_new:.1f} s")
