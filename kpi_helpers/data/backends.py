@@ -204,6 +204,8 @@ def keep_table(ds: Dataset, table: ibis.Table) -> CachedTable:
     ...     orders.count().execute()
     """
     ds.check_open()
+    if ibis.options.verbose:  # kpi-kit compute --profile: a kept table is a query too
+        ibis.options.verbose_log(f"(kept) {ds.con.compile(table)}")
     key = ("spark_connect",)
     if key not in ds.cache:
         ds.cache[key] = is_spark_connect(ds.con)

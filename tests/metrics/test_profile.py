@@ -48,3 +48,18 @@ def test_a_source_is_charged_its_own_time_not_the_sources_it_reads():
     (q1, s1, sql1), (q2, s2, sql2) = prof.queries
     assert (s1, sql1, s2, sql2) == ("customers", "SELECT 1", "orders", "SELECT 2")
     assert abs(q1 - 0.1) < 0.05 and abs(q2 - 0.2) < 0.05
+
+
+def test_a_kept_table_is_listed_as_a_query_of_its_source(tmp_path):
+    """MRR attributes subscriptions to their account's rep: the accounts' reps are kept
+    in the backend (``data.keep_table``), and that query is listed as ``(kept) ...``
+    under the source that made it, not hidden in the next query's time."""
+    from kpi_helpers import kpis
+    from kpi_helpers.data import open_dataset
+
+    ds = open_dataset(write_tables(tmp_path / "data", tables()))
+    with profiling() as prof:
+        kpis.compute(ds, "2026-03", months=1, scope="company", kpis=["monthly_recurring_revenue"])
+    kept = [(src, sql) for _, src, sql in prof.queries if sql.startswith("(kept) ")]
+    assert kept and all(src == "mrr" for src, _ in kept)
+    assert all(" FROM " in sql for _, sql in kept)
