@@ -101,6 +101,8 @@ def stage_at(history: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     first = history.groupby("opportunity_id", sort=False)[values].first()
     none = before["entered_at"].isna()
     out = points.reset_index(drop=True).copy()
-    for col in values:  # before a deal's first row: that row's values
-        out[col] = before[col].where(~none, pts["opportunity_id"].map(first[col]))
+    for col in values:  # before a deal's first row: that row's values (its dtype kept,
+        # also when no deal asked has a row: a datetime column is not cast to float)
+        fallback = first[col].reindex(pts["opportunity_id"]).to_numpy()
+        out[col] = before[col].where(~none.to_numpy(), fallback)
     return out

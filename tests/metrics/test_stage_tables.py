@@ -113,3 +113,26 @@ def test_without_history_the_tables_are_not_available(tmp_path):
     for kpi in ("stage_conversion", "days_in_stage", "pipeline_movement"):
         with pytest.raises(KitError, match="opportunity_stage_history"):
             kpis.table(plain, kpi, M)
+
+
+def test_stage_at_of_deals_without_rows_keeps_the_columns_types():
+    """Deals asked that have no row in the history (the pipeline forecast looks up its
+    due deals in the rows of those deals only): NaN stage and amount, NaT expected close,
+    not a failed cast of the dates to numbers."""
+    from kpi_helpers.metrics.stages import stage_at
+
+    history = pd.DataFrame(
+        {
+            "opportunity_id": ["X"],
+            "stage": ["proposal"],
+            "entered_at": pd.to_datetime(["2026-01-05"]),
+            "amount": [10.0],
+            "expected_close_at": pd.to_datetime(["2026-04-01"]),
+        }
+    ).iloc[0:0]
+    points = pd.DataFrame({"opportunity_id": ["B", "D"], "at": pd.to_datetime(["2026-03-31"] * 2)})
+    out = stage_at(history, points)
+    assert out["opportunity_id"].tolist() == ["B", "D"]
+    assert out["stage"].isna().all() and out["amount"].isna().all()
+    assert out["expected_close_at"].isna().all()
+    assert str(out["expected_close_at"].dtype).startswith("datetime64")
