@@ -137,6 +137,12 @@ def purchases(ds: Dataset, month: Month, scope: str | Scope = "company") -> pd.D
         df = df[(df["_team"] == sc.name).to_numpy()].drop(columns="_team")
     else:
         df = _account_days(ds, month, sc)
+    return _as_purchases(df)
+
+
+def _as_purchases(df: pd.DataFrame) -> pd.DataFrame:
+    """The query's account-days typed (naive midnight days, object ids, float revenue) and
+    sorted by account and day, as :func:`purchases` gives them."""
     df["day"] = pd.to_datetime(df["day"]).dt.tz_localize(None).astype("datetime64[ns]")
     df["account_id"] = df["account_id"].astype(object)
     df["revenue"] = df["revenue"].astype(float)
@@ -156,11 +162,7 @@ def _company_purchases(ds: Dataset, month: Month) -> pd.DataFrame:
     if later:
         df = ds.cache.pop(min(later))
         return df[(df["day"] < pd.Timestamp(month.end)).to_numpy()].reset_index(drop=True)
-    df = _account_days(ds, month, Scope("company"))
-    df["day"] = pd.to_datetime(df["day"]).dt.tz_localize(None).astype("datetime64[ns]")
-    df["account_id"] = df["account_id"].astype(object)
-    df["revenue"] = df["revenue"].astype(float)
-    df = df.sort_values(["account_id", "day"], kind="stable").reset_index(drop=True)
+    df = _as_purchases(_account_days(ds, month, Scope("company")))
     ds.cache[(name, month.index)] = df
     return df.copy(deep=False)
 
