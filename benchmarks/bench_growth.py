@@ -15,25 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-KIT = [sys.executable, "-m", "kpi_helpers.cli"]
-
-
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Seconds and peak memory (GiB) of ``cmd``, a whole process under /usr/bin/time -v."""
-    started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
-    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    return seconds, kib / 2**20
+from processes import kit_command, run_timed
 
 
 def rows(folder: Path) -> int:
@@ -44,7 +29,7 @@ def rows(folder: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("month", help="the last month, YYYY-MM")
-    parser.add_argument("samples", nargs="+", type=Path)
+    parser.add_argument("samples", nargs="+", type=lambda p: Path(p).resolve())
     parser.add_argument("--no-pack", action="store_true", help="compute only")
     parser.add_argument("--families", help="compute these families only (comma-separated)")
     args = parser.parse_args()
@@ -52,19 +37,19 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for folder in args.samples:
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = KIT + ["compute", "--source", str(folder), "--month", args.month]
+            cmd = kit_command("compute", "--source", str(folder), "--month", args.month)
             cmd += ["--months", "13", "--scope", "all", "--out", f"{tmp}/kpis.csv"]
             if args.families:
                 cmd += ["--family", args.families]
-            c_s, c_m = run(cmd)
+            c = run_timed(cmd)
             pack = "-", "-"
             if not args.no_pack:
-                p = KIT + ["pack", "--source", str(folder), "--month", args.month]
-                p_s, p_m = run(p + ["--formats", "html", "--out", f"{tmp}/pack"])
-                pack = f"{p_s:.1f} s", f"{p_m:.2f} GiB"
+                p = kit_command("pack", "--source", str(folder), "--month", args.month)
+                p = run_timed(p + ["--formats", "html", "--out", f"{tmp}/pack"])
+                pack = f"{p.seconds:.1f} s", f"{p.peak_gib:.2f} GiB"
         name = json.loads((folder / "_sample.json").read_text())["scale"]
         print(
-            f"| {name} | {rows(folder) / 1e6:.2f} M | {c_s:.1f} s | {c_m:.2f} GiB "
+            f"| {name} | {rows(folder) / 1e6:.2f} M | {c.seconds:.1f} s | {c.peak_gib:.2f} GiB "
             f"| {pack[0]} | {pack[1]} |",
             flush=True,
         )
