@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpi_helpers.data import Dataset
+from kpi_helpers.data import TABLES, Dataset
 
 from .scopes import SCOPE_TYPES
 
@@ -100,10 +100,21 @@ def missing_inputs(ds: Dataset, needs: tuple[str, ...], filled: tuple[str, ...] 
     (:func:`empty_columns`) either: a blank column of an export must not read as 0."""
     out = []
     for need in needs:
-        options = need.split("|")  # alternatives: any one will do
+        options = [_whole(ds, o) for o in need.split("|")]  # alternatives: any one will do
         if not any(_has(ds, option, need in filled) for option in options):
-            out.append(options[-1] if len(options) > 1 else need)
+            out.append(options[-1])
     return out
+
+
+def _whole(ds: Dataset, need: str) -> str:
+    """A need of a whole ``table`` as the columns the contract requires of it (its
+    starred columns) that the dataset's table lacks: a ledger without ``revenue`` does
+    not meet "orders", its KPIs say "needs table `orders` with column `revenue`" (a query
+    failed on it before). Other needs are returned as they are."""
+    if "." in need or need not in TABLES or not ds.has(need):
+        return need
+    lacking = [c for c in TABLES[need].required if not ds.has(need, c)]
+    return f"{need}.{','.join(lacking)}" if lacking else need
 
 
 def _has(ds: Dataset, need: str, filled: bool = False) -> bool:

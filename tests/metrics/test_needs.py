@@ -71,3 +71,17 @@ def test_families_out_of_reach_name_the_column_of_a_table_the_data_has(tmp_path)
     crm["opportunities"] = crm["opportunities"].drop(columns="contact_method")
     out = families_out_of_reach(open_dataset(write_tables(tmp_path, crm)))
     assert out["activity"] == [["activities"], ["leads"], ["opportunities.contact_method"]]
+
+
+def test_a_ledger_without_a_required_column_names_it_instead_of_failing(tmp_path):
+    """kpi_fixture's orders without ``revenue`` (required by the contract): compute
+    used to stop with "unexpected error: IndexError" (the customers' source took the
+    table for a ledger). Now every KPI of the ledger says which column it lacks, and
+    the deals' KPIs keep their values (win rate in March: 2 won of 3 closed)."""
+    t = tables()
+    t["orders"] = t["orders"].drop(columns="revenue")
+    rows = kpis.compute(open_dataset(write_tables(tmp_path, t)), M).set_index("kpi")
+    for kpi in ("sales_revenue", "orders_count", "average_order_value"):
+        assert rows.loc[kpi, "status"] == "not_available"
+        assert rows.loc[kpi, "reason"] == "needs table `orders` with column `revenue`"
+    assert rows.loc["win_rate", "value"] == 2 / 3 * 100  # won W1, W2; lost L1
