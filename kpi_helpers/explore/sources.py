@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kpi_helpers.core import KitError, load_config
 from kpi_helpers.metrics import has_activity, pack_scopes
-from kpi_helpers.pack.freeze import write_reps
+from kpi_helpers.pack.freeze import scope_and_rep_rows, write_reps
 from kpi_helpers.report import KPIS_FILE, SNAPSHOT_FILE, SNAPSHOT_FORMAT, Snapshot
 from kpi_helpers.report.live import LiveData
 
@@ -44,7 +44,7 @@ def live_snapshot(source: str, mapping: str = "", config: str = "", month: str =
         return LIVE[key]
     live = LiveData(source, mapping, load_config(config or None), month)
     scopes, optional = pack_scopes(live.ds)
-    kpis = live.kpis_of_scopes(scopes)
+    kpis, rep_rows = scope_and_rep_rows(live, scopes)
     quiet = [s for s in scopes if s != "company" and not has_activity(kpis[kpis["key"] == s])]
     scopes = [s for s in scopes if not (s in optional and s in quiet)]
     out = Path(tempfile.mkdtemp(prefix="kpi-explore-")) / "data"
@@ -58,7 +58,7 @@ def live_snapshot(source: str, mapping: str = "", config: str = "", month: str =
         scopes={s: s for s in scopes},
         quiet_scopes=[s for s in quiet if s in scopes],
         tables={},
-        reps=write_reps(live, out),
+        reps=write_reps(live, out, rep_rows),
     )
     (out / SNAPSHOT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     LIVE[key] = LIVE[(*key[:3], live.month)] = Snapshot(out)

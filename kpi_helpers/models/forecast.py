@@ -447,11 +447,14 @@ KEEP_FITS = 512
 # worker processes for the fits of many series; None: default_jobs()
 _JOBS: ContextVar[int | None] = ContextVar("forecast_jobs", default=None)
 # Worker processes pay off only for many slow fits: each worker imports statsmodels
-# (about 2 s of CPU) and a series of 36 months fits in about 0.1-0.3 s. So the fits run
+# (about 2-3 s of CPU) and a series of 36 months fits in about 0.1-0.3 s. So the fits run
 # here first; the ones left when SERIAL_SECONDS have passed go to the workers if there
-# are at least MIN_PARALLEL of them (a pack of a dozen scopes never starts a worker).
+# are at least MIN_PARALLEL of them and they would take longer here than with the
+# workers, counting WORKER_START_SECONDS for the workers' start (:func:`pays_off`): a
+# pack of a dozen scopes never starts a worker.
 SERIAL_SECONDS = 3.0
 MIN_PARALLEL = 8
+WORKER_START_SECONDS = 3.0
 
 
 def fit_key(y: np.ndarray, first: int, horizon: int, never_negative: bool) -> str:
@@ -511,17 +514,20 @@ def forecast_many(tasks: list[tuple[pd.Series, int, bool]]) -> list[pd.DataFrame
     """:func:`forecast_series` of each (series, horizon, never_negative) of ``tasks``, in
     order; a series that cannot be forecast gives its KitError. The series not in the
     cache are fitted here; those still to fit after ``SERIAL_SECONDS`` go to worker
-    processes (``fit_jobs``) when there are enough of them to pay for the workers' start
-    (``MIN_PARALLEL``); either way they land in the cache.
+    processes (``fit_jobs``) when there are enough of them (``MIN_PARALLEL``) and they
+    would take longer here than the workers' start (:func:`pays_off`, from the time of
+    the fits made here); either way they land in the cache.
 
     Example: ``forecast_many([(s1, 3, True), (s2, 3, False)])``.
     """
     jobs = _JOBS.get() or default_jobs()
     todo = [(t, k) for t in tasks if (k := _task_key(t)) is not None and k not in _FITS]
-    started = time.perf_counter()
+    started, fitted = time.perf_counter(), 0
     while todo and (jobs < 2 or time.perf_counter() - started < SERIAL_SECONDS):
         fit_task(todo.pop(0)[0])  # forecast_series keeps it in the cache
-    if len(todo) >= MIN_PARALLEL:
+        fitted += 1
+    per_fit = (time.perf_counter() - started) / fitted if fitted else math.inf
+    if len(todo) >= MIN_PARALLEL and pays_off(per_fit * len(todo), min(jobs, len(todo))):
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
         from multiprocessing import get_context
@@ -536,6 +542,19 @@ def forecast_many(tasks: list[tuple[pd.Series, int, bool]]) -> list[pd.DataFrame
         except (BrokenProcessPool, OSError, RuntimeError):
             pass  # no workers here (a script without a __main__ guard): the fits run below
     return [fit_task(t) for t in tasks]  # from the cache where the workers made them
+
+
+def pays_off(left: float, jobs: int) -> bool:
+    """Whether fits that would take ``left`` seconds here take less with ``jobs``
+    worker processes, each starting in ``WORKER_START_SECONDS``: with the workers they
+    take about start + left / jobs, so they pay off when left > start x jobs / (jobs - 1).
+
+    >>> pays_off(5.0, 2), pays_off(7.0, 2), pays_off(5.0, 4), pays_off(100.0, 1)
+    (False, True, True, False)
+    """
+    if jobs < 2:
+        return False
+    return left > WORKER_START_SECONDS * jobs / (jobs - 1)
 
 
 def fit_task(task: tuple[pd.Series, int, bool]) -> pd.DataFrame | KitError:

@@ -117,15 +117,29 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
     }
 
 
-def write_reps(live: LiveData, out: Path) -> dict[str, dict]:
-    """Every rep's KPIs (13 months, one computation) into ``out/reps.parquet``, for the
-    explorer: only the reps with data in the months (:func:`has_activity`). Returns
-    ``rep:ID`` -> ``{"name", "team"}`` (the ``reps`` table's name, else the id; its team,
-    else unassigned), which ``snapshot.json`` keeps as ``reps``; ``{}`` (and no file)
-    when no table of the data names a rep."""
+def scope_and_rep_rows(live: LiveData, scopes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every KPI of the pack scopes ``scopes`` (with ``key``) and, when a table of the
+    data names reps, of every rep, in ONE computation: each measure is read once for
+    the company, the teams and the reps together (the rep leaderboard and the drivers
+    then read the reps' measures from the engine's cache), not once for the scopes and
+    again for the reps. Returns (the scopes' rows, the reps' rows; empty without reps).
+
+    Example: ``rows, reps = scope_and_rep_rows(live, ["company", "team:EMEA"])``."""
+    named = any(live.ds.has(table, column) for table, column in REP_COLUMNS)
+    asked = list(dict.fromkeys([*scopes, "rep"] if named else scopes))
+    rows = live.kpis_of_scopes(asked)
+    reps = rows[rows["scope_type"] == "rep"].reset_index(drop=True)
+    return rows[rows["key"].isin(scopes)].reset_index(drop=True), reps
+
+
+def write_reps(live: LiveData, out: Path, rows: pd.DataFrame) -> dict[str, dict]:
+    """Every rep's KPI rows (``rows``: 13 months, from :func:`scope_and_rep_rows`) into
+    ``out/reps.parquet``, for the explorer: only the reps with data in the months
+    (:func:`has_activity`). Returns ``rep:ID`` -> ``{"name", "team"}`` (the ``reps``
+    table's name, else the id; its team, else unassigned), which ``snapshot.json`` keeps
+    as ``reps``; ``{}`` (and no file) when no table of the data names a rep."""
     if not any(live.ds.has(table, column) for table, column in REP_COLUMNS):
         return {}
-    rows = live.kpis_of_scopes(["rep"])
     active = [k for k, g in rows.groupby("key", sort=True) if has_activity(g)]
     rows = rows[rows["key"].isin(active)].reset_index(drop=True)
     rows.to_parquet(out / REPS_FILE, index=False)
@@ -161,7 +175,7 @@ def write_snapshot(
     (:func:`kpi_helpers.pack.keys.data_key`). ``alert_rules`` (kpi.toml's
     ``[[alerts]]``) are checked into ``alerts.json`` (see :func:`write_alerts`)."""
     out.mkdir(parents=True, exist_ok=True)
-    kpis = live.kpis_of_scopes(scopes)
+    kpis, rep_rows = scope_and_rep_rows(live, scopes)
     quiet = [s for s in scopes if s != "company" and not has_activity(kpis[kpis["key"] == s])]
     scopes = [s for s in scopes if not (s in optional and s in quiet)]
     kpis = kpis[kpis["key"].isin(scopes)].reset_index(drop=True)
@@ -184,7 +198,7 @@ def write_snapshot(
                 tables[scope][name] = {"reason": str(exc)}
                 continue
             tables[scope][name] = _write_table(df, folder, name)
-    reps = write_reps(live, out)  # first: the drivers reuse the reps' measures
+    reps = write_reps(live, out, rep_rows)
     write_drivers(live, [s for s in scopes if s not in quiet], folders, kpis, out)
     to_date = live.to_date(kpis)  # QTD and YTD of the flows, read by pages and mail
     to_date.to_parquet(out / TO_DATE_FILE, index=False)

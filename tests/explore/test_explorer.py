@@ -22,7 +22,8 @@ from kpi_helpers.explore import latest_pack
 from kpi_helpers.explore.numbers import Numbers
 from kpi_helpers.explore.sources import open_explorer, open_numbers
 from kpi_helpers.explore.widgets import Explorer
-from kpi_helpers.pack.freeze import write_reps
+from kpi_helpers.metrics import profiling
+from kpi_helpers.pack.freeze import scope_and_rep_rows, write_reps
 from kpi_helpers.report import Report, Snapshot
 from kpi_helpers.report.live import LiveData
 
@@ -248,8 +249,30 @@ def test_data_without_reps_gives_a_snapshot_without_reps(tmp_path):
     write_tables(tmp_path, {"orders": "order_id,account_id,ordered_at,amount\n"
                                       "o1,a1,2026-01-05,10\no2,a2,2026-02-03,20\n"})  # fmt: skip
     live = LiveData(str(tmp_path), month="2026-02")
-    assert write_reps(live, tmp_path) == {}
+    rows, reps = scope_and_rep_rows(live, ["company"])
+    assert reps.empty and set(rows["key"]) == {"company"}
+    assert write_reps(live, tmp_path, reps) == {}
     assert not (tmp_path / "reps.parquet").exists()
+
+
+def test_the_scopes_and_the_reps_are_one_computation_with_the_same_rows(tmp_path):
+    """kpi_fixture's dataset: the pack's scopes and every rep computed together give the
+    rows of two computations apart, with no more queries than the scopes alone (the
+    reps come from the same grouped measures, not a second pass over the data)."""
+    write_tables(tmp_path, tables())
+    scopes = ["company", "team:North"]
+    live = LiveData(str(tmp_path), month="2026-03")
+    apart = LiveData(str(tmp_path), month="2026-03")  # a dataset of its own: no cache
+    with profiling() as together:
+        rows, reps = scope_and_rep_rows(live, scopes)
+    with profiling() as alone:
+        rows_apart = apart.kpis_of_scopes(scopes)
+    reps_apart = apart.kpis_of_scopes(["rep"])
+    pd.testing.assert_frame_equal(rows, rows_apart)
+    pd.testing.assert_frame_equal(reps, reps_apart)
+    assert len(together.queries) <= len(alone.queries)
+    march = reps[(reps["month"] == "2026-03") & (reps["kpi"] == "sales_revenue")]
+    assert dict(zip(march["key"], march["value"], strict=True))["rep:R1"] == 60.0
 
 
 def test_live_mode_computes_once_per_source_and_month(tmp_path):

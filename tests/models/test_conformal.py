@@ -220,6 +220,31 @@ def test_fits_within_the_serial_budget_never_start_workers(monkeypatch):
     assert len(fc._FITS) == 8
 
 
+def test_fits_left_that_take_less_than_the_workers_start_stay_here(monkeypatch):
+    """Six series left after the budget, at a fraction of a second each, would take
+    less than the workers' start (set to 600 s here): they are fitted here too, with no
+    worker process (the old rule counted fits, not their time, and started two)."""
+    import concurrent.futures
+
+    from kpi_helpers.models import forecast as fc
+
+    monkeypatch.setattr(fc, "SERIAL_SECONDS", 0.01)  # one fit, then the rest are left
+    monkeypatch.setattr(fc, "MIN_PARALLEL", 2)
+    monkeypatch.setattr(fc, "WORKER_START_SECONDS", 600.0)
+    monkeypatch.setattr(fc, "_FITS", type(fc._FITS)())
+
+    def no_pool(*a, **k):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    rng = np.random.default_rng(5)
+    tasks = [(monthly(30.0 + i + rng.normal(0.0, 2.0, 12)), 2, True) for i in range(7)]
+    with fc.fit_jobs(2):
+        out = forecast_many(tasks)
+    assert all(isinstance(o, pd.DataFrame) and len(o) == 2 for o in out)
+    assert len(fc._FITS) == 7
+
+
 def test_fits_left_after_the_budget_run_in_workers_with_the_same_forecasts(monkeypatch):
     """With no serial budget, three series go to two worker processes: nothing is
     fitted here, and each forecast equals the one fitted here afterwards."""
