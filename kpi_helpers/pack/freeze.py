@@ -119,14 +119,17 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
 
 def scope_and_rep_rows(live: LiveData, scopes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every KPI of the pack scopes ``scopes`` (with ``key``) and, when a table of the
-    data names reps, of every rep, in ONE computation: each measure is read once for
-    the company, the teams and the reps together (the rep leaderboard and the drivers
-    then read the reps' measures from the engine's cache), not once for the scopes and
-    again for the reps. Returns (the scopes' rows, the reps' rows; empty without reps).
+    data names reps, of every rep, in ONE computation, after the measures of the
+    company, every team and every rep were read in one pass (:meth:`LiveData.read_measures`):
+    the rep leaderboard and the drivers (which split by every team and rep) then read
+    them from the engine's cache, not in a pass of their own per scope type. Returns
+    (the scopes' rows, the reps' rows; empty without reps).
 
     Example: ``rows, reps = scope_and_rep_rows(live, ["company", "team:EMEA"])``."""
     named = any(live.ds.has(table, column) for table, column in REP_COLUMNS)
     asked = list(dict.fromkeys([*scopes, "rep"] if named else scopes))
+    if named:  # every team and rep: the drivers split by them
+        live.read_measures(list(dict.fromkeys(["company", "team", "rep", *scopes])))
     rows = live.kpis_of_scopes(asked)
     reps = rows[rows["scope_type"] == "rep"].reset_index(drop=True)
     return rows[rows["key"].isin(scopes)].reset_index(drop=True), reps

@@ -24,7 +24,7 @@ from kpi_helpers.catalog import get
 from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError, Month
 from kpi_helpers.data import Dataset, month_asked, open_dataset, period_with_data, validate
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import TIDY_COLUMNS, Scope, to_date_figures
+from kpi_helpers.metrics import TIDY_COLUMNS, Scope, compute_tidy, parse_scopes, to_date_figures
 from kpi_helpers.models.pacing import pacing
 
 from .pages import HEADLINES, TREND_PERIODS
@@ -81,6 +81,22 @@ class LiveData:
         """Every KPI of several pack scopes (``company``, ``team:X``, ``rep:ID``) in one
         computation, with ``key`` naming the pack scope of each row."""
         return _keyed(self.kpis(scopes))
+
+    def read_measures(self, scopes: list[str]) -> None:
+        """Read the measures of every formula KPI for ``scopes`` (``company``, ``team``,
+        ``rep``, ``team:X``...) over the months :meth:`kpis` covers, in one pass per
+        measure source, and keep them on the dataset (the engine's cache): later
+        computations of any of those scopes (KPIs, the rep leaderboard, the drivers)
+        read them from there. Example: ``live.read_measures(["company", "team", "rep"])``
+        before computing the pack's scopes, its reps and its drivers."""
+        compute_tidy(
+            self.ds,
+            self.month,
+            TREND_PERIODS[self.period],
+            parse_scopes(scopes),
+            config=self.cfg,
+            period=self.period,
+        )
 
     def year_quarters_of(self, scopes: list[str], kpis: list[str] | None = None) -> pd.DataFrame:
         """A year pack's quarters: the KPIs (``kpis``, else all) of ``scopes`` (with
