@@ -11,8 +11,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kpi_helpers.core import atomic_path
-from kpi_helpers.report import TEMPLATES
+from kpi_helpers.core import atomic_path, resource_dir
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -67,7 +66,7 @@ def render_html(nb: NotebookNode, header: dict) -> str:
     c.TagRemovePreprocessor.remove_cell_tags = {"parameters", "injected-parameters"}
     c.HTMLExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
     exporter = HTMLExporter(
-        config=c, template_name="kpi_pack", extra_template_basedirs=[str(TEMPLATES)]
+        config=c, template_name="kpi_pack", extra_template_basedirs=[str(resource_dir("templates"))]
     )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
