@@ -201,17 +201,17 @@ class Measures:
         # latest deal (_d), the other columns NULL. One grouping per account then takes
         # the first of _k, _w, _d, _o that is set: no ranking of the candidates, no join
         # back. (The accounts are the large table: they are read once, never grouped
-        # before the union.)
+        # before the union.) Only the deals of accounts without an owner in ``reps`` are
+        # ranked: the others' deals never decide.
         reps = self._reps()
         none = ibis.null("string")
         parts = []
+        todo = ids  # the accounts whose deals may decide (None: any account's)
+        known = None  # (_kid): the accounts with an owner in ``reps``
 
         def row(t: ibis.Table, account: str, **values: ibis.Value) -> ibis.Table:
             cols = {c: values.get(c, none) for c in ("_k", "_w", "_d", "_o")}
             return t.select(_a_id=t[account], **cols)
-
-        def only(t: ibis.Table) -> ibis.Table:
-            return t if ids is None else t.semi_join(ids, t.account_id == ids._s_id)
 
         def latest(o: ibis.Table, at: str, into: str) -> ibis.Table:
             # one row per account: its deal with the latest ``at`` (ties: greatest id, rep)
@@ -225,17 +225,27 @@ class Measures:
             return row(o, "account_id", **{into: o.rep_id})
 
         if owned:
-            a = only(self.ds.table("accounts"))
+            a = self.ds.table("accounts")
+            a = a if ids is None else a.semi_join(ids, a.account_id == ids._s_id)
             a = a.filter(a.account_id.notnull() & a.owner_rep_id.notnull())
             if reps is None:
                 parts.append(row(a, "account_id", _o=a.owner_rep_id))
             else:
                 j = a.left_join(reps, a.owner_rep_id == reps._r_id)
                 owner = j.owner_rep_id
-                known = ibis.ifelse(j._r_id.notnull(), owner, none)
-                parts.append(row(j, "account_id", _k=known, _o=owner))
+                rows = row(
+                    j, "account_id", _k=ibis.ifelse(j._r_id.notnull(), owner, none), _o=owner
+                )
+                parts.append(rows)
+                known = rows.filter(rows._k.notnull()).select(_kid=rows._a_id)  # one pass
+                if ids is not None:
+                    todo = ids.anti_join(known, ids._s_id == known._kid)
         if dealt and reps is not None:  # only deals of ``reps`` reps count
-            o = only(self.ds.table("opportunities"))
+            o = self.ds.table("opportunities")
+            if todo is not None:
+                o = o.semi_join(todo, o.account_id == todo._s_id)
+            elif known is not None:
+                o = o.anti_join(known, o.account_id == known._kid)
             o = o.filter(o.account_id.notnull() & o.rep_id.notnull())
             o = o.semi_join(reps, o.rep_id == reps._r_id)
             if "closed_at" in o.columns:
