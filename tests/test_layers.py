@@ -60,6 +60,8 @@ def test_every_module_of_the_package_is_in_a_layer():
         ("kpi_helpers.cli", ["ibis", "matplotlib", "pandas"]),
         ("kpi_helpers.explore", ["ibis", "matplotlib", "pandas", "ipywidgets"]),
         ("kpi_helpers.alerts.rules", ["ibis", "duckdb", "matplotlib"]),
+        # the models (scipy) load when a model KPI is asked, not for every compute
+        ("kpi_helpers.kpis", ["scipy", "kpi_helpers.models"]),
     ],
 )
 def test_light_layers_load_no_heavy_library(module, absent):
