@@ -33,7 +33,6 @@ from kpi_helpers.metrics import (
     one_scope,
     parse_scopes,
 )
-from kpi_helpers.models import MODEL_TABLES, model_rows, model_table
 
 __all__ = ["TIDY_COLUMNS", "Scope", "compute", "data_months", "series", "table"]
 
@@ -89,6 +88,8 @@ def compute(
     if not formulas:
         tidy = tidy.iloc[:0]
     last = Month.parse(base["month"].max())
+    from kpi_helpers.models import model_rows  # the models (scipy) only when one is asked
+
     rows = model_rows(ds, models, base, last, config or Config())
     # a model's value is that of the period's last month with data (kind as_of)
     spans = ["period", "period_start", "period_end", "to_date"]
@@ -157,6 +158,8 @@ def table(
     (or ``"year"``): the tables of events (funnel, leaderboard, products...) cover the
     months of the quarter holding ``month``, the others (the model tables too: forecasts,
     pipeline_outlook, clv_accounts) are as of its last month with data."""
+    from kpi_helpers.models import MODEL_TABLES, model_table  # as in compute()
+
     cfg = config or Config()
     ds.check_timezone(cfg.timezone)
     if get(kpi).table in MODEL_TABLES:

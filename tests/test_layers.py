@@ -60,6 +60,8 @@ def test_every_module_of_the_package_is_in_a_layer():
         ("kpi_helpers.cli", ["ibis", "matplotlib", "pandas"]),
         ("kpi_helpers.explore", ["ibis", "matplotlib", "pandas", "ipywidgets"]),
         ("kpi_helpers.alerts.rules", ["ibis", "duckdb", "matplotlib"]),
+        # the models (scipy) load when a model KPI is asked, not for every compute
+        ("kpi_helpers.kpis", ["scipy", "kpi_helpers.models"]),
     ],
 )
 def test_light_layers_load_no_heavy_library(module, absent):
@@ -102,8 +104,9 @@ def test_nothing_private_is_imported_across_modules():
 def test_the_kit_is_imported_inside_functions_only_to_delay_heavy_layers():
     """The cli package imports each command's layers when the command runs (``kpi-kit --help``
     stays quick); a page without a snapshot imports report.live (Ibis) only then; the
-    alerts package loads its checking (Ibis) with the first check, not with the rules."""
-    allowed = {"report/notebook.py", "alerts/__init__.py"}
+    alerts package loads its checking (Ibis) with the first check, not with the rules;
+    ``kpis`` loads the models (scipy) when a model KPI or table is asked."""
+    allowed = {"report/notebook.py", "alerts/__init__.py", "kpis.py"}
     found = []
     for p in modules():
         tree = ast.parse(p.read_text(encoding="utf-8"))

@@ -18,7 +18,8 @@ from .sources import Dataset
 
 def _event_bounds(ds: Dataset) -> dict[str, tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
     """Per past-event column (``table.column``), its first and last timestamp and the last
-    one not after now: one query per table, kept on ``ds``."""
+    one not after now: one query per table, kept on ``ds``; the same query keeps the first
+    ``closed_at`` of a closed deal (:func:`first_event`, ``ds.cache["first_closed_at"]``)."""
     if "event_bounds" in ds.cache:
         return ds.cache["event_bounds"]
     now = ibis.timestamp(now_in(ds.timezone).replace(microsecond=0))  # the dataset's clock
@@ -32,7 +33,12 @@ def _event_bounds(ds: Dataset) -> dict[str, tuple[pd.Timestamp, pd.Timestamp, pd
         for i, c in enumerate(cols):
             aggs |= {f"lo{i}": t[c].min(), f"hi{i}": t[c].max()}
             aggs[f"past{i}"] = t[c].max(where=t[c] <= now)
+        closed = table == FIRST_EVENTS["closed_deal"][0] and ds.has(table, "closed_at", "stage")
+        if closed:
+            aggs["closed"] = t.closed_at.min(where=t.stage.isin(list(CLOSED_STAGES)))
         row = t.aggregate(**aggs).to_pandas().iloc[0]
+        if closed:
+            ds.cache["first_closed_at"] = row["closed"]
         for i, c in enumerate(cols):
             out[f"{table}.{c}"] = tuple(
                 pd.Timestamp(row[k]) if pd.notna(row[k]) else None
@@ -112,9 +118,8 @@ def first_event(ds: Dataset, event: str) -> Month | None:
         table, column, _ = FIRST_EVENTS[event]
         first = None
         if event == "closed_deal" and ds.has(table, column, "stage"):
-            t = ds.table(table)
-            t = t.filter(t.stage.isin(list(CLOSED_STAGES)))
-            first = t.aggregate(lo=t[column].min()).to_pandas()["lo"].iloc[0]
+            _event_bounds(ds)  # its query also finds the first closed deal
+            first = ds.cache["first_closed_at"]
         elif event != "closed_deal":
             first = (_event_bounds(ds).get(f"{table}.{column}") or (None,))[0]
         ds.cache[key] = Month.of(pd.Timestamp(first)) if pd.notna(first) else None

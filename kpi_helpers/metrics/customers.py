@@ -145,6 +145,7 @@ def merge_spells(t: ibis.Table, keys: list[str], lo: int, hi: int) -> ibis.Table
     ("orders|opportunities.account_id,closed_at",),
     ("active_customers", "new_customers", "customers_lost"),
     since=("order_line|closed_deal",),
+    by_account=True,
 )
 def _customers(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Active customers at the end of m, new customers in m, customers lost in m.
@@ -220,6 +221,7 @@ def _engagement(ms: Measures, st: list[str]) -> pd.DataFrame:
     ("nps_responses",),
     ("nps_responses", "nps_promoters", "nps_detractors"),
     since=("nps_answer",),
+    by_account=True,
 )
 def _nps(ms: Measures, st: list[str]) -> pd.DataFrame:
     t = ms.in_range(ms.ds.table("nps_responses"), "responded_at")

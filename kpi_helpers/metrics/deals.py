@@ -64,7 +64,7 @@ def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
 
     def sums(t: ibis.Table) -> dict[str, ibis.Value]:
         won = t._won
-        return {
+        every = {
             "won": won.sum().cast("int64"),
             "lost": (~won).sum().cast("int64"),
             "won_amount": t.amount.sum(where=won),
@@ -76,6 +76,8 @@ def _closed(ms: Measures, st: list[str]) -> pd.DataFrame:
             "quoted_closed": t._quoted.sum().cast("int64"),
             "expansion_amount": t.amount.sum(where=won & t._type.isin(["upsell", "cross_sell"])),
         }
+        # the sums asked for only (won, lost and bookings for win rate and bookings)
+        return {k: v for k, v in every.items() if ms.asked(k)} or {"won": every["won"]}
 
     def distinct(t: ibis.Table) -> dict[str, ibis.Value]:
         return {

@@ -15,6 +15,8 @@ KPI formulas (``kpi_helpers.catalog.registry``) then combine the measures in pan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -142,12 +144,14 @@ class Engine:
         wanted: dict[str, frozenset[tuple[str, str]] | None],
         names: frozenset[str] | None = None,
         slots: Slots = MONTHS,
+        few_accounts: bool = False,
     ) -> pd.DataFrame:
         """``src``'s measures (KEY columns) for ``first..last``, from the cache when a
         computation of the same or more months, scope types, rows and measures is there.
         ``names``: the measures asked for (None: all); a source may skip the others.
         ``slots``: periods to group the measures that do not add up over months by
-        (:class:`Slots`; ``mi`` then holds the period), reused for the same months only."""
+        (:class:`Slots`; ``mi`` then holds the period), reused for the same months only.
+        ``few_accounts``: see :meth:`few_accounts`."""
         types = [st for st in wanted if st in src.scope_types]
         if not types:
             return pd.DataFrame(columns=KEY)
@@ -170,12 +174,18 @@ class Engine:
         def fetch(name: str, fetch_types: list[str], measures: set[str]) -> pd.DataFrame:
             # another source for the same months, for every scope of those types
             return self.source_frame(
-                SOURCES[name], first, last, dict.fromkeys(fetch_types), frozenset(measures)
+                SOURCES[name],
+                first,
+                last,
+                dict.fromkeys(fetch_types),
+                frozenset(measures),
+                few_accounts=few_accounts,
             )
 
         ms = Measures(self.ds, self.cfg, first, last, wanted, fetch, slots)
         ms.names = set(names) if names is not None else None
         ms.segment = self.segment
+        ms.few_accounts = few_accounts
         with timed(src.name):  # kpi-kit compute --profile
             df = src.run(ms, types)
         have = tuple(sorted(wanted.items(), key=lambda kv: kv[0]))
@@ -204,8 +214,11 @@ class Engine:
             asked.setdefault(s, set()).add(n)
         # sources that read others (``reads``) last, so their reads come from the cache
         order = sorted(by_source.items(), key=lambda kv: (bool(SOURCES[kv[0]].reads), kv[0]))
+        few = self.few_accounts(by_source)
         parts = [
-            self.source_frame(SOURCES[s], first, last, wanted, frozenset(asked[s]))
+            self.source_frame(
+                SOURCES[s], first, last, wanted, frozenset(asked[s]), few_accounts=few
+            )
             for s, first in order
         ]
         first = min(starts.values(), default=last)
@@ -219,6 +232,17 @@ class Engine:
             elif n not in self.source_of[n].keep_nan:
                 frame[n] = frame[n].astype("float64").fillna(0.0)
         return frame[sorted(starts)].astype("float64")
+
+    @staticmethod
+    def few_accounts(sources: Iterable[str]) -> bool:
+        """Whether at most one of ``sources`` (with the sources they read) attributes rows
+        to their account's rep (``Source.by_account``): that source then looks up the reps
+        of its own accounts only (``Measures.few_accounts``), else every account's rep is
+        looked up once and kept for all of them. Example: ``few_accounts(["mrr",
+        "closed_deals"])`` is True, ``few_accounts(["mrr", "customers"])`` False."""
+        names = set(sources)
+        names |= {r for s in names for r in SOURCES[s].reads}
+        return sum(SOURCES[s].by_account for s in names) <= 1
 
     def _grid(
         self, parts: list[pd.DataFrame], first: Month, last: Month, scopes: list[Scope]
@@ -433,9 +457,10 @@ class Engine:
             return None
         position = {slots.of(p.first.index): j for j, p in enumerate(grid_p)}
         parts = []
+        few = self.few_accounts(asked)
         for src, wanted_names in sorted(asked.items()):
             df = self.source_frame(
-                SOURCES[src], first, last, wanted, frozenset(wanted_names), slots
+                SOURCES[src], first, last, wanted, frozenset(wanted_names), slots, few
             )
             cols = [c for c in df.columns if c in wanted_names]
             df = df[df["mi"].isin(position)].copy()

@@ -35,7 +35,9 @@ class Source:
     ``since``: the first events (``data.FIRST_EVENTS``; "a|b": the earlier of those the
     data has) before whose month the measures have no value: their data starts at the
     latest of them (DATA_CONTRACT.md, "Where a KPI's data starts"); none: the data's
-    first month.
+    first month. ``by_account``: ``run`` attributes rows to their account's rep
+    (``Measures.with_account_rep``): the engine looks the reps up for every account once
+    when several of the sources asked do, else for that source's own accounts only.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Source:
     scope_reason: str = ""
     reads: tuple[str, ...] = ()
     since: tuple[str, ...] = ()
+    by_account: bool = False
 
     def needs_of(self, measure: str) -> tuple[str, ...]:
         return self.needs + self.extra_needs.get(measure, ())
@@ -73,6 +76,7 @@ def source(
     scope_reason: str = "",
     reads: tuple[str, ...] = (),
     since: tuple[str, ...] = (),
+    by_account: bool = False,
 ) -> Callable[[Run], Run]:
     """Register a measure source (a decorator on its ``run(ms, scope_types)``)."""
 
@@ -88,6 +92,7 @@ def source(
             scope_reason,
             reads,
             since,
+            by_account,
         )
         return fn
 

@@ -21,6 +21,7 @@ from .scopes import COMPANY
     ("revenue", "orders", "revenue_accounts", "units", "cogs", "gross_profit"),
     extra_needs={"units": ("orders.quantity",), "cogs": ("orders.cost",)},
     since=("order_line",),
+    by_account=True,
 )
 def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Order lines of m: revenue, orders, accounts with revenue > 0, units, COGS, and
@@ -64,6 +65,7 @@ def _orders(ms: Measures, st: list[str]) -> pd.DataFrame:
     ("orders", "orders|opportunities.account_id,closed_at"),
     ("new_customer_revenue",),
     since=("order_line",),
+    by_account=True,
 )
 def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
     o = ms.in_range(ms.ds.table("orders"), "ordered_at")
@@ -78,7 +80,13 @@ def _new_customer_revenue(ms: Measures, st: list[str]) -> pd.DataFrame:
     return ms.roll_up(ms.base(j, "_o_mi", lambda t: {"new_customer_revenue": t.revenue.sum()}), st)
 
 
-@source("customers_ordered_12m", ("orders",), ("customers_ordered_12m",), since=("order_line",))
+@source(
+    "customers_ordered_12m",
+    ("orders",),
+    ("customers_ordered_12m",),
+    since=("order_line",),
+    by_account=True,
+)
 def _customers_ordered_12m(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Distinct accounts with an order line with revenue > 0 in the 12 months ending with m,
     per scope. An account-month a with an order counts for the months a..a+11; per scope

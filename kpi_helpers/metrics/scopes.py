@@ -175,11 +175,14 @@ def selects(scope: Scope, scope_type: str, name: str, teams: Mapping[str, str]) 
 
 
 def rep_teams(ds: Dataset) -> dict[str, str]:
-    """rep_id -> team from ``reps`` (the first team when a rep is listed twice)."""
+    """rep_id -> team from ``reps`` (the first team when a rep is listed twice), built once
+    per dataset (``ds.cache``; read it, never change it)."""
     if not ds.has("reps", "rep_id", "team"):
         return {}
-    r = ds.frame("reps")[["rep_id", "team"]].dropna(subset=["rep_id"])
-    return r.groupby("rep_id")["team"].min().dropna().to_dict()
+    if "rep_teams" not in ds.cache:
+        r = ds.frame("reps")[["rep_id", "team"]].dropna(subset=["rep_id"])
+        ds.cache["rep_teams"] = r.groupby("rep_id")["team"].min().dropna().to_dict()
+    return ds.cache["rep_teams"]
 
 
 def team_of(rep: str | None, teams: Mapping[str, str]) -> str:

@@ -35,7 +35,7 @@ def gone_before(reps: pd.DataFrame, month: Month) -> pd.Series:
     return (reps["left_at"] < month.start).fillna(False).astype(bool)
 
 
-@source("selling_reps", ("orders|opportunities.rep_id",), ("selling_reps",))
+@source("selling_reps", ("orders|opportunities.rep_id",), ("selling_reps",), by_account=True)
 def selling_reps(ms: Measures, st: list[str]) -> pd.DataFrame:
     """Selling reps of each month, counted per scope (DATA_CONTRACT.md "A selling rep in
     m"): a rep id that owns a deal created or closed, or an order line (its ``rep_id``,

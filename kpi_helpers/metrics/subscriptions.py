@@ -19,7 +19,7 @@ def _subscriptions(ms: Measures) -> ibis.Table:
     return s
 
 
-@source("mrr", ("subscriptions",), ("mrr",), since=("subscription",))
+@source("mrr", ("subscriptions",), ("mrr",), since=("subscription",), by_account=True)
 def _mrr(ms: Measures, st: list[str]) -> pd.DataFrame:
     """MRR of subscriptions running at the end of m (``started_at`` < S <= ``ended_at``)."""
     s = ms.by_owner(_subscriptions(ms))
@@ -118,6 +118,7 @@ def mrr_changes(ms: Measures, since: Month | None = None) -> ibis.Table:
     ("subscriptions",),
     tuple(f"mrr_{k}" for k in MRR_MOVEMENTS),
     since=("subscription",),
+    by_account=True,
 )
 def _mrr_movements(ms: Measures, st: list[str]) -> pd.DataFrame:
     """MRR movements in m; over a period p (:class:`Slots`), per account between the

@@ -51,15 +51,22 @@ def test_a_source_is_charged_its_own_time_not_the_sources_it_reads():
 
 
 def test_a_kept_table_is_listed_as_a_query_of_its_source(tmp_path):
-    """MRR attributes subscriptions to their account's rep: the accounts' reps are kept
-    in the backend (``data.keep_table``), and that query is listed as ``(kept) ...``
-    under the source that made it, not hidden in the next query's time."""
+    """MRR and NPS attribute their rows to the account's rep: with both asked, the
+    accounts' reps are kept in the backend (``data.keep_table``), and that query is listed
+    as ``(kept) ...`` under the source that made it (mrr, the first to run), not hidden in
+    the next query's time."""
     from kpi_helpers import kpis
     from kpi_helpers.data import open_dataset
 
     ds = open_dataset(write_tables(tmp_path / "data", tables()))
     with profiling() as prof:
-        kpis.compute(ds, "2026-03", months=1, scope="company", kpis=["monthly_recurring_revenue"])
+        kpis.compute(
+            ds,
+            "2026-03",
+            months=1,
+            scope="company",
+            kpis=["monthly_recurring_revenue", "net_promoter_score"],
+        )
     kept = [(src, sql) for _, src, sql in prof.queries if sql.startswith("(kept) ")]
     assert kept and all(src == "mrr" for src, _ in kept)
     assert all(" FROM " in sql for _, sql in kept)
