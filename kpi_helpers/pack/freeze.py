@@ -117,6 +117,12 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> dict:
     }
 
 
+def names_reps(live: LiveData) -> bool:
+    """Whether a table of the data names reps (one of ``metrics.REP_COLUMNS``): only
+    then are the reps computed and ``reps.parquet`` written."""
+    return any(live.ds.has(table, column) for table, column in REP_COLUMNS)
+
+
 def scope_and_rep_rows(live: LiveData, scopes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every KPI of the pack scopes ``scopes`` (with ``key``) and, when a table of the
     data names reps, of every rep, in ONE computation, after the measures of the
@@ -126,7 +132,7 @@ def scope_and_rep_rows(live: LiveData, scopes: list[str]) -> tuple[pd.DataFrame,
     (the scopes' rows, the reps' rows; empty without reps).
 
     Example: ``rows, reps = scope_and_rep_rows(live, ["company", "team:EMEA"])``."""
-    named = any(live.ds.has(table, column) for table, column in REP_COLUMNS)
+    named = names_reps(live)
     asked = list(dict.fromkeys([*scopes, "rep"] if named else scopes))
     if named:  # every team and rep: the drivers split by them
         live.read_measures(list(dict.fromkeys(["company", "team", "rep", *scopes])))
@@ -141,7 +147,7 @@ def write_reps(live: LiveData, out: Path, rows: pd.DataFrame) -> dict[str, dict]
     (:func:`has_activity`). Returns ``rep:ID`` -> ``{"name", "team"}`` (the ``reps``
     table's name, else the id; its team, else unassigned), which ``snapshot.json`` keeps
     as ``reps``; ``{}`` (and no file) when no table of the data names a rep."""
-    if not any(live.ds.has(table, column) for table, column in REP_COLUMNS):
+    if not names_reps(live):
         return {}
     active = [k for k, g in rows.groupby("key", sort=True) if has_activity(g)]
     rows = rows[rows["key"].isin(active)].reset_index(drop=True)
