@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from kpi_helpers.core import KitError, load_config
-from kpi_helpers.metrics import has_activity, pack_scopes
+from kpi_helpers.metrics import active_keys, pack_scopes
 from kpi_helpers.pack.freeze import scope_and_rep_rows, write_reps
 from kpi_helpers.report import KPIS_FILE, SNAPSHOT_FILE, SNAPSHOT_FORMAT, Snapshot
 from kpi_helpers.report.live import LiveData
@@ -45,7 +45,8 @@ def live_snapshot(source: str, mapping: str = "", config: str = "", month: str =
     live = LiveData(source, mapping, load_config(config or None), month)
     scopes, optional = pack_scopes(live.ds)
     kpis, rep_rows = scope_and_rep_rows(live, scopes)
-    quiet = [s for s in scopes if s != "company" and not has_activity(kpis[kpis["key"] == s])]
+    active = set(active_keys(kpis))
+    quiet = [s for s in scopes if s != "company" and s not in active]
     scopes = [s for s in scopes if not (s in optional and s in quiet)]
     out = Path(tempfile.mkdtemp(prefix="kpi-explore-")) / "data"
     out.mkdir()

@@ -28,7 +28,7 @@ from kpi_helpers.catalog import REGISTRY
 from kpi_helpers.core import DEFAULT_TIMEZONE, KitError, kit_version
 from kpi_helpers.data import TABLES, UNASSIGNED_TEAM, Dataset, data_through, ends_early
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import REP_COLUMNS, has_activity, quiet_reason, rep_teams
+from kpi_helpers.metrics import REP_COLUMNS, active_keys, quiet_reason, rep_teams
 from kpi_helpers.report import (
     ALERTS_FILE,
     DRIVERS_FILE,
@@ -144,12 +144,12 @@ def scope_and_rep_rows(live: LiveData, scopes: list[str]) -> tuple[pd.DataFrame,
 def write_reps(live: LiveData, out: Path, rows: pd.DataFrame) -> dict[str, dict]:
     """Every rep's KPI rows (``rows``: 13 months, from :func:`scope_and_rep_rows`) into
     ``out/reps.parquet``, for the explorer: only the reps with data in the months
-    (:func:`has_activity`). Returns ``rep:ID`` -> ``{"name", "team"}`` (the ``reps``
+    (``metrics.active_keys``). Returns ``rep:ID`` -> ``{"name", "team"}`` (the ``reps``
     table's name, else the id; its team, else unassigned), which ``snapshot.json`` keeps
     as ``reps``; ``{}`` (and no file) when no table of the data names a rep."""
     if not names_reps(live):
         return {}
-    active = [k for k, g in rows.groupby("key", sort=True) if has_activity(g)]
+    active = active_keys(rows)
     rows = rows[rows["key"].isin(active)].reset_index(drop=True)
     rows.to_parquet(out / REPS_FILE, index=False)
     teams = rep_teams(live.ds)
@@ -175,7 +175,7 @@ def write_snapshot(
 ) -> dict:
     """Compute and write the snapshot of ``scopes`` into ``out`` (created); return its
     ``snapshot.json`` contents. A team or rep without a deal, order, lead, customer or
-    activity in the 13 months (``metrics.has_activity``) is listed in ``quiet_scopes``:
+    activity in the 13 months (``metrics.active_keys``) is listed in ``quiet_scopes``:
     it gets no pages; one in ``optional`` (``team:unassigned`` of ``--scopes all``)
     is left out of the snapshot instead. ``folders`` maps each scope to its folder name;
     ``settings_text`` (the mapping and config files' text) joins the fingerprint, since
@@ -185,7 +185,8 @@ def write_snapshot(
     ``[[alerts]]``) are checked into ``alerts.json`` (see :func:`write_alerts`)."""
     out.mkdir(parents=True, exist_ok=True)
     kpis, rep_rows = scope_and_rep_rows(live, scopes)
-    quiet = [s for s in scopes if s != "company" and not has_activity(kpis[kpis["key"] == s])]
+    active = set(active_keys(kpis))
+    quiet = [s for s in scopes if s != "company" and s not in active]
     scopes = [s for s in scopes if not (s in optional and s in quiet)]
     kpis = kpis[kpis["key"].isin(scopes)].reset_index(drop=True)
     kpis.to_parquet(out / KPIS_FILE, index=False)
