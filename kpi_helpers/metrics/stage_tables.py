@@ -40,6 +40,8 @@ def stage_order(stages, cfg_stages) -> list[str]:
     >>> stage_order({"closed_won", "demo", "proposal", "prospecting"}, ["prospecting", "proposal"])
     ['prospecting', 'proposal', 'demo', 'closed_won']
     """
+    if isinstance(stages, pd.Series):  # a history's column: each stage once
+        stages = stages.dropna().unique()
     seen = {str(s) for s in stages if pd.notna(s)}
     known = [s for s in cfg_stages if s in seen]
     other = sorted(seen - set(known) - set(CLOSED_STAGES))
@@ -108,16 +110,21 @@ def stage_conversion(ms: Measures, keep: Keep, month: Month) -> pd.DataFrame:
     # the furthest stage each deal reached by the end of m (closed_won counts as the last)
     reach = history.assign(_r=history["stage"].map(rank)).groupby("opportunity_id")["_r"].max()
     won_ids = set(
-        deals.loc[(deals["stage"] == WON) & (deals["closed_at"] < month.end), "opportunity_id"]
+        deals.loc[
+            (deals["stage"] == WON) & (deals["closed_at"] < month.end), "opportunity_id"
+        ].tolist()
     )
     rows = []
     for i, stage in enumerate(open_order):
         ids = entered.loc[entered["stage"] == stage, "opportunity_id"]
         if ids.empty:
             continue
+        # a Python set's lookups: Series.isin of a large set makes a pyarrow scalar of each
+        # member on every call (pandas 3's strings; 18 s on the large sample)
+        is_won = np.fromiter((x in won_ids for x in ids.tolist()), bool, len(ids))
         # a won deal reached every stage after its own, recorded or not
-        reached = int(((ids.map(reach).fillna(-1) > i) | ids.isin(won_ids)).sum())
-        won = int(ids.isin(won_ids).sum())
+        reached = int(((ids.map(reach).fillna(-1) > i).to_numpy() | is_won).sum())
+        won = int(is_won.sum())
         nxt = open_order[i + 1] if i + 1 < len(open_order) else WON
         rows.append((stage, nxt, len(ids), reached, won))
     cols = ["stage", "next_stage", "deals", "reached_next", "won"]
