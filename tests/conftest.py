@@ -92,6 +92,20 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame | str], fmt: str =
     return folder
 
 
+def load_postgres(url: str, folder: Path) -> None:
+    """Copy every table of the dataset in ``folder`` into the PostgreSQL database at
+    ``url`` (each replaced), as a test of the same numbers on PostgreSQL needs."""
+    import ibis
+
+    from kpi_helpers.data import open_dataset
+
+    with open_dataset(folder) as duck:
+        con = ibis.connect(url)
+        for name in duck.tables:
+            con.create_table(name, duck.frame(name), overwrite=True)
+        con.disconnect()
+
+
 def one_team_drops(folder: Path, team_a: str = "A", team_b: str = "B", a_may: int = 4) -> Path:
     """A tiny dataset where one team's bookings drop (why it moved, alerts). Won deals of
     $1,000: in April rep a1 (team ``team_a``) wins 4, reps b1 and b2 (team ``team_b``) 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import write_tables
+from conftest import load_postgres, write_tables
 
 from kpi_helpers import kpis
 from kpi_helpers.core import Config, Month
@@ -115,13 +115,7 @@ def test_the_engine_keeps_the_whole_lookup_only_when_several_sources_read_it(tmp
 
 
 def test_the_short_lookup_on_postgresql(postgres_url, tmp_path):
-    import ibis
-
-    duck = open_dataset(write_tables(tmp_path, tables()))
-    con = ibis.connect(postgres_url)
-    for name in duck.tables:
-        con.create_table(name, duck.frame(name), overwrite=True)
-    con.disconnect()
+    load_postgres(postgres_url, write_tables(tmp_path, tables()))
     with open_dataset(postgres_url) as pg:
         ms = Measures(pg, Config(), Month.parse(M), Month.parse(M))
         assert _reps(ms.account_reps(pg.table("subscriptions"))) == SUBSCRIBED

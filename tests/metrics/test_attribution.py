@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import write_tables
+from conftest import load_postgres, write_tables
 
 from kpi_helpers import kpis
 from kpi_helpers.data import open_dataset
@@ -260,12 +260,6 @@ def test_an_accounts_rep_breaks_ties_by_opportunity_id_then_rep(tmp_path):
 
 
 def test_the_same_ties_on_postgresql(postgres_url, tmp_path):
-    import ibis
-
-    duck = open_dataset(write_tables(tmp_path, tie_tables()))
-    con = ibis.connect(postgres_url)
-    for name in duck.tables:
-        con.create_table(name, duck.frame(name), overwrite=True)
-    con.disconnect()
+    load_postgres(postgres_url, write_tables(tmp_path, tie_tables()))
     with open_dataset(postgres_url) as pg:
         assert _account_reps(pg) == TIE_REPS

@@ -198,51 +198,42 @@ def test_a_series_with_the_same_values_is_not_fitted_again(monkeypatch):
     assert len(calls) == 3
 
 
+def _fitted_without_workers(monkeypatch, n: int, level: float, **settings) -> None:
+    """Fit ``n`` short series with two jobs and ``settings`` (forecast's module
+    constants), failing if a worker pool is started; each gets its forecast."""
+    import concurrent.futures
+
+    from kpi_helpers.models import forecast as fc
+
+    for name, value in settings.items():
+        monkeypatch.setattr(fc, name, value)
+    monkeypatch.setattr(fc, "_FITS", type(fc._FITS)())
+
+    def no_pool(*a, **k):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    rng = np.random.default_rng(int(level))
+    tasks = [(monthly(level + i + rng.normal(0.0, 2.0, 12)), 2, True) for i in range(n)]
+    with fc.fit_jobs(2):
+        out = forecast_many(tasks)
+    assert all(isinstance(o, pd.DataFrame) and len(o) == 2 for o in out)
+    assert len(fc._FITS) == n
+
+
 def test_fits_within_the_serial_budget_never_start_workers(monkeypatch):
     """Eight short series fit here in well under the budget: no worker process is
     started (each would import statsmodels, ~2 s of CPU, for fits of ~0.1 s)."""
-    import concurrent.futures
-
-    from kpi_helpers.models import forecast as fc
-
-    monkeypatch.setattr(fc, "SERIAL_SECONDS", 600.0)
-    monkeypatch.setattr(fc, "_FITS", type(fc._FITS)())
-
-    def no_pool(*a, **k):
-        raise AssertionError("a worker pool was started")
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
-    rng = np.random.default_rng(3)
-    tasks = [(monthly(40.0 + i + rng.normal(0.0, 2.0, 12)), 2, True) for i in range(8)]
-    with fc.fit_jobs(2):
-        out = forecast_many(tasks)
-    assert all(isinstance(o, pd.DataFrame) and len(o) == 2 for o in out)
-    assert len(fc._FITS) == 8
+    _fitted_without_workers(monkeypatch, 8, 40.0, SERIAL_SECONDS=600.0)
 
 
 def test_fits_left_that_take_less_than_the_workers_start_stay_here(monkeypatch):
-    """Six series left after the budget, at a fraction of a second each, would take
-    less than the workers' start (set to 600 s here): they are fitted here too, with no
-    worker process (the old rule counted fits, not their time, and started two)."""
-    import concurrent.futures
-
-    from kpi_helpers.models import forecast as fc
-
-    monkeypatch.setattr(fc, "SERIAL_SECONDS", 0.01)  # one fit, then the rest are left
-    monkeypatch.setattr(fc, "MIN_PARALLEL", 2)
-    monkeypatch.setattr(fc, "WORKER_START_SECONDS", 600.0)
-    monkeypatch.setattr(fc, "_FITS", type(fc._FITS)())
-
-    def no_pool(*a, **k):
-        raise AssertionError("a worker pool was started")
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
-    rng = np.random.default_rng(5)
-    tasks = [(monthly(30.0 + i + rng.normal(0.0, 2.0, 12)), 2, True) for i in range(7)]
-    with fc.fit_jobs(2):
-        out = forecast_many(tasks)
-    assert all(isinstance(o, pd.DataFrame) and len(o) == 2 for o in out)
-    assert len(fc._FITS) == 7
+    """Six series left after the budget (one fit), at a fraction of a second each, would
+    take less than the workers' start (set to 600 s here): they are fitted here too,
+    with no worker process (the old rule counted fits, not their time, and started two)."""
+    _fitted_without_workers(
+        monkeypatch, 7, 30.0, SERIAL_SECONDS=0.01, MIN_PARALLEL=2, WORKER_START_SECONDS=600.0
+    )
 
 
 def test_fits_left_after_the_budget_run_in_workers_with_the_same_forecasts(monkeypatch):
