@@ -38,7 +38,7 @@ from .small_tables import employed_in, targets
 from .stages import has_stage_history, stage_at, stage_history
 from .subscriptions import MRR_MOVEMENTS, mrr_movement
 from .tables import compute_table, table_context
-from .tidy import TIDY_COLUMNS, compute_tidy, period_targets
+from .tidy import TIDY_COLUMNS, compute_tidy, period_targets, read_measures
 from .to_date import TO_DATE_COLUMNS, to_date_figures, to_date_kpis
 
 __all__ = [
@@ -91,6 +91,7 @@ __all__ = [
     "quiet_line",
     "quiet_reason",
     "rag_status",
+    "read_measures",
     "relative_change",
     "rep_teams",
     "selects",

@@ -286,11 +286,7 @@ class Engine:
         before are column shifts, and the long frame is built from arrays in one go
         rather than per KPI with pandas group-bys over string keys."""
         scalars = [k for k in chosen if not k.is_table]
-        starts: dict[str, Month] = {}
-        for k in scalars:
-            for name, lag in k.lags.items():
-                start = first - (YOY + lag)
-                starts[name] = min(starts.get(name, start), start)
+        starts = self.starts(scalars, first)
         frame = self.measure_frame(starts, last, scopes)
         # months before a measure's data starts hold no values (never 0), so nothing
         # reads them as 0
@@ -322,6 +318,19 @@ class Engine:
         return self._long(
             scalars, grid, (value, before, year_before), no_values, no_target, months, months, 1
         )
+
+    @staticmethod
+    def starts(chosen: list[KPI], first: Month) -> dict[str, Month]:
+        """The first month :meth:`values` reads each measure of ``chosen`` from, for
+        values from ``first`` on: a year before (the same month last year), and each
+        KPI's lags before that. Example: a KPI reading ``won`` with no lag, first
+        2026-01: ``{"won": Month 2025-01}``."""
+        out: dict[str, Month] = {}
+        for k in chosen:
+            for name, lag in k.lags.items():
+                start = first - (YOY + lag)
+                out[name] = min(out.get(name, start), start)
+        return out
 
     def period_values(self, chosen: list[KPI], periods: list[Period], scopes: list[Scope]):
         """:meth:`values` for ``periods`` (quarters or fiscal years, oldest first, the last

@@ -88,6 +88,32 @@ def compute_tidy(
     return tidy[TIDY_COLUMNS].reset_index(drop=True)
 
 
+def read_measures(
+    ds: Dataset,
+    month: str,
+    months: int,
+    scopes: list[Scope],
+    config: Config | None = None,
+    period: str = "month",
+) -> None:
+    """Read the measures :func:`compute_tidy` would read for every formula KPI of
+    ``scopes`` and keep them on the dataset (the engine's cache), without the KPI rows:
+    later computations of any of those scopes read them from there. For months, the
+    measure frame alone (no formulas, no comparisons); for quarters or years, the
+    periods' own measures too (``compute_tidy``, whose rows are not kept).
+
+    Example: ``read_measures(ds, "2026-05", 13, parse_scopes(["company", "team",
+    "rep"]))`` before a pack's KPIs, its reps and its drivers."""
+    if period != "month":
+        compute_tidy(ds, month, months, scopes, config=config, period=period)
+        return
+    last = month_asked(ds, month)
+    check_month(ds, last)
+    chosen = [k for k in select(None, None) if not k.is_table and not k.is_model]
+    engine = Engine(ds, config)
+    engine.measure_frame(engine.starts(chosen, last - (months - 1)), last, scopes)
+
+
 def periods_asked(cal: Calendar, kind: str, month: Month, n: int, through: Month) -> list[Period]:
     """The ``n`` periods of ``kind`` ending with the one holding ``month``, oldest first;
     one that runs past ``through`` (the data's last month) is cut to it (to date).

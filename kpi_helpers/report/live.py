@@ -24,7 +24,7 @@ from kpi_helpers.catalog import get
 from kpi_helpers.core import PERIOD_KINDS, Calendar, Config, KitError, Month
 from kpi_helpers.data import Dataset, month_asked, open_dataset, period_with_data, validate
 from kpi_helpers.drivers import entry, explain_many
-from kpi_helpers.metrics import TIDY_COLUMNS, Scope, compute_tidy, parse_scopes, to_date_figures
+from kpi_helpers.metrics import TIDY_COLUMNS, Scope, parse_scopes, read_measures, to_date_figures
 from kpi_helpers.models.pacing import pacing
 
 from .pages import HEADLINES, TREND_PERIODS
@@ -89,7 +89,7 @@ class LiveData:
         computations of any of those scopes (KPIs, the rep leaderboard, the drivers)
         read them from there. Example: ``live.read_measures(["company", "team", "rep"])``
         before computing the pack's scopes, its reps and its drivers."""
-        compute_tidy(
+        read_measures(
             self.ds,
             self.month,
             TREND_PERIODS[self.period],
