@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from kpi_helpers.core import KitError, did_you_mean
@@ -303,15 +304,16 @@ def active_keys(rows: pd.DataFrame, key: str = "key") -> list[str]:
     >>> active_keys(rows)
     ['rep:B']
     """
-    shows = _showing(rows)
-    return sorted(rows.loc[shows[shows].index, key].unique())
+    return sorted(rows.loc[_showing(rows), key].unique())
 
 
-def _showing(rows: pd.DataFrame) -> pd.Series:
-    """Per row of ``rows`` with an ok value of an :data:`ACTIVITY_KPIS` KPI: whether it
-    shows activity (a non-zero value, or any win rate)."""
-    r = rows[rows["kpi"].isin(ACTIVITY_KPIS) & (rows["status"] == "ok")]
-    return (r["value"].fillna(0) != 0) | (r["kpi"] == "win_rate")
+def _showing(rows: pd.DataFrame) -> np.ndarray:
+    """Per row of ``rows``: whether it shows activity, an ok value of one of
+    :data:`ACTIVITY_KPIS` that is non-zero (any win rate counts). Positional, so the
+    rows' index plays no part."""
+    ok = rows["kpi"].isin(ACTIVITY_KPIS) & (rows["status"] == "ok")
+    shows = (rows["value"].fillna(0) != 0) | (rows["kpi"] == "win_rate")
+    return (ok & shows).to_numpy(dtype=bool)
 
 
 def quiet_reason(n: int = 13, units: str = "months") -> str:
